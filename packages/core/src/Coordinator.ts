@@ -1,0 +1,640 @@
+/**
+ * The imperative shell around the pipeline. One loop advances every active
+ * research: a tick reads the world in a constant number of queries, runs the
+ * pure phase handlers, hands free workers to waiting researches first come
+ * first served, commits each transition atomically (conditional on version and
+ * epoch), then performs the side effects: forking in-process jobs and
+ * dispatching worker jobs. The loop wakes on events and polls as a fallback.
+ * The same service triggers (with capacity and budget checks), cancels, and
+ * reports status.
+ */
+import { Cause, Clock, Duration, Effect, FiberMap, Option, Ref, Schema } from "effect"
+import { Assessor, Designer } from "./Agents.js"
+import { Budget, type BudgetStatus } from "./Budget.js"
+import { CoordinatorEvents } from "./CoordinatorEvents.js"
+import { CoordinatorLease } from "./CoordinatorLease.js"
+import {
+  isJobSettled,
+  isTerminalStatus,
+  type Job,
+  type JobId,
+  type Research,
+  type ResearchId,
+  type ResearchStatus,
+  Strategy,
+  type Worker,
+  type WorkerId,
+  type WorkerType
+} from "./Domain.js"
+import { AtCapacity, BudgetExhausted, InvalidInput, NotCancellable, ResearchNotFound, StorageError } from "./Errors.js"
+import { concurrencyLimit, ForemanConfig } from "./ForemanConfig.js"
+import * as Ids from "./internal/ids.js"
+import { type Action, advance, type PhaseDefinition, Pipeline, progressOf, type Step, workerTypes } from "./Pipeline.js"
+import { type JobWrite, type ResearchQuery, ResearchStore } from "./ResearchStore.js"
+import { Wakeup } from "./Wakeup.js"
+import { WorkerRegistry } from "./WorkerRegistry.js"
+import { WorkerTransport } from "./WorkerTransport.js"
+
+/** A request to start a research: a brief to design from, or an existing strategy. */
+export const TriggerRequest = Schema.Struct({
+  brief: Schema.optional(Schema.String.pipe(Schema.maxLength(10_000))),
+  strategy: Schema.optional(Schema.Union(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)), Strategy)),
+  model: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))),
+  bypassGates: Schema.optional(Schema.Boolean),
+  force: Schema.optional(Schema.Boolean)
+})
+export type TriggerRequest = typeof TriggerRequest.Type
+
+/** One active research as the status view shows it. */
+export interface ActiveResearch {
+  readonly id: ResearchId
+  readonly phase: string
+  readonly status: ResearchStatus
+  readonly strategy: string | null
+  readonly elapsedSeconds: number
+  readonly progress: number
+  readonly waitingFor: { readonly workerType: WorkerType; readonly seconds: number } | null
+  readonly job: {
+    readonly id: JobId
+    readonly kind: string
+    readonly workerId: WorkerId | null
+    readonly progress: number
+  } | null
+}
+
+export interface CoordinatorStatus {
+  readonly active: ReadonlyArray<ActiveResearch>
+  /** Job slots busy and in total per worker type (offline workers excluded). */
+  readonly workers: Readonly<Record<string, { readonly busy: number; readonly total: number; readonly workers: number }>>
+  readonly budget: BudgetStatus
+  readonly capacity: { readonly active: number; readonly limit: number }
+}
+
+/** What one tick did, for the loop and for benchmarks. */
+export interface TickSummary {
+  readonly researches: number
+  readonly committed: number
+  readonly started: number
+  /** Tick again at once (a dispatch failed and freed a worker). */
+  readonly again: boolean
+  /** The earliest retry backoff that ends, if any. */
+  readonly wakeAt: number | null
+}
+
+interface Incarnation {
+  readonly epoch: number
+  readonly startedAt: number
+  readonly fibers: FiberMap.FiberMap<ResearchId>
+}
+
+interface Dispatch {
+  readonly worker: Worker
+  readonly job: Job
+}
+
+export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Coordinator", {
+  effect: Effect.gen(function*() {
+    const store = yield* ResearchStore
+    const registry = yield* WorkerRegistry
+    const budget = yield* Budget
+    const transport = yield* WorkerTransport
+    const lease = yield* CoordinatorLease
+    const wakeup = yield* Wakeup
+    const events = yield* CoordinatorEvents
+    const config = yield* ForemanConfig
+    const pipeline = yield* Pipeline
+    const agents = yield* Effect.context<Designer | Assessor>()
+    const triggerLock = yield* Effect.makeSemaphore(1)
+    const current = yield* Ref.make(Option.none<Incarnation>())
+    const pipelineTypes = new Set(workerTypes(pipeline))
+
+    const liveWorkers = (all: ReadonlyArray<Worker>) =>
+      all.filter((w) => w.status !== "offline" && pipelineTypes.has(w.type))
+
+    const capacity = Effect.gen(function*() {
+      const [active, all] = yield* Effect.all([store.countActive, registry.list()])
+      return { active, limit: concurrencyLimit(config, liveWorkers(all).length) }
+    })
+
+    const findResearch = (id: ResearchId) =>
+      Effect.flatMap(
+        store.get(id),
+        Option.match({
+          onNone: () => Effect.fail(new ResearchNotFound({ researchId: id })),
+          onSome: Effect.succeed
+        })
+      )
+
+    // --- trigger -------------------------------------------------------------
+
+    /** Starts a research, refusing when at capacity or out of budget unless forced. */
+    const trigger = Effect.fn("Coordinator.trigger")(function*(request: TriggerRequest) {
+      const brief = request.brief?.trim() ?? ""
+      const strategy = typeof request.strategy === "string"
+        ? { name: request.strategy, spec: {} }
+        : request.strategy ?? null
+      if (brief === "" && strategy === null) {
+        return yield* new InvalidInput({ reason: "give a brief to design from, or an existing strategy" })
+      }
+      const force = request.force === true
+      return yield* triggerLock.withPermits(1)(Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const { active, limit } = yield* capacity
+        const money = yield* budget.status()
+        if (!force && active >= limit) {
+          yield* events.publish({ _tag: "Refused", at: now, reason: "capacity" })
+          return yield* new AtCapacity({ active, limit })
+        }
+        if (!force && !money.canAfford) {
+          yield* events.publish({ _tag: "Refused", at: now, reason: "budget" })
+          return yield* new BudgetExhausted({
+            remainingUsd: money.remainingUsd ?? 0,
+            estimateUsd: money.estimateUsd,
+            active
+          })
+        }
+        const research: Research = {
+          id: yield* Ids.researchId,
+          brief: brief === "" && strategy !== null ? `strategy ${strategy.name}` : brief,
+          model: request.model ?? null,
+          bypassGates: request.bypassGates === true,
+          forced: force,
+          phase: pipeline.initialPhase({ hasStrategy: strategy !== null }),
+          status: "pending",
+          strategy,
+          results: {},
+          gates: {},
+          costUsd: 0,
+          createdAt: now,
+          updatedAt: now,
+          finishedAt: null,
+          waitingFor: null,
+          activeJobId: null,
+          attempt: 0,
+          failures: 0,
+          retryAt: null,
+          error: null,
+          version: 0
+        }
+        yield* store.insert(research)
+        yield* events.publish({
+          _tag: "Triggered",
+          at: now,
+          researchId: research.id,
+          forced: force,
+          activeBefore: active,
+          limit,
+          remainingUsd: money.remainingUsd
+        })
+        yield* Effect.logInfo(`research ${research.id} triggered${force ? " (forced)" : ""}`)
+        yield* wakeup.signal
+        return research
+      }))
+    })
+
+    // --- cancel --------------------------------------------------------------
+
+    /** Cancels one research: stops its job wherever it runs and frees its worker. Idempotent. */
+    const cancel = Effect.fn("Coordinator.cancel")(function*(id: ResearchId) {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const research = yield* findResearch(id)
+        if (research.status === "cancelled") return research
+        if (isTerminalStatus(research.status)) {
+          return yield* new NotCancellable({ researchId: id, status: research.status })
+        }
+        const job = research.activeJobId === null
+          ? undefined
+          : Option.getOrUndefined(yield* store.getJob(research.activeJobId))
+        const now = yield* Clock.currentTimeMillis
+        const next: Research = {
+          ...research,
+          status: "cancelled",
+          finishedAt: now,
+          updatedAt: now,
+          activeJobId: null,
+          waitingFor: null,
+          retryAt: null,
+          version: research.version + 1
+        }
+        const live = job !== undefined && !isJobSettled(job.status)
+        const jobs: Array<JobWrite> = live
+          ? [{
+            job: { ...job, status: "cancelled", error: "cancelled by operator", updatedAt: now, finishedAt: now },
+            expected: job.status
+          }]
+          : []
+        const committed = yield* store.commit({ research: next, expectedVersion: research.version, epoch: null, jobs })
+          .pipe(Effect.as(true), Effect.catchTag("StaleWrite", () => Effect.succeed(false)))
+        if (!committed) continue
+        const incarnation = yield* Ref.get(current)
+        if (Option.isSome(incarnation)) yield* FiberMap.remove(incarnation.value.fibers, id)
+        if (live && job.workerId !== null) yield* stopWorkerJob(job.workerId, job.id)
+        yield* events.publish({
+          _tag: "Transition",
+          at: now,
+          researchId: id,
+          phase: next.phase,
+          status: next.status,
+          waitingFor: null,
+          error: null
+        })
+        yield* Effect.logInfo(`research ${id} cancelled`)
+        yield* wakeup.signal
+        return next
+      }
+      return yield* new StorageError({ reason: `research ${id} kept changing while being cancelled; try again` })
+    })
+
+    const stopWorkerJob = (workerId: WorkerId, jobId: JobId) =>
+      Effect.gen(function*() {
+        const worker = yield* registry.get(workerId).pipe(Effect.option)
+        if (Option.isSome(worker)) {
+          yield* transport.cancel(worker.value, jobId).pipe(
+            Effect.catchAll((error) => Effect.logWarning(`could not cancel ${jobId} on ${workerId}: ${error.reason}`))
+          )
+        }
+        yield* registry.release(workerId, jobId)
+      })
+
+    // --- queries -------------------------------------------------------------
+
+    const status = Effect.fn("Coordinator.status")(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const [active, all, money] = yield* Effect.all([store.listActive, registry.list(), budget.status()])
+      const jobIds = active.flatMap((r) => (r.activeJobId === null ? [] : [r.activeJobId]))
+      const jobs = jobIds.length === 0 ? [] : yield* store.jobsByIds(jobIds)
+      const jobById = new Map(jobs.map((j) => [j.id, j]))
+      const live = liveWorkers(all)
+      const workers: Record<string, { busy: number; total: number; workers: number }> = {}
+      for (const type of pipelineTypes) workers[type] = { busy: 0, total: 0, workers: 0 }
+      for (const w of live) {
+        const slot = workers[w.type] ?? { busy: 0, total: 0, workers: 0 }
+        workers[w.type] = {
+          busy: slot.busy + Math.min(w.currentJobs.length, w.capacity),
+          total: slot.total + w.capacity,
+          workers: slot.workers + 1
+        }
+      }
+      return {
+        active: active.map((r): ActiveResearch => {
+          const job = r.activeJobId === null ? undefined : jobById.get(r.activeJobId)
+          return {
+            id: r.id,
+            phase: r.phase,
+            status: r.status,
+            strategy: r.strategy?.name ?? null,
+            elapsedSeconds: Math.max(0, Math.floor((now - r.createdAt) / 1000)),
+            progress: progressOf(pipeline, r),
+            waitingFor: r.waitingFor === null
+              ? null
+              : { workerType: r.waitingFor.workerType, seconds: Math.floor((now - r.waitingFor.since) / 1000) },
+            job: job === undefined
+              ? null
+              : { id: job.id, kind: job.kind, workerId: job.workerId, progress: job.progress }
+          }
+        }),
+        workers,
+        budget: money,
+        capacity: { active: active.length, limit: concurrencyLimit(config, live.length) }
+      }
+    })
+
+    /** One research with all its jobs. */
+    const show = Effect.fn("Coordinator.show")(function*(id: ResearchId) {
+      const research = yield* findResearch(id)
+      const jobs = yield* store.jobsOf(id)
+      return { research, jobs, progress: progressOf(pipeline, research) }
+    })
+
+    const list = (query: ResearchQuery) => store.list(query)
+
+    // --- the loop ------------------------------------------------------------
+
+    const runInProcess = (definition: PhaseDefinition, research: Research, job: Job) =>
+      definition.runner._tag !== "InProcess" ? Effect.void : definition.runner.run(research).pipe(
+        Effect.provide(agents),
+        Effect.matchCauseEffect({
+          onSuccess: (output) =>
+            Effect.gen(function*() {
+              const now = yield* Clock.currentTimeMillis
+              yield* budget.charge({
+                researchId: research.id,
+                jobId: job.id,
+                model: output.usage.model,
+                inputTokens: output.usage.inputTokens,
+                outputTokens: output.usage.outputTokens,
+                amountUsd: output.usage.costUsd,
+                at: now
+              })
+              yield* store.updateJob({
+                ...job,
+                status: "completed",
+                progress: 1,
+                result: output.result,
+                usage: output.usage,
+                updatedAt: now,
+                finishedAt: now
+              }, ["running"])
+            }),
+          onFailure: (cause) =>
+            Effect.gen(function*() {
+              const now = yield* Clock.currentTimeMillis
+              const failure = Option.getOrUndefined(Cause.failureOption(cause))
+              const error = failure !== undefined ? failure.message : Cause.pretty(cause)
+              yield* store.updateJob({ ...job, status: "failed", error, updatedAt: now, finishedAt: now }, ["running"])
+            }).pipe(Effect.unless(() => Cause.isInterruptedOnly(cause)))
+        }),
+        Effect.zipRight(wakeup.signal),
+        Effect.catchAll((error) => Effect.logError(`could not record ${job.kind} job ${job.id}: ${error.message}`))
+      )
+
+    const dispatch = (now: number) => ({ worker, job }: Dispatch) =>
+      transport.dispatch(worker, {
+        jobId: job.id,
+        researchId: job.researchId,
+        kind: job.kind,
+        attempt: job.attempt,
+        input: job.input
+      }).pipe(
+        Effect.matchEffect({
+          onSuccess: () => Effect.as(store.updateJob({ ...job, status: "running", updatedAt: now }, ["pending"]), false),
+          onFailure: (error) =>
+            Effect.gen(function*() {
+              yield* Effect.logWarning(`${job.id}: ${error.message}; will retry on another worker`)
+              yield* store.updateJob({
+                ...job,
+                status: "lost",
+                error: error.message,
+                updatedAt: now,
+                finishedAt: now
+              }, ["pending"])
+              yield* registry.release(worker.id, job.id)
+              return true
+            })
+        }),
+        Effect.catchAll((error) => Effect.as(Effect.logError(`dispatch bookkeeping failed: ${error.message}`), true))
+      )
+
+    /** One pass over every active research. */
+    const tick = (incarnation: Incarnation) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        yield* registry.expire
+        const [researches, workers] = yield* Effect.all([store.listActive, registry.list()])
+        const jobIds = researches.flatMap((r) => (r.activeJobId === null ? [] : [r.activeJobId]))
+        const jobs = jobIds.length === 0 ? [] : yield* store.jobsByIds(jobIds)
+        const jobById = new Map(jobs.map((j) => [j.id, j]))
+        const world = {
+          now,
+          epoch: incarnation.epoch,
+          startedAt: incarnation.startedAt,
+          workers: new Map(workers.map((w) => [w.id, w])),
+          config
+        }
+        const freeSlots = new Map<WorkerType, number>()
+        for (const w of workers) {
+          if ((w.status === "available" || w.status === "busy") && w.currentJobs.length < w.capacity) {
+            freeSlots.set(w.type, (freeSlots.get(w.type) ?? 0) + w.capacity - w.currentJobs.length)
+          }
+        }
+
+        const steps = researches.map((research) => ({
+          before: research,
+          step: advance(pipeline, research, research.activeJobId === null ? undefined : jobById.get(research.activeJobId), world)
+        }))
+        // First come, first served: those waiting longest for a worker type claim first.
+        const queued = steps
+          .filter((s) => s.step.action._tag === "NeedWorker")
+          .sort((a, b) => queuePosition(a.step.action) - queuePosition(b.step.action) || a.before.createdAt - b.before.createdAt)
+        const ordered = [...steps.filter((s) => s.step.action._tag !== "NeedWorker"), ...queued]
+
+        let committed = 0
+        let started = 0
+        let wakeAt: number | null = null
+        const dispatches: Array<Dispatch> = []
+
+        const commit = (before: Research, after: Research, writes: ReadonlyArray<JobWrite>) =>
+          Effect.gen(function*() {
+            if (after === before && writes.length === 0) return true
+            const research: Research = { ...after, version: before.version + 1, updatedAt: now }
+            const ok = yield* store.commit({
+              research,
+              expectedVersion: before.version,
+              epoch: incarnation.epoch,
+              jobs: writes
+            }).pipe(
+              Effect.as(true),
+              Effect.catchTags({
+                StaleWrite: (e) => Effect.as(Effect.logDebug(e.message), false),
+                StorageError: (e) => Effect.as(Effect.logError(e.message), false)
+              })
+            )
+            if (!ok) return false
+            committed++
+            if (
+              before.phase !== research.phase || before.status !== research.status ||
+              before.waitingFor?.workerType !== research.waitingFor?.workerType
+            ) {
+              yield* events.publish({
+                _tag: "Transition",
+                at: now,
+                researchId: research.id,
+                phase: research.phase,
+                status: research.status,
+                waitingFor: research.waitingFor,
+                error: research.error
+              })
+              if (research.status === "failed") yield* Effect.logWarning(`research ${research.id} failed: ${research.error}`)
+            }
+            return true
+          })
+
+        const newJob = (r: Research, definition: PhaseDefinition, id: JobId, worker: Worker | null): Job => ({
+          id,
+          researchId: r.id,
+          kind: definition.kind,
+          phase: r.phase,
+          workerType: worker?.type ?? null,
+          workerId: worker?.id ?? null,
+          status: worker === null ? "running" : "pending",
+          attempt: r.attempt + 1,
+          progress: 0,
+          message: null,
+          input: definition.input(r),
+          result: null,
+          usage: null,
+          error: null,
+          epoch: incarnation.epoch,
+          createdAt: now,
+          updatedAt: now,
+          finishedAt: null
+        })
+
+        const start = (before: Research, step: Step, job: Job) =>
+          Effect.gen(function*() {
+            const running: Research = {
+              ...step.research,
+              status: "running",
+              activeJobId: job.id,
+              attempt: job.attempt,
+              waitingFor: null,
+              retryAt: null
+            }
+            const ok = yield* commit(before, running, [...step.jobWrites, { job, expected: null }])
+            if (!ok) return false
+            started++
+            yield* events.publish({
+              _tag: "JobStarted",
+              at: now,
+              researchId: job.researchId,
+              jobId: job.id,
+              kind: job.kind,
+              workerType: job.workerType,
+              workerId: job.workerId,
+              attempt: job.attempt,
+              queuedSince: step.action._tag === "NeedWorker" ? step.action.since : now
+            })
+            return true
+          })
+
+        for (const { before, step } of ordered) {
+          for (const note of step.notes) yield* Effect.logWarning(note)
+          const action = step.action
+          switch (action._tag) {
+            case "None": {
+              if (action.wakeAt !== null) wakeAt = wakeAt === null ? action.wakeAt : Math.min(wakeAt, action.wakeAt)
+              yield* commit(before, step.research, step.jobWrites)
+              break
+            }
+            case "Redispatch": {
+              const worker = action.job.workerId === null ? undefined : world.workers.get(action.job.workerId)
+              if (worker !== undefined) dispatches.push({ worker, job: action.job })
+              yield* commit(before, step.research, step.jobWrites)
+              break
+            }
+            case "RunInProcess": {
+              const job = newJob(step.research, action.definition, yield* Ids.jobId, null)
+              if (yield* start(before, step, job)) {
+                const research = { ...step.research, activeJobId: job.id }
+                yield* FiberMap.run(incarnation.fibers, research.id, runInProcess(action.definition, research, job))
+              }
+              break
+            }
+            case "NeedWorker": {
+              const claimed = (freeSlots.get(action.workerType) ?? 0) > 0
+                ? yield* claimFor(action.workerType)
+                : Option.none()
+              if (Option.isSome(claimed)) {
+                const { jobId, worker } = claimed.value
+                freeSlots.set(action.workerType, (freeSlots.get(action.workerType) ?? 1) - 1)
+                const job = newJob(step.research, action.definition, jobId, worker)
+                if (yield* start(before, step, job)) dispatches.push({ worker, job })
+                else yield* registry.release(worker.id, jobId)
+                break
+              }
+              freeSlots.set(action.workerType, 0)
+              const waiting = step.research.waitingFor?.workerType === action.workerType
+                ? step.research
+                : { ...step.research, waitingFor: { workerType: action.workerType, since: action.since } }
+              yield* commit(before, waiting, step.jobWrites)
+              break
+            }
+          }
+        }
+
+        const failed = yield* Effect.forEach(dispatches, dispatch(now), { concurrency: 16 })
+        yield* reap(incarnation, researches)
+        return {
+          researches: researches.length,
+          committed,
+          started,
+          again: failed.some((f) => f),
+          wakeAt
+        } satisfies TickSummary
+      }).pipe(Effect.withSpan("Coordinator.tick"))
+
+    const claimFor = (type: WorkerType) =>
+      Effect.gen(function*() {
+        const jobId = yield* Ids.jobId
+        const worker = yield* registry.claim(type, jobId)
+        return Option.map(worker, (w) => ({ jobId, worker: w }))
+      })
+
+    /** Interrupts in-process jobs of researches that stopped being active elsewhere. */
+    const reap = (incarnation: Incarnation, active: ReadonlyArray<Research>) =>
+      Effect.gen(function*() {
+        const size = yield* FiberMap.size(incarnation.fibers)
+        if (size === 0) return
+        const live = new Set(active.map((r) => r.id))
+        const stale = Array.from(incarnation.fibers, ([key]) => key).filter((key) => !live.has(key))
+        for (const key of stale) yield* FiberMap.remove(incarnation.fibers, key)
+      })
+
+    /** Starts an incarnation for `epoch` in the current scope. */
+    const incarnate = (epoch: number) =>
+      Effect.gen(function*() {
+        const incarnation: Incarnation = {
+          epoch,
+          startedAt: yield* Clock.currentTimeMillis,
+          fibers: yield* FiberMap.make<ResearchId>()
+        }
+        yield* Ref.set(current, Option.some(incarnation))
+        yield* Effect.addFinalizer(() => Ref.set(current, Option.none()))
+        return { incarnation }
+      })
+
+    /** Leads while the lease is held: ticks on every wakeup, and at least every poll interval. */
+    const lead: Effect.Effect<void, StorageError> = Effect.scoped(Effect.gen(function*() {
+      const leadership = yield* lease.acquire
+      const { incarnation } = yield* incarnate(leadership.epoch)
+      yield* Effect.logInfo(`coordinator leading (epoch ${incarnation.epoch})`)
+      const poll = config.pollIntervalSeconds * 1000
+      const loop = Effect.gen(function*() {
+        const summary = yield* tick(incarnation).pipe(
+          Effect.catchAllCause((cause) =>
+            Effect.as(Effect.logError("tick failed", cause), { again: false, wakeAt: null } as const)
+          )
+        )
+        if (summary.again) return
+        const now = yield* Clock.currentTimeMillis
+        const wait = summary.wakeAt === null ? poll : Math.max(0, Math.min(poll, summary.wakeAt - now))
+        yield* Effect.race(wakeup.await, Effect.sleep(Duration.millis(wait)))
+      })
+      yield* Effect.race(Effect.forever(loop), leadership.lost)
+      yield* Effect.logWarning(`coordinator lost the lease (epoch ${incarnation.epoch})`)
+    }))
+
+    /** Runs the coordinator loop forever, re-acquiring the lease whenever it is lost. */
+    const run: Effect.Effect<never> = Effect.forever(
+      lead.pipe(
+        Effect.catchAll((error) =>
+          Effect.zipRight(Effect.logError(`lease: ${error.message}`), Effect.sleep(Duration.seconds(1)))
+        )
+      )
+    )
+
+    /**
+     * Leads by hand in the caller's scope and returns the tick, for tests and
+     * benchmarks that step the coordinator themselves instead of running the loop.
+     */
+    const manual = Effect.gen(function*() {
+      const leadership = yield* lease.acquire
+      const { incarnation } = yield* incarnate(leadership.epoch)
+      return { epoch: incarnation.epoch, tick: tick(incarnation) }
+    })
+
+    return {
+      trigger,
+      cancel,
+      status,
+      show,
+      list,
+      report: registry.report,
+      capacity,
+      run,
+      manual
+    } as const
+  })
+}) {}
+
+const queuePosition = (action: Action): number => (action._tag === "NeedWorker" ? action.since : 0)

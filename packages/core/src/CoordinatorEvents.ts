@@ -1,0 +1,49 @@
+/**
+ * What the coordinator tells observers: triggers and refusals, every committed
+ * transition, every job started. Simulations hash this stream into a trace and
+ * check invariants on it; a live status view can follow it.
+ */
+import { Effect, PubSub, type Queue, type Scope } from "effect"
+import type { JobId, Phase, ResearchId, ResearchStatus, WaitingFor, WorkerId, WorkerType } from "./Domain.js"
+
+export type CoordinatorEvent =
+  | {
+    readonly _tag: "Triggered"
+    readonly at: number
+    readonly researchId: ResearchId
+    readonly forced: boolean
+    /** Active researches before this one, and the limit then in force. */
+    readonly activeBefore: number
+    readonly limit: number
+    readonly remainingUsd: number | null
+  }
+  | { readonly _tag: "Refused"; readonly at: number; readonly reason: "capacity" | "budget" }
+  | {
+    readonly _tag: "Transition"
+    readonly at: number
+    readonly researchId: ResearchId
+    readonly phase: Phase
+    readonly status: ResearchStatus
+    readonly waitingFor: WaitingFor | null
+    readonly error: string | null
+  }
+  | {
+    readonly _tag: "JobStarted"
+    readonly at: number
+    readonly researchId: ResearchId
+    readonly jobId: JobId
+    readonly kind: string
+    readonly workerType: WorkerType | null
+    readonly workerId: WorkerId | null
+    readonly attempt: number
+    /** When the research started waiting for this worker type (its place in the queue). */
+    readonly queuedSince: number
+  }
+
+/** A broadcast of coordinator events to any number of subscribers. */
+export class CoordinatorEvents extends Effect.Service<CoordinatorEvents>()("@foreman/core/CoordinatorEvents", {
+  effect: Effect.map(PubSub.unbounded<CoordinatorEvent>(), (hub) => ({
+    publish: (event: CoordinatorEvent): Effect.Effect<void> => Effect.asVoid(PubSub.publish(hub, event)),
+    subscribe: PubSub.subscribe(hub) as Effect.Effect<Queue.Dequeue<CoordinatorEvent>, never, Scope.Scope>
+  }))
+}) {}

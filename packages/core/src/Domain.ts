@@ -1,0 +1,231 @@
+/**
+ * The domain model: identifiers, researches, jobs, workers, phase results, gate
+ * outcomes and budget entries. Everything here is a Schema, so the same shapes
+ * validate HTTP bodies, storage rows and simulation reports.
+ */
+import { Schema } from "effect"
+
+/** Research (parent operation) id: `op_` followed by 1–64 url-safe characters. */
+export const ResearchId = Schema.String.pipe(
+  Schema.pattern(/^op_[A-Za-z0-9_-]{1,64}$/, { message: () => "a research id looks like op_0123abcd" }),
+  Schema.brand("@foreman/ResearchId")
+)
+export type ResearchId = typeof ResearchId.Type
+
+/** Job (child operation) id: `job_` followed by 1–64 url-safe characters. */
+export const JobId = Schema.String.pipe(
+  Schema.pattern(/^job_[A-Za-z0-9_-]{1,64}$/, { message: () => "a job id looks like job_0123abcd" }),
+  Schema.brand("@foreman/JobId")
+)
+export type JobId = typeof JobId.Type
+
+/** Worker id chosen by the worker: 1–128 characters of letters, digits and `._:-`. */
+export const WorkerId = Schema.String.pipe(
+  Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, {
+    message: () => "a worker id is 1-128 letters, digits or ._:- and starts with a letter or digit"
+  }),
+  Schema.brand("@foreman/WorkerId")
+)
+export type WorkerId = typeof WorkerId.Type
+
+/** Worker type: `training`, `backtest`, or any other lowercase name a pipeline uses. */
+export const WorkerType = Schema.String.pipe(
+  Schema.pattern(/^[a-z][a-z0-9_-]{0,31}$/, { message: () => "a worker type is a lowercase name such as training" })
+)
+export type WorkerType = typeof WorkerType.Type
+
+/** Milliseconds since the Unix epoch, read from `Clock`. */
+export const Millis = Schema.Number.pipe(Schema.int(), Schema.nonNegative())
+
+/** Phase names of the default research pipeline; pipelines may add others. */
+export const Phases = {
+  designing: "designing",
+  training: "training",
+  backtesting: "backtesting",
+  assessing: "assessing"
+} as const
+
+export const Phase = Schema.String.pipe(Schema.pattern(/^[a-z][a-z0-9_-]{0,31}$/))
+export type Phase = typeof Phase.Type
+
+export const ResearchStatus = Schema.Literal("pending", "running", "completed", "failed", "cancelled")
+export type ResearchStatus = typeof ResearchStatus.Type
+
+/** Statuses a research never leaves. */
+export const isTerminalStatus = (status: ResearchStatus): boolean =>
+  status === "completed" || status === "failed" || status === "cancelled"
+
+export const JobStatus = Schema.Literal("pending", "running", "completed", "failed", "cancelled", "lost")
+export type JobStatus = typeof JobStatus.Type
+
+export const isJobSettled = (status: JobStatus): boolean => status !== "pending" && status !== "running"
+
+/** A strategy: a name plus the designer's specification (opaque to the engine). */
+export const Strategy = Schema.Struct({
+  name: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)),
+  spec: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+})
+export type Strategy = typeof Strategy.Type
+
+/** Token usage and cost of one LLM call. */
+export const Usage = Schema.Struct({
+  model: Schema.String,
+  inputTokens: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
+  outputTokens: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
+  costUsd: Schema.Number.pipe(Schema.nonNegative())
+})
+export type Usage = typeof Usage.Type
+
+/** What a training worker reports. `kind` selects the classification or regression gate. */
+export const TrainingResult = Schema.Struct({
+  kind: Schema.optionalWith(Schema.Literal("classification", "regression"), { default: () => "classification" }),
+  testAccuracy: Schema.Number,
+  testLoss: Schema.Number,
+  epochLosses: Schema.Array(Schema.Number),
+  directionalAccuracy: Schema.optional(Schema.Number),
+  modelRef: Schema.optional(Schema.String)
+})
+export type TrainingResult = typeof TrainingResult.Type
+
+/** What a backtest worker reports. */
+export const BacktestResult = Schema.Struct({
+  kind: Schema.optionalWith(Schema.Literal("classification", "regression"), { default: () => "classification" }),
+  sharpeRatio: Schema.Number,
+  winRate: Schema.Number,
+  totalReturn: Schema.Number,
+  totalTrades: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
+  maxDrawdown: Schema.Number,
+  netReturn: Schema.Number,
+  tradeCount: Schema.Number.pipe(Schema.int(), Schema.nonNegative())
+})
+export type BacktestResult = typeof BacktestResult.Type
+
+/** What the assessor concludes. */
+export const Assessment = Schema.Struct({
+  verdict: Schema.Literal("promising", "inconclusive", "rejected"),
+  summary: Schema.String
+})
+export type Assessment = typeof Assessment.Type
+
+/** A gate's outcome; `reason` reads like `accuracy_below_threshold (5.0% < 10%)`. */
+export const GateOutcome = Schema.Struct({
+  passed: Schema.Boolean,
+  reason: Schema.NullOr(Schema.String),
+  bypassed: Schema.Boolean
+})
+export type GateOutcome = typeof GateOutcome.Type
+
+/** A research waiting for a free worker of one type since a moment. */
+export const WaitingFor = Schema.Struct({ workerType: WorkerType, since: Millis })
+export type WaitingFor = typeof WaitingFor.Type
+
+/** The parent operation: one research cycle. */
+export const Research = Schema.Struct({
+  id: ResearchId,
+  brief: Schema.String,
+  model: Schema.NullOr(Schema.String),
+  bypassGates: Schema.Boolean,
+  forced: Schema.Boolean,
+  phase: Phase,
+  status: ResearchStatus,
+  strategy: Schema.NullOr(Strategy),
+  /** Results by job kind (`design`, `training`, `backtest`, `assessment`, …). */
+  results: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  /** Gate outcomes by gate name (`training`, `backtest`). */
+  gates: Schema.Record({ key: Schema.String, value: GateOutcome }),
+  costUsd: Schema.Number,
+  createdAt: Millis,
+  updatedAt: Millis,
+  finishedAt: Schema.NullOr(Millis),
+  waitingFor: Schema.NullOr(WaitingFor),
+  activeJobId: Schema.NullOr(JobId),
+  /** Jobs started in the current phase (1 for the first). */
+  attempt: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
+  /** Infrastructure failures (lost worker, failed dispatch) in the current phase. */
+  failures: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
+  /** No new job before this moment (retry backoff). */
+  retryAt: Schema.NullOr(Millis),
+  error: Schema.NullOr(Schema.String),
+  version: Schema.Number.pipe(Schema.int(), Schema.nonNegative())
+})
+export interface Research extends Schema.Schema.Type<typeof Research> {}
+
+/** A child operation: one attempt at one phase, in process or on a worker. */
+export const Job = Schema.Struct({
+  id: JobId,
+  researchId: ResearchId,
+  kind: Schema.String,
+  phase: Phase,
+  workerType: Schema.NullOr(WorkerType),
+  workerId: Schema.NullOr(WorkerId),
+  status: JobStatus,
+  attempt: Schema.Number.pipe(Schema.int(), Schema.positive()),
+  progress: Schema.Number.pipe(Schema.between(0, 1)),
+  message: Schema.NullOr(Schema.String),
+  input: Schema.Unknown,
+  result: Schema.Unknown,
+  usage: Schema.NullOr(Usage),
+  error: Schema.NullOr(Schema.String),
+  /** The coordinator incarnation that created (and, in process, runs) the job. */
+  epoch: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
+  createdAt: Millis,
+  updatedAt: Millis,
+  finishedAt: Schema.NullOr(Millis)
+})
+export interface Job extends Schema.Schema.Type<typeof Job> {}
+
+/** What a worker receives: enough to run the job and report on it. */
+export const JobSpec = Schema.Struct({
+  jobId: JobId,
+  researchId: ResearchId,
+  kind: Schema.String,
+  attempt: Schema.Number,
+  input: Schema.Unknown
+})
+export type JobSpec = typeof JobSpec.Type
+
+export const WorkerStatus = Schema.Literal("available", "busy", "error", "offline")
+export type WorkerStatus = typeof WorkerStatus.Type
+
+/** A registered external worker process. */
+export const Worker = Schema.Struct({
+  id: WorkerId,
+  type: WorkerType,
+  endpoint: Schema.String,
+  status: WorkerStatus,
+  capacity: Schema.Number.pipe(Schema.int(), Schema.positive()),
+  currentJobs: Schema.Array(JobId),
+  capabilities: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  registeredAt: Millis,
+  lastHeartbeatAt: Millis
+})
+export interface Worker extends Schema.Schema.Type<typeof Worker> {}
+
+/** Whether a worker can take one more job now. */
+export const hasFreeSlot = (worker: Worker): boolean =>
+  (worker.status === "available" || worker.status === "busy") && worker.currentJobs.length < worker.capacity
+
+/** One charged LLM call. */
+export const BudgetEntry = Schema.Struct({
+  researchId: ResearchId,
+  jobId: JobId,
+  model: Schema.String,
+  inputTokens: Schema.Number,
+  outputTokens: Schema.Number,
+  amountUsd: Schema.Number,
+  at: Millis
+})
+export type BudgetEntry = typeof BudgetEntry.Type
+
+/** A report from a worker (or an in-process job) about one job. */
+export const JobReport = Schema.Union(
+  Schema.TaggedStruct("Progress", {
+    jobId: JobId,
+    workerId: WorkerId,
+    progress: Schema.Number.pipe(Schema.between(0, 1)),
+    message: Schema.optional(Schema.String.pipe(Schema.maxLength(1000)))
+  }),
+  Schema.TaggedStruct("Completed", { jobId: JobId, workerId: WorkerId, result: Schema.Unknown }),
+  Schema.TaggedStruct("Failed", { jobId: JobId, workerId: WorkerId, error: Schema.String.pipe(Schema.maxLength(10_000)) })
+)
+export type JobReport = typeof JobReport.Type

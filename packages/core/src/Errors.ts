@@ -1,0 +1,125 @@
+/**
+ * Typed errors of the engine. Those that cross a wire are `Schema.TaggedError`s
+ * with plain fields; their `message` is the line a person reads.
+ */
+import { Schema } from "effect"
+
+const usd = (n: number): string => `$${n.toFixed(2)}`
+
+/** Trigger refused: active researches reached the concurrency limit. */
+export class AtCapacity extends Schema.TaggedError<AtCapacity>()("AtCapacity", {
+  active: Schema.Number,
+  limit: Schema.Number
+}) {
+  override get message(): string {
+    return `Cannot trigger: at capacity (${this.active} active researches, limit is ${this.limit})`
+  }
+  get hint(): string {
+    return "Use --force to override limit"
+  }
+}
+
+/** Trigger refused: today's budget cannot cover one more cycle. */
+export class BudgetExhausted extends Schema.TaggedError<BudgetExhausted>()("BudgetExhausted", {
+  remainingUsd: Schema.Number,
+  estimateUsd: Schema.Number,
+  active: Schema.Number
+}) {
+  override get message(): string {
+    return `Cannot trigger: daily budget exhausted (${usd(this.remainingUsd)} remaining)`
+  }
+  get hint(): string {
+    return `Active researches (${this.active}) will complete, but no new triggers accepted.\nUse --force to override budget check`
+  }
+}
+
+export class ResearchNotFound extends Schema.TaggedError<ResearchNotFound>()("ResearchNotFound", {
+  researchId: Schema.String
+}) {
+  override get message(): string {
+    return `Research not found: ${this.researchId}`
+  }
+}
+
+export class NotCancellable extends Schema.TaggedError<NotCancellable>()("NotCancellable", {
+  researchId: Schema.String,
+  status: Schema.String
+}) {
+  override get message(): string {
+    return `Research ${this.researchId} is ${this.status} and cannot be cancelled`
+  }
+}
+
+/** Unknown worker; over HTTP this tells a worker to register again. */
+export class WorkerNotFound extends Schema.TaggedError<WorkerNotFound>()("WorkerNotFound", {
+  workerId: Schema.String
+}) {
+  override get message(): string {
+    return `Worker not registered: ${this.workerId} (register again)`
+  }
+}
+
+export class JobNotFound extends Schema.TaggedError<JobNotFound>()("JobNotFound", {
+  jobId: Schema.String
+}) {
+  override get message(): string {
+    return `Job not found: ${this.jobId}`
+  }
+}
+
+/** A worker reported on a job that is not assigned to it. */
+export class JobNotAssigned extends Schema.TaggedError<JobNotAssigned>()("JobNotAssigned", {
+  jobId: Schema.String,
+  workerId: Schema.String
+}) {
+  override get message(): string {
+    return `Job ${this.jobId} is not assigned to worker ${this.workerId}`
+  }
+}
+
+export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInput", {
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `Invalid input: ${this.reason}`
+  }
+}
+
+/** Storage could not be read or written; adapters map their own errors to this. */
+export class StorageError extends Schema.TaggedError<StorageError>()("StorageError", {
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `Storage failure: ${this.reason}`
+  }
+}
+
+/** A conditional write lost: the row changed, or a newer coordinator epoch exists. */
+export class StaleWrite extends Schema.TaggedError<StaleWrite>()("StaleWrite", {
+  researchId: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `Stale write to ${this.researchId}: ${this.reason}`
+  }
+}
+
+/** A worker could not be reached or refused the job. */
+export class DispatchError extends Schema.TaggedError<DispatchError>()("DispatchError", {
+  workerId: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `Dispatch to ${this.workerId} failed: ${this.reason}`
+  }
+}
+
+/** An LLM agent (designer, assessor) failed. */
+export class AgentError extends Schema.TaggedError<AgentError>()("AgentError", {
+  agent: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.agent} failed: ${this.reason}`
+  }
+}

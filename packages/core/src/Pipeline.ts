@@ -1,0 +1,326 @@
+/**
+ * The functional core: phase definitions and the pure `advance` step that,
+ * given a research, its active job and a snapshot of the world, says what
+ * happens next. The research pipeline (design → training → gate → backtest →
+ * gate → assessment) is the default; a pipeline is plain data, so a user can
+ * add a phase that runs on another worker type.
+ */
+import { Context, Effect, Either, ParseResult, Schema } from "effect"
+import { type AgentOutput, Assessor, Designer } from "./Agents.js"
+import {
+  Assessment,
+  BacktestResult,
+  isTerminalStatus,
+  type Job,
+  type Phase,
+  Phases,
+  type Research,
+  Strategy,
+  TrainingResult,
+  type Worker,
+  type WorkerId,
+  type WorkerType
+} from "./Domain.js"
+import type { AgentError } from "./Errors.js"
+import { type ForemanConfigShape, type GateThresholds, retryBackoffMillis } from "./ForemanConfig.js"
+import * as Gates from "./Gates.js"
+import type { JobWrite } from "./ResearchStore.js"
+
+/** Where a phase's job runs. */
+export type Runner =
+  | {
+    readonly _tag: "InProcess"
+    readonly run: (research: Research) => Effect.Effect<AgentOutput<unknown>, AgentError, Designer | Assessor>
+  }
+  | { readonly _tag: "Worker"; readonly workerType: WorkerType }
+
+/** What a finished job leads to. */
+export type PhaseOutcome =
+  | { readonly _tag: "Next"; readonly phase: Phase; readonly research: Research }
+  | { readonly _tag: "Done"; readonly research: Research }
+  | { readonly _tag: "Fail"; readonly reason: string }
+
+export interface PhaseDefinition {
+  readonly phase: Phase
+  /** The job kind this phase runs (`design`, `training`, …). */
+  readonly kind: string
+  /** Overall progress when a research enters this phase (0–1). */
+  readonly progress: number
+  readonly runner: Runner
+  /** The payload sent with the job. */
+  readonly input: (research: Research) => unknown
+  /** Pure: turns the job's result into the next state. */
+  readonly onResult: (research: Research, result: unknown, gates: GateThresholds) => PhaseOutcome
+}
+
+export interface PipelineShape {
+  readonly phases: Readonly<Record<Phase, PhaseDefinition>>
+  /** The phase a new research starts in. */
+  readonly initialPhase: (input: { readonly hasStrategy: boolean }) => Phase
+}
+
+const decodeOr = <A, I>(schema: Schema.Schema<A, I>, what: string, value: unknown): Either.Either<A, string> =>
+  Either.mapLeft(
+    Schema.decodeUnknownEither(schema)(value),
+    (error) => `invalid ${what} result: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
+  )
+
+const withResult = (research: Research, kind: string, result: unknown): Research => ({
+  ...research,
+  results: { ...research.results, [kind]: result }
+})
+
+const outcome = (either: Either.Either<PhaseOutcome, string>): PhaseOutcome =>
+  Either.getOrElse(either, (reason): PhaseOutcome => ({ _tag: "Fail", reason }))
+
+/** The default pipeline of a research cycle. */
+export const research: PipelineShape = {
+  initialPhase: ({ hasStrategy }) => (hasStrategy ? Phases.training : Phases.designing),
+  phases: {
+    [Phases.designing]: {
+      phase: Phases.designing,
+      kind: "design",
+      progress: 0.05,
+      runner: {
+        _tag: "InProcess",
+        run: (r) => Effect.flatMap(Designer, (d) => d.design({ researchId: r.id, brief: r.brief, model: r.model }))
+      },
+      input: (r) => ({ brief: r.brief, model: r.model }),
+      onResult: (r, result) =>
+        outcome(Either.map(decodeOr(Strategy, "design", result), (strategy) => ({
+          _tag: "Next",
+          phase: Phases.training,
+          research: { ...withResult(r, "design", strategy), strategy }
+        })))
+    },
+    [Phases.training]: {
+      phase: Phases.training,
+      kind: "training",
+      progress: 0.2,
+      runner: { _tag: "Worker", workerType: "training" },
+      input: (r) => ({ brief: r.brief, strategy: r.strategy }),
+      onResult: (r, result, gates) =>
+        outcome(Either.map(decodeOr(TrainingResult, "training", result), (training) => {
+          const gate = r.bypassGates ? Gates.bypassed : Gates.training(training, gates)
+          const next = { ...withResult(r, "training", training), gates: { ...r.gates, training: gate } }
+          // A rejected model skips the backtest and goes straight to assessment.
+          return { _tag: "Next", phase: gate.passed ? Phases.backtesting : Phases.assessing, research: next }
+        }))
+    },
+    [Phases.backtesting]: {
+      phase: Phases.backtesting,
+      kind: "backtest",
+      progress: 0.65,
+      runner: { _tag: "Worker", workerType: "backtest" },
+      input: (r) => ({ strategy: r.strategy, training: r.results["training"] ?? null }),
+      onResult: (r, result, gates) =>
+        outcome(Either.map(decodeOr(BacktestResult, "backtest", result), (backtest) => {
+          const gate = r.bypassGates ? Gates.bypassed : Gates.backtest(backtest, gates)
+          const next = { ...withResult(r, "backtest", backtest), gates: { ...r.gates, backtest: gate } }
+          return { _tag: "Next", phase: Phases.assessing, research: next }
+        }))
+    },
+    [Phases.assessing]: {
+      phase: Phases.assessing,
+      kind: "assessment",
+      progress: 0.9,
+      runner: {
+        _tag: "InProcess",
+        run: (r) =>
+          Effect.flatMap(Assessor, (a) =>
+            a.assess({
+              researchId: r.id,
+              brief: r.brief,
+              model: r.model,
+              strategy: r.strategy,
+              results: r.results,
+              gates: r.gates
+            }))
+      },
+      input: (r) => ({ strategy: r.strategy }),
+      onResult: (r, result) =>
+        outcome(Either.map(decodeOr(Assessment, "assessment", result), (assessment) => ({
+          _tag: "Done",
+          research: withResult(r, "assessment", assessment)
+        })))
+    }
+  }
+}
+
+/** The pipeline the coordinator runs; the research pipeline unless provided. */
+export class Pipeline extends Context.Reference<Pipeline>()("@foreman/core/Pipeline", {
+  defaultValue: (): PipelineShape => research
+}) {}
+
+/** Worker types a pipeline dispatches to. */
+export const workerTypes = (pipeline: PipelineShape): ReadonlyArray<WorkerType> =>
+  Object.values(pipeline.phases).flatMap((d) => (d.runner._tag === "Worker" ? [d.runner.workerType] : []))
+
+/** Overall progress of a research (0–1). */
+export const progressOf = (pipeline: PipelineShape, r: Research): number =>
+  r.status === "completed" ? 1 : (pipeline.phases[r.phase]?.progress ?? 0)
+
+/** What the coordinator sees when it advances researches. */
+export interface World {
+  readonly now: number
+  readonly epoch: number
+  /** When this coordinator incarnation started. */
+  readonly startedAt: number
+  readonly workers: ReadonlyMap<WorkerId, Worker>
+  readonly config: ForemanConfigShape
+}
+
+/** The one side effect a step asks for. */
+export type Action =
+  | { readonly _tag: "None"; readonly wakeAt: number | null }
+  | { readonly _tag: "RunInProcess"; readonly definition: PhaseDefinition }
+  | { readonly _tag: "NeedWorker"; readonly definition: PhaseDefinition; readonly workerType: WorkerType; readonly since: number }
+  | { readonly _tag: "Redispatch"; readonly job: Job }
+
+export interface Step {
+  /** The new state (the same object when nothing changed). */
+  readonly research: Research
+  /** Settled jobs to write with the transition (orphaned, lost). */
+  readonly jobWrites: ReadonlyArray<JobWrite>
+  readonly action: Action
+  /** Things worth a warning in the log. */
+  readonly notes: ReadonlyArray<string>
+}
+
+const none: Action = { _tag: "None", wakeAt: null }
+
+const finish = (r: Research, now: number, status: "completed" | "failed", error: string | null): Research => ({
+  ...r,
+  status,
+  error,
+  finishedAt: now,
+  activeJobId: null,
+  waitingFor: null,
+  retryAt: null
+})
+
+/** A job the world no longer runs: its worker went silent or vanished for longer than the grace period. */
+const workerGone = (job: Job, world: World): boolean => {
+  const grace = world.config.orphanGraceSeconds * 1000
+  if (world.now - world.startedAt < grace || job.workerId === null) return false
+  const worker = world.workers.get(job.workerId)
+  if (worker === undefined) return world.now - job.updatedAt >= grace
+  return worker.status === "offline" &&
+    world.now - worker.lastHeartbeatAt >= world.config.workerOfflineAfterSeconds * 1000 + grace
+}
+
+/**
+ * Advances one research as far as it can go without side effects. Pure: the
+ * same inputs always give the same step.
+ */
+export const advance = (pipeline: PipelineShape, start: Research, activeJob: Job | undefined, world: World): Step => {
+  let r = start
+  let job = activeJob !== undefined && activeJob.id === start.activeJobId ? activeJob : undefined
+  const jobWrites: Array<JobWrite> = []
+  const notes: Array<string> = []
+  const { config, now } = world
+
+  /** An infrastructure failure: retry the phase after a backoff, or give up. */
+  const retryOrFail = (kind: string, reason: string): Research => {
+    const failures = r.failures + 1
+    if (failures >= config.maxJobAttempts) {
+      return finish(r, now, "failed", `${kind} failed ${failures} times, giving up: ${reason}`)
+    }
+    return {
+      ...r,
+      activeJobId: null,
+      failures,
+      retryAt: now + retryBackoffMillis(config, failures)
+    }
+  }
+
+  const settle = (j: Job, status: "failed" | "lost", error: string): void => {
+    jobWrites.push({ job: { ...j, status, error, updatedAt: now, finishedAt: now }, expected: j.status })
+  }
+
+  for (let guard = 0; guard < 64; guard++) {
+    if (isTerminalStatus(r.status)) break
+    const definition = pipeline.phases[r.phase]
+    if (definition === undefined) {
+      r = finish(r, now, "failed", `unknown phase ${r.phase}`)
+      continue
+    }
+    if (r.activeJobId !== null) {
+      if (job === undefined) {
+        notes.push(`${r.id}: active job ${r.activeJobId} is missing from storage; retrying the phase`)
+        r = retryOrFail(definition.kind, `job ${r.activeJobId} missing`)
+        continue
+      }
+      switch (job.status) {
+        case "pending":
+        case "running": {
+          if (job.workerId === null) {
+            if (job.epoch === world.epoch) return { research: r, jobWrites, action: none, notes }
+            const error =
+              `orphaned: coordinator epoch ${job.epoch} stopped while this ${job.kind} job was running; restarting the phase`
+            notes.push(`${r.id}: ${job.id} ${error}`)
+            settle(job, "failed", error)
+            r = { ...r, activeJobId: null }
+            job = undefined
+            continue
+          }
+          if (workerGone(job, world)) {
+            const error = `lost: worker ${job.workerId} stopped answering while running it`
+            notes.push(`${r.id}: ${job.id} ${error}`)
+            settle(job, "lost", error)
+            r = retryOrFail(job.kind, error)
+            job = undefined
+            continue
+          }
+          if (job.status === "pending" && job.epoch !== world.epoch) {
+            return { research: r, jobWrites, action: { _tag: "Redispatch", job }, notes }
+          }
+          return { research: r, jobWrites, action: none, notes }
+        }
+        case "completed": {
+          const cost = job.usage?.costUsd ?? 0
+          const base: Research = { ...r, costUsd: r.costUsd + cost, activeJobId: null, retryAt: null }
+          const result = definition.onResult(base, job.result, config.gates)
+          switch (result._tag) {
+            case "Next":
+              r = { ...result.research, phase: result.phase, attempt: 0, failures: 0, waitingFor: null }
+              break
+            case "Done":
+              r = finish(result.research, now, "completed", null)
+              break
+            case "Fail":
+              r = finish(base, now, "failed", result.reason)
+              break
+          }
+          job = undefined
+          continue
+        }
+        case "failed":
+          r = finish(r, now, "failed", `${job.kind} job failed: ${job.error ?? "no reason given"}`)
+          continue
+        case "lost":
+          r = retryOrFail(job.kind, job.error ?? "lost")
+          job = undefined
+          continue
+        case "cancelled":
+          r = { ...r, status: "cancelled", finishedAt: now, activeJobId: null, waitingFor: null }
+          continue
+      }
+    }
+    if (r.retryAt !== null && r.retryAt > now) {
+      return { research: r, jobWrites, action: { _tag: "None", wakeAt: r.retryAt }, notes }
+    }
+    const runner = definition.runner
+    if (runner._tag === "InProcess") {
+      return { research: r, jobWrites, action: { _tag: "RunInProcess", definition }, notes }
+    }
+    const since = r.waitingFor?.workerType === runner.workerType ? r.waitingFor.since : now
+    return {
+      research: r,
+      jobWrites,
+      action: { _tag: "NeedWorker", definition, workerType: runner.workerType, since },
+      notes
+    }
+  }
+  return { research: r, jobWrites, action: none, notes }
+}

@@ -1,0 +1,53 @@
+/**
+ * Port: durable storage of researches and their jobs. Every phase transition is
+ * one atomic `commit`, conditional on the research's version and on the
+ * coordinator epoch, so a stale writer gets `StaleWrite`, never an overwrite.
+ */
+import type { Effect, Option } from "effect"
+import { Context } from "effect"
+import type { Job, JobId, JobStatus, Research, ResearchId, ResearchStatus, WorkerId } from "./Domain.js"
+import type { StaleWrite, StorageError } from "./Errors.js"
+
+/** A job row to write: inserted when `expected` is null, else only if its status is still `expected`. */
+export interface JobWrite {
+  readonly job: Job
+  readonly expected: JobStatus | null
+}
+
+/** One atomic transition of one research. */
+export interface Transition {
+  /** The new state; its `version` must be `expectedVersion + 1`. */
+  readonly research: Research
+  readonly expectedVersion: number
+  /** The writer's coordinator epoch, which must still be current; null for operator actions. */
+  readonly epoch: number | null
+  readonly jobs: ReadonlyArray<JobWrite>
+}
+
+export interface ResearchQuery {
+  readonly statuses?: ReadonlyArray<ResearchStatus> | undefined
+  readonly limit: number
+  readonly offset: number
+}
+
+export interface ResearchStoreShape {
+  readonly insert: (research: Research) => Effect.Effect<void, StorageError>
+  readonly get: (id: ResearchId) => Effect.Effect<Option.Option<Research>, StorageError>
+  /** Newest first. */
+  readonly list: (query: ResearchQuery) => Effect.Effect<ReadonlyArray<Research>, StorageError>
+  /** Every pending or running research, oldest first, in one read. */
+  readonly listActive: Effect.Effect<ReadonlyArray<Research>, StorageError>
+  readonly countActive: Effect.Effect<number, StorageError>
+  readonly commit: (transition: Transition) => Effect.Effect<void, StaleWrite | StorageError>
+  readonly getJob: (id: JobId) => Effect.Effect<Option.Option<Job>, StorageError>
+  /** Jobs of one research, oldest first. */
+  readonly jobsOf: (researchId: ResearchId) => Effect.Effect<ReadonlyArray<Job>, StorageError>
+  /** Several jobs in one read. */
+  readonly jobsByIds: (ids: ReadonlyArray<JobId>) => Effect.Effect<ReadonlyArray<Job>, StorageError>
+  /** Pending or running jobs assigned to one worker. */
+  readonly jobsOnWorker: (workerId: WorkerId) => Effect.Effect<ReadonlyArray<Job>, StorageError>
+  /** Writes `job` only if the stored job's status is one of `expected`; tells whether it did. */
+  readonly updateJob: (job: Job, expected: ReadonlyArray<JobStatus>) => Effect.Effect<boolean, StorageError>
+}
+
+export class ResearchStore extends Context.Tag("@foreman/core/ResearchStore")<ResearchStore, ResearchStoreShape>() {}

@@ -1,0 +1,179 @@
+/**
+ * The registry of external workers: registration (with the jobs a worker is
+ * running and the results of jobs it finished while the coordinator was away),
+ * heartbeats, expiry to offline and removal, atomic claim and release of job
+ * slots, and the reports workers send about their jobs.
+ */
+import { Array as Arr, Clock, Effect, Option, Schema } from "effect"
+import { type Job, type JobId, JobReport, type Worker, WorkerId, WorkerType } from "./Domain.js"
+import { JobNotAssigned, JobNotFound, WorkerNotFound } from "./Errors.js"
+import { ForemanConfig } from "./ForemanConfig.js"
+import { ResearchStore } from "./ResearchStore.js"
+import { Wakeup } from "./Wakeup.js"
+import { WorkerStore } from "./WorkerStore.js"
+
+/** What a worker says when it registers. */
+export const Registration = Schema.Struct({
+  id: WorkerId,
+  type: WorkerType,
+  endpoint: Schema.String.pipe(Schema.maxLength(2048)),
+  capacity: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.between(1, 1024)), { default: () => 1 }),
+  capabilities: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Unknown }), {
+    default: () => ({})
+  }),
+  /** Jobs the worker is running now. */
+  runningJobs: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  /** Jobs that finished while the coordinator could not be told. */
+  finishedJobs: Schema.optionalWith(Schema.Array(JobReport), { default: () => [] })
+})
+export type Registration = typeof Registration.Type
+export type RegistrationInput = typeof Registration.Encoded
+
+export interface RegistrationResult {
+  readonly worker: Worker
+  /** Jobs the worker runs that the coordinator does not assign to it: stop them. */
+  readonly cancel: ReadonlyArray<string>
+}
+
+export interface WorkerFilter {
+  readonly type?: string | undefined
+  readonly status?: string | undefined
+}
+
+export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/core/WorkerRegistry", {
+  effect: Effect.gen(function*() {
+    const workers = yield* WorkerStore
+    const store = yield* ResearchStore
+    const wakeup = yield* Wakeup
+    const config = yield* ForemanConfig
+
+    const release = (workerId: WorkerId, jobId: JobId) =>
+      Effect.zipRight(workers.release(workerId, jobId), wakeup.signal)
+
+    /** Applies a worker's report on one of its jobs. Settled jobs ignore repeats. */
+    const report = Effect.fn("WorkerRegistry.report")(function*(report: JobReport) {
+      const job = yield* store.getJob(report.jobId).pipe(
+        Effect.flatMap(Option.match({
+          onNone: () => Effect.fail(new JobNotFound({ jobId: report.jobId })),
+          onSome: Effect.succeed
+        }))
+      )
+      if (job.workerId !== report.workerId) {
+        return yield* new JobNotAssigned({ jobId: report.jobId, workerId: report.workerId })
+      }
+      if (job.status !== "pending" && job.status !== "running") return job
+      const now = yield* Clock.currentTimeMillis
+      const next: Job = report._tag === "Progress"
+        ? { ...job, status: "running", progress: report.progress, message: report.message ?? job.message, updatedAt: now }
+        : report._tag === "Completed"
+        ? { ...job, status: "completed", progress: 1, result: report.result, updatedAt: now, finishedAt: now }
+        : { ...job, status: "failed", error: report.error, updatedAt: now, finishedAt: now }
+      const applied = yield* store.updateJob(next, ["pending", "running"])
+      if (applied && report._tag !== "Progress") yield* release(report.workerId, report.jobId)
+      return next
+    })
+
+    /**
+     * Registers (or re-registers) a worker. Jobs the store assigns to it that it
+     * neither runs nor reports finished are declared lost, so they are retried.
+     */
+    const register = Effect.fn("WorkerRegistry.register")(function*(input: Registration) {
+      const now = yield* Clock.currentTimeMillis
+      const previous = yield* workers.get(input.id)
+      for (const finished of input.finishedJobs) {
+        yield* report({ ...finished, workerId: input.id }).pipe(
+          Effect.catchTags({ JobNotFound: () => Effect.void, JobNotAssigned: () => Effect.void })
+        )
+      }
+      const assigned = yield* store.jobsOnWorker(input.id)
+      const running = new Set(input.runningJobs)
+      const kept: Array<JobId> = []
+      for (const job of assigned) {
+        if (running.has(job.id)) {
+          kept.push(job.id)
+        } else {
+          yield* store.updateJob({
+            ...job,
+            status: "lost",
+            error: `worker ${input.id} re-registered without this job`,
+            updatedAt: now,
+            finishedAt: now
+          }, ["pending", "running"])
+        }
+      }
+      const assignedIds = new Set<string>(assigned.map((j) => j.id))
+      const worker: Worker = {
+        id: input.id,
+        type: input.type,
+        endpoint: input.endpoint,
+        capacity: input.capacity,
+        capabilities: input.capabilities,
+        currentJobs: kept,
+        status: kept.length >= input.capacity ? "busy" : "available",
+        registeredAt: Option.match(previous, { onNone: () => now, onSome: (w) => w.registeredAt }),
+        lastHeartbeatAt: now
+      }
+      yield* workers.upsert(worker)
+      yield* wakeup.signal
+      yield* Effect.logInfo(`worker ${worker.id} (${worker.type}) registered at ${worker.endpoint}`).pipe(
+        Effect.when(() => Option.isNone(previous))
+      )
+      return {
+        worker,
+        cancel: input.runningJobs.filter((id) => !assignedIds.has(id))
+      } satisfies RegistrationResult
+    })
+
+    /** Records a heartbeat; an unknown worker gets `WorkerNotFound` (register again). */
+    const heartbeat = Effect.fn("WorkerRegistry.heartbeat")(function*(id: WorkerId, healthy = true) {
+      const now = yield* Clock.currentTimeMillis
+      const before = yield* workers.get(id)
+      const worker = yield* workers.heartbeat(id, now, healthy)
+      if (Option.isNone(worker)) return yield* new WorkerNotFound({ workerId: id })
+      if (Option.exists(before, (w) => w.status === "offline" || w.status === "error")) yield* wakeup.signal
+      return worker.value
+    })
+
+    const get = Effect.fn("WorkerRegistry.get")(function*(id: WorkerId) {
+      const worker = yield* workers.get(id)
+      if (Option.isNone(worker)) return yield* new WorkerNotFound({ workerId: id })
+      return worker.value
+    })
+
+    const list = (filter: WorkerFilter = {}) =>
+      Effect.map(workers.list, (all) =>
+        Arr.filter(all, (w) =>
+          (filter.type === undefined || w.type === filter.type) &&
+          (filter.status === undefined || w.status === filter.status)))
+
+    /** Marks silent workers offline and removes long-silent ones. */
+    const expire = Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const expired = yield* workers.expire(
+        now - config.workerOfflineAfterSeconds * 1000,
+        now - config.workerRemoveAfterSeconds * 1000
+      )
+      for (const id of expired.offline) yield* Effect.logWarning(`worker ${id} missed its heartbeats: offline`)
+      for (const id of expired.removed) yield* Effect.logWarning(`worker ${id} silent too long: removed`)
+      return expired
+    })
+
+    const deregister = Effect.fn("WorkerRegistry.deregister")(function*(id: WorkerId) {
+      const removed = yield* workers.remove(id)
+      if (!removed) return yield* new WorkerNotFound({ workerId: id })
+      yield* wakeup.signal
+    })
+
+    return {
+      register,
+      heartbeat,
+      report,
+      get,
+      list,
+      expire,
+      deregister,
+      claim: workers.claim,
+      release
+    } as const
+  })
+}) {}
