@@ -1,0 +1,80 @@
+/**
+ * The whole engine in memory: stores, lease, wakeup, registry, budget,
+ * coordinator, agents and in-process workers, as one layer. Used by tests,
+ * the simulation and `npm start`'s simulated lab.
+ */
+import {
+  Budget,
+  Coordinator,
+  CoordinatorEvents,
+  ForemanConfig,
+  type Agents,
+  type BudgetLedger,
+  type CoordinatorLease,
+  type ResearchStore,
+  Wakeup,
+  WorkerRegistry,
+  type WorkerStore,
+  type WorkerTransport
+} from "@foreman/core"
+import { Layer } from "effect"
+import * as MemoryAgents from "./MemoryAgents.js"
+import * as MemoryBudgetLedger from "./MemoryBudgetLedger.js"
+import * as MemoryLease from "./MemoryLease.js"
+import * as MemoryResearchStore from "./MemoryResearchStore.js"
+import * as MemoryWorkers from "./MemoryWorkers.js"
+import * as MemoryWorkerStore from "./MemoryWorkerStore.js"
+import * as SimulatedWork from "./SimulatedWork.js"
+
+export interface MemoryOptions {
+  /** Engine configuration; defaults as documented. */
+  readonly config?: Parameters<typeof ForemanConfig.make>[0]
+  readonly agents?: MemoryAgents.AgentOptions
+  /** Worker job handlers by type; by default simulated training (10 min) and backtest (5 min). */
+  readonly handlers?: MemoryWorkers.MemoryWorkersOptions["handlers"]
+  readonly dispatchFails?: MemoryWorkers.MemoryWorkersOptions["dispatchFails"]
+}
+
+/** Every port and service of the engine. */
+export type Services =
+  | Coordinator.Coordinator
+  | WorkerRegistry.WorkerRegistry
+  | Budget.Budget
+  | CoordinatorEvents.CoordinatorEvents
+  | ForemanConfig.ForemanConfig
+  | ResearchStore.ResearchStore
+  | WorkerStore.WorkerStore
+  | BudgetLedger.BudgetLedger
+  | CoordinatorLease.CoordinatorLease
+  | Wakeup.Wakeup
+  | WorkerTransport.WorkerTransport
+  | MemoryWorkers.MemoryWorkers
+  | Agents.Designer
+  | Agents.Assessor
+
+export const defaultHandlers: MemoryWorkers.MemoryWorkersOptions["handlers"] = {
+  training: SimulatedWork.training({ seconds: 600 }),
+  backtest: SimulatedWork.backtest({ seconds: 300 })
+}
+
+/** A fresh in-memory engine. Start the loop with `Coordinator.run` and workers with `MemoryWorkers.spawn`. */
+export const layer = (options: MemoryOptions = {}): Layer.Layer<Services> => {
+  const base = Layer.mergeAll(
+    ForemanConfig.layerWith(options.config),
+    MemoryLease.layer,
+    MemoryWorkerStore.layer,
+    MemoryBudgetLedger.layer,
+    Wakeup.layerLocal,
+    CoordinatorEvents.CoordinatorEvents.Default,
+    MemoryAgents.layer(options.agents)
+  )
+  const stores = MemoryResearchStore.layer.pipe(Layer.provideMerge(base))
+  const services = Layer.mergeAll(WorkerRegistry.WorkerRegistry.Default, Budget.Budget.Default).pipe(
+    Layer.provideMerge(stores)
+  )
+  const workers = MemoryWorkers.layer({
+    handlers: options.handlers ?? defaultHandlers,
+    ...(options.dispatchFails === undefined ? {} : { dispatchFails: options.dispatchFails })
+  }).pipe(Layer.provideMerge(services))
+  return Coordinator.Coordinator.Default.pipe(Layer.provideMerge(workers))
+}

@@ -1,0 +1,94 @@
+/** In-memory storage of researches and jobs, with the same conditional writes as the durable stores. */
+import { CoordinatorLease, Domain, Errors, ResearchStore } from "@foreman/core"
+import { Effect, Layer, Option } from "effect"
+
+type Research = Domain.Research
+type Job = Domain.Job
+
+export const make = Effect.gen(function*() {
+  const lease = yield* CoordinatorLease.CoordinatorLease
+  const researches = new Map<Domain.ResearchId, Research>()
+  /** Pending and running researches, in trigger order. */
+  const active = new Map<Domain.ResearchId, Research>()
+  const jobs = new Map<Domain.JobId, Job>()
+  const jobsByResearch = new Map<Domain.ResearchId, Array<Domain.JobId>>()
+
+  const put = (research: Research) => {
+    researches.set(research.id, research)
+    if (Domain.isTerminalStatus(research.status)) active.delete(research.id)
+    else active.set(research.id, research)
+  }
+  const putJob = (job: Job) => {
+    if (!jobs.has(job.id)) {
+      const ids = jobsByResearch.get(job.researchId)
+      if (ids === undefined) jobsByResearch.set(job.researchId, [job.id])
+      else ids.push(job.id)
+    }
+    jobs.set(job.id, job)
+  }
+
+  return ResearchStore.ResearchStore.of({
+    insert: (research) =>
+      Effect.suspend(() => {
+        if (researches.has(research.id)) {
+          return Effect.fail(new Errors.StorageError({ reason: `research ${research.id} already exists` }))
+        }
+        put(research)
+        return Effect.void
+      }),
+    get: (id) => Effect.sync(() => Option.fromNullable(researches.get(id))),
+    list: ({ limit, offset, statuses }) =>
+      Effect.sync(() => {
+        const wanted = statuses === undefined ? undefined : new Set<string>(statuses)
+        const all = Array.from(researches.values()).filter((r) => wanted === undefined || wanted.has(r.status))
+        return all.reverse().slice(offset, offset + limit)
+      }),
+    listActive: Effect.sync(() => Array.from(active.values())),
+    countActive: Effect.sync(() => active.size),
+    commit: (t) =>
+      Effect.gen(function*() {
+        const id = t.research.id
+        if (t.epoch !== null) {
+          const epoch = yield* lease.current
+          if (epoch !== t.epoch) {
+            return yield* new Errors.StaleWrite({ researchId: id, reason: `epoch ${t.epoch} was superseded by ${epoch}` })
+          }
+        }
+        const stored = researches.get(id)
+        if (stored === undefined || stored.version !== t.expectedVersion) {
+          return yield* new Errors.StaleWrite({
+            researchId: id,
+            reason: `expected version ${t.expectedVersion}, found ${stored?.version ?? "none"}`
+          })
+        }
+        for (const { expected, job } of t.jobs) {
+          const current = jobs.get(job.id)
+          if (expected === null ? current !== undefined : current?.status !== expected) {
+            return yield* new Errors.StaleWrite({ researchId: id, reason: `job ${job.id} changed meanwhile` })
+          }
+        }
+        put(t.research)
+        for (const { job } of t.jobs) putJob(job)
+      }),
+    getJob: (id) => Effect.sync(() => Option.fromNullable(jobs.get(id))),
+    jobsOf: (researchId) =>
+      Effect.sync(() => (jobsByResearch.get(researchId) ?? []).flatMap((id) => jobs.get(id) ?? [])),
+    jobsByIds: (ids) => Effect.sync(() => ids.flatMap((id) => jobs.get(id) ?? [])),
+    jobsOnWorker: (workerId) =>
+      Effect.sync(() =>
+        Array.from(jobs.values()).filter((j) => j.workerId === workerId && !Domain.isJobSettled(j.status))
+      ),
+    updateJob: (job, expected) =>
+      Effect.sync(() => {
+        const current = jobs.get(job.id)
+        if (current === undefined || !expected.includes(current.status)) return false
+        putJob(job)
+        return true
+      })
+  })
+})
+
+export const layer: Layer.Layer<ResearchStore.ResearchStore, never, CoordinatorLease.CoordinatorLease> = Layer.effect(
+  ResearchStore.ResearchStore,
+  make
+)

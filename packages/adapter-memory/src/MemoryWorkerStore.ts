@@ -1,0 +1,84 @@
+/** In-memory storage of registered workers. */
+import { Domain, WorkerStore } from "@foreman/core"
+import { Effect, Layer, Option } from "effect"
+
+type Worker = Domain.Worker
+
+const loadStatus = (worker: Worker, jobs: ReadonlyArray<Domain.JobId>): Domain.WorkerStatus =>
+  worker.status === "available" || worker.status === "busy"
+    ? (jobs.length >= worker.capacity ? "busy" : "available")
+    : worker.status
+
+export const make = Effect.sync(() => {
+  const workers = new Map<Domain.WorkerId, Worker>()
+  let sorted: ReadonlyArray<Worker> | undefined
+
+  const put = (worker: Worker) => {
+    workers.set(worker.id, worker)
+    sorted = undefined
+  }
+
+  return WorkerStore.WorkerStore.of({
+    upsert: (worker) => Effect.sync(() => put(worker)),
+    get: (id) => Effect.sync(() => Option.fromNullable(workers.get(id))),
+    list: Effect.sync(() => {
+      sorted ??= Array.from(workers.values()).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      return sorted
+    }),
+    heartbeat: (id, at, healthy) =>
+      Effect.sync(() => {
+        const worker = workers.get(id)
+        if (worker === undefined) return Option.none()
+        const revived: Worker = { ...worker, status: healthy ? "available" : "error", lastHeartbeatAt: at }
+        const next = healthy ? { ...revived, status: loadStatus(revived, revived.currentJobs) } : revived
+        put(next)
+        return Option.some(next)
+      }),
+    claim: (type, jobId) =>
+      Effect.sync(() => {
+        let best: Worker | undefined
+        for (const w of workers.values()) {
+          if (w.type !== type || !Domain.hasFreeSlot(w)) continue
+          if (
+            best === undefined || w.currentJobs.length < best.currentJobs.length ||
+            (w.currentJobs.length === best.currentJobs.length && w.id < best.id)
+          ) best = w
+        }
+        if (best === undefined) return Option.none()
+        const currentJobs = [...best.currentJobs, jobId]
+        const claimed: Worker = { ...best, currentJobs, status: loadStatus(best, currentJobs) }
+        put(claimed)
+        return Option.some(claimed)
+      }),
+    release: (id, jobId) =>
+      Effect.sync(() => {
+        const worker = workers.get(id)
+        if (worker === undefined || !worker.currentJobs.includes(jobId)) return
+        const currentJobs = worker.currentJobs.filter((j) => j !== jobId)
+        put({ ...worker, currentJobs, status: loadStatus(worker, currentJobs) })
+      }),
+    expire: (offlineBefore, removeBefore) =>
+      Effect.sync(() => {
+        const offline: Array<Domain.WorkerId> = []
+        const removed: Array<Domain.WorkerId> = []
+        for (const w of workers.values()) {
+          if (w.lastHeartbeatAt < removeBefore) {
+            workers.delete(w.id)
+            sorted = undefined
+            removed.push(w.id)
+          } else if (w.lastHeartbeatAt < offlineBefore && w.status !== "offline") {
+            put({ ...w, status: "offline" })
+            offline.push(w.id)
+          }
+        }
+        return { offline, removed }
+      }),
+    remove: (id) =>
+      Effect.sync(() => {
+        sorted = undefined
+        return workers.delete(id)
+      })
+  })
+})
+
+export const layer: Layer.Layer<WorkerStore.WorkerStore> = Layer.effect(WorkerStore.WorkerStore, make)

@@ -1,0 +1,295 @@
+/**
+ * Deterministic simulation of a research lab: the real coordinator, registry
+ * and budget on in-memory storage, with simulated workers, agents and an
+ * operator who triggers researches (retrying refused triggers), under a
+ * discrete-event clock. Faults are injected from the seeded `Random`; every
+ * invariant is checked after every step; the trace hash replays from the seed.
+ */
+import { BudgetLedger, Coordinator, CoordinatorEvents, type Domain, ResearchStore, WorkerStore } from "@foreman/core"
+import { Chunk, Duration, Effect, Fiber, Layer, Logger, LogLevel, Queue, Random } from "effect"
+import { Referee } from "./internal/invariants.js"
+import { SimRuntime } from "./internal/simRuntime.js"
+import * as Memory from "./Memory.js"
+import { type JobHandler, MemoryWorkers, type MemoryWorkersShape } from "./MemoryWorkers.js"
+import * as SimulatedWork from "./SimulatedWork.js"
+
+export interface Faults {
+  /** Probability that a worker job fails by itself. */
+  readonly jobFailure: number
+  /** Probability that a worker crashes while running a job (it comes back after `workerDowntimeSeconds`). */
+  readonly workerCrash: number
+  /** Probability, every 10 simulated minutes, that the coordinator is killed and restarted. */
+  readonly coordinatorRestart: number
+  /** Probability that one dispatch to a worker fails as if the network dropped it. */
+  readonly dispatchFailure: number
+  /** Probability that the operator cancels an accepted research within its first hour. */
+  readonly cancel: number
+}
+
+export interface SimulationOptions {
+  readonly seed: number
+  readonly researches: number
+  readonly arrivalEverySeconds: number
+  readonly workers: { readonly training: number; readonly backtest: number }
+  readonly phaseSeconds: {
+    readonly design: number
+    readonly training: number
+    readonly backtest: number
+    readonly assessment: number
+  }
+  readonly faults: Faults
+  /** 0 means unlimited. */
+  readonly dailyBudgetUsd: number
+  readonly horizonSeconds: number
+  readonly pollIntervalSeconds: number
+  /** How long the operator waits before trying a refused trigger again. */
+  readonly retryTriggerEverySeconds: number
+  readonly workerDowntimeSeconds: number
+  /** 0 derives the limit from the workers. */
+  readonly maxConcurrentResearches: number
+}
+
+export type SimulationInput = Partial<Omit<SimulationOptions, "workers" | "phaseSeconds" | "faults">> & {
+  readonly workers?: Partial<SimulationOptions["workers"]>
+  readonly phaseSeconds?: Partial<SimulationOptions["phaseSeconds"]>
+  readonly faults?: Partial<Faults>
+}
+
+export interface SimulationReport {
+  readonly seed: number
+  readonly researches: number
+  /** Sums to `researches`; `notTriggered` counts those still refused when the horizon came. */
+  readonly outcomes: {
+    readonly completed: number
+    readonly failed: number
+    readonly cancelled: number
+    readonly active: number
+    readonly notTriggered: number
+  }
+  readonly refusals: { readonly capacity: number; readonly budget: number }
+  readonly invariantViolations: ReadonlyArray<string>
+  readonly traceHash: string
+  readonly simulatedSeconds: number
+  readonly events: number
+  readonly utilisation: { readonly training: number; readonly backtest: number }
+  readonly maxWaitSeconds: { readonly training: number; readonly backtest: number }
+  readonly workerStarts: number
+  readonly coordinatorRestarts: number
+  readonly workerCrashes: number
+  readonly spentUsd: number
+}
+
+export const defaults: SimulationOptions = {
+  seed: 1,
+  researches: 20,
+  arrivalEverySeconds: 120,
+  workers: { training: 2, backtest: 1 },
+  phaseSeconds: { design: 30, training: 600, backtest: 300, assessment: 20 },
+  faults: { jobFailure: 0, workerCrash: 0, coordinatorRestart: 0, dispatchFailure: 0, cancel: 0 },
+  dailyBudgetUsd: 5,
+  horizonSeconds: 86_400,
+  pollIntervalSeconds: 2,
+  retryTriggerEverySeconds: 60,
+  workerDowntimeSeconds: 120,
+  maxConcurrentResearches: 0
+}
+
+export const withDefaults = (input: SimulationInput = {}): SimulationOptions => ({
+  ...defaults,
+  ...input,
+  workers: { ...defaults.workers, ...input.workers },
+  phaseSeconds: { ...defaults.phaseSeconds, ...input.phaseSeconds },
+  faults: { ...defaults.faults, ...input.faults }
+})
+
+/** 2026-01-01T00:00:00Z: simulations start at midnight UTC, the start of a budget day. */
+const START = 1_767_225_600_000
+const DAY = 86_400_000
+
+const chance = (p: number) => (p <= 0 ? Effect.succeed(false) : Effect.map(Random.next, (x) => x < p))
+
+const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: number }) =>
+  Effect.gen(function*() {
+    const coordinator = yield* Coordinator.Coordinator
+    const pool = yield* MemoryWorkers
+    const events = yield* CoordinatorEvents.CoordinatorEvents
+    const store = yield* ResearchStore.ResearchStore
+    const workerStore = yield* WorkerStore.WorkerStore
+    const ledger = yield* BudgetLedger.BudgetLedger
+    const referee = new Referee()
+    const subscription = yield* events.subscribe
+    const end = START + o.horizonSeconds * 1000
+    let accepted = 0
+    let restarts = 0
+
+    for (const [type, count] of Object.entries(o.workers)) {
+      for (let i = 1; i <= count; i++) yield* pool.spawn({ id: `${type}-${i}`, type })
+    }
+    let leader = yield* Effect.forkScoped(coordinator.run)
+
+    const remainingBeforeTrigger = Effect.gen(function*() {
+      if (o.dailyBudgetUsd === 0) return Infinity
+      const now = runtime.now
+      const dayStart = now - (now % DAY)
+      return o.dailyBudgetUsd - (yield* ledger.spentBetween(dayStart, dayStart + DAY))
+    })
+
+    const operate = (n: number) =>
+      Effect.gen(function*() {
+        yield* Effect.sleep(Duration.seconds(n * o.arrivalEverySeconds))
+        for (;;) {
+          const remaining = yield* remainingBeforeTrigger
+          const outcome = yield* Effect.either(coordinator.trigger({ brief: `simulated research ${n + 1}` }))
+          if (outcome._tag === "Right") {
+            accepted++
+            if (remaining < 0.15 - 1e-9) {
+              referee.violations.push(`${outcome.right.id} accepted with $${remaining.toFixed(4)} left`)
+            }
+            if (yield* chance(o.faults.cancel)) {
+              const delay = yield* Random.nextIntBetween(0, 3600)
+              yield* Effect.sleep(Duration.seconds(delay))
+              yield* Effect.ignore(coordinator.cancel(outcome.right.id))
+            }
+            return
+          }
+          yield* Effect.sleep(Duration.seconds(o.retryTriggerEverySeconds))
+        }
+      })
+    for (let n = 0; n < o.researches; n++) yield* Effect.forkScoped(operate(n))
+
+    if (o.faults.coordinatorRestart > 0) {
+      yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
+        yield* Effect.sleep(Duration.minutes(10))
+        if (yield* chance(o.faults.coordinatorRestart)) {
+          restarts++
+          yield* Fiber.interrupt(leader)
+          leader = yield* Effect.forkScoped(coordinator.run)
+        }
+      })))
+    }
+
+    for (;;) {
+      yield* runtime.settle
+      referee.observe(Chunk.toReadonlyArray(yield* Queue.takeAll(subscription)))
+      referee.checkWorkers(yield* workerStore.list, runtime.now)
+      const active = yield* store.countActive
+      if (accepted === o.researches && active === 0) break
+      const next = runtime.next()
+      if (next === undefined || next > end) break
+      runtime.advanceTo(next)
+    }
+    const simulatedSeconds = (runtime.now - START) / 1000
+
+    const all = yield* store.list({ limit: Number.MAX_SAFE_INTEGER, offset: 0 })
+    referee.checkEnd(all)
+    const stats = yield* pool.stats
+    for (const id of stats.duplicateStarts) referee.violations.push(`worker job ${id} started twice`)
+    for (const pair of stats.overlapping) referee.violations.push(`two worker jobs at once for ${pair}`)
+    const count = (status: Domain.ResearchStatus) => all.filter((r) => r.status === status).length
+    const utilisation = (type: "training" | "backtest") =>
+      o.workers[type] === 0 || simulatedSeconds === 0
+        ? 0
+        : Math.round(((stats.busySeconds[type] ?? 0) / (o.workers[type] * simulatedSeconds)) * 1000) / 1000
+    return {
+      seed: o.seed,
+      researches: o.researches,
+      outcomes: {
+        completed: count("completed"),
+        failed: count("failed"),
+        cancelled: count("cancelled"),
+        active: count("pending") + count("running"),
+        notTriggered: o.researches - all.length
+      },
+      refusals: { ...referee.refusals },
+      invariantViolations: [...referee.violations],
+      traceHash: referee.traceHash,
+      simulatedSeconds,
+      events: referee.events,
+      utilisation: { training: utilisation("training"), backtest: utilisation("backtest") },
+      maxWaitSeconds: {
+        training: referee.maxWaitSeconds["training"] ?? 0,
+        backtest: referee.maxWaitSeconds["backtest"] ?? 0
+      },
+      workerStarts: stats.starts,
+      coordinatorRestarts: restarts,
+      workerCrashes: crashes.count,
+      spentUsd: Math.round((yield* ledger.spentBetween(0, Number.MAX_SAFE_INTEGER)) * 1e4) / 1e4
+    } satisfies SimulationReport
+  })
+
+/** Wraps a handler so that, with probability `p`, its worker crashes partway and comes back later. */
+const crashing = (
+  handler: JobHandler,
+  p: number,
+  seconds: number,
+  downtime: number,
+  pool: () => MemoryWorkersShape,
+  crashes: { count: number }
+): JobHandler =>
+(spec, context) =>
+  Effect.gen(function*() {
+    if (yield* chance(p)) {
+      const at = Math.round(seconds * (yield* Random.next) * 1000)
+      yield* Effect.forkDaemon(Effect.gen(function*() {
+        yield* Effect.sleep(Duration.millis(at))
+        crashes.count++
+        yield* pool().crash(context.workerId)
+        yield* Effect.sleep(Duration.seconds(downtime))
+        yield* pool().restart(context.workerId)
+      }))
+    }
+    return yield* handler(spec, context)
+  })
+
+/** Runs a simulation; a simulated day takes well under a second of wall time. */
+export const run = (input: SimulationInput = {}): Effect.Effect<SimulationReport> =>
+  Effect.suspend(() => {
+    const o = withDefaults(input)
+    const runtime = new SimRuntime(START)
+    let pool: MemoryWorkersShape | undefined
+    const poolRef = () => pool!
+    const crashes = { count: 0 }
+    const handlers = {
+      training: crashing(
+        SimulatedWork.training({ seconds: o.phaseSeconds.training, failureRate: o.faults.jobFailure }),
+        o.faults.workerCrash,
+        o.phaseSeconds.training,
+        o.workerDowntimeSeconds,
+        poolRef,
+        crashes
+      ),
+      backtest: crashing(
+        SimulatedWork.backtest({ seconds: o.phaseSeconds.backtest, failureRate: o.faults.jobFailure }),
+        o.faults.workerCrash,
+        o.phaseSeconds.backtest,
+        o.workerDowntimeSeconds,
+        poolRef,
+        crashes
+      )
+    }
+    const lab = Memory.layer({
+      config: {
+        pollIntervalSeconds: o.pollIntervalSeconds,
+        dailyBudgetUsd: o.dailyBudgetUsd,
+        maxConcurrentResearches: o.maxConcurrentResearches
+      },
+      agents: {
+        designLatency: Duration.seconds(o.phaseSeconds.design),
+        assessLatency: Duration.seconds(o.phaseSeconds.assessment)
+      },
+      handlers,
+      dispatchFails: chance(o.faults.dispatchFailure)
+    })
+    return Effect.gen(function*() {
+      pool = yield* MemoryWorkers
+      return yield* simulate(o, runtime, crashes)
+    }).pipe(
+      Effect.provide(Layer.fresh(lab)),
+      Effect.scoped,
+      Effect.orDie,
+      Effect.withRandom(Random.make(o.seed)),
+      Effect.withClock(runtime.clock),
+      Effect.withScheduler(runtime.scheduler),
+      Logger.withMinimumLogLevel(LogLevel.None)
+    )
+  })

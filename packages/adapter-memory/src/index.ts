@@ -1,0 +1,13 @@
+/**
+ * @foreman/adapter-memory — in-memory implementations of every core port,
+ * in-process workers, and the deterministic Simulation.
+ */
+export * as Memory from "./Memory.js"
+export * as MemoryAgents from "./MemoryAgents.js"
+export * as MemoryBudgetLedger from "./MemoryBudgetLedger.js"
+export * as MemoryLease from "./MemoryLease.js"
+export * as MemoryResearchStore from "./MemoryResearchStore.js"
+export * as MemoryWorkers from "./MemoryWorkers.js"
+export * as MemoryWorkerStore from "./MemoryWorkerStore.js"
+export * as SimulatedWork from "./SimulatedWork.js"
+export * as Simulation from "./Simulation.js"

@@ -1,0 +1,135 @@
+/**
+ * A discrete-event runtime for simulations: a `Clock` whose sleeps are timers
+ * in a priority queue, and a `Scheduler` that runs every fiber step in one
+ * microtask drain. Between events the driver waits for a macrotask, by which
+ * time every fiber is blocked; then it jumps the clock to the next timer. No
+ * real time passes, and the order of everything is a function of the seed.
+ */
+import { Clock, Duration, Effect, Scheduler } from "effect"
+
+interface Timer {
+  readonly at: number
+  readonly seq: number
+  readonly fire: () => void
+  cancelled: boolean
+}
+
+const before = (a: Timer, b: Timer) => a.at < b.at || (a.at === b.at && a.seq < b.seq)
+
+/** A binary min-heap of timers ordered by (time, creation order). */
+class TimerHeap {
+  private readonly items: Array<Timer> = []
+
+  get size(): number {
+    return this.items.length
+  }
+
+  push(timer: Timer): void {
+    const items = this.items
+    items.push(timer)
+    let i = items.length - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (!before(items[i]!, items[parent]!)) break
+      ;[items[i], items[parent]] = [items[parent]!, items[i]!]
+      i = parent
+    }
+  }
+
+  peek(): Timer | undefined {
+    return this.items[0]
+  }
+
+  pop(): Timer | undefined {
+    const items = this.items
+    const top = items[0]
+    const last = items.pop()
+    if (top === undefined || last === undefined || items.length === 0) return top
+    items[0] = last
+    let i = 0
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let m = i
+      if (l < items.length && before(items[l]!, items[m]!)) m = l
+      if (r < items.length && before(items[r]!, items[m]!)) m = r
+      if (m === i) break
+      ;[items[i], items[m]] = [items[m]!, items[i]!]
+      i = m
+    }
+    return top
+  }
+}
+
+export class SimRuntime {
+  private readonly timers = new TimerHeap()
+  private seq = 0
+  private readonly tasks: Array<() => void> = []
+  private draining = false
+  now: number
+
+  constructor(start: number) {
+    this.now = start
+  }
+
+  readonly clock: Clock.Clock = {
+    [Clock.ClockTypeId]: Clock.ClockTypeId,
+    unsafeCurrentTimeMillis: () => this.now,
+    unsafeCurrentTimeNanos: () => BigInt(this.now) * 1_000_000n,
+    currentTimeMillis: Effect.sync(() => this.now),
+    currentTimeNanos: Effect.sync(() => BigInt(this.now) * 1_000_000n),
+    sleep: (duration: Duration.Duration) =>
+      Effect.async<void>((resume) => {
+        const timer: Timer = {
+          at: this.now + Math.max(0, Duration.toMillis(duration)),
+          seq: this.seq++,
+          fire: () => resume(Effect.void),
+          cancelled: false
+        }
+        this.timers.push(timer)
+        return Effect.sync(() => {
+          timer.cancelled = true
+        })
+      })
+  }
+
+  readonly scheduler: Scheduler.Scheduler = {
+    shouldYield: Scheduler.defaultShouldYield,
+    scheduleTask: (task) => {
+      this.tasks.push(task)
+      if (!this.draining) {
+        this.draining = true
+        queueMicrotask(this.drain)
+      }
+    }
+  }
+
+  private readonly drain = () => {
+    for (let i = 0; i < this.tasks.length; i++) this.tasks[i]!()
+    this.tasks.length = 0
+    this.draining = false
+  }
+
+  /** Waits until every fiber of the simulation is blocked. */
+  readonly settle: Effect.Effect<void> = Effect.async<void>((resume) => {
+    setImmediate(() => resume(Effect.void))
+  })
+
+  /** The time of the next live timer, if any. */
+  next(): number | undefined {
+    for (let top = this.timers.peek(); top !== undefined; top = this.timers.peek()) {
+      if (!top.cancelled) return top.at
+      this.timers.pop()
+    }
+    return undefined
+  }
+
+  /** Moves the clock to `at` and fires every timer due then. */
+  advanceTo(at: number): void {
+    this.now = Math.max(this.now, at)
+    for (let top = this.timers.peek(); top !== undefined && top.at <= this.now; top = this.timers.peek()) {
+      this.timers.pop()
+      if (!top.cancelled) top.fire()
+    }
+  }
+}

@@ -1,0 +1,24 @@
+/** Vitest reporter that ends the run with the line `N passed, N failed` (read by CI). */
+import { writeSync } from "node:fs"
+import type { Reporter, TestModule } from "vitest/node"
+
+export default class SummaryReporter implements Reporter {
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<unknown>): void {
+    let passed = 0
+    let failed = 0
+    let skipped = 0
+    for (const module of modules) {
+      for (const test of module.children.allTests()) {
+        const state = test.result().state
+        if (state === "passed") passed++
+        else if (state === "failed") failed++
+        else skipped++
+      }
+      if (module.state() === "failed" && module.children.size === 0) failed++
+    }
+    failed += errors.length
+    const line = `${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`
+    // Printed at exit so it comes after vitest's own summary, as the run's last line.
+    process.once("exit", () => writeSync(1, `\n${line}\n`))
+  }
+}
