@@ -1,20 +1,39 @@
-/** In-memory budget ledger: one entry per job, summed by time window. */
+/**
+ * In-memory budget ledger: one entry per job. Entries are kept in time order
+ * with running totals, so the spend of any window is two binary searches.
+ */
 import { BudgetLedger, type Domain } from "@foreman/core"
 import { Effect, Layer } from "effect"
 
 export const make = Effect.sync(() => {
-  const entries = new Map<Domain.JobId, Domain.BudgetEntry>()
+  const charged = new Set<Domain.JobId>()
+  const times: Array<number> = []
+  /** `totals[i]` is the sum of the first `i` entries. */
+  const totals: Array<number> = [0]
+
+  /** Index of the first entry at or after `at`. */
+  const firstAtOrAfter = (at: number): number => {
+    let lo = 0
+    let hi = times.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (times[mid]! < at) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
   return BudgetLedger.BudgetLedger.of({
     record: (entry) =>
       Effect.sync(() => {
-        if (!entries.has(entry.jobId)) entries.set(entry.jobId, entry)
+        if (charged.has(entry.jobId)) return
+        charged.add(entry.jobId)
+        const i = firstAtOrAfter(entry.at + 1)
+        times.splice(i, 0, entry.at)
+        totals.splice(i + 1, 0, totals[i]! + entry.amountUsd)
+        for (let j = i + 2; j < totals.length; j++) totals[j] = totals[j]! + entry.amountUsd
       }),
-    spentBetween: (from, to) =>
-      Effect.sync(() => {
-        let total = 0
-        for (const e of entries.values()) if (e.at >= from && e.at < to) total += e.amountUsd
-        return total
-      })
+    spentBetween: (from, to) => Effect.sync(() => totals[firstAtOrAfter(to)]! - totals[firstAtOrAfter(from)]!)
   })
 })
 

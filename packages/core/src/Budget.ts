@@ -31,7 +31,7 @@ export class Budget extends Effect.Service<Budget>()("@foreman/core/Budget", {
     const ledger = yield* BudgetLedger
     const config = yield* ForemanConfig
 
-    const status = Effect.fn("Budget.status")(function*() {
+    const status = Effect.fnUntraced(function*() {
       const now = yield* Clock.currentTimeMillis
       const dayStart = now - (now % DAY)
       const spent = round(yield* ledger.spentBetween(dayStart, dayStart + DAY))
@@ -63,7 +63,7 @@ export class Budget extends Effect.Service<Budget>()("@foreman/core/Budget", {
     })
 
     /** Charges one LLM call; charging the same job twice counts once. */
-    const charge = (entry: BudgetEntry) => ledger.record(entry).pipe(Effect.withSpan("Budget.charge"))
+    const charge = (entry: BudgetEntry) => ledger.record(entry)
 
     return { status, charge } as const
   })

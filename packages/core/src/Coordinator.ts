@@ -8,7 +8,7 @@
  * The same service triggers (with capacity and budget checks), cancels, and
  * reports status.
  */
-import { Cause, Clock, Duration, Effect, FiberMap, Option, Ref, Schema } from "effect"
+import { Cause, Clock, Duration, Effect, FiberHandle, FiberMap, Option, Ref, Schema } from "effect"
 import { Assessor, Designer } from "./Agents.js"
 import { Budget, type BudgetStatus } from "./Budget.js"
 import { CoordinatorEvents } from "./CoordinatorEvents.js"
@@ -29,6 +29,7 @@ import {
 import { AtCapacity, BudgetExhausted, InvalidInput, NotCancellable, ResearchNotFound, StorageError } from "./Errors.js"
 import { concurrencyLimit, ForemanConfig } from "./ForemanConfig.js"
 import * as Ids from "./internal/ids.js"
+import * as Signal from "./internal/signal.js"
 import { type Action, advance, type PhaseDefinition, Pipeline, progressOf, type Step, workerTypes } from "./Pipeline.js"
 import { type JobWrite, type ResearchQuery, ResearchStore } from "./ResearchStore.js"
 import { Wakeup } from "./Wakeup.js"
@@ -498,6 +499,7 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
           })
 
         for (const { before, step } of ordered) {
+          if (isIdle(before, step, freeSlots)) continue
           for (const note of step.notes) yield* Effect.logWarning(note)
           const action = step.action
           switch (action._tag) {
@@ -542,7 +544,9 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
           }
         }
 
-        const failed = yield* Effect.forEach(dispatches, dispatch(now), { concurrency: 16 })
+        const failed = dispatches.length === 0
+          ? []
+          : yield* Effect.forEach(dispatches, dispatch(now), { concurrency: 16 })
         yield* reap(incarnation, researches)
         return {
           researches: researches.length,
@@ -551,7 +555,7 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
           again: failed.some((f) => f),
           wakeAt
         } satisfies TickSummary
-      }).pipe(Effect.withSpan("Coordinator.tick"))
+      })
 
     const claimFor = (type: WorkerType) =>
       Effect.gen(function*() {
@@ -588,7 +592,15 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
       const leadership = yield* lease.acquire
       const { incarnation } = yield* incarnate(leadership.epoch)
       yield* Effect.logInfo(`coordinator leading (epoch ${incarnation.epoch})`)
-      const poll = config.pollIntervalSeconds * 1000
+      // The loop waits on one local queue, fed by wakeups, by the poll fallback and
+      // by a timer for the earliest retry backoff, so a wait forks nothing.
+      const kick = yield* Signal.make
+      const poke = kick.raise
+      const retryTimer = yield* FiberHandle.make()
+      yield* Effect.forkScoped(Effect.forever(Effect.zipRight(wakeup.await, poke)))
+      yield* Effect.forkScoped(
+        Effect.forever(Effect.zipRight(Effect.sleep(Duration.seconds(config.pollIntervalSeconds)), poke))
+      )
       const loop = Effect.gen(function*() {
         const summary = yield* tick(incarnation).pipe(
           Effect.catchAllCause((cause) =>
@@ -596,9 +608,11 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
           )
         )
         if (summary.again) return
-        const now = yield* Clock.currentTimeMillis
-        const wait = summary.wakeAt === null ? poll : Math.max(0, Math.min(poll, summary.wakeAt - now))
-        yield* Effect.race(wakeup.await, Effect.sleep(Duration.millis(wait)))
+        if (summary.wakeAt !== null) {
+          const now = yield* Clock.currentTimeMillis
+          yield* FiberHandle.run(retryTimer, Effect.zipRight(Effect.sleep(Duration.millis(summary.wakeAt - now)), poke))
+        }
+        yield* kick.await
       })
       yield* Effect.race(Effect.forever(loop), leadership.lost)
       yield* Effect.logWarning(`coordinator lost the lease (epoch ${incarnation.epoch})`)
@@ -636,5 +650,19 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
     } as const
   })
 }) {}
+
+/** A step that changes nothing and asks for nothing new: most of a busy lab's researches on most ticks. */
+const isIdle = (before: Research, step: Step, freeSlots: ReadonlyMap<WorkerType, number>): boolean => {
+  if (step.research !== before || step.jobWrites.length > 0 || step.notes.length > 0) return false
+  const action = step.action
+  switch (action._tag) {
+    case "None":
+      return action.wakeAt === null
+    case "NeedWorker":
+      return before.waitingFor?.workerType === action.workerType && (freeSlots.get(action.workerType) ?? 0) === 0
+    default:
+      return false
+  }
+}
 
 const queuePosition = (action: Action): number => (action._tag === "NeedWorker" ? action.since : 0)

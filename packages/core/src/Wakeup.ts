@@ -3,7 +3,8 @@
  * finished, worker freed or registered, cancel). The local layer works within
  * one process; a storage adapter may carry signals across processes.
  */
-import { Context, Effect, Layer, Queue } from "effect"
+import { Context, Effect, Layer } from "effect"
+import * as Signal from "./internal/signal.js"
 
 export interface WakeupShape {
   /** Asks for a tick soon; never blocks, signals coalesce. */
@@ -15,9 +16,9 @@ export interface WakeupShape {
 export class Wakeup extends Context.Tag("@foreman/core/Wakeup")<Wakeup, WakeupShape>() {}
 
 /** An in-process wakeup. */
-export const makeLocal: Effect.Effect<WakeupShape> = Effect.map(Queue.dropping<void>(1), (queue) => ({
-  signal: Effect.asVoid(Queue.offer(queue, undefined)),
-  await: Effect.zipRight(Queue.take(queue), Effect.asVoid(Queue.takeAll(queue)))
+export const makeLocal: Effect.Effect<WakeupShape> = Effect.map(Signal.make, (signal) => ({
+  signal: signal.raise,
+  await: signal.await
 }))
 
 export const layerLocal: Layer.Layer<Wakeup> = Layer.effect(Wakeup, makeLocal)

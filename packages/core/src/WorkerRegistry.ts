@@ -51,7 +51,7 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
       Effect.zipRight(workers.release(workerId, jobId), wakeup.signal)
 
     /** Applies a worker's report on one of its jobs. Settled jobs ignore repeats. */
-    const report = Effect.fn("WorkerRegistry.report")(function*(report: JobReport) {
+    const report = Effect.fnUntraced(function*(report: JobReport) {
       const job = yield* store.getJob(report.jobId).pipe(
         Effect.flatMap(Option.match({
           onNone: () => Effect.fail(new JobNotFound({ jobId: report.jobId })),
@@ -77,7 +77,7 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
      * Registers (or re-registers) a worker. Jobs the store assigns to it that it
      * neither runs nor reports finished are declared lost, so they are retried.
      */
-    const register = Effect.fn("WorkerRegistry.register")(function*(input: Registration) {
+    const register = Effect.fnUntraced(function*(input: Registration) {
       const now = yield* Clock.currentTimeMillis
       const previous = yield* workers.get(input.id)
       for (const finished of input.finishedJobs) {
@@ -125,7 +125,7 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
     })
 
     /** Records a heartbeat; an unknown worker gets `WorkerNotFound` (register again). */
-    const heartbeat = Effect.fn("WorkerRegistry.heartbeat")(function*(id: WorkerId, healthy = true) {
+    const heartbeat = Effect.fnUntraced(function*(id: WorkerId, healthy = true) {
       const now = yield* Clock.currentTimeMillis
       const before = yield* workers.get(id)
       const worker = yield* workers.heartbeat(id, now, healthy)
@@ -134,7 +134,7 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
       return worker.value
     })
 
-    const get = Effect.fn("WorkerRegistry.get")(function*(id: WorkerId) {
+    const get = Effect.fnUntraced(function*(id: WorkerId) {
       const worker = yield* workers.get(id)
       if (Option.isNone(worker)) return yield* new WorkerNotFound({ workerId: id })
       return worker.value
@@ -158,7 +158,7 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
       return expired
     })
 
-    const deregister = Effect.fn("WorkerRegistry.deregister")(function*(id: WorkerId) {
+    const deregister = Effect.fnUntraced(function*(id: WorkerId) {
       const removed = yield* workers.remove(id)
       if (!removed) return yield* new WorkerNotFound({ workerId: id })
       yield* wakeup.signal

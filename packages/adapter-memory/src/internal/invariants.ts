@@ -34,6 +34,8 @@ export class Referee {
   private h1 = 0xdeadbeef
   private h2 = 0x41c6ce57
   private readonly researches = new Map<string, Tracked>()
+  /** Researches waiting for a worker, by id. */
+  private readonly waiting = new Map<string, { readonly workerType: string; readonly since: number }>()
   private active = 0
 
   get traceHash(): string {
@@ -77,11 +79,14 @@ export class Referee {
           }
           r.status = event.status
           r.waiting = event.waitingFor
+          if (r.waiting === null || Domain.isTerminalStatus(r.status)) this.waiting.delete(event.researchId)
+          else this.waiting.set(event.researchId, r.waiting)
           break
         }
         case "JobStarted": {
           const r = this.researches.get(event.researchId)
           if (r !== undefined) r.waiting = null
+          this.waiting.delete(event.researchId)
           if (event.workerType !== null) {
             started.push(event)
             const waited = (event.at - event.queuedSince) / 1000
@@ -93,9 +98,9 @@ export class Referee {
     }
     // First come, first served: nobody still waiting was queued before one who got a worker.
     for (const s of started) {
-      for (const [id, r] of this.researches) {
-        if (r.waiting?.workerType === s.workerType && r.waiting.since < s.queuedSince) {
-          this.violate(`${id} (waiting since ${r.waiting.since}) was passed over by ${s.researchId} (since ${s.queuedSince})`)
+      for (const [id, w] of this.waiting) {
+        if (w.workerType === s.workerType && w.since < s.queuedSince) {
+          this.violate(`${id} (waiting since ${w.since}) was passed over by ${s.researchId} (since ${s.queuedSince})`)
         }
       }
     }
@@ -117,9 +122,9 @@ export class Referee {
       if (Domain.hasFreeSlot(w)) free.add(w.type)
     }
     if (free.size === 0) return
-    for (const [id, r] of this.researches) {
-      if (r.waiting !== null && !Domain.isTerminalStatus(r.status) && free.has(r.waiting.workerType)) {
-        this.violate(`at ${at}: ${id} waits for ${r.waiting.workerType} while one is free`)
+    for (const [id, w] of this.waiting) {
+      if (free.has(w.workerType)) {
+        this.violate(`at ${at}: ${id} waits for ${w.workerType} while one is free`)
         return
       }
     }
