@@ -30,27 +30,44 @@ export const labLayer = (options: Memory.MemoryOptions = {}) =>
     ...options
   })
 
-/** Spawns workers (`training-1`, …) and forks the coordinator loop in the test's scope. */
-export const startLab = (workers: { readonly training?: number; readonly backtest?: number } = {}) =>
+/** Spawns in-memory workers named `training-1`, `backtest-1`, … (one of each by default). */
+export const spawnWorkers = (workers: { readonly training?: number; readonly backtest?: number } = {}) =>
   Effect.gen(function*() {
     const pool = yield* MemoryWorkers.MemoryWorkers
     for (const [type, count] of Object.entries({ training: 1, backtest: 1, ...workers })) {
       for (let i = 1; i <= count; i++) yield* pool.spawn({ id: `${type}-${i}`, type })
     }
-    const coordinator = yield* Coordinator.Coordinator
-    yield* Effect.forkScoped(coordinator.run)
-    yield* TestClock.adjust(Duration.zero)
-    return coordinator
   })
 
-/** Moves simulated time forward in one-second steps so every event in between is handled. */
-export const advance = (seconds: number) =>
+/** Forks a coordinator loop in the test's scope; interrupt the fiber to kill that coordinator. */
+export const lead = Effect.gen(function*() {
+  const coordinator = yield* Coordinator.Coordinator
+  const fiber = yield* Effect.forkScoped(coordinator.run)
+  yield* TestClock.adjust(Duration.zero)
+  return fiber
+})
+
+/** Spawns workers and forks the coordinator loop in the test's scope. */
+export const startLab = (workers: { readonly training?: number; readonly backtest?: number } = {}) =>
   Effect.gen(function*() {
-    for (let i = 0; i < seconds; i++) yield* TestClock.adjust(Duration.seconds(1))
+    yield* spawnWorkers(workers)
+    yield* lead
+    return yield* Coordinator.Coordinator
   })
 
-export const phaseOf = (id: Domain.ResearchId) =>
-  Effect.flatMap(Coordinator.Coordinator, (c) => Effect.map(c.show(id), (s) => `${s.research.status}:${s.research.phase}`))
+/** Moves simulated time forward; every sleep due in between wakes in order. */
+export const advance = (seconds: number) => TestClock.adjust(Duration.seconds(seconds))
 
+/** The research with its jobs. */
+export const show = (id: Domain.ResearchId) => Effect.flatMap(Coordinator.Coordinator, (c) => c.show(id))
+
+/** Job kinds and statuses of a research, in order: `training:lost`, … */
+export const jobsOf = (id: Domain.ResearchId) =>
+  Effect.map(show(id), (s) => s.jobs.map((j) => `${j.kind}:${j.status}`))
+
+/** `status:phase` of a research. */
+export const phaseOf = (id: Domain.ResearchId) => Effect.map(show(id), (s) => `${s.research.status}:${s.research.phase}`)
+
+/** Runs `self` in a fresh lab of its own. */
 export const fresh = <A, E, R>(self: Effect.Effect<A, E, R>, options?: Memory.MemoryOptions) =>
   Effect.provide(self, Layer.fresh(labLayer(options)))
