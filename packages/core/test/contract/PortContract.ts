@@ -1,0 +1,333 @@
+/**
+ * The contract every storage adapter honours: one suite, run against the
+ * in-memory adapter and against PostgreSQL. `makeLayer` must give fresh,
+ * empty storage each time it is called.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, Exit, Fiber, type Layer, Option, Scope } from "effect"
+import { BudgetLedger } from "../../src/BudgetLedger.js"
+import { CoordinatorLease } from "../../src/CoordinatorLease.js"
+import type { Job, JobId, Research, ResearchId, Worker, WorkerId } from "../../src/Domain.js"
+import { ResearchStore } from "../../src/ResearchStore.js"
+import { WorkerStore } from "../../src/WorkerStore.js"
+
+export type Ports = ResearchStore | WorkerStore | BudgetLedger | CoordinatorLease
+
+export const research = (id: string, overrides: Partial<Research> = {}): Research => ({
+  id: id as ResearchId,
+  brief: "Explore RSI variations",
+  model: null,
+  bypassGates: false,
+  forced: false,
+  phase: "designing",
+  status: "pending",
+  strategy: null,
+  results: {},
+  gates: {},
+  costUsd: 0,
+  createdAt: 1000,
+  updatedAt: 1000,
+  finishedAt: null,
+  waitingFor: null,
+  activeJobId: null,
+  attempt: 0,
+  failures: 0,
+  retryAt: null,
+  error: null,
+  version: 0,
+  ...overrides
+})
+
+export const job = (id: string, researchId: string, overrides: Partial<Job> = {}): Job => ({
+  id: id as JobId,
+  researchId: researchId as ResearchId,
+  kind: "training",
+  phase: "training",
+  workerType: "training",
+  workerId: "w-1" as WorkerId,
+  status: "running",
+  attempt: 1,
+  progress: 0,
+  message: null,
+  input: { strategy: { name: "s", spec: { period: 14 } } },
+  result: null,
+  usage: null,
+  error: null,
+  epoch: 1,
+  createdAt: 1000,
+  updatedAt: 1000,
+  finishedAt: null,
+  ...overrides
+})
+
+export const worker = (id: string, overrides: Partial<Worker> = {}): Worker => ({
+  id: id as WorkerId,
+  type: "training",
+  endpoint: `http://127.0.0.1:5005/${id}`,
+  status: "available",
+  capacity: 1,
+  currentJobs: [],
+  capabilities: { gpu: false },
+  registeredAt: 1000,
+  lastHeartbeatAt: 1000,
+  ...overrides
+})
+
+const ODD = "brief with 'quotes'; DROP TABLE researches; -- \\ \u0000x 🚀 \u202e ünïcödé " + "x".repeat(9_000)
+
+export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, unknown>) => {
+  const run = <A, E>(self: Effect.Effect<A, E, Ports | Scope.Scope>) =>
+    Effect.scoped(Effect.provide(self, makeLayer()))
+
+  describe(`${name}: ResearchStore`, () => {
+    it.live("inserts, reads and lists active researches oldest first", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore
+        yield* store.insert(research("op_a", { createdAt: 1 }))
+        yield* store.insert(research("op_b", { createdAt: 2, status: "running" }))
+        yield* store.insert(research("op_c", { createdAt: 3, status: "completed" }))
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.get("op_a" as ResearchId)), research("op_a", { createdAt: 1 }))
+        assert.isTrue(Option.isNone(yield* store.get("op_zzz" as ResearchId)))
+        assert.deepStrictEqual((yield* store.listActive).map((r) => r.id), ["op_a", "op_b"])
+        assert.strictEqual(yield* store.countActive, 2)
+        const duplicate = yield* Effect.flip(store.insert(research("op_a")))
+        assert.strictEqual(duplicate._tag, "StorageError")
+      })))
+
+    it.live("lists newest first with status filters and paging", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore
+        for (let i = 0; i < 5; i++) {
+          yield* store.insert(research(`op_${i}`, { createdAt: i, status: i % 2 === 0 ? "completed" : "pending" }))
+        }
+        assert.deepStrictEqual((yield* store.list({ limit: 2, offset: 1 })).map((r) => r.id), ["op_3", "op_2"])
+        assert.deepStrictEqual(
+          (yield* store.list({ limit: 10, offset: 0, statuses: ["completed"] })).map((r) => r.id),
+          ["op_4", "op_2", "op_0"]
+        )
+      })))
+
+    it.live("commits conditionally on the version", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore
+        yield* store.insert(research("op_a"))
+        yield* store.commit({
+          research: research("op_a", { version: 1, phase: "training" }),
+          expectedVersion: 0,
+          epoch: null,
+          jobs: []
+        })
+        const stale = yield* Effect.flip(store.commit({
+          research: research("op_a", { version: 1, phase: "assessing" }),
+          expectedVersion: 0,
+          epoch: null,
+          jobs: []
+        }))
+        assert.strictEqual(stale._tag, "StaleWrite")
+        assert.strictEqual(Option.getOrThrow(yield* store.get("op_a" as ResearchId)).phase, "training")
+      })))
+
+    it.live("fences writes of a superseded epoch", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore
+        const lease = yield* CoordinatorLease
+        const first = yield* Scope.make()
+        const old = yield* Scope.extend(lease.acquire, first)
+        yield* Scope.close(first, Exit.void)
+        const current = yield* lease.acquire
+        assert.isTrue(current.epoch > old.epoch)
+        assert.strictEqual(yield* lease.current, current.epoch)
+        yield* store.insert(research("op_a"))
+        const fenced = yield* Effect.flip(store.commit({
+          research: research("op_a", { version: 1 }),
+          expectedVersion: 0,
+          epoch: old.epoch,
+          jobs: []
+        }))
+        assert.strictEqual(fenced._tag, "StaleWrite")
+        yield* store.commit({ research: research("op_a", { version: 1 }), expectedVersion: 0, epoch: current.epoch, jobs: [] })
+      })))
+
+    it.live("writes a transition's research and jobs atomically", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore
+        yield* store.insert(research("op_a"))
+        yield* store.insert(research("op_b"))
+        yield* store.commit({
+          research: research("op_a", { version: 1, activeJobId: "job_1" as JobId }),
+          expectedVersion: 0,
+          epoch: null,
+          jobs: [{ job: job("job_1", "op_a"), expected: null }]
+        })
+        // The second job write conflicts, so neither the research nor the first job changes.
+        const conflict = yield* Effect.flip(store.commit({
+          research: research("op_a", { version: 2, phase: "assessing" }),
+          expectedVersion: 1,
+          epoch: null,
+          jobs: [
+            { job: job("job_2", "op_a"), expected: null },
+            { job: job("job_1", "op_a", { status: "lost" }), expected: "pending" }
+          ]
+        }))
+        assert.strictEqual(conflict._tag, "StaleWrite")
+        assert.strictEqual(Option.getOrThrow(yield* store.get("op_a" as ResearchId)).version, 1)
+        assert.isTrue(Option.isNone(yield* store.getJob("job_2" as JobId)))
+        assert.strictEqual(Option.getOrThrow(yield* store.getJob("job_1" as JobId)).status, "running")
+        const duplicate = yield* Effect.flip(store.commit({
+          research: research("op_a", { version: 2 }),
+          expectedVersion: 1,
+          epoch: null,
+          jobs: [{ job: job("job_1", "op_a"), expected: null }]
+        }))
+        assert.strictEqual(duplicate._tag, "StaleWrite")
+      })))
+
+    it.live("reads and updates jobs conditionally", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore
+        yield* store.insert(research("op_a"))
+        const jobs = [
+          job("job_1", "op_a", { status: "completed", createdAt: 1, result: { testAccuracy: 0.5 } }),
+          job("job_2", "op_a", { status: "running", createdAt: 2 }),
+          job("job_3", "op_a", { status: "pending", createdAt: 3, workerId: "w-2" as WorkerId })
+        ]
+        yield* store.commit({
+          research: research("op_a", { version: 1 }),
+          expectedVersion: 0,
+          epoch: null,
+          jobs: jobs.map((j) => ({ job: j, expected: null }))
+        })
+        assert.deepStrictEqual(yield* store.jobsOf("op_a" as ResearchId), jobs)
+        assert.deepStrictEqual(
+          (yield* store.jobsByIds(["job_3", "job_1", "job_404"] as Array<JobId>)).map((j) => j.id).sort(),
+          ["job_1", "job_3"]
+        )
+        assert.deepStrictEqual((yield* store.jobsOnWorker("w-1" as WorkerId)).map((j) => j.id), ["job_2"])
+        assert.isFalse(yield* store.updateJob({ ...jobs[0]!, status: "failed" }, ["running"]))
+        assert.isTrue(yield* store.updateJob({ ...jobs[1]!, status: "completed", progress: 1, result: [1, "two"] }, [
+          "pending",
+          "running"
+        ]))
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.getJob("job_2" as JobId)).result, [1, "two"])
+        assert.isFalse(yield* store.updateJob(job("job_404", "op_a"), ["running"]))
+      })))
+
+    it.live("stores odd text verbatim", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore
+        const odd = research("op_odd", {
+          brief: ODD.replace("\u0000", ""),
+          strategy: { name: "名前 'x'", spec: { "weird key \"": ["$1", null, 1e-9] } },
+          results: { design: { text: "line1\nline2\t'; --" } }
+        })
+        yield* store.insert(odd)
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.get(odd.id)), odd)
+      })))
+  })
+
+  describe(`${name}: WorkerStore`, () => {
+    it.live("upserts, reads and lists workers by id", () =>
+      run(Effect.gen(function*() {
+        const store = yield* WorkerStore
+        yield* store.upsert(worker("w-2"))
+        yield* store.upsert(worker("w-1"))
+        yield* store.upsert(worker("w-1", { endpoint: "http://127.0.0.1:6000" }))
+        assert.deepStrictEqual((yield* store.list).map((w) => [w.id, w.endpoint]), [
+          ["w-1", "http://127.0.0.1:6000"],
+          ["w-2", "http://127.0.0.1:5005/w-2"]
+        ])
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.get("w-2" as WorkerId)), worker("w-2"))
+        assert.isTrue(yield* store.remove("w-2" as WorkerId))
+        assert.isFalse(yield* store.remove("w-2" as WorkerId))
+        assert.isTrue(Option.isNone(yield* store.get("w-2" as WorkerId)))
+      })))
+
+    it.live("claims the least-loaded live worker of a type, within capacity", () =>
+      run(Effect.gen(function*() {
+        const store = yield* WorkerStore
+        yield* store.upsert(worker("w-1", { capacity: 2 }))
+        yield* store.upsert(worker("w-2", { capacity: 1 }))
+        yield* store.upsert(worker("w-3", { status: "offline" }))
+        yield* store.upsert(worker("b-1", { type: "backtest" }))
+        const claims = []
+        for (let i = 1; i <= 4; i++) claims.push(yield* store.claim("training", `job_${i}` as JobId))
+        assert.deepStrictEqual(claims.map(Option.map((w) => w.id)).map(Option.getOrNull), ["w-1", "w-2", "w-1", null])
+        const w1 = Option.getOrThrow(yield* store.get("w-1" as WorkerId))
+        assert.deepStrictEqual([w1.status, w1.currentJobs], ["busy", ["job_1", "job_3"]])
+        yield* store.release("w-1" as WorkerId, "job_1" as JobId)
+        yield* store.release("w-1" as WorkerId, "job_404" as JobId)
+        const freed = Option.getOrThrow(yield* store.get("w-1" as WorkerId))
+        assert.deepStrictEqual([freed.status, freed.currentJobs], ["available", ["job_3"]])
+      })))
+
+    it.live("never gives one slot to two concurrent claims", () =>
+      run(Effect.gen(function*() {
+        const store = yield* WorkerStore
+        yield* store.upsert(worker("w-1"))
+        const claims = yield* Effect.all(
+          Array.from({ length: 8 }, (_, i) => store.claim("training", `job_${i}` as JobId)),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(claims.filter(Option.isSome).length, 1)
+        assert.strictEqual(Option.getOrThrow(yield* store.get("w-1" as WorkerId)).currentJobs.length, 1)
+      })))
+
+    it.live("records heartbeats, health, expiry and removal", () =>
+      run(Effect.gen(function*() {
+        const store = yield* WorkerStore
+        yield* store.upsert(worker("w-1", { lastHeartbeatAt: 1000 }))
+        yield* store.upsert(worker("w-2", { lastHeartbeatAt: 5000 }))
+        yield* store.upsert(worker("w-3", { lastHeartbeatAt: 9000 }))
+        assert.isTrue(Option.isNone(yield* store.heartbeat("w-9" as WorkerId, 9500, true)))
+        const expired = yield* store.expire(6000, 2000)
+        assert.deepStrictEqual(expired, { offline: ["w-2" as WorkerId], removed: ["w-1" as WorkerId] })
+        assert.strictEqual(Option.getOrThrow(yield* store.get("w-2" as WorkerId)).status, "offline")
+        assert.isTrue(Option.isNone(yield* store.claim("training", "job_x" as JobId).pipe(
+          Effect.zipLeft(store.upsert(worker("w-3", { status: "error", lastHeartbeatAt: 9000 }))),
+          Effect.andThen(store.claim("training", "job_y" as JobId))
+        )))
+        const revived = Option.getOrThrow(yield* store.heartbeat("w-2" as WorkerId, 9900, true))
+        assert.deepStrictEqual([revived.status, revived.lastHeartbeatAt], ["available", 9900])
+        const sick = Option.getOrThrow(yield* store.heartbeat("w-2" as WorkerId, 9950, false))
+        assert.strictEqual(sick.status, "error")
+      })))
+  })
+
+  describe(`${name}: BudgetLedger`, () => {
+    it.live("sums charges in a window, once per job", () =>
+      run(Effect.gen(function*() {
+        const ledger = yield* BudgetLedger
+        const entry = (jobId: string, at: number, amountUsd: number) => ({
+          researchId: "op_a" as ResearchId,
+          jobId: jobId as JobId,
+          model: "sonnet-class",
+          inputTokens: 2000,
+          outputTokens: 800,
+          amountUsd,
+          at
+        })
+        yield* ledger.record(entry("job_1", 100, 0.25))
+        yield* ledger.record(entry("job_1", 100, 0.25))
+        yield* ledger.record(entry("job_3", 300, 0.5))
+        yield* ledger.record(entry("job_2", 200, 0.125))
+        assert.strictEqual(yield* ledger.spentBetween(0, 1000), 0.875)
+        assert.strictEqual(yield* ledger.spentBetween(100, 300), 0.375)
+        assert.strictEqual(yield* ledger.spentBetween(301, 1000), 0)
+      })))
+  })
+
+  describe(`${name}: CoordinatorLease`, () => {
+    it.live("hands out one lease at a time with increasing epochs", () =>
+      run(Effect.gen(function*() {
+        const lease = yield* CoordinatorLease
+        const scope = yield* Scope.make()
+        const first = yield* Scope.extend(lease.acquire, scope)
+        const standby = yield* Effect.fork(Effect.scoped(Effect.map(lease.acquire, (l) => l.epoch)))
+        yield* Effect.sleep(Duration.millis(300))
+        assert.isTrue(Option.isNone(yield* Fiber.poll(standby)), "the standby waits while the lease is held")
+        yield* Scope.close(scope, Exit.void)
+        const second = yield* Fiber.join(standby).pipe(Effect.timeout(Duration.seconds(20)))
+        assert.isTrue(second > first.epoch)
+      })))
+  })
+}
