@@ -3,7 +3,7 @@
  * scripted workers and the TestClock.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Budget, Coordinator, type Domain, WorkerRegistry } from "@foreman/core"
+import { Budget, Coordinator, type Domain, Pipeline, WorkerRegistry } from "@foreman/core"
 import { Duration, Effect, Fiber, Ref } from "effect"
 import { MemoryWorkers } from "../src/index.js"
 import {
@@ -11,6 +11,7 @@ import {
   badTraining,
   fresh,
   goodBacktest,
+  goodTraining,
   jobsOf,
   lead,
   phaseOf,
@@ -428,4 +429,54 @@ describe("Coordinator", () => {
       }),
       { agents: { designLatency: Duration.seconds(30), assessLatency: Duration.seconds(30) } }
     ))
+
+  it.scoped("runs a custom pipeline with a phase on another worker type", () => {
+    const base = Pipeline.research
+    const riskChecked: Pipeline.PipelineShape = {
+      ...base,
+      phases: {
+        ...base.phases,
+        backtesting: {
+          ...base.phases["backtesting"]!,
+          onResult: (r, result, gates) => {
+            const outcome = base.phases["backtesting"]!.onResult(r, result, gates)
+            return outcome._tag === "Next" ? { ...outcome, phase: "risk" } : outcome
+          }
+        },
+        risk: {
+          phase: "risk",
+          kind: "risk",
+          progress: 0.8,
+          runner: { _tag: "Worker", workerType: "risk" },
+          input: (r) => ({ strategy: r.strategy }),
+          onResult: (r, result) => ({
+            _tag: "Next",
+            phase: "assessing",
+            research: { ...r, results: { ...r.results, risk: result } }
+          })
+        }
+      }
+    }
+    return Effect.gen(function*() {
+      const coordinator = yield* startLab()
+      yield* (yield* MemoryWorkers.MemoryWorkers).spawn({ id: "risk-1", type: "risk" })
+      const research = yield* coordinator.trigger({ brief: "Explore RSI variations" })
+      yield* advance(200)
+      const shown = yield* show(research.id)
+      assert.deepStrictEqual(shown.jobs.map((j) => j.kind), ["design", "training", "backtest", "risk", "assessment"])
+      assert.deepStrictEqual(shown.research.results["risk"], { valueAtRisk: 0.02 })
+      assert.strictEqual(shown.research.status, "completed")
+      assert.deepStrictEqual(Object.keys((yield* coordinator.status()).workers).sort(), ["backtest", "risk", "training"])
+    }).pipe(
+      (self) =>
+        fresh(self, {
+          handlers: {
+            training: takes(100, goodTraining),
+            backtest: takes(50, goodBacktest),
+            risk: takes(10, { valueAtRisk: 0.02 })
+          }
+        }),
+      Effect.provideService(Pipeline.Pipeline, riskChecked)
+    )
+  })
 })
