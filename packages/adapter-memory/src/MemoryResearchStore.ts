@@ -7,6 +7,7 @@ type Job = Domain.Job
 
 export const make = Effect.gen(function*() {
   const lease = yield* CoordinatorLease.CoordinatorLease
+  const triggers = yield* Effect.makeSemaphore(1)
   const researches = new Map<Domain.ResearchId, Research>()
   /** Pending and running researches, in trigger order. */
   const active = new Map<Domain.ResearchId, Research>()
@@ -78,6 +79,7 @@ export const make = Effect.gen(function*() {
       Effect.sync(() =>
         Array.from(jobs.values()).filter((j) => j.workerId === workerId && !Domain.isJobSettled(j.status))
       ),
+    serializeTriggers: (self) => triggers.withPermits(1)(self),
     updateJob: (job, expected) =>
       Effect.sync(() => {
         const current = jobs.get(job.id)

@@ -105,7 +105,6 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
     const config = yield* ForemanConfig
     const pipeline = yield* Pipeline
     const agents = yield* Effect.context<Designer | Assessor>()
-    const triggerLock = yield* Effect.makeSemaphore(1)
     const current = yield* Ref.make(Option.none<Incarnation>())
     const pipelineTypes = new Set(workerTypes(pipeline))
 
@@ -138,7 +137,7 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
         return yield* new InvalidInput({ reason: "give a brief to design from, or an existing strategy" })
       }
       const force = request.force === true
-      return yield* triggerLock.withPermits(1)(Effect.gen(function*() {
+      return yield* store.serializeTriggers(Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const { active, limit } = yield* capacity
         const money = yield* budget.status()

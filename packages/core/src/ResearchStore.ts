@@ -46,6 +46,11 @@ export interface ResearchStoreShape {
   readonly jobsByIds: (ids: ReadonlyArray<JobId>) => Effect.Effect<ReadonlyArray<Job>, StorageError>
   /** Pending or running jobs assigned to one worker. */
   readonly jobsOnWorker: (workerId: WorkerId) => Effect.Effect<ReadonlyArray<Job>, StorageError>
+  /**
+   * Runs `self` while no other trigger runs against this store (in any process),
+   * so a capacity or budget check and the insert that follows it are one step.
+   */
+  readonly serializeTriggers: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StorageError, R>
   /** Writes `job` only if the stored job's status is one of `expected`; tells whether it did. */
   readonly updateJob: (job: Job, expected: ReadonlyArray<JobStatus>) => Effect.Effect<boolean, StorageError>
 }

@@ -1,0 +1,36 @@
+/**
+ * Forward-only migrations (the PostgreSQL dialect of `@effect/sql`'s Migrator),
+ * bundled as static imports (file-system loaders break
+ * under bundling). Safe when several processes start at once: the run holds a
+ * transaction-level advisory lock, so they take turns and the later ones find
+ * nothing left to do.
+ */
+import { Migrator, SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+import m0001 from "./migrations/0001_create_tables.js"
+
+/** Advisory lock key for migrations ("foreman" in ASCII, fits in int8). */
+const MIGRATION_LOCK = 0x666f72656d616e
+
+export const migrations = Migrator.fromRecord({
+  "0001_create_tables": m0001
+})
+
+/** The migrator, without schema dumps (they need a file system and pg_dump). */
+const migrate = Migrator.make({})
+
+/** Runs every pending migration; returns those it ran. */
+export const run = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  return yield* sql.withTransaction(Effect.gen(function*() {
+    yield* sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`
+    // Created here, under the lock: the migrator's own probe for the table would
+    // fail and abort this transaction when it is missing.
+    yield* sql`CREATE TABLE IF NOT EXISTS foreman_migrations (
+      migration_id integer PRIMARY KEY,
+      created_at timestamp with time zone NOT NULL DEFAULT now(),
+      name text NOT NULL
+    )`
+    return yield* migrate({ loader: migrations, table: "foreman_migrations" })
+  }))
+})

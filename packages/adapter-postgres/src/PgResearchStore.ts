@@ -1,0 +1,135 @@
+/**
+ * Researches and jobs in PostgreSQL. Each row keeps the whole object as jsonb
+ * beside the columns queries filter on. A transition is one transaction that
+ * checks the coordinator epoch (holding the lease row in share mode, so a new
+ * leader cannot bump the epoch mid-commit), the research's version and every
+ * job's expected status, or writes nothing.
+ */
+import { PgClient } from "@effect/sql-pg"
+import { type Domain, Errors, ResearchStore } from "@foreman/core"
+import { Effect, Layer, Option } from "effect"
+import { storage } from "./internal/storage.js"
+
+/** Advisory lock key that serialises triggers across processes. */
+const TRIGGER_LOCK = 0x666f72656d6174
+
+interface DataRow<A> {
+  readonly data: A
+}
+
+const ACTIVE = ["pending", "running"] as const
+
+export const make = Effect.gen(function*() {
+  const sql = yield* PgClient.PgClient
+
+  const stale = (research: Domain.ResearchId, reason: string) =>
+    Effect.fail(new Errors.StaleWrite({ researchId: research, reason }))
+
+  const writeJob = (write: ResearchStore.JobWrite) => {
+    const { job } = write
+    return write.expected === null
+      ? sql<{ id: string }>`
+          INSERT INTO foreman_jobs (id, research_id, worker_id, status, created_at, data)
+          VALUES (${job.id}, ${job.researchId}, ${job.workerId}, ${job.status}, ${job.createdAt}, ${sql.json(job)})
+          ON CONFLICT (id) DO NOTHING RETURNING id`
+      : sql<{ id: string }>`
+          UPDATE foreman_jobs SET worker_id = ${job.workerId}, status = ${job.status}, data = ${sql.json(job)}
+          WHERE id = ${job.id} AND status = ${write.expected} RETURNING id`
+  }
+
+  const commit = (t: ResearchStore.Transition) =>
+    sql.withTransaction(Effect.gen(function*() {
+      const r = t.research
+      if (t.epoch !== null) {
+        const [lease] = yield* sql<{ epoch: number }>`SELECT epoch::int AS epoch FROM foreman_lease WHERE id = 1 FOR SHARE`
+        if (lease?.epoch !== t.epoch) {
+          return yield* stale(r.id, `epoch ${t.epoch} was superseded by ${lease?.epoch ?? "none"}`)
+        }
+      }
+      const updated = yield* sql`
+        UPDATE foreman_researches SET status = ${r.status}, version = ${r.version}, data = ${sql.json(r)}
+        WHERE id = ${r.id} AND version = ${t.expectedVersion} RETURNING id`
+      if (updated.length === 0) return yield* stale(r.id, `expected version ${t.expectedVersion}`)
+      for (const write of t.jobs) {
+        const written = yield* writeJob(write)
+        if (written.length === 0) return yield* stale(r.id, `job ${write.job.id} changed meanwhile`)
+      }
+    }))
+
+  return ResearchStore.ResearchStore.of({
+    insert: (r) =>
+      storage(sql`
+        INSERT INTO foreman_researches (id, status, created_at, version, data)
+        VALUES (${r.id}, ${r.status}, ${r.createdAt}, ${r.version}, ${sql.json(r)})`).pipe(
+        Effect.catchTag("StorageError", (e) =>
+          Effect.fail(
+            e.reason.includes("duplicate key")
+              ? new Errors.StorageError({ reason: `research ${r.id} already exists` })
+              : e
+          ))
+      ),
+    get: (id) =>
+      storage(Effect.map(
+        sql<DataRow<Domain.Research>>`SELECT data FROM foreman_researches WHERE id = ${id}`,
+        (rows) => Option.fromNullable(rows[0]?.data)
+      )),
+    list: ({ limit, offset, statuses }) =>
+      storage(Effect.map(
+        sql<DataRow<Domain.Research>>`
+          SELECT data FROM foreman_researches
+          ${statuses === undefined ? sql`` : sql`WHERE status IN ${sql.in(statuses.length === 0 ? [""] : statuses)}`}
+          ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`,
+        (rows) => rows.map((row) => row.data)
+      )),
+    listActive: storage(Effect.map(
+      sql<DataRow<Domain.Research>>`
+        SELECT data FROM foreman_researches WHERE status IN ${sql.in(ACTIVE)} ORDER BY created_at, id`,
+      (rows) => rows.map((row) => row.data)
+    )),
+    countActive: storage(Effect.map(
+      sql<{ n: number }>`SELECT count(*)::int AS n FROM foreman_researches WHERE status IN ${sql.in(ACTIVE)}`,
+      (rows) => rows[0]?.n ?? 0
+    )),
+    commit: (t) => storage(commit(t)),
+    serializeTriggers: (self) =>
+      storage(sql.withTransaction(Effect.zipRight(sql`SELECT pg_advisory_xact_lock(${TRIGGER_LOCK})`, self))),
+    getJob: (id) =>
+      storage(Effect.map(
+        sql<DataRow<Domain.Job>>`SELECT data FROM foreman_jobs WHERE id = ${id}`,
+        (rows) => Option.fromNullable(rows[0]?.data)
+      )),
+    jobsOf: (researchId) =>
+      storage(Effect.map(
+        sql<DataRow<Domain.Job>>`SELECT data FROM foreman_jobs WHERE research_id = ${researchId} ORDER BY created_at, id`,
+        (rows) => rows.map((row) => row.data)
+      )),
+    jobsByIds: (ids) =>
+      ids.length === 0
+        ? Effect.succeed([])
+        : storage(Effect.map(
+          sql<DataRow<Domain.Job>>`SELECT data FROM foreman_jobs WHERE id = ANY(${[...ids] as Array<string>}::text[])`,
+          (rows) => rows.map((row) => row.data)
+        )),
+    jobsOnWorker: (workerId) =>
+      storage(Effect.map(
+        sql<DataRow<Domain.Job>>`
+          SELECT data FROM foreman_jobs WHERE worker_id = ${workerId} AND status IN ${sql.in(ACTIVE)}
+          ORDER BY created_at, id`,
+        (rows) => rows.map((row) => row.data)
+      )),
+    updateJob: (job, expected) =>
+      expected.length === 0
+        ? Effect.succeed(false)
+        : storage(Effect.map(
+          sql`
+            UPDATE foreman_jobs SET worker_id = ${job.workerId}, status = ${job.status}, data = ${sql.json(job)}
+            WHERE id = ${job.id} AND status IN ${sql.in(expected)} RETURNING id`,
+          (rows) => rows.length > 0
+        ))
+  })
+})
+
+export const layer: Layer.Layer<ResearchStore.ResearchStore, never, PgClient.PgClient> = Layer.effect(
+  ResearchStore.ResearchStore,
+  make
+)

@@ -1,0 +1,103 @@
+/**
+ * Registered workers in PostgreSQL. A claim is one statement that picks the
+ * least-loaded live worker with `FOR UPDATE SKIP LOCKED` and appends the job to
+ * it, so two coordinators racing for one slot can never both get it.
+ */
+import { PgClient } from "@effect/sql-pg"
+import { type Domain, WorkerStore } from "@foreman/core"
+import { Effect, Layer, Option } from "effect"
+import { storage } from "./internal/storage.js"
+
+interface WorkerRow {
+  readonly id: Domain.WorkerId
+  readonly type: string
+  readonly endpoint: string
+  readonly status: Domain.WorkerStatus
+  readonly capacity: number
+  readonly current_jobs: ReadonlyArray<Domain.JobId>
+  readonly capabilities: Record<string, unknown>
+  readonly registered_at: number
+  readonly last_heartbeat_at: number
+}
+
+const toWorker = (row: WorkerRow): Domain.Worker => ({
+  id: row.id,
+  type: row.type,
+  endpoint: row.endpoint,
+  status: row.status,
+  capacity: row.capacity,
+  currentJobs: row.current_jobs,
+  capabilities: row.capabilities,
+  registeredAt: row.registered_at,
+  lastHeartbeatAt: row.last_heartbeat_at
+})
+
+export const make = Effect.gen(function*() {
+  const sql = yield* PgClient.PgClient
+  const one = (rows: ReadonlyArray<WorkerRow>) => Option.map(Option.fromNullable(rows[0]), toWorker)
+
+  return WorkerStore.WorkerStore.of({
+    upsert: (w) =>
+      storage(sql`
+        INSERT INTO foreman_workers
+          (id, type, endpoint, status, capacity, current_jobs, capabilities, registered_at, last_heartbeat_at)
+        VALUES (${w.id}, ${w.type}, ${w.endpoint}, ${w.status}, ${w.capacity}, ${[...w.currentJobs] as Array<string>}::text[],
+          ${sql.json(w.capabilities)}, ${w.registeredAt}, ${w.lastHeartbeatAt})
+        ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, endpoint = EXCLUDED.endpoint, status = EXCLUDED.status,
+          capacity = EXCLUDED.capacity, current_jobs = EXCLUDED.current_jobs, capabilities = EXCLUDED.capabilities,
+          registered_at = EXCLUDED.registered_at, last_heartbeat_at = EXCLUDED.last_heartbeat_at`),
+    get: (id) => storage(Effect.map(sql<WorkerRow>`SELECT * FROM foreman_workers WHERE id = ${id}`, one)),
+    list: storage(Effect.map(sql<WorkerRow>`SELECT * FROM foreman_workers ORDER BY id`, (rows) => rows.map(toWorker))),
+    heartbeat: (id, at, healthy) =>
+      storage(Effect.map(
+        sql<WorkerRow>`
+          UPDATE foreman_workers SET last_heartbeat_at = ${at},
+            status = CASE WHEN ${healthy} THEN (CASE WHEN cardinality(current_jobs) >= capacity THEN 'busy' ELSE 'available' END)
+                          ELSE 'error' END
+          WHERE id = ${id} RETURNING *`,
+        one
+      )),
+    claim: (type, jobId) =>
+      storage(Effect.map(
+        sql<WorkerRow>`
+          UPDATE foreman_workers SET current_jobs = array_append(current_jobs, ${jobId}::text),
+            status = CASE WHEN cardinality(current_jobs) + 1 >= capacity THEN 'busy' ELSE 'available' END
+          WHERE id = (
+            SELECT id FROM foreman_workers
+            WHERE type = ${type} AND status IN ('available', 'busy') AND cardinality(current_jobs) < capacity
+            ORDER BY cardinality(current_jobs), id LIMIT 1 FOR UPDATE SKIP LOCKED)
+          RETURNING *`,
+        one
+      )),
+    release: (id, jobId) =>
+      storage(Effect.asVoid(sql`
+        UPDATE foreman_workers SET current_jobs = array_remove(current_jobs, ${jobId}::text),
+          status = CASE WHEN status IN ('available', 'busy')
+            THEN (CASE WHEN cardinality(current_jobs) - 1 >= capacity THEN 'busy' ELSE 'available' END)
+            ELSE status END
+        WHERE id = ${id} AND ${jobId}::text = ANY(current_jobs)`)),
+    expire: (offlineBefore, removeBefore) =>
+      storage(Effect.map(
+        sql<{ kind: "offline" | "removed"; id: Domain.WorkerId }>`
+          WITH removed AS (
+            DELETE FROM foreman_workers WHERE last_heartbeat_at < ${removeBefore} RETURNING id
+          ), offline AS (
+            UPDATE foreman_workers SET status = 'offline'
+            WHERE last_heartbeat_at < ${offlineBefore} AND last_heartbeat_at >= ${removeBefore} AND status <> 'offline'
+            RETURNING id
+          )
+          SELECT 'removed' AS kind, id FROM removed UNION ALL SELECT 'offline' AS kind, id FROM offline`,
+        (rows) => ({
+          offline: rows.filter((r) => r.kind === "offline").map((r) => r.id).sort(),
+          removed: rows.filter((r) => r.kind === "removed").map((r) => r.id).sort()
+        })
+      )),
+    remove: (id) =>
+      storage(Effect.map(sql`DELETE FROM foreman_workers WHERE id = ${id} RETURNING id`, (rows) => rows.length > 0))
+  })
+})
+
+export const layer: Layer.Layer<WorkerStore.WorkerStore, never, PgClient.PgClient> = Layer.effect(
+  WorkerStore.WorkerStore,
+  make
+)

@@ -1,0 +1,53 @@
+/** The first schema: researches, jobs, workers, the budget ledger and the leader lease. */
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+
+export default Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`
+    CREATE TABLE foreman_researches (
+      id text PRIMARY KEY,
+      status text NOT NULL,
+      created_at double precision NOT NULL,
+      version integer NOT NULL,
+      data jsonb NOT NULL
+    )`
+  yield* sql`CREATE INDEX foreman_researches_active ON foreman_researches (created_at) WHERE status IN ('pending', 'running')`
+  yield* sql`CREATE INDEX foreman_researches_created ON foreman_researches (created_at DESC)`
+  yield* sql`
+    CREATE TABLE foreman_jobs (
+      id text PRIMARY KEY,
+      research_id text NOT NULL REFERENCES foreman_researches (id),
+      worker_id text,
+      status text NOT NULL,
+      created_at double precision NOT NULL,
+      data jsonb NOT NULL
+    )`
+  yield* sql`CREATE INDEX foreman_jobs_research ON foreman_jobs (research_id, created_at)`
+  yield* sql`CREATE INDEX foreman_jobs_worker ON foreman_jobs (worker_id) WHERE status IN ('pending', 'running')`
+  yield* sql`
+    CREATE TABLE foreman_workers (
+      id text PRIMARY KEY,
+      type text NOT NULL,
+      endpoint text NOT NULL,
+      status text NOT NULL,
+      capacity integer NOT NULL,
+      current_jobs text[] NOT NULL DEFAULT '{}',
+      capabilities jsonb NOT NULL DEFAULT '{}',
+      registered_at double precision NOT NULL,
+      last_heartbeat_at double precision NOT NULL
+    )`
+  yield* sql`
+    CREATE TABLE foreman_budget (
+      job_id text PRIMARY KEY,
+      research_id text NOT NULL,
+      model text NOT NULL,
+      input_tokens integer NOT NULL,
+      output_tokens integer NOT NULL,
+      amount_usd double precision NOT NULL,
+      at double precision NOT NULL
+    )`
+  yield* sql`CREATE INDEX foreman_budget_at ON foreman_budget (at)`
+  yield* sql`CREATE TABLE foreman_lease (id integer PRIMARY KEY CHECK (id = 1), epoch bigint NOT NULL)`
+  yield* sql`INSERT INTO foreman_lease (id, epoch) VALUES (1, 0)`
+})

@@ -1,0 +1,52 @@
+/**
+ * Test helpers: the server comes from the run's global setup (embedded
+ * PostgreSQL, or DATABASE_URL when set); each test file gets a database of its
+ * own, and each `fresh` layer starts from empty tables.
+ */
+import { SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Layer, Redacted } from "effect"
+import { inject } from "vitest"
+import * as Postgres from "../src/Postgres.js"
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    databaseUrl: string
+  }
+}
+
+/** The server's URL, from the global setup. */
+export const serverUrl = (): string => inject("databaseUrl")
+
+const withDatabase = (url: string, database: string): string => {
+  const parsed = new URL(url)
+  parsed.pathname = `/${database}`
+  return parsed.toString()
+}
+
+/** Creates (or recreates) a database and returns its URL. */
+export const createDatabase = (name: string): Promise<string> =>
+  Effect.runPromise(
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      yield* sql.unsafe(`CREATE DATABASE ${name}`)
+    }).pipe(
+      Effect.provide(PgClient.layer({ url: Redacted.make(serverUrl()), maxConnections: 1 })),
+      Effect.as(withDatabase(serverUrl(), name))
+    )
+  )
+
+/** Empties every table (the lease keeps its epoch, which only ever grows). */
+export const truncate = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) => sql`TRUNCATE foreman_jobs, foreman_researches, foreman_workers, foreman_budget`
+)
+
+/** Client, migrations and ports on `url`, with empty tables. */
+export const freshPorts = (url: string) =>
+  Postgres.ports({ lease: { checkEvery: "100 millis" } }).pipe(
+    Layer.provide(Layer.effectDiscard(truncate)),
+    Layer.provide(Postgres.migrated),
+    Layer.provideMerge(Postgres.client({ url, maxConnections: 10 }))
+  )
