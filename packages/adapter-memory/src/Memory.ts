@@ -4,16 +4,17 @@
  * the simulation and `npm start`'s simulated lab.
  */
 import {
-  Budget,
-  Coordinator,
-  CoordinatorEvents,
-  ForemanConfig,
   type Agents,
+  type Budget,
   type BudgetLedger,
+  Coordinator,
+  type CoordinatorEvents,
   type CoordinatorLease,
+  Engine,
+  ForemanConfig,
   type ResearchStore,
   Wakeup,
-  WorkerRegistry,
+  type WorkerRegistry,
   type WorkerStore,
   type WorkerTransport
 } from "@foreman/core"
@@ -65,13 +66,10 @@ export const layer = (options: MemoryOptions = {}): Layer.Layer<Services> => {
     MemoryWorkerStore.layer,
     MemoryBudgetLedger.layer,
     Wakeup.layerLocal,
-    CoordinatorEvents.CoordinatorEvents.Default,
     MemoryAgents.layer(options.agents)
   )
   const stores = MemoryResearchStore.layer.pipe(Layer.provideMerge(base))
-  const services = Layer.mergeAll(WorkerRegistry.WorkerRegistry.Default, Budget.Budget.Default).pipe(
-    Layer.provideMerge(stores)
-  )
+  const services = Engine.services.pipe(Layer.provideMerge(stores))
   const workers = MemoryWorkers.layer({
     handlers: options.handlers ?? defaultHandlers,
     ...(options.dispatchFails === undefined ? {} : { dispatchFails: options.dispatchFails })

@@ -36,6 +36,13 @@ import { Wakeup } from "./Wakeup.js"
 import { WorkerRegistry } from "./WorkerRegistry.js"
 import { WorkerTransport } from "./WorkerTransport.js"
 
+/**
+ * Whether a value survives storage verbatim: PostgreSQL text and jsonb refuse NUL
+ * and lone surrogates, the only characters JSON writes as those escapes.
+ */
+const isStorable = (value: unknown): boolean =>
+  !/(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/i.test(JSON.stringify(value))
+
 /** A request to start a research: a brief to design from, or an existing strategy. */
 export const TriggerRequest = Schema.Struct({
   brief: Schema.optional(Schema.String.pipe(Schema.maxLength(10_000))),
@@ -43,7 +50,7 @@ export const TriggerRequest = Schema.Struct({
   model: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))),
   bypassGates: Schema.optional(Schema.Boolean),
   force: Schema.optional(Schema.Boolean)
-})
+}).pipe(Schema.filter(isStorable, { message: () => "text must be valid Unicode without NUL characters" }))
 export type TriggerRequest = typeof TriggerRequest.Type
 
 /** One active research as the status view shows it. */
@@ -129,6 +136,9 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
 
     /** Starts a research, refusing when at capacity or out of budget unless forced. */
     const trigger = Effect.fn("Coordinator.trigger")(function*(request: TriggerRequest) {
+      if (!isStorable(request)) {
+        return yield* new InvalidInput({ reason: "text must be valid Unicode without NUL characters" })
+      }
       const brief = request.brief?.trim() ?? ""
       const strategy = typeof request.strategy === "string"
         ? { name: request.strategy, spec: {} }

@@ -1,0 +1,89 @@
+/**
+ * Two coordinators on one database: one leads, the other stands by and serves
+ * the API; killing the leader's lease connection hands the loop over. No worker
+ * is double-booked, no research is lost, never two leaders at once.
+ */
+import { SqlClient } from "@effect/sql"
+import { assert, describe, it } from "@effect/vitest"
+import { MemoryWorkers } from "@foreman/adapter-memory"
+import { Coordinator, type Domain, WorkerTransport } from "@foreman/core"
+import { Context, Duration, Effect, Layer, Logger, LogLevel, Ref, Schedule } from "effect"
+import { beforeAll } from "vitest"
+import { engine, replica } from "./engine.js"
+import { createDatabase } from "./pg.js"
+
+let url = ""
+beforeAll(async () => {
+  url = await createDatabase("foreman_replicas")
+})
+
+const LEADER_LOCK = 0x666f72656d616c
+
+describe("two coordinators on one database", () => {
+  it.live("share 200 researches, survive the leader losing its connection, and finish them all", () =>
+    Effect.gen(function*() {
+      const options = { config: { pollIntervalSeconds: 0.5, dailyBudgetUsd: 0 } }
+      const a = yield* Layer.build(Layer.fresh(engine(url, options)))
+      const transport = Context.get(a, WorkerTransport.WorkerTransport)
+      const b = yield* Layer.build(Layer.fresh(replica(url, transport, options)))
+      const coordinatorA = Context.get(a, Coordinator.Coordinator)
+      const coordinatorB = Context.get(b, Coordinator.Coordinator)
+      const sql = Context.get(a, SqlClient.SqlClient)
+      const pool = Context.get(a, MemoryWorkers.MemoryWorkers)
+
+      for (let i = 1; i <= 3; i++) yield* pool.spawn({ id: `training-${i}`, type: "training" })
+      for (let i = 1; i <= 2; i++) yield* pool.spawn({ id: `backtest-${i}`, type: "backtest" })
+      yield* Effect.forkScoped(coordinatorA.run)
+      yield* Effect.forkScoped(coordinatorB.run)
+
+      // Referee: at most one lease holder, no worker over capacity, sampled every 50 ms.
+      const problems = yield* Ref.make<Array<string>>([])
+      const maxLeaders = yield* Ref.make(0)
+      yield* Effect.gen(function*() {
+        const [locks] = yield* sql<{ n: number }>`
+          SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted
+          AND ((classid::bigint << 32) | objid::bigint) = ${LEADER_LOCK}`
+        yield* Ref.update(maxLeaders, (n) => Math.max(n, locks?.n ?? 0))
+        const over = yield* sql<{ id: string }>`SELECT id FROM foreman_workers WHERE cardinality(current_jobs) > capacity`
+        if (over.length > 0) yield* Ref.update(problems, (p) => [...p, `over capacity: ${over.map((w) => w.id)}`])
+      }).pipe(Effect.repeat(Schedule.spaced("50 millis")), Effect.forkScoped)
+
+      const ids: Array<Domain.ResearchId> = []
+      for (let i = 0; i < 200; i++) {
+        const coordinator = i % 2 === 0 ? coordinatorA : coordinatorB
+        ids.push((yield* coordinator.trigger({ brief: `research ${i}`, force: true })).id)
+      }
+
+      const completed = sql<{ n: number }>`SELECT count(*)::int AS n FROM foreman_researches WHERE status = 'completed'`
+      yield* completed.pipe(
+        Effect.repeat({ schedule: Schedule.spaced("100 millis"), until: ([row]) => (row?.n ?? 0) >= 50 })
+      )
+      const [before] = yield* sql<{ epoch: number }>`SELECT epoch::int AS epoch FROM foreman_lease`
+      const killed = yield* sql<{ pid: number }>`
+        SELECT pg_terminate_backend(pid) AS ok, pid FROM pg_locks
+        WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = ${LEADER_LOCK}`
+      assert.strictEqual(killed.length, 1, "one leader held the lease")
+
+      yield* completed.pipe(
+        Effect.repeat({ schedule: Schedule.spaced("200 millis"), until: ([row]) => (row?.n ?? 0) >= 200 }),
+        Effect.timeout(Duration.seconds(120))
+      )
+      const [after] = yield* sql<{ epoch: number }>`SELECT epoch::int AS epoch FROM foreman_lease`
+      assert.isTrue(after!.epoch > before!.epoch, "the standby took over with a new epoch")
+
+      const statuses = yield* sql<{ status: string; n: number }>`
+        SELECT status, count(*)::int AS n FROM foreman_researches GROUP BY status`
+      assert.deepStrictEqual(statuses, [{ status: "completed", n: 200 }])
+      const stats = yield* pool.stats
+      assert.deepStrictEqual(stats.duplicateStarts, [])
+      assert.deepStrictEqual(stats.overlapping, [])
+      assert.deepStrictEqual(yield* Ref.get(problems), [])
+      assert.strictEqual(yield* Ref.get(maxLeaders), 1)
+      const busy = yield* sql<{ id: string }>`SELECT id FROM foreman_workers WHERE cardinality(current_jobs) > 0`
+      assert.deepStrictEqual(busy, [], "every worker was released")
+      for (const id of ids.slice(0, 5)) {
+        const shown = yield* coordinatorB.show(id)
+        assert.strictEqual(shown.research.status, "completed")
+      }
+    }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Error)), { timeout: 180_000 })
+})
