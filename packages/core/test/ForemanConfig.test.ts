@@ -3,7 +3,7 @@
  * validation naming the variable, gate thresholds, and the derived limits.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Logger, LogLevel } from "effect"
+import { ConfigProvider, Effect, Either, Logger, LogLevel } from "effect"
 import * as ForemanConfig from "../src/ForemanConfig.js"
 
 interface Logged {
@@ -225,6 +225,18 @@ describe("ForemanConfig", () => {
             String(error),
             "FOREMAN_MAX_CONCURRENT_RESEARCHES must be an integer >= 0 (0 derives it from the workers), got 2.5"
           )
+        }))
+
+      // `Config.number` reads "" as Number("") === 0, so an empty variable (`FOREMAN_DAILY_BUDGET_USD=`
+      // in an env file) would silently switch the budget off instead of failing or using the default.
+      it.effect("never reads an empty FOREMAN_DAILY_BUDGET_USD as 0 (unlimited)", () =>
+        Effect.gen(function*() {
+          const result = yield* loadFrom([["FOREMAN_DAILY_BUDGET_USD", ""]]).pipe(Effect.either)
+          if (Either.isLeft(result)) {
+            assert.include(String(result.left), "FOREMAN_DAILY_BUDGET_USD")
+          } else {
+            assert.strictEqual(result.right.config.dailyBudgetUsd, ForemanConfig.defaults.dailyBudgetUsd)
+          }
         }))
 
       it.effect("rejects an invalid preferred value even when a valid alias is set", () =>
