@@ -79,10 +79,10 @@ export type Usage = typeof Usage.Type
 /** What a training worker reports. `kind` selects the classification or regression gate. */
 export const TrainingResult = Schema.Struct({
   kind: Schema.optionalWith(Schema.Literal("classification", "regression"), { default: () => "classification" }),
-  testAccuracy: Schema.Number,
-  testLoss: Schema.Number,
-  epochLosses: Schema.Array(Schema.Number),
-  directionalAccuracy: Schema.optional(Schema.Number),
+  testAccuracy: Schema.Finite,
+  testLoss: Schema.Finite,
+  epochLosses: Schema.Array(Schema.Finite),
+  directionalAccuracy: Schema.optional(Schema.Finite),
   modelRef: Schema.optional(Schema.String)
 })
 export type TrainingResult = typeof TrainingResult.Type
@@ -90,12 +90,12 @@ export type TrainingResult = typeof TrainingResult.Type
 /** What a backtest worker reports. */
 export const BacktestResult = Schema.Struct({
   kind: Schema.optionalWith(Schema.Literal("classification", "regression"), { default: () => "classification" }),
-  sharpeRatio: Schema.Number,
-  winRate: Schema.Number,
-  totalReturn: Schema.Number,
+  sharpeRatio: Schema.Finite,
+  winRate: Schema.Finite,
+  totalReturn: Schema.Finite,
   totalTrades: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
-  maxDrawdown: Schema.Number,
-  netReturn: Schema.Number,
+  maxDrawdown: Schema.Finite,
+  netReturn: Schema.Finite,
   tradeCount: Schema.Number.pipe(Schema.int(), Schema.nonNegative())
 })
 export type BacktestResult = typeof BacktestResult.Type

@@ -91,14 +91,15 @@ export const numberWithAliases = (
 ): Effect.Effect<number, ConfigError.ConfigError> =>
   Effect.gen(function*() {
     for (const key of [name, ...aliases]) {
-      const value = yield* Config.option(Config.number(key))
-      if (Option.isSome(value)) {
-        if (!valid(value.value)) {
-          return yield* Effect.fail(ConfigError.InvalidData([key], `${key} must be ${expected}, got ${value.value}`))
-        }
-        if (key !== name) yield* Effect.logWarning(`${key} is deprecated; set ${name} instead`)
-        return value.value
+      const raw = yield* Config.option(Config.string(key))
+      // Set but empty (common in .env and compose files) counts as not set.
+      if (Option.isNone(raw) || raw.value.trim() === "") continue
+      const value = Number(raw.value.trim())
+      if (Number.isNaN(value) || !valid(value)) {
+        return yield* Effect.fail(ConfigError.InvalidData([key], `${key} must be ${expected}, got "${raw.value}"`))
       }
+      if (key !== name) yield* Effect.logWarning(`${key} is deprecated; set ${name} instead`)
+      return value
     }
     return fallback
   })

@@ -223,7 +223,7 @@ describe("ForemanConfig", () => {
           const error = yield* errorFrom([["FOREMAN_MAX_CONCURRENT_RESEARCHES", "2.5"]])
           assert.include(
             String(error),
-            "FOREMAN_MAX_CONCURRENT_RESEARCHES must be an integer >= 0 (0 derives it from the workers), got 2.5"
+            "FOREMAN_MAX_CONCURRENT_RESEARCHES must be an integer >= 0 (0 derives it from the workers), got \"2.5\""
           )
         }))
 
