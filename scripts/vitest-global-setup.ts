@@ -1,8 +1,14 @@
 /**
  * Provides a PostgreSQL server to the test run: DATABASE_URL (or
- * FOREMAN_DATABASE_URL) when set, otherwise an embedded server for the run.
+ * FOREMAN_DATABASE_URL) when set, otherwise an embedded server in a temporary
+ * directory for the length of the run.
  */
+import { Effect, Exit, Scope } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import type { TestProject } from "vitest/node"
+import { EmbeddedPostgres } from "../packages/adapter-postgres/src/index.js"
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const url = process.env["DATABASE_URL"] ?? process.env["FOREMAN_DATABASE_URL"]
@@ -10,5 +16,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("databaseUrl", url)
     return async () => {}
   }
-  throw new Error("embedded postgres: not wired yet")
+  const dataDir = mkdtempSync(join(tmpdir(), "foreman-test-pg-"))
+  const scope = Effect.runSync(Scope.make())
+  const server = await Effect.runPromise(Scope.extend(EmbeddedPostgres.start({ dataDir }), scope))
+  project.provide("databaseUrl", server.url)
+  return async () => {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    rmSync(dataDir, { recursive: true, force: true })
+  }
 }

@@ -1,9 +1,10 @@
 /**
  * Researches and jobs in PostgreSQL. Each row keeps the whole object as jsonb
- * beside the columns queries filter on. A transition is one transaction that
- * checks the coordinator epoch (holding the lease row in share mode, so a new
- * leader cannot bump the epoch mid-commit), the research's version and every
- * job's expected status, or writes nothing.
+ * beside the columns queries filter on. A transition is one call of the
+ * `foreman_commit` function: one round trip, one transaction, that checks the
+ * coordinator epoch (holding the lease row in share mode, so a new leader
+ * cannot bump the epoch mid-commit), the research's version and every job's
+ * expected status, or writes nothing.
  */
 import { PgClient } from "@effect/sql-pg"
 import { type Domain, Errors, ResearchStore } from "@foreman/core"
@@ -22,39 +23,20 @@ const ACTIVE = ["pending", "running"] as const
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
 
-  const stale = (research: Domain.ResearchId, reason: string) =>
-    Effect.fail(new Errors.StaleWrite({ researchId: research, reason }))
-
-  const writeJob = (write: ResearchStore.JobWrite) => {
-    const { job } = write
-    return write.expected === null
-      ? sql<{ id: string }>`
-          INSERT INTO foreman_jobs (id, research_id, worker_id, status, created_at, data)
-          VALUES (${job.id}, ${job.researchId}, ${job.workerId}, ${job.status}, ${job.createdAt}, ${sql.json(job)})
-          ON CONFLICT (id) DO NOTHING RETURNING id`
-      : sql<{ id: string }>`
-          UPDATE foreman_jobs SET worker_id = ${job.workerId}, status = ${job.status}, data = ${sql.json(job)}
-          WHERE id = ${job.id} AND status = ${write.expected} RETURNING id`
-  }
-
+  /** One round trip: the `foreman_commit` function does every check and write, or none. */
   const commit = (t: ResearchStore.Transition) =>
-    sql.withTransaction(Effect.gen(function*() {
-      const r = t.research
-      if (t.epoch !== null) {
-        const [lease] = yield* sql<{ epoch: number }>`SELECT epoch::int AS epoch FROM foreman_lease WHERE id = 1 FOR SHARE`
-        if (lease?.epoch !== t.epoch) {
-          return yield* stale(r.id, `epoch ${t.epoch} was superseded by ${lease?.epoch ?? "none"}`)
-        }
-      }
-      const updated = yield* sql`
-        UPDATE foreman_researches SET status = ${r.status}, version = ${r.version}, data = ${sql.json(r)}
-        WHERE id = ${r.id} AND version = ${t.expectedVersion} RETURNING id`
-      if (updated.length === 0) return yield* stale(r.id, `expected version ${t.expectedVersion}`)
-      for (const write of t.jobs) {
-        const written = yield* writeJob(write)
-        if (written.length === 0) return yield* stale(r.id, `job ${write.job.id} changed meanwhile`)
-      }
-    }))
+    sql`SELECT foreman_commit(${sql.json(t)})`.pipe(
+      Effect.catchIf(
+        (e) => (e.cause as { code?: string } | undefined)?.code === "FMSTL",
+        (e) =>
+          Effect.fail(
+            new Errors.StaleWrite({
+              researchId: t.research.id,
+              reason: (e.cause as { message?: string }).message ?? "stale write"
+            })
+          )
+      )
+    )
 
   return ResearchStore.ResearchStore.of({
     insert: (r) =>

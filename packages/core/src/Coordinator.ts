@@ -389,8 +389,9 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
     const tick = (incarnation: Incarnation) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        yield* registry.expire
-        const [researches, workers] = yield* Effect.all([store.listActive, registry.list()])
+        const [, researches, workers] = yield* Effect.all([registry.expire, store.listActive, registry.list()], {
+          concurrency: "unbounded"
+        })
         const jobIds = researches.flatMap((r) => (r.activeJobId === null ? [] : [r.activeJobId]))
         const jobs = jobIds.length === 0 ? [] : yield* store.jobsByIds(jobIds)
         const jobById = new Map(jobs.map((j) => [j.id, j]))
@@ -507,6 +508,9 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
             return true
           })
 
+        // Claims happen here, in queue order; the commits they lead to are independent
+        // of one another and run concurrently below.
+        const work: Array<Effect.Effect<unknown, StorageError>> = []
         for (const { before, step } of ordered) {
           if (isIdle(before, step, freeSlots)) continue
           for (const note of step.notes) yield* Effect.logWarning(note)
@@ -514,21 +518,22 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
           switch (action._tag) {
             case "None": {
               if (action.wakeAt !== null) wakeAt = wakeAt === null ? action.wakeAt : Math.min(wakeAt, action.wakeAt)
-              yield* commit(before, step.research, step.jobWrites)
+              work.push(commit(before, step.research, step.jobWrites))
               break
             }
             case "Redispatch": {
               const worker = action.job.workerId === null ? undefined : world.workers.get(action.job.workerId)
               if (worker !== undefined) dispatches.push({ worker, job: action.job })
-              yield* commit(before, step.research, step.jobWrites)
+              work.push(commit(before, step.research, step.jobWrites))
               break
             }
             case "RunInProcess": {
               const job = newJob(step.research, action.definition, yield* Ids.jobId, null)
-              if (yield* start(before, step, job)) {
-                const research = { ...step.research, activeJobId: job.id }
-                yield* FiberMap.run(incarnation.fibers, research.id, runInProcess(action.definition, research, job))
-              }
+              const research = { ...step.research, activeJobId: job.id }
+              work.push(Effect.flatMap(start(before, step, job), (ok) =>
+                ok
+                  ? FiberMap.run(incarnation.fibers, research.id, runInProcess(action.definition, research, job))
+                  : Effect.void))
               break
             }
             case "NeedWorker": {
@@ -539,19 +544,22 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
                 const { jobId, worker } = claimed.value
                 freeSlots.set(action.workerType, (freeSlots.get(action.workerType) ?? 1) - 1)
                 const job = newJob(step.research, action.definition, jobId, worker)
-                if (yield* start(before, step, job)) dispatches.push({ worker, job })
-                else yield* registry.release(worker.id, jobId)
+                work.push(Effect.flatMap(start(before, step, job), (ok) =>
+                  ok
+                    ? Effect.sync(() => dispatches.push({ worker, job }))
+                    : registry.release(worker.id, jobId)))
                 break
               }
               freeSlots.set(action.workerType, 0)
               const waiting = step.research.waitingFor?.workerType === action.workerType
                 ? step.research
                 : { ...step.research, waitingFor: { workerType: action.workerType, since: action.since } }
-              yield* commit(before, waiting, step.jobWrites)
+              work.push(commit(before, waiting, step.jobWrites))
               break
             }
           }
         }
+        yield* Effect.all(work, { concurrency: 8, discard: true })
 
         const failed = dispatches.length === 0
           ? []

@@ -50,4 +50,39 @@ export default Effect.gen(function*() {
   yield* sql`CREATE INDEX foreman_budget_at ON foreman_budget (at)`
   yield* sql`CREATE TABLE foreman_lease (id integer PRIMARY KEY CHECK (id = 1), epoch bigint NOT NULL)`
   yield* sql`INSERT INTO foreman_lease (id, epoch) VALUES (1, 0)`
+  // One phase transition in one round trip: checks the epoch (holding the lease
+  // row in share mode), the research's version and each job's expected status,
+  // and raises FMSTL (a stale write) to undo everything when one fails.
+  yield* sql.unsafe(`
+    CREATE FUNCTION foreman_commit(t jsonb) RETURNS void LANGUAGE plpgsql AS $$
+    DECLARE
+      r jsonb := t->'research';
+      w jsonb;
+    BEGIN
+      IF t->'epoch' <> 'null'::jsonb THEN
+        PERFORM 1 FROM foreman_lease WHERE id = 1 AND epoch = (t->>'epoch')::bigint FOR SHARE;
+        IF NOT FOUND THEN
+          RAISE EXCEPTION 'epoch % was superseded', t->>'epoch' USING ERRCODE = 'FMSTL';
+        END IF;
+      END IF;
+      UPDATE foreman_researches SET status = r->>'status', version = (r->>'version')::int, data = r
+        WHERE id = r->>'id' AND version = (t->>'expectedVersion')::int;
+      IF NOT FOUND THEN
+        RAISE EXCEPTION 'expected version %', t->>'expectedVersion' USING ERRCODE = 'FMSTL';
+      END IF;
+      FOR w IN SELECT value FROM jsonb_array_elements(t->'jobs') LOOP
+        IF w->'expected' = 'null'::jsonb THEN
+          INSERT INTO foreman_jobs (id, research_id, worker_id, status, created_at, data)
+          VALUES (w->'job'->>'id', w->'job'->>'researchId', w->'job'->>'workerId', w->'job'->>'status',
+            (w->'job'->>'createdAt')::double precision, w->'job')
+          ON CONFLICT (id) DO NOTHING;
+        ELSE
+          UPDATE foreman_jobs SET worker_id = w->'job'->>'workerId', status = w->'job'->>'status', data = w->'job'
+          WHERE id = w->'job'->>'id' AND status = w->>'expected';
+        END IF;
+        IF NOT FOUND THEN
+          RAISE EXCEPTION 'job % changed meanwhile', w->'job'->>'id' USING ERRCODE = 'FMSTL';
+        END IF;
+      END LOOP;
+    END $$`)
 })
