@@ -34,21 +34,25 @@ export const make = Effect.sync(() => {
         put(next)
         return Option.some(next)
       }),
-    claim: (type, jobId) =>
+    claim: (type, jobIds) =>
       Effect.sync(() => {
-        let best: Worker | undefined
-        for (const w of workers.values()) {
-          if (w.type !== type || !Domain.hasFreeSlot(w)) continue
-          if (
-            best === undefined || w.currentJobs.length < best.currentJobs.length ||
-            (w.currentJobs.length === best.currentJobs.length && w.id < best.id)
-          ) best = w
+        const claimed: Array<Worker> = []
+        for (const jobId of jobIds) {
+          let best: Worker | undefined
+          for (const w of workers.values()) {
+            if (w.type !== type || !Domain.hasFreeSlot(w)) continue
+            if (
+              best === undefined || w.currentJobs.length < best.currentJobs.length ||
+              (w.currentJobs.length === best.currentJobs.length && w.id < best.id)
+            ) best = w
+          }
+          if (best === undefined) break
+          const currentJobs = [...best.currentJobs, jobId]
+          const next: Worker = { ...best, currentJobs, status: loadStatus(best, currentJobs) }
+          put(next)
+          claimed.push(next)
         }
-        if (best === undefined) return Option.none()
-        const currentJobs = [...best.currentJobs, jobId]
-        const claimed: Worker = { ...best, currentJobs, status: loadStatus(best, currentJobs) }
-        put(claimed)
-        return Option.some(claimed)
+        return claimed
       }),
     release: (id, jobId) =>
       Effect.sync(() => {

@@ -1,7 +1,8 @@
 /**
- * Registered workers in PostgreSQL. A claim is one statement that picks the
- * least-loaded live worker with `FOR UPDATE SKIP LOCKED` and appends the job to
- * it, so two coordinators racing for one slot can never both get it.
+ * Registered workers in PostgreSQL. A claim is one call of `foreman_claim`,
+ * which for each job picks the least-loaded live worker with
+ * `FOR UPDATE SKIP LOCKED` and appends the job to it, so two coordinators racing
+ * for one slot can never both get it.
  */
 import { PgClient } from "@effect/sql-pg"
 import { type Domain, WorkerStore } from "@foreman/core"
@@ -57,18 +58,13 @@ export const make = Effect.gen(function*() {
           WHERE id = ${id} RETURNING *`,
         one
       )),
-    claim: (type, jobId) =>
-      storage(Effect.map(
-        sql<WorkerRow>`
-          UPDATE foreman_workers SET current_jobs = array_append(current_jobs, ${jobId}::text),
-            status = CASE WHEN cardinality(current_jobs) + 1 >= capacity THEN 'busy' ELSE 'available' END
-          WHERE id = (
-            SELECT id FROM foreman_workers
-            WHERE type = ${type} AND status IN ('available', 'busy') AND cardinality(current_jobs) < capacity
-            ORDER BY cardinality(current_jobs), id LIMIT 1 FOR UPDATE SKIP LOCKED)
-          RETURNING *`,
-        one
-      )),
+    claim: (type, jobIds) =>
+      jobIds.length === 0
+        ? Effect.succeed([])
+        : storage(Effect.map(
+          sql<WorkerRow>`SELECT * FROM foreman_claim(${type}, ${[...jobIds] as Array<string>}::text[])`,
+          (rows) => rows.map(toWorker)
+        )),
     release: (id, jobId) =>
       storage(Effect.asVoid(sql`
         UPDATE foreman_workers SET current_jobs = array_remove(current_jobs, ${jobId}::text),

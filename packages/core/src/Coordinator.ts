@@ -8,7 +8,7 @@
  * The same service triggers (with capacity and budget checks), cancels, and
  * reports status.
  */
-import { Cause, Clock, Duration, Effect, FiberHandle, FiberMap, Option, Ref, Schema } from "effect"
+import { Cause, Clock, Duration, Effect, FiberHandle, FiberMap, FiberSet, Option, Ref, Schema } from "effect"
 import { Assessor, Designer } from "./Agents.js"
 import { Budget, type BudgetStatus } from "./Budget.js"
 import { CoordinatorEvents } from "./CoordinatorEvents.js"
@@ -83,8 +83,6 @@ export interface TickSummary {
   readonly researches: number
   readonly committed: number
   readonly started: number
-  /** Tick again at once (a dispatch failed and freed a worker). */
-  readonly again: boolean
   /** The earliest retry backoff that ends, if any. */
   readonly wakeAt: number | null
 }
@@ -92,7 +90,10 @@ export interface TickSummary {
 interface Incarnation {
   readonly epoch: number
   readonly startedAt: number
+  /** In-process jobs, one per research. */
   readonly fibers: FiberMap.FiberMap<ResearchId>
+  /** Dispatches to workers in flight. */
+  readonly dispatching: FiberSet.FiberSet
 }
 
 interface Dispatch {
@@ -367,7 +368,7 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
         input: job.input
       }).pipe(
         Effect.matchEffect({
-          onSuccess: () => Effect.as(store.updateJob({ ...job, status: "running", updatedAt: now }, ["pending"]), false),
+          onSuccess: () => store.updateJob({ ...job, status: "running", updatedAt: now }, ["pending"]),
           onFailure: (error) =>
             Effect.gen(function*() {
               yield* Effect.logWarning(`${job.id}: ${error.message}; will retry on another worker`)
@@ -379,10 +380,9 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
                 finishedAt: now
               }, ["pending"])
               yield* registry.release(worker.id, job.id)
-              return true
             })
         }),
-        Effect.catchAll((error) => Effect.as(Effect.logError(`dispatch bookkeeping failed: ${error.message}`), true))
+        Effect.catchAll((error) => Effect.logError(`dispatch bookkeeping failed: ${error.message}`))
       )
 
     /** One pass over every active research. */
@@ -508,8 +508,9 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
             return true
           })
 
-        // Claims happen here, in queue order; the commits they lead to are independent
-        // of one another and run concurrently below.
+        // Free slots go to those waiting longest, one batched claim per worker type;
+        // the commits that follow are independent of one another and run concurrently.
+        const claims = yield* claimInQueueOrder(queued.map((s) => s.step), freeSlots)
         const work: Array<Effect.Effect<unknown, StorageError>> = []
         for (const { before, step } of ordered) {
           if (isIdle(before, step, freeSlots)) continue
@@ -537,12 +538,9 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
               break
             }
             case "NeedWorker": {
-              const claimed = (freeSlots.get(action.workerType) ?? 0) > 0
-                ? yield* claimFor(action.workerType)
-                : Option.none()
-              if (Option.isSome(claimed)) {
-                const { jobId, worker } = claimed.value
-                freeSlots.set(action.workerType, (freeSlots.get(action.workerType) ?? 1) - 1)
+              const claimed = claims.get(step)
+              if (claimed !== undefined) {
+                const { jobId, worker } = claimed
                 const job = newJob(step.research, action.definition, jobId, worker)
                 work.push(Effect.flatMap(start(before, step, job), (ok) =>
                   ok
@@ -550,7 +548,6 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
                     : registry.release(worker.id, jobId)))
                 break
               }
-              freeSlots.set(action.workerType, 0)
               const waiting = step.research.waitingFor?.workerType === action.workerType
                 ? step.research
                 : { ...step.research, waitingFor: { workerType: action.workerType, since: action.since } }
@@ -561,24 +558,39 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
         }
         yield* Effect.all(work, { concurrency: 8, discard: true })
 
-        const failed = dispatches.length === 0
-          ? []
-          : yield* Effect.forEach(dispatches, dispatch(now), { concurrency: 16 })
+        // Dispatches run beside the loop: a slow worker does not hold up the next tick,
+        // and a failed one frees its worker, which wakes the loop again.
+        for (const d of dispatches) yield* FiberSet.run(incarnation.dispatching, dispatch(now)(d))
         yield* reap(incarnation, researches)
         return {
           researches: researches.length,
           committed,
           started,
-          again: failed.some((f) => f),
           wakeAt
         } satisfies TickSummary
       })
 
-    const claimFor = (type: WorkerType) =>
+    /**
+     * Claims slots for researches needing workers, in queue order: one atomic
+     * batch per worker type, for as many as the snapshot shows free.
+     */
+    const claimInQueueOrder = (queue: ReadonlyArray<Step>, freeSlots: ReadonlyMap<WorkerType, number>) =>
       Effect.gen(function*() {
-        const jobId = yield* Ids.jobId
-        const worker = yield* registry.claim(type, jobId)
-        return Option.map(worker, (w) => ({ jobId, worker: w }))
+        const byType = new Map<WorkerType, Array<Step>>()
+        for (const step of queue) {
+          if (step.action._tag !== "NeedWorker") continue
+          const type = step.action.workerType
+          const steps = byType.get(type) ?? []
+          if (steps.length < (freeSlots.get(type) ?? 0)) byType.set(type, [...steps, step])
+        }
+        const claims = new Map<Step, { readonly jobId: JobId; readonly worker: Worker }>()
+        for (const [type, steps] of byType) {
+          const jobIds: Array<JobId> = []
+          for (let i = 0; i < steps.length; i++) jobIds.push(yield* Ids.jobId)
+          const workers = yield* registry.claim(type, jobIds)
+          workers.forEach((worker, i) => claims.set(steps[i]!, { jobId: jobIds[i]!, worker }))
+        }
+        return claims
       })
 
     /** Interrupts in-process jobs of researches that stopped being active elsewhere. */
@@ -597,7 +609,8 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
         const incarnation: Incarnation = {
           epoch,
           startedAt: yield* Clock.currentTimeMillis,
-          fibers: yield* FiberMap.make<ResearchId>()
+          fibers: yield* FiberMap.make<ResearchId>(),
+          dispatching: yield* FiberSet.make()
         }
         yield* Ref.set(current, Option.some(incarnation))
         yield* Effect.addFinalizer(() => Ref.set(current, Option.none()))
@@ -621,10 +634,9 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
       const loop = Effect.gen(function*() {
         const summary = yield* tick(incarnation).pipe(
           Effect.catchAllCause((cause) =>
-            Effect.as(Effect.logError("tick failed", cause), { again: false, wakeAt: null } as const)
+            Effect.as(Effect.logError("tick failed", cause), { wakeAt: null } as const)
           )
         )
-        if (summary.again) return
         if (summary.wakeAt !== null) {
           const now = yield* Clock.currentTimeMillis
           yield* FiberHandle.run(retryTimer, Effect.zipRight(Effect.sleep(Duration.millis(summary.wakeAt - now)), poke))

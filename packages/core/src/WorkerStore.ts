@@ -24,8 +24,12 @@ export interface WorkerStoreShape {
     at: number,
     healthy: boolean
   ) => Effect.Effect<Option.Option<Worker>, StorageError>
-  /** Atomically gives `jobId` a slot on the least-loaded live worker of `type`, if any. */
-  readonly claim: (type: WorkerType, jobId: JobId) => Effect.Effect<Option.Option<Worker>, StorageError>
+  /**
+   * Atomically gives each job, in order, a slot on the least-loaded live worker
+   * of `type`, until none is free. Returns the worker of each job that got one
+   * (a prefix of `jobIds`).
+   */
+  readonly claim: (type: WorkerType, jobIds: ReadonlyArray<JobId>) => Effect.Effect<ReadonlyArray<Worker>, StorageError>
   /** Frees the slot `jobId` held on worker `id` (no-op when it holds none). */
   readonly release: (id: WorkerId, jobId: JobId) => Effect.Effect<void, StorageError>
   /** Marks offline the workers silent since before `offlineBefore`; removes those silent since before `removeBefore`. */

@@ -85,4 +85,25 @@ export default Effect.gen(function*() {
         END IF;
       END LOOP;
     END $$`)
+  // Claims slots for jobs in order, each on the least-loaded live worker of a
+  // type, stopping at the first job for which none is free.
+  yield* sql.unsafe(`
+    CREATE FUNCTION foreman_claim(worker_type text, job_ids text[]) RETURNS SETOF foreman_workers
+    LANGUAGE plpgsql AS $$
+    DECLARE
+      job_id text;
+      claimed foreman_workers;
+    BEGIN
+      FOREACH job_id IN ARRAY job_ids LOOP
+        UPDATE foreman_workers SET current_jobs = array_append(current_jobs, job_id),
+          status = CASE WHEN cardinality(current_jobs) + 1 >= capacity THEN 'busy' ELSE 'available' END
+        WHERE id = (
+          SELECT id FROM foreman_workers
+          WHERE type = worker_type AND status IN ('available', 'busy') AND cardinality(current_jobs) < capacity
+          ORDER BY cardinality(current_jobs), id LIMIT 1 FOR UPDATE SKIP LOCKED)
+        RETURNING * INTO claimed;
+        EXIT WHEN NOT FOUND;
+        RETURN NEXT claimed;
+      END LOOP;
+    END $$`)
 })

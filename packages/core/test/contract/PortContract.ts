@@ -249,9 +249,12 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         yield* store.upsert(worker("w-2", { capacity: 1 }))
         yield* store.upsert(worker("w-3", { status: "offline" }))
         yield* store.upsert(worker("b-1", { type: "backtest" }))
-        const claims = []
-        for (let i = 1; i <= 4; i++) claims.push(yield* store.claim("training", `job_${i}` as JobId))
-        assert.deepStrictEqual(claims.map(Option.map((w) => w.id)).map(Option.getOrNull), ["w-1", "w-2", "w-1", null])
+        const first = yield* store.claim("training", ["job_1", "job_2"] as Array<JobId>)
+        assert.deepStrictEqual(first.map((w) => w.id), ["w-1", "w-2"])
+        const second = yield* store.claim("training", ["job_3", "job_4"] as Array<JobId>)
+        assert.deepStrictEqual(second.map((w) => w.id), ["w-1"], "only one slot was left")
+        assert.deepStrictEqual(yield* store.claim("training", ["job_5"] as Array<JobId>), [])
+        assert.deepStrictEqual(yield* store.claim("training", []), [])
         const w1 = Option.getOrThrow(yield* store.get("w-1" as WorkerId))
         assert.deepStrictEqual([w1.status, w1.currentJobs], ["busy", ["job_1", "job_3"]])
         yield* store.release("w-1" as WorkerId, "job_1" as JobId)
@@ -264,12 +267,14 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
       run(Effect.gen(function*() {
         const store = yield* WorkerStore
         yield* store.upsert(worker("w-1"))
+        yield* store.upsert(worker("w-2", { capacity: 2 }))
         const claims = yield* Effect.all(
-          Array.from({ length: 8 }, (_, i) => store.claim("training", `job_${i}` as JobId)),
+          Array.from({ length: 8 }, (_, i) => store.claim("training", [`job_${i}a`, `job_${i}b`] as Array<JobId>)),
           { concurrency: "unbounded" }
         )
-        assert.strictEqual(claims.filter(Option.isSome).length, 1)
+        assert.strictEqual(claims.flat().length, 3, "three slots, three claims")
         assert.strictEqual(Option.getOrThrow(yield* store.get("w-1" as WorkerId)).currentJobs.length, 1)
+        assert.strictEqual(Option.getOrThrow(yield* store.get("w-2" as WorkerId)).currentJobs.length, 2)
       })))
 
     it.live("records heartbeats, health, expiry and removal", () =>
@@ -282,10 +287,9 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         const expired = yield* store.expire(6000, 2000)
         assert.deepStrictEqual(expired, { offline: ["w-2" as WorkerId], removed: ["w-1" as WorkerId] })
         assert.strictEqual(Option.getOrThrow(yield* store.get("w-2" as WorkerId)).status, "offline")
-        assert.isTrue(Option.isNone(yield* store.claim("training", "job_x" as JobId).pipe(
-          Effect.zipLeft(store.upsert(worker("w-3", { status: "error", lastHeartbeatAt: 9000 }))),
-          Effect.andThen(store.claim("training", "job_y" as JobId))
-        )))
+        yield* store.claim("training", ["job_x"] as Array<JobId>)
+        yield* store.upsert(worker("w-3", { status: "error", lastHeartbeatAt: 9000 }))
+        assert.deepStrictEqual(yield* store.claim("training", ["job_y"] as Array<JobId>), [], "offline and error workers get no jobs")
         const revived = Option.getOrThrow(yield* store.heartbeat("w-2" as WorkerId, 9900, true))
         assert.deepStrictEqual([revived.status, revived.lastHeartbeatAt], ["available", 9900])
         const sick = Option.getOrThrow(yield* store.heartbeat("w-2" as WorkerId, 9950, false))
