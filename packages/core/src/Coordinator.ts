@@ -20,13 +20,22 @@ import {
   type JobId,
   type Research,
   type ResearchId,
+  ResearchId as ResearchIdSchema,
   type ResearchStatus,
   Strategy,
   type Worker,
   type WorkerId,
   type WorkerType
 } from "./Domain.js"
-import { AtCapacity, BudgetExhausted, InvalidInput, NotCancellable, ResearchNotFound, StorageError } from "./Errors.js"
+import {
+  AtCapacity,
+  BudgetExhausted,
+  describeParseError,
+  InvalidInput,
+  NotCancellable,
+  ResearchNotFound,
+  StorageError
+} from "./Errors.js"
 import { concurrencyLimit, ForemanConfig } from "./ForemanConfig.js"
 import * as Ids from "./internal/ids.js"
 import * as Signal from "./internal/signal.js"
@@ -125,7 +134,7 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
     })
 
     const findResearch = (id: ResearchId) =>
-      Effect.flatMap(
+      !isResearchId(id) ? Effect.fail(new ResearchNotFound({ researchId: String(id) })) : Effect.flatMap(
         store.get(id),
         Option.match({
           onNone: () => Effect.fail(new ResearchNotFound({ researchId: id })),
@@ -136,10 +145,10 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
     // --- trigger -------------------------------------------------------------
 
     /** Starts a research, refusing when at capacity or out of budget unless forced. */
-    const trigger = Effect.fn("Coordinator.trigger")(function*(request: TriggerRequest) {
-      if (!isStorable(request)) {
-        return yield* new InvalidInput({ reason: "text must be valid Unicode without NUL characters" })
-      }
+    const trigger = Effect.fn("Coordinator.trigger")(function*(input: TriggerRequest) {
+      const request = yield* Schema.decodeUnknown(TriggerRequest)(input).pipe(
+        Effect.mapError((error) => new InvalidInput({ reason: describeParseError(error) }))
+      )
       const brief = request.brief?.trim() ?? ""
       const strategy = typeof request.strategy === "string"
         ? { name: request.strategy, spec: {} }
@@ -693,5 +702,8 @@ const isIdle = (before: Research, step: Step, freeSlots: ReadonlyMap<WorkerType,
       return false
   }
 }
+
+/** Ids that do not even look like research ids are not looked up (library callers skip HTTP validation). */
+const isResearchId = Schema.is(ResearchIdSchema)
 
 const queuePosition = (action: Action): number => (action._tag === "NeedWorker" ? action.since : 0)

@@ -2,7 +2,7 @@
  * Typed errors of the engine. Those that cross a wire are `Schema.TaggedError`s
  * with plain fields; their `message` is the line a person reads.
  */
-import { Schema } from "effect"
+import { ParseResult, Schema } from "effect"
 
 const usd = (n: number): string => `$${n.toFixed(2)}`
 
@@ -123,3 +123,9 @@ export class AgentError extends Schema.TaggedError<AgentError>()("AgentError", {
     return `${this.agent} failed: ${this.reason}`
   }
 }
+
+/** A parse error as one line: `path: problem; …`. */
+export const describeParseError = (error: ParseResult.ParseError): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
+    .join("; ")

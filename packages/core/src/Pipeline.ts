@@ -5,7 +5,7 @@
  * gate → assessment) is the default; a pipeline is plain data, so a user can
  * add a phase that runs on another worker type.
  */
-import { Context, Effect, Either, ParseResult, Schema } from "effect"
+import { Context, Effect, Either, Schema } from "effect"
 import { type AgentOutput, Assessor, Designer } from "./Agents.js"
 import {
   Assessment,
@@ -21,7 +21,7 @@ import {
   type WorkerId,
   type WorkerType
 } from "./Domain.js"
-import type { AgentError } from "./Errors.js"
+import { type AgentError, describeParseError } from "./Errors.js"
 import { type ForemanConfigShape, type GateThresholds, retryBackoffMillis } from "./ForemanConfig.js"
 import * as Gates from "./Gates.js"
 import type { JobWrite } from "./ResearchStore.js"
@@ -62,7 +62,7 @@ export interface PipelineShape {
 const decodeOr = <A, I>(schema: Schema.Schema<A, I>, what: string, value: unknown): Either.Either<A, string> =>
   Either.mapLeft(
     Schema.decodeUnknownEither(schema)(value),
-    (error) => `invalid ${what} result: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
+    (error) => `invalid ${what} result: ${describeParseError(error)}`
   )
 
 const withResult = (research: Research, kind: string, result: unknown): Research => ({
