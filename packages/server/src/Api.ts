@@ -1,0 +1,214 @@
+/**
+ * The HTTP contract of the coordinator, defined once and platform-neutral.
+ * The server implements it, the CLI and workers derive typed clients from it,
+ * and OpenAPI is generated from it. Everything lives under `/api/v1`.
+ *
+ * Every endpoint except `GET /health` goes through `Authorization`, which
+ * turns the bearer token into a `Caller` (operator or worker); operator
+ * endpoints refuse workers and worker endpoints refuse operators.
+ */
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity } from "@effect/platform"
+import { Coordinator, Domain, Errors, WorkerRegistry } from "@foreman/core"
+import { Context, Schema } from "effect"
+
+/** Missing or wrong bearer token. */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
+  "Unauthorized",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 401 })
+) {}
+
+/** A valid token of the wrong kind (a worker calling an operator endpoint, or the reverse). */
+export class Forbidden extends Schema.TaggedError<Forbidden>()(
+  "Forbidden",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 403 })
+) {}
+
+/** Who is calling: decided by the token, or both when the server runs without tokens. */
+export interface Caller {
+  readonly operator: boolean
+  readonly worker: boolean
+}
+export class CurrentCaller extends Context.Tag("@foreman/server/CurrentCaller")<CurrentCaller, Caller>() {}
+
+export class Authorization extends HttpApiMiddleware.Tag<Authorization>()("@foreman/server/Authorization", {
+  failure: Unauthorized,
+  provides: CurrentCaller,
+  security: { bearer: HttpApiSecurity.bearer }
+}) {}
+
+const researchId = HttpApiSchema.param("id", Domain.ResearchId)
+const workerId = HttpApiSchema.param("workerId", Domain.WorkerId)
+const jobId = HttpApiSchema.param("jobId", Domain.JobId)
+
+/** A budget as reported (limit 0 = unlimited, with nulls). */
+export const BudgetStatus = Schema.Struct({
+  day: Schema.String,
+  unlimited: Schema.Boolean,
+  limitUsd: Schema.Number,
+  spentUsd: Schema.Number,
+  remainingUsd: Schema.NullOr(Schema.Number),
+  estimateUsd: Schema.Number,
+  cyclesAffordable: Schema.NullOr(Schema.Number),
+  canAfford: Schema.Boolean
+})
+
+export const ActiveResearch = Schema.Struct({
+  id: Domain.ResearchId,
+  phase: Schema.String,
+  status: Domain.ResearchStatus,
+  strategy: Schema.NullOr(Schema.String),
+  elapsedSeconds: Schema.Number,
+  progress: Schema.Number,
+  waitingFor: Schema.NullOr(Schema.Struct({ workerType: Schema.String, seconds: Schema.Number })),
+  job: Schema.NullOr(Schema.Struct({
+    id: Domain.JobId,
+    kind: Schema.String,
+    workerId: Schema.NullOr(Domain.WorkerId),
+    progress: Schema.Number
+  }))
+})
+
+export const Status = Schema.Struct({
+  active: Schema.Array(ActiveResearch),
+  workers: Schema.Record({
+    key: Schema.String,
+    value: Schema.Struct({ busy: Schema.Number, total: Schema.Number, workers: Schema.Number })
+  }),
+  budget: BudgetStatus,
+  capacity: Schema.Struct({ active: Schema.Number, limit: Schema.Number })
+})
+
+export const ResearchDetail = Schema.Struct({
+  research: Domain.Research,
+  jobs: Schema.Array(Domain.Job),
+  progress: Schema.Number
+})
+
+export const TriggerAccepted = Schema.Struct({ researchId: Domain.ResearchId, status: Domain.ResearchStatus })
+
+export const ResearchPage = Schema.Struct({
+  researches: Schema.Array(Domain.Research),
+  limit: Schema.Number,
+  offset: Schema.Number
+})
+
+export const ListQuery = Schema.Struct({
+  status: Schema.optional(Domain.ResearchStatus),
+  limit: Schema.optionalWith(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 500)), {
+    default: () => 50
+  }),
+  offset: Schema.optionalWith(Schema.NumberFromString.pipe(Schema.int(), Schema.between(0, 1_000_000)), {
+    default: () => 0
+  })
+})
+
+export const WorkerQuery = Schema.Struct({
+  type: Schema.optional(Domain.WorkerType),
+  status: Schema.optional(Domain.WorkerStatus)
+})
+
+export const RegistrationAccepted = Schema.Struct({
+  worker: Domain.Worker,
+  /** Jobs the worker runs that are not its to run: it should stop them. */
+  cancel: Schema.Array(Schema.String)
+})
+
+export const Heartbeat = Schema.Struct({ healthy: Schema.optionalWith(Schema.Boolean, { default: () => true }) })
+
+/** A worker's report on one of its jobs (the ids come from the path). */
+export const ReportBody = Schema.Union(
+  Schema.TaggedStruct("Progress", {
+    progress: Schema.Number.pipe(Schema.between(0, 1)),
+    message: Schema.optional(Schema.String.pipe(Schema.maxLength(1000)))
+  }),
+  Schema.TaggedStruct("Completed", { result: Schema.Unknown }),
+  Schema.TaggedStruct("Failed", { error: Schema.String.pipe(Schema.maxLength(10_000)) })
+)
+
+export const Health = Schema.Struct({ status: Schema.Literal("ok"), leading: Schema.Boolean })
+
+/** Storage is down or a write kept conflicting: try again. */
+const unavailable = { status: 503 } as const
+
+export class AgentGroup extends HttpApiGroup.make("agent")
+  .add(
+    HttpApiEndpoint.post("trigger", "/agent/trigger")
+      .setPayload(Coordinator.TriggerRequest)
+      .addSuccess(TriggerAccepted, { status: 202 })
+      .addError(Errors.AtCapacity, { status: 409 })
+      .addError(Errors.BudgetExhausted, { status: 409 })
+      .addError(Errors.InvalidInput, { status: 400 })
+  )
+  .add(HttpApiEndpoint.get("status", "/agent/status").addSuccess(Status))
+  .add(HttpApiEndpoint.get("budget", "/agent/budget").addSuccess(BudgetStatus))
+  .add(HttpApiEndpoint.get("list", "/agent/researches").setUrlParams(ListQuery).addSuccess(ResearchPage))
+  .add(
+    HttpApiEndpoint.get("show")`/agent/researches/${researchId}`
+      .addSuccess(ResearchDetail)
+      .addError(Errors.ResearchNotFound, { status: 404 })
+  )
+  .add(
+    HttpApiEndpoint.del("cancel")`/agent/researches/${researchId}`
+      .addSuccess(Domain.Research)
+      .addError(Errors.ResearchNotFound, { status: 404 })
+      .addError(Errors.NotCancellable, { status: 409 })
+  )
+  .add(
+    HttpApiEndpoint.del("cancelAlias")`/agent/cancel/${researchId}`
+      .addSuccess(Domain.Research)
+      .addError(Errors.ResearchNotFound, { status: 404 })
+      .addError(Errors.NotCancellable, { status: 409 })
+  )
+  .addError(Errors.StorageError, unavailable)
+  .addError(Forbidden)
+  .middleware(Authorization)
+{}
+
+export class WorkersGroup extends HttpApiGroup.make("workers")
+  .add(
+    HttpApiEndpoint.post("register", "/workers/register")
+      .setPayload(WorkerRegistry.Registration)
+      .addSuccess(RegistrationAccepted)
+  )
+  .add(
+    HttpApiEndpoint.post("heartbeat")`/workers/${workerId}/heartbeat`
+      .setPayload(Heartbeat)
+      .addSuccess(Domain.Worker)
+      .addError(Errors.WorkerNotFound, { status: 404 })
+  )
+  .add(
+    HttpApiEndpoint.del("deregister")`/workers/${workerId}`
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(Errors.WorkerNotFound, { status: 404 })
+  )
+  .add(HttpApiEndpoint.get("list", "/workers").setUrlParams(WorkerQuery).addSuccess(Schema.Array(Domain.Worker)))
+  .add(
+    HttpApiEndpoint.get("get")`/workers/${workerId}`
+      .addSuccess(Domain.Worker)
+      .addError(Errors.WorkerNotFound, { status: 404 })
+  )
+  .add(
+    HttpApiEndpoint.post("report")`/workers/${workerId}/jobs/${jobId}/report`
+      .setPayload(ReportBody)
+      .addSuccess(Domain.Job)
+      .addError(Errors.JobNotFound, { status: 404 })
+      .addError(Errors.JobNotAssigned, { status: 403 })
+  )
+  .addError(Errors.StorageError, unavailable)
+  .addError(Forbidden)
+  .middleware(Authorization)
+{}
+
+export class HealthGroup extends HttpApiGroup.make("health")
+  .add(HttpApiEndpoint.get("health", "/health").addSuccess(Health))
+{}
+
+/** The coordinator's API. */
+export class ForemanApi extends HttpApi.make("foreman")
+  .add(AgentGroup)
+  .add(WorkersGroup)
+  .add(HealthGroup)
+  .prefix("/api/v1")
+{}
