@@ -6,7 +6,8 @@
 import { PgClient } from "@effect/sql-pg"
 import type { Migrator, SqlClient, SqlError } from "@effect/sql"
 import type { BudgetLedger, CoordinatorLease, ResearchStore, Wakeup, WorkerStore } from "@foreman/core"
-import { Layer, Redacted } from "effect"
+import { Config, type ConfigError, Effect, Layer, Option, Redacted, type Scope } from "effect"
+import * as EmbeddedPostgres from "./EmbeddedPostgres.js"
 import * as Migrations from "./Migrations.js"
 import * as PgBudgetLedger from "./PgBudgetLedger.js"
 import * as PgLease from "./PgLease.js"
@@ -57,3 +58,34 @@ export const layer = (
   options: PostgresOptions
 ): Layer.Layer<Ports | PgClient.PgClient | SqlClient.SqlClient, Migrator.MigrationError | SqlError.SqlError> =>
   ports(options).pipe(Layer.provide(migrated), Layer.provideMerge(client(options)))
+
+/**
+ * The database to use: `FOREMAN_DATABASE_URL`, else `DATABASE_URL`, else an
+ * embedded PostgreSQL started for the scope, with its data under
+ * `FOREMAN_DATA_DIR` (default `./.foreman/pg`).
+ */
+export const databaseUrl: Effect.Effect<
+  Redacted.Redacted<string>,
+  ConfigError.ConfigError | EmbeddedPostgres.EmbeddedPostgresError,
+  Scope.Scope
+> = Effect.gen(function*() {
+  const configured = yield* Config.option(Config.redacted("FOREMAN_DATABASE_URL")).pipe(
+    Effect.flatMap(Option.match({
+      onSome: (url) => Effect.succeed(Option.some(url)),
+      onNone: () => Config.option(Config.redacted("DATABASE_URL"))
+    }))
+  )
+  if (Option.isSome(configured) && Redacted.value(configured.value).trim() !== "") return configured.value
+  const dataDir = yield* Config.string("FOREMAN_DATA_DIR").pipe(Config.withDefault(EmbeddedPostgres.defaultDataDir))
+  yield* Effect.logInfo(`no DATABASE_URL set: starting an embedded PostgreSQL with its data in ${dataDir}`)
+  const server = yield* EmbeddedPostgres.start({ dataDir })
+  return Redacted.make(server.url)
+})
+
+/** Every storage port on the configured database, or on an embedded one. */
+export const layerFromEnv = (
+  options: Omit<PostgresOptions, "url"> = {}
+): Layer.Layer<
+  Ports | PgClient.PgClient | SqlClient.SqlClient,
+  Migrator.MigrationError | SqlError.SqlError | ConfigError.ConfigError | EmbeddedPostgres.EmbeddedPostgresError
+> => Layer.unwrapScoped(Effect.map(databaseUrl, (url) => layer({ ...options, url })))
