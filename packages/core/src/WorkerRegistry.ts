@@ -68,8 +68,17 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
         : report._tag === "Completed"
         ? { ...job, status: "completed", progress: 1, result: report.result, updatedAt: now, finishedAt: now }
         : { ...job, status: "failed", error: report.error, updatedAt: now, finishedAt: now }
-      const applied = yield* store.updateJob(next, ["pending", "running"])
-      if (applied && report._tag !== "Progress") yield* release(report.workerId, report.jobId)
+      if (report._tag === "Progress") {
+        yield* store.updateJob(next, ["pending", "running"])
+        return next
+      }
+      // The slot is freed alongside the write: releasing a job the worker no longer
+      // holds (a repeat, a cancel in between) changes nothing.
+      yield* Effect.all([store.updateJob(next, ["pending", "running"]), workers.release(report.workerId, report.jobId)], {
+        concurrency: 2,
+        discard: true
+      })
+      yield* wakeup.signal
       return next
     })
 
