@@ -103,6 +103,8 @@ interface Incarnation {
   readonly fibers: FiberMap.FiberMap<ResearchId>
   /** Dispatches to workers in flight. */
   readonly dispatching: FiberSet.FiberSet
+  /** When silent workers were last expired. */
+  expiredAt: number
 }
 
 interface Dispatch {
@@ -398,7 +400,14 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
     const tick = (incarnation: Incarnation) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const [, researches, workers] = yield* Effect.all([registry.expire, store.listActive, registry.list()], {
+        // Heartbeats are seconds apart: expiring workers once a second is plenty.
+        const expire = now - incarnation.expiredAt >= 1000
+        if (expire) incarnation.expiredAt = now
+        const [, researches, workers] = yield* Effect.all([
+          expire ? registry.expire : Effect.void,
+          store.listActive,
+          registry.list()
+        ], {
           concurrency: "unbounded"
         })
         const jobIds = researches.flatMap((r) => (r.activeJobId === null ? [] : [r.activeJobId]))
@@ -619,7 +628,8 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
           epoch,
           startedAt: yield* Clock.currentTimeMillis,
           fibers: yield* FiberMap.make<ResearchId>(),
-          dispatching: yield* FiberSet.make()
+          dispatching: yield* FiberSet.make(),
+          expiredAt: Number.NEGATIVE_INFINITY
         }
         yield* Ref.set(current, Option.some(incarnation))
         yield* Effect.addFinalizer(() => Ref.set(current, Option.none()))
