@@ -7,6 +7,7 @@ import type { GateOutcome, Job, JobId, Research, ResearchId, Worker, WorkerId } 
 import * as ForemanConfig from "../src/ForemanConfig.js"
 import * as Gates from "../src/Gates.js"
 import * as Pipeline from "../src/Pipeline.js"
+import * as fixtures from "./fixtures.js"
 
 const NOW = 10_000_000
 const EPOCH = 2
@@ -26,65 +27,38 @@ const world = (overrides: Partial<Pipeline.World> = {}): Pipeline.World => ({
   ...overrides
 })
 
-const makeResearch = (overrides: Partial<Research> = {}): Research => ({
-  id: researchId,
-  brief: "Explore RSI variations",
-  model: null,
-  bypassGates: false,
-  forced: false,
-  phase: "designing",
-  status: "running",
-  strategy: null,
-  results: {},
-  gates: {},
-  costUsd: 0,
-  createdAt: NOW - 60_000,
-  updatedAt: NOW - 60_000,
-  finishedAt: null,
-  waitingFor: null,
-  activeJobId: null,
-  attempt: 0,
-  failures: 0,
-  retryAt: null,
-  error: null,
-  version: 3,
-  ...overrides
-})
+const makeResearch = (overrides: Partial<Research> = {}): Research =>
+  fixtures.research(researchId, {
+    status: "running",
+    createdAt: NOW - 60_000,
+    updatedAt: NOW - 60_000,
+    version: 3,
+    ...overrides
+  })
 
-const makeJob = (overrides: Partial<Job> = {}): Job => ({
-  id: jobId,
-  researchId,
-  kind: "design",
-  phase: "designing",
-  workerType: null,
-  workerId: null,
-  status: "running",
-  attempt: 1,
-  progress: 0,
-  message: null,
-  input: null,
-  result: null,
-  usage: null,
-  error: null,
-  epoch: EPOCH,
-  createdAt: NOW - 10_000,
-  updatedAt: NOW - 10_000,
-  finishedAt: null,
-  ...overrides
-})
+const makeJob = (overrides: Partial<Job> = {}): Job =>
+  fixtures.job(jobId, researchId, {
+    kind: "design",
+    phase: "designing",
+    workerType: null,
+    workerId: null,
+    input: null,
+    epoch: EPOCH,
+    createdAt: NOW - 10_000,
+    updatedAt: NOW - 10_000,
+    ...overrides
+  })
 
-const makeWorker = (overrides: Partial<Worker> = {}): Worker => ({
-  id: trainerId,
-  type: "training",
-  endpoint: "http://trainer-1:5005",
-  status: "busy",
-  capacity: 1,
-  currentJobs: [jobId],
-  capabilities: {},
-  registeredAt: 0,
-  lastHeartbeatAt: NOW - 1_000,
-  ...overrides
-})
+const makeWorker = (overrides: Partial<Worker> = {}): Worker =>
+  fixtures.worker(trainerId, {
+    endpoint: "http://trainer-1:5005",
+    status: "busy",
+    currentJobs: [jobId],
+    capabilities: {},
+    registeredAt: 0,
+    lastHeartbeatAt: NOW - 1_000,
+    ...overrides
+  })
 
 const workersOf = (...workers: ReadonlyArray<Worker>): ReadonlyMap<WorkerId, Worker> =>
   new Map(workers.map((w) => [w.id, w]))
