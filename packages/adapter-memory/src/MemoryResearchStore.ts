@@ -28,6 +28,32 @@ export const make = Effect.gen(function*() {
     jobs.set(job.id, job)
   }
 
+  const commit = (t: ResearchStore.Transition) =>
+    Effect.gen(function*() {
+      const id = t.research.id
+      if (t.epoch !== null) {
+        const epoch = yield* lease.current
+        if (epoch !== t.epoch) {
+          return yield* new Errors.StaleWrite({ researchId: id, reason: `epoch ${t.epoch} was superseded by ${epoch}` })
+        }
+      }
+      const stored = researches.get(id)
+      if (stored === undefined || stored.version !== t.expectedVersion) {
+        return yield* new Errors.StaleWrite({
+          researchId: id,
+          reason: `expected version ${t.expectedVersion}, found ${stored?.version ?? "none"}`
+        })
+      }
+      for (const { expected, job } of t.jobs) {
+        const current = jobs.get(job.id)
+        if (expected === null ? current !== undefined : current?.status !== expected) {
+          return yield* new Errors.StaleWrite({ researchId: id, reason: `job ${job.id} changed meanwhile` })
+        }
+      }
+      put(t.research)
+      for (const { job } of t.jobs) putJob(job)
+    })
+
   return ResearchStore.ResearchStore.of({
     insert: (research) =>
       Effect.suspend(() => {
@@ -46,31 +72,13 @@ export const make = Effect.gen(function*() {
       }),
     listActive: Effect.sync(() => Array.from(active.values())),
     countActive: Effect.sync(() => active.size),
-    commit: (t) =>
-      Effect.gen(function*() {
-        const id = t.research.id
-        if (t.epoch !== null) {
-          const epoch = yield* lease.current
-          if (epoch !== t.epoch) {
-            return yield* new Errors.StaleWrite({ researchId: id, reason: `epoch ${t.epoch} was superseded by ${epoch}` })
-          }
-        }
-        const stored = researches.get(id)
-        if (stored === undefined || stored.version !== t.expectedVersion) {
-          return yield* new Errors.StaleWrite({
-            researchId: id,
-            reason: `expected version ${t.expectedVersion}, found ${stored?.version ?? "none"}`
-          })
-        }
-        for (const { expected, job } of t.jobs) {
-          const current = jobs.get(job.id)
-          if (expected === null ? current !== undefined : current?.status !== expected) {
-            return yield* new Errors.StaleWrite({ researchId: id, reason: `job ${job.id} changed meanwhile` })
-          }
-        }
-        put(t.research)
-        for (const { job } of t.jobs) putJob(job)
-      }),
+    commit,
+    commitAll: (ts) =>
+      Effect.forEach(ts, (t) =>
+        commit(t).pipe(
+          Effect.as(true),
+          Effect.catchTag("StaleWrite", () => Effect.succeed(false))
+        )),
     getJob: (id) => Effect.sync(() => Option.fromNullable(jobs.get(id))),
     jobsOf: (researchId) =>
       Effect.sync(() => (jobsByResearch.get(researchId) ?? []).flatMap((id) => jobs.get(id) ?? [])),

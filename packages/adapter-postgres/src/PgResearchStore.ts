@@ -73,6 +73,12 @@ export const make = Effect.gen(function*() {
       (rows) => rows[0]?.n ?? 0
     )),
     commit: (t) => storage(commit(t)),
+    commitAll: (ts) =>
+      storage(Effect.map(
+        // A top-level array would be sent as a PostgreSQL array, not JSON: send the text.
+        sql<{ written: ReadonlyArray<boolean> }>`SELECT foreman_commit_all(${JSON.stringify(ts)}::jsonb) AS written`,
+        (rows) => rows[0]?.written ?? ts.map(() => false)
+      )),
     serializeTriggers: (self) =>
       storage(sql.withTransaction(Effect.zipRight(sql`SELECT pg_advisory_xact_lock(${TRIGGER_LOCK})`, self))),
     getJob: (id) =>

@@ -442,40 +442,33 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
         let wakeAt: number | null = null
         const dispatches: Array<Dispatch> = []
 
-        const commit = (before: Research, after: Research, writes: ReadonlyArray<JobWrite>) =>
+        /** A transition to write, and what to do once it is (or is not) written. */
+        interface Plan {
+          readonly before: Research
+          readonly after: Research
+          readonly writes: ReadonlyArray<JobWrite>
+          readonly onCommitted?: Effect.Effect<unknown, StorageError>
+          readonly onStale?: Effect.Effect<unknown, StorageError>
+        }
+        const plans: Array<Plan> = []
+
+        /** Publishes what a committed plan changed. */
+        const announce = (before: Research, research: Research) =>
           Effect.gen(function*() {
-            if (after === before && writes.length === 0) return true
-            const research: Research = { ...after, version: before.version + 1, updatedAt: now }
-            const ok = yield* store.commit({
-              research,
-              expectedVersion: before.version,
-              epoch: incarnation.epoch,
-              jobs: writes
-            }).pipe(
-              Effect.as(true),
-              Effect.catchTags({
-                StaleWrite: (e) => Effect.as(Effect.logDebug(e.message), false),
-                StorageError: (e) => Effect.as(Effect.logError(e.message), false)
-              })
-            )
-            if (!ok) return false
-            committed++
             if (
-              before.phase !== research.phase || before.status !== research.status ||
-              before.waitingFor?.workerType !== research.waitingFor?.workerType
-            ) {
-              yield* events.publish({
-                _tag: "Transition",
-                at: now,
-                researchId: research.id,
-                phase: research.phase,
-                status: research.status,
-                waitingFor: research.waitingFor,
-                error: research.error
-              })
-              if (research.status === "failed") yield* Effect.logWarning(`research ${research.id} failed: ${research.error}`)
-            }
-            return true
+              before.phase === research.phase && before.status === research.status &&
+              before.waitingFor?.workerType === research.waitingFor?.workerType
+            ) return
+            yield* events.publish({
+              _tag: "Transition",
+              at: now,
+              researchId: research.id,
+              phase: research.phase,
+              status: research.status,
+              waitingFor: research.waitingFor,
+              error: research.error
+            })
+            if (research.status === "failed") yield* Effect.logWarning(`research ${research.id} failed: ${research.error}`)
           })
 
         const newJob = (r: Research, definition: PhaseDefinition, id: JobId, worker: Worker | null): Job => ({
@@ -499,37 +492,45 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
           finishedAt: null
         })
 
-        const start = (before: Research, step: Step, job: Job) =>
-          Effect.gen(function*() {
-            const running: Research = {
+        /** Plans a research's next job: committed with the research, then `then` runs. */
+        const start = (
+          before: Research,
+          step: Step,
+          job: Job,
+          then: Effect.Effect<unknown, StorageError>,
+          onStale: Effect.Effect<unknown, StorageError> = Effect.void
+        ) =>
+          plans.push({
+            before,
+            after: {
               ...step.research,
               status: "running",
               activeJobId: job.id,
               attempt: job.attempt,
               waitingFor: null,
               retryAt: null
-            }
-            const ok = yield* commit(before, running, [...step.jobWrites, { job, expected: null }])
-            if (!ok) return false
-            started++
-            yield* events.publish({
-              _tag: "JobStarted",
-              at: now,
-              researchId: job.researchId,
-              jobId: job.id,
-              kind: job.kind,
-              workerType: job.workerType,
-              workerId: job.workerId,
-              attempt: job.attempt,
-              queuedSince: step.action._tag === "NeedWorker" ? step.action.since : now
-            })
-            return true
+            },
+            writes: [...step.jobWrites, { job, expected: null }],
+            onCommitted: Effect.zipRight(
+              events.publish({
+                _tag: "JobStarted",
+                at: now,
+                researchId: job.researchId,
+                jobId: job.id,
+                kind: job.kind,
+                workerType: job.workerType,
+                workerId: job.workerId,
+                attempt: job.attempt,
+                queuedSince: step.action._tag === "NeedWorker" ? step.action.since : now
+              }),
+              Effect.zipRight(Effect.sync(() => started++), then)
+            ),
+            onStale
           })
 
         // Free slots go to those waiting longest, one batched claim per worker type;
-        // the commits that follow are independent of one another and run concurrently.
+        // then every transition of the tick is committed in one batch.
         const claims = yield* claimInQueueOrder(queued.map((s) => s.step), freeSlots)
-        const work: Array<Effect.Effect<unknown, StorageError>> = []
         for (const { before, step } of ordered) {
           if (isIdle(before, step, freeSlots)) continue
           for (const note of step.notes) yield* Effect.logWarning(note)
@@ -537,22 +538,19 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
           switch (action._tag) {
             case "None": {
               if (action.wakeAt !== null) wakeAt = wakeAt === null ? action.wakeAt : Math.min(wakeAt, action.wakeAt)
-              work.push(commit(before, step.research, step.jobWrites))
+              plans.push({ before, after: step.research, writes: step.jobWrites })
               break
             }
             case "Redispatch": {
               const worker = action.job.workerId === null ? undefined : world.workers.get(action.job.workerId)
               if (worker !== undefined) dispatches.push({ worker, job: action.job })
-              work.push(commit(before, step.research, step.jobWrites))
+              plans.push({ before, after: step.research, writes: step.jobWrites })
               break
             }
             case "RunInProcess": {
               const job = newJob(step.research, action.definition, yield* Ids.jobId, null)
               const research = { ...step.research, activeJobId: job.id }
-              work.push(Effect.flatMap(start(before, step, job), (ok) =>
-                ok
-                  ? FiberMap.run(incarnation.fibers, research.id, runInProcess(action.definition, research, job))
-                  : Effect.void))
+              start(before, step, job, FiberMap.run(incarnation.fibers, research.id, runInProcess(action.definition, research, job)))
               break
             }
             case "NeedWorker": {
@@ -560,21 +558,41 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
               if (claimed !== undefined) {
                 const { jobId, worker } = claimed
                 const job = newJob(step.research, action.definition, jobId, worker)
-                work.push(Effect.flatMap(start(before, step, job), (ok) =>
-                  ok
-                    ? Effect.sync(() => dispatches.push({ worker, job }))
-                    : registry.release(worker.id, jobId)))
+                start(
+                  before,
+                  step,
+                  job,
+                  Effect.sync(() => dispatches.push({ worker, job })),
+                  registry.release(worker.id, jobId)
+                )
                 break
               }
               const waiting = step.research.waitingFor?.workerType === action.workerType
                 ? step.research
                 : { ...step.research, waitingFor: { workerType: action.workerType, since: action.since } }
-              work.push(commit(before, waiting, step.jobWrites))
+              plans.push({ before, after: waiting, writes: step.jobWrites })
               break
             }
           }
         }
-        yield* Effect.all(work, { concurrency: 8, discard: true })
+        const changed = plans.filter((p) => p.after !== p.before || p.writes.length > 0)
+        const results = changed.length === 0 ? [] : yield* store.commitAll(changed.map((p) => ({
+          research: { ...p.after, version: p.before.version + 1, updatedAt: now },
+          expectedVersion: p.before.version,
+          epoch: incarnation.epoch,
+          jobs: p.writes
+        }))).pipe(
+          Effect.catchTag("StorageError", (e) => Effect.as(Effect.logError(e.message), changed.map(() => false)))
+        )
+        for (const [i, plan] of changed.entries()) {
+          if (results[i] === true) {
+            committed++
+            yield* announce(plan.before, plan.after)
+            if (plan.onCommitted !== undefined) yield* plan.onCommitted
+          } else if (plan.onStale !== undefined) {
+            yield* plan.onStale
+          }
+        }
 
         // Dispatches run beside the loop: a slow worker does not hold up the next tick,
         // and a failed one frees its worker, which wakes the loop again.

@@ -39,6 +39,11 @@ export interface ResearchStoreShape {
   readonly listActive: Effect.Effect<ReadonlyArray<Research>, StorageError>
   readonly countActive: Effect.Effect<number, StorageError>
   readonly commit: (transition: Transition) => Effect.Effect<void, StaleWrite | StorageError>
+  /**
+   * Commits many transitions in one go, each atomic on its own: says for each
+   * whether it was written (false: it was stale and wrote nothing).
+   */
+  readonly commitAll: (transitions: ReadonlyArray<Transition>) => Effect.Effect<ReadonlyArray<boolean>, StorageError>
   readonly getJob: (id: JobId) => Effect.Effect<Option.Option<Job>, StorageError>
   /** Jobs of one research, oldest first. */
   readonly jobsOf: (researchId: ResearchId) => Effect.Effect<ReadonlyArray<Job>, StorageError>

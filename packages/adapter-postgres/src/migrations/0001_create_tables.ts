@@ -85,6 +85,24 @@ export default Effect.gen(function*() {
         END IF;
       END LOOP;
     END $$`)
+  // Many transitions in one round trip, each in a subtransaction of its own:
+  // returns, for each, whether it was written.
+  yield* sql.unsafe(`
+    CREATE FUNCTION foreman_commit_all(ts jsonb) RETURNS boolean[] LANGUAGE plpgsql AS $$
+    DECLARE
+      t jsonb;
+      written boolean[] := '{}';
+    BEGIN
+      FOR t IN SELECT value FROM jsonb_array_elements(ts) LOOP
+        BEGIN
+          PERFORM foreman_commit(t);
+          written := written || true;
+        EXCEPTION WHEN SQLSTATE 'FMSTL' THEN
+          written := written || false;
+        END;
+      END LOOP;
+      RETURN written;
+    END $$`)
   // Claims slots for jobs in order, each on the least-loaded live worker of a
   // type, stopping at the first job for which none is free.
   yield* sql.unsafe(`

@@ -123,6 +123,35 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         assert.strictEqual(duplicate._tag, "StaleWrite")
       })))
 
+    it.live("commits a batch, each transition on its own", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore
+        yield* store.insert(research("op_a"))
+        yield* store.insert(research("op_b"))
+        yield* store.insert(research("op_c"))
+        const written = yield* store.commitAll([
+          {
+            research: research("op_a", { version: 1, phase: "training" }),
+            expectedVersion: 0,
+            epoch: null,
+            jobs: [{ job: job("job_a", "op_a"), expected: null }]
+          },
+          {
+            research: research("op_b", { version: 2 }),
+            expectedVersion: 1,
+            epoch: null,
+            jobs: [{ job: job("job_b", "op_b"), expected: null }]
+          },
+          { research: research("op_c", { version: 1, status: "running" }), expectedVersion: 0, epoch: null, jobs: [] }
+        ])
+        assert.deepStrictEqual(written, [true, false, true])
+        assert.strictEqual(Option.getOrThrow(yield* store.get("op_a" as ResearchId)).phase, "training")
+        assert.strictEqual(Option.getOrThrow(yield* store.get("op_b" as ResearchId)).version, 0)
+        assert.isTrue(Option.isNone(yield* store.getJob("job_b" as JobId)), "a stale transition writes nothing")
+        assert.isTrue(Option.isSome(yield* store.getJob("job_a" as JobId)))
+        assert.deepStrictEqual(yield* store.commitAll([]), [])
+      })))
+
     it.live("reads and updates jobs conditionally", () =>
       run(Effect.gen(function*() {
         const store = yield* ResearchStore
