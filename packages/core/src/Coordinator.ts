@@ -403,13 +403,9 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
         // Heartbeats are seconds apart: expiring workers once a second is plenty.
         const expire = now - incarnation.expiredAt >= 1000
         if (expire) incarnation.expiredAt = now
-        const [, researches, workers] = yield* Effect.all([
-          expire ? registry.expire : Effect.void,
-          store.listActive,
-          registry.list()
-        ], {
-          concurrency: "unbounded"
-        })
+        if (expire) yield* registry.expire
+        const researches = yield* store.listActive
+        const workers = yield* registry.list()
         const jobIds = researches.flatMap((r) => (r.activeJobId === null ? [] : [r.activeJobId]))
         const jobs = jobIds.length === 0 ? [] : yield* store.jobsByIds(jobIds)
         const jobById = new Map(jobs.map((j) => [j.id, j]))
