@@ -707,6 +707,8 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
       list,
       report: registry.report,
       capacity,
+      /** Whether this process runs the loop now (holds the lease). */
+      leading: Effect.map(Ref.get(current), Option.isSome),
       run,
       manual
     } as const

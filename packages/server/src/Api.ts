@@ -7,7 +7,15 @@
  * turns the bearer token into a `Caller` (operator or worker); operator
  * endpoints refuse workers and worker endpoints refuse operators.
  */
-import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity } from "@effect/platform"
+import {
+  HttpApi,
+  HttpApiEndpoint,
+  HttpApiGroup,
+  HttpApiMiddleware,
+  HttpApiSchema,
+  HttpApiSecurity,
+  OpenApi
+} from "@effect/platform"
 import { Coordinator, Domain, Errors, WorkerRegistry } from "@foreman/core"
 import { Context, Schema } from "effect"
 
@@ -24,6 +32,42 @@ export class Forbidden extends Schema.TaggedError<Forbidden>()(
   { message: Schema.String },
   HttpApiSchema.annotations({ status: 403 })
 ) {}
+
+/** A request body over the server's size limit. */
+export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
+  "PayloadTooLarge",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 413 })
+) {}
+
+/**
+ * A core error on the wire: its fields plus `message`, the line a person reads.
+ * Core computes messages from the fields, so `message` is written when encoding
+ * and ignored when decoding.
+ */
+const withMessage = <Self extends { readonly message: string }, Tag extends string, Fields extends Schema.Struct.Fields>(
+  error: Schema.TaggedErrorClass<Self, Tag, Fields> & Schema.Schema<Self, Schema.Struct.Encoded<Fields>, never>
+) => {
+  const decodeError = Schema.decodeUnknownSync<Self, Schema.Struct.Encoded<Fields>>(error)
+  return Schema.transform(Schema.Struct({ ...error.fields, message: Schema.String }), Schema.typeSchema(error), {
+    strict: false,
+    decode: (wire) => {
+      const { message: _, ...fields } = wire as Record<string, unknown>
+      return decodeError(fields)
+    },
+    encode: (self) => ({ ...self, message: self.message })
+  }).annotations({ identifier: error.identifier })
+}
+
+const AtCapacity = withMessage(Errors.AtCapacity)
+const BudgetExhausted = withMessage(Errors.BudgetExhausted)
+const InvalidInput = withMessage(Errors.InvalidInput)
+const ResearchNotFound = withMessage(Errors.ResearchNotFound)
+const NotCancellable = withMessage(Errors.NotCancellable)
+const WorkerNotFound = withMessage(Errors.WorkerNotFound)
+const JobNotFound = withMessage(Errors.JobNotFound)
+const JobNotAssigned = withMessage(Errors.JobNotAssigned)
+const StorageError = withMessage(Errors.StorageError)
 
 /** Who is calling: decided by the token, or both when the server runs without tokens. */
 export interface Caller {
@@ -137,9 +181,9 @@ export class AgentGroup extends HttpApiGroup.make("agent")
     HttpApiEndpoint.post("trigger", "/agent/trigger")
       .setPayload(Coordinator.TriggerRequest)
       .addSuccess(TriggerAccepted, { status: 202 })
-      .addError(Errors.AtCapacity, { status: 409 })
-      .addError(Errors.BudgetExhausted, { status: 409 })
-      .addError(Errors.InvalidInput, { status: 400 })
+      .addError(AtCapacity, { status: 409 })
+      .addError(BudgetExhausted, { status: 409 })
+      .addError(InvalidInput, { status: 400 })
   )
   .add(HttpApiEndpoint.get("status", "/agent/status").addSuccess(Status))
   .add(HttpApiEndpoint.get("budget", "/agent/budget").addSuccess(BudgetStatus))
@@ -147,21 +191,21 @@ export class AgentGroup extends HttpApiGroup.make("agent")
   .add(
     HttpApiEndpoint.get("show")`/agent/researches/${researchId}`
       .addSuccess(ResearchDetail)
-      .addError(Errors.ResearchNotFound, { status: 404 })
+      .addError(ResearchNotFound, { status: 404 })
   )
   .add(
     HttpApiEndpoint.del("cancel")`/agent/researches/${researchId}`
       .addSuccess(Domain.Research)
-      .addError(Errors.ResearchNotFound, { status: 404 })
-      .addError(Errors.NotCancellable, { status: 409 })
+      .addError(ResearchNotFound, { status: 404 })
+      .addError(NotCancellable, { status: 409 })
   )
   .add(
     HttpApiEndpoint.del("cancelAlias")`/agent/cancel/${researchId}`
       .addSuccess(Domain.Research)
-      .addError(Errors.ResearchNotFound, { status: 404 })
-      .addError(Errors.NotCancellable, { status: 409 })
+      .addError(ResearchNotFound, { status: 404 })
+      .addError(NotCancellable, { status: 409 })
   )
-  .addError(Errors.StorageError, unavailable)
+  .addError(StorageError, unavailable)
   .addError(Forbidden)
   .middleware(Authorization)
 {}
@@ -176,27 +220,27 @@ export class WorkersGroup extends HttpApiGroup.make("workers")
     HttpApiEndpoint.post("heartbeat")`/workers/${workerId}/heartbeat`
       .setPayload(Heartbeat)
       .addSuccess(Domain.Worker)
-      .addError(Errors.WorkerNotFound, { status: 404 })
+      .addError(WorkerNotFound, { status: 404 })
   )
   .add(
     HttpApiEndpoint.del("deregister")`/workers/${workerId}`
       .addSuccess(HttpApiSchema.NoContent)
-      .addError(Errors.WorkerNotFound, { status: 404 })
+      .addError(WorkerNotFound, { status: 404 })
   )
   .add(HttpApiEndpoint.get("list", "/workers").setUrlParams(WorkerQuery).addSuccess(Schema.Array(Domain.Worker)))
   .add(
     HttpApiEndpoint.get("get")`/workers/${workerId}`
       .addSuccess(Domain.Worker)
-      .addError(Errors.WorkerNotFound, { status: 404 })
+      .addError(WorkerNotFound, { status: 404 })
   )
   .add(
     HttpApiEndpoint.post("report")`/workers/${workerId}/jobs/${jobId}/report`
       .setPayload(ReportBody)
       .addSuccess(Domain.Job)
-      .addError(Errors.JobNotFound, { status: 404 })
-      .addError(Errors.JobNotAssigned, { status: 403 })
+      .addError(JobNotFound, { status: 404 })
+      .addError(JobNotAssigned, { status: 403 })
   )
-  .addError(Errors.StorageError, unavailable)
+  .addError(StorageError, unavailable)
   .addError(Forbidden)
   .middleware(Authorization)
 {}
@@ -210,5 +254,7 @@ export class ForemanApi extends HttpApi.make("foreman")
   .add(AgentGroup)
   .add(WorkersGroup)
   .add(HealthGroup)
+  .addError(PayloadTooLarge)
   .prefix("/api/v1")
+  .annotate(OpenApi.Title, "Foreman coordinator API")
 {}

@@ -27,6 +27,8 @@ export const JobState = Schema.Struct({
   jobId: Domain.JobId,
   status: Schema.Literal("pending", "running", "completed", "failed", "cancelled"),
   progress: Schema.Number,
+  /** The job's last progress message. */
+  message: Schema.optional(Schema.String),
   attempts: Schema.Number,
   result: Schema.optional(Schema.Unknown),
   error: Schema.optional(Schema.String)

@@ -1,0 +1,362 @@
+/**
+ * The coordinator's HTTP server: `ForemanApi` implemented over the
+ * `Coordinator` and the `WorkerRegistry`, bearer-token authorization, a guard
+ * on request bodies, OpenAPI with a docs page, and two ways to run it — served
+ * by Node on a host and port, or as a web handler that another server mounts.
+ *
+ * Tokens come from `FOREMAN_API_TOKEN` (operators) and `FOREMAN_WORKER_TOKEN`
+ * (workers). Without either, every caller is trusted as both, and `serve`
+ * listens on loopback only.
+ */
+import {
+  HttpApiBuilder,
+  HttpApiError,
+  HttpApiScalar,
+  HttpIncomingMessage,
+  HttpServer,
+  HttpServerRequest,
+  HttpServerRespondable,
+  HttpServerResponse
+} from "@effect/platform"
+import type { HttpApi, HttpServerError } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Coordinator, type Domain, WorkerRegistry } from "@foreman/core"
+import {
+  Cause,
+  Config,
+  type ConfigError,
+  Context,
+  Data,
+  Effect,
+  Layer,
+  Option,
+  Redacted
+} from "effect"
+import { createHash, timingSafeEqual } from "node:crypto"
+import { createServer } from "node:http"
+import { Authorization, type Caller, CurrentCaller, Forbidden, ForemanApi, PayloadTooLarge, Unauthorized } from "./Api.js"
+
+// --- authorization ------------------------------------------------------------
+
+/** The bearer tokens the server accepts; none configured means an open server. */
+export interface Tokens {
+  readonly operator: Option.Option<Redacted.Redacted>
+  readonly worker: Option.Option<Redacted.Redacted>
+}
+
+/** A token variable; set but empty (common in .env and compose files) counts as not set. */
+const token = (name: string): Config.Config<Option.Option<Redacted.Redacted>> =>
+  Config.option(Config.redacted(name)).pipe(Config.map(Option.filter((value) => Redacted.value(value) !== "")))
+
+/** `FOREMAN_API_TOKEN` (operators) and `FOREMAN_WORKER_TOKEN` (workers), both optional. */
+export const tokensConfig: Config.Config<Tokens> = Config.all({
+  operator: token("FOREMAN_API_TOKEN"),
+  worker: token("FOREMAN_WORKER_TOKEN")
+})
+
+const isOpen = (tokens: Tokens): boolean => Option.isNone(tokens.operator) && Option.isNone(tokens.worker)
+
+const digest = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest()
+
+/** Equal digests, compared in constant time (hashing first makes the lengths equal). */
+const sameToken = (given: Buffer, expected: Option.Option<Buffer>): boolean =>
+  Option.isSome(expected) && timingSafeEqual(given, expected.value)
+
+const everyone: Caller = { operator: true, worker: true }
+
+/**
+ * Turns the bearer token into a `Caller`. The operator token makes an operator,
+ * the worker token a worker; when only one token is configured it serves both
+ * roles. Without tokens every caller is both.
+ */
+export const layerAuthorization: Layer.Layer<Authorization, ConfigError.ConfigError> = Layer.effect(
+  Authorization,
+  Effect.gen(function*() {
+    const tokens = yield* tokensConfig
+    if (isOpen(tokens)) {
+      yield* Effect.logWarning(
+        "FOREMAN_API_TOKEN and FOREMAN_WORKER_TOKEN are not set: every caller is trusted as operator and worker"
+      )
+      return Authorization.of({ bearer: () => Effect.succeed(everyone) })
+    }
+    const operator = Option.map(Option.orElse(tokens.operator, () => tokens.worker), (t) => digest(Redacted.value(t)))
+    const worker = Option.map(Option.orElse(tokens.worker, () => tokens.operator), (t) => digest(Redacted.value(t)))
+    return Authorization.of({
+      bearer: (bearer) =>
+        Effect.gen(function*() {
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const header = request.headers["authorization"]
+          if (header === undefined || header.trim() === "") {
+            return yield* new Unauthorized({ message: "Missing bearer token: send `Authorization: Bearer <token>`" })
+          }
+          if (!/^bearer /i.test(header)) {
+            return yield* new Unauthorized({ message: "Unsupported authorization: send `Authorization: Bearer <token>`" })
+          }
+          const given = digest(Redacted.value(bearer))
+          const caller: Caller = { operator: sameToken(given, operator), worker: sameToken(given, worker) }
+          if (!caller.operator && !caller.worker) return yield* new Unauthorized({ message: "Invalid bearer token" })
+          return caller
+        })
+    })
+  })
+)
+
+const requireOperator = Effect.flatMap(CurrentCaller, (caller) =>
+  caller.operator ? Effect.void : Effect.fail(
+    new Forbidden({ message: "This endpoint is for operators: use the operator token (FOREMAN_API_TOKEN)" })
+  ))
+
+const requireWorker = Effect.flatMap(CurrentCaller, (caller) =>
+  caller.worker ? Effect.void : Effect.fail(
+    new Forbidden({ message: "This endpoint is for workers: use the worker token (FOREMAN_WORKER_TOKEN)" })
+  ))
+
+const requireAnyone = Effect.flatMap(CurrentCaller, (caller) =>
+  caller.operator || caller.worker ? Effect.void : Effect.fail(
+    new Forbidden({ message: "This endpoint needs the operator or the worker token" })
+  ))
+
+// --- handlers -------------------------------------------------------------------
+
+/**
+ * Whether this process runs the coordinator loop, as `GET /health` reports it.
+ * Core does not tell, so it is false unless the host, which runs
+ * `Coordinator.run` and can watch its lease, provides its own.
+ */
+export class Leadership extends Context.Reference<Leadership>()("@foreman/server/ApiServer/Leadership", {
+  defaultValue: (): { readonly leading: Effect.Effect<boolean> } => ({ leading: Effect.succeed(false) })
+}) {}
+
+const AgentLive = HttpApiBuilder.group(ForemanApi, "agent", (handlers) =>
+  Effect.gen(function*() {
+    const coordinator = yield* Coordinator.Coordinator
+    const cancel = ({ path }: { readonly path: { readonly id: Domain.ResearchId } }) =>
+      Effect.zipRight(requireOperator, coordinator.cancel(path.id))
+    return handlers
+      .handle("trigger", ({ payload }) =>
+        requireOperator.pipe(
+          Effect.zipRight(coordinator.trigger(payload)),
+          Effect.map((research) => ({ researchId: research.id, status: research.status }))
+        ))
+      .handle("status", () => Effect.zipRight(requireOperator, coordinator.status()))
+      .handle("budget", () =>
+        requireOperator.pipe(
+          Effect.zipRight(coordinator.status()),
+          Effect.map((status) => status.budget)
+        ))
+      .handle("list", ({ urlParams }) =>
+        requireOperator.pipe(
+          Effect.zipRight(coordinator.list({
+            statuses: urlParams.status === undefined ? undefined : [urlParams.status],
+            limit: urlParams.limit,
+            offset: urlParams.offset
+          })),
+          Effect.map((researches) => ({ researches, limit: urlParams.limit, offset: urlParams.offset }))
+        ))
+      .handle("show", ({ path }) => Effect.zipRight(requireOperator, coordinator.show(path.id)))
+      .handle("cancel", cancel)
+      .handle("cancelAlias", cancel)
+  }))
+
+const WorkersLive = HttpApiBuilder.group(ForemanApi, "workers", (handlers) =>
+  Effect.gen(function*() {
+    const registry = yield* WorkerRegistry.WorkerRegistry
+    return handlers
+      .handle("register", ({ payload }) => Effect.zipRight(requireWorker, registry.register(payload)))
+      .handle("heartbeat", ({ path, payload }) =>
+        Effect.zipRight(requireWorker, registry.heartbeat(path.workerId, payload.healthy)))
+      .handle("deregister", ({ path }) => Effect.zipRight(requireWorker, registry.deregister(path.workerId)))
+      .handle("list", ({ urlParams }) =>
+        Effect.zipRight(requireAnyone, registry.list({ type: urlParams.type, status: urlParams.status })))
+      .handle("get", ({ path }) => Effect.zipRight(requireAnyone, registry.get(path.workerId)))
+      .handle("report", ({ path, payload }) =>
+        Effect.zipRight(requireWorker, registry.report({ ...payload, jobId: path.jobId, workerId: path.workerId })))
+  }))
+
+const HealthLive = HttpApiBuilder.group(ForemanApi, "health", (handlers) =>
+  Effect.gen(function*() {
+    const leadership = yield* Leadership
+    return handlers.handle("health", () =>
+      Effect.map(leadership.leading, (leading) => ({ status: "ok" as const, leading })))
+  }))
+
+// --- the request guard ----------------------------------------------------------
+
+/** The default request body limit: 1 MiB. */
+export const defaultMaxBodyBytes = 1024 * 1024
+
+const badRequest = (message: string) => new HttpApiError.HttpApiDecodeError({ issues: [], message })
+
+const hasPayload = (method: string): boolean => method === "POST" || method === "PUT" || method === "PATCH"
+
+const isJson = (contentType: string): boolean => {
+  const type = contentType.split(";")[0]!.trim().toLowerCase()
+  return type === "application/json" || type.endsWith("+json")
+}
+
+/**
+ * Checks request bodies before the API decodes them: over `maxBodyBytes` is
+ * 413, anything but JSON (or unreadable, or malformed) is 400, so a bad body
+ * never reaches the platform's decoders, which would turn it into a defect.
+ * A defect that still happens is logged and answered 500 without details.
+ */
+const guard = (maxBodyBytes: number): HttpApiBuilder.MiddlewareFn<HttpApiError.HttpApiDecodeError | PayloadTooLarge> => {
+  const tooLarge = new PayloadTooLarge({ message: `Request body is larger than ${maxBodyBytes} bytes` })
+  return (app) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") return yield* app
+      const declared = Number(request.headers["content-length"] ?? "0")
+      if (!(declared <= maxBodyBytes)) return yield* tooLarge
+      const contentType = request.headers["content-type"]
+      if (hasPayload(request.method) && contentType !== undefined && !isJson(contentType)) {
+        return yield* badRequest(`Unsupported content type ${contentType}: send JSON (application/json)`)
+      }
+      const body = yield* request.text.pipe(
+        Effect.mapError((error) => String(error.cause).includes("maxBytes") ? tooLarge : badRequest("Unreadable request body"))
+      )
+      // Web requests are read whole; Node requests stop at the limit while reading.
+      if (Buffer.byteLength(body, "utf8") > maxBodyBytes) return yield* tooLarge
+      if (hasPayload(request.method)) {
+        if (body.trim() === "") return yield* badRequest("Missing JSON request body")
+        if (!isParsable(body)) return yield* badRequest("Request body is not valid JSON")
+      }
+      return yield* app
+    }).pipe(
+      HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)),
+      Effect.catchAllCause((cause) => {
+        const defect = Cause.dieOption(cause)
+        if (Option.isNone(defect) || HttpServerRespondable.isRespondable(defect.value)) return Effect.failCause(cause)
+        return Effect.as(Effect.logError("request failed unexpectedly", cause), HttpServerResponse.empty({ status: 500 }))
+      })
+    )
+}
+
+const isParsable = (text: string): boolean => {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+// --- layers ---------------------------------------------------------------------
+
+export interface ApiOptions {
+  /** Larger request bodies get 413; 1 MiB by default. */
+  readonly maxBodyBytes?: number | undefined
+}
+
+/** `ForemanApi` with every group, the authorization middleware and the body guard. */
+export const layerWith = (
+  options: ApiOptions = {}
+): Layer.Layer<HttpApi.Api, ConfigError.ConfigError, Coordinator.Coordinator | WorkerRegistry.WorkerRegistry> =>
+  Layer.merge(
+    HttpApiBuilder.api(ForemanApi).pipe(
+      Layer.provide([AgentLive, WorkersLive, HealthLive]),
+      Layer.provide(layerAuthorization)
+    ),
+    HttpApiBuilder.middleware(ForemanApi, guard(options.maxBodyBytes ?? defaultMaxBodyBytes))
+  )
+
+/** `ForemanApi` with the default body limit; needs the coordinator and the registry. */
+export const layer: Layer.Layer<
+  HttpApi.Api,
+  ConfigError.ConfigError,
+  Coordinator.Coordinator | WorkerRegistry.WorkerRegistry
+> = layerWith()
+
+/** OpenAPI at `/openapi.json` and a readable docs page at `/docs`. */
+export const docs: Layer.Layer<never, never, HttpApi.Api> = Layer.mergeAll(
+  HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }),
+  HttpApiScalar.layer({ path: "/docs" })
+)
+
+// --- running it -----------------------------------------------------------------
+
+export interface WebHandlerOptions extends ApiOptions {
+  /** Where the host mounts the API, e.g. `/foreman`; requests outside it get 404. */
+  readonly prefix?: `/${string}` | undefined
+  /** Share layers (the engine) with the host's own runtime. */
+  readonly memoMap?: Layer.MemoMap | undefined
+}
+
+/**
+ * The API (with its docs) as a web handler, `Request → Response`, for another
+ * server to mount. `engine` provides the coordinator and the registry; call
+ * `dispose` when the host shuts down.
+ */
+export const webHandler = <E>(
+  engine: Layer.Layer<Coordinator.Coordinator | WorkerRegistry.WorkerRegistry, E>,
+  options: WebHandlerOptions = {}
+): {
+  readonly handler: (request: Request) => Promise<Response>
+  readonly dispose: () => Promise<void>
+} => {
+  const { dispose, handler } = HttpApiBuilder.toWebHandler(
+    Layer.mergeAll(docs, HttpServer.layerContext).pipe(
+      Layer.provideMerge(layerWith(options)),
+      Layer.provide(engine)
+    ),
+    options.memoMap === undefined ? undefined : { memoMap: options.memoMap }
+  )
+  const prefix = options.prefix
+  if (prefix === undefined) return { handler: (request) => handler(request), dispose }
+  return {
+    handler: (request) => {
+      const url = new URL(request.url)
+      if (!url.pathname.startsWith(`${prefix}/`)) return Promise.resolve(new Response(null, { status: 404 }))
+      url.pathname = url.pathname.slice(prefix.length)
+      return handler(new Request(url, request))
+    },
+    dispose
+  }
+}
+
+/** `serve` was asked to listen beyond loopback while any caller would be trusted. */
+export class InsecureBind extends Data.TaggedError("InsecureBind")<{ readonly host: string }> {
+  override get message(): string {
+    return `Refusing to listen on ${this.host} without tokens: set FOREMAN_API_TOKEN and FOREMAN_WORKER_TOKEN, ` +
+      `or listen on 127.0.0.1`
+  }
+}
+
+const isLoopback = (host: string): boolean =>
+  host === "localhost" || host === "::1" || host === "[::1]" || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(host)
+
+export interface ServeOptions extends ApiOptions {
+  /**
+   * The interface to listen on: all of them (`0.0.0.0`) by default when tokens
+   * are configured, else `127.0.0.1`; a non-loopback host without tokens is refused.
+   */
+  readonly host?: string | undefined
+  /** 0 lets the system choose. */
+  readonly port: number
+}
+
+/**
+ * Serves the API and its docs with Node's HTTP server; provides the
+ * `HttpServer` (its address) and needs the coordinator and the registry.
+ */
+export const serve = (
+  options: ServeOptions
+): Layer.Layer<
+  HttpServer.HttpServer,
+  HttpServerError.ServeError | InsecureBind | ConfigError.ConfigError,
+  Coordinator.Coordinator | WorkerRegistry.WorkerRegistry
+> =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const tokens = yield* tokensConfig
+    const open = isOpen(tokens)
+    const host = options.host ?? (open ? "127.0.0.1" : "0.0.0.0")
+    if (open && !isLoopback(host)) return yield* new InsecureBind({ host })
+    if (open) yield* Effect.logWarning(`no API tokens configured: listening on ${host} only`)
+    return HttpApiBuilder.serve().pipe(
+      Layer.provide(docs),
+      Layer.provide(layerWith(options)),
+      HttpServer.withLogAddress,
+      Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port: options.port }))
+    )
+  }))
+

@@ -1,0 +1,302 @@
+/**
+ * WorkerHost over real HTTP against a fake coordinator: registration,
+ * heartbeats, registering again after a 404, idempotent submit, reports of
+ * progress, completion and failure, cancel, refusals (503) when full or
+ * draining, graceful drain, and results held while the coordinator is down.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Duration, Effect, Fiber, Option, Redacted } from "effect"
+import type { Domain } from "@foreman/core"
+import type { WorkerHost } from "../src/index.js"
+import { eventually, jobSpec, startCoordinator, startWorker } from "./workerHarness.js"
+
+/** Completes with `{ doubled }` for a numeric input. */
+const double: WorkerHost.WorkerFunction = (job) => Effect.succeed({ doubled: Number(job.input) * 2 })
+
+describe("WorkerHost", () => {
+  it.scopedLive("registers with its endpoint, type and capacity, then heartbeats", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      const worker = yield* startWorker(double, { apiUrl: coordinator.url, capacity: 2, capabilities: { gpu: true } })
+      yield* eventually(() => coordinator.calls.heartbeats.length >= 2)
+      const [registration] = coordinator.calls.registrations
+      assert.strictEqual(registration?.id, "trainer-1")
+      assert.strictEqual(registration?.type, "training")
+      assert.strictEqual(registration?.endpoint, worker.host.endpoint)
+      assert.match(worker.host.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/)
+      assert.strictEqual(registration?.capacity, 2)
+      assert.deepStrictEqual(registration?.capabilities, { gpu: true, devices: ["slot-0", "slot-1"] })
+      assert.deepStrictEqual(registration?.runningJobs, [])
+      assert.strictEqual(coordinator.calls.registrations.length, 1)
+      assert.isTrue(coordinator.calls.heartbeats.every((id) => id === "trainer-1"))
+      const health = yield* worker.client.health.health()
+      assert.deepStrictEqual(health, { status: "ok", workerId: "trainer-1", type: "training", running: 0, capacity: 2 })
+    }))
+
+  it.scopedLive("registers again, with its running jobs, when the coordinator forgets it (404)", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      const worker = yield* startWorker(() => Effect.never, { apiUrl: coordinator.url })
+      yield* eventually(() => coordinator.calls.heartbeats.length >= 1)
+      const spec = jobSpec()
+      yield* worker.client.jobs.submit({ payload: spec })
+      coordinator.forget("trainer-1")
+      yield* eventually(() => coordinator.calls.registrations.length === 2)
+      assert.deepStrictEqual(coordinator.calls.registrations[1]?.runningJobs, [spec.jobId])
+      const before = coordinator.calls.heartbeats.length
+      yield* eventually(() => coordinator.calls.heartbeats.length > before)
+    }))
+
+  it.scopedLive("submit is idempotent by job id: a repeat returns the same job and runs nothing", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      const gate = yield* Deferred.make<void>()
+      let runs = 0
+      const worker = yield* startWorker(
+        (job) => Effect.sync(() => runs++).pipe(Effect.zipRight(Deferred.await(gate)), Effect.as(job.input)),
+        { apiUrl: coordinator.url }
+      )
+      const spec = jobSpec("result")
+      const first = yield* worker.client.jobs.submit({ payload: spec })
+      const second = yield* worker.client.jobs.submit({ payload: spec })
+      assert.strictEqual(first.jobId, spec.jobId)
+      assert.strictEqual(second.jobId, spec.jobId)
+      assert.include(["pending", "running"], second.status)
+      yield* Deferred.succeed(gate, undefined)
+      yield* eventually(() => coordinator.calls.reports.some((r) => r.jobId === spec.jobId && r.body._tag === "Completed"))
+      const third = yield* worker.client.jobs.submit({ payload: spec })
+      assert.strictEqual(third.status, "completed")
+      assert.strictEqual(third.result, "result")
+      assert.strictEqual(runs, 1)
+      const completed = coordinator.calls.reports.filter((r) => r.body._tag === "Completed")
+      assert.strictEqual(completed.length, 1)
+    }))
+
+  it.scopedLive("reports progress and completion with the result", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      const worker = yield* startWorker(
+        (job, ctx) =>
+          Effect.gen(function*() {
+            yield* ctx.progress(0.5, "half way")
+            yield* Effect.sleep(Duration.millis(30))
+            return { doubled: Number(job.input) * 2, device: ctx.device }
+          }),
+        { apiUrl: coordinator.url }
+      )
+      const spec = jobSpec(21)
+      const accepted = yield* worker.client.jobs.submit({ payload: spec })
+      assert.include(["pending", "running"], accepted.status)
+      yield* eventually(() => coordinator.calls.reports.some((r) => r.body._tag === "Completed"))
+      const bodies = coordinator.calls.reports.filter((r) => r.jobId === spec.jobId).map((r) => r.body)
+      assert.deepStrictEqual(bodies, [
+        { _tag: "Progress", progress: 0.5, message: "half way" },
+        { _tag: "Completed", result: { doubled: 42, device: "slot-0" } }
+      ])
+      const state = yield* worker.client.jobs.get({ path: { jobId: spec.jobId } })
+      assert.deepStrictEqual(state, {
+        jobId: spec.jobId,
+        status: "completed",
+        progress: 1,
+        message: "half way",
+        attempts: 1,
+        result: { doubled: 42, device: "slot-0" }
+      })
+      assert.deepStrictEqual(yield* worker.host.unreported, [])
+    }))
+
+  it.scopedLive("retries a failing job at the queue level, then reports the failure", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      const attempts: Array<number> = []
+      const worker = yield* startWorker(
+        (_job, ctx) => Effect.sync(() => attempts.push(ctx.attempt)).pipe(Effect.zipRight(Effect.fail(new Error("out of memory")))),
+        { apiUrl: coordinator.url, maxRetries: 2 }
+      )
+      const spec = jobSpec()
+      yield* worker.client.jobs.submit({ payload: spec })
+      yield* eventually(() => coordinator.calls.reports.some((r) => r.body._tag === "Failed"))
+      assert.deepStrictEqual(attempts, [1, 2, 3])
+      assert.deepStrictEqual(coordinator.calls.reports.map((r) => r.body), [{ _tag: "Failed", error: "out of memory" }])
+      const state = yield* worker.client.jobs.get({ path: { jobId: spec.jobId } })
+      assert.strictEqual(state.status, "failed")
+      assert.strictEqual(state.attempts, 3)
+    }))
+
+  it.scopedLive("answers 404 for an unknown job", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      const worker = yield* startWorker(double, { apiUrl: coordinator.url })
+      const missing = jobSpec().jobId
+      const got = yield* Effect.flip(worker.client.jobs.get({ path: { jobId: missing } }))
+      assert.strictEqual(got._tag, "UnknownJob")
+      const cancelled = yield* Effect.flip(worker.client.jobs.cancel({ path: { jobId: missing } }))
+      assert.strictEqual(cancelled._tag, "UnknownJob")
+    }))
+
+  it.scopedLive("cancel stops a running job, which is not reported", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      const started = yield* Deferred.make<void>()
+      const stopped = yield* Deferred.make<void>()
+      const worker = yield* startWorker(
+        () => Effect.zipRight(Deferred.succeed(started, undefined), Effect.never).pipe(Effect.onInterrupt(() => Deferred.succeed(stopped, undefined))),
+        { apiUrl: coordinator.url }
+      )
+      const spec = jobSpec()
+      yield* worker.client.jobs.submit({ payload: spec })
+      yield* Deferred.await(started)
+      const state = yield* worker.client.jobs.cancel({ path: { jobId: spec.jobId } })
+      assert.strictEqual(state.status, "cancelled")
+      assert.strictEqual(state.error, "cancelled by the coordinator")
+      assert.isTrue(Option.isSome(yield* Deferred.poll(stopped)))
+      // The freed slot takes the next job.
+      const next = jobSpec()
+      yield* worker.client.jobs.submit({ payload: next })
+      yield* Effect.sleep(Duration.millis(150))
+      assert.deepStrictEqual(coordinator.calls.reports.filter((r) => r.body._tag !== "Progress"), [])
+    }))
+
+  it.scopedLive("stops a job the coordinator says is not its own", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      const worker = yield* startWorker(() => Effect.never, { apiUrl: coordinator.url })
+      yield* eventually(() => coordinator.calls.heartbeats.length >= 1)
+      const spec = jobSpec()
+      yield* worker.client.jobs.submit({ payload: spec })
+      coordinator.disown(spec.jobId)
+      coordinator.forget("trainer-1")
+      yield* eventually(() => coordinator.calls.registrations.length === 2)
+      const state = yield* Effect.gen(function*() {
+        for (let i = 0; i < 200; i++) {
+          const s = yield* worker.client.jobs.get({ path: { jobId: spec.jobId } })
+          if (s.status === "cancelled") return s
+          yield* Effect.sleep(Duration.millis(5))
+        }
+        return yield* worker.client.jobs.get({ path: { jobId: spec.jobId } })
+      })
+      assert.strictEqual(state.status, "cancelled")
+      assert.strictEqual(state.error, "the coordinator assigned this job elsewhere")
+    }))
+
+  it.scopedLive("refuses with 503 when its queue is full", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      const worker = yield* startWorker(() => Effect.never, { apiUrl: coordinator.url, capacity: 1, queueLimit: 2 })
+      yield* worker.client.jobs.submit({ payload: jobSpec() })
+      yield* worker.client.jobs.submit({ payload: jobSpec() })
+      const refused = yield* Effect.flip(worker.client.jobs.submit({ payload: jobSpec() }))
+      assert.strictEqual(refused._tag, "WorkerUnavailable")
+      assert.include(refused.message, "is full")
+    }))
+
+  it.scopedLive("runs at most `capacity` jobs at once", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      let current = 0
+      let peak = 0
+      const worker = yield* startWorker(
+        () =>
+          Effect.acquireUseRelease(
+            Effect.sync(() => (peak = Math.max(peak, ++current))),
+            () => Effect.sleep(Duration.millis(30)),
+            () => Effect.sync(() => current--)
+          ),
+        { apiUrl: coordinator.url, capacity: 2, queueLimit: 6 }
+      )
+      for (let i = 0; i < 6; i++) yield* worker.client.jobs.submit({ payload: jobSpec() })
+      yield* eventually(() => coordinator.calls.reports.filter((r) => r.body._tag === "Completed").length === 6)
+      assert.strictEqual(peak, 2)
+    }))
+
+  it.scopedLive("drains on shutdown: refuses with 503, lets the running job finish and report, then deregisters", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      const started = yield* Deferred.make<void>()
+      const gate = yield* Deferred.make<void>()
+      const worker = yield* startWorker(
+        (job) => Effect.zipRight(Deferred.succeed(started, undefined), Effect.as(Deferred.await(gate), job.input)),
+        { apiUrl: coordinator.url, capacity: 1, queueLimit: 2, drainDeadlineSeconds: 5 }
+      )
+      const running = jobSpec("finished during the drain")
+      const waiting = jobSpec("never started")
+      yield* worker.client.jobs.submit({ payload: running })
+      yield* worker.client.jobs.submit({ payload: waiting })
+      yield* Deferred.await(started)
+      const stopping = yield* Effect.fork(worker.stop)
+      yield* eventually(() => Effect.runSync(worker.host.draining))
+      const refused = yield* Effect.flip(worker.client.jobs.submit({ payload: jobSpec() }))
+      assert.strictEqual(refused._tag, "WorkerUnavailable")
+      assert.include(refused.message, "shutting down")
+      // A repeat of a known job still answers with its state.
+      const repeat = yield* worker.client.jobs.submit({ payload: running })
+      assert.strictEqual(repeat.status, "running")
+      assert.strictEqual((yield* worker.client.health.health()).status, "draining")
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(stopping)
+      assert.deepStrictEqual(
+        coordinator.calls.reports.map((r) => [r.jobId, r.body]),
+        [[running.jobId, { _tag: "Completed", result: "finished during the drain" }]]
+      )
+      const last = coordinator.calls.registrations.at(-1)
+      assert.deepStrictEqual(last?.runningJobs, [])
+      assert.deepStrictEqual(coordinator.calls.deregistrations, ["trainer-1"])
+      const closed = yield* Effect.either(worker.client.health.health())
+      assert.isTrue(closed._tag === "Left")
+    }))
+
+  it.scopedLive("drains on shutdown: interrupts what is still running at the deadline, and reports no failure", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      const started = yield* Deferred.make<void>()
+      const interrupted = yield* Deferred.make<void>()
+      const worker = yield* startWorker(
+        () => Effect.zipRight(Deferred.succeed(started, undefined), Effect.never).pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))),
+        { apiUrl: coordinator.url, drainDeadlineSeconds: 0.2 }
+      )
+      const spec = jobSpec()
+      yield* worker.client.jobs.submit({ payload: spec })
+      yield* Deferred.await(started)
+      const began = Date.now()
+      yield* worker.stop
+      assert.isBelow(Date.now() - began, 2000)
+      assert.isTrue(Option.isSome(yield* Deferred.poll(interrupted)))
+      assert.deepStrictEqual(coordinator.calls.reports, [])
+      const last = coordinator.calls.registrations.at(-1)
+      assert.deepStrictEqual(last?.runningJobs, [])
+      assert.deepStrictEqual(coordinator.calls.deregistrations, ["trainer-1"])
+    }))
+
+  it.scopedLive("holds results while the coordinator is down and sends them with the next registration", () =>
+    Effect.gen(function*() {
+      const first = yield* startCoordinator()
+      const gate = yield* Deferred.make<void>()
+      const worker = yield* startWorker((job) => Effect.as(Deferred.await(gate), job.input), { apiUrl: first.url })
+      yield* eventually(() => first.calls.heartbeats.length >= 1)
+      const ok = jobSpec("trained")
+      yield* worker.client.jobs.submit({ payload: ok })
+      yield* first.stop
+      yield* Deferred.succeed(gate, undefined)
+      yield* eventually(() => Effect.runSync(worker.host.unreported).length === 1)
+      const held = Effect.runSync(worker.host.unreported)
+      assert.deepStrictEqual(held, [{ _tag: "Completed", jobId: ok.jobId, workerId: "trainer-1" as Domain.WorkerId, result: "trained" }])
+      // The coordinator comes back on the same port.
+      const second = yield* startCoordinator({ port: first.port })
+      yield* eventually(() => second.calls.registrations.length >= 1)
+      assert.deepStrictEqual(second.calls.registrations[0]?.finishedJobs, held)
+      assert.deepStrictEqual(second.calls.reports, [])
+      yield* eventually(() => second.calls.heartbeats.length >= 1)
+      assert.deepStrictEqual(yield* worker.host.unreported, [])
+    }))
+
+  it.scopedLive("with FOREMAN_WORKER_TOKEN: sends it to the coordinator and requires it from callers", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      const worker = yield* startWorker(double, { apiUrl: coordinator.url, token: Option.some(Redacted.make("s3cret")) })
+      yield* eventually(() => coordinator.calls.heartbeats.length >= 1)
+      assert.isTrue(coordinator.calls.tokens.length >= 2 && coordinator.calls.tokens.every((t) => t === "s3cret"))
+      const refused = yield* Effect.flip(worker.client.jobs.submit({ payload: jobSpec(1) }))
+      assert.strictEqual(refused._tag, "Unauthorized")
+      assert.strictEqual((yield* worker.client.health.health()).status, "ok")
+    }))
+})

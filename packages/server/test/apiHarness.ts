@@ -1,0 +1,78 @@
+/** Test helpers: the coordinator's API served on 127.0.0.1 over a fresh in-memory engine. */
+import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
+import { Memory, MemoryWorkers } from "@foreman/adapter-memory"
+import { Coordinator } from "@foreman/core"
+import { ConfigProvider, Context, Duration, Effect, Layer, Logger, LogLevel } from "effect"
+import { Api, ApiServer } from "../src/index.js"
+
+export interface TestTokens {
+  readonly operator?: string
+  readonly worker?: string
+}
+
+/** A config provider holding only the given tokens (the machine's environment stays out). */
+export const tokenConfig = (tokens: TestTokens = {}): ConfigProvider.ConfigProvider =>
+  ConfigProvider.fromMap(
+    new Map([
+      ...(tokens.operator === undefined ? [] : [["FOREMAN_API_TOKEN", tokens.operator] as const]),
+      ...(tokens.worker === undefined ? [] : [["FOREMAN_WORKER_TOKEN", tokens.worker] as const])
+    ])
+  )
+
+/** Keeps the expected warnings (open server, refused triggers) out of the test output. */
+export const quiet = <A, E, R>(self: Effect.Effect<A, E, R>) => Logger.withMinimumLogLevel(self, LogLevel.Error)
+
+/** A typed client of `ForemanApi` at `baseUrl`, sending `token` as bearer when given. */
+export const client = (baseUrl: string, token?: string) =>
+  HttpApiClient.make(Api.ForemanApi, {
+    baseUrl,
+    transformClient: token === undefined ? undefined : HttpClient.mapRequest(HttpClientRequest.bearerToken(token))
+  }).pipe(Effect.provide(FetchHttpClient.layer))
+
+export interface ServerOptions {
+  readonly engine?: Memory.MemoryOptions
+  readonly tokens?: TestTokens
+}
+
+/**
+ * Serves the API on 127.0.0.1 (port chosen by the system) over a fresh
+ * in-memory engine, with the coordinator loop running, in the caller's scope.
+ */
+export const startServer = (options: ServerOptions = {}) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(
+      ApiServer.serve({ host: "127.0.0.1", port: 0 }).pipe(Layer.provideMerge(Memory.layer(options.engine)))
+    ).pipe(Effect.withConfigProvider(tokenConfig(options.tokens)), quiet)
+    const address = Context.get(context, HttpServer.HttpServer).address
+    if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("expected a TCP address")
+    const coordinator = Context.get(context, Coordinator.Coordinator)
+    yield* Effect.forkScoped(quiet(coordinator.run))
+    const baseUrl = `http://127.0.0.1:${address.port}`
+    return {
+      baseUrl,
+      coordinator,
+      workers: Context.get(context, MemoryWorkers.MemoryWorkers),
+      client: (token?: string) => client(baseUrl, token),
+      /** A raw request, for what the typed client cannot send. */
+      fetch: (path: string, init?: RequestInit) => Effect.promise(() => fetch(`${baseUrl}${path}`, init))
+    }
+  })
+
+/** Runs `self` until `done` holds for its result, every 20 ms, for at most `seconds`. */
+export const eventually = <A, E, R>(self: Effect.Effect<A, E, R>, done: (a: A) => boolean, seconds = 5) =>
+  Effect.gen(function*() {
+    for (;;) {
+      const result = yield* self
+      if (done(result)) return result
+      yield* Effect.sleep(Duration.millis(20))
+    }
+  }).pipe(
+    Effect.timeoutFail({ duration: Duration.seconds(seconds), onTimeout: () => new Error("condition not reached in time") })
+  )
+
+/** A JSON request for raw fetch. */
+export const json = (method: string, body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method,
+  headers: { "content-type": "application/json", ...headers },
+  body: typeof body === "string" ? body : JSON.stringify(body)
+})
