@@ -191,7 +191,8 @@ const hasPayload = (method: string): boolean => method === "POST" || method === 
 
 const isJson = (contentType: string): boolean => {
   const type = contentType.split(";")[0]!.trim().toLowerCase()
-  return type === "application/json" || type.endsWith("+json")
+  // Only plain JSON: the platform's decoder waits forever on other `+json` types.
+  return type === "application/json"
 }
 
 /**
