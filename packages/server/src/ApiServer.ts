@@ -25,7 +25,6 @@ import {
   Cause,
   Config,
   type ConfigError,
-  Context,
   Data,
   Effect,
   Layer,
@@ -118,15 +117,6 @@ const requireAnyone = Effect.flatMap(CurrentCaller, (caller) =>
 
 // --- handlers -------------------------------------------------------------------
 
-/**
- * Whether this process runs the coordinator loop, as `GET /health` reports it.
- * Core does not tell, so it is false unless the host, which runs
- * `Coordinator.run` and can watch its lease, provides its own.
- */
-export class Leadership extends Context.Reference<Leadership>()("@foreman/server/ApiServer/Leadership", {
-  defaultValue: (): { readonly leading: Effect.Effect<boolean> } => ({ leading: Effect.succeed(false) })
-}) {}
-
 const AgentLive = HttpApiBuilder.group(ForemanApi, "agent", (handlers) =>
   Effect.gen(function*() {
     const coordinator = yield* Coordinator.Coordinator
@@ -175,9 +165,9 @@ const WorkersLive = HttpApiBuilder.group(ForemanApi, "workers", (handlers) =>
 
 const HealthLive = HttpApiBuilder.group(ForemanApi, "health", (handlers) =>
   Effect.gen(function*() {
-    const leadership = yield* Leadership
+    const coordinator = yield* Coordinator.Coordinator
     return handlers.handle("health", () =>
-      Effect.map(leadership.leading, (leading) => ({ status: "ok" as const, leading })))
+      Effect.map(coordinator.leading, (leading) => ({ status: "ok" as const, leading })))
   }))
 
 // --- the request guard ----------------------------------------------------------

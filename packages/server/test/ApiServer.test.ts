@@ -70,7 +70,7 @@ describe("ApiServer", () => {
       assert.strictEqual(budget.limitUsd, 5)
       assert.isTrue(budget.canAfford)
       const health = yield* api.health.health()
-      assert.deepStrictEqual(health, { status: "ok", leading: false })
+      assert.deepStrictEqual(health, { status: "ok", leading: true })
     }))
 
   it.scopedLive("refuses at capacity with 409 and a typed body, unless forced", () =>
