@@ -104,7 +104,7 @@ describe("Coordinator", () => {
         yield* advance(1)
         const error = yield* Effect.flip(coordinator.trigger({ brief: "Expensive experiment" }))
         assert.strictEqual(error._tag, "BudgetExhausted")
-        assert.match(error.message, /^Cannot trigger: daily budget exhausted \(\$0\.1[0-4] remaining\)$/)
+        assert.match(error.message, /^Cannot trigger: daily budget exhausted \(\$0\.1[0-5] remaining\)$/)
         assert.strictEqual(
           error._tag === "BudgetExhausted" && error.hint,
           "Active researches (1) will complete, but no new triggers accepted.\nUse --force to override budget check"

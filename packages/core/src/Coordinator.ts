@@ -526,68 +526,73 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
 
         // Free slots go to those waiting longest, one batched claim per worker type;
         // then every transition of the tick is committed in one batch.
-        const claims = yield* claimInQueueOrder(queued.map((s) => s.step), freeSlots)
-        for (const { before, step } of ordered) {
-          if (isIdle(before, step, freeSlots)) continue
-          for (const note of step.notes) yield* Effect.logWarning(note)
-          const action = step.action
-          switch (action._tag) {
-            case "None": {
-              if (action.wakeAt !== null) wakeAt = wakeAt === null ? action.wakeAt : Math.min(wakeAt, action.wakeAt)
-              plans.push({ before, after: step.research, writes: step.jobWrites })
-              break
-            }
-            case "Redispatch": {
-              const worker = action.job.workerId === null ? undefined : world.workers.get(action.job.workerId)
-              if (worker !== undefined) dispatches.push({ worker, job: action.job })
-              plans.push({ before, after: step.research, writes: step.jobWrites })
-              break
-            }
-            case "RunInProcess": {
-              const job = newJob(step.research, action.definition, yield* Ids.jobId, null)
-              const research = { ...step.research, activeJobId: job.id }
-              start(before, step, job, FiberMap.run(incarnation.fibers, research.id, runInProcess(action.definition, research, job)))
-              break
-            }
-            case "NeedWorker": {
-              const claimed = claims.get(step)
-              if (claimed !== undefined) {
-                const { jobId, worker } = claimed
-                const job = newJob(step.research, action.definition, jobId, worker)
-                start(
-                  before,
-                  step,
-                  job,
-                  Effect.sync(() => dispatches.push({ worker, job })),
-                  registry.release(worker.id, jobId)
-                )
+        // Claiming, committing and handing back unneeded slots happen without
+        // interruption: a coordinator deposed mid-tick must not leak a worker slot.
+        const { changed, results } = yield* Effect.uninterruptible(Effect.gen(function*() {
+          const claims = yield* claimInQueueOrder(queued.map((s) => s.step), freeSlots)
+          for (const { before, step } of ordered) {
+            if (isIdle(before, step, freeSlots)) continue
+            for (const note of step.notes) yield* Effect.logWarning(note)
+            const action = step.action
+            switch (action._tag) {
+              case "None": {
+                if (action.wakeAt !== null) wakeAt = wakeAt === null ? action.wakeAt : Math.min(wakeAt, action.wakeAt)
+                plans.push({ before, after: step.research, writes: step.jobWrites })
                 break
               }
-              const waiting = step.research.waitingFor?.workerType === action.workerType
-                ? step.research
-                : { ...step.research, waitingFor: { workerType: action.workerType, since: action.since } }
-              plans.push({ before, after: waiting, writes: step.jobWrites })
-              break
+              case "Redispatch": {
+                const worker = action.job.workerId === null ? undefined : world.workers.get(action.job.workerId)
+                if (worker !== undefined) dispatches.push({ worker, job: action.job })
+                plans.push({ before, after: step.research, writes: step.jobWrites })
+                break
+              }
+              case "RunInProcess": {
+                const job = newJob(step.research, action.definition, yield* Ids.jobId, null)
+                const research = { ...step.research, activeJobId: job.id }
+                start(before, step, job, FiberMap.run(incarnation.fibers, research.id, runInProcess(action.definition, research, job)))
+                break
+              }
+              case "NeedWorker": {
+                const claimed = claims.get(step)
+                if (claimed !== undefined) {
+                  const { jobId, worker } = claimed
+                  const job = newJob(step.research, action.definition, jobId, worker)
+                  start(
+                    before,
+                    step,
+                    job,
+                    Effect.sync(() => dispatches.push({ worker, job })),
+                    registry.release(worker.id, jobId)
+                  )
+                  break
+                }
+                const waiting = step.research.waitingFor?.workerType === action.workerType
+                  ? step.research
+                  : { ...step.research, waitingFor: { workerType: action.workerType, since: action.since } }
+                plans.push({ before, after: waiting, writes: step.jobWrites })
+                break
+              }
             }
           }
-        }
-        const changed = plans.filter((p) => p.after !== p.before || p.writes.length > 0)
-        const results = changed.length === 0 ? [] : yield* store.commitAll(changed.map((p) => ({
-          research: { ...p.after, version: p.before.version + 1, updatedAt: now },
-          expectedVersion: p.before.version,
-          epoch: incarnation.epoch,
-          jobs: p.writes
-        }))).pipe(
-          Effect.catchTag("StorageError", (e) => Effect.as(Effect.logError(e.message), changed.map(() => false)))
-        )
-        for (const [i, plan] of changed.entries()) {
-          if (results[i] === true) {
-            committed++
-            yield* announce(plan.before, plan.after)
-            if (plan.onCommitted !== undefined) yield* plan.onCommitted
-          } else if (plan.onStale !== undefined) {
-            yield* plan.onStale
+          const changed = plans.filter((p) => p.after !== p.before || p.writes.length > 0)
+          const results = changed.length === 0 ? [] : yield* store.commitAll(changed.map((p) => ({
+            research: { ...p.after, version: p.before.version + 1, updatedAt: now },
+            expectedVersion: p.before.version,
+            epoch: incarnation.epoch,
+            jobs: p.writes
+          }))).pipe(
+            Effect.catchTag("StorageError", (e) => Effect.as(Effect.logError(e.message), changed.map(() => false)))
+          )
+          for (const [i, plan] of changed.entries()) {
+            if (results[i] !== true && plan.onStale !== undefined) yield* plan.onStale
           }
+          return { changed, results }
+        }))
+        for (const [i, plan] of changed.entries()) {
+          if (results[i] !== true) continue
+          committed++
+          yield* announce(plan.before, plan.after)
+          if (plan.onCommitted !== undefined) yield* plan.onCommitted
         }
 
         // Dispatches run beside the loop: a slow worker does not hold up the next tick,
