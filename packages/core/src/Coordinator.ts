@@ -528,10 +528,10 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
         // then every transition of the tick is committed in one batch.
         // Claiming, committing and handing back unneeded slots happen without
         // interruption: a coordinator deposed mid-tick must not leak a worker slot.
-        const { changed, results } = yield* Effect.uninterruptible(Effect.gen(function*() {
-          const claims = yield* claimInQueueOrder(queued.map((s) => s.step), freeSlots)
-          for (const { before, step } of ordered) {
-            if (isIdle(before, step, freeSlots)) continue
+        const moving = ordered.filter(({ before, step }) => !isIdle(before, step, freeSlots))
+        const { changed, results } = moving.length === 0 ? { changed: [], results: [] } : yield* Effect.uninterruptible(Effect.gen(function*() {
+          const claims = yield* claimInQueueOrder(moving.map((s) => s.step), freeSlots)
+          for (const { before, step } of moving) {
             for (const note of step.notes) yield* Effect.logWarning(note)
             const action = step.action
             switch (action._tag) {
