@@ -1,0 +1,181 @@
+/**
+ * The coordinator's typed client as the CLI uses it: derived from
+ * `Api.ForemanApi`, pointed at `--api-url` with the operator token as bearer,
+ * every call under a time limit, and every failure turned into a
+ * `CommandFailed`: one line a person reads plus hint lines.
+ */
+import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
+import { Errors } from "@foreman/core"
+import { Api } from "@foreman/server"
+import { Data, Duration, Effect, Layer, Option, ParseResult, Predicate, Redacted } from "effect"
+
+/** The default coordinator URL. */
+export const defaultApiUrl = "http://127.0.0.1:8000"
+
+/** A command refused or failed: `message` is the one line, `hints` the lines under it. Exit code 1. */
+export class CommandFailed extends Data.TaggedError("CommandFailed")<{
+  readonly message: string
+  readonly hints: ReadonlyArray<string>
+}> {}
+
+/** A failure from the command line itself (a missing flag combination…). Exit code 2. */
+export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
+
+/** No answer within the time limit. */
+class NoAnswer extends Data.TaggedError("NoAnswer")<{ readonly after: Duration.Duration }> {}
+
+/** Where the coordinator is and how to authenticate. */
+export interface Connection {
+  readonly apiUrl: string
+  readonly token: Option.Option<Redacted.Redacted>
+}
+
+const startHint = "Is it running? Start it with: npx foreman server"
+
+/** The first `code` (ECONNREFUSED, ENOTFOUND, …) found down an error's `cause` chain. */
+const errorCode = (error: unknown): string | undefined => {
+  let current: unknown = error
+  for (let depth = 0; depth < 6 && Predicate.isObject(current); depth++) {
+    const code = (current as { readonly code?: unknown }).code
+    if (typeof code === "string") return code
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return undefined
+}
+
+const innermostMessage = (error: unknown): string => {
+  let current: unknown = error
+  let message = "connection failed"
+  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
+    if (current.message !== "") message = current.message
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return message
+}
+
+const networkReason = (cause: unknown): string => {
+  switch (errorCode(cause)) {
+    case "ECONNREFUSED":
+      return "connection refused"
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "host not found"
+    case "ECONNRESET":
+    case "UND_ERR_SOCKET":
+      return "connection reset"
+    case "ETIMEDOUT":
+    case "UND_ERR_CONNECT_TIMEOUT":
+      return "connection timed out"
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return "host unreachable"
+    default:
+      return innermostMessage(cause)
+  }
+}
+
+const hintsOf = (error: { readonly hint: string }): ReadonlyArray<string> => error.hint.split("\n")
+
+/** One readable failure for any error of a call to the coordinator at `apiUrl`. */
+export const describe = (apiUrl: string, error: unknown): CommandFailed => {
+  const fail = (message: string, ...hints: ReadonlyArray<string>) => new CommandFailed({ message, hints })
+  if (error instanceof CommandFailed) return error
+  if (error instanceof Errors.AtCapacity || error instanceof Errors.BudgetExhausted) {
+    return fail(error.message, ...hintsOf(error))
+  }
+  if (error instanceof Errors.StorageError) {
+    return fail(error.message, "The coordinator's storage is unavailable or busy: try again in a moment.")
+  }
+  if (
+    error instanceof Errors.ResearchNotFound || error instanceof Errors.NotCancellable ||
+    error instanceof Errors.InvalidInput || error instanceof Errors.WorkerNotFound
+  ) {
+    return fail(error.message)
+  }
+  if (error instanceof NoAnswer) {
+    return fail(`No answer from the coordinator at ${apiUrl} within ${Duration.format(error.after)}`, startHint)
+  }
+  if (error instanceof HttpClientError.RequestError) {
+    return error.reason === "Transport"
+      ? fail(`Cannot reach the coordinator at ${apiUrl} (${networkReason(error.cause)})`, startHint)
+      : fail(`Cannot send the request to ${apiUrl}: ${error.description ?? error.reason}`, "Check --api-url (FOREMAN_API_URL).")
+  }
+  if (error instanceof HttpClientError.ResponseError) {
+    return fail(
+      `Unexpected answer from ${apiUrl}: HTTP ${error.response.status}`,
+      "Is --api-url (FOREMAN_API_URL) the address of a Foreman coordinator?"
+    )
+  }
+  if (Predicate.isTagged(error, "Unauthorized")) {
+    return fail(
+      `The coordinator at ${apiUrl} rejected the request (401): ${messageOf(error)}`,
+      "Set FOREMAN_API_TOKEN (or pass --token) to the coordinator's operator token."
+    )
+  }
+  if (Predicate.isTagged(error, "Forbidden")) {
+    return fail(
+      `The coordinator at ${apiUrl} refused the request (403): ${messageOf(error)}`,
+      "Use the operator token (FOREMAN_API_TOKEN), not the worker token."
+    )
+  }
+  if (ParseResult.isParseError(error)) {
+    return fail(
+      `Unreadable answer from ${apiUrl}: ${Errors.describeParseError(error)}`,
+      "Are the CLI and the coordinator the same version?"
+    )
+  }
+  return fail(`Request to ${apiUrl} failed: ${messageOf(error)}`)
+}
+
+const messageOf = (error: unknown): string =>
+  Predicate.hasProperty(error, "message") && typeof error.message === "string" && error.message !== ""
+    ? error.message
+    : String(error)
+
+const makeApi = (connection: Connection) =>
+  HttpApiClient.make(Api.ForemanApi, {
+    baseUrl: connection.apiUrl,
+    transformClient: Option.match(connection.token, {
+      onNone: () => (client: HttpClient.HttpClient) => client,
+      onSome: (token) => HttpClient.mapRequest(HttpClientRequest.bearerToken(Redacted.value(token)))
+    })
+  })
+
+/** The derived client of `ForemanApi`. */
+export type ApiClient = Effect.Effect.Success<ReturnType<typeof makeApi>>
+
+/** A connected client: the typed API plus `call`, which limits time and describes failures. */
+export interface Client {
+  readonly apiUrl: string
+  readonly api: ApiClient
+  /** Runs one call: fails with `CommandFailed` after `timeout` or on any error. */
+  readonly call: <A, E>(request: Effect.Effect<A, E>) => Effect.Effect<A, CommandFailed>
+}
+
+/** How long one call may take. */
+export const requestTimeout = Duration.seconds(10)
+
+/** A client of the coordinator at `connection.apiUrl`; needs an `HttpClient`. */
+export const make = (connection: Connection): Effect.Effect<Client, CommandFailed, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const apiUrl = connection.apiUrl.replace(/\/+$/, "").replace(/\/api\/v1$/, "")
+    if (!URL.canParse(apiUrl) || !/^https?:$/.test(new URL(apiUrl).protocol)) {
+      return yield* new CommandFailed({
+        message: `Not an http(s) URL: ${connection.apiUrl}`,
+        hints: ["Pass --api-url http://host:8000 (or set FOREMAN_API_URL)."]
+      })
+    }
+    const api = yield* makeApi({ ...connection, apiUrl })
+    return {
+      apiUrl,
+      api,
+      call: (request) =>
+        request.pipe(
+          Effect.timeoutFail({ duration: requestTimeout, onTimeout: () => new NoAnswer({ after: requestTimeout }) }),
+          Effect.mapError((error) => describe(apiUrl, error))
+        )
+    } satisfies Client
+  })
+
+/** The HTTP client the CLI uses (fetch). */
+export const layerHttp: Layer.Layer<HttpClient.HttpClient> = FetchHttpClient.layer

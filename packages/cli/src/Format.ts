@@ -1,0 +1,243 @@
+/**
+ * Pure text formatting for the CLI: durations, money, percentages, tables,
+ * progress bars, and the layouts of `agent status`, `agent show`,
+ * `agent budget`, `workers` and `simulate`. Nothing here performs effects, so
+ * every layout is unit-tested on plain data.
+ */
+import type { Simulation } from "@foreman/adapter-memory"
+import { Domain } from "@foreman/core"
+import type { Api } from "@foreman/server"
+import { Option, Schema } from "effect"
+
+/** `2m 15s`, `0m 30s`, `1h 02m 05s`. */
+export const duration = (seconds: number): string => {
+  const total = Math.max(0, Math.floor(seconds))
+  const h = Math.floor(total / 3600)
+  const m = Math.floor((total % 3600) / 60)
+  const s = total % 60
+  if (h > 0) return `${h}h ${String(m).padStart(2, "0")}m ${String(s).padStart(2, "0")}s`
+  return `${m}m ${s}s`
+}
+
+/** `$3.42`. */
+export const usd = (amount: number): string => `$${amount.toFixed(2)}`
+
+/** `55.0%` from a fraction. */
+export const percent = (fraction: number, digits = 1): string => `${(fraction * 100).toFixed(digits)}%`
+
+/** `[██████░░░░] 60%` for a fraction 0–1. */
+export const progressBar = (fraction: number, width = 20): string => {
+  const clamped = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0))
+  const filled = Math.round(clamped * width)
+  return `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${String(Math.round(clamped * 100)).padStart(3)}%`
+}
+
+/** Left-aligned columns separated by two spaces, with a header row; trailing spaces trimmed. */
+export const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
+  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? "").length)))
+  const line = (cells: ReadonlyArray<string>) =>
+    cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ").trimEnd()
+  return [line(headers), ...rows.map(line)].join("\n")
+}
+
+// --- agent status -------------------------------------------------------------------
+
+export type Status = typeof Api.Status.Type
+export type ActiveResearch = typeof Api.ActiveResearch.Type
+export type BudgetStatus = typeof Api.BudgetStatus.Type
+
+/** `training 2/3, backtest 1/2` (busy job slots / all slots, per worker type). */
+export const workersSummary = (workers: Status["workers"]): string => {
+  const types = Object.entries(workers)
+  if (types.length === 0) return "none registered"
+  return types.map(([type, slots]) => `${type} ${slots.busy}/${slots.total}`).join(", ")
+}
+
+/** `$3.42 remaining today`, or that the budget is unlimited. */
+export const budgetSummary = (budget: BudgetStatus): string =>
+  budget.unlimited || budget.remainingUsd === null
+    ? `unlimited (${usd(budget.spentUsd)} spent today)`
+    : `${usd(budget.remainingUsd)} remaining today`
+
+export interface StatusOptions {
+  /** Adds a progress bar per research (the `--watch` view). */
+  readonly progress?: boolean
+}
+
+const researchLine = (research: ActiveResearch, widths: { id: number; phase: number; strategy: number }, options: StatusOptions) => {
+  const strategy = research.strategy ?? "-"
+  const waiting = research.waitingFor === null
+    ? ""
+    : `  waiting for ${research.waitingFor.workerType} worker (${duration(research.waitingFor.seconds)})`
+  const bar = options.progress === true ? `  ${progressBar(research.progress)}` : ""
+  return `  ${research.id.padEnd(widths.id)}  ${research.phase.padEnd(widths.phase)}strategy: ${
+    strategy.padEnd(widths.strategy)
+  }(${duration(research.elapsedSeconds)})${bar}${waiting}`
+}
+
+/** The `agent status` layout of the multi-research design. */
+export const status = (view: Status, options: StatusOptions = {}): string => {
+  const widths = {
+    id: Math.max(0, ...view.active.map((r) => r.id.length)),
+    phase: Math.max(13, ...view.active.map((r) => r.phase.length + 2)),
+    strategy: Math.max(19, ...view.active.map((r) => (r.strategy ?? "-").length + 2))
+  }
+  const lines = [`Active researches: ${view.active.length}`, ""]
+  if (view.active.length > 0) {
+    lines.push(...view.active.map((research) => researchLine(research, widths, options)), "")
+  }
+  lines.push(
+    `Workers: ${workersSummary(view.workers)}`,
+    `Budget: ${budgetSummary(view.budget)}`,
+    `Capacity: ${view.capacity.active}/${view.capacity.limit} active`
+  )
+  return lines.join("\n")
+}
+
+// --- agent budget -------------------------------------------------------------------
+
+/** The `agent budget` layout. */
+export const budget = (view: BudgetStatus): string => {
+  if (view.unlimited || view.remainingUsd === null) {
+    return [
+      `Budget for ${view.day} (UTC): unlimited`,
+      `Spent today:       ${usd(view.spentUsd)}`,
+      `Cycle estimate:    ${usd(view.estimateUsd)}`,
+      `Cycles affordable: unlimited`
+    ].join("\n")
+  }
+  return [
+    `Budget for ${view.day} (UTC): ${usd(view.limitUsd)} a day`,
+    `Spent today:       ${usd(view.spentUsd)}`,
+    `Remaining:         ${usd(view.remainingUsd)}`,
+    `Cycle estimate:    ${usd(view.estimateUsd)}`,
+    `Cycles affordable: ${view.cyclesAffordable ?? "-"}${view.canAfford ? "" : " (new triggers are refused)"}`
+  ].join("\n")
+}
+
+// --- workers --------------------------------------------------------------------------
+
+/** The `workers` table. */
+export const workers = (list: ReadonlyArray<Domain.Worker>): string =>
+  list.length === 0
+    ? "No workers registered."
+    : table(
+      ["ID", "TYPE", "STATUS", "ENDPOINT", "JOBS"],
+      list.map((w) => [
+        w.id,
+        w.type,
+        w.status,
+        w.endpoint,
+        `${w.currentJobs.length}/${w.capacity}${w.currentJobs.length > 0 ? ` ${w.currentJobs.join(", ")}` : ""}`
+      ])
+    )
+
+// --- agent show -----------------------------------------------------------------------
+
+export type ResearchDetail = typeof Api.ResearchDetail.Type
+
+const decodeTraining = Schema.decodeUnknownOption(Domain.TrainingResult)
+const decodeBacktest = Schema.decodeUnknownOption(Domain.BacktestResult)
+const decodeAssessment = Schema.decodeUnknownOption(Domain.Assessment)
+
+/** The metrics worth a glance from the training and backtest results, as `name value` pairs. */
+export const metrics = (results: Domain.Research["results"]): ReadonlyArray<readonly [string, string]> => {
+  const out: Array<readonly [string, string]> = []
+  Option.map(decodeTraining(results["training"]), (t) => {
+    out.push(["accuracy", percent(t.testAccuracy)], ["loss", t.testLoss.toFixed(3)])
+    if (t.directionalAccuracy !== undefined) out.push(["directional accuracy", percent(t.directionalAccuracy)])
+  })
+  Option.map(decodeBacktest(results["backtest"]), (b) => {
+    out.push(
+      ["sharpe", b.sharpeRatio.toFixed(2)],
+      ["win rate", percent(b.winRate)],
+      ["drawdown", percent(b.maxDrawdown)],
+      ["return", percent(b.totalReturn)],
+      ["trades", String(b.totalTrades)]
+    )
+  })
+  return out
+}
+
+const iso = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
+
+/** The `agent show` layout: the research, its jobs, gates, metrics, assessment, cost and error. */
+export const research = (detail: ResearchDetail, now: number): string => {
+  const r = detail.research
+  const end = r.finishedAt ?? now
+  const lines = [
+    `Research ${r.id}  ${r.status}`,
+    `Brief:     ${r.brief}`,
+    `Strategy:  ${r.strategy?.name ?? "-"}`,
+    `Phase:     ${r.phase} (${Math.round(detail.progress * 100)}%)`,
+    `Model:     ${r.model ?? "default"}${r.bypassGates ? "  (gates bypassed)" : ""}${r.forced ? "  (forced)" : ""}`,
+    `Started:   ${iso(r.createdAt)}  (${duration((end - r.createdAt) / 1000)}${r.finishedAt === null ? " so far" : ""})`,
+    `Cost:      ${usd(r.costUsd)}`
+  ]
+  if (r.waitingFor !== null) {
+    lines.push(`Waiting:   for a ${r.waitingFor.workerType} worker (${duration((now - r.waitingFor.since) / 1000)})`)
+  }
+  if (r.error !== null) lines.push(`Error:     ${r.error}`)
+
+  lines.push("", "Jobs:")
+  if (detail.jobs.length === 0) {
+    lines.push("  none yet")
+  } else {
+    const rows = detail.jobs.map((job) => [
+      job.kind,
+      job.status,
+      job.workerId ?? "-",
+      String(job.attempt),
+      duration(((job.finishedAt ?? now) - job.createdAt) / 1000),
+      job.error ?? ""
+    ])
+    lines.push(...table(["KIND", "STATUS", "WORKER", "ATTEMPT", "DURATION", "ERROR"], rows).split("\n").map((l) => `  ${l}`))
+  }
+
+  const gates = Object.entries(r.gates)
+  lines.push("", "Gates:")
+  if (gates.length === 0) lines.push("  none yet")
+  for (const [name, gate] of gates) {
+    const verdict = gate.passed ? "passed" : "failed"
+    lines.push(
+      `  ${name.padEnd(9)} ${verdict}${gate.reason === null ? "" : `: ${gate.reason}`}${gate.bypassed ? " (bypassed)" : ""}`
+    )
+  }
+
+  const shown = metrics(r.results)
+  lines.push("", "Metrics:")
+  lines.push(shown.length === 0 ? "  none yet" : `  ${shown.map(([name, value]) => `${name} ${value}`).join(", ")}`)
+
+  const assessment = decodeAssessment(r.results["assessment"])
+  lines.push(
+    "",
+    Option.match(assessment, {
+      onNone: () => "Assessment: none yet",
+      onSome: (a) => `Assessment: ${a.verdict}${a.summary === "" ? "" : ` — ${a.summary}`}`
+    })
+  )
+  return lines.join("\n")
+}
+
+// --- simulate -------------------------------------------------------------------------
+
+/** A human summary of a simulation report. */
+export const simulation = (report: Simulation.SimulationReport, workers: { training: number; backtest: number }): string => {
+  const o = report.outcomes
+  const lines = [
+    `Simulation (seed ${report.seed}): ${report.researches} researches, ${workers.training} training + ${workers.backtest} backtest workers`,
+    `Outcomes:    ${o.completed} completed, ${o.failed} failed, ${o.cancelled} cancelled, ${o.active} still active, ${o.notTriggered} not triggered`,
+    `Refusals:    ${report.refusals.capacity} at capacity, ${report.refusals.budget} over budget`,
+    `Simulated:   ${duration(report.simulatedSeconds)} (${report.events} events, ${report.workerStarts} worker jobs)`,
+    `Utilisation: training ${percent(report.utilisation.training)}, backtest ${percent(report.utilisation.backtest)}`,
+    `Longest wait: training ${duration(report.maxWaitSeconds.training)}, backtest ${duration(report.maxWaitSeconds.backtest)}`,
+    `Faults:      ${report.workerCrashes} worker crashes, ${report.coordinatorRestarts} coordinator restarts`,
+    `Spent:       ${usd(report.spentUsd)}`,
+    report.invariantViolations.length === 0
+      ? "Invariants:  all held"
+      : `Invariants:  ${report.invariantViolations.length} violated`,
+    ...report.invariantViolations.map((v) => `  - ${v}`),
+    `Trace:       ${report.traceHash} (replay with --seed ${report.seed})`
+  ]
+  return lines.join("\n")
+}

@@ -1,0 +1,16 @@
+/** `foreman preflight`: are the coordinator and its workers ready for research? */
+import { Command } from "@effect/cli"
+import { Console, Effect } from "effect"
+import { CommandFailed } from "../Client.js"
+import { client, connection, printJson } from "../internal/shared.js"
+import * as Preflight from "../Preflight.js"
+
+export const preflight = Command.make("preflight", connection, (o) =>
+  Effect.gen(function*() {
+    const c = yield* client(o)
+    const report = yield* Preflight.run(c)
+    yield* o.json ? printJson(report) : Console.log(Preflight.format(report))
+    if (!report.ok) return yield* new CommandFailed({ message: "", hints: [] })
+  })).pipe(Command.withDescription(
+    "Check the coordinator and its workers: reachable and registered, both worker types, none in error or offline, endpoints answer"
+  ))

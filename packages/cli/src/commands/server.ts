@@ -1,0 +1,103 @@
+/**
+ * `foreman server`: the coordinator and its HTTP API (`Server.layer`:
+ * PostgreSQL, embedded unless `DATABASE_URL` is set), optionally with example
+ * workers as child processes. Ctrl+C or SIGTERM stops the workers (they
+ * drain), then the server.
+ */
+import { Command, Options } from "@effect/cli"
+import { HttpServer } from "@effect/platform"
+import { Server } from "@foreman/server"
+import { Config, Console, Context, Effect, Layer, Option } from "effect"
+import { CommandFailed } from "../Client.js"
+import { invalid, json, parsePairs } from "../internal/shared.js"
+import * as LocalWorkers from "../LocalWorkers.js"
+
+const workerTypes = ["training", "backtest"]
+
+/** Parses `training=2,backtest=1`. */
+export const parseLocalWorkers = (text: string) =>
+  Effect.flatMap(parsePairs(text, "--local-workers"), (pairs) =>
+    Effect.forEach(pairs, ([type, raw]) => {
+      const count = Number(raw)
+      if (!workerTypes.includes(type)) {
+        return Effect.fail(invalid(`--local-workers: unknown worker type "${type}"; use ${workerTypes.join(" or ")}`))
+      }
+      if (!Number.isInteger(count) || count < 0 || count > 32) {
+        return Effect.fail(invalid(`--local-workers: ${type} needs a count from 0 to 32, got "${raw}"`))
+      }
+      return Effect.succeed({ type, count } satisfies LocalWorkers.WorkerCount)
+    }))
+
+/** One line (and a hint) for each way the server can fail to start. */
+const startFailure = (host: string, port: number, error: { readonly _tag: string; readonly message: string }) => {
+  const text = error.message !== "" ? error.message : error._tag
+  switch (error._tag) {
+    case "ServeError":
+      return new CommandFailed({
+        message: `Cannot listen on ${host}:${port} (${/EADDRINUSE/.test(String(error)) ? "address in use" : text})`,
+        hints: [`Another process uses port ${port}: stop it, or pass --port (or set FOREMAN_PORT)`]
+      })
+    case "InsecureBind":
+      return new CommandFailed({ message: text, hints: [] })
+    case "ConfigError":
+      return new CommandFailed({ message: `Invalid configuration: ${String(error)}`, hints: ["See docs/cli.md for the variables"] })
+    default:
+      return new CommandFailed({
+        message: `Cannot start the database: ${text}`,
+        hints: ["Set DATABASE_URL to an existing PostgreSQL, or check the embedded database in FOREMAN_DATA_DIR"]
+      })
+  }
+}
+
+const loopbackHost = (host: string) => (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host)
+
+export const server = Command.make(
+  "server",
+  {
+    json,
+    host: Options.text("host").pipe(
+      Options.withFallbackConfig(Config.string("FOREMAN_HOST")),
+      Options.optional,
+      Options.withDescription(
+        "Address to listen on (env FOREMAN_HOST; default 0.0.0.0 with tokens configured, else 127.0.0.1)"
+      )
+    ),
+    port: Options.integer("port").pipe(
+      Options.withFallbackConfig(Config.port("FOREMAN_PORT")),
+      Options.withDefault(8000),
+      Options.withDescription("Port to listen on (env FOREMAN_PORT; default 8000)")
+    ),
+    localWorkers: Options.text("local-workers").pipe(
+      Options.withFallbackConfig(Config.string("FOREMAN_LOCAL_WORKERS")),
+      Options.optional,
+      Options.mapEffect(Option.match({ onNone: () => Effect.succeed([]), onSome: parseLocalWorkers })),
+      Options.withDescription(
+        "Also run example workers as child processes, e.g. training=2,backtest=1 (env FOREMAN_LOCAL_WORKERS)"
+      )
+    )
+  },
+  (o) =>
+    Effect.scoped(Effect.gen(function*() {
+      const host = Option.getOrUndefined(o.host)
+      const context = yield* Layer.build(Server.layer({ host, port: o.port })).pipe(
+        Effect.mapError((error) => startFailure(host ?? "127.0.0.1", o.port, error))
+      )
+      const address = Context.get(context, HttpServer.HttpServer).address
+      const port = address._tag === "TcpAddress" ? address.port : o.port
+      const base = `http://${loopbackHost(address._tag === "TcpAddress" ? address.hostname : "127.0.0.1")}:${port}`
+      const next = `npx foreman agent trigger --brief "Explore RSI variations"`
+      const workers = o.localWorkers.filter((w) => w.count > 0)
+      yield* o.json
+        ? Console.log(JSON.stringify({ apiUrl: base, docsUrl: `${base}/docs`, localWorkers: workers }))
+        : Console.log([
+          `Foreman coordinator running`,
+          `  API:   ${base}  (endpoints under /api/v1)`,
+          `  Docs:  ${base}/docs`,
+          ...(port === 8000 ? [] : [`  Point the CLI at it: export FOREMAN_API_URL=${base}`]),
+          `  Next:  ${next}`,
+          `Ctrl+C stops it.`
+        ].join("\n"))
+      if (workers.length > 0) yield* LocalWorkers.start({ apiUrl: base, workers })
+      return yield* Effect.never
+    }))
+).pipe(Command.withDescription("Run the coordinator and its HTTP API, optionally with local example workers"))

@@ -1,0 +1,93 @@
+/** `foreman simulate`: a deterministic simulated lab run in memory, with optional faults. */
+import { Command, Options } from "@effect/cli"
+import { Simulation } from "@foreman/adapter-memory"
+import { Config, Console, Effect, Option } from "effect"
+import { CommandFailed } from "../Client.js"
+import * as Format from "../Format.js"
+import { invalid, json, parsePairs } from "../internal/shared.js"
+
+/** `--faults` keys (kebab-case or the option's own name) → the Simulation's fault options. */
+export const faultKeys: Readonly<Record<string, keyof Simulation.Faults>> = {
+  "job-failure": "jobFailure",
+  "worker-crash": "workerCrash",
+  "coordinator-restart": "coordinatorRestart",
+  "dispatch-failure": "dispatchFailure",
+  cancel: "cancel",
+  jobFailure: "jobFailure",
+  workerCrash: "workerCrash",
+  coordinatorRestart: "coordinatorRestart",
+  dispatchFailure: "dispatchFailure"
+}
+
+/** Parses `job-failure=0.1,worker-crash=0.05`: known keys, probabilities 0–1. */
+export const parseFaults = (text: string) =>
+  Effect.flatMap(parsePairs(text, "--faults"), (pairs) =>
+    Effect.reduce(pairs, {} as Partial<Record<keyof Simulation.Faults, number>>, (faults, [key, raw]) => {
+      const name = faultKeys[key]
+      if (name === undefined) {
+        return Effect.fail(invalid(
+          `--faults: unknown fault "${key}"; known: job-failure, worker-crash, coordinator-restart, dispatch-failure, cancel`
+        ))
+      }
+      const value = Number(raw)
+      if (raw === "" || !Number.isFinite(value) || value < 0 || value > 1) {
+        return Effect.fail(invalid(`--faults: ${key} must be a probability from 0 to 1, got "${raw}"`))
+      }
+      return Effect.succeed({ ...faults, [name]: value })
+    }))
+
+const count = (name: string, env: string, fallback: number, description: string) =>
+  Options.integer(name).pipe(
+    Options.withFallbackConfig(Config.integer(env)),
+    Options.withDefault(fallback),
+    Options.mapEffect((n) => (n >= 0 ? Effect.succeed(n) : Effect.fail(invalid(`--${name} must be 0 or more, got ${n}`)))),
+    Options.withDescription(`${description} (env ${env}; default ${fallback})`)
+  )
+
+export const simulate = Command.make(
+  "simulate",
+  {
+    json,
+    seed: count("seed", "FOREMAN_SIM_SEED", Simulation.defaults.seed, "Random seed; the same seed replays the same run"),
+    researches: count("researches", "FOREMAN_SIM_RESEARCHES", Simulation.defaults.researches, "Researches the operator triggers"),
+    trainingWorkers: count(
+      "training-workers",
+      "FOREMAN_SIM_TRAINING_WORKERS",
+      Simulation.defaults.workers.training,
+      "Simulated training workers"
+    ),
+    backtestWorkers: count(
+      "backtest-workers",
+      "FOREMAN_SIM_BACKTEST_WORKERS",
+      Simulation.defaults.workers.backtest,
+      "Simulated backtest workers"
+    ),
+    dailyBudget: Options.float("daily-budget").pipe(
+      Options.withDefault(Simulation.defaults.dailyBudgetUsd),
+      Options.mapEffect((n) => (n >= 0 ? Effect.succeed(n) : Effect.fail(invalid(`--daily-budget must be 0 or more, got ${n}`)))),
+      Options.withDescription(`Daily LLM budget in USD, 0 = unlimited (default ${Simulation.defaults.dailyBudgetUsd})`)
+    ),
+    faults: Options.text("faults").pipe(
+      Options.withFallbackConfig(Config.string("FOREMAN_SIM_FAULTS")),
+      Options.optional,
+      Options.mapEffect(Option.match({ onNone: () => Effect.succeed({}), onSome: parseFaults })),
+      Options.withDescription(
+        "Fault probabilities, e.g. job-failure=0.1,worker-crash=0.05,coordinator-restart=0.2,dispatch-failure=0.05,cancel=0.1 " +
+          "(env FOREMAN_SIM_FAULTS)"
+      )
+    )
+  },
+  (o) =>
+    Effect.gen(function*() {
+      const workers = { training: o.trainingWorkers, backtest: o.backtestWorkers }
+      const report = yield* Simulation.run({
+        seed: o.seed,
+        researches: o.researches,
+        workers,
+        dailyBudgetUsd: o.dailyBudget,
+        faults: o.faults
+      })
+      yield* o.json ? Console.log(JSON.stringify(report, null, 2)) : Console.log(Format.simulation(report, workers))
+      if (report.invariantViolations.length > 0) return yield* new CommandFailed({ message: "", hints: [] })
+    })
+).pipe(Command.withDescription("Run a simulated lab (a day of coordinator time in a second) and print its report"))

@@ -1,0 +1,127 @@
+/**
+ * `foreman worker`: runs a worker process through `WorkerHost` — one of the
+ * example workers by type, or the default export of the user's module — until
+ * SIGINT/SIGTERM, then drains. Settings come from the environment
+ * (`WorkerConfig`); flags override their variables.
+ */
+import { Command, Options } from "@effect/cli"
+import { exampleWorkers } from "@foreman/examples/workers"
+import { WorkerConfig, WorkerHost } from "@foreman/server"
+import { Config, ConfigProvider, Console, Duration, Effect, Layer, Option } from "effect"
+import { resolve } from "node:path"
+import { pathToFileURL } from "node:url"
+import { CommandFailed, defaultApiUrl, UsageError } from "../Client.js"
+import { json } from "../internal/shared.js"
+
+const exampleTypes = Object.keys(exampleWorkers)
+
+const isExampleType = (type: string): type is keyof typeof exampleWorkers => Object.hasOwn(exampleWorkers, type)
+
+/** Loads `path`'s default export, which must be a `WorkerFunction`. */
+export const loadModule = (path: string): Effect.Effect<WorkerHost.WorkerFunction, CommandFailed> =>
+  Effect.gen(function*() {
+    const url = pathToFileURL(resolve(path)).href
+    const module = yield* Effect.tryPromise({
+      try: () => import(url) as Promise<{ readonly default?: unknown }>,
+      catch: (error) =>
+        new CommandFailed({
+          message: `Cannot load worker module ${path}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+          hints: ["--module takes the path of a module whose default export is a WorkerFunction"]
+        })
+    })
+    if (typeof module.default !== "function") {
+      return yield* new CommandFailed({
+        message: `${path} has no default export function`,
+        hints: ["Export the worker function: export default (job, ctx) => Effect.succeed(result)"]
+      })
+    }
+    return module.default as WorkerHost.WorkerFunction
+  })
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const optional = <A>(options: Options.Options<A>, description: string) =>
+  options.pipe(Options.optional, Options.withDescription(description))
+
+export const worker = Command.make(
+  "worker",
+  {
+    json,
+    type: optional(
+      Options.text("type").pipe(Options.withFallbackConfig(Config.string("FOREMAN_WORKER_TYPE"))),
+      `The worker type: ${exampleTypes.join(" or ")} for the example workers, any type with --module (env FOREMAN_WORKER_TYPE)`
+    ),
+    module: optional(
+      Options.file("module", { exists: "yes" }),
+      "Run the default export (a WorkerFunction) of this module instead of an example worker"
+    ),
+    apiUrl: optional(Options.text("api-url"), "The coordinator's URL (env FOREMAN_API_URL; default http://127.0.0.1:8000)"),
+    port: optional(Options.integer("port"), "Port to listen on, 0 = any free port (env FOREMAN_WORKER_PORT; default 5003)"),
+    host: optional(Options.text("host"), "Address to listen on (env FOREMAN_WORKER_HOST; default 0.0.0.0)"),
+    id: optional(Options.text("id"), "The worker id (env FOREMAN_WORKER_ID; default <type>-worker-<8 hex>)"),
+    capacity: optional(Options.integer("capacity"), "Jobs at once (env FOREMAN_WORKER_CAPACITY; default 1)")
+  },
+  (o) =>
+    Effect.gen(function*() {
+      if (Option.isNone(o.type)) {
+        return yield* new UsageError({ message: `Give --type (${exampleTypes.join(", ")}, or any type with --module)` })
+      }
+      const type = o.type.value
+      const fn = Option.isSome(o.module)
+        ? yield* loadModule(o.module.value)
+        : isExampleType(type)
+        ? exampleWorkers[type]
+        : yield* new UsageError({
+          message: `No example worker of type "${type}": use ${exampleTypes.join(" or ")}, or --module PATH`
+        })
+
+      // Flags become configuration that wins over the environment; WorkerConfig validates everything.
+      const flags = new Map<string, string>([["FOREMAN_WORKER_TYPE", type]])
+      const set = (key: string, value: Option.Option<string | number>) =>
+        Option.map(value, (v) => flags.set(key, String(v)))
+      set("FOREMAN_API_URL", o.apiUrl)
+      set("FOREMAN_WORKER_PORT", o.port)
+      set("FOREMAN_WORKER_HOST", o.host)
+      set("FOREMAN_WORKER_ID", o.id)
+      set("FOREMAN_WORKER_CAPACITY", o.capacity)
+      const environment = yield* Effect.configProviderWith(Effect.succeed)
+      const provider = ConfigProvider.fromMap(flags).pipe(
+        ConfigProvider.orElse(() => environment),
+        ConfigProvider.orElse(() => ConfigProvider.fromMap(new Map([["FOREMAN_API_URL", defaultApiUrl]])))
+      )
+      const config = yield* WorkerConfig.load({ type }).pipe(
+        Effect.withConfigProvider(provider),
+        Effect.mapError((error) => new UsageError({ message: `Invalid worker configuration: ${String(error)}` }))
+      )
+
+      yield* Effect.scoped(Effect.gen(function*() {
+        const context = yield* Layer.build(WorkerHost.layerNode(fn, config)).pipe(
+          Effect.mapError((error) =>
+            new CommandFailed({
+              message: `Cannot listen on ${config.host}:${config.port}: ${error.message || String(error.cause)}`,
+              hints: ["Choose another --port (or FOREMAN_WORKER_PORT); 0 picks a free one"]
+            })
+          )
+        )
+        const host = yield* WorkerHost.WorkerHost.pipe(Effect.provide(context))
+        const ready = { workerId: host.id, type: host.type, endpoint: host.endpoint, apiUrl: config.apiUrl }
+        yield* o.json
+          ? Console.log(JSON.stringify(ready))
+          : Console.log(
+            `Worker ${host.id} (${host.type}) serving at ${host.endpoint}, coordinator ${config.apiUrl}; Ctrl+C drains and stops`
+          )
+        // Started by `foreman server --local-workers`: stop (draining) when that server is gone.
+        const parent = yield* Config.option(Config.integer("FOREMAN_PARENT_PID")).pipe(Effect.orElseSucceed(Option.none))
+        if (Option.isNone(parent)) return yield* Effect.never
+        yield* Effect.repeat(Effect.sleep(Duration.seconds(2)), { while: () => isAlive(parent.value) })
+        yield* Console.error(`The server (pid ${parent.value}) is gone: draining and stopping`)
+      }))
+    })
+).pipe(Command.withDescription("Run a worker: an example worker by --type, or your module's default export with --module"))
