@@ -1,0 +1,105 @@
+/** The pure layouts, on plain data. */
+import { assert, describe, it } from "@effect/vitest"
+import { Format } from "../src/index.js"
+
+const budget = {
+  day: "2026-01-19",
+  unlimited: false,
+  limitUsd: 5,
+  spentUsd: 1.58,
+  remainingUsd: 3.42,
+  estimateUsd: 0.15,
+  cyclesAffordable: 22,
+  canAfford: true
+}
+
+const research = (id: string, phase: string, strategy: string | null, elapsedSeconds: number) => ({
+  id: id as never,
+  phase,
+  status: "running" as const,
+  strategy,
+  elapsedSeconds,
+  progress: 0.5,
+  waitingFor: null,
+  job: null
+})
+
+describe("Format", () => {
+  it("durations read like 2m 15s", () => {
+    assert.strictEqual(Format.duration(135), "2m 15s")
+    assert.strictEqual(Format.duration(30), "0m 30s")
+    assert.strictEqual(Format.duration(0), "0m 0s")
+    assert.strictEqual(Format.duration(3725.9), "1h 02m 05s")
+    assert.strictEqual(Format.duration(-5), "0m 0s")
+  })
+
+  it("money, percentages and progress bars", () => {
+    assert.strictEqual(Format.usd(3.4199), "$3.42")
+    assert.strictEqual(Format.percent(0.55), "55.0%")
+    assert.strictEqual(Format.progressBar(0.5, 10), "[█████░░░░░]  50%")
+    assert.strictEqual(Format.progressBar(2, 4), "[████] 100%")
+    assert.strictEqual(Format.progressBar(Number.NaN, 4), "[░░░░]   0%")
+  })
+
+  it("tables align columns and trim line ends", () => {
+    assert.strictEqual(Format.table(["A", "LONGER"], [["xyz", "1"], ["q", ""]]), "A    LONGER\nxyz  1\nq")
+  })
+
+  it("status reproduces the multi-research design's layout", () => {
+    const text = Format.status({
+      active: [
+        research("op_abc123", "training", "rsi_variant_7", 135),
+        research("op_def456", "designing", null, 30),
+        research("op_ghi789", "backtesting", "mtf_momentum_1", 105)
+      ],
+      workers: { training: { busy: 2, total: 3, workers: 3 }, backtest: { busy: 1, total: 2, workers: 2 } },
+      budget,
+      capacity: { active: 3, limit: 5 }
+    })
+    assert.strictEqual(
+      text,
+      [
+        "Active researches: 3",
+        "",
+        "  op_abc123  training     strategy: rsi_variant_7      (2m 15s)",
+        "  op_def456  designing    strategy: -                  (0m 30s)",
+        "  op_ghi789  backtesting  strategy: mtf_momentum_1     (1m 45s)",
+        "",
+        "Workers: training 2/3, backtest 1/2",
+        "Budget: $3.42 remaining today",
+        "Capacity: 3/5 active"
+      ].join("\n")
+    )
+  })
+
+  it("status shows waiting researches, progress bars, and an unlimited budget", () => {
+    const text = Format.status(
+      {
+        active: [{ ...research("op_a", "training", "x", 60), waitingFor: { workerType: "training", seconds: 45 } }],
+        workers: {},
+        budget: { ...budget, unlimited: true, limitUsd: 0, remainingUsd: null, cyclesAffordable: null, spentUsd: 0.3 },
+        capacity: { active: 1, limit: 1 }
+      },
+      { progress: true }
+    )
+    assert.include(text, "  op_a  training     strategy: x                  (1m 0s)  [██████████░░░░░░░░░░]  50%  waiting for training worker (0m 45s)")
+    assert.include(text, "Workers: none registered")
+    assert.include(text, "Budget: unlimited ($0.30 spent today)")
+  })
+
+  it("budget: limited and unlimited", () => {
+    assert.include(Format.budget(budget), "Cycles affordable: 22")
+    assert.include(Format.budget({ ...budget, canAfford: false, cyclesAffordable: 0 }), "(new triggers are refused)")
+    assert.include(
+      Format.budget({ ...budget, unlimited: true, remainingUsd: null, cyclesAffordable: null }),
+      "Cycles affordable: unlimited"
+    )
+  })
+
+  it("metrics from training and backtest results; unreadable results are skipped", () => {
+    assert.deepStrictEqual(Format.metrics({ training: { testAccuracy: 0.6, testLoss: 0.4, epochLosses: [] }, backtest: "?" }), [
+      ["accuracy", "60.0%"],
+      ["loss", "0.400"]
+    ])
+  })
+})

@@ -1,0 +1,88 @@
+/**
+ * Test helpers: run `foreman …` in-process with captured stdout and stderr
+ * and an environment of our choosing (the machine's stays out), and find a
+ * port nothing listens on.
+ */
+import { NodeContext } from "@effect/platform-node"
+import { ConfigProvider, Console, Effect, Layer } from "effect"
+import { createServer } from "node:net"
+import { Cli } from "../src/index.js"
+
+export interface Outcome {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** A `Console` that records what is printed, line by line. */
+export const capturing = () => {
+  const out: Array<string> = []
+  const err: Array<string> = []
+  const text = (args: ReadonlyArray<unknown>) => args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" ")
+  const toOut = (...args: ReadonlyArray<unknown>) => Effect.sync(() => void out.push(text(args)))
+  const toErr = (...args: ReadonlyArray<unknown>) => Effect.sync(() => void err.push(text(args)))
+  const unsafe = {
+    ...globalThis.console,
+    log: (...args: ReadonlyArray<unknown>) => void out.push(text(args)),
+    info: (...args: ReadonlyArray<unknown>) => void out.push(text(args)),
+    error: (...args: ReadonlyArray<unknown>) => void err.push(text(args)),
+    warn: (...args: ReadonlyArray<unknown>) => void err.push(text(args))
+  }
+  const console: Console.Console = {
+    [Console.TypeId]: Console.TypeId,
+    assert: () => Effect.void,
+    clear: Effect.void,
+    count: () => Effect.void,
+    countReset: () => Effect.void,
+    debug: toErr,
+    dir: toOut,
+    dirxml: toOut,
+    error: toErr,
+    group: () => Effect.void,
+    groupEnd: Effect.void,
+    info: toOut,
+    log: toOut,
+    table: toOut,
+    time: () => Effect.void,
+    timeEnd: () => Effect.void,
+    timeLog: () => Effect.void,
+    trace: toErr,
+    warn: toErr,
+    unsafe
+  }
+  return { console, stdout: () => out.join("\n"), stderr: () => err.join("\n") }
+}
+
+const platform = Layer.merge(NodeContext.layer, Cli.layer)
+
+/** Runs `foreman <argv>` in-process with only `env` as its environment. */
+export const foreman = (argv: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  Effect.gen(function*() {
+    const captured = capturing()
+    const code = yield* Cli.run(argv).pipe(
+      Effect.provide(platform),
+      Effect.withConsole(captured.console),
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+    )
+    return { code, stdout: captured.stdout(), stderr: captured.stderr() } satisfies Outcome
+  })
+
+/** `foreman <argv> --api-url <url>`. */
+export const against = (url: string) => (argv: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  foreman([...argv, "--api-url", url], env)
+
+/** A loopback port nothing listens on (it was free a moment ago). */
+export const closedPort = Effect.promise(() =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+)
+
+/** Strips ANSI escapes (help and usage errors are colored). */
+export const plain = (text: string): string => text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "")
