@@ -1,20 +1,14 @@
 /**
- * PLACEHOLDER (being replaced by the real example workers): the example
- * worker functions by worker type.
+ * The example worker functions by worker type: a training worker that trains
+ * a small neural network on indicator features of synthetic daily bars, and
+ * a backtest worker that trades its signals on held-out data with costs.
+ * Run them as processes with `training-worker.ts` and `backtest-worker.ts`.
  */
 import type { WorkerHost } from "@foreman/server"
-import { Effect } from "effect"
+import { backtestWorker } from "./backtestWorker.js"
+import { trainingWorker } from "./trainingWorker.js"
 
 export const exampleWorkers: Readonly<Record<"training" | "backtest", WorkerHost.WorkerFunction>> = {
-  training: () => Effect.succeed({ testAccuracy: 0.6, testLoss: 0.4, epochLosses: [0.9, 0.6, 0.45] }),
-  backtest: () =>
-    Effect.succeed({
-      sharpeRatio: 1.2,
-      winRate: 0.55,
-      totalReturn: 0.1,
-      totalTrades: 30,
-      maxDrawdown: 0.1,
-      netReturn: 0.09,
-      tradeCount: 30
-    })
+  training: trainingWorker(),
+  backtest: backtestWorker()
 }
