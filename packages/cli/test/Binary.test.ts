@@ -1,0 +1,45 @@
+/** The real `foreman` program as a child process: help, and a failure without a stack trace. */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { closedPort } from "./cliHarness.js"
+
+const bin = fileURLToPath(new URL("../bin/foreman.mjs", import.meta.url))
+
+/** The environment without the caller's Foreman settings. */
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("FOREMAN_")))
+
+const foreman = (args: ReadonlyArray<string>) =>
+  Effect.promise(() =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [bin, ...args], { env: cleanEnv })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (chunk) => (stdout += String(chunk)))
+      child.stderr.on("data", (chunk) => (stderr += String(chunk)))
+      child.on("exit", (code) => resolve({ code, stdout, stderr }))
+    })
+  )
+
+describe("the foreman binary", () => {
+  it.live("--help exits 0", () =>
+    Effect.gen(function*() {
+      const out = yield* foreman(["--help"])
+      assert.strictEqual(out.code, 0)
+      assert.include(out.stdout, "agent trigger")
+    }), 60_000)
+
+  it.live("a trigger against a closed port exits 1 with one line and a hint, no stack trace", () =>
+    Effect.gen(function*() {
+      const port = yield* closedPort
+      const out = yield* foreman(["agent", "trigger", "--brief", "Explore RSI variations", "--api-url", `http://127.0.0.1:${port}`])
+      assert.strictEqual(out.code, 1)
+      assert.strictEqual(out.stdout, "")
+      assert.strictEqual(
+        out.stderr,
+        `Cannot reach the coordinator at http://127.0.0.1:${port} (connection refused)\n` +
+          "Is it running? Start it with: npx foreman server\n"
+      )
+    }), 60_000)
+})
