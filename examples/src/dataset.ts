@@ -6,7 +6,7 @@
  */
 import * as Features from "./features.js"
 import type { Bar } from "./marketData.js"
-import type { StrategySpec } from "./strategySpec.js"
+import type { Indicator } from "./strategySpec.js"
 
 /** One day with its features (and label, when the horizon is inside the data). */
 export interface Sample {
@@ -25,13 +25,19 @@ export interface Split {
   readonly holdout: ReadonlyArray<Sample>
 }
 
+/** What the features and labels depend on. */
+export interface FeatureSpec {
+  readonly indicators: ReadonlyArray<Indicator>
+  readonly labelHorizonDays: number
+}
+
 export const TRAIN_FRACTION = 0.6
 export const TEST_FRACTION = 0.2
 
 /** Every bar whose features are all defined, oldest first. */
 export const samples = (
   bars: ReadonlyArray<Bar>,
-  spec: Pick<StrategySpec, "indicators" | "labelHorizonDays">
+  spec: FeatureSpec
 ): { readonly featureNames: ReadonlyArray<string>; readonly samples: ReadonlyArray<Sample> } => {
   const matrix = Features.compute(bars, spec.indicators)
   const labels = Features.labels(bars, spec.labelHorizonDays)
@@ -46,7 +52,7 @@ const labelled = (s: ReadonlyArray<Sample>) =>
   s.filter((x): x is Sample & { readonly label: 0 | 1 } => x.label !== null)
 
 /** Splits the samples chronologically (train, gap, test, gap, holdout). */
-export const split = (bars: ReadonlyArray<Bar>, spec: Pick<StrategySpec, "indicators" | "labelHorizonDays">): Split => {
+export const split = (bars: ReadonlyArray<Bar>, spec: FeatureSpec): Split => {
   const { featureNames, samples: all } = samples(bars, spec)
   const gap = spec.labelHorizonDays
   const trainEnd = Math.floor(all.length * TRAIN_FRACTION)

@@ -11,6 +11,8 @@ import { instrumentNames } from "./marketData.js"
 
 const Period = Schema.Number.pipe(Schema.int(), Schema.between(2, 250))
 const withDefault = (value: number) => Schema.optionalWith(Period, { default: () => value })
+/** Smoothing of 1 means none (the fast stochastic). */
+const Smoothing = Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.between(1, 50)), { default: () => 3 })
 
 const Rsi = Schema.Struct({ name: Schema.Literal("rsi"), period: withDefault(14) })
 const Sma = Schema.Struct({ name: Schema.Literal("sma"), period: withDefault(20) })
@@ -31,8 +33,8 @@ const Bollinger = Schema.Struct({
 const Stochastic = Schema.Struct({
   name: Schema.Literal("stochastic"),
   period: withDefault(14),
-  smoothing: withDefault(3),
-  signal: withDefault(3)
+  smoothing: Smoothing,
+  signal: Smoothing
 })
 
 /** One indicator and its parameters. */

@@ -1,6 +1,7 @@
 /**
  * Designer and assessor agents that need no network. The designer derives a
- * strategy from the brief's keywords and the seeded `Random`; the assessor
+ * strategy from the brief's keywords and the seeded `Random` (indicators and
+ * their parameters, label horizon, instrument, timeframe); the assessor
  * reads the gates and metrics. Both report a plausible token usage priced like
  * a Sonnet-class model ($3 in / $15 out per million tokens), so the budget is
  * charged as it would be in production.
@@ -18,7 +19,58 @@ export interface AgentOptions {
   readonly outputPricePerMillion?: number
 }
 
-const INDICATORS = ["rsi", "macd", "sma", "ema", "bollinger", "atr", "stochastic", "momentum"] as const
+/** The indicators the designer chooses from (the example workers compute each with `trading-signals`). */
+export const INDICATORS = ["rsi", "macd", "sma", "ema", "bollinger", "atr", "stochastic", "momentum"] as const
+export type IndicatorName = (typeof INDICATORS)[number]
+
+/**
+ * The instruments the designer trades, on daily bars. The example workers
+ * (`examples/`) ship synthetic daily data for exactly these in `examples/data/`.
+ */
+export const INSTRUMENTS = ["EURUSD", "GBPUSD", "USDJPY", "SPX"] as const
+
+const INSTRUMENT_ALIASES: ReadonlyArray<readonly [string, (typeof INSTRUMENTS)[number]]> = [
+  ["EUR/USD", "EURUSD"],
+  ["GBP/USD", "GBPUSD"],
+  ["USD/JPY", "USDJPY"],
+  ["S&P", "SPX"],
+  ["SP500", "SPX"]
+]
+
+/** An integer in [min, max], both inclusive. */
+const between = (min: number, max: number) => Random.nextIntBetween(min, max + 1)
+
+const pick = <A>(items: ReadonlyArray<A>): Effect.Effect<A> =>
+  Effect.map(Random.nextIntBetween(0, items.length), (i) => items[i]!)
+
+/** One indicator with parameters drawn around their textbook values. */
+const parameters = (name: IndicatorName): Effect.Effect<Readonly<Record<string, unknown>>> =>
+  Effect.gen(function*() {
+    switch (name) {
+      case "rsi":
+      case "atr":
+        return { name, period: yield* between(7, 21) }
+      case "sma":
+      case "ema":
+        return { name, period: yield* between(5, 60) }
+      case "momentum":
+        return { name, period: yield* between(5, 30) }
+      case "macd": {
+        const fast = yield* between(6, 15)
+        return { name, fast, slow: fast + (yield* between(8, 20)), signal: yield* between(5, 12) }
+      }
+      case "bollinger":
+        return { name, period: yield* between(10, 30), stddev: yield* pick([1.5, 2, 2.5]) }
+      case "stochastic":
+        return { name, period: yield* between(5, 21), smoothing: yield* between(1, 3), signal: yield* between(3, 5) }
+    }
+  })
+
+/** The instrument named in the brief, if any. */
+const namedInstrument = (brief: string): (typeof INSTRUMENTS)[number] | undefined => {
+  const upper = brief.toUpperCase()
+  return INSTRUMENTS.find((i) => upper.includes(i)) ?? INSTRUMENT_ALIASES.find(([alias]) => upper.includes(alias))?.[1]
+}
 
 const usage = (options: AgentOptions, model: string | null, inputTokens: number, outputTokens: number): Domain.Usage => {
   const inPrice = options.inputPricePerMillion ?? 3
@@ -31,10 +83,24 @@ const usage = (options: AgentOptions, model: string | null, inputTokens: number,
   }
 }
 
+const randomIndicators: Effect.Effect<ReadonlyArray<IndicatorName>> = Effect.gen(function*() {
+  const count = yield* between(1, 3)
+  const chosen: Array<IndicatorName> = []
+  while (chosen.length < count) {
+    const next = yield* pick(INDICATORS)
+    if (!chosen.includes(next)) chosen.push(next)
+  }
+  return chosen
+})
+
 const think = (latency: Duration.DurationInput | undefined) =>
   latency === undefined ? Effect.void : Effect.sleep(Duration.decode(latency))
 
-/** A designer that picks indicators named in the brief (or random ones) and their parameters. */
+/**
+ * A designer that picks the indicators named in the brief (or one to three
+ * random ones) with random parameters, a label horizon of 1–5 days, the
+ * instrument named in the brief (or a random one) and daily bars.
+ */
 export const designer = (options: AgentOptions = {}): Context.Tag.Service<Agents.Designer> =>
   Agents.Designer.of({
     design: ({ brief, model }) =>
@@ -42,16 +108,14 @@ export const designer = (options: AgentOptions = {}): Context.Tag.Service<Agents
         yield* think(options.designLatency)
         const words = brief.toLowerCase()
         const named = INDICATORS.filter((i) => words.includes(i))
-        const indicators = named.length > 0
-          ? named
-          : [INDICATORS[yield* Random.nextIntBetween(0, INDICATORS.length)]!]
+        const indicators = named.length > 0 ? named : yield* randomIndicators
         const variant = yield* Random.nextIntBetween(1, 100)
         const strategy: Domain.Strategy = {
           name: `${indicators[0]}_variant_${variant}`,
           spec: {
-            indicators: indicators.map((name) => ({ name, period: 5 + variant % 20 })),
-            labelHorizonDays: 1 + (variant % 5),
-            instrument: "EURUSD",
+            indicators: yield* Effect.forEach(indicators, parameters),
+            labelHorizonDays: yield* between(1, 5),
+            instrument: namedInstrument(brief) ?? (yield* pick(INSTRUMENTS)),
             timeframe: "1d"
           }
         }

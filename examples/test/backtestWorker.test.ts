@@ -1,0 +1,115 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Domain, ForemanConfig, Gates } from "@foreman/core"
+import { Effect, Schema } from "effect"
+import { backtest } from "../src/backtestWorker.js"
+import { train } from "../src/trainingWorker.js"
+import { exampleWorkers } from "../src/workers.js"
+import { job, mixOnSpx, noProgress, quick, recordingContext, rsiOnEurusd } from "./helpers.js"
+
+/** One quick training of each strategy, shared by the tests. */
+const trainedRsi = Effect.runSync(Effect.cached(train({ strategy: rsiOnEurusd }, noProgress, quick)))
+const trainedMix = Effect.runSync(Effect.cached(train({ strategy: mixOnSpx }, noProgress, quick)))
+
+const noCosts = { commissionBps: 0, slippageBps: 0, margin: 0.02 }
+
+describe("backtest worker", () => {
+  it.effect("trades the held-out window with consistent metrics the core backtest gate evaluates", () =>
+    Effect.gen(function*() {
+      for (const [strategy, trained] of [[rsiOnEurusd, trainedRsi], [mixOnSpx, trainedMix]] as const) {
+        const training = yield* trained
+        const { ctx, reports } = yield* recordingContext
+        const raw = yield* exampleWorkers.backtest(job("backtest", { strategy, training }), ctx)
+        const result = yield* Schema.decodeUnknown(Domain.BacktestResult)(raw)
+        const report = yield* backtest({ strategy, training })
+        assert.deepStrictEqual(raw, report)
+        assert.isTrue([result.sharpeRatio, result.totalReturn, result.netReturn].every(Number.isFinite))
+        assert.isTrue(result.tradeCount > 0)
+        assert.strictEqual(result.totalTrades, result.tradeCount)
+        assert.isTrue(result.winRate >= 0 && result.winRate <= 1)
+        assert.isTrue(result.maxDrawdown >= 0 && result.maxDrawdown <= 1)
+        assert.isTrue(result.netReturn < result.totalReturn, "costs are paid")
+        assert.closeTo(report.equity.final - 1, report.netReturn, 1e-12)
+        assert.isTrue(report.equity.trough <= report.equity.final && report.equity.final <= report.equity.peak)
+        // The drawdown at the end, and from the start to the trough, are drawdowns too.
+        assert.isTrue(report.maxDrawdown >= 1 - report.equity.final / report.equity.peak - 1e-12)
+        assert.isTrue(report.maxDrawdown >= 1 - report.equity.trough - 1e-12)
+        const { longDays, shortDays, flatDays } = report.exposure
+        assert.strictEqual(longDays + shortDays + flatDays, report.window.days)
+        assert.isTrue(report.window.days > 450 && report.window.from > training.windows.test.to!)
+        assert.strictEqual(report.window.from, training.model.holdoutFrom)
+        // Every trade pays one unit of cost to enter and one to exit (7 bp each by default).
+        assert.isTrue(report.costsPaid >= report.tradeCount * 2 * 0.0007 - 1e-12)
+        const gate = Gates.backtest(result, ForemanConfig.defaultGates)
+        assert.isTrue(gate.passed || gate.reason !== null)
+        assert.deepStrictEqual((yield* reports).map((r) => r.fraction), [0, 1])
+      }
+    }))
+
+  it.effect("costs reduce the net return, and without costs it equals the gross return", () =>
+    Effect.gen(function*() {
+      const input = { strategy: mixOnSpx, training: yield* trainedMix }
+      const free = yield* backtest(input, noCosts)
+      const usual = yield* backtest(input)
+      const expensive = yield* backtest(input, { commissionBps: 20, slippageBps: 10, margin: 0.02 })
+      assert.strictEqual(free.costsPaid, 0)
+      assert.closeTo(free.netReturn, free.totalReturn, 1e-12)
+      assert.strictEqual(usual.totalReturn, free.totalReturn)
+      assert.strictEqual(usual.tradeCount, free.tradeCount)
+      assert.isTrue(usual.netReturn < free.netReturn)
+      assert.isTrue(expensive.netReturn < usual.netReturn)
+      assert.isTrue(expensive.sharpeRatio < usual.sharpeRatio)
+    }))
+
+  it.effect("a wider no-trade band trades less", () =>
+    Effect.gen(function*() {
+      const input = { strategy: rsiOnEurusd, training: yield* trainedRsi }
+      const narrow = yield* backtest(input, { ...noCosts, margin: 0 })
+      const wide = yield* backtest(input, { ...noCosts, margin: 0.05 })
+      assert.strictEqual(narrow.exposure.flatDays, 0)
+      assert.isTrue(wide.exposure.flatDays > 0)
+      assert.isTrue(wide.exposure.longDays + wide.exposure.shortDays < narrow.window.days)
+    }))
+
+  it.effect("is deterministic", () =>
+    Effect.gen(function*() {
+      const input = { strategy: rsiOnEurusd, training: yield* trainedRsi }
+      assert.deepStrictEqual(yield* backtest(input), yield* backtest(input))
+    }))
+
+  it.effect("fails without a usable model, with clear messages", () =>
+    Effect.gen(function*() {
+      const training = yield* trainedRsi
+      const failure = (input: unknown) => Effect.flip(backtest(input))
+      assert.strictEqual(
+        yield* failure({ strategy: rsiOnEurusd, training: null }),
+        "the backtest needs a trained model, but the job input has no training result"
+      )
+      assert.strictEqual(
+        yield* failure({ strategy: rsiOnEurusd, training: { testAccuracy: 0.6, testLoss: 0.4, epochLosses: [] } }),
+        "the training result has no usable model: it carries no \"model\" field"
+      )
+      const broken = { ...training.model, network: { ...training.model.network, outputWeights: [1, 2] } }
+      assert.strictEqual(
+        yield* failure({ strategy: rsiOnEurusd, training: { ...training, model: broken } }),
+        "the training result has no usable model: model.network: the model's weight shapes do not match its features"
+      )
+      const nan = { ...training.model, network: { ...training.model.network, outputBias: "x" } }
+      assert.match(
+        yield* failure({ strategy: rsiOnEurusd, training: { ...training, model: nan } }),
+        /^the training result has no usable model: model\.network\.outputBias: /
+      )
+      assert.strictEqual(
+        yield* failure({ strategy: { ...rsiOnEurusd, spec: { ...rsiOnEurusd.spec, instrument: "SPX" } }, training }),
+        "the trained model is for EURUSD but the strategy trades SPX"
+      )
+      const mismatched = { ...training.model, indicators: [{ name: "sma", period: 20 }] }
+      assert.include(
+        yield* failure({ strategy: rsiOnEurusd, training: { ...training, model: mismatched } }),
+        "the trained model expects features [log_return_1d, rsi14] but its indicators give [log_return_1d, close_over_sma20]"
+      )
+      assert.strictEqual(
+        yield* failure({ training }),
+        "the job input has no strategy (expected { strategy: { name, spec } })"
+      )
+    }))
+})
