@@ -58,18 +58,17 @@ export const defaultHandlers: MemoryWorkers.MemoryWorkersOptions["handlers"] = {
   backtest: SimulatedWork.backtest({ seconds: 300 })
 }
 
+/** Every storage port in memory: stores, ledger, lease and wakeup (the engine needs config and agents beside them). */
+export const storage: Layer.Layer<
+  ResearchStore.ResearchStore | WorkerStore.WorkerStore | BudgetLedger.BudgetLedger | CoordinatorLease.CoordinatorLease | Wakeup.Wakeup
+> = MemoryResearchStore.layer.pipe(
+  Layer.provideMerge(Layer.mergeAll(MemoryLease.layer, MemoryWorkerStore.layer, MemoryBudgetLedger.layer, Wakeup.layerLocal))
+)
+
 /** A fresh in-memory engine. Start the loop with `Coordinator.run` and workers with `MemoryWorkers.spawn`. */
 export const layer = (options: MemoryOptions = {}): Layer.Layer<Services> => {
-  const base = Layer.mergeAll(
-    ForemanConfig.layerWith(options.config),
-    MemoryLease.layer,
-    MemoryWorkerStore.layer,
-    MemoryBudgetLedger.layer,
-    Wakeup.layerLocal,
-    MemoryAgents.layer(options.agents)
-  )
-  const stores = MemoryResearchStore.layer.pipe(Layer.provideMerge(base))
-  const services = Engine.services.pipe(Layer.provideMerge(stores))
+  const base = Layer.mergeAll(storage, ForemanConfig.layerWith(options.config), MemoryAgents.layer(options.agents))
+  const services = Engine.services.pipe(Layer.provideMerge(base))
   const workers = MemoryWorkers.layer({
     handlers: options.handlers ?? defaultHandlers,
     ...(options.dispatchFails === undefined ? {} : { dispatchFails: options.dispatchFails })

@@ -4,7 +4,7 @@
  * cross-process wakeups).
  */
 import { PgClient } from "@effect/sql-pg"
-import type { Migrator, SqlClient, SqlError } from "@effect/sql"
+import { type Migrator, SqlClient, type SqlError } from "@effect/sql"
 import type { BudgetLedger, CoordinatorLease, ResearchStore, Wakeup, WorkerStore } from "@foreman/core"
 import { Config, type ConfigError, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import * as EmbeddedPostgres from "./EmbeddedPostgres.js"
@@ -89,3 +89,18 @@ export const layerFromEnv = (
   Ports | PgClient.PgClient | SqlClient.SqlClient,
   Migrator.MigrationError | SqlError.SqlError | ConfigError.ConfigError | EmbeddedPostgres.EmbeddedPostgresError
 > => Layer.unwrapScoped(Effect.map(databaseUrl, (url) => layer({ ...options, url })))
+
+/**
+ * Drops and creates database `name` on the server at `url`, and returns the
+ * new database's URL: a clean database per test file or benchmark run.
+ */
+export const recreateDatabase = (url: string, name: string): Effect.Effect<string, SqlError.SqlError> =>
+  Effect.gen(function*() {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) return yield* Effect.dieMessage(`not a plain database name: ${name}`)
+    const sql = yield* SqlClient.SqlClient
+    yield* sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    yield* sql.unsafe(`CREATE DATABASE ${name}`)
+    const parsed = new URL(url)
+    parsed.pathname = `/${name}`
+    return parsed.toString()
+  }).pipe(Effect.provide(client({ url, maxConnections: 1 })))

@@ -4,8 +4,7 @@
  * own, and each `fresh` layer starts from empty tables.
  */
 import { SqlClient } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer } from "effect"
 import { inject } from "vitest"
 import * as Postgres from "../src/Postgres.js"
 
@@ -18,24 +17,9 @@ declare module "vitest" {
 /** The server's URL, from the global setup. */
 export const serverUrl = (): string => inject("databaseUrl")
 
-const withDatabase = (url: string, database: string): string => {
-  const parsed = new URL(url)
-  parsed.pathname = `/${database}`
-  return parsed.toString()
-}
-
 /** Creates (or recreates) a database and returns its URL. */
 export const createDatabase = (name: string): Promise<string> =>
-  Effect.runPromise(
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      yield* sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      yield* sql.unsafe(`CREATE DATABASE ${name}`)
-    }).pipe(
-      Effect.provide(PgClient.layer({ url: Redacted.make(serverUrl()), maxConnections: 1 })),
-      Effect.as(withDatabase(serverUrl(), name))
-    )
-  )
+  Effect.runPromise(Postgres.recreateDatabase(serverUrl(), name))
 
 /** Empties every table (the lease keeps its epoch, which only ever grows). */
 export const truncate = Effect.flatMap(

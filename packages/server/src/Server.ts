@@ -7,7 +7,16 @@ import type { HttpServer, HttpServerError } from "@effect/platform"
 import type { Migrator, SqlError } from "@effect/sql"
 import { MemoryAgents } from "@foreman/adapter-memory"
 import { type EmbeddedPostgres, Postgres } from "@foreman/adapter-postgres"
-import { Coordinator, Engine, ForemanConfig } from "@foreman/core"
+import {
+  type Agents,
+  type Budget,
+  Coordinator,
+  type CoordinatorEvents,
+  Engine,
+  ForemanConfig,
+  type WorkerRegistry,
+  type WorkerTransport
+} from "@foreman/core"
 import { Config, type ConfigError, Effect, Layer } from "effect"
 import * as ApiServer from "./ApiServer.js"
 import * as HttpWorkerTransport from "./HttpWorkerTransport.js"
@@ -21,14 +30,33 @@ export const optionsFromEnv: Config.Config<ServerOptions> = Config.all({
 }).pipe(Config.map(({ host, port }) => ({ host: host._tag === "Some" ? host.value : undefined, port })))
 
 /** Runs the coordinator loop for the layer's lifetime (it stands by while another process leads). */
-const loop = Layer.scopedDiscard(Effect.flatMap(Coordinator.Coordinator, (c) => Effect.forkScoped(c.run)))
+export const loop = Layer.scopedDiscard(Effect.flatMap(Coordinator.Coordinator, (c) => Effect.forkScoped(c.run)))
 
-/** The engine on PostgreSQL with HTTP workers. */
-const engine = Coordinator.Coordinator.Default.pipe(
-  Layer.provideMerge(HttpWorkerTransport.layerNode),
-  Layer.provideMerge(Engine.services),
-  Layer.provideMerge(Layer.mergeAll(Postgres.layerFromEnv(), ForemanConfig.layer, MemoryAgents.layer()))
-)
+/** The storage ports the engine runs on (PostgreSQL's `Postgres.Ports`, or `Memory.storage`). */
+export type Storage = Postgres.Ports
+
+/** What the engine provides: every service and port. */
+export type EngineServices =
+  | Storage
+  | Coordinator.Coordinator
+  | WorkerRegistry.WorkerRegistry
+  | Budget.Budget
+  | CoordinatorEvents.CoordinatorEvents
+  | ForemanConfig.ForemanConfig
+  | WorkerTransport.WorkerTransport
+  | Agents.Designer
+  | Agents.Assessor
+
+/** The engine with HTTP workers on the given storage and configuration (by default from the environment). */
+export const engine = <E, R>(
+  storage: Layer.Layer<Storage, E, R>,
+  config: Layer.Layer<ForemanConfig.ForemanConfig, ConfigError.ConfigError> = ForemanConfig.layer
+): Layer.Layer<EngineServices, E | ConfigError.ConfigError, R> =>
+  Coordinator.Coordinator.Default.pipe(
+    Layer.provideMerge(HttpWorkerTransport.layerNode),
+    Layer.provideMerge(Engine.services),
+    Layer.provideMerge(Layer.mergeAll(storage, config, MemoryAgents.layer()))
+  )
 
 /** Storage, engine, HTTP workers, the loop and the API. */
 export const layer = (
@@ -41,4 +69,4 @@ export const layer = (
   | Migrator.MigrationError
   | SqlError.SqlError
   | EmbeddedPostgres.EmbeddedPostgresError
-> => Layer.merge(ApiServer.serve(options), loop).pipe(Layer.provide(engine))
+> => Layer.merge(ApiServer.serve(options), loop).pipe(Layer.provide(engine(Postgres.layerFromEnv())))
