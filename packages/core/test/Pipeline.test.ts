@@ -309,6 +309,25 @@ describe("Pipeline", () => {
       })
     })
 
+    it("keeps what the training worker reported beyond the metrics (the model) for the backtest", () => {
+      const model = { weights: [0.1, -0.2], features: ["rsi_14"] }
+      const { job, research } = withJob("training", {
+        status: "completed",
+        result: { ...goodTraining, model, trainAccuracy: 0.7 }
+      }, { strategy })
+      const s = step(research, job)
+      assert.deepStrictEqual(s.research.results["training"], {
+        kind: "classification",
+        ...goodTraining,
+        model,
+        trainAccuracy: 0.7
+      })
+      assert.deepStrictEqual(phases["backtesting"]!.input(s.research), {
+        strategy,
+        training: s.research.results["training"]
+      })
+    })
+
     it("applies the configured training thresholds", () => {
       const strict = ForemanConfig.make({ gates: { trainingMinAccuracy: 0.7 } })
       const { job, research } = withJob("training", { status: "completed", result: goodTraining }, { strategy })
