@@ -29,6 +29,16 @@ export const defaultSettings: TrainingSettings = {
 const MIN_SAMPLES = 100
 const PROGRESS_REPORTS = 20
 
+/**
+ * Lets Node's event loop run between epochs, so progress reports, heartbeats
+ * and cancellations go out and come in while the job trains. (`Effect.yieldNow`
+ * alone resumes on the microtask queue, where no I/O happens.)
+ */
+const yieldToEventLoop = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
 const span = (s: ReadonlyArray<Dataset.Sample>) => ({ from: s[0]?.date ?? null, to: s[s.length - 1]?.date ?? null })
 
 /** Trains on a job input `{ strategy }`, reporting progress between epochs. */
@@ -64,7 +74,7 @@ export const train = (
       if (epoch % every === 0 && epoch < settings.epochs) {
         yield* progress(epoch / settings.epochs, `epoch ${epoch}/${settings.epochs}, loss ${loss.toFixed(4)}`)
       }
-      yield* Effect.yieldNow()
+      yield* yieldToEventLoop
     }
     const network = trainer.model()
     const trainMetrics = Model.evaluate(network, data.train.map((s) => s.features), data.train.map((s) => s.label))

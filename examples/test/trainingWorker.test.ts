@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Domain, ForemanConfig, Gates } from "@foreman/core"
 import { Effect, Schema } from "effect"
-import { train } from "../src/trainingWorker.js"
+import { train, trainingWorker } from "../src/trainingWorker.js"
 import { exampleWorkers } from "../src/workers.js"
 import { job, mixOnSpx, noProgress, quick, recordingContext, rsiOnEurusd } from "./helpers.js"
 
@@ -54,6 +54,17 @@ describe("training worker", () => {
         "bollinger20_2_bandwidth",
         "momentum20_over_close"
       ])
+    }))
+
+  it.effect("lets the event loop run while it trains, so progress reports go out", () =>
+    Effect.gen(function*() {
+      const { ctx } = yield* recordingContext
+      let ticks = 0
+      const timer = setInterval(() => ticks++, 1)
+      yield* trainingWorker({ ...quick, epochs: 100 })(job("training", { strategy: mixOnSpx }), ctx).pipe(
+        Effect.ensuring(Effect.sync(() => clearInterval(timer)))
+      )
+      assert.isTrue(ticks > 10, `${ticks} timer callbacks ran during training`)
     }))
 
   it.effect("fills textbook defaults for parameters the designer left out", () =>
