@@ -32,25 +32,6 @@ const clockTime = (start: number, now: number) => {
   return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`
 }
 
-const describeEvent = (event: CoordinatorEvents.CoordinatorEvent, strategies: Map<string, string>): string | null => {
-  switch (event._tag) {
-    case "Triggered":
-      return `${event.researchId}  triggered${event.forced ? " (forced)" : ""}`
-    case "Refused":
-      return `trigger refused: ${event.reason === "capacity" ? "at capacity" : "budget exhausted"}; will retry`
-    case "JobStarted":
-      return `${event.researchId}  ${event.kind.padEnd(10)} started${event.workerId ? ` on ${event.workerId}` : ""}`
-    case "Transition": {
-      const strategy = strategies.get(event.researchId) ?? "-"
-      if (event.status === "completed" || event.status === "failed" || event.status === "cancelled") {
-        return `${event.researchId}  ${event.status.toUpperCase()}  strategy: ${strategy}${event.error ? ` (${event.error})` : ""}`
-      }
-      if (event.waitingFor !== null) return `${event.researchId}  waiting for a ${event.waitingFor.workerType} worker`
-      return `${event.researchId}  now ${event.phase}`
-    }
-  }
-}
-
 const program = Effect.gen(function*() {
   const coordinator = yield* Coordinator.Coordinator
   const workers = yield* MemoryWorkers.MemoryWorkers
@@ -72,7 +53,7 @@ const program = Effect.gen(function*() {
         strategies.set(event.researchId, shown.value.research.strategy.name)
       }
     }
-    const line = describeEvent(event, strategies)
+    const line = CoordinatorEvents.describe(event, (id) => strategies.get(id))
     if (line !== null) yield* Effect.log(`[${clockTime(start, yield* Clock.currentTimeMillis)}] ${line}`)
   })))
 

@@ -81,6 +81,9 @@ export const start = (options: Options): Effect.Effect<ReadonlyArray<LocalWorker
           command.executable,
           [
             ...command.args,
+            // Workers' routine logs would drown the server's activity lines.
+            "--log-level",
+            "warning",
             "worker",
             "--type",
             type,

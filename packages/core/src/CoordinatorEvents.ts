@@ -47,3 +47,29 @@ export class CoordinatorEvents extends Effect.Service<CoordinatorEvents>()("@for
     subscribe: PubSub.subscribe(hub) as Effect.Effect<Queue.Dequeue<CoordinatorEvent>, never, Scope.Scope>
   }))
 }) {}
+
+/**
+ * One line for a person watching the lab, or null for events not worth a line
+ * (progress is not an event). `strategyOf` names a research's strategy when known.
+ */
+export const describe = (
+  event: CoordinatorEvent,
+  strategyOf: (id: ResearchId) => string | undefined = () => undefined
+): string | null => {
+  switch (event._tag) {
+    case "Triggered":
+      return `${event.researchId}  triggered${event.forced ? " (forced)" : ""}`
+    case "Refused":
+      return `trigger refused: ${event.reason === "capacity" ? "at capacity" : "budget exhausted"}`
+    case "JobStarted":
+      return `${event.researchId}  ${event.kind.padEnd(10)} started${event.workerId === null ? "" : ` on ${event.workerId}`}`
+    case "Transition": {
+      if (event.status === "completed" || event.status === "failed" || event.status === "cancelled") {
+        const error = event.error === null ? "" : ` (${event.error})`
+        return `${event.researchId}  ${event.status.toUpperCase()}  strategy: ${strategyOf(event.researchId) ?? "-"}${error}`
+      }
+      if (event.waitingFor !== null) return `${event.researchId}  waiting for a ${event.waitingFor.workerType} worker`
+      return `${event.researchId}  now ${event.phase}`
+    }
+  }
+}

@@ -58,15 +58,15 @@ export const engine = <E, R>(
     Layer.provideMerge(Layer.mergeAll(storage, config, MemoryAgents.layer()))
   )
 
-/** Storage, engine, HTTP workers, the loop and the API. */
+/** Storage, engine, HTTP workers, the loop and the API; the engine's services stay available (events, status). */
 export const layer = (
   options: ServerOptions
 ): Layer.Layer<
-  HttpServer.HttpServer,
+  HttpServer.HttpServer | EngineServices,
   | HttpServerError.ServeError
   | ApiServer.InsecureBind
   | ConfigError.ConfigError
   | Migrator.MigrationError
   | SqlError.SqlError
   | EmbeddedPostgres.EmbeddedPostgresError
-> => Layer.merge(ApiServer.serve(options), loop).pipe(Layer.provide(engine(Postgres.layerFromEnv())))
+> => Layer.merge(ApiServer.serve(options), loop).pipe(Layer.provideMerge(engine(Postgres.layerFromEnv())))

@@ -7,7 +7,8 @@
 import { Command, Options } from "@effect/cli"
 import { HttpServer } from "@effect/platform"
 import { Server } from "@foreman/server"
-import { Config, Console, Context, Effect, Layer, Option } from "effect"
+import { Coordinator, CoordinatorEvents } from "@foreman/core"
+import { Config, Console, Context, Effect, Layer, Option, Queue } from "effect"
 import { CommandFailed } from "../Client.js"
 import { invalid, json, parsePairs } from "../internal/shared.js"
 import * as LocalWorkers from "../LocalWorkers.js"
@@ -48,6 +49,24 @@ const startFailure = (host: string, port: number, error: { readonly _tag: string
       })
   }
 }
+
+/** Prints a line for every trigger, job start and move between phases, with the time of day. */
+const printActivity = (context: Context.Context<Coordinator.Coordinator | CoordinatorEvents.CoordinatorEvents>) =>
+  Effect.gen(function*() {
+    const coordinator = Context.get(context, Coordinator.Coordinator)
+    const events = yield* Context.get(context, CoordinatorEvents.CoordinatorEvents).subscribe
+    const strategies = new Map<string, string>()
+    return yield* Effect.forever(Effect.gen(function*() {
+      const event = yield* Queue.take(events)
+      if (event._tag === "Transition" && !strategies.has(event.researchId)) {
+        const shown = yield* Effect.option(coordinator.show(event.researchId))
+        const name = Option.getOrUndefined(shown)?.research.strategy?.name
+        if (name !== undefined) strategies.set(event.researchId, name)
+      }
+      const line = CoordinatorEvents.describe(event, (id) => strategies.get(id))
+      if (line !== null) yield* Console.log(`[${new Date(event.at).toTimeString().slice(0, 8)}] ${line}`)
+    }))
+  })
 
 const loopbackHost = (host: string) => (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host)
 
@@ -97,6 +116,7 @@ export const server = Command.make(
           `  Next:  ${next}`,
           `Ctrl+C stops it.`
         ].join("\n"))
+      if (!o.json) yield* Effect.forkScoped(printActivity(context))
       if (workers.length > 0) yield* LocalWorkers.start({ apiUrl: base, workers })
       return yield* Effect.never
     }))
