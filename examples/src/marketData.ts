@@ -1,10 +1,12 @@
 /**
  * Loads the synthetic daily bars shipped in `examples/data/` (one CSV per
- * instrument, `#` lines are comments). Files are read relative to this
- * module, so the workers run from any working directory.
+ * instrument, `#` lines are comments). The folder is found through the
+ * package (`@foreman/examples/data/…`), so the workers run from any working
+ * directory and from the bundled `foreman` command.
  */
 import { Effect } from "effect"
 import { readFile } from "node:fs/promises"
+import { createRequire } from "node:module"
 import type { Bar } from "./syntheticMarket.js"
 import { instruments } from "./syntheticMarket.js"
 
@@ -42,10 +44,13 @@ export const load = (instrument: string): Effect.Effect<ReadonlyArray<Bar>, stri
         `unknown instrument "${instrument}": the example workers ship data for ${instrumentNames.join(", ")}`
       )
     }
-    const url = new URL(`../data/${instrument}.csv`, import.meta.url)
+    const path = yield* Effect.try({
+      try: () => createRequire(import.meta.url).resolve(`@foreman/examples/data/${instrument}.csv`),
+      catch: (e) => `cannot find the market data of ${instrument}: ${String(e)}`
+    })
     const text = yield* Effect.tryPromise({
-      try: () => readFile(url, "utf8"),
-      catch: (e) => `cannot read the market data of ${instrument} (${url.pathname}): ${String(e)}`
+      try: () => readFile(path, "utf8"),
+      catch: (e) => `cannot read the market data of ${instrument} (${path}): ${String(e)}`
     })
     return yield* parseCsv(text, `${instrument}.csv`)
   })

@@ -208,7 +208,7 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
           limit,
           remainingUsd: money.remainingUsd
         })
-        yield* Effect.logInfo(`research ${research.id} triggered${force ? " (forced)" : ""}`)
+        yield* Effect.logDebug(`research ${research.id} triggered${force ? " (forced)" : ""}`)
         yield* wakeup.signal
         return research
       }))
@@ -260,7 +260,7 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
           waitingFor: null,
           error: null
         })
-        yield* Effect.logInfo(`research ${id} cancelled`)
+        yield* Effect.logDebug(`research ${id} cancelled`)
         yield* wakeup.signal
         return next
       }
