@@ -8,13 +8,16 @@ export default class SummaryReporter implements Reporter {
     let failed = 0
     let skipped = 0
     for (const module of modules) {
+      let failedHere = 0
       for (const test of module.children.allTests()) {
         const state = test.result().state
         if (state === "passed") passed++
-        else if (state === "failed") failed++
+        else if (state === "failed") failedHere++
         else skipped++
       }
-      if (module.state() === "failed" && module.children.size === 0) failed++
+      // A file that failed outside its tests (import, hook) counts once.
+      if (module.state() === "failed" && failedHere === 0) failedHere = 1
+      failed += failedHere
     }
     failed += errors.length
     const line = `${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`

@@ -1,0 +1,145 @@
+/**
+ * The main job as a newcomer runs it: `npm start` (foreman server with two
+ * training and one backtest example worker, as child processes) on a database
+ * of its own; a research triggered with the `foreman` CLI goes through every
+ * phase, and its result carries real metrics from the example workers; Ctrl+C
+ * (SIGINT to the process group) stops the workers and the server cleanly.
+ */
+import { afterAll, assert, describe, it } from "@effect/vitest"
+import { type ChildProcess, spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import { createDatabase } from "../../adapter-postgres/test/pg.js"
+import { Effect } from "effect"
+import { closedPort } from "./cliHarness.js"
+
+const root = fileURLToPath(new URL("../../..", import.meta.url))
+const bin = fileURLToPath(new URL("../bin/foreman.mjs", import.meta.url))
+
+/** The environment without the caller's Foreman and database settings. */
+const cleanEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => !key.startsWith("FOREMAN_") && key !== "DATABASE_URL")
+)
+
+const foreman = (args: ReadonlyArray<string>, apiUrl: string) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...cleanEnv, FOREMAN_API_URL: apiUrl } })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += String(chunk)))
+    child.stderr.on("data", (chunk) => (stderr += String(chunk)))
+    child.on("exit", (code) => resolve({ code, stdout, stderr }))
+  })
+
+const waitFor = async <A>(what: string, probe: () => Promise<A | undefined>, timeoutMs: number): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe().catch(() => undefined)
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 500))
+  }
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode)
+    child.once("exit", (code) => resolve(code))
+  })
+
+interface Shown {
+  readonly research: {
+    readonly status: string
+    readonly results: Record<string, Record<string, unknown>>
+    readonly gates: Record<string, { readonly passed: boolean }>
+  }
+  readonly jobs: ReadonlyArray<{ readonly kind: string; readonly status: string; readonly workerId: string | null }>
+}
+
+let lab: ChildProcess | undefined
+afterAll(() => {
+  // Whatever the test left running (a failed run): the lab's whole process group.
+  if (lab?.pid !== undefined && lab.exitCode === null && lab.signalCode === null) {
+    try {
+      process.kill(-lab.pid, "SIGKILL")
+    } catch {
+      // already gone
+    }
+  }
+})
+
+describe("npm start", () => {
+  it.live("runs a lab where a research triggered with the CLI completes every phase with real metrics", () =>
+    Effect.promise(async () => {
+      const port = await Effect.runPromise(closedPort)
+      const apiUrl = `http://127.0.0.1:${port}`
+      const databaseUrl = await createDatabase("foreman_cli_main_job")
+      let output = ""
+      lab = spawn("npm", ["start"], {
+        cwd: root,
+        env: { ...cleanEnv, DATABASE_URL: databaseUrl, FOREMAN_PORT: String(port) },
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true
+      })
+      lab.stdout?.on("data", (chunk) => (output += String(chunk)))
+      lab.stderr?.on("data", (chunk) => (output += String(chunk)))
+
+      // The banner tells the newcomer where the API and docs are and what to type next.
+      await waitFor("the banner", async () => (output.includes("Next:") ? true : undefined), 60_000)
+      assert.include(output, `Docs:  ${apiUrl}/docs`)
+      assert.include(output, `npx foreman agent trigger --brief`)
+      await waitFor("three registered workers", async () => {
+        const out = await foreman(["workers", "--json"], apiUrl)
+        const workers = JSON.parse(out.stdout) as ReadonlyArray<{ readonly status: string }>
+        return workers.filter((w) => w.status === "available").length === 3 ? true : undefined
+      }, 90_000)
+
+      const triggered = await foreman(["agent", "trigger", "--brief", "Explore RSI variations on EURUSD"], apiUrl)
+      assert.strictEqual(triggered.code, 0, triggered.stderr)
+      const id = /^Research triggered: (op_\w+)$/m.exec(triggered.stdout)?.[1]
+      assert.isDefined(id, triggered.stdout)
+
+      const shown = await waitFor("the research to finish", async () => {
+        const out = await foreman(["agent", "show", id!, "--json"], apiUrl)
+        const detail = JSON.parse(out.stdout) as Shown
+        return detail.research.status === "completed" || detail.research.status === "failed" ? detail : undefined
+      }, 120_000)
+
+      assert.strictEqual(shown.research.status, "completed", JSON.stringify(shown.research))
+      assert.deepStrictEqual(shown.jobs.map((j) => [j.kind, j.status]), [
+        ["design", "completed"],
+        ["training", "completed"],
+        ["backtest", "completed"],
+        ["assessment", "completed"]
+      ])
+      assert.match(shown.jobs[1]!.workerId ?? "", /^training-[12]$/)
+      assert.strictEqual(shown.jobs[2]!.workerId, "backtest-1")
+
+      // Real training: a trained model, per-epoch losses, accuracy from a test window.
+      const training = shown.research.results["training"]!
+      const epochLosses = training["epochLosses"] as ReadonlyArray<number>
+      assert.isAbove(epochLosses.length, 10)
+      assert.isBelow(epochLosses[epochLosses.length - 1]!, epochLosses[0]!)
+      assert.isAbove(training["testAccuracy"] as number, 0.3)
+      assert.isBelow(training["testAccuracy"] as number, 0.8)
+      assert.isDefined(training["model"])
+      // Real backtest: trades on held-out data, after costs.
+      const backtest = shown.research.results["backtest"]!
+      assert.isAbove(backtest["totalTrades"] as number, 0)
+      assert.isTrue(Number.isFinite(backtest["sharpeRatio"] as number))
+      assert.isAtLeast(backtest["maxDrawdown"] as number, 0)
+      assert.isAtMost(backtest["maxDrawdown"] as number, 1)
+      assert.isDefined(shown.research.results["assessment"])
+      assert.isTrue(shown.research.gates["training"]!.passed)
+
+      // The activity lines show the research's moves.
+      assert.include(output, `${id}  training   started on training-`)
+      assert.include(output, `${id}  COMPLETED`)
+
+      // Ctrl+C: workers drain and stop, then the server.
+      process.kill(-lab.pid!, "SIGINT")
+      const code = await Promise.race([exited(lab), new Promise<string>((r) => setTimeout(() => r("timeout"), 60_000))])
+      assert.notStrictEqual(code, "timeout", output)
+      assert.include(output, "Local workers stopped")
+      assert.notInclude(output, "Error:")
+    }), 300_000)
+})
