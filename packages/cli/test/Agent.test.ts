@@ -7,6 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import type { Memory } from "@foreman/adapter-memory"
 import { NodeContext } from "@effect/platform-node"
 import { ConfigProvider, Effect, Fiber, Layer } from "effect"
+import { goodBacktest, goodTraining } from "../../adapter-memory/test/lab.js"
 import { eventually, startServer } from "../../server/test/apiHarness.js"
 import { Cli } from "../src/index.js"
 import { against, capturing, closedPort, foreman, plain } from "./cliHarness.js"
@@ -15,17 +16,8 @@ import { against, capturing, closedPort, foreman, plain } from "./cliHarness.js"
 const stuck: Memory.MemoryOptions["handlers"] = { training: () => Effect.never, backtest: () => Effect.never }
 
 const instant: Memory.MemoryOptions["handlers"] = {
-  training: () => Effect.succeed({ testAccuracy: 0.62, testLoss: 0.41, epochLosses: [0.9, 0.7, 0.5, 0.45] }),
-  backtest: () =>
-    Effect.succeed({
-      sharpeRatio: 1.3,
-      winRate: 0.55,
-      totalReturn: 0.12,
-      totalTrades: 40,
-      maxDrawdown: 0.1,
-      netReturn: 0.1,
-      tradeCount: 40
-    })
+  training: () => Effect.succeed(goodTraining),
+  backtest: () => Effect.succeed(goodBacktest)
 }
 
 const idOf = (stdout: string) => {

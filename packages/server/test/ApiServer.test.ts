@@ -11,18 +11,9 @@ import { Context, Effect, Layer } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { ApiServer } from "../src/index.js"
+import { goodBacktest, goodTraining } from "../../adapter-memory/test/lab.js"
 import { client, eventually, json, quiet, startServer, tokenConfig } from "./apiHarness.js"
 
-const goodTraining = { testAccuracy: 0.62, testLoss: 0.41, epochLosses: [0.9, 0.7, 0.5, 0.45] }
-const goodBacktest = {
-  sharpeRatio: 1.3,
-  winRate: 0.55,
-  totalReturn: 0.12,
-  totalTrades: 40,
-  maxDrawdown: 0.1,
-  netReturn: 0.1,
-  tradeCount: 40
-}
 
 /** Workers that finish at once, so researches complete in milliseconds. */
 const instantWorkers: Memory.MemoryOptions["handlers"] = {

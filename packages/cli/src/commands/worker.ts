@@ -17,12 +17,21 @@ const exampleTypes = Object.keys(exampleWorkers)
 
 const isExampleType = (type: string): type is keyof typeof exampleWorkers => Object.hasOwn(exampleWorkers, type)
 
-/** Loads `path`'s default export, which must be a `WorkerFunction`. */
+/** TypeScript modules load through tsx (only then: its hooks would slow every other import). */
+const importModule = async (url: string): Promise<{ readonly default?: unknown }> => {
+  if (/\.[cm]?tsx?$/.test(url)) {
+    const { register } = await import("tsx/esm/api")
+    register()
+  }
+  return import(url) as Promise<{ readonly default?: unknown }>
+}
+
+/** Loads `path`'s default export (a JavaScript or TypeScript module), which must be a `WorkerFunction`. */
 export const loadModule = (path: string): Effect.Effect<WorkerHost.WorkerFunction, CommandFailed> =>
   Effect.gen(function*() {
     const url = pathToFileURL(resolve(path)).href
     const module = yield* Effect.tryPromise({
-      try: () => import(url) as Promise<{ readonly default?: unknown }>,
+      try: () => importModule(url),
       catch: (error) =>
         new CommandFailed({
           message: `Cannot load worker module ${path}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
