@@ -58,7 +58,7 @@ describe("foreman worker --module", () => {
         coordinator.show(research.id),
         (shown) => shown.research.results["training"] !== undefined,
         60
-      ).pipe(Effect.tapError(() => Effect.sync(() => console.error(`the worker said:\n${output}`))))
+      ).pipe(Effect.mapError(() => new Error(`no training result in time; the worker said:\n${output}`)))
       const trained = detail.research.results["training"] as Record<string, unknown>
       assert.strictEqual(trained["trainedBy"], "a user module")
       assert.strictEqual(detail.jobs.find((j) => j.kind === "training")?.workerId, "user-1")
