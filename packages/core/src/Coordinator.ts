@@ -404,7 +404,8 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
         const expire = now - incarnation.expiredAt >= 1000
         if (expire) incarnation.expiredAt = now
         if (expire) yield* registry.expire
-        const [researches, workers] = yield* Effect.all([store.listActive, registry.list()], { concurrency: 2 })
+        const researches = yield* store.listActive
+        const workers = yield* registry.list()
         const jobIds = researches.flatMap((r) => (r.activeJobId === null ? [] : [r.activeJobId]))
         const jobs = jobIds.length === 0 ? [] : yield* store.jobsByIds(jobIds)
         const jobById = new Map(jobs.map((j) => [j.id, j]))
