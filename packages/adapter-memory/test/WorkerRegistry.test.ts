@@ -54,6 +54,19 @@ describe("WorkerRegistry", () => {
       assert.strictEqual((yield* show(research.id)).research.phase, "backtesting")
     }), slowTraining))
 
+  it.scoped("declares lost a job the worker re-registers without, and tells the worker not to run it", () =>
+    fresh(Effect.gen(function*() {
+      const coordinator = yield* startLab({ training: 1 })
+      const research = yield* coordinator.trigger({ brief: "Explore RSI variations" })
+      yield* advance(1)
+      const job = (yield* show(research.id)).research.activeJobId!
+      // The dispatch of `job` crossed this registration: the worker did not list it.
+      const again = yield* register({ id: "training-1", type: "training", endpoint: "http://h:1", runningJobs: [] })
+      assert.deepStrictEqual(again.cancel, [job])
+      assert.deepStrictEqual(again.worker.currentJobs, [])
+      assert.deepStrictEqual((yield* jobsOf(research.id)).slice(0, 2), ["design:completed", "training:lost"])
+    }), slowTraining))
+
   it.scoped("keeps a running job the worker re-reports, and accepts reports only from its worker", () =>
     fresh(Effect.gen(function*() {
       const coordinator = yield* startLab({ training: 1 })

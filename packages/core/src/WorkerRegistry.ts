@@ -31,7 +31,12 @@ export type RegistrationInput = typeof Registration.Encoded
 
 export interface RegistrationResult {
   readonly worker: Worker
-  /** Jobs the worker runs that the coordinator does not assign to it: stop them. */
+  /**
+   * Jobs the worker must not run: those it runs that the coordinator does not
+   * assign to it, and those this registration declared lost (a dispatch that
+   * crossed the registration; they run elsewhere). Stop them, and refuse them
+   * if they arrive later.
+   */
   readonly cancel: ReadonlyArray<string>
 }
 
@@ -97,10 +102,12 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
       const assigned = yield* store.jobsOnWorker(input.id)
       const running = new Set(input.runningJobs)
       const kept: Array<JobId> = []
+      const lost: Array<JobId> = []
       for (const job of assigned) {
         if (running.has(job.id)) {
           kept.push(job.id)
         } else {
+          lost.push(job.id)
           yield* store.updateJob({
             ...job,
             status: "lost",
@@ -129,7 +136,7 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
       )
       return {
         worker,
-        cancel: input.runningJobs.filter((id) => !assignedIds.has(id))
+        cancel: [...input.runningJobs.filter((id) => !assignedIds.has(id)), ...lost]
       } satisfies RegistrationResult
     })
 

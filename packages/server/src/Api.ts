@@ -155,7 +155,7 @@ export const WorkerQuery = Schema.Struct({
 
 export const RegistrationAccepted = Schema.Struct({
   worker: Domain.Worker,
-  /** Jobs the worker runs that are not its to run: it should stop them. */
+  /** Jobs that are not the worker's to run (assigned elsewhere, or declared lost by this registration): stop or refuse them. */
   cancel: Schema.Array(Schema.String)
 })
 

@@ -283,6 +283,9 @@ export const make = (
       finishedJobs
     })
 
+    /** Jobs the coordinator said are not this worker's (from registration answers). */
+    const disowned = new Set<string>()
+
     const hasUnsent = () => Array.from(unreported.values()).some((held) => !held.sending)
 
     const register = Effect.gen(function*() {
@@ -293,6 +296,9 @@ export const make = (
         if (unreported.get(report.jobId)?.report === report) unreported.delete(report.jobId)
       }
       for (const jobId of answer.cancel) {
+        // A job not here yet is a dispatch that crossed this registration: refuse it when it comes.
+        disowned.add(jobId)
+        if (Option.isNone(yield* queue.get(jobId))) continue
         yield* Effect.logWarning(`coordinator does not assign job ${jobId} to this worker: stopping it`)
         yield* Effect.forkScoped(queue.cancel(jobId, "the coordinator assigned this job elsewhere"))
       }
@@ -352,6 +358,7 @@ export const make = (
             const known = yield* queue.get(payload.jobId)
             if (Option.isSome(known)) return toJobState(known.value)
             if (draining) return yield* refuse("is shutting down")
+            if (disowned.has(payload.jobId)) return yield* refuse(`was told job ${payload.jobId} runs elsewhere`)
             const added = yield* queue.enqueue(payload.jobId, payload).pipe(
               Effect.catchTags({
                 QueueFull: (e) => Effect.fail(refuse(`is full (${e.limit} jobs running or waiting)`)),

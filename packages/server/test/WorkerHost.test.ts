@@ -179,6 +179,23 @@ describe("WorkerHost", () => {
       assert.strictEqual(state.error, "the coordinator assigned this job elsewhere")
     }))
 
+  it.scopedLive("refuses a job its registration answer declared lost (a dispatch that crossed the registration)", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      const worker = yield* startWorker(() => Effect.succeed({ done: true }), { apiUrl: coordinator.url })
+      yield* eventually(() => coordinator.calls.heartbeats.length >= 1)
+      const spec = jobSpec()
+      coordinator.loseOnRegistration(spec.jobId)
+      coordinator.forget("trainer-1")
+      yield* eventually(() => coordinator.calls.registrations.length === 2)
+      const refused = yield* Effect.flip(worker.client.jobs.submit({ payload: spec }))
+      assert.strictEqual(refused._tag, "WorkerUnavailable")
+      assert.include(refused.message, "runs elsewhere")
+      // Other jobs are still welcome.
+      const other = yield* worker.client.jobs.submit({ payload: jobSpec() })
+      assert.oneOf(other.status, ["pending", "running", "completed"])
+    }))
+
   it.scopedLive("refuses with 503 when its queue is full", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()

@@ -43,6 +43,8 @@ export interface FakeCoordinator {
   readonly forget: (workerId: string) => void
   /** Says a job is not the worker's: the next registration that lists it answers `cancel`. */
   readonly disown: (jobId: string) => void
+  /** Declares a job lost at the next registration (as when a dispatch crosses it): the answer cancels it. */
+  readonly loseOnRegistration: (jobId: string) => void
   /** Stops serving (the port closes). */
   readonly stop: Effect.Effect<void>
 }
@@ -88,6 +90,7 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
     const calls = options.calls ?? makeCalls()
     const workers = new Map<string, Domain.Worker>()
     const disowned = new Set<string>()
+    const lost = new Set<string>()
 
     const workersLive = HttpApiBuilder.group(FakeCoordinatorApi, "workers", (handlers) =>
       handlers
@@ -96,7 +99,9 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
             calls.registrations.push(payload)
             const worker = workerOf(payload)
             workers.set(worker.id, worker)
-            return { worker, cancel: payload.runningJobs.filter((id) => disowned.has(id)) }
+            const cancel = [...payload.runningJobs.filter((id) => disowned.has(id)), ...lost]
+            lost.clear()
+            return { worker, cancel }
           }))
         .handle("heartbeat", ({ path }) =>
           Effect.suspend(() => {
@@ -152,6 +157,7 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
       calls,
       forget: (workerId) => void workers.delete(workerId),
       disown: (jobId) => void disowned.add(jobId),
+      loseOnRegistration: (jobId) => void lost.add(jobId),
       stop
     } satisfies FakeCoordinator
   })
