@@ -4,24 +4,25 @@
  * directory), workers as real `WorkerHost`s reached over HTTP. Each figure is
  * beside the same measure with the in-memory storage as a baseline.
  * - triggers accepted per second (`POST /api/v1/agent/trigger`, 8 in flight);
- * - latency from a job's completion (the worker function returning, so the
- *   worker's report over HTTP is included) to the next waiting research's job
- *   reaching the worker (target p50 <= 10 ms, p99 <= 50 ms).
+ * - latency from a job's completion (the worker function returning, in a
+ *   worker process of its own, so the worker's report over HTTP is included)
+ *   to the next waiting research's job starting on that worker (target
+ *   p50 <= 10 ms, p99 <= 50 ms).
  */
 import { HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
-import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
+import { NodeHttpClient } from "@effect/platform-node"
 import { Memory } from "@foreman/adapter-memory"
 import { EmbeddedPostgres, Postgres } from "@foreman/adapter-postgres"
 import { Coordinator, ForemanConfig } from "@foreman/core"
 import { Context, Deferred, Effect, Exit, Layer, Logger, LogLevel, Scope } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
-import { createServer } from "node:http"
+import { spawn } from "node:child_process"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
 import * as ApiServer from "../src/ApiServer.js"
 import * as Server from "../src/Server.js"
-import * as WorkerConfig from "../src/WorkerConfig.js"
-import * as WorkerHost from "../src/WorkerHost.js"
 
 type StorageLayer = Layer.Layer<Server.Storage, unknown>
 
@@ -33,7 +34,7 @@ const startServer = (storage: StorageLayer) =>
         Layer.provideMerge(Server.engine(storage, ForemanConfig.layerWith({ dailyBudgetUsd: 0, maxConcurrentResearches: 100_000 })))
       )
     )
-    if (process.env["NOLOOP"] === undefined) yield* Effect.forkScoped(Context.get(context, Coordinator.Coordinator).run)
+    yield* Effect.forkScoped(Context.get(context, Coordinator.Coordinator).run)
     const address = Context.get(context, HttpServer.HttpServer).address
     if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("expected a TCP address")
     return `http://127.0.0.1:${address.port}`
@@ -70,33 +71,37 @@ const percentile = (xs: ReadonlyArray<number>, p: number) => {
 }
 
 /**
- * One training worker (capacity 1) over HTTP and `rounds + 1` researches
- * waiting for it; every job finishes at once. The gap between one job's end
- * and the next job's start is the handover: report → tick → claim → commit →
- * dispatch → the worker starts it.
+ * One training worker (capacity 1, a process of its own) and `rounds + 1`
+ * researches waiting for it; every job finishes at once. The gap between one
+ * job's end and the next job's start is the handover: the worker's report →
+ * tick → claim → commit → dispatch → the worker starts it.
  */
 const handover = (storage: StorageLayer, rounds: number) =>
   Effect.gen(function*() {
     const baseUrl = yield* startServer(storage)
+    for (let i = 0; i <= rounds; i++) yield* trigger(baseUrl, i)
     const starts: Array<number> = []
     const ends: Array<number> = []
     const all = yield* Deferred.make<void>()
-    const training: WorkerHost.WorkerFunction = () =>
-      Effect.sync(() => {
-        starts.push(performance.now())
-        if (starts.length > rounds) Deferred.unsafeDone(all, Exit.void)
-        ends.push(performance.now())
-        return { testAccuracy: 0.6, testLoss: 0.4, epochLosses: [0.9, 0.5] }
-      })
-    for (let i = 0; i <= rounds; i++) yield* trigger(baseUrl, i)
-    yield* Layer.build(
-      WorkerHost.layer(training, WorkerConfig.make({ type: "training", apiUrl: baseUrl, host: "127.0.0.1", port: 0 })).pipe(
-        Layer.provide(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
-        Layer.provide(NodeHttpClient.layerUndici)
-      )
-    )
+    const worker = spawn(process.execPath, [fileURLToPath(new URL("./worker.mjs", import.meta.url))], {
+      env: {
+        ...process.env,
+        FOREMAN_API_URL: baseUrl,
+        FOREMAN_WORKER_HOST: "127.0.0.1",
+        FOREMAN_WORKER_PORT: "0",
+        FOREMAN_WORKER_ID: "bench-training-1"
+      },
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    yield* Effect.addFinalizer(() => Effect.sync(() => worker.kill("SIGKILL")))
+    createInterface({ input: worker.stdout }).on("line", (line) => {
+      const [what, at] = line.split(" ")
+      if (what === "start") starts.push(Number(at))
+      if (what === "end") ends.push(Number(at))
+      if (ends.length > rounds) Deferred.unsafeDone(all, Exit.void)
+    })
     yield* Deferred.await(all)
-    // The first start waits for registration; handovers are the gaps after it.
+    // The first start waits for the worker to come up; handovers are the gaps after it.
     const gaps = starts.slice(1).map((start, i) => start - ends[i]!)
     return { p50: percentile(gaps, 50), p99: percentile(gaps, 99), rounds: gaps.length }
   }).pipe(Effect.scoped)
