@@ -44,7 +44,7 @@ const report = (error: unknown): Effect.Effect<number> => {
     const lines = [error.message, ...error.hints].filter((line) => line !== "")
     return Effect.as(lines.length === 0 ? Effect.void : Console.error(lines.join("\n")), ExitCode.failed)
   }
-  return Effect.as(Console.error(`Unexpected failure: ${String(error)}`), ExitCode.failed)
+  return Effect.as(Console.error(`Unexpected failure: ${Client.messageOf(error)}`), ExitCode.failed)
 }
 
 /**
@@ -61,11 +61,7 @@ export const run = (
       if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
       const failure = Cause.failureOption(cause)
       if (Option.isSome(failure)) return report(failure.value)
-      const defect = Cause.squash(cause)
-      return Effect.as(
-        Console.error(`Unexpected failure: ${defect instanceof Error ? defect.message : String(defect)}`),
-        ExitCode.failed
-      )
+      return Effect.as(Console.error(`Unexpected failure: ${Client.messageOf(Cause.squash(cause))}`), ExitCode.failed)
     })
   ) as Effect.Effect<number, never, CliApp.CliApp.Environment | HttpClient.HttpClient>
 

@@ -127,10 +127,24 @@ export const describe = (apiUrl: string, error: unknown): CommandFailed => {
   return fail(`Request to ${apiUrl} failed: ${messageOf(error)}`)
 }
 
-const messageOf = (error: unknown): string =>
-  Predicate.hasProperty(error, "message") && typeof error.message === "string" && error.message !== ""
-    ? error.message
-    : String(error)
+/** A readable line for any failure or defect: its message, else its tag, else its JSON; never `[object Object]`. */
+export const messageOf = (error: unknown): string => {
+  if (Predicate.hasProperty(error, "message") && typeof error.message === "string" && error.message !== "") {
+    return error.message
+  }
+  if (typeof error === "string") return error
+  if (Predicate.hasProperty(error, "_tag") && typeof error._tag === "string") return error._tag
+  if (Predicate.isObject(error) && !(error instanceof Error)) {
+    try {
+      const json = JSON.stringify(error)
+      if (json !== undefined) return json === "{}" ? "unknown error" : json
+    } catch {
+      // Circular: nothing better to say than that it is an object.
+    }
+    return "unknown error"
+  }
+  return String(error)
+}
 
 const makeApi = (connection: Connection) =>
   HttpApiClient.make(Api.ForemanApi, {

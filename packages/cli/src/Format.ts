@@ -9,9 +9,9 @@ import { Domain } from "@foreman/core"
 import type { Api } from "@foreman/server"
 import { Option, Schema } from "effect"
 
-/** `2m 15s`, `0m 30s`, `1h 02m 05s`. */
+/** `2m 15s`, `0m 30s`, `1h 02m 05s`; a negative or non-finite number of seconds reads `0m 0s`. */
 export const duration = (seconds: number): string => {
-  const total = Math.max(0, Math.floor(seconds))
+  const total = Number.isFinite(seconds) ? Math.max(0, Math.floor(seconds)) : 0
   const h = Math.floor(total / 3600)
   const m = Math.floor((total % 3600) / 60)
   const s = total % 60
@@ -111,7 +111,8 @@ export const budget = (view: BudgetStatus): string => {
     `Spent today:       ${usd(view.spentUsd)}`,
     `Remaining:         ${usd(view.remainingUsd)}`,
     `Cycle estimate:    ${usd(view.estimateUsd)}`,
-    `Cycles affordable: ${view.cyclesAffordable ?? "-"}${view.canAfford ? "" : " (new triggers are refused)"}`
+    // No count with a zero cycle estimate: every cycle is free.
+    `Cycles affordable: ${view.cyclesAffordable ?? "unlimited"}${view.canAfford ? "" : " (new triggers are refused)"}`
   ].join("\n")
 }
 

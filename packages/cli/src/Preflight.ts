@@ -67,6 +67,20 @@ const probe = (endpoint: string) =>
     return status >= 200 && status < 300 ? Either.right(status) : Either.left(`HTTP ${status}`)
   })
 
+const reachable = "coordinator reachable, workers registered"
+
+/** The report when the coordinator cannot be reached (or `--api-url` is unusable): check 1 fails, the rest cannot run. */
+export const unreachable = (failure: Client.CommandFailed): Report => ({
+  checks: [fail(
+    reachable,
+    failure.message,
+    "Every foreman command fails to connect; no research runs",
+    "The coordinator is not running, or --api-url (FOREMAN_API_URL) points elsewhere",
+    "Start it with: npx foreman server (or set FOREMAN_API_URL to its address)"
+  )],
+  ok: false
+})
+
 /** Runs the checks against the coordinator behind `client`. */
 export const run = (client: Client.Client): Effect.Effect<Report, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
@@ -74,18 +88,8 @@ export const run = (client: Client.Client): Effect.Effect<Report, never, HttpCli
     const done = () => ({ checks, ok: checks.every((c) => c.ok) })
 
     // 1. coordinator reachable, workers registered
-    const reachable = "coordinator reachable, workers registered"
     const health = yield* Effect.either(client.call(client.api.health.health()))
-    if (Either.isLeft(health)) {
-      checks.push(fail(
-        reachable,
-        health.left.message,
-        "Every foreman command fails to connect; no research runs",
-        "The coordinator is not running, or --api-url (FOREMAN_API_URL) points elsewhere",
-        "Start it with: npx foreman server (or set FOREMAN_API_URL to its address)"
-      ))
-      return done()
-    }
+    if (Either.isLeft(health)) return unreachable(health.left)
     const listed = yield* Effect.either(client.call(client.api.workers.list({ urlParams: {} })))
     if (Either.isLeft(listed)) {
       checks.push(fail(

@@ -290,6 +290,8 @@ describe("connection and usage failures", () => {
       assert.include(fromEnv.stderr, `Cannot reach the coordinator at http://127.0.0.1:${port} `)
       const byDefault = yield* foreman(["workers"])
       assert.include(byDefault.stderr, "http://127.0.0.1:8000")
+      const empty = yield* foreman(["workers"], { FOREMAN_API_URL: "" })
+      assert.include(empty.stderr, "Cannot reach the coordinator at http://127.0.0.1:8000 ")
     }))
 
   it.scopedLive("a missing or wrong token: 401 explained; --token and FOREMAN_API_TOKEN work", () =>

@@ -31,6 +31,9 @@ describe("Format", () => {
     assert.strictEqual(Format.duration(0), "0m 0s")
     assert.strictEqual(Format.duration(3725.9), "1h 02m 05s")
     assert.strictEqual(Format.duration(-5), "0m 0s")
+    assert.strictEqual(Format.duration(Number.NaN), "0m 0s")
+    assert.strictEqual(Format.duration(Number.POSITIVE_INFINITY), "0m 0s")
+    assert.strictEqual(Format.duration(90_061), "25h 01m 01s")
   })
 
   it("money, percentages and progress bars", () => {
@@ -43,6 +46,23 @@ describe("Format", () => {
 
   it("tables align columns and trim line ends", () => {
     assert.strictEqual(Format.table(["A", "LONGER"], [["xyz", "1"], ["q", ""]]), "A    LONGER\nxyz  1\nq")
+  })
+
+  it("the workers table widens its columns for long ids", () => {
+    const worker = (id: string) => ({
+      id: id as never,
+      type: "training" as never,
+      status: "available" as const,
+      endpoint: "http://127.0.0.1:5003",
+      capacity: 1,
+      currentJobs: [],
+      capabilities: {},
+      registeredAt: 0 as never,
+      lastHeartbeatAt: 0 as never
+    })
+    const lines = Format.workers([worker("training-worker-0123456789abcdef"), worker("t1")]).split("\n")
+    const column = (line: string) => line.indexOf("training", 3)
+    assert.strictEqual(new Set(lines.map((line, i) => (i === 0 ? line.indexOf("TYPE") : column(line)))).size, 1)
   })
 
   it("status reproduces the multi-research design's layout", () => {
@@ -90,6 +110,7 @@ describe("Format", () => {
   it("budget: limited and unlimited", () => {
     assert.include(Format.budget(budget), "Cycles affordable: 22")
     assert.include(Format.budget({ ...budget, canAfford: false, cyclesAffordable: 0 }), "(new triggers are refused)")
+    assert.include(Format.budget({ ...budget, estimateUsd: 0, cyclesAffordable: null }), "Cycles affordable: unlimited")
     assert.include(
       Format.budget({ ...budget, unlimited: true, remainingUsd: null, cyclesAffordable: null }),
       "Cycles affordable: unlimited"

@@ -6,9 +6,23 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Scope } from "effect"
+import { parseLocalWorkers } from "../src/commands/server.js"
 import { eventually, startServer } from "../../server/test/apiHarness.js"
 import { LocalWorkers } from "../src/index.js"
 import { capturing } from "./cliHarness.js"
+
+describe("--local-workers", () => {
+  it.effect("parses type=count pairs; duplicates, unknown types and non-decimal counts are refused", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(yield* parseLocalWorkers("training=2, backtest=0"), [
+        { type: "training", count: 2 },
+        { type: "backtest", count: 0 }
+      ])
+      for (const text of ["training=1,training=2", "training=0x2", "training=1e1", "training=-1", "training=33", "gpu=1", "training="]) {
+        yield* Effect.flip(parseLocalWorkers(text))
+      }
+    }))
+})
 
 describe("LocalWorkers", () => {
   it.scopedLive("starts example workers that register, restarts a dead one, and stops them cleanly", () =>

@@ -1,7 +1,7 @@
 /** `foreman simulate`: the in-memory simulation's report, as text and JSON, with faults. */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { foreman } from "./cliHarness.js"
+import { foreman, plain } from "./cliHarness.js"
 
 describe("foreman simulate", () => {
   it.effect("prints a summary; the same seed gives the same trace", () =>
@@ -46,6 +46,10 @@ describe("foreman simulate", () => {
     Effect.gen(function*() {
       const out = yield* foreman(["simulate"], { FOREMAN_SIM_RESEARCHES: "3", FOREMAN_SIM_SEED: "9" })
       assert.match(out.stdout, /^Simulation \(seed 9\): 3 researches/)
+      const poor = yield* foreman(["simulate", "--json", "--researches", "1"], { FOREMAN_SIM_DAILY_BUDGET: "0.01" })
+      const report = JSON.parse(poor.stdout) as { outcomes: { notTriggered: number }; refusals: { budget: number } }
+      assert.strictEqual(report.outcomes.notTriggered, 1)
+      assert.isAbove(report.refusals.budget, 0)
     }))
 
   it.effect("bad faults are usage errors (exit 2)", () =>
@@ -53,5 +57,29 @@ describe("foreman simulate", () => {
       assert.strictEqual((yield* foreman(["simulate", "--faults", "job-failure=2"])).code, 2)
       assert.strictEqual((yield* foreman(["simulate", "--faults", "job-failure"])).code, 2)
       assert.strictEqual((yield* foreman(["simulate", "--researches", "-1"])).code, 2)
+      assert.strictEqual((yield* foreman(["simulate", "--daily-budget", "-1"])).code, 2)
+    }))
+
+  it.effect("--faults edge cases: one clear line each, exit 2", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [string, string]> = [
+        ["job-failure=", `--faults: expected key=value pairs separated by commas, got "job-failure="`],
+        ["=0.1", `--faults: expected key=value pairs separated by commas, got "=0.1"`],
+        ["job-failure=0.1,job-failure=0.2", `--faults: "job-failure" is given more than once`],
+        ["job-failure=0.1,jobFailure=0.2", `--faults: jobFailure is given more than once`],
+        ["cancel=soon", `--faults: cancel must be a probability from 0 to 1, got "soon"`],
+        ["cancel=0x1", `--faults: cancel must be a probability from 0 to 1, got "0x1"`],
+        ["cancel=Infinity", `--faults: cancel must be a probability from 0 to 1, got "Infinity"`],
+        ["cancel=-0.1", `--faults: cancel must be a probability from 0 to 1, got "-0.1"`],
+        ["cancel=1.01", `--faults: cancel must be a probability from 0 to 1, got "1.01"`]
+      ]
+      for (const [faults, line] of cases) {
+        const out = yield* foreman(["simulate", "--faults", faults])
+        assert.strictEqual(out.code, 2, faults)
+        assert.strictEqual(out.stdout, "", faults)
+        assert.strictEqual(plain(out.stderr).trim(), line, faults)
+      }
+      const edges = yield* foreman(["simulate", "--json", "--researches", "2", "--faults", " cancel = 1e-1 , job-failure=.0,"])
+      assert.strictEqual(edges.code, 0)
     }))
 })

@@ -15,15 +15,15 @@ import * as LocalWorkers from "../LocalWorkers.js"
 
 const workerTypes = ["training", "backtest"]
 
-/** Parses `training=2,backtest=1`. */
+/** Parses `training=2,backtest=1`: known types, each once, counts 0–32. */
 export const parseLocalWorkers = (text: string) =>
   Effect.flatMap(parsePairs(text, "--local-workers"), (pairs) =>
     Effect.forEach(pairs, ([type, raw]) => {
-      const count = Number(raw)
+      const count = /^\d+$/.test(raw) ? Number(raw) : Number.NaN
       if (!workerTypes.includes(type)) {
         return Effect.fail(invalid(`--local-workers: unknown worker type "${type}"; use ${workerTypes.join(" or ")}`))
       }
-      if (!Number.isInteger(count) || count < 0 || count > 32) {
+      if (!Number.isInteger(count) || count > 32) {
         return Effect.fail(invalid(`--local-workers: ${type} needs a count from 0 to 32, got "${raw}"`))
       }
       return Effect.succeed({ type, count } satisfies LocalWorkers.WorkerCount)

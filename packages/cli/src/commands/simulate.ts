@@ -4,7 +4,7 @@ import { Simulation } from "@foreman/adapter-memory"
 import { Config, Console, Effect, Option } from "effect"
 import { CommandFailed } from "../Client.js"
 import * as Format from "../Format.js"
-import { invalid, json, parsePairs } from "../internal/shared.js"
+import { invalid, json, parseDecimal, parsePairs } from "../internal/shared.js"
 
 /** `--faults` keys (kebab-case or the option's own name) → the Simulation's fault options. */
 export const faultKeys: Readonly<Record<string, keyof Simulation.Faults>> = {
@@ -19,7 +19,7 @@ export const faultKeys: Readonly<Record<string, keyof Simulation.Faults>> = {
   dispatchFailure: "dispatchFailure"
 }
 
-/** Parses `job-failure=0.1,worker-crash=0.05`: known keys, probabilities 0–1. */
+/** Parses `job-failure=0.1,worker-crash=0.05`: known keys, each once, probabilities 0–1. */
 export const parseFaults = (text: string) =>
   Effect.flatMap(parsePairs(text, "--faults"), (pairs) =>
     Effect.reduce(pairs, {} as Partial<Record<keyof Simulation.Faults, number>>, (faults, [key, raw]) => {
@@ -29,20 +29,33 @@ export const parseFaults = (text: string) =>
           `--faults: unknown fault "${key}"; known: job-failure, worker-crash, coordinator-restart, dispatch-failure, cancel`
         ))
       }
-      const value = Number(raw)
-      if (raw === "" || !Number.isFinite(value) || value < 0 || value > 1) {
+      if (faults[name] !== undefined) return Effect.fail(invalid(`--faults: ${key} is given more than once`))
+      const value = parseDecimal(raw)
+      if (value === undefined || value > 1) {
         return Effect.fail(invalid(`--faults: ${key} must be a probability from 0 to 1, got "${raw}"`))
       }
       return Effect.succeed({ ...faults, [name]: value })
     }))
 
-const count = (name: string, env: string, fallback: number, description: string) =>
-  Options.integer(name).pipe(
-    Options.withFallbackConfig(Config.integer(env)),
+/** A finite number ≥ 0 from `--name`, else the variable `env`, else `fallback`. */
+const nonNegative = (
+  option: Options.Options<number>,
+  name: string,
+  env: Config.Config<number>,
+  fallback: number,
+  description: string
+) =>
+  option.pipe(
+    Options.withFallbackConfig(env),
     Options.withDefault(fallback),
-    Options.mapEffect((n) => (n >= 0 ? Effect.succeed(n) : Effect.fail(invalid(`--${name} must be 0 or more, got ${n}`)))),
-    Options.withDescription(`${description} (env ${env}; default ${fallback})`)
+    Options.mapEffect((n) =>
+      Number.isFinite(n) && n >= 0 ? Effect.succeed(n) : Effect.fail(invalid(`--${name} must be 0 or more, got ${n}`))
+    ),
+    Options.withDescription(description)
   )
+
+const count = (name: string, env: string, fallback: number, description: string) =>
+  nonNegative(Options.integer(name), name, Config.integer(env), fallback, `${description} (env ${env}; default ${fallback})`)
 
 export const simulate = Command.make(
   "simulate",
@@ -62,10 +75,12 @@ export const simulate = Command.make(
       Simulation.defaults.workers.backtest,
       "Simulated backtest workers"
     ),
-    dailyBudget: Options.float("daily-budget").pipe(
-      Options.withDefault(Simulation.defaults.dailyBudgetUsd),
-      Options.mapEffect((n) => (n >= 0 ? Effect.succeed(n) : Effect.fail(invalid(`--daily-budget must be 0 or more, got ${n}`)))),
-      Options.withDescription(`Daily LLM budget in USD, 0 = unlimited (default ${Simulation.defaults.dailyBudgetUsd})`)
+    dailyBudget: nonNegative(
+      Options.float("daily-budget"),
+      "daily-budget",
+      Config.number("FOREMAN_SIM_DAILY_BUDGET"),
+      Simulation.defaults.dailyBudgetUsd,
+      `Daily LLM budget in USD, 0 = unlimited (env FOREMAN_SIM_DAILY_BUDGET; default ${Simulation.defaults.dailyBudgetUsd})`
     ),
     faults: Options.text("faults").pipe(
       Options.withFallbackConfig(Config.string("FOREMAN_SIM_FAULTS")),

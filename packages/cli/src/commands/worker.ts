@@ -10,7 +10,7 @@ import { WorkerConfig, WorkerHost } from "@foreman/server"
 import { Config, ConfigProvider, Console, Duration, Effect, Layer, Option } from "effect"
 import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
-import { CommandFailed, defaultApiUrl, UsageError } from "../Client.js"
+import { CommandFailed, defaultApiUrl, messageOf, UsageError } from "../Client.js"
 import { json } from "../internal/shared.js"
 
 const exampleTypes = Object.keys(exampleWorkers)
@@ -34,7 +34,7 @@ export const loadModule = (path: string): Effect.Effect<WorkerHost.WorkerFunctio
       try: () => importModule(url),
       catch: (error) =>
         new CommandFailed({
-          message: `Cannot load worker module ${path}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+          message: `Cannot load worker module ${path}: ${messageOf(error).split("\n")[0]}`,
           hints: ["--module takes the path of a module whose default export is a WorkerFunction"]
         })
     })

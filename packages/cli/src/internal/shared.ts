@@ -8,10 +8,11 @@ import type { HttpClient } from "@effect/platform"
 import { Config, Console, Effect, Option, Redacted } from "effect"
 import * as Client from "../Client.js"
 
-/** `--api-url`, else `FOREMAN_API_URL`, else `http://127.0.0.1:8000`. */
+/** `--api-url`, else `FOREMAN_API_URL`, else `http://127.0.0.1:8000`; an empty value counts as none. */
 export const apiUrl = Options.text("api-url").pipe(
   Options.withFallbackConfig(Config.string("FOREMAN_API_URL")),
   Options.withDefault(Client.defaultApiUrl),
+  Options.map((url) => (url.trim() === "" ? Client.defaultApiUrl : url)),
   Options.withDescription("The coordinator's URL (env FOREMAN_API_URL; default http://127.0.0.1:8000)")
 )
 
@@ -50,17 +51,26 @@ export const print = (json: boolean, value: unknown, text: () => string): Effect
 export const invalid = (message: string): ValidationError.ValidationError =>
   ValidationError.invalidValue(HelpDoc.p(message))
 
-/** `training=2,backtest=1` → entries; `what` names the flag in errors. */
+/** `training=2,backtest=1` → entries; `what` names the flag in errors. A key given twice is an error. */
 export const parsePairs = (
   text: string,
   what: string
-): Effect.Effect<ReadonlyArray<readonly [string, string]>, ValidationError.ValidationError> =>
-  Effect.forEach(
+): Effect.Effect<ReadonlyArray<readonly [string, string]>, ValidationError.ValidationError> => {
+  const seen = new Set<string>()
+  return Effect.forEach(
     text.split(",").map((part) => part.trim()).filter((part) => part !== ""),
     (part) => {
       const [key, value, ...rest] = part.split("=").map((s) => s.trim())
-      return key === undefined || key === "" || value === undefined || value === "" || rest.length > 0
-        ? Effect.fail(invalid(`${what}: expected key=value pairs separated by commas, got "${part}"`))
-        : Effect.succeed([key, value] as const)
+      if (key === undefined || key === "" || value === undefined || value === "" || rest.length > 0) {
+        return Effect.fail(invalid(`${what}: expected key=value pairs separated by commas, got "${part}"`))
+      }
+      if (seen.has(key)) return Effect.fail(invalid(`${what}: "${key}" is given more than once`))
+      seen.add(key)
+      return Effect.succeed([key, value] as const)
     }
   )
+}
+
+/** A plain decimal number (`0.1`, `.5`, `2`, `1e-2`), not hex, binary or `Infinity` as `Number` would take. */
+export const parseDecimal = (text: string): number | undefined =>
+  /^(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text) ? Number(text) : undefined
