@@ -1,6 +1,6 @@
 /**
  * A backtest worker process running the example backtest function. Start a
- * coordinator (`npm run server`), then, on a port the training worker does
+ * coordinator (`npx foreman server`), then, on a port the training worker does
  * not use:
  *
  *   FOREMAN_API_URL=http://127.0.0.1:8000 FOREMAN_WORKER_PORT=5004 npx tsx examples/src/backtest-worker.ts

@@ -9,11 +9,8 @@ import { Effect, ParseResult, Schema } from "effect"
 import * as Backtest from "./backtest.js"
 import * as Dataset from "./dataset.js"
 import * as MarketData from "./marketData.js"
-import { decodeStrategy } from "./strategySpec.js"
+import { decodeStrategy, isRecord } from "./strategySpec.js"
 import { TrainedModel } from "./trainedModel.js"
-
-const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** Reads the trained model out of the training result in the job input. */
 export const decodeModel = (input: unknown): Effect.Effect<TrainedModel, string> => {

@@ -2,7 +2,7 @@
  * A small lab in memory, in real time: two training workers and one backtest
  * worker, an operator who triggers six researches (retrying when refused at
  * capacity), and a line printed for every move through the phases. Jobs take
- * seconds instead of minutes. Run it with `npm start`; Ctrl+C stops it.
+ * seconds instead of minutes. Run it with `npm run simulated-lab`; Ctrl+C stops it.
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Memory, MemoryWorkers, SimulatedWork } from "@foreman/adapter-memory"
@@ -58,12 +58,17 @@ const program = Effect.gen(function*() {
   })))
 
   const triggered: Array<Domain.ResearchId> = []
-  for (const brief of BRIEFS) {
+  triggering: for (const brief of BRIEFS) {
     for (;;) {
       const outcome = yield* Effect.either(coordinator.trigger({ brief }))
       if (outcome._tag === "Right") {
         triggered.push(outcome.right.id)
         break
+      }
+      // At capacity: a slot frees up when a research finishes. Any other refusal (the budget) will not pass.
+      if (outcome.left._tag !== "AtCapacity") {
+        yield* Effect.log(`${outcome.left.message}: no more triggers`)
+        break triggering
       }
       yield* Effect.sleep(Duration.seconds(3))
     }

@@ -70,7 +70,8 @@ export interface Strategy {
   readonly spec: StrategySpec
 }
 
-const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
+/** A plain object (not null, not an array): how job inputs are read before decoding. */
+export const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
 
 const formatIssues = (error: ParseResult.ParseError): string =>

@@ -1,6 +1,6 @@
 /**
  * A training worker process running the example training function. Start a
- * coordinator (`npm run server`), then:
+ * coordinator (`npx foreman server`), then:
  *
  *   FOREMAN_API_URL=http://127.0.0.1:8000 npx tsx examples/src/training-worker.ts
  *

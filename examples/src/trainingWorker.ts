@@ -58,6 +58,11 @@ export const train = (
           `(at least ${MIN_SAMPLES} each); shorten the indicator periods`
       )
     }
+    // The backtest needs at least two held-out days; find out before training, not after.
+    const holdoutFrom = data.holdout[0]?.date
+    if (holdoutFrom === undefined || data.holdout.length < 2) {
+      return yield* Effect.fail(`no held-out data left for ${strategy.name} to backtest on`)
+    }
     const seed = SeededRandom.hashSeed(JSON.stringify(strategy))
     const trainer = Model.makeTrainer(
       data.featureNames,
@@ -80,8 +85,6 @@ export const train = (
     const trainMetrics = Model.evaluate(network, data.train.map((s) => s.features), data.train.map((s) => s.label))
     const testMetrics = Model.evaluate(network, data.test.map((s) => s.features), data.test.map((s) => s.label))
     const upShare = (s: ReadonlyArray<{ readonly label: 0 | 1 }>) => s.filter((x) => x.label === 1).length / s.length
-    const holdoutFrom = data.holdout[0]?.date
-    if (holdoutFrom === undefined) return yield* Effect.fail(`no held-out data left for ${strategy.name}`)
     const model: TrainedModel = {
       instrument: spec.instrument,
       indicators: spec.indicators,

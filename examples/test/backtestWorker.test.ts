@@ -1,7 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Domain, ForemanConfig, Gates } from "@foreman/core"
 import { Effect, Schema } from "effect"
+import * as Backtest from "../src/backtest.js"
 import { backtest } from "../src/backtestWorker.js"
+import * as Dataset from "../src/dataset.js"
+import * as MarketData from "../src/marketData.js"
 import { train } from "../src/trainingWorker.js"
 import { exampleWorkers } from "../src/workers.js"
 import { job, mixOnSpx, noProgress, quick, recordingContext, rsiOnEurusd } from "./helpers.js"
@@ -68,6 +71,29 @@ describe("backtest worker", () => {
       assert.strictEqual(narrow.exposure.flatDays, 0)
       assert.isTrue(wide.exposure.flatDays > 0)
       assert.isTrue(wide.exposure.longDays + wide.exposure.shortDays < narrow.window.days)
+    }))
+
+  it.effect("a model that never trades: zero-variance returns give finite zeros, not NaN", () =>
+    Effect.gen(function*() {
+      const training = yield* trainedRsi
+      const network = training.model.network
+      // Every prediction is exactly 0.5, inside the no-trade band.
+      const undecided = {
+        ...network,
+        outputWeights: network.outputWeights.map(() => 0),
+        outputBias: 0
+      }
+      const bars = yield* MarketData.load("EURUSD")
+      const holdout = Dataset.samples(bars, training.model).samples.filter((x) => x.date >= training.model.holdoutFrom)
+      const report = Backtest.run(undecided, bars, holdout)
+      assert.deepStrictEqual(
+        [report.sharpeRatio, report.winRate, report.totalReturn, report.netReturn, report.maxDrawdown, report.totalTrades],
+        [0, 0, 0, 0, 0, 0]
+      )
+      assert.strictEqual(report.exposure.flatDays, report.window.days)
+      const two = Backtest.run(undecided, bars, holdout.slice(0, 2))
+      assert.isTrue([two.sharpeRatio, two.winRate, two.maxDrawdown].every(Number.isFinite))
+      assert.strictEqual(two.window.days, 1)
     }))
 
   it.effect("is deterministic", () =>

@@ -44,6 +44,18 @@ describe("training worker", () => {
       const first = yield* train({ strategy: mixOnSpx }, noProgress, quick)
       const second = yield* train({ strategy: mixOnSpx }, noProgress, quick)
       assert.deepStrictEqual(second, first)
+      // Storage may reorder keys (PostgreSQL's jsonb does) and add unknown ones: the seed does not change.
+      const reordered = {
+        spec: {
+          timeframe: "1d",
+          instrument: "SPX",
+          labelHorizonDays: 3,
+          indicators: mixOnSpx.spec.indicators.map((i) => Object.fromEntries(Object.entries(i).reverse())),
+          note: "ignored"
+        },
+        name: mixOnSpx.name
+      }
+      assert.deepStrictEqual((yield* train({ strategy: reordered }, noProgress, quick)).epochLosses, first.epochLosses)
       const renamed = yield* train({ strategy: { ...mixOnSpx, name: "mix_other" } }, noProgress, quick)
       assert.notDeepEqual(renamed.epochLosses, first.epochLosses)
       assert.deepStrictEqual(first.features, [
