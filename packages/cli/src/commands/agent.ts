@@ -65,7 +65,9 @@ const clearScreen = "\x1b[2J\x1b[H"
 
 export const status = Command.make("status", statusOptions, (o) =>
   Effect.gen(function*() {
-    if (o.interval <= 0) return yield* new UsageError({ message: "--interval must be a number of seconds > 0" })
+    if (!(Number.isFinite(o.interval) && o.interval > 0)) {
+      return yield* new UsageError({ message: "--interval must be a number of seconds > 0" })
+    }
     const c = yield* client(o)
     const fetch = c.call(c.api.agent.status())
     if (!o.watch) {
