@@ -29,13 +29,18 @@ export const parseLocalWorkers = (text: string) =>
       return Effect.succeed({ type, count } satisfies LocalWorkers.WorkerCount)
     }))
 
+/** Whether a failure to listen came from the port being taken (the system's code is on the cause). */
+const addressInUse = (error: unknown): boolean =>
+  /EADDRINUSE/.test(String(error)) ||
+  (typeof error === "object" && error !== null && "cause" in error && /EADDRINUSE/.test(String(error.cause)))
+
 /** One line (and a hint) for each way the server can fail to start. */
 const startFailure = (host: string, port: number, error: { readonly _tag: string; readonly message: string }) => {
   const text = error.message !== "" ? error.message : error._tag
   switch (error._tag) {
     case "ServeError":
       return new CommandFailed({
-        message: `Cannot listen on ${host}:${port} (${/EADDRINUSE/.test(String(error)) ? "address in use" : text})`,
+        message: `Cannot listen on ${host}:${port} (${addressInUse(error) ? "address in use" : text})`,
         hints: [`Another process uses port ${port}: stop it, or pass --port (or set FOREMAN_PORT)`]
       })
     case "InsecureBind":
