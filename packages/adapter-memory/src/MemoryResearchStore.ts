@@ -70,7 +70,12 @@ export const make = Effect.gen(function*() {
         const all = Array.from(researches.values()).filter((r) => wanted === undefined || wanted.has(r.status))
         return all.reverse().slice(offset, offset + limit)
       }),
-    listActive: Effect.sync(() => Array.from(active.values())),
+    listActive: Effect.sync(() =>
+      Array.from(active.values(), (research) => ({
+        research,
+        job: research.activeJobId === null ? null : jobs.get(research.activeJobId) ?? null
+      }))
+    ),
     countActive: Effect.sync(() => active.size),
     commit,
     commitAll: (ts) =>
@@ -82,12 +87,21 @@ export const make = Effect.gen(function*() {
     getJob: (id) => Effect.sync(() => Option.fromNullable(jobs.get(id))),
     jobsOf: (researchId) =>
       Effect.sync(() => (jobsByResearch.get(researchId) ?? []).flatMap((id) => jobs.get(id) ?? [])),
-    jobsByIds: (ids) => Effect.sync(() => ids.flatMap((id) => jobs.get(id) ?? [])),
     jobsOnWorker: (workerId) =>
       Effect.sync(() =>
         Array.from(jobs.values()).filter((j) => j.workerId === workerId && !Domain.isJobSettled(j.status))
       ),
     serializeTriggers: (self) => triggers.withPermits(1)(self),
+    patchJob: (id, workerId, patch, expected) =>
+      Effect.sync(() => {
+        const current = jobs.get(id)
+        if (current === undefined || current.workerId !== workerId || !expected.includes(current.status)) {
+          return Option.none()
+        }
+        const job = { ...current, ...patch }
+        putJob(job)
+        return Option.some(job)
+      }),
     updateJob: (job, expected) =>
       Effect.sync(() => {
         const current = jobs.get(job.id)

@@ -64,9 +64,11 @@ export const make = Effect.gen(function*() {
         (rows) => rows.map((row) => row.data)
       )),
     listActive: storage(Effect.map(
-      sql<DataRow<Domain.Research>>`
-        SELECT data FROM foreman_researches WHERE status IN ${sql.in(ACTIVE)} ORDER BY created_at, id`,
-      (rows) => rows.map((row) => row.data)
+      sql<{ readonly research: Domain.Research; readonly job: Domain.Job | null }>`
+        SELECT r.data AS research, j.data AS job
+        FROM foreman_researches r LEFT JOIN foreman_jobs j ON j.id = r.data->>'activeJobId'
+        WHERE r.status IN ${sql.in(ACTIVE)} ORDER BY r.created_at, r.id`,
+      (rows) => rows.map(({ job, research }) => ({ research, job }))
     )),
     countActive: storage(Effect.map(
       sql<{ n: number }>`SELECT count(*)::int AS n FROM foreman_researches WHERE status IN ${sql.in(ACTIVE)}`,
@@ -91,13 +93,6 @@ export const make = Effect.gen(function*() {
         sql<DataRow<Domain.Job>>`SELECT data FROM foreman_jobs WHERE research_id = ${researchId} ORDER BY created_at, id`,
         (rows) => rows.map((row) => row.data)
       )),
-    jobsByIds: (ids) =>
-      ids.length === 0
-        ? Effect.succeed([])
-        : storage(Effect.map(
-          sql<DataRow<Domain.Job>>`SELECT data FROM foreman_jobs WHERE id = ANY(${[...ids] as Array<string>}::text[])`,
-          (rows) => rows.map((row) => row.data)
-        )),
     jobsOnWorker: (workerId) =>
       storage(Effect.map(
         sql<DataRow<Domain.Job>>`
@@ -105,6 +100,15 @@ export const make = Effect.gen(function*() {
           ORDER BY created_at, id`,
         (rows) => rows.map((row) => row.data)
       )),
+    patchJob: (id, workerId, patch, expected) =>
+      expected.length === 0
+        ? Effect.succeed(Option.none())
+        : storage(Effect.map(
+          sql<DataRow<Domain.Job>>`
+            UPDATE foreman_jobs SET status = ${patch.status}, data = data || ${sql.json(patch)}
+            WHERE id = ${id} AND worker_id = ${workerId} AND status IN ${sql.in(expected)} RETURNING data`,
+          (rows) => Option.fromNullable(rows[0]?.data)
+        )),
     updateJob: (job, expected) =>
       expected.length === 0
         ? Effect.succeed(false)

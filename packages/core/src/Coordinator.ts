@@ -40,7 +40,7 @@ import { concurrencyLimit, ForemanConfig } from "./ForemanConfig.js"
 import * as Ids from "./internal/ids.js"
 import * as Signal from "./internal/signal.js"
 import { type Action, advance, type PhaseDefinition, Pipeline, progressOf, type Step, workerTypes } from "./Pipeline.js"
-import { type JobWrite, type ResearchQuery, ResearchStore } from "./ResearchStore.js"
+import { type ActiveEntry, type JobWrite, type ResearchQuery, ResearchStore } from "./ResearchStore.js"
 import { Wakeup } from "./Wakeup.js"
 import { WorkerRegistry } from "./WorkerRegistry.js"
 import { WorkerTransport } from "./WorkerTransport.js"
@@ -283,9 +283,6 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
     const status = Effect.fn("Coordinator.status")(function*() {
       const now = yield* Clock.currentTimeMillis
       const [active, all, money] = yield* Effect.all([store.listActive, registry.list(), budget.status()])
-      const jobIds = active.flatMap((r) => (r.activeJobId === null ? [] : [r.activeJobId]))
-      const jobs = jobIds.length === 0 ? [] : yield* store.jobsByIds(jobIds)
-      const jobById = new Map(jobs.map((j) => [j.id, j]))
       const live = liveWorkers(all)
       const workers: Record<string, { busy: number; total: number; workers: number }> = {}
       for (const type of pipelineTypes) workers[type] = { busy: 0, total: 0, workers: 0 }
@@ -298,9 +295,7 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
         }
       }
       return {
-        active: active.map((r): ActiveResearch => {
-          const job = r.activeJobId === null ? undefined : jobById.get(r.activeJobId)
-          return {
+        active: active.map(({ job, research: r }): ActiveResearch => ({
             id: r.id,
             phase: r.phase,
             status: r.status,
@@ -310,11 +305,10 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
             waitingFor: r.waitingFor === null
               ? null
               : { workerType: r.waitingFor.workerType, seconds: Math.floor((now - r.waitingFor.since) / 1000) },
-            job: job === undefined
+            job: job === null
               ? null
               : { id: job.id, kind: job.kind, workerId: job.workerId, progress: job.progress }
-          }
-        }),
+        })),
         workers,
         budget: money,
         capacity: { active: active.length, limit: concurrencyLimit(config, live.length) }
@@ -404,11 +398,8 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
         const expire = now - incarnation.expiredAt >= 1000
         if (expire) incarnation.expiredAt = now
         if (expire) yield* registry.expire
-        const researches = yield* store.listActive
+        const active = yield* store.listActive
         const workers = yield* registry.list()
-        const jobIds = researches.flatMap((r) => (r.activeJobId === null ? [] : [r.activeJobId]))
-        const jobs = jobIds.length === 0 ? [] : yield* store.jobsByIds(jobIds)
-        const jobById = new Map(jobs.map((j) => [j.id, j]))
         const world = {
           now,
           epoch: incarnation.epoch,
@@ -423,9 +414,9 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
           }
         }
 
-        const steps = researches.map((research) => ({
+        const steps = active.map(({ job, research }) => ({
           before: research,
-          step: advance(pipeline, research, research.activeJobId === null ? undefined : jobById.get(research.activeJobId), world)
+          step: advance(pipeline, research, job ?? undefined, world)
         }))
         // First come, first served: those waiting longest for a worker type claim first.
         const queued = steps
@@ -598,9 +589,9 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
         // Dispatches run beside the loop: a slow worker does not hold up the next tick,
         // and a failed one frees its worker, which wakes the loop again.
         for (const d of dispatches) yield* FiberSet.run(incarnation.dispatching, dispatch(now)(d))
-        yield* reap(incarnation, researches)
+        yield* reap(incarnation, active)
         return {
-          researches: researches.length,
+          researches: active.length,
           committed,
           started,
           wakeAt
@@ -631,11 +622,11 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
       })
 
     /** Interrupts in-process jobs of researches that stopped being active elsewhere. */
-    const reap = (incarnation: Incarnation, active: ReadonlyArray<Research>) =>
+    const reap = (incarnation: Incarnation, active: ReadonlyArray<ActiveEntry>) =>
       Effect.gen(function*() {
         const size = yield* FiberMap.size(incarnation.fibers)
         if (size === 0) return
-        const live = new Set(active.map((r) => r.id))
+        const live = new Set(active.map(({ research }) => research.id))
         const stale = Array.from(incarnation.fibers, ([key]) => key).filter((key) => !live.has(key))
         for (const key of stale) yield* FiberMap.remove(incarnation.fibers, key)
       })

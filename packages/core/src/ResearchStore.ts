@@ -30,13 +30,24 @@ export interface ResearchQuery {
   readonly offset: number
 }
 
+/** An active research and its active job (null when it has none, or the job is missing). */
+export interface ActiveEntry {
+  readonly research: Research
+  readonly job: Job | null
+}
+
+/** The fields a worker's report changes on its job. */
+export type JobPatch =
+  & Pick<Job, "status" | "updatedAt">
+  & Partial<Pick<Job, "progress" | "message" | "result" | "error" | "finishedAt">>
+
 export interface ResearchStoreShape {
   readonly insert: (research: Research) => Effect.Effect<void, StorageError>
   readonly get: (id: ResearchId) => Effect.Effect<Option.Option<Research>, StorageError>
   /** Newest first. */
   readonly list: (query: ResearchQuery) => Effect.Effect<ReadonlyArray<Research>, StorageError>
-  /** Every pending or running research, oldest first, in one read. */
-  readonly listActive: Effect.Effect<ReadonlyArray<Research>, StorageError>
+  /** Every pending or running research, oldest first, with its active job, in one read. */
+  readonly listActive: Effect.Effect<ReadonlyArray<ActiveEntry>, StorageError>
   readonly countActive: Effect.Effect<number, StorageError>
   readonly commit: (transition: Transition) => Effect.Effect<void, StaleWrite | StorageError>
   /**
@@ -47,8 +58,6 @@ export interface ResearchStoreShape {
   readonly getJob: (id: JobId) => Effect.Effect<Option.Option<Job>, StorageError>
   /** Jobs of one research, oldest first. */
   readonly jobsOf: (researchId: ResearchId) => Effect.Effect<ReadonlyArray<Job>, StorageError>
-  /** Several jobs in one read. */
-  readonly jobsByIds: (ids: ReadonlyArray<JobId>) => Effect.Effect<ReadonlyArray<Job>, StorageError>
   /** Pending or running jobs assigned to one worker. */
   readonly jobsOnWorker: (workerId: WorkerId) => Effect.Effect<ReadonlyArray<Job>, StorageError>
   /**
@@ -56,6 +65,16 @@ export interface ResearchStoreShape {
    * so a capacity or budget check and the insert that follows it are one step.
    */
   readonly serializeTriggers: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StorageError, R>
+  /**
+   * Applies `patch` to a job in one step, only if it is assigned to `workerId` and its
+   * status is one of `expected`; answers the job as written, or none when nothing matched.
+   */
+  readonly patchJob: (
+    id: JobId,
+    workerId: WorkerId,
+    patch: JobPatch,
+    expected: ReadonlyArray<JobStatus>
+  ) => Effect.Effect<Option.Option<Job>, StorageError>
   /** Writes `job` only if the stored job's status is one of `expected`; tells whether it did. */
   readonly updateJob: (job: Job, expected: ReadonlyArray<JobStatus>) => Effect.Effect<boolean, StorageError>
 }

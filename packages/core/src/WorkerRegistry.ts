@@ -5,10 +5,10 @@
  * slots, and the reports workers send about their jobs.
  */
 import { Array as Arr, Clock, Effect, Option, Schema } from "effect"
-import { type Job, type JobId, JobReport, type Worker, WorkerId, WorkerType } from "./Domain.js"
+import { type JobId, JobReport, type Worker, WorkerId, WorkerType } from "./Domain.js"
 import { JobNotAssigned, JobNotFound, WorkerNotFound } from "./Errors.js"
 import { ForemanConfig } from "./ForemanConfig.js"
-import { ResearchStore } from "./ResearchStore.js"
+import { type JobPatch, ResearchStore } from "./ResearchStore.js"
 import { Wakeup } from "./Wakeup.js"
 import { WorkerStore } from "./WorkerStore.js"
 
@@ -55,8 +55,33 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
     const release = (workerId: WorkerId, jobId: JobId) =>
       Effect.zipRight(workers.release(workerId, jobId), wakeup.signal)
 
-    /** Applies a worker's report on one of its jobs. Settled jobs ignore repeats. */
+    /**
+     * Applies a worker's report on one of its jobs in one write; a final report
+     * frees the worker's slot alongside (releasing a job the worker no longer
+     * holds changes nothing). Settled jobs ignore repeats.
+     */
     const report = Effect.fnUntraced(function*(report: JobReport) {
+      const now = yield* Clock.currentTimeMillis
+      const patch: JobPatch = report._tag === "Progress"
+        ? {
+          status: "running",
+          progress: report.progress,
+          updatedAt: now,
+          ...(report.message === undefined ? {} : { message: report.message })
+        }
+        : report._tag === "Completed"
+        ? { status: "completed", progress: 1, result: report.result, updatedAt: now, finishedAt: now }
+        : { status: "failed", error: report.error, updatedAt: now, finishedAt: now }
+      const final = report._tag !== "Progress"
+      const [written] = yield* Effect.all([
+        store.patchJob(report.jobId, report.workerId, patch, ["pending", "running"]),
+        final ? workers.release(report.workerId, report.jobId) : Effect.void
+      ], { concurrency: 2 })
+      if (Option.isSome(written)) {
+        if (final) yield* wakeup.signal
+        return written.value
+      }
+      // Nothing written: the job is unknown, someone else's, or already settled.
       const job = yield* store.getJob(report.jobId).pipe(
         Effect.flatMap(Option.match({
           onNone: () => Effect.fail(new JobNotFound({ jobId: report.jobId })),
@@ -66,25 +91,7 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
       if (job.workerId !== report.workerId) {
         return yield* new JobNotAssigned({ jobId: report.jobId, workerId: report.workerId })
       }
-      if (job.status !== "pending" && job.status !== "running") return job
-      const now = yield* Clock.currentTimeMillis
-      const next: Job = report._tag === "Progress"
-        ? { ...job, status: "running", progress: report.progress, message: report.message ?? job.message, updatedAt: now }
-        : report._tag === "Completed"
-        ? { ...job, status: "completed", progress: 1, result: report.result, updatedAt: now, finishedAt: now }
-        : { ...job, status: "failed", error: report.error, updatedAt: now, finishedAt: now }
-      if (report._tag === "Progress") {
-        yield* store.updateJob(next, ["pending", "running"])
-        return next
-      }
-      // The slot is freed alongside the write: releasing a job the worker no longer
-      // holds (a repeat, a cancel in between) changes nothing.
-      yield* Effect.all([store.updateJob(next, ["pending", "running"]), workers.release(report.workerId, report.jobId)], {
-        concurrency: 2,
-        discard: true
-      })
-      yield* wakeup.signal
-      return next
+      return job
     })
 
     /**

@@ -29,7 +29,7 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         yield* store.insert(research("op_c", { createdAt: 3, status: "completed" }))
         assert.deepStrictEqual(Option.getOrThrow(yield* store.get("op_a" as ResearchId)), research("op_a", { createdAt: 1 }))
         assert.isTrue(Option.isNone(yield* store.get("op_zzz" as ResearchId)))
-        assert.deepStrictEqual((yield* store.listActive).map((r) => r.id), ["op_a", "op_b"])
+        assert.deepStrictEqual((yield* store.listActive).map((entry) => entry.research.id), ["op_a", "op_b"])
         assert.strictEqual(yield* store.countActive, 2)
         const duplicate = yield* Effect.flip(store.insert(research("op_a")))
         assert.strictEqual(duplicate._tag, "StorageError")
@@ -162,16 +162,19 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
           job("job_3", "op_a", { status: "pending", createdAt: 3, workerId: "w-2" as WorkerId })
         ]
         yield* store.commit({
-          research: research("op_a", { version: 1 }),
+          research: research("op_a", { version: 1, status: "running", activeJobId: "job_2" as JobId }),
           expectedVersion: 0,
           epoch: null,
           jobs: jobs.map((j) => ({ job: j, expected: null }))
         })
         assert.deepStrictEqual(yield* store.jobsOf("op_a" as ResearchId), jobs)
+        // Active researches come with their active job, or null when it is missing.
+        yield* store.insert(research("op_b", { createdAt: 2000, activeJobId: "job_404" as JobId }))
         assert.deepStrictEqual(
-          (yield* store.jobsByIds(["job_3", "job_1", "job_404"] as Array<JobId>)).map((j) => j.id).sort(),
-          ["job_1", "job_3"]
+          (yield* store.listActive).map((entry) => [entry.research.id, entry.job?.id ?? null]),
+          [["op_a", "job_2"], ["op_b", null]]
         )
+        assert.deepStrictEqual((yield* store.listActive)[0]!.job, jobs[1])
         assert.deepStrictEqual((yield* store.jobsOnWorker("w-1" as WorkerId)).map((j) => j.id), ["job_2"])
         assert.isFalse(yield* store.updateJob({ ...jobs[0]!, status: "failed" }, ["running"]))
         assert.isTrue(yield* store.updateJob({ ...jobs[1]!, status: "completed", progress: 1, result: [1, "two"] }, [
@@ -180,6 +183,17 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         ]))
         assert.deepStrictEqual(Option.getOrThrow(yield* store.getJob("job_2" as JobId)).result, [1, "two"])
         assert.isFalse(yield* store.updateJob(job("job_404", "op_a"), ["running"]))
+        // A patch applies only to a job assigned to that worker, in an expected status.
+        const done = { status: "completed", progress: 1, result: { a: [1] }, updatedAt: 5, finishedAt: 5 } as const
+        const w2 = "w-2" as WorkerId
+        assert.isTrue(Option.isNone(yield* store.patchJob("job_3" as JobId, "w-1" as WorkerId, done, ["pending"])))
+        assert.isTrue(Option.isNone(yield* store.patchJob("job_3" as JobId, w2, done, ["running"])))
+        assert.isTrue(Option.isNone(yield* store.patchJob("job_404" as JobId, w2, done, ["pending"])))
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.getJob("job_3" as JobId)), jobs[2])
+        const patched = yield* store.patchJob("job_3" as JobId, w2, done, ["pending", "running"])
+        assert.deepStrictEqual(Option.getOrThrow(patched), { ...jobs[2]!, ...done })
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.getJob("job_3" as JobId)), { ...jobs[2]!, ...done })
+        assert.deepStrictEqual(yield* store.jobsOnWorker(w2), [])
       })))
 
     it.live("stores odd text verbatim", () =>
