@@ -19,9 +19,7 @@ import {
   WorkerRegistry
 } from "@foreman/core"
 import { Deferred, Effect, Exit, Layer, Logger, LogLevel, Queue, Scope, Tracer } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { goodBacktest, goodTraining } from "../../adapter-memory/test/lab.js"
 import * as EmbeddedPostgres from "../src/EmbeddedPostgres.js"
 import * as Postgres from "../src/Postgres.js"
 
@@ -58,16 +56,6 @@ const percentile = (xs: ReadonlyArray<number>, p: number) => {
 }
 
 const instant = (result: unknown) => () => Effect.succeed(result)
-const training = { testAccuracy: 0.6, testLoss: 0.4, epochLosses: [0.9, 0.5] }
-const backtest = {
-  sharpeRatio: 1.1,
-  winRate: 0.5,
-  totalReturn: 0.1,
-  totalTrades: 20,
-  maxDrawdown: 0.1,
-  netReturn: 0.09,
-  tradeCount: 20
-}
 
 /** Researches flowing through instant workers: committed transitions per second. */
 const throughput = (layer: EngineLayer, researches: number) =>
@@ -93,7 +81,7 @@ const throughput = (layer: EngineLayer, researches: number) =>
     return commits / seconds
   }).pipe(
     Effect.scoped,
-    Effect.provide(layer({ training: instant(training), backtest: instant(backtest) }, { dailyBudgetUsd: 0 }))
+    Effect.provide(layer({ training: instant(goodTraining), backtest: instant(goodBacktest) }, { dailyBudgetUsd: 0 }))
   )
 
 /** Training jobs of the handover benchmark wait here until the driver finishes them. */
@@ -133,7 +121,7 @@ const handover = (layer: EngineLayer, rounds: number) =>
             const gate = yield* Deferred.make<void>()
             gates.push(gate)
             yield* Deferred.await(gate)
-            return training
+            return goodTraining
           }),
         backtest: () => Effect.never
       }, { dailyBudgetUsd: 0 })
@@ -190,13 +178,9 @@ const queriesPerTick = (layer: EngineLayer, n: number) =>
   }).pipe(Effect.scoped, Effect.provide(layer({}, { dailyBudgetUsd: 0 })))
 
 const program = Effect.gen(function*() {
-  let url = process.env["DATABASE_URL"] ?? process.env["FOREMAN_DATABASE_URL"] ?? ""
-  let dataDir: string | undefined
   const scope = yield* Scope.make()
-  if (url === "") {
-    dataDir = mkdtempSync(join(tmpdir(), "foreman-bench-pg-"))
-    url = (yield* Scope.extend(EmbeddedPostgres.start({ dataDir }), scope)).url
-  }
+  const configured = process.env["DATABASE_URL"] ?? process.env["FOREMAN_DATABASE_URL"] ?? ""
+  const url = configured !== "" ? configured : (yield* Scope.extend(EmbeddedPostgres.startTemporary, scope)).url
   const pg = postgresEngine(url)
   const reset = emptyTables(url)
 
@@ -222,7 +206,6 @@ const program = Effect.gen(function*() {
   }
   for (const [name, value, note] of rows) console.log(`${name.padEnd(46)} ${value.padStart(14)}  ${note}`)
   yield* Scope.close(scope, Exit.void)
-  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true })
 })
 
 Effect.runPromise(program.pipe(Logger.withMinimumLogLevel(LogLevel.Error))).catch((error) => {

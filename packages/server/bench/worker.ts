@@ -6,25 +6,15 @@
  * `start <ms>` / `end <ms>` lines.
  */
 import { Effect } from "effect"
+import { goodBacktest, goodTraining } from "../../adapter-memory/test/lab.js"
 import * as WorkerHost from "../src/WorkerHost.js"
 
 const now = () => performance.timeOrigin + performance.now()
 
-const training = { testAccuracy: 0.6, testLoss: 0.4, epochLosses: [0.9, 0.5] }
-const backtest = {
-  sharpeRatio: 1.1,
-  winRate: 0.5,
-  totalReturn: 0.1,
-  totalTrades: 20,
-  maxDrawdown: 0.1,
-  netReturn: 0.09,
-  tradeCount: 20
-}
-
 WorkerHost.runNode((job) =>
   Effect.sync(() => {
     process.stdout.write(`start ${now()}\n`)
-    const result = job.kind === "training" ? training : backtest
+    const result = job.kind === "training" ? goodTraining : goodBacktest
     process.stdout.write(`end ${now()}\n`)
     return result
   }))
