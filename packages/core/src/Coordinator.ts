@@ -296,18 +296,18 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
       }
       return {
         active: active.map(({ job, research: r }): ActiveResearch => ({
-            id: r.id,
-            phase: r.phase,
-            status: r.status,
-            strategy: r.strategy?.name ?? null,
-            elapsedSeconds: Math.max(0, Math.floor((now - r.createdAt) / 1000)),
-            progress: progressOf(pipeline, r),
-            waitingFor: r.waitingFor === null
-              ? null
-              : { workerType: r.waitingFor.workerType, seconds: Math.floor((now - r.waitingFor.since) / 1000) },
-            job: job === null
-              ? null
-              : { id: job.id, kind: job.kind, workerId: job.workerId, progress: job.progress }
+          id: r.id,
+          phase: r.phase,
+          status: r.status,
+          strategy: r.strategy?.name ?? null,
+          elapsedSeconds: Math.max(0, Math.floor((now - r.createdAt) / 1000)),
+          progress: progressOf(pipeline, r),
+          waitingFor: r.waitingFor === null
+            ? null
+            : { workerType: r.waitingFor.workerType, seconds: Math.floor((now - r.waitingFor.since) / 1000) },
+          job: job === null
+            ? null
+            : { id: job.id, kind: job.kind, workerId: job.workerId, progress: job.progress }
         })),
         workers,
         budget: money,

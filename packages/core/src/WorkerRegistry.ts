@@ -77,10 +77,9 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
         store.patchJob(report.jobId, report.workerId, patch, ["pending", "running"]),
         final ? workers.release(report.workerId, report.jobId) : Effect.void
       ], { concurrency: 2 })
-      if (Option.isSome(written)) {
-        if (final) yield* wakeup.signal
-        return written.value
-      }
+      // A freed slot wakes the loop even when the job itself was settled already.
+      if (final) yield* wakeup.signal
+      if (Option.isSome(written)) return written.value
       // Nothing written: the job is unknown, someone else's, or already settled.
       const job = yield* store.getJob(report.jobId).pipe(
         Effect.flatMap(Option.match({
