@@ -1,9 +1,12 @@
 /**
- * Provides a PostgreSQL server to the test run: DATABASE_URL (or
- * FOREMAN_DATABASE_URL) when set, otherwise an embedded server in a temporary
- * directory for the length of the run.
+ * Bundles the `foreman` binary from the current sources (the CLI tests and
+ * `npm start` run the bundle, which `npm install` built once), and provides a
+ * PostgreSQL server to the test run: DATABASE_URL (or FOREMAN_DATABASE_URL)
+ * when set, otherwise an embedded server in a temporary directory for the
+ * length of the run.
  */
 import { Effect, Exit, Scope } from "effect"
+import { execFileSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -11,6 +14,7 @@ import type { TestProject } from "vitest/node"
 import { EmbeddedPostgres } from "../packages/adapter-postgres/src/index.js"
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  execFileSync("npm", ["run", "build", "--silent", "--workspace", "@foreman/cli"], { stdio: "inherit" })
   const url = process.env["DATABASE_URL"] ?? process.env["FOREMAN_DATABASE_URL"]
   if (url !== undefined && url !== "") {
     project.provide("databaseUrl", url)

@@ -1,8 +1,11 @@
 /**
  * A daily long/short backtest of a trained model over its held-out window.
  * At each close the model gives p = P(close in `labelHorizonDays` > today's
- * close); the position until the next close is long when p > 0.5 + margin,
- * short when p < 0.5 − margin and flat in between. Each change of position
+ * close); the position until the next close is long when p is above the
+ * signal band, short when below it and flat inside it. The band is the middle
+ * `flatShare` of the model's own predictions on its test window (which comes
+ * before the held-out window), so a model whose outputs stay close to its
+ * base rate still ranks days instead of never trading. Each change of position
  * pays commission and slippage per unit traded (a flip from long to short
  * trades two units), and an open position is closed at the end.
  *
@@ -14,17 +17,41 @@ import type { Bar } from "./marketData.js"
 import * as Model from "./model.js"
 import type { Sample } from "./dataset.js"
 
-/** Trading costs and the no-trade band, in basis points and probability. */
+/** Trading costs in basis points, and the width of the no-trade band. */
 export interface BacktestSettings {
   /** Commission per side, in basis points of the traded notional. */
   readonly commissionBps: number
   /** Slippage per side, in basis points. */
   readonly slippageBps: number
-  /** Half-width of the flat band around p = 0.5. */
-  readonly margin: number
+  /** Share (0–1) of the test window's predictions inside the no-trade band. */
+  readonly flatShare: number
 }
 
-export const defaultSettings: BacktestSettings = { commissionBps: 5, slippageBps: 2, margin: 0.02 }
+export const defaultSettings: BacktestSettings = { commissionBps: 5, slippageBps: 2, flatShare: 0.3 }
+
+/** Predictions above `long` go long, below `short` go short. */
+export interface SignalBand {
+  readonly short: number
+  readonly long: number
+}
+
+/** The value below which a share `q` of the sorted values lies (linear interpolation). */
+const quantile = (sorted: ReadonlyArray<number>, q: number): number => {
+  const at = q * (sorted.length - 1)
+  const below = Math.floor(at)
+  const above = Math.min(sorted.length - 1, below + 1)
+  return sorted[below]! + (sorted[above]! - sorted[below]!) * (at - below)
+}
+
+/** The no-trade band: the middle `flatShare` of the model's predictions on the calibration samples (at least one). */
+export const signalBand = (
+  network: Model.Mlp,
+  calibration: ReadonlyArray<Sample>,
+  flatShare: number
+): SignalBand => {
+  const sorted = calibration.map((s) => Model.predict(network, s.features)).sort((a, b) => a - b)
+  return { short: quantile(sorted, (1 - flatShare) / 2), long: quantile(sorted, (1 + flatShare) / 2) }
+}
 
 const TRADING_DAYS = 252
 const EQUITY_SAMPLE_DAYS = 21
@@ -43,6 +70,7 @@ export interface BacktestReport {
   readonly buyAndHoldReturn: number
   readonly exposure: { readonly longDays: number; readonly shortDays: number; readonly flatDays: number }
   readonly settings: BacktestSettings
+  readonly band: SignalBand
   readonly window: { readonly from: string; readonly to: string; readonly days: number }
   readonly equity: {
     readonly final: number
@@ -55,11 +83,12 @@ export interface BacktestReport {
 
 type Position = -1 | 0 | 1
 
-/** Runs the model over consecutive held-out samples (at least two) of `bars`. */
+/** Runs the model over consecutive held-out samples (at least two) of `bars`, trading outside `band`. */
 export const run = (
   network: Model.Mlp,
   bars: ReadonlyArray<Bar>,
   samples: ReadonlyArray<Sample>,
+  band: SignalBand,
   settings: BacktestSettings = defaultSettings
 ): BacktestReport => {
   const costPerUnit = (settings.commissionBps + settings.slippageBps) / 10_000
@@ -86,7 +115,7 @@ export const run = (
   for (let d = 0; d < days; d++) {
     const sample = samples[d]!
     const p = Model.predict(network, sample.features)
-    const target: Position = p > 0.5 + settings.margin ? 1 : p < 0.5 - settings.margin ? -1 : 0
+    const target: Position = p > band.long ? 1 : p < band.short ? -1 : 0
     // Exit at the last close: the position after it must be flat.
     const cost = Math.abs(target - position) * costPerUnit
     if (position !== 0 && target !== position) {
@@ -141,6 +170,7 @@ export const run = (
     buyAndHoldReturn: bars[last.index]!.close / bars[first.index]!.close - 1,
     exposure: { longDays, shortDays, flatDays: days - longDays - shortDays },
     settings,
+    band,
     window: { from: first.date, to: last.date, days },
     equity: { final: net, peak, trough, curve }
   }

@@ -2,7 +2,8 @@
  * The example backtest worker: takes the model the training worker reported,
  * recomputes the same features on the strategy's instrument and trades the
  * model's signals over the held-out window (the last 20% of the data, which
- * training never saw). See `backtest.ts` for the trading rules and costs.
+ * training never saw), with the no-trade band set from the model's
+ * predictions on the test window. See `backtest.ts` for the trading rules and costs.
  */
 import type { WorkerHost } from "@foreman/server"
 import { Effect, ParseResult, Schema } from "effect"
@@ -42,18 +43,19 @@ export const backtest = (input: unknown, settings: Backtest.BacktestSettings = B
       )
     }
     const bars = yield* MarketData.load(model.instrument)
-    const { featureNames, samples } = Dataset.samples(bars, model)
+    const { featureNames, holdout: heldOut, test } = Dataset.split(bars, model)
     if (featureNames.join(",") !== model.network.featureNames.join(",")) {
       return yield* Effect.fail(
         `the trained model expects features [${model.network.featureNames.join(", ")}] but its indicators give ` +
           `[${featureNames.join(", ")}]`
       )
     }
-    const holdout = samples.filter((s) => s.date >= model.holdoutFrom)
-    if (holdout.length < 2) {
+    const holdout = heldOut.filter((s) => s.date >= model.holdoutFrom)
+    if (holdout.length < 2 || test.length === 0) {
       return yield* Effect.fail(`no held-out data from ${model.holdoutFrom} on ${model.instrument} to backtest on`)
     }
-    return Backtest.run(model.network, bars, holdout, settings)
+    const band = Backtest.signalBand(model.network, test, settings.flatShare)
+    return Backtest.run(model.network, bars, holdout, band, settings)
   })
 
 /** The backtest worker function, for `WorkerHost.runNode`. */

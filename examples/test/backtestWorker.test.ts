@@ -5,6 +5,7 @@ import * as Backtest from "../src/backtest.js"
 import { backtest } from "../src/backtestWorker.js"
 import * as Dataset from "../src/dataset.js"
 import * as MarketData from "../src/marketData.js"
+import * as Model from "../src/model.js"
 import { train } from "../src/trainingWorker.js"
 import { exampleWorkers } from "../src/workers.js"
 import { job, mixOnSpx, noProgress, quick, recordingContext, rsiOnEurusd } from "./helpers.js"
@@ -13,7 +14,7 @@ import { job, mixOnSpx, noProgress, quick, recordingContext, rsiOnEurusd } from 
 const trainedRsi = Effect.runSync(Effect.cached(train({ strategy: rsiOnEurusd }, noProgress, quick)))
 const trainedMix = Effect.runSync(Effect.cached(train({ strategy: mixOnSpx }, noProgress, quick)))
 
-const noCosts = { commissionBps: 0, slippageBps: 0, margin: 0.02 }
+const noCosts = { ...Backtest.defaultSettings, commissionBps: 0, slippageBps: 0 }
 
 describe("backtest worker", () => {
   it.effect("trades the held-out window with consistent metrics the core backtest gate evaluates", () =>
@@ -53,7 +54,7 @@ describe("backtest worker", () => {
       const input = { strategy: mixOnSpx, training: yield* trainedMix }
       const free = yield* backtest(input, noCosts)
       const usual = yield* backtest(input)
-      const expensive = yield* backtest(input, { commissionBps: 20, slippageBps: 10, margin: 0.02 })
+      const expensive = yield* backtest(input, { ...Backtest.defaultSettings, commissionBps: 20, slippageBps: 10 })
       assert.strictEqual(free.costsPaid, 0)
       assert.closeTo(free.netReturn, free.totalReturn, 1e-12)
       assert.strictEqual(usual.totalReturn, free.totalReturn)
@@ -63,14 +64,40 @@ describe("backtest worker", () => {
       assert.isTrue(expensive.sharpeRatio < usual.sharpeRatio)
     }))
 
-  it.effect("a wider no-trade band trades less", () =>
+  it.effect("a wider no-trade band trades less; the band comes from the test window's predictions", () =>
     Effect.gen(function*() {
       const input = { strategy: rsiOnEurusd, training: yield* trainedRsi }
-      const narrow = yield* backtest(input, { ...noCosts, margin: 0 })
-      const wide = yield* backtest(input, { ...noCosts, margin: 0.05 })
+      const narrow = yield* backtest(input, { ...noCosts, flatShare: 0 })
+      const usual = yield* backtest(input, noCosts)
+      const wide = yield* backtest(input, { ...noCosts, flatShare: 0.8 })
       assert.strictEqual(narrow.exposure.flatDays, 0)
-      assert.isTrue(wide.exposure.flatDays > 0)
-      assert.isTrue(wide.exposure.longDays + wide.exposure.shortDays < narrow.window.days)
+      assert.strictEqual(narrow.band.short, narrow.band.long)
+      assert.isTrue(wide.band.short < usual.band.short && usual.band.long < wide.band.long)
+      const traded = (r: Backtest.BacktestReport) => r.exposure.longDays + r.exposure.shortDays
+      assert.isTrue(traded(wide) < traded(usual) && traded(usual) < traded(narrow))
+      // Calibrated on the test window, the usual band leaves roughly its share of held-out days flat.
+      const bars = yield* MarketData.load("EURUSD")
+      const { test } = Dataset.split(bars, input.training.model)
+      const network = input.training.model.network
+      assert.deepStrictEqual(usual.band, Backtest.signalBand(network, test, 0.3))
+      const flatInTest = test.map((s) => Model.predict(network, s.features))
+        .filter((p) => p >= usual.band.short && p <= usual.band.long).length / test.length
+      assert.closeTo(flatInTest, 0.3, 0.01)
+    }))
+
+  it.effect("a model with little conviction still trades: its band follows its own predictions, not p = 0.5", () =>
+    Effect.gen(function*() {
+      // A 1-day horizon on EURUSD: the trained model's outputs all stay within 0.02 of 0.5,
+      // so a fixed band of 0.48–0.52 would never trade.
+      const strategy = { ...rsiOnEurusd, spec: { ...rsiOnEurusd.spec, labelHorizonDays: 1 } }
+      const training = yield* train({ strategy }, noProgress)
+      const bars = yield* MarketData.load("EURUSD")
+      const { holdout } = Dataset.split(bars, training.model)
+      const predictions = holdout.map((s) => Model.predict(training.model.network, s.features))
+      assert.isTrue(predictions.every((p) => Math.abs(p - 0.5) < 0.02), "the model is undecided")
+      const report = yield* backtest({ strategy, training })
+      assert.isAbove(report.tradeCount, 10)
+      assert.isAbove(report.exposure.flatDays, 0)
     }))
 
   it.effect("a model that never trades: zero-variance returns give finite zeros, not NaN", () =>
@@ -85,13 +112,15 @@ describe("backtest worker", () => {
       }
       const bars = yield* MarketData.load("EURUSD")
       const holdout = Dataset.samples(bars, training.model).samples.filter((x) => x.date >= training.model.holdoutFrom)
-      const report = Backtest.run(undecided, bars, holdout)
+      const band = Backtest.signalBand(undecided, holdout, Backtest.defaultSettings.flatShare)
+      assert.deepStrictEqual(band, { short: 0.5, long: 0.5 })
+      const report = Backtest.run(undecided, bars, holdout, band)
       assert.deepStrictEqual(
         [report.sharpeRatio, report.winRate, report.totalReturn, report.netReturn, report.maxDrawdown, report.totalTrades],
         [0, 0, 0, 0, 0, 0]
       )
       assert.strictEqual(report.exposure.flatDays, report.window.days)
-      const two = Backtest.run(undecided, bars, holdout.slice(0, 2))
+      const two = Backtest.run(undecided, bars, holdout.slice(0, 2), band)
       assert.isTrue([two.sharpeRatio, two.winRate, two.maxDrawdown].every(Number.isFinite))
       assert.strictEqual(two.window.days, 1)
     }))
