@@ -398,8 +398,7 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
         const expire = now - incarnation.expiredAt >= 1000
         if (expire) incarnation.expiredAt = now
         if (expire) yield* registry.expire
-        const active = yield* store.listActive
-        const workers = yield* registry.list()
+        const [active, workers] = yield* Effect.all([store.listActive, registry.list()], { concurrency: 2 })
         const world = {
           now,
           epoch: incarnation.epoch,
