@@ -30,6 +30,13 @@ describe("the foreman binary", () => {
       assert.include(out.stdout, "agent trigger")
     }), 60_000)
 
+  it.live("--wizard without a terminal is a usage error, not a wait for answers", () =>
+    Effect.gen(function*() {
+      const out = yield* foreman(["--wizard"])
+      assert.strictEqual(out.code, 2)
+      assert.include(out.stderr, "needs an interactive terminal")
+    }), 60_000)
+
   it.live("a trigger against a closed port exits 1 with one line and a hint, no stack trace", () =>
     Effect.gen(function*() {
       const port = yield* closedPort
