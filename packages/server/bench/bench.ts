@@ -8,13 +8,17 @@
  *   worker process of its own, so the worker's report over HTTP is included)
  *   to the next waiting research's job starting on that worker, in a running
  *   lab: researches keep arriving, backtests and assessments go on meanwhile
- *   (target p50 <= 10 ms, p99 <= 50 ms).
+ *   (target p50 <= 10 ms, p99 <= 50 ms);
+ * - the floors under that latency on this machine: one HTTP round trip to the
+ *   API (`GET /health`) and one SQL round trip (`SELECT 1`). A handover is two
+ *   HTTP hops (the report, the dispatch) and a few SQL round trips on Postgres.
  */
 import { HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Memory } from "@foreman/adapter-memory"
 import { EmbeddedPostgres, Postgres } from "@foreman/adapter-postgres"
 import { Coordinator, ForemanConfig } from "@foreman/core"
+import { SqlClient } from "@effect/sql"
 import { Context, Effect, Exit, Layer, Logger, LogLevel, Queue, Scope } from "effect"
 import { spawn } from "node:child_process"
 import { createInterface } from "node:readline"
@@ -67,6 +71,34 @@ const percentile = (xs: ReadonlyArray<number>, p: number) => {
   const sorted = [...xs].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 }
+
+/** p50 and p99 in milliseconds of `rounds` sequential runs of `effect`, after 50 to warm up. */
+const roundTrip = <E, R>(effect: Effect.Effect<unknown, E, R>, rounds: number) =>
+  Effect.gen(function*() {
+    yield* Effect.repeatN(effect, 49)
+    const times: Array<number> = []
+    for (let i = 0; i < rounds; i++) {
+      const t0 = performance.now()
+      yield* effect
+      times.push(performance.now() - t0)
+    }
+    return { p50: percentile(times, 50), p99: percentile(times, 99) }
+  })
+
+/** One `GET /api/v1/health` round trip to an idle server with the loop running. */
+const httpRoundTrip = (rounds: number) =>
+  Effect.gen(function*() {
+    const baseUrl = yield* startServer(Layer.fresh(Memory.storage))
+    const health = HttpClient.get(`${baseUrl}/api/v1/health`).pipe(Effect.flatMap((r) => r.text), Effect.scoped, Effect.orDie)
+    return yield* roundTrip(health, rounds)
+  }).pipe(Effect.scoped)
+
+/** One `SELECT 1` round trip through the same connection pool the storage uses. */
+const sqlRoundTrip = (url: string, rounds: number) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    return yield* roundTrip(Effect.orDie(sql`SELECT 1`), rounds)
+  }).pipe(Effect.provide(Postgres.client({ url })), Effect.orDie)
 
 /** Starts the benchmark's worker process of `type`; its `start`/`end` lines go to `onLine`. */
 const startWorker = (baseUrl: string, type: string, onLine: (line: string) => void) =>
@@ -137,6 +169,11 @@ const program = Effect.gen(function*() {
   const pgRate = yield* triggersPerSecond(yield* postgres("foreman_bench_triggers"), triggers, 8)
   row("triggers/s over HTTP, memory (baseline)", memRate.toFixed(0), `${triggers} triggers, 8 in flight`)
   row("triggers/s over HTTP, postgres", pgRate.toFixed(0), `${triggers} triggers, 8 in flight`)
+
+  const http = yield* httpRoundTrip(500)
+  const select = yield* sqlRoundTrip(url, 500)
+  row("floor: one HTTP round trip (GET /health)", `p50 ${http.p50.toFixed(2)} ms`, `p99 ${http.p99.toFixed(2)} ms`)
+  row("floor: one SQL round trip (SELECT 1)", `p50 ${select.p50.toFixed(2)} ms`, `p99 ${select.p99.toFixed(2)} ms`)
 
   for (const waiting of [10]) {
     const memLatency = yield* handover(memory(), 200, waiting)
