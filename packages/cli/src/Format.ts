@@ -162,6 +162,19 @@ export const metrics = (results: Domain.Research["results"]): ReadonlyArray<read
 
 const iso = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
 
+/** Where a research is: its phase and progress while it runs, how it ended once it has. */
+const phaseOf = (r: ResearchDetail["research"], progress: number): string => {
+  switch (r.status) {
+    case "completed":
+      return `done (last phase: ${r.phase})`
+    case "failed":
+    case "cancelled":
+      return `${r.phase} (${r.status} there)`
+    default:
+      return `${r.phase} (${Math.round(progress * 100)}%)`
+  }
+}
+
 /** The `agent show` layout: the research, its jobs, gates, metrics, assessment, cost and error. */
 export const research = (detail: ResearchDetail, now: number): string => {
   const r = detail.research
@@ -170,7 +183,7 @@ export const research = (detail: ResearchDetail, now: number): string => {
     `Research ${r.id}  ${r.status}`,
     `Brief:     ${r.brief}`,
     `Strategy:  ${r.strategy?.name ?? "-"}`,
-    `Phase:     ${r.phase} (${Math.round(detail.progress * 100)}%)`,
+    `Phase:     ${phaseOf(r, detail.progress)}`,
     `Model:     ${r.model ?? "default"}${r.bypassGates ? "  (gates bypassed)" : ""}${r.forced ? "  (forced)" : ""}`,
     `Started:   ${iso(r.createdAt)}  (${duration((end - r.createdAt) / 1000)}${r.finishedAt === null ? " so far" : ""})`,
     `Cost:      ${usd(r.costUsd)}`

@@ -177,6 +177,7 @@ describe("foreman agent cancel / show / budget", () => {
       const id = idOf((yield* run(["agent", "trigger", "--brief", "Explore RSI variations"])).stdout)
       const cancelled = yield* run(["agent", "cancel", id])
       assert.deepStrictEqual(cancelled, { code: 0, stdout: `Research cancelled: ${id}`, stderr: "" })
+      assert.match((yield* run(["agent", "show", id])).stdout, /\nPhase: {5}[a-z]+ \(cancelled there\)\n/)
 
       const unknown = yield* run(["agent", "cancel", "op_doesnotexist"])
       assert.deepStrictEqual(unknown, { code: 1, stdout: "", stderr: "Research not found: op_doesnotexist" })
@@ -215,6 +216,7 @@ describe("foreman agent cancel / show / budget", () => {
       assert.match(text, new RegExp(`^Research ${id} {2}completed\n`))
       assert.include(text, "Brief:     Explore RSI variations")
       assert.match(text, /Strategy: {2}rsi_variant_\d+/)
+      assert.include(text, "Phase:     done (last phase: assessing)")
       assert.match(text, /\n {2}KIND +STATUS +WORKER +ATTEMPT +DURATION/)
       assert.match(text, /\n {2}design +completed +- +1 /)
       assert.match(text, /\n {2}training +completed +training-1 +1 /)
