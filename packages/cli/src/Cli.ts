@@ -50,12 +50,20 @@ const report = (error: unknown): Effect.Effect<number> => {
 /**
  * Runs the CLI on `argv` (the arguments after the program name, e.g.
  * `["agent", "status", "--json"]`) and answers the exit code. Interruption
- * (Ctrl+C) propagates; the caller treats it as a clean stop.
+ * (Ctrl+C) propagates; the caller treats it as a clean stop. Without an
+ * `interactive` terminal, `--wizard` (which asks questions) is a usage error.
  */
 export const run = (
-  argv: ReadonlyArray<string>
+  argv: ReadonlyArray<string>,
+  options: { readonly interactive?: boolean } = {}
 ): Effect.Effect<number, never, CliApp.CliApp.Environment | HttpClient.HttpClient> =>
-  cli(["node", "foreman", ...argv]).pipe(
+  (argv.includes("--wizard") && options.interactive === false
+    ? Effect.fail(
+      new Client.UsageError({
+        message: "--wizard asks questions and needs an interactive terminal; give the command's flags instead"
+      })
+    )
+    : cli(["node", "foreman", ...argv])).pipe(
     Effect.as(ExitCode.ok),
     Effect.catchAllCause((cause) => {
       if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)

@@ -16,9 +16,9 @@
 import { HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Memory } from "@foreman/adapter-memory"
+import { SqlClient } from "@effect/sql"
 import { EmbeddedPostgres, Postgres } from "@foreman/adapter-postgres"
 import { Coordinator, ForemanConfig } from "@foreman/core"
-import { SqlClient } from "@effect/sql"
 import { Context, Effect, Exit, Layer, Logger, LogLevel, Queue, Scope } from "effect"
 import { spawn } from "node:child_process"
 import { createInterface } from "node:readline"
@@ -93,7 +93,7 @@ const httpRoundTrip = (rounds: number) =>
     return yield* roundTrip(health, rounds)
   }).pipe(Effect.scoped)
 
-/** One `SELECT 1` round trip through the same connection pool the storage uses. */
+/** One `SELECT 1` round trip through a connection pool like the storage's (`Postgres.client`). */
 const sqlRoundTrip = (url: string, rounds: number) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
