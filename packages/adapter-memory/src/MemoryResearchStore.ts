@@ -13,6 +13,12 @@ export const make = Effect.gen(function*() {
   const active = new Map<Domain.ResearchId, Research>()
   const jobs = new Map<Domain.JobId, Job>()
   const jobsByResearch = new Map<Domain.ResearchId, Array<Domain.JobId>>()
+  /** Researches by the request id they were triggered with. */
+  const byRequestId = new Map<string, Domain.ResearchId>()
+  const requested = (requestId: string | undefined): Research | undefined => {
+    const id = requestId === undefined ? undefined : byRequestId.get(requestId)
+    return id === undefined ? undefined : researches.get(id)
+  }
 
   const put = (research: Research) => {
     researches.set(research.id, research)
@@ -55,15 +61,20 @@ export const make = Effect.gen(function*() {
     })
 
   return ResearchStore.ResearchStore.of({
-    insert: (research) =>
+    insert: (research, requestId) =>
       Effect.suspend(() => {
+        const existing = requested(requestId)
+        if (existing !== undefined) return Effect.succeed(existing)
         if (researches.has(research.id)) {
           return Effect.fail(new Errors.StorageError({ reason: `research ${research.id} already exists` }))
         }
         put(research)
-        return Effect.void
+        if (requestId !== undefined) byRequestId.set(requestId, research.id)
+        return Effect.succeed(research)
       }),
     get: (id) => Effect.sync(() => Option.fromNullable(researches.get(id))),
+    findByRequestId: (requestId) =>
+      Effect.sync(() => Option.fromNullable(requested(requestId))),
     list: ({ limit, offset, statuses }) =>
       Effect.sync(() => {
         const wanted = statuses === undefined ? undefined : new Set<string>(statuses)

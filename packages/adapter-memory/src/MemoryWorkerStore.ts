@@ -5,12 +5,11 @@ import { Effect, Layer, Option } from "effect"
 type Worker = Domain.Worker
 
 const loadStatus = (worker: Worker, jobs: ReadonlyArray<Domain.JobId>): Domain.WorkerStatus =>
-  worker.status === "available" || worker.status === "busy"
-    ? (jobs.length >= worker.capacity ? "busy" : "available")
-    : worker.status
+  Domain.loadStatus(worker, jobs.length)
 
 export const make = Effect.sync(() => {
   const workers = new Map<Domain.WorkerId, Worker>()
+  const secrets = new Map<Domain.WorkerId, string | null>()
   let sorted: ReadonlyArray<Worker> | undefined
 
   const put = (worker: Worker) => {
@@ -19,7 +18,24 @@ export const make = Effect.sync(() => {
   }
 
   return WorkerStore.WorkerStore.of({
-    upsert: (worker) => Effect.sync(() => put(worker)),
+    register: (worker, lost, secretHash) =>
+      Effect.sync(() => {
+        const before = workers.get(worker.id)?.currentJobs ?? []
+        const currentJobs = Array.from(new Set([...before, ...worker.currentJobs])).filter((j) => !lost.includes(j))
+        const next: Worker = { ...worker, currentJobs, status: loadStatus(worker, currentJobs) }
+        put(next)
+        secrets.set(worker.id, secretHash)
+        return next
+      }),
+    secretHash: (id) => Effect.sync(() => (workers.has(id) ? Option.some(secrets.get(id) ?? null) : Option.none())),
+    markRefusing: (id, jobId, status) =>
+      Effect.sync(() => {
+        const worker = workers.get(id)
+        if (worker === undefined) return
+        const currentJobs = worker.currentJobs.filter((j) => j !== jobId)
+        const taking = worker.status === "available" || worker.status === "busy"
+        put({ ...worker, currentJobs, status: taking ? status : worker.status })
+      }),
     get: (id) => Effect.sync(() => Option.fromNullable(workers.get(id))),
     list: Effect.sync(() => {
       sorted ??= Array.from(workers.values()).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
@@ -29,8 +45,9 @@ export const make = Effect.sync(() => {
       Effect.sync(() => {
         const worker = workers.get(id)
         if (worker === undefined) return Option.none()
-        const revived: Worker = { ...worker, status: healthy ? "available" : "error", lastHeartbeatAt: at }
-        const next = healthy ? { ...revived, status: loadStatus(revived, revived.currentJobs) } : revived
+        const status = !healthy ? "error" : worker.status === "draining" ? "draining" : "available"
+        const revived: Worker = { ...worker, status, lastHeartbeatAt: at }
+        const next = status === "available" ? { ...revived, status: loadStatus(revived, revived.currentJobs) } : revived
         put(next)
         return Option.some(next)
       }),
@@ -68,6 +85,7 @@ export const make = Effect.sync(() => {
         for (const w of workers.values()) {
           if (w.lastHeartbeatAt < removeBefore) {
             workers.delete(w.id)
+            secrets.delete(w.id)
             sorted = undefined
             removed.push(w.id)
           } else if (w.lastHeartbeatAt < offlineBefore && w.status !== "offline") {
@@ -80,6 +98,7 @@ export const make = Effect.sync(() => {
     remove: (id) =>
       Effect.sync(() => {
         sorted = undefined
+        secrets.delete(id)
         return workers.delete(id)
       })
   })

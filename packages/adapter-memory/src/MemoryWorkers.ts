@@ -153,6 +153,9 @@ const make = (options: MemoryWorkersOptions) =>
           if (Option.isNone(process)) return yield* unreachable(worker)
           const p = process.value
           if (p.accepted.has(spec.jobId)) return
+          if (p.jobs.size >= (p.spec.capacity ?? 1)) {
+            return yield* new Errors.DispatchError({ workerId: worker.id, reason: "worker is full", refused: "full" })
+          }
           if (options.dispatchFails !== undefined && (yield* options.dispatchFails)) {
             return yield* unreachable(worker, "simulated network failure")
           }

@@ -7,13 +7,18 @@
  */
 import { Migrator, SqlClient } from "@effect/sql"
 import { Effect } from "effect"
+import { sqlDefectsAsFailures } from "./internal/storage.js"
 import m0001 from "./migrations/0001_create_tables.js"
+import m0002 from "./migrations/0002_worker_credentials.js"
+import m0003 from "./migrations/0003_trigger_request_ids.js"
 
 /** Advisory lock key for migrations ("foreman" in ASCII, fits in int8). */
 const MIGRATION_LOCK = 0x666f72656d616e
 
 export const migrations = Migrator.fromRecord({
-  "0001_create_tables": m0001
+  "0001_create_tables": m0001,
+  "0002_worker_credentials": m0002,
+  "0003_trigger_request_ids": m0003
 })
 
 /** The migrator, without schema dumps (they need a file system and pg_dump). */
@@ -22,7 +27,7 @@ const migrate = Migrator.make({})
 /** Runs every pending migration; returns those it ran. */
 export const run = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  return yield* sql.withTransaction(Effect.gen(function*() {
+  return yield* sqlDefectsAsFailures(sql.withTransaction(Effect.gen(function*() {
     yield* sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`
     // Created here, under the lock: the migrator's own probe for the table would
     // fail and abort this transaction when it is missing.
@@ -32,5 +37,5 @@ export const run = Effect.gen(function*() {
       name text NOT NULL
     )`
     return yield* migrate({ loader: migrations, table: "foreman_migrations" })
-  }))
+  })))
 })

@@ -39,10 +39,23 @@ export const make = Effect.gen(function*() {
     )
 
   return ResearchStore.ResearchStore.of({
-    insert: (r) =>
-      storage(sql`
-        INSERT INTO foreman_researches (id, status, created_at, version, data)
-        VALUES (${r.id}, ${r.status}, ${r.createdAt}, ${r.version}, ${sql.json(r)})`).pipe(
+    insert: (r, requestId) =>
+      storage(Effect.gen(function*() {
+        // A research with this request id, committed even by a concurrent transaction,
+        // makes the insert do nothing (the unique constraint waits for that transaction).
+        const inserted = yield* sql`
+          INSERT INTO foreman_researches (id, status, created_at, version, data, request_id)
+          VALUES (${r.id}, ${r.status}, ${r.createdAt}, ${r.version}, ${sql.json(r)}, ${requestId ?? null})
+          ON CONFLICT (request_id) DO NOTHING RETURNING id`
+        if (inserted.length > 0 || requestId === undefined) return r
+        // A statement of its own: its snapshot sees the row the insert conflicted with.
+        const [existing] = yield* sql<DataRow<Domain.Research>>`
+          SELECT data FROM foreman_researches WHERE request_id = ${requestId}`
+        if (existing === undefined) {
+          return yield* new Errors.StorageError({ reason: `request id ${requestId} is taken by no research` })
+        }
+        return existing.data
+      })).pipe(
         Effect.catchTag("StorageError", (e) =>
           Effect.fail(
             e.reason.includes("duplicate key")
@@ -53,6 +66,11 @@ export const make = Effect.gen(function*() {
     get: (id) =>
       storage(Effect.map(
         sql<DataRow<Domain.Research>>`SELECT data FROM foreman_researches WHERE id = ${id}`,
+        (rows) => Option.fromNullable(rows[0]?.data)
+      )),
+    findByRequestId: (requestId) =>
+      storage(Effect.map(
+        sql<DataRow<Domain.Research>>`SELECT data FROM foreman_researches WHERE request_id = ${requestId}`,
         (rows) => Option.fromNullable(rows[0]?.data)
       )),
     list: ({ limit, offset, statuses }) =>

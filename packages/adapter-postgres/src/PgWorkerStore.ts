@@ -2,10 +2,11 @@
  * Registered workers in PostgreSQL. A claim is one call of `foreman_claim`,
  * which for each job picks the least-loaded live worker with
  * `FOR UPDATE SKIP LOCKED` and appends the job to it, so two coordinators racing
- * for one slot can never both get it.
+ * for one slot can never both get it. A registration merges its jobs into the
+ * row in one statement, so it never erases a claim made meanwhile.
  */
 import { PgClient } from "@effect/sql-pg"
-import { type Domain, WorkerStore } from "@foreman/core"
+import { Domain, WorkerStore } from "@foreman/core"
 import { Effect, Layer, Option } from "effect"
 import { storage } from "./internal/storage.js"
 
@@ -38,23 +39,47 @@ export const make = Effect.gen(function*() {
   const one = (rows: ReadonlyArray<WorkerRow>) => Option.map(Option.fromNullable(rows[0]), toWorker)
 
   return WorkerStore.WorkerStore.of({
-    upsert: (w) =>
-      storage(sql`
-        INSERT INTO foreman_workers
-          (id, type, endpoint, status, capacity, current_jobs, capabilities, registered_at, last_heartbeat_at)
-        VALUES (${w.id}, ${w.type}, ${w.endpoint}, ${w.status}, ${w.capacity}, ${[...w.currentJobs] as Array<string>}::text[],
-          ${sql.json(w.capabilities)}, ${w.registeredAt}, ${w.lastHeartbeatAt})
-        ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, endpoint = EXCLUDED.endpoint, status = EXCLUDED.status,
-          capacity = EXCLUDED.capacity, current_jobs = EXCLUDED.current_jobs, capabilities = EXCLUDED.capabilities,
-          registered_at = EXCLUDED.registered_at, last_heartbeat_at = EXCLUDED.last_heartbeat_at`),
+    register: (w, lost, secretHash) => {
+      // The merged slots: what the row holds (claims in flight included) plus what the
+      // worker runs, minus what this registration declared lost. Evaluated on the locked row.
+      const merged = sql`ARRAY(SELECT DISTINCT j FROM unnest(foreman_workers.current_jobs || EXCLUDED.current_jobs) AS j
+        WHERE j <> ALL(${[...lost] as Array<string>}::text[]))`
+      return storage(Effect.map(
+        sql<WorkerRow>`
+          INSERT INTO foreman_workers (id, type, endpoint, status, capacity, current_jobs, capabilities,
+            registered_at, last_heartbeat_at, secret_hash)
+          VALUES (${w.id}, ${w.type}, ${w.endpoint}, ${Domain.loadStatus(w, w.currentJobs.length)}, ${w.capacity},
+            ${[...w.currentJobs] as Array<string>}::text[], ${sql.json(w.capabilities)}, ${w.registeredAt},
+            ${w.lastHeartbeatAt}, ${secretHash})
+          ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, endpoint = EXCLUDED.endpoint, capacity = EXCLUDED.capacity,
+            capabilities = EXCLUDED.capabilities, registered_at = EXCLUDED.registered_at,
+            last_heartbeat_at = EXCLUDED.last_heartbeat_at, secret_hash = EXCLUDED.secret_hash,
+            current_jobs = ${merged},
+            status = CASE WHEN ${w.status} IN ('available', 'busy')
+              THEN (CASE WHEN cardinality(${merged}) >= EXCLUDED.capacity THEN 'busy' ELSE 'available' END)
+              ELSE ${w.status} END
+          RETURNING *`,
+        (rows) => toWorker(rows[0]!)
+      ))
+    },
+    secretHash: (id) =>
+      storage(Effect.map(
+        sql<{ secret_hash: string | null }>`SELECT secret_hash FROM foreman_workers WHERE id = ${id}`,
+        (rows) => Option.map(Option.fromNullable(rows[0]), (row) => row.secret_hash)
+      )),
+    markRefusing: (id, jobId, status) =>
+      storage(Effect.asVoid(sql`
+        UPDATE foreman_workers SET current_jobs = array_remove(current_jobs, ${jobId}::text),
+          status = CASE WHEN status IN ('available', 'busy') THEN ${status} ELSE status END
+        WHERE id = ${id}`)),
     get: (id) => storage(Effect.map(sql<WorkerRow>`SELECT * FROM foreman_workers WHERE id = ${id}`, one)),
     list: storage(Effect.map(sql<WorkerRow>`SELECT * FROM foreman_workers ORDER BY id`, (rows) => rows.map(toWorker))),
     heartbeat: (id, at, healthy) =>
       storage(Effect.map(
         sql<WorkerRow>`
           UPDATE foreman_workers SET last_heartbeat_at = ${at},
-            status = CASE WHEN ${healthy} THEN (CASE WHEN cardinality(current_jobs) >= capacity THEN 'busy' ELSE 'available' END)
-                          ELSE 'error' END
+            status = CASE WHEN NOT ${healthy} THEN 'error' WHEN status = 'draining' THEN 'draining'
+                          WHEN cardinality(current_jobs) >= capacity THEN 'busy' ELSE 'available' END
           WHERE id = ${id} RETURNING *`,
         one
       )),

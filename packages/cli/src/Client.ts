@@ -2,12 +2,15 @@
  * The coordinator's typed client as the CLI uses it: derived from
  * `Api.ForemanApi`, pointed at `--api-url` with the operator token as bearer,
  * every call under a time limit, and every failure turned into a
- * `CommandFailed`: one line a person reads plus hint lines.
+ * `CommandFailed`: one line a person reads plus hint lines. A trigger carries
+ * an `Idempotency-Key` and is sent a second time after a 503 or a network
+ * error, so an answer lost on the way never starts a research twice.
  */
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
-import { Errors } from "@foreman/core"
+import { type Coordinator, Errors } from "@foreman/core"
 import { Api } from "@foreman/server"
-import { Data, Duration, Effect, Layer, Option, ParseResult, Predicate, Redacted } from "effect"
+import { Data, Duration, Effect, Layer, Option, ParseResult, Predicate, Redacted, Schedule } from "effect"
+import { randomUUID } from "node:crypto"
 
 /** The default coordinator URL. */
 export const defaultApiUrl = "http://127.0.0.1:8000"
@@ -92,6 +95,9 @@ export const describe = (apiUrl: string, error: unknown): CommandFailed => {
   ) {
     return fail(error.message)
   }
+  if (Predicate.isTagged(error, "Unavailable")) {
+    return fail(`The coordinator at ${apiUrl} could not answer (503): ${messageOf(error)}`, "Its log says why.")
+  }
   if (error instanceof NoAnswer) {
     return fail(`No answer from the coordinator at ${apiUrl} within ${Duration.format(error.after)}`, startHint)
   }
@@ -146,13 +152,15 @@ export const messageOf = (error: unknown): string => {
   return String(error)
 }
 
-const makeApi = (connection: Connection) =>
+const makeApi = (connection: Connection, headers: Record<string, string> = {}) =>
   HttpApiClient.make(Api.ForemanApi, {
     baseUrl: connection.apiUrl,
-    transformClient: Option.match(connection.token, {
-      onNone: () => (client: HttpClient.HttpClient) => client,
-      onSome: (token) => HttpClient.mapRequest(HttpClientRequest.bearerToken(Redacted.value(token)))
-    })
+    transformClient: HttpClient.mapRequest((request) =>
+      Option.match(connection.token, {
+        onNone: () => request,
+        onSome: (token) => HttpClientRequest.bearerToken(request, Redacted.value(token))
+      }).pipe(HttpClientRequest.setHeaders(headers))
+    )
   })
 
 /** The derived client of `ForemanApi`. */
@@ -164,10 +172,37 @@ export interface Client {
   readonly api: ApiClient
   /** Runs one call: fails with `CommandFailed` after `timeout` or on any error. */
   readonly call: <A, E>(request: Effect.Effect<A, E>) => Effect.Effect<A, CommandFailed>
+  /**
+   * Triggers a research under a fresh `Idempotency-Key`, sent once more with
+   * the same key after a 503 or a network error.
+   */
+  readonly trigger: (
+    payload: Coordinator.TriggerRequest
+  ) => Effect.Effect<typeof Api.TriggerAccepted.Type, CommandFailed>
 }
 
 /** How long one call may take. */
 export const requestTimeout = Duration.seconds(10)
+
+/** The pause before a trigger is sent again. */
+export const triggerRetryPause = Duration.millis(500)
+
+/** A 503 or a network error: worth sending again (with the same key: the first may have been done). */
+const isRetryable = (error: unknown): boolean =>
+  error instanceof Errors.StorageError ||
+  Predicate.isTagged(error, "Unavailable") ||
+  (error instanceof HttpClientError.RequestError && error.reason === "Transport") ||
+  (error instanceof HttpClientError.ResponseError && error.response.status === 503)
+
+/** Whether the coordinator may have done the request: it may have, unless it was never reached. */
+const mayHaveArrived = (error: unknown): boolean => {
+  if (!(error instanceof HttpClientError.RequestError)) return true
+  const code = errorCode(error.cause)
+  return code !== "ECONNREFUSED" && code !== "ENOTFOUND" && code !== "EAI_AGAIN"
+}
+
+const limited = <A, E>(request: Effect.Effect<A, E>) =>
+  Effect.timeoutFail(request, { duration: requestTimeout, onTimeout: () => new NoAnswer({ after: requestTimeout }) })
 
 /** A client of the coordinator at `connection.apiUrl`; needs an `HttpClient`. */
 export const make = (connection: Connection): Effect.Effect<Client, CommandFailed, HttpClient.HttpClient> =>
@@ -180,14 +215,27 @@ export const make = (connection: Connection): Effect.Effect<Client, CommandFaile
       })
     }
     const api = yield* makeApi({ ...connection, apiUrl })
+    const http = yield* HttpClient.HttpClient
     return {
       apiUrl,
       api,
-      call: (request) =>
-        request.pipe(
-          Effect.timeoutFail({ duration: requestTimeout, onTimeout: () => new NoAnswer({ after: requestTimeout }) }),
-          Effect.mapError((error) => describe(apiUrl, error))
-        )
+      call: (request) => Effect.mapError(limited(request), (error) => describe(apiUrl, error)),
+      trigger: (payload) =>
+        Effect.gen(function*() {
+          const keyed = yield* makeApi({ ...connection, apiUrl }, { [Api.idempotencyKeyHeader]: randomUUID() }).pipe(
+            Effect.provideService(HttpClient.HttpClient, http)
+          )
+          return yield* limited(keyed.agent.trigger({ payload })).pipe(
+            Effect.retry({ times: 1, schedule: Schedule.spaced(triggerRetryPause), while: isRetryable })
+          )
+        }).pipe(Effect.mapError((error) => {
+          const failed = describe(apiUrl, error)
+          if (!isRetryable(error) || !mayHaveArrived(error)) return failed
+          return new CommandFailed({
+            message: failed.message,
+            hints: [...failed.hints, "The research may have started: see `foreman agent status` before triggering again."]
+          })
+        }))
     } satisfies Client
   })
 

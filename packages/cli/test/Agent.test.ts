@@ -10,7 +10,7 @@ import { ConfigProvider, Effect, Fiber, Layer } from "effect"
 import { goodBacktest, goodTraining } from "../../adapter-memory/test/lab.js"
 import { eventually, startServer } from "../../server/test/apiHarness.js"
 import { Cli } from "../src/index.js"
-import { against, capturing, closedPort, foreman, plain } from "./cliHarness.js"
+import { against, capturing, foreman, foremanOffline, plain, refusingUrl } from "./cliHarness.js"
 
 /** Workers that never finish: researches stay where they are. */
 const stuck: Memory.MemoryOptions["handlers"] = { training: () => Effect.never, backtest: () => Effect.never }
@@ -273,27 +273,34 @@ describe("foreman agent cancel / show / budget", () => {
 })
 
 describe("connection and usage failures", () => {
-  it.effect("an unreachable coordinator: one line and a hint, exit 1", () =>
+  it.live("an unreachable coordinator: one line and a hint, exit 1", () =>
     Effect.gen(function*() {
-      const port = yield* closedPort
-      const out = yield* foreman(["agent", "status", "--api-url", `http://127.0.0.1:${port}`])
+      const out = yield* foreman(["agent", "status", "--api-url", refusingUrl])
       assert.deepStrictEqual(out, {
         code: 1,
         stdout: "",
-        stderr: `Cannot reach the coordinator at http://127.0.0.1:${port} (connection refused)\n` +
+        stderr: `Cannot reach the coordinator at ${refusingUrl} (connection refused)\n` +
           "Is it running? Start it with: npx foreman server"
       })
     }))
 
+  // Offline: whatever listens on this machine's port 8000 must not matter.
   it.effect("--api-url falls back to FOREMAN_API_URL, then to http://127.0.0.1:8000", () =>
     Effect.gen(function*() {
-      const port = yield* closedPort
-      const fromEnv = yield* foreman(["agent", "budget"], { FOREMAN_API_URL: `http://127.0.0.1:${port}` })
-      assert.include(fromEnv.stderr, `Cannot reach the coordinator at http://127.0.0.1:${port} `)
-      const byDefault = yield* foreman(["workers"])
-      assert.include(byDefault.stderr, "http://127.0.0.1:8000")
-      const empty = yield* foreman(["workers"], { FOREMAN_API_URL: "" })
-      assert.include(empty.stderr, "Cannot reach the coordinator at http://127.0.0.1:8000 ")
+      const given = yield* foremanOffline(["agent", "budget", "--api-url", "http://coordinator:9000"], {
+        FOREMAN_API_URL: "http://elsewhere:8001"
+      })
+      assert.deepStrictEqual(given.requested, ["http://coordinator:9000/api/v1/agent/budget"])
+      const fromEnv = yield* foremanOffline(["agent", "budget"], { FOREMAN_API_URL: "http://coordinator:9000" })
+      assert.deepStrictEqual(fromEnv.requested, ["http://coordinator:9000/api/v1/agent/budget"])
+      assert.include(fromEnv.stderr, "Cannot reach the coordinator at http://coordinator:9000 (connection refused)")
+      const byDefault = yield* foremanOffline(["workers"])
+      assert.deepStrictEqual(byDefault.requested, ["http://127.0.0.1:8000/api/v1/workers"])
+      assert.strictEqual(byDefault.code, 1)
+      assert.include(byDefault.stderr, "Cannot reach the coordinator at http://127.0.0.1:8000 (connection refused)")
+      const empty = yield* foremanOffline(["workers"], { FOREMAN_API_URL: "" })
+      assert.deepStrictEqual(empty.requested, ["http://127.0.0.1:8000/api/v1/workers"])
+      assert.include(empty.stderr, "Cannot reach the coordinator at http://127.0.0.1:8000 (connection refused)")
     }))
 
   it.scopedLive("a missing or wrong token: 401 explained; --token and FOREMAN_API_TOKEN work", () =>

@@ -108,8 +108,12 @@ describe("foreman preflight", () => {
       const api = yield* server.client()
       const port = yield* closedPort
       yield* api.workers.register(registration("training-9", "training", `http://127.0.0.1:${port}`))
-      yield* api.workers.register(registration("backtest-9", "backtest", `http://127.0.0.1:${port}`))
-      yield* api.workers.heartbeat({ path: { workerId: "backtest-9" as Domain.WorkerId }, payload: { healthy: false } })
+      const backtest = yield* api.workers.register(registration("backtest-9", "backtest", `http://127.0.0.1:${port}`))
+      yield* api.workers.heartbeat({
+        path: { workerId: "backtest-9" as Domain.WorkerId },
+        headers: { "x-foreman-worker-secret": backtest.secret },
+        payload: { healthy: false }
+      })
       const out = yield* against(server.baseUrl)(["preflight", "--json"])
       assert.strictEqual(out.code, 1)
       const report = JSON.parse(out.stdout) as Report

@@ -1,8 +1,10 @@
 /**
  * Test helpers: run `foreman …` in-process with captured stdout and stderr
- * and an environment of our choosing (the machine's stays out), and find a
- * port nothing listens on.
+ * and an environment of our choosing (the machine's stays out), or with an
+ * HTTP client that reaches nothing; find a port nothing listens on, or an
+ * address that certainly refuses.
  */
+import { HttpClient, HttpClientError } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { ConfigProvider, Console, Effect, Layer } from "effect"
 import { createServer } from "node:net"
@@ -55,17 +57,44 @@ export const capturing = () => {
 
 const platform = Layer.merge(NodeContext.layer, Cli.layer)
 
-/** Runs `foreman <argv>` in-process with only `env` as its environment. */
-export const foreman = (argv: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+/** Runs `foreman <argv>` in-process on `layer`, with only `env` as its environment. */
+const runWith = (
+  layer: Layer.Layer<Layer.Layer.Success<typeof platform>>,
+  argv: ReadonlyArray<string>,
+  env: Record<string, string>
+) =>
   Effect.gen(function*() {
     const captured = capturing()
     const code = yield* Cli.run(argv).pipe(
-      Effect.provide(platform),
+      Effect.provide(layer),
       Effect.withConsole(captured.console),
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
     )
     return { code, stdout: captured.stdout(), stderr: captured.stderr() } satisfies Outcome
   })
+
+/**
+ * Runs `foreman <argv>` in-process like `foreman`, but its HTTP client reaches
+ * nothing: every request fails as a refused connection, and its URL is
+ * recorded. For checking where the CLI sends requests without depending on
+ * what listens on this machine (anything may run on the default port 8000).
+ */
+export const foremanOffline = (argv: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  Effect.gen(function*() {
+    const requested: Array<string> = []
+    const refusing = HttpClient.make((request, url) =>
+      Effect.suspend(() => {
+        requested.push(url.href)
+        const cause = Object.assign(new Error(`connect ECONNREFUSED ${url.host}`), { code: "ECONNREFUSED" })
+        return Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause }))
+      })
+    )
+    const outcome = yield* runWith(Layer.merge(NodeContext.layer, Layer.succeed(HttpClient.HttpClient, refusing)), argv, env)
+    return { ...outcome, requested }
+  })
+
+/** Runs `foreman <argv>` in-process with only `env` as its environment. */
+export const foreman = (argv: ReadonlyArray<string>, env: Record<string, string> = {}) => runWith(platform, argv, env)
 
 /** `foreman <argv> --api-url <url>`. */
 export const against = (url: string) => (argv: ReadonlyArray<string>, env: Record<string, string> = {}) =>
@@ -83,6 +112,12 @@ export const closedPort = Effect.promise(() =>
     })
   })
 )
+
+/**
+ * An address that refuses every connection, whatever runs on this machine:
+ * nothing can listen on TCP port 0 (listening on 0 takes another port).
+ */
+export const refusingUrl = "http://127.0.0.1:0"
 
 /** Strips ANSI escapes (help and usage errors are colored). */
 export const plain = (text: string): string => text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "")

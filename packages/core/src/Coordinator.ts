@@ -11,11 +11,14 @@
 import { Cause, Clock, Duration, Effect, FiberHandle, FiberMap, FiberSet, Option, Ref, Schema } from "effect"
 import { Assessor, Designer } from "./Agents.js"
 import { Budget, type BudgetStatus } from "./Budget.js"
+import * as Storable from "./Storable.js"
 import { CoordinatorEvents } from "./CoordinatorEvents.js"
 import { CoordinatorLease } from "./CoordinatorLease.js"
 import {
+  hasFreeSlot,
   isJobSettled,
   isTerminalStatus,
+  loadStatus,
   type Job,
   type JobId,
   type Research,
@@ -46,20 +49,28 @@ import { WorkerRegistry } from "./WorkerRegistry.js"
 import { WorkerTransport } from "./WorkerTransport.js"
 
 /**
- * Whether a value survives storage verbatim: PostgreSQL text and jsonb refuse NUL
- * and lone surrogates, the only characters JSON writes as those escapes.
+ * A client's key for one trigger, so that it can retry safely: 1 to 200
+ * letters, digits or `-_.:` (a UUID fits).
  */
-const isStorable = (value: unknown): boolean =>
-  !/(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/i.test(JSON.stringify(value))
+export const RequestId = Schema.String.pipe(
+  Schema.minLength(1),
+  Schema.maxLength(200),
+  Schema.pattern(/^[A-Za-z0-9_.:-]+$/, { message: () => "a request id is 1 to 200 letters, digits or -_.:" })
+).annotations({ identifier: "RequestId" })
 
-/** A request to start a research: a brief to design from, or an existing strategy. */
+/**
+ * A request to start a research: a brief to design from, or an existing
+ * strategy. With a `requestId`, a trigger is idempotent: repeated with the
+ * same id, it answers the research the first one started.
+ */
 export const TriggerRequest = Schema.Struct({
+  requestId: Schema.optional(RequestId),
   brief: Schema.optional(Schema.String.pipe(Schema.maxLength(10_000))),
   strategy: Schema.optional(Schema.Union(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)), Strategy)),
   model: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))),
   bypassGates: Schema.optional(Schema.Boolean),
   force: Schema.optional(Schema.Boolean)
-}).pipe(Schema.filter(isStorable, { message: () => "text must be valid Unicode without NUL characters" }))
+}).pipe(Storable.filter)
 export type TriggerRequest = typeof TriggerRequest.Type
 
 /** One active research as the status view shows it. */
@@ -99,6 +110,10 @@ export interface TickSummary {
 interface Incarnation {
   readonly epoch: number
   readonly startedAt: number
+  /** Since when workers could be heard: the start, or the end of the last storage outage. */
+  hearingSince: number
+  /** The last tick failed (storage unreachable): workers' silence is not theirs. */
+  deaf: boolean
   /** In-process jobs, one per research. */
   readonly fibers: FiberMap.FiberMap<ResearchId>
   /** Dispatches to workers in flight. */
@@ -146,7 +161,10 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
 
     // --- trigger -------------------------------------------------------------
 
-    /** Starts a research, refusing when at capacity or out of budget unless forced. */
+    /**
+     * Starts a research, refusing when at capacity or out of budget unless forced.
+     * Repeated with a request id, answers the research it started, checking nothing.
+     */
     const trigger = Effect.fn("Coordinator.trigger")(function*(input: TriggerRequest) {
       const request = yield* Schema.decodeUnknown(TriggerRequest)(input).pipe(
         Effect.mapError((error) => new InvalidInput({ reason: describeParseError(error) }))
@@ -159,7 +177,15 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
         return yield* new InvalidInput({ reason: "give a brief to design from, or an existing strategy" })
       }
       const force = request.force === true
+      const requestId = request.requestId
       return yield* store.serializeTriggers(Effect.gen(function*() {
+        if (requestId !== undefined) {
+          const existing = yield* store.findByRequestId(requestId)
+          if (Option.isSome(existing)) {
+            yield* Effect.logDebug(`trigger ${requestId} repeated: answering research ${existing.value.id}`)
+            return existing.value
+          }
+        }
         const now = yield* Clock.currentTimeMillis
         const { active, limit } = yield* capacity
         const money = yield* budget.status()
@@ -198,7 +224,10 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
           error: null,
           version: 0
         }
-        yield* store.insert(research)
+        // The store's unique request id is the guarantee: it answers the research
+        // already inserted with it, if one slipped past the check above.
+        const stored = yield* store.insert(research, requestId)
+        if (stored.id !== research.id) return stored
         yield* events.publish({
           _tag: "Triggered",
           at: now,
@@ -376,15 +405,22 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
           onSuccess: () => store.updateJob({ ...job, status: "running", updatedAt: now }, ["pending"]),
           onFailure: (error) =>
             Effect.gen(function*() {
-              yield* Effect.logWarning(`${job.id}: ${error.message}; will retry on another worker`)
+              // A worker that is full or shutting down is a scheduling fact: the job goes
+              // back to the queue uncounted and the worker gets no more until it says so.
+              const refused = error.refused
+              yield* Effect.logWarning(
+                `${job.id}: ${error.message}; ${refused === undefined ? "will retry on another worker" : "back to the queue"}`
+              )
               yield* store.updateJob({
                 ...job,
-                status: "lost",
+                status: refused === undefined ? "lost" : "refused",
                 error: error.message,
                 updatedAt: now,
                 finishedAt: now
               }, ["pending"])
-              yield* registry.release(worker.id, job.id)
+              yield* refused === undefined
+                ? registry.release(worker.id, job.id)
+                : registry.markRefusing(worker.id, job.id, refused)
             })
         }),
         Effect.catchAll((error) => Effect.logError(`dispatch bookkeeping failed: ${error.message}`))
@@ -398,17 +434,24 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
         const expire = now - incarnation.expiredAt >= 1000
         if (expire) incarnation.expiredAt = now
         if (expire) yield* registry.expire
-        const [active, workers] = yield* Effect.all([store.listActive, registry.list()], { concurrency: 2 })
+        const [active, listed] = yield* Effect.all([store.listActive, registry.list()], { concurrency: 2 })
+        // Storage answers again after an outage: workers could not be heard meanwhile,
+        // so their grace starts over now.
+        if (incarnation.deaf) {
+          incarnation.deaf = false
+          incarnation.hearingSince = now
+        }
+        const workers = yield* releaseLeakedSlots(active, listed)
         const world = {
           now,
           epoch: incarnation.epoch,
-          startedAt: incarnation.startedAt,
+          startedAt: incarnation.hearingSince,
           workers: new Map(workers.map((w) => [w.id, w])),
           config
         }
         const freeSlots = new Map<WorkerType, number>()
         for (const w of workers) {
-          if ((w.status === "available" || w.status === "busy") && w.currentJobs.length < w.capacity) {
+          if (hasFreeSlot(w)) {
             freeSlots.set(w.type, (freeSlots.get(w.type) ?? 0) + w.capacity - w.currentJobs.length)
           }
         }
@@ -457,7 +500,13 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
             if (research.status === "failed") yield* Effect.logWarning(`research ${research.id} failed: ${research.error}`)
           })
 
-        const newJob = (r: Research, definition: PhaseDefinition, id: JobId, worker: Worker | null): Job => ({
+        const newJob = (
+          r: Research,
+          definition: PhaseDefinition,
+          id: JobId,
+          worker: Worker | null,
+          queuedSince?: number
+        ): Job => ({
           id,
           researchId: r.id,
           kind: definition.kind,
@@ -473,6 +522,7 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
           usage: null,
           error: null,
           epoch: incarnation.epoch,
+          ...(queuedSince === undefined ? {} : { queuedSince }),
           createdAt: now,
           updatedAt: now,
           finishedAt: null
@@ -546,7 +596,7 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
                 const claimed = claims.get(step)
                 if (claimed !== undefined) {
                   const { jobId, worker } = claimed
-                  const job = newJob(step.research, action.definition, jobId, worker)
+                  const job = newJob(step.research, action.definition, jobId, worker, action.since)
                   start(
                     before,
                     step,
@@ -598,6 +648,31 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
       })
 
     /**
+     * Frees slots held for jobs that no active research runs: a claim whose
+     * transition was never committed (a coordinator killed in between). Every
+     * claim of this leader's earlier ticks is committed or released by now, so
+     * a slot without a live job behind it is a leak. Answers the workers as freed.
+     */
+    const releaseLeakedSlots = (active: ReadonlyArray<ActiveEntry>, workers: ReadonlyArray<Worker>) =>
+      Effect.gen(function*() {
+        const live = new Set<string>()
+        for (const { job } of active) if (job !== null && job.workerId !== null && !isJobSettled(job.status)) live.add(job.id)
+        const freed: Array<Worker> = []
+        for (const w of workers) {
+          const leaked = w.currentJobs.filter((id) => !live.has(id))
+          if (leaked.length === 0) {
+            freed.push(w)
+            continue
+          }
+          yield* Effect.logWarning(`worker ${w.id} held slots for ${leaked.join(", ")}, which no research runs: freed`)
+          for (const id of leaked) yield* registry.release(w.id, id)
+          const currentJobs = w.currentJobs.filter((id) => live.has(id))
+          freed.push({ ...w, currentJobs, status: loadStatus(w, currentJobs.length) })
+        }
+        return freed
+      })
+
+    /**
      * Claims slots for researches needing workers, in queue order: one atomic
      * batch per worker type, for as many as the snapshot shows free.
      */
@@ -633,9 +708,12 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
     /** Starts an incarnation for `epoch` in the current scope. */
     const incarnate = (epoch: number) =>
       Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
         const incarnation: Incarnation = {
           epoch,
-          startedAt: yield* Clock.currentTimeMillis,
+          startedAt: now,
+          hearingSince: now,
+          deaf: false,
           fibers: yield* FiberMap.make<ResearchId>(),
           dispatching: yield* FiberSet.make(),
           expiredAt: Number.NEGATIVE_INFINITY
@@ -661,9 +739,10 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
       )
       const loop = Effect.gen(function*() {
         const summary = yield* tick(incarnation).pipe(
-          Effect.catchAllCause((cause) =>
-            Effect.as(Effect.logError("tick failed", cause), { wakeAt: null } as const)
-          )
+          Effect.catchAllCause((cause) => {
+            incarnation.deaf = true
+            return Effect.as(Effect.logError("tick failed", cause), { wakeAt: null } as const)
+          })
         )
         if (summary.wakeAt !== null) {
           const now = yield* Clock.currentTimeMillis

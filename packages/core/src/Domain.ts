@@ -55,7 +55,13 @@ export type ResearchStatus = typeof ResearchStatus.Type
 export const isTerminalStatus = (status: ResearchStatus): boolean =>
   status === "completed" || status === "failed" || status === "cancelled"
 
-export const JobStatus = Schema.Literal("pending", "running", "completed", "failed", "cancelled", "lost")
+/**
+ * `lost`: the worker stopped answering or came back without the job (an attempt
+ * that counts). `refused`: the job never started because the worker was full or
+ * shutting down, or the dispatch crossed its registration; the research goes
+ * back to the head of the queue and the attempt does not count.
+ */
+export const JobStatus = Schema.Literal("pending", "running", "completed", "failed", "cancelled", "lost", "refused")
 export type JobStatus = typeof JobStatus.Type
 
 export const isJobSettled = (status: JobStatus): boolean => status !== "pending" && status !== "running"
@@ -168,6 +174,8 @@ export const Job = Schema.Struct({
   error: Schema.NullOr(Schema.String),
   /** The coordinator incarnation that created (and, in process, runs) the job. */
   epoch: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
+  /** When the research started waiting for this job's worker type (its place in the queue). */
+  queuedSince: Schema.optional(Millis),
   createdAt: Millis,
   updatedAt: Millis,
   finishedAt: Schema.NullOr(Millis)
@@ -184,7 +192,12 @@ export const JobSpec = Schema.Struct({
 })
 export type JobSpec = typeof JobSpec.Type
 
-export const WorkerStatus = Schema.Literal("available", "busy", "error", "offline")
+/**
+ * `available` has a free slot, `busy` has none (or said it is full), `draining`
+ * is shutting down and takes no new jobs, `error` reported itself unhealthy,
+ * `offline` missed its heartbeats.
+ */
+export const WorkerStatus = Schema.Literal("available", "busy", "draining", "error", "offline")
 export type WorkerStatus = typeof WorkerStatus.Type
 
 /** A registered external worker process. */
@@ -203,7 +216,11 @@ export interface Worker extends Schema.Schema.Type<typeof Worker> {}
 
 /** Whether a worker can take one more job now. */
 export const hasFreeSlot = (worker: Worker): boolean =>
-  (worker.status === "available" || worker.status === "busy") && worker.currentJobs.length < worker.capacity
+  worker.status === "available" && worker.currentJobs.length < worker.capacity
+
+/** The status a worker taking jobs has with `jobs` running: available or busy; others keep theirs. */
+export const loadStatus = (worker: Worker, jobs: number): WorkerStatus =>
+  worker.status === "available" || worker.status === "busy" ? (jobs >= worker.capacity ? "busy" : "available") : worker.status
 
 /** One charged LLM call. */
 export const BudgetEntry = Schema.Struct({

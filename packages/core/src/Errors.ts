@@ -59,6 +59,15 @@ export class WorkerNotFound extends Schema.TaggedError<WorkerNotFound>()("Worker
   }
 }
 
+/** A worker call without the credential its registration handed out (another worker's id, or a stale one). */
+export class WorkerNotAuthenticated extends Schema.TaggedError<WorkerNotAuthenticated>()("WorkerNotAuthenticated", {
+  workerId: Schema.String
+}) {
+  override get message(): string {
+    return `Worker ${this.workerId} did not present the credential of its current registration: register again`
+  }
+}
+
 export class JobNotFound extends Schema.TaggedError<JobNotFound>()("JobNotFound", {
   jobId: Schema.String
 }) {
@@ -107,7 +116,12 @@ export class StaleWrite extends Schema.TaggedError<StaleWrite>()("StaleWrite", {
 /** A worker could not be reached or refused the job. */
 export class DispatchError extends Schema.TaggedError<DispatchError>()("DispatchError", {
   workerId: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  /**
+   * Set when the worker answered that it will not take the job now: `full`, or
+   * `draining` (shutting down). A scheduling fact, not a failed attempt.
+   */
+  refused: Schema.optional(Schema.Literal("full", "draining"))
 }) {
   override get message(): string {
     return `Dispatch to ${this.workerId} failed: ${this.reason}`

@@ -303,6 +303,18 @@ export const advance = (pipeline: PipelineShape, start: Research, activeJob: Job
           r = retryOrFail(job.kind, job.error ?? "lost")
           job = undefined
           continue
+        case "refused":
+          // Never started: back to its place at the head of the queue, no attempt counted.
+          r = {
+            ...r,
+            activeJobId: null,
+            waitingFor: job.workerType === null ? null : {
+              workerType: job.workerType,
+              since: job.queuedSince ?? job.createdAt
+            }
+          }
+          job = undefined
+          continue
         case "cancelled":
           r = { ...r, status: "cancelled", finishedAt: now, activeJobId: null, waitingFor: null }
           continue

@@ -42,8 +42,15 @@ export type JobPatch =
   & Partial<Pick<Job, "progress" | "message" | "result" | "error" | "finishedAt">>
 
 export interface ResearchStoreShape {
-  readonly insert: (research: Research) => Effect.Effect<void, StorageError>
+  /**
+   * Inserts a new research and answers it. With a `requestId` the insert is
+   * idempotent by that key, atomically: when a research was already inserted
+   * with it, nothing is written and that research is answered instead.
+   */
+  readonly insert: (research: Research, requestId?: string) => Effect.Effect<Research, StorageError>
   readonly get: (id: ResearchId) => Effect.Effect<Option.Option<Research>, StorageError>
+  /** The research inserted with this request id, if any. */
+  readonly findByRequestId: (requestId: string) => Effect.Effect<Option.Option<Research>, StorageError>
   /** Newest first. */
   readonly list: (query: ResearchQuery) => Effect.Effect<ReadonlyArray<Research>, StorageError>
   /** Every pending or running research, oldest first, with its active job, in one read. */

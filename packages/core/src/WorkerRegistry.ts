@@ -5,10 +5,11 @@
  * slots, and the reports workers send about their jobs.
  */
 import { Array as Arr, Clock, Effect, Option, Schema } from "effect"
-import { type JobId, JobReport, type Worker, WorkerId, WorkerType } from "./Domain.js"
-import { JobNotAssigned, JobNotFound, WorkerNotFound } from "./Errors.js"
+import { isTerminalStatus, type Job, type JobId, JobReport, type Worker, WorkerId, WorkerType } from "./Domain.js"
+import { JobNotAssigned, JobNotFound, WorkerNotAuthenticated, WorkerNotFound } from "./Errors.js"
 import { ForemanConfig } from "./ForemanConfig.js"
 import { type JobPatch, ResearchStore } from "./ResearchStore.js"
+import { isStorable, reason as storableReason } from "./Storable.js"
 import { Wakeup } from "./Wakeup.js"
 import { WorkerStore } from "./WorkerStore.js"
 
@@ -32,6 +33,12 @@ export type RegistrationInput = typeof Registration.Encoded
 export interface RegistrationResult {
   readonly worker: Worker
   /**
+   * The longest pause between the worker's attempts to reach the coordinator
+   * that the coordinator tolerates: a worker silent for longer than its grace
+   * has its jobs declared lost, so its re-registration backoff must stay below.
+   */
+  readonly retryWithinSeconds: number
+  /**
    * Jobs the worker must not run: those it runs that the coordinator does not
    * assign to it, and those this registration declared lost (a dispatch that
    * crossed the registration; they run elsewhere). Stop them, and refuse them
@@ -54,6 +61,45 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
 
     const release = (workerId: WorkerId, jobId: JobId) =>
       Effect.zipRight(workers.release(workerId, jobId), wakeup.signal)
+
+    /** The longest re-registration backoff the coordinator tolerates (see `RegistrationResult`). */
+    const retryWithinSeconds = Math.max(1, Math.floor(config.orphanGraceSeconds / 2))
+
+    /**
+     * A final result for a job already declared lost, before its research started
+     * another attempt: the result is used instead of running the phase again.
+     */
+    const revive = (job: Job, patch: JobPatch) =>
+      Effect.gen(function*() {
+        const research = yield* store.get(job.researchId)
+        if (Option.isNone(research)) return false
+        const r = research.value
+        if (isTerminalStatus(r.status) || r.phase !== job.phase || r.activeJobId !== null) return false
+        const now = patch.updatedAt
+        return yield* store.commit({
+          research: {
+            ...r,
+            status: "running",
+            activeJobId: job.id,
+            failures: Math.max(0, r.failures - 1),
+            retryAt: null,
+            waitingFor: null,
+            updatedAt: now,
+            version: r.version + 1
+          },
+          expectedVersion: r.version,
+          epoch: null,
+          jobs: [{ job: { ...job, ...patch }, expected: "lost" }]
+        }).pipe(
+          Effect.as(true),
+          Effect.catchTag("StaleWrite", () => Effect.succeed(false)),
+          Effect.tap((revived) =>
+            revived
+              ? Effect.logInfo(`job ${job.id} finished on ${job.workerId} after it was declared lost: its result is used`)
+              : Effect.void
+          )
+        )
+      })
 
     /**
      * Applies a worker's report on one of its jobs in one write; a final report
@@ -90,18 +136,35 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
       if (job.workerId !== report.workerId) {
         return yield* new JobNotAssigned({ jobId: report.jobId, workerId: report.workerId })
       }
+      if (job.status === "lost" && report._tag === "Completed" && (yield* revive(job, patch))) {
+        yield* wakeup.signal
+        return { ...job, ...patch }
+      }
       return job
     })
 
+    /** A held report storage cannot keep becomes the job's failure, so it never blocks a registration. */
+    const storable = (finished: JobReport): JobReport =>
+      isStorable(finished) ? finished : {
+        _tag: "Failed",
+        jobId: finished.jobId,
+        workerId: finished.workerId,
+        error: `the worker's report on this job could not be stored: ${storableReason}`
+      }
+
     /**
      * Registers (or re-registers) a worker. Jobs the store assigns to it that it
-     * neither runs nor reports finished are declared lost, so they are retried.
+     * neither runs nor reports finished are declared lost (running ones: the
+     * worker lost them) or refused (pending ones: the dispatch crossed this
+     * registration, nothing ran), so they are retried. Its job slots are merged
+     * with the stored ones, so a claim made meanwhile is kept. `secretHash` is
+     * the digest of the credential handed to the worker with the answer.
      */
-    const register = Effect.fnUntraced(function*(input: Registration) {
+    const register = Effect.fnUntraced(function*(input: Registration, secretHash: string | null = null) {
       const now = yield* Clock.currentTimeMillis
       const previous = yield* workers.get(input.id)
       for (const finished of input.finishedJobs) {
-        yield* report({ ...finished, workerId: input.id }).pipe(
+        yield* report(storable({ ...finished, workerId: input.id })).pipe(
           Effect.catchTags({ JobNotFound: () => Effect.void, JobNotAssigned: () => Effect.void })
         )
       }
@@ -112,39 +175,58 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
       for (const job of assigned) {
         if (running.has(job.id)) {
           kept.push(job.id)
-        } else {
-          lost.push(job.id)
-          yield* store.updateJob({
-            ...job,
-            status: "lost",
-            error: `worker ${input.id} re-registered without this job`,
-            updatedAt: now,
-            finishedAt: now
-          }, ["pending", "running"])
+          continue
         }
+        lost.push(job.id)
+        const status = job.status === "pending" ? "refused" : "lost"
+        yield* store.updateJob({
+          ...job,
+          status,
+          error: status === "refused"
+            ? `dispatch crossed a registration of worker ${input.id}; not started there`
+            : `worker ${input.id} re-registered without this job`,
+          updatedAt: now,
+          finishedAt: now
+        }, [job.status])
       }
       const assignedIds = new Set<string>(assigned.map((j) => j.id))
-      const worker: Worker = {
+      const worker = yield* workers.register({
         id: input.id,
         type: input.type,
         endpoint: input.endpoint,
         capacity: input.capacity,
         capabilities: input.capabilities,
         currentJobs: kept,
-        status: kept.length >= input.capacity ? "busy" : "available",
+        status: "available",
         registeredAt: Option.match(previous, { onNone: () => now, onSome: (w) => w.registeredAt }),
         lastHeartbeatAt: now
-      }
-      yield* workers.upsert(worker)
+      }, lost, secretHash)
       yield* wakeup.signal
       yield* Effect.logInfo(`worker ${worker.id} (${worker.type}) registered at ${worker.endpoint}`).pipe(
         Effect.when(() => Option.isNone(previous))
       )
       return {
         worker,
+        retryWithinSeconds,
         cancel: [...input.runningJobs.filter((id) => !assignedIds.has(id)), ...lost]
       } satisfies RegistrationResult
     })
+
+    /**
+     * Checks the credential a worker presents (the digest of its secret, null
+     * when it sent none) against the one its registration was handed; a worker
+     * registered without a credential needs none. Unknown workers pass here and
+     * are refused by the call itself.
+     */
+    const authenticate = Effect.fnUntraced(function*(id: WorkerId, presentedHash: string | null) {
+      const expected = yield* workers.secretHash(id)
+      if (Option.isNone(expected) || expected.value === null) return
+      if (presentedHash !== expected.value) return yield* new WorkerNotAuthenticated({ workerId: id })
+    })
+
+    /** A worker refused a job: its slot is freed and it is busy (full) or draining until it says otherwise. */
+    const markRefusing = (id: WorkerId, jobId: JobId, refused: "full" | "draining") =>
+      Effect.zipRight(workers.markRefusing(id, jobId, refused === "full" ? "busy" : "draining"), wakeup.signal)
 
     /** Records a heartbeat; an unknown worker gets `WorkerNotFound` (register again). */
     const heartbeat = Effect.fnUntraced(function*(id: WorkerId, healthy = true) {
@@ -194,6 +276,8 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
       list,
       expire,
       deregister,
+      authenticate,
+      markRefusing,
       claim: workers.claim,
       release
     } as const

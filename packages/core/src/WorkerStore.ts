@@ -13,12 +13,33 @@ export interface ExpiredWorkers {
 }
 
 export interface WorkerStoreShape {
-  /** Inserts or replaces a worker. */
-  readonly upsert: (worker: Worker) => Effect.Effect<void, StorageError>
+  /**
+   * Inserts a worker, or updates one that registers again. Its job slots are
+   * merged, never replaced: the stored ones (a claim in flight included) plus
+   * `worker.currentJobs`, minus `lost`; an available or busy status follows the
+   * merged load. `secretHash` (null: none) is the digest of the credential this
+   * registration hands out. Answers the worker as stored.
+   */
+  readonly register: (
+    worker: Worker,
+    lost: ReadonlyArray<JobId>,
+    secretHash: string | null
+  ) => Effect.Effect<Worker, StorageError>
+  /** The digest of a worker's credential; none for an unknown worker, null when it has none. */
+  readonly secretHash: (id: WorkerId) => Effect.Effect<Option.Option<string | null>, StorageError>
+  /**
+   * Frees the slot of a job the worker refused and, in the same step, sets its
+   * status (`busy`: it said it is full; `draining`: shutting down) so no claim
+   * picks it again before it says otherwise.
+   */
+  readonly markRefusing: (id: WorkerId, jobId: JobId, status: "busy" | "draining") => Effect.Effect<void, StorageError>
   readonly get: (id: WorkerId) => Effect.Effect<Option.Option<Worker>, StorageError>
   /** Every worker, ordered by id, in one read. */
   readonly list: Effect.Effect<ReadonlyArray<Worker>, StorageError>
-  /** Records a heartbeat; `healthy` false marks the worker in error. None when unknown. */
+  /**
+   * Records a heartbeat; `healthy` false marks the worker in error, a draining
+   * worker stays draining. None when unknown.
+   */
   readonly heartbeat: (
     id: WorkerId,
     at: number,

@@ -16,8 +16,8 @@ import {
   HttpApiSecurity,
   OpenApi
 } from "@effect/platform"
-import { Coordinator, Domain, Errors, WorkerRegistry } from "@foreman/core"
-import { Context, Schema } from "effect"
+import { Coordinator, Domain, Errors, Storable, WorkerRegistry } from "@foreman/core"
+import { Context, JSONSchema, Schema } from "effect"
 
 /** Missing or wrong bearer token. */
 export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
@@ -38,6 +38,17 @@ export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
   "PayloadTooLarge",
   { message: Schema.String },
   HttpApiSchema.annotations({ status: 413 })
+) {}
+
+/**
+ * A request failed unexpectedly (answered 503, never an empty 500): sending
+ * it again is safe, and a trigger sent again with its request id does not
+ * start a second research.
+ */
+export class Unavailable extends Schema.TaggedError<Unavailable>()(
+  "Unavailable",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 503 })
 ) {}
 
 /**
@@ -65,6 +76,7 @@ const InvalidInput = withMessage(Errors.InvalidInput)
 const ResearchNotFound = withMessage(Errors.ResearchNotFound)
 const NotCancellable = withMessage(Errors.NotCancellable)
 const WorkerNotFound = withMessage(Errors.WorkerNotFound)
+const WorkerNotAuthenticated = withMessage(Errors.WorkerNotAuthenticated)
 const JobNotFound = withMessage(Errors.JobNotFound)
 const JobNotAssigned = withMessage(Errors.JobNotAssigned)
 const StorageError = withMessage(Errors.StorageError)
@@ -155,26 +167,63 @@ export const WorkerQuery = Schema.Struct({
 
 export const RegistrationAccepted = Schema.Struct({
   worker: Domain.Worker,
+  /**
+   * This registration's credential: send it as `X-Foreman-Worker-Secret` with
+   * heartbeats, reports and the deregistration. A later registration of the
+   * same id replaces it.
+   */
+  secret: Schema.String,
+  /** The longest pause between attempts to reach the coordinator that it tolerates before declaring jobs lost. */
+  retryWithinSeconds: Schema.Number,
   /** Jobs that are not the worker's to run (assigned elsewhere, or declared lost by this registration): stop or refuse them. */
   cancel: Schema.Array(Schema.String)
 })
 
+/** The header a worker sends its registration's credential in. */
+export const workerSecretHeader = "x-foreman-worker-secret"
+
+/** The credential a registration handed out, on the calls a worker makes about itself. */
+export const WorkerCredential = Schema.Struct({ [workerSecretHeader]: Schema.optional(Schema.String) })
+
 export const Heartbeat = Schema.Struct({ healthy: Schema.optionalWith(Schema.Boolean, { default: () => true }) })
 
-/** A worker's report on one of its jobs (the ids come from the path). */
+/** `self`, refusing what storage cannot keep (`Storable`) with a message naming `field`. */
+const storable = <S extends Schema.Schema.Any>(field: string, self: S) =>
+  self.pipe(Schema.filter(Storable.isStorable, { message: () => `${field}: ${Storable.reason}` }))
+
+/**
+ * A worker's report on one of its jobs (the ids come from the path). Text
+ * storage cannot keep is refused (400) here, not by the database (503, which
+ * the worker would take for a passing trouble and send again forever).
+ */
 export const ReportBody = Schema.Union(
   Schema.TaggedStruct("Progress", {
     progress: Schema.Number.pipe(Schema.between(0, 1)),
-    message: Schema.optional(Schema.String.pipe(Schema.maxLength(1000)))
+    message: Schema.optional(storable("message", Schema.String.pipe(Schema.maxLength(1000))))
   }),
-  Schema.TaggedStruct("Completed", { result: Schema.Unknown }),
-  Schema.TaggedStruct("Failed", { error: Schema.String.pipe(Schema.maxLength(10_000)) })
+  Schema.TaggedStruct("Completed", { result: storable("result", Schema.Unknown) }),
+  Schema.TaggedStruct("Failed", { error: storable("error", Schema.String.pipe(Schema.maxLength(10_000))) })
 )
 
 export const Health = Schema.Struct({ status: Schema.Literal("ok"), leading: Schema.Boolean })
 
 /** Storage is down or a write kept conflicting: try again. */
 const unavailable = { status: 503 } as const
+
+/**
+ * The header that carries a trigger's request id, as `requestId` in the body
+ * does. The handler reads it, so the typed client's signature stays as it is.
+ */
+export const idempotencyKeyHeader = "idempotency-key"
+
+const idempotencyKeyParameter = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  description: "The trigger's request id (like `requestId` in the body; 400 when both are given and differ). " +
+    "A trigger sent again with the same id answers 202 with the research the first one started.",
+  schema: JSONSchema.fromAST(Coordinator.RequestId.ast, { definitions: {}, topLevelReferenceStrategy: "skip" })
+}
 
 export class AgentGroup extends HttpApiGroup.make("agent")
   .add(
@@ -184,6 +233,11 @@ export class AgentGroup extends HttpApiGroup.make("agent")
       .addError(AtCapacity, { status: 409 })
       .addError(BudgetExhausted, { status: 409 })
       .addError(InvalidInput, { status: 400 })
+      .addError(Unavailable)
+      .annotate(OpenApi.Transform, (operation) => ({
+        ...operation,
+        parameters: [...(operation["parameters"] as ReadonlyArray<unknown> | undefined ?? []), idempotencyKeyParameter]
+      }))
   )
   .add(HttpApiEndpoint.get("status", "/agent/status").addSuccess(Status))
   .add(HttpApiEndpoint.get("budget", "/agent/budget").addSuccess(BudgetStatus))
@@ -219,13 +273,17 @@ export class WorkersGroup extends HttpApiGroup.make("workers")
   .add(
     HttpApiEndpoint.post("heartbeat")`/workers/${workerId}/heartbeat`
       .setPayload(Heartbeat)
+      .setHeaders(WorkerCredential)
       .addSuccess(Domain.Worker)
       .addError(WorkerNotFound, { status: 404 })
+      .addError(WorkerNotAuthenticated, { status: 403 })
   )
   .add(
     HttpApiEndpoint.del("deregister")`/workers/${workerId}`
+      .setHeaders(WorkerCredential)
       .addSuccess(HttpApiSchema.NoContent)
       .addError(WorkerNotFound, { status: 404 })
+      .addError(WorkerNotAuthenticated, { status: 403 })
   )
   .add(HttpApiEndpoint.get("list", "/workers").setUrlParams(WorkerQuery).addSuccess(Schema.Array(Domain.Worker)))
   .add(
@@ -236,6 +294,8 @@ export class WorkersGroup extends HttpApiGroup.make("workers")
   .add(
     HttpApiEndpoint.post("report")`/workers/${workerId}/jobs/${jobId}/report`
       .setPayload(ReportBody)
+      .setHeaders(WorkerCredential)
+      .addError(WorkerNotAuthenticated, { status: 403 })
       .addSuccess(Domain.Job)
       .addError(JobNotFound, { status: 404 })
       .addError(JobNotAssigned, { status: 403 })

@@ -20,7 +20,7 @@ import {
 } from "@effect/platform"
 import type { HttpApi, HttpServerError } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Coordinator, type Domain, WorkerRegistry } from "@foreman/core"
+import { Coordinator, type Domain, Errors, WorkerRegistry } from "@foreman/core"
 import {
   Cause,
   Config,
@@ -29,11 +29,24 @@ import {
   Effect,
   Layer,
   Option,
-  Redacted
+  Redacted,
+  Schema
 } from "effect"
-import { createHash, timingSafeEqual } from "node:crypto"
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import { createServer } from "node:http"
-import { Authorization, type Caller, CurrentCaller, Forbidden, ForemanApi, PayloadTooLarge, Unauthorized } from "./Api.js"
+import {
+  Authorization,
+  type Caller,
+  CurrentCaller,
+  Forbidden,
+  ForemanApi,
+  idempotencyKeyHeader,
+  PayloadTooLarge,
+  Unauthorized,
+  Unavailable,
+  type WorkerCredential,
+  workerSecretHeader
+} from "./Api.js"
 
 // --- authorization ------------------------------------------------------------
 
@@ -117,6 +130,22 @@ const requireAnyone = Effect.flatMap(CurrentCaller, (caller) =>
 
 // --- handlers -------------------------------------------------------------------
 
+/** The trigger with the `Idempotency-Key` header as its request id; 400 when it is invalid or the body's differs. */
+const withIdempotencyKey = (payload: Coordinator.TriggerRequest) =>
+  Effect.gen(function*() {
+    const header = (yield* HttpServerRequest.HttpServerRequest).headers[idempotencyKeyHeader]
+    if (header === undefined) return payload
+    const requestId = yield* Schema.decodeUnknown(Coordinator.RequestId)(header).pipe(
+      Effect.mapError((error) =>
+        new Errors.InvalidInput({ reason: `Idempotency-Key header: ${Errors.describeParseError(error)}` })
+      )
+    )
+    if (payload.requestId !== undefined && payload.requestId !== requestId) {
+      return yield* new Errors.InvalidInput({ reason: "the Idempotency-Key header and requestId differ" })
+    }
+    return { ...payload, requestId }
+  })
+
 const AgentLive = HttpApiBuilder.group(ForemanApi, "agent", (handlers) =>
   Effect.gen(function*() {
     const coordinator = yield* Coordinator.Coordinator
@@ -125,8 +154,19 @@ const AgentLive = HttpApiBuilder.group(ForemanApi, "agent", (handlers) =>
     return handlers
       .handle("trigger", ({ payload }) =>
         requireOperator.pipe(
-          Effect.zipRight(coordinator.trigger(payload)),
-          Effect.map((research) => ({ researchId: research.id, status: research.status }))
+          Effect.zipRight(withIdempotencyKey(payload)),
+          Effect.flatMap(coordinator.trigger),
+          Effect.map((research) => ({ researchId: research.id, status: research.status })),
+          Effect.catchAllDefect((defect) =>
+            Effect.zipRight(
+              Effect.logError("trigger failed unexpectedly", Cause.die(defect)),
+              Effect.fail(
+                new Unavailable({
+                  message: "The trigger failed unexpectedly: send it again (with the same Idempotency-Key it is safe)"
+                })
+              )
+            )
+          )
         ))
       .handle("status", () => Effect.zipRight(requireOperator, coordinator.status()))
       .handle("budget", () =>
@@ -148,19 +188,38 @@ const AgentLive = HttpApiBuilder.group(ForemanApi, "agent", (handlers) =>
       .handle("cancelAlias", cancel)
   }))
 
+/** The digest a worker's secret is kept and compared as. */
+const secretDigest = (secret: string): string => createHash("sha256").update(secret, "utf8").digest("hex")
+
 const WorkersLive = HttpApiBuilder.group(ForemanApi, "workers", (handlers) =>
   Effect.gen(function*() {
     const registry = yield* WorkerRegistry.WorkerRegistry
+    /** A worker speaking about itself: the shared worker token, and its registration's credential. */
+    const asWorker = (workerId: Domain.WorkerId, headers: typeof WorkerCredential.Type) =>
+      Effect.zipRight(
+        requireWorker,
+        registry.authenticate(workerId, Option.getOrNull(Option.map(Option.fromNullable(headers[workerSecretHeader]), secretDigest)))
+      )
     return handlers
-      .handle("register", ({ payload }) => Effect.zipRight(requireWorker, registry.register(payload)))
-      .handle("heartbeat", ({ path, payload }) =>
-        Effect.zipRight(requireWorker, registry.heartbeat(path.workerId, payload.healthy)))
-      .handle("deregister", ({ path }) => Effect.zipRight(requireWorker, registry.deregister(path.workerId)))
+      .handle("register", ({ payload }) =>
+        Effect.gen(function*() {
+          yield* requireWorker
+          const secret = randomBytes(32).toString("base64url")
+          const answer = yield* registry.register(payload, secretDigest(secret))
+          return { ...answer, secret }
+        }))
+      .handle("heartbeat", ({ headers, path, payload }) =>
+        Effect.zipRight(asWorker(path.workerId, headers), registry.heartbeat(path.workerId, payload.healthy)))
+      .handle("deregister", ({ headers, path }) =>
+        Effect.zipRight(asWorker(path.workerId, headers), registry.deregister(path.workerId)))
       .handle("list", ({ urlParams }) =>
         Effect.zipRight(requireAnyone, registry.list({ type: urlParams.type, status: urlParams.status })))
       .handle("get", ({ path }) => Effect.zipRight(requireAnyone, registry.get(path.workerId)))
-      .handle("report", ({ path, payload }) =>
-        Effect.zipRight(requireWorker, registry.report({ ...payload, jobId: path.jobId, workerId: path.workerId })))
+      .handle("report", ({ headers, path, payload }) =>
+        Effect.zipRight(
+          asWorker(path.workerId, headers),
+          registry.report({ ...payload, jobId: path.jobId, workerId: path.workerId })
+        ))
   }))
 
 const HealthLive = HttpApiBuilder.group(ForemanApi, "health", (handlers) =>
@@ -175,6 +234,15 @@ const HealthLive = HttpApiBuilder.group(ForemanApi, "health", (handlers) =>
 /** The default request body limit: 1 MiB. */
 export const defaultMaxBodyBytes = 1024 * 1024
 
+/**
+ * How deep a request body may nest arrays and objects. Real payloads nest a
+ * few levels (a result inside a report, held results inside a registration);
+ * thousands of levels fit well under the size limit and overflow the stack of
+ * the recursive decoders and error formatters, so deeper bodies get 400
+ * before any of them runs.
+ */
+export const maxNestingDepth = 64
+
 const badRequest = (message: string) => new HttpApiError.HttpApiDecodeError({ issues: [], message })
 
 const hasPayload = (method: string): boolean => method === "POST" || method === "PUT" || method === "PATCH"
@@ -187,8 +255,9 @@ const isJson = (contentType: string): boolean => {
 
 /**
  * Checks request bodies before the API decodes them: over `maxBodyBytes` is
- * 413, anything but JSON (or unreadable, or malformed) is 400, so a bad body
- * never reaches the platform's decoders, which would turn it into a defect.
+ * 413, anything but JSON (or unreadable, or malformed, or nested deeper than
+ * `maxNestingDepth`) is 400, so a bad body never reaches the platform's
+ * decoders, which would turn it into a defect.
  * A defect that still happens is logged and answered 500 without details.
  */
 const guard = (maxBodyBytes: number): HttpApiBuilder.MiddlewareFn<HttpApiError.HttpApiDecodeError | PayloadTooLarge> => {
@@ -210,6 +279,9 @@ const guard = (maxBodyBytes: number): HttpApiBuilder.MiddlewareFn<HttpApiError.H
       if (Buffer.byteLength(body, "utf8") > maxBodyBytes) return yield* tooLarge
       if (hasPayload(request.method)) {
         if (body.trim() === "") return yield* badRequest("Missing JSON request body")
+        if (nestsDeeper(body, maxNestingDepth)) {
+          return yield* badRequest(`Request body nests deeper than ${maxNestingDepth} levels`)
+        }
         if (!isParsable(body)) return yield* badRequest("Request body is not valid JSON")
       }
       return yield* app
@@ -230,6 +302,31 @@ const isParsable = (text: string): boolean => {
   } catch {
     return false
   }
+}
+
+const quote = 0x22
+const backslash = 0x5c
+const opening = new Set([0x5b, 0x7b]) // [ {
+const closing = new Set([0x5d, 0x7d]) // ] }
+
+/** Whether JSON text opens more than `limit` arrays and objects at once (brackets in strings do not count); one pass. */
+const nestsDeeper = (text: string, limit: number): boolean => {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (inString) {
+      if (code === backslash) i++
+      else if (code === quote) inString = false
+    } else if (code === quote) {
+      inString = true
+    } else if (opening.has(code)) {
+      if (++depth > limit) return true
+    } else if (closing.has(code)) {
+      depth--
+    }
+  }
+  return false
 }
 
 // --- layers ---------------------------------------------------------------------

@@ -65,6 +65,12 @@ export const toReport = (workerId: Domain.WorkerId, state: JobState): Domain.Job
   }
 }
 
+/** A worker that said it is full or shutting down refused for now: a scheduling fact, not a failure. */
+const refusal = (error: unknown): { readonly refused?: "full" | "draining" } =>
+  error instanceof WorkerUnavailable && (error.reason === "full" || error.reason === "draining")
+    ? { refused: error.reason }
+    : {}
+
 /** Makes the transport; the token comes from `options` or `FOREMAN_WORKER_TOKEN`. */
 export const make = (
   options: Options = {}
@@ -104,7 +110,13 @@ export const make = (
         }).pipe(
           Effect.timeoutFail({ duration: timeout, onTimeout: () => new HttpFailure.RequestTimeout({ after: timeout }) }),
           Effect.retry({ schedule: Schedule.exponential(backoff), times: retries, while: HttpFailure.isNetworkFailure }),
-          Effect.mapError((error) => new Errors.DispatchError({ workerId: worker.id, reason: describe(worker, attempts, error) }))
+          Effect.mapError((error) =>
+            new Errors.DispatchError({
+              workerId: worker.id,
+              reason: describe(worker, attempts, error),
+              ...refusal(error)
+            })
+          )
         )
       })
 

@@ -12,7 +12,11 @@ import { Authorization, Unauthorized } from "./Api.js"
 /** The worker will not take the job now (draining, or full); the coordinator tries another. */
 export class WorkerUnavailable extends Schema.TaggedError<WorkerUnavailable>()(
   "WorkerUnavailable",
-  { message: Schema.String },
+  {
+    message: Schema.String,
+    /** Why: `full`, `draining` (shutting down), or `disowned` (the coordinator said the job runs elsewhere). */
+    reason: Schema.optional(Schema.Literal("full", "draining", "disowned"))
+  },
   HttpApiSchema.annotations({ status: 503 })
 ) {}
 

@@ -17,6 +17,7 @@
 import {
   HttpApiBuilder,
   HttpApiClient,
+  HttpApiError,
   HttpClient,
   HttpClientRequest,
   HttpServer,
@@ -36,13 +37,15 @@ import {
   FiberSet,
   Layer,
   Option,
+  ParseResult,
   Predicate,
   Redacted,
-  Schedule
+  Schedule,
+  Schema
 } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { createServer } from "node:http"
-import { Authorization, ForemanApi, Unauthorized } from "./Api.js"
+import { Authorization, ForemanApi, PayloadTooLarge, ReportBody, Unauthorized, workerSecretHeader } from "./Api.js"
 import * as HttpFailure from "./internal/httpFailure.js"
 import * as JobQueue from "./JobQueue.js"
 import * as WorkerConfig from "./WorkerConfig.js"
@@ -127,6 +130,8 @@ const authorizationLayer = (token: Option.Option<Redacted.Redacted>) =>
 const isPassing = (error: unknown): boolean =>
   HttpFailure.isNetworkFailure(error) ||
   Predicate.isTagged(error, "StorageError") ||
+  // A registration of this worker crossed the call: the next registration's credential will do.
+  Predicate.isTagged(error, "WorkerNotAuthenticated") ||
   (HttpFailure.statusOf(error) ?? 0) >= 500
 
 /**
@@ -169,24 +174,30 @@ export const make = (
     /** Per job: whether a progress report is in flight, and the latest one waiting behind it. */
     const progressState = new Map<string, { sending: boolean; next: Domain.JobReport | null }>()
 
-    const sendReport = (report: Domain.JobReport) => {
-      const path = { workerId, jobId: report.jobId }
-      switch (report._tag) {
-        case "Progress":
-          return coordinator.workers.report({
-            path,
-            payload: {
-              _tag: "Progress",
-              progress: report.progress,
-              ...(report.message === undefined ? {} : { message: report.message })
-            }
-          }).pipe(limited)
-        case "Completed":
-          return coordinator.workers.report({ path, payload: { _tag: "Completed", result: report.result } }).pipe(limited)
-        case "Failed":
-          return coordinator.workers.report({ path, payload: { _tag: "Failed", error: report.error } }).pipe(limited)
-      }
-    }
+    /** The credential of the latest registration, sent with every call about this worker. */
+    let secret: string | undefined
+    const credential = () => (secret === undefined ? {} : { [workerSecretHeader]: secret })
+
+    const sendReport = (report: Domain.JobReport) =>
+      Effect.suspend(() => {
+        const request = { path: { workerId, jobId: report.jobId }, headers: credential() }
+        switch (report._tag) {
+          case "Progress":
+            return coordinator.workers.report({
+              ...request,
+              payload: {
+                _tag: "Progress",
+                progress: report.progress,
+                ...(report.message === undefined ? {} : { message: report.message })
+              }
+            }).pipe(limited)
+          case "Completed":
+            return coordinator.workers.report({ ...request, payload: { _tag: "Completed", result: report.result } })
+              .pipe(limited)
+          case "Failed":
+            return coordinator.workers.report({ ...request, payload: { _tag: "Failed", error: report.error } }).pipe(limited)
+        }
+      })
 
     /** Sends the latest progress of a job, never more than one at a time per job. */
     const sendProgress = (entry: JobQueue.Entry<Domain.JobSpec, unknown>) =>
@@ -221,30 +232,100 @@ export const make = (
         return Effect.asVoid(FiberSet.run(progressSends, loop(report)))
       })
 
-    /** Delivers a final report; kept for the next registration when the coordinator cannot be told. */
-    const deliver = (report: Domain.JobReport) =>
-      sendReport(report).pipe(
-        Effect.retry({ schedule: Schedule.exponential(Duration.millis(100)), times: 2, while: isPassing }),
-        Effect.matchEffect({
-          onSuccess: () =>
-            Effect.sync(() => {
-              if (unreported.get(report.jobId)?.report === report) unreported.delete(report.jobId)
-            }),
-          onFailure: (error) =>
-            Effect.suspend(() => {
-              const held = unreported.get(report.jobId)
-              if (isPassing(error)) {
-                if (held !== undefined) held.sending = false
-                return Effect.logWarning(
-                  `could not report job ${report.jobId} (${describe(error)}); will send it with the next registration`
-                )
-              }
-              // The coordinator answered and does not want this report (unknown job, not ours).
-              if (held?.report === report) unreported.delete(report.jobId)
-              return Effect.logWarning(`coordinator refused the report on job ${report.jobId}: ${describe(error)}`)
-            })
+    /** The distinct messages of a refusal's issues, or its one message when it lists none. */
+    const reasonOf = (issues: ReadonlyArray<{ readonly message: string }>, message: string): string =>
+      issues.length === 0 ? message : Array.from(new Set(issues.map((issue) => issue.message))).join("; ")
+
+    /** Why the contract refuses a report as it stands (text storage cannot keep, too long, not JSON), if it does. */
+    const invalidity = (report: Domain.JobReport): Option.Option<string> => {
+      try {
+        return Either.match(Schema.validateEither(ReportBody)(report), {
+          onLeft: (error) =>
+            Option.some(reasonOf(ParseResult.ArrayFormatter.formatErrorSync(error), Errors.describeParseError(error))),
+          onRight: () => Option.none()
         })
+      } catch (cause) {
+        // The storable check serializes: a BigInt or a cycle in a result throws.
+        return Option.some(`result: not JSON (${cause instanceof Error ? cause.message : String(cause)})`)
+      }
+    }
+
+    /** Why the coordinator refused a report as such (400: invalid body, 413: too large), if that is the failure. */
+    const refusalOf = (error: unknown): Option.Option<string> => {
+      if (error instanceof HttpApiError.HttpApiDecodeError) return Option.some(reasonOf(error.issues, error.message))
+      if (error instanceof PayloadTooLarge) return Option.some(error.message)
+      const status = HttpFailure.statusOf(error)
+      return status === 400 || status === 413 ? Option.some(describe(error)) : Option.none()
+    }
+
+    /** Text storage can keep: NUL and lone surrogates become U+FFFD (one code unit each, so lengths hold). */
+    const storableText = (text: string): string =>
+      text.replaceAll("\u0000", "\ufffd").replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd")
+
+    /** The failure that replaces a report the coordinator cannot accept: why, and the job's own error if it had one. */
+    const refusedAsFailure = (report: Domain.JobReport, reason: string): Domain.JobReport => ({
+      _tag: "Failed",
+      jobId: report.jobId,
+      workerId: report.workerId,
+      error: storableText(
+        (report._tag === "Failed"
+          ? `the coordinator refused the job's report (${reason}); the job failed: ${report.error}`
+          : `the coordinator refused the job's result: ${reason}`).slice(0, 10_000)
       )
+    })
+
+    /**
+     * Delivers a final report; kept for the next registration when the coordinator cannot be told.
+     * A report the coordinator cannot accept as such (invalid, too large) is never held, since
+     * sending it again cannot help: the job is reported failed instead, saying why, once.
+     */
+    const deliver = (report: Domain.JobReport, replaceable = true): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const invalid = invalidity(report)
+        return Option.isSome(invalid)
+          ? refused(report, invalid.value, replaceable)
+          : sendReport(report).pipe(
+            Effect.retry({ schedule: Schedule.exponential(Duration.millis(100)), times: 2, while: isPassing }),
+            Effect.matchEffect({
+              onSuccess: () =>
+                Effect.sync(() => {
+                  if (unreported.get(report.jobId)?.report === report) unreported.delete(report.jobId)
+                }),
+              onFailure: (error) =>
+                Effect.suspend(() => {
+                  const held = unreported.get(report.jobId)
+                  if (isPassing(error)) {
+                    if (held !== undefined) held.sending = false
+                    return Effect.logWarning(
+                      `could not report job ${report.jobId} (${describe(error)}); will send it with the next registration`
+                    )
+                  }
+                  const refusal = refusalOf(error)
+                  if (Option.isSome(refusal)) return refused(report, refusal.value, replaceable)
+                  // The coordinator answered and does not want this report (unknown job, not ours).
+                  if (held?.report === report) unreported.delete(report.jobId)
+                  return Effect.logWarning(`coordinator refused the report on job ${report.jobId}: ${describe(error)}`)
+                })
+            })
+          )
+      })
+
+    /** A report the coordinator cannot accept: replaced by a failure saying why, or dropped if it was that failure. */
+    const refused = (report: Domain.JobReport, reason: string, replaceable: boolean): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const held = unreported.get(report.jobId)
+        if (held?.report !== report) return Effect.void
+        if (!replaceable) {
+          unreported.delete(report.jobId)
+          return Effect.logError(`coordinator refused the failure report on job ${report.jobId} (${reason}): dropping it`)
+        }
+        const failure = refusedAsFailure(report, reason)
+        unreported.set(report.jobId, { report: failure, sending: true })
+        return Effect.zipRight(
+          Effect.logWarning(`coordinator cannot accept the report on job ${report.jobId} (${reason}): reporting it failed`),
+          deliver(failure, false)
+        )
+      })
 
     const onSettled = (entry: JobQueue.Entry<Domain.JobSpec, unknown>) =>
       Effect.gen(function*() {
@@ -292,6 +373,9 @@ export const make = (
       const finished = Array.from(unreported.values()).filter((held) => !held.sending).map((held) => held.report)
       const running = (yield* queue.active).map((entry) => entry.id)
       const answer = yield* coordinator.workers.register({ payload: registration(running, finished) }).pipe(limited)
+      secret = answer.secret
+      // Keep retrying within what the coordinator tolerates, or its jobs are declared lost.
+      backoffMax = Duration.min(configuredBackoffMax, Duration.seconds(answer.retryWithinSeconds))
       for (const report of finished) {
         if (unreported.get(report.jobId)?.report === report) unreported.delete(report.jobId)
       }
@@ -305,10 +389,13 @@ export const make = (
       return finished.length
     })
 
-    const heartbeat = coordinator.workers.heartbeat({ path: { workerId }, payload: { healthy: true } }).pipe(limited)
+    const heartbeat = Effect.suspend(() =>
+      coordinator.workers.heartbeat({ path: { workerId }, headers: credential(), payload: { healthy: true } })
+    ).pipe(limited)
 
     const backoffBase = Duration.seconds(config.registerBackoffSeconds)
-    const backoffMax = Duration.seconds(config.registerBackoffMaxSeconds)
+    const configuredBackoffMax = Duration.seconds(config.registerBackoffMaxSeconds)
+    let backoffMax = configuredBackoffMax
     const interval = Duration.seconds(config.heartbeatIntervalSeconds)
 
     /** Registers, heartbeats, and registers again when needed, until interrupted. */
@@ -333,8 +420,8 @@ export const make = (
           continue
         }
         const error = outcome.left
-        if (error instanceof Errors.WorkerNotFound) {
-          yield* Effect.logWarning("the coordinator does not know this worker: registering again")
+        if (error instanceof Errors.WorkerNotFound || error instanceof Errors.WorkerNotAuthenticated) {
+          yield* Effect.logWarning(`${error.message}: registering again`)
           registered = false
           continue
         }
@@ -349,7 +436,8 @@ export const make = (
 
     // --- the HTTP side ------------------------------------------------------------
 
-    const refuse = (why: string) => new WorkerUnavailable({ message: `worker ${workerId} ${why}` })
+    const refuse = (reason: "full" | "draining" | "disowned", why: string) =>
+      new WorkerUnavailable({ message: `worker ${workerId} ${why}`, reason })
 
     const jobsLayer = HttpApiBuilder.group(WorkerApi, "jobs", (handlers) =>
       handlers
@@ -357,12 +445,14 @@ export const make = (
           Effect.gen(function*() {
             const known = yield* queue.get(payload.jobId)
             if (Option.isSome(known)) return toJobState(known.value)
-            if (draining) return yield* refuse("is shutting down")
-            if (disowned.has(payload.jobId)) return yield* refuse(`was told job ${payload.jobId} runs elsewhere`)
+            if (draining) return yield* refuse("draining", "is shutting down")
+            if (disowned.has(payload.jobId)) {
+              return yield* refuse("disowned", `was told job ${payload.jobId} runs elsewhere`)
+            }
             const added = yield* queue.enqueue(payload.jobId, payload).pipe(
               Effect.catchTags({
-                QueueFull: (e) => Effect.fail(refuse(`is full (${e.limit} jobs running or waiting)`)),
-                QueueClosed: () => Effect.fail(refuse("is shutting down"))
+                QueueFull: (e) => Effect.fail(refuse("full", `is full (${e.limit} jobs running or waiting)`)),
+                QueueClosed: () => Effect.fail(refuse("draining", "is shutting down"))
               })
             )
             if (added.created) {
@@ -432,7 +522,9 @@ export const make = (
       const finished = Array.from(unreported.values(), (held) => held.report)
       yield* coordinator.workers.register({ payload: registration([], finished) }).pipe(
         limited,
-        Effect.zipRight(coordinator.workers.deregister({ path: { workerId } }).pipe(limited)),
+        Effect.zipRight(
+          Effect.suspend(() => coordinator.workers.deregister({ path: { workerId }, headers: credential() })).pipe(limited)
+        ),
         Effect.zipRight(Effect.logInfo(`drained and deregistered from ${config.apiUrl}`)),
         Effect.catchAll((error) =>
           Effect.logWarning(`could not say goodbye to the coordinator (${describe(error)}); it will notice the silence`)

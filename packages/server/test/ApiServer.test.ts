@@ -145,6 +145,43 @@ describe("ApiServer", () => {
       assert.strictEqual(badId.status, 400)
     }))
 
+  it.scopedLive("answers 400 to a body nested deeper than 64 levels on every endpoint, changing nothing", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer()
+      const nested = (levels: number) => "[".repeat(levels) + "]".repeat(levels)
+      const deep = nested(5_000)
+      const endpoints = [trigger, "/api/v1/workers/register", "/api/v1/workers/gpu-1/jobs/job_1/report"]
+      const bodies: ReadonlyArray<readonly [string, string]> = [
+        ["bare arrays", deep],
+        ["arrays in a trigger field", `{"brief": "rsi", "strategy": ${deep}}`],
+        ["arrays in a result", `{"_tag": "Completed", "result": ${deep}}`],
+        ["objects in capabilities", `{"id": "gpu-1", "type": "gpu", "endpoint": "x", "capabilities": ${"{\"a\":".repeat(5_000)}1${"}".repeat(5_000)}}`],
+        ["nesting hidden from a naive count", `{"brief": "${"]".repeat(100)}", "strategy": ${nested(65)}}`],
+        ["one level too deep", `{"id": "gpu-1", "type": "gpu", "endpoint": "x", "capabilities": {"deep": ${nested(63)}}}`]
+      ]
+      for (const path of endpoints) {
+        for (const [name, body] of bodies) {
+          const response = yield* server.fetch(path, json("POST", body))
+          assert.strictEqual(response.status, 400, `${path}: ${name}`)
+          assert.deepStrictEqual(yield* bodyOf(response), {
+            _tag: "HttpApiDecodeError",
+            issues: [],
+            message: "Request body nests deeper than 64 levels"
+          }, `${path}: ${name}`)
+        }
+      }
+      const api = yield* server.client()
+      assert.deepStrictEqual((yield* api.agent.list({ urlParams: firstPage })).researches, [])
+      assert.deepStrictEqual(yield* api.workers.list({ urlParams: {} }), [])
+      // At the limit: brackets inside strings (escaped quotes and backslashes too) do not count.
+      const endpoint = JSON.stringify("x\\\"[{\\")
+      const atLimit = yield* server.fetch(
+        "/api/v1/workers/register",
+        json("POST", `{"id": "gpu-1", "type": "gpu", "endpoint": ${endpoint}, "capabilities": {"deep": ${nested(62)}}}`)
+      )
+      assert.strictEqual(atLimit.status, 200)
+    }))
+
   it.scopedLive("shows, lists and cancels researches; 404 when unknown, 409 when finished", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ engine: { handlers: instantWorkers } })
@@ -161,7 +198,7 @@ describe("ApiServer", () => {
 
       // Without a training worker, new researches wait after design.
       yield* server.workers.crash("training-1")
-      yield* api.workers.deregister({ path: { workerId: "training-1" as Domain.WorkerId } })
+      yield* api.workers.deregister({ path: { workerId: "training-1" as Domain.WorkerId }, headers: {} })
       const waiting = yield* api.agent.trigger({ payload: { brief: "Test MACD strategies" } })
       const aliased = yield* api.agent.trigger({ payload: { brief: "Try Bollinger bands", force: true } })
 
@@ -208,26 +245,77 @@ describe("ApiServer", () => {
       })
       assert.strictEqual(registered.worker.status, "available")
       assert.deepStrictEqual(registered.cancel, [])
-      const beat = yield* api.workers.heartbeat({ path: { workerId: id }, payload: { healthy: false } })
+      const headers = { "x-foreman-worker-secret": registered.secret }
+      const beat = yield* api.workers.heartbeat({ path: { workerId: id }, headers, payload: { healthy: false } })
       assert.strictEqual(beat.status, "error")
-      yield* api.workers.heartbeat({ path: { workerId: id }, payload: { healthy: true } })
+      yield* api.workers.heartbeat({ path: { workerId: id }, headers, payload: { healthy: true } })
       assert.strictEqual((yield* api.workers.get({ path: { workerId: id } })).status, "available")
       assert.deepStrictEqual((yield* api.workers.list({ urlParams: { type: "gpu" } })).map((w) => w.id), [id])
       assert.deepStrictEqual(yield* api.workers.list({ urlParams: { type: "training" } }), [])
       assert.deepStrictEqual(yield* api.workers.list({ urlParams: { status: "busy" } }), [])
 
       const ghost = "ghost" as Domain.WorkerId
-      const missing = yield* Effect.flip(api.workers.heartbeat({ path: { workerId: ghost }, payload: { healthy: true } }))
+      const missing = yield* Effect.flip(
+        api.workers.heartbeat({ path: { workerId: ghost }, headers: {}, payload: { healthy: true } })
+      )
       assert.strictEqual(missing._tag, "WorkerNotFound")
       assert.strictEqual(missing.message, "Worker not registered: ghost (register again)")
       const raw = yield* server.fetch("/api/v1/workers/ghost/heartbeat", json("POST", {}))
       assert.strictEqual(raw.status, 404)
       assert.strictEqual((yield* Effect.flip(api.workers.get({ path: { workerId: ghost } })))._tag, "WorkerNotFound")
 
-      const gone = yield* server.fetch(`/api/v1/workers/${id}`, { method: "DELETE" })
+      const gone = yield* server.fetch(`/api/v1/workers/${id}`, { method: "DELETE", headers })
       assert.strictEqual(gone.status, 204)
-      assert.strictEqual((yield* Effect.flip(api.workers.deregister({ path: { workerId: id } })))._tag, "WorkerNotFound")
+      assert.strictEqual((yield* Effect.flip(api.workers.deregister({ path: { workerId: id }, headers })))._tag, "WorkerNotFound")
       assert.deepStrictEqual(yield* api.workers.list({ urlParams: {} }), [])
+    }))
+
+  it.scopedLive("a worker speaks only for itself: heartbeats, reports and goodbyes need its registration's secret", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer({ tokens: { operator: "op-token", worker: "shared-worker-token" } })
+      const api = yield* server.client("shared-worker-token")
+      const a = yield* api.workers.register({ payload: registration("worker-a" as Domain.WorkerId) })
+      const b = yield* api.workers.register({ payload: registration("worker-b" as Domain.WorkerId) })
+      assert.notStrictEqual(a.secret, b.secret)
+      const as = (secret: string) => ({ "x-foreman-worker-secret": secret })
+      const workerId = "worker-a" as Domain.WorkerId
+      const jobId = "job_of_a" as Domain.JobId
+
+      // worker-b knows the shared token but not worker-a's secret.
+      const impostor = yield* Effect.flip(api.workers.heartbeat({ path: { workerId }, headers: as(b.secret), payload: { healthy: true } }))
+      assert.strictEqual(impostor._tag, "WorkerNotAuthenticated")
+      const bare = yield* Effect.flip(api.workers.heartbeat({ path: { workerId }, headers: {}, payload: { healthy: true } }))
+      assert.strictEqual(bare._tag, "WorkerNotAuthenticated")
+      const forged = yield* Effect.flip(api.workers.report({
+        path: { workerId, jobId },
+        headers: as(b.secret),
+        payload: { _tag: "Completed", result: goodTraining }
+      }))
+      assert.strictEqual(forged._tag, "WorkerNotAuthenticated")
+      const raw = yield* server.fetch(
+        `/api/v1/workers/worker-a/jobs/${jobId}/report`,
+        json("POST", { _tag: "Failed", error: "forged" }, {
+          authorization: "Bearer shared-worker-token",
+          "x-foreman-worker-secret": b.secret
+        })
+      )
+      assert.strictEqual(raw.status, 403)
+      assert.match(String((yield* bodyOf(raw))["message"]), /credential of its current registration/)
+      assert.strictEqual((yield* Effect.flip(api.workers.deregister({ path: { workerId }, headers: as(b.secret) })))._tag,
+        "WorkerNotAuthenticated")
+
+      // worker-a itself gets through; a new registration replaces its secret.
+      assert.strictEqual((yield* api.workers.heartbeat({ path: { workerId }, headers: as(a.secret), payload: { healthy: true } })).id, workerId)
+      const unknownJob = yield* Effect.flip(api.workers.report({
+        path: { workerId, jobId },
+        headers: as(a.secret),
+        payload: { _tag: "Progress", progress: 0.5 }
+      }))
+      assert.strictEqual(unknownJob._tag, "JobNotFound", "past the credential check")
+      const renewed = yield* api.workers.register({ payload: registration(workerId) })
+      const stale = yield* Effect.flip(api.workers.heartbeat({ path: { workerId }, headers: as(a.secret), payload: { healthy: true } }))
+      assert.strictEqual(stale._tag, "WorkerNotAuthenticated")
+      yield* api.workers.deregister({ path: { workerId }, headers: as(renewed.secret) })
     }))
 
   it.scopedLive("takes reports from the worker running a job and wakes the coordinator; 403 for any other", () =>
@@ -243,6 +331,7 @@ describe("ApiServer", () => {
       const own = "training-1" as Domain.WorkerId
 
       const stranger = yield* Effect.flip(api.workers.report({
+        headers: {},
         path: { workerId: "training-2" as Domain.WorkerId, jobId },
         payload: { _tag: "Completed", result: goodTraining }
       }))
@@ -254,6 +343,7 @@ describe("ApiServer", () => {
       assert.strictEqual(raw.status, 403)
       assert.strictEqual((yield* bodyOf(raw))["_tag"], "JobNotAssigned")
       const unknownJob = yield* Effect.flip(api.workers.report({
+        headers: {},
         path: { workerId: own, jobId: "job_nope" as Domain.JobId },
         payload: { _tag: "Progress", progress: 0.1 }
       }))
@@ -265,12 +355,14 @@ describe("ApiServer", () => {
       assert.strictEqual(badProgress.status, 400)
 
       const progressed = yield* api.workers.report({
+        headers: {},
         path: { workerId: own, jobId },
         payload: { _tag: "Progress", progress: 0.5, message: "epoch 5/10" }
       })
       assert.strictEqual(progressed.progress, 0.5)
       assert.strictEqual(progressed.message, "epoch 5/10")
       const completed = yield* api.workers.report({
+        headers: {},
         path: { workerId: own, jobId },
         payload: { _tag: "Completed", result: goodTraining }
       })
@@ -281,6 +373,40 @@ describe("ApiServer", () => {
       )
       assert.isTrue(moved.research.gates["training"]?.passed)
       assert.deepStrictEqual((yield* api.workers.get({ path: { workerId: own } })).currentJobs, [])
+    }))
+
+  it.scopedLive("answers 400 naming the field to a report storage cannot keep (NUL, lone surrogate), changing nothing", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer({ engine: { handlers: stuckWorkers } })
+      const api = yield* server.client()
+      yield* server.workers.spawn({ id: "training-1", type: "training" })
+      const { researchId } = yield* api.agent.trigger({ payload: { brief: "Explore RSI variations" } })
+      const status = yield* eventually(api.agent.status(), (s) => s.active[0]?.job?.kind === "training")
+      const jobId = status.active[0]!.job!.id
+      const before = yield* api.agent.show({ path: { id: researchId } })
+      const report = `/api/v1/workers/training-1/jobs/${jobId}/report`
+      const cases: ReadonlyArray<readonly [string, string, string]> = [
+        ["NUL in a result", JSON.stringify({ _tag: "Completed", result: { log: "epoch\u00001" } }), "result"],
+        ["NUL in a result's key", JSON.stringify({ _tag: "Completed", result: { "a\u0000": 1 } }), "result"],
+        ["lone surrogate in a result", "{\"_tag\": \"Completed\", \"result\": [\"\\ud800\"]}", "result"],
+        ["NUL in a progress message", JSON.stringify({ _tag: "Progress", progress: 0.5, message: "\u0000" }), "message"],
+        ["lone surrogate in a progress message", "{\"_tag\": \"Progress\", \"progress\": 0.5, \"message\": \"\\udc00x\"}", "message"],
+        ["NUL in an error", JSON.stringify({ _tag: "Failed", error: "out of memory\u0000" }), "error"],
+        ["lone surrogate in an error", "{\"_tag\": \"Failed\", \"error\": \"\\ud83d\"}", "error"]
+      ]
+      for (const [name, body, field] of cases) {
+        const response = yield* server.fetch(report, json("POST", body))
+        assert.strictEqual(response.status, 400, name)
+        const answer = yield* bodyOf(response)
+        assert.strictEqual(answer["_tag"], "HttpApiDecodeError", name)
+        assert.include(answer["message"], `${field}: text must be valid Unicode without NUL characters`, name)
+      }
+      const after = yield* api.agent.show({ path: { id: researchId } })
+      assert.deepStrictEqual(after.jobs, before.jobs)
+      // A paired surrogate (an emoji) is fine.
+      const completed = yield* server.fetch(report, json("POST", { _tag: "Completed", result: { ...goodTraining, note: "📈" } }))
+      assert.strictEqual(completed.status, 200)
+      assert.strictEqual((yield* bodyOf(completed))["status"], "completed")
     }))
 })
 
@@ -328,15 +454,17 @@ describe("ApiServer authorization", () => {
       assert.strictEqual((yield* Effect.flip(operator.workers.register({ payload: registration(id) })))._tag, "Forbidden")
       yield* worker.workers.register({ payload: registration(id) })
       assert.strictEqual(
-        (yield* Effect.flip(operator.workers.heartbeat({ path: { workerId: id }, payload: { healthy: true } })))._tag,
+        (yield* Effect.flip(operator.workers.heartbeat({ path: { workerId: id }, headers: {}, payload: { healthy: true } })))
+          ._tag,
         "Forbidden"
       )
       const report = operator.workers.report({
+        headers: {},
         path: { workerId: id, jobId: "job_1" as Domain.JobId },
         payload: { _tag: "Progress", progress: 0.5 }
       })
       assert.strictEqual((yield* Effect.flip(report))._tag, "Forbidden")
-      assert.strictEqual((yield* Effect.flip(operator.workers.deregister({ path: { workerId: id } })))._tag, "Forbidden")
+      assert.strictEqual((yield* Effect.flip(operator.workers.deregister({ path: { workerId: id }, headers: {} })))._tag, "Forbidden")
       assert.deepStrictEqual((yield* operator.workers.list({ urlParams: {} })).map((w) => w.id), [id])
       assert.deepStrictEqual((yield* worker.workers.get({ path: { workerId: id } })).id, id)
       const accepted = yield* operator.agent.trigger({ payload: { brief: "Explore RSI variations" } })

@@ -101,8 +101,31 @@ const reportLike = json(fc.record(
 ))
 const heartbeatLike = json(fc.oneof(fc.record({ healthy: fc.boolean() }, { requiredKeys: [] }), fc.anything()))
 
+/** Arrays or objects nested around the server's limit (64) and far beyond it. */
+const nestedValue = fc.tuple(
+  fc.oneof(fc.integer({ min: 60, max: 70 }), fc.integer({ min: 70, max: 5_000 }), fc.integer({ min: 5_000, max: 100_000 })),
+  fc.constantFrom<readonly [string, string]>(["[", "]"], ["{\"a\":", "}"], ["[{\"a\":", "}]"])
+).map(([levels, [open, close]]) => `${open.repeat(levels)}1${close.repeat(levels)}`)
+
+/** Where a deep value goes: each endpoint's payload shape, `%` standing for the value. */
+const deepShapes = [
+  ["/api/v1/agent/trigger", "%"],
+  ["/api/v1/agent/trigger", "{\"brief\":\"rsi\",\"strategy\":%}"],
+  ["/api/v1/workers/register", "{\"id\":\"gpu-1\",\"type\":\"gpu\",\"endpoint\":\"x\",\"capabilities\":{\"x\":%}}"],
+  ["/api/v1/workers/gpu-1/jobs/job_1/report", "{\"_tag\":\"Completed\",\"result\":%}"],
+  ["/api/v1/workers/gpu-1/jobs/job_1/report", "{\"_tag\":\"Progress\",\"progress\":%}"]
+] as const
+
+/** A POST of an endpoint's payload shape holding a deeply nested value. */
+const deepRequest = fc.tuple(nestedValue, fc.constantFrom(...deepShapes)).map(([value, [path, shape]]) => ({
+  method: "POST",
+  path,
+  body: shape.replace("%", value)
+}))
+
 const anyBody = fc.oneof(
   { arbitrary: fc.constant(undefined), weight: 3 },
+  { arbitrary: deepRequest.map((request) => request.body), weight: 1 },
   { arbitrary: fc.oneof(triggerLike, registrationLike, reportLike, heartbeatLike), weight: 3 },
   { arbitrary: fc.json(), weight: 2 },
   { arbitrary: fc.string(), weight: 2 },
@@ -154,7 +177,8 @@ const endpoint = (known: string) =>
       method: fc.constant("POST"),
       path: fc.tuple(workerId, jobId).map(([w, j]) => `/api/v1/workers/${w}/jobs/${j}/report`),
       body: reportLike
-    })
+    }),
+    { arbitrary: deepRequest, weight: 2 }
   )
 
 /** Any method on any path under /api/v1, with any body. */

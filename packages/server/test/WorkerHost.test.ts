@@ -2,12 +2,17 @@
  * WorkerHost over real HTTP against a fake coordinator: registration,
  * heartbeats, registering again after a 404, idempotent submit, reports of
  * progress, completion and failure, cancel, refusals (503) when full or
- * draining, graceful drain, and results held while the coordinator is down.
+ * draining, graceful drain, results held while the coordinator is down, and
+ * reports the coordinator refuses (400) turned into failures. Then against a
+ * real coordinator: a result storage cannot keep ends as a failed job.
  */
+import { HttpServer } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Fiber, Option, Redacted } from "effect"
-import type { Domain } from "@foreman/core"
-import type { WorkerHost } from "../src/index.js"
+import { Memory } from "@foreman/adapter-memory"
+import { Coordinator, type Domain, ForemanConfig, WorkerRegistry } from "@foreman/core"
+import { Context, Deferred, Duration, Effect, Fiber, Layer, Option, Redacted } from "effect"
+import { ApiServer, Server, type WorkerHost } from "../src/index.js"
+import { eventually as until, quiet, tokenConfig } from "./apiHarness.js"
 import { eventually, jobSpec, startCoordinator, startWorker } from "./workerHarness.js"
 
 /** Completes with `{ doubled }` for a numeric input. */
@@ -316,4 +321,121 @@ describe("WorkerHost", () => {
       assert.strictEqual(refused._tag, "Unauthorized")
       assert.strictEqual((yield* worker.client.health.health()).status, "ok")
     }))
+
+  it.scopedLive("reports a result the coordinator refuses (400) as a failure with its reason, and holds nothing", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      coordinator.refuseReports((body) => body._tag === "Completed" ? "Request body nests deeper than 64 levels" : undefined)
+      const worker = yield* startWorker(double, { apiUrl: coordinator.url })
+      yield* eventually(() => coordinator.calls.heartbeats.length >= 1)
+      const spec = jobSpec(21)
+      yield* worker.client.jobs.submit({ payload: spec })
+      yield* eventually(() => coordinator.calls.reports.some((r) => r.body._tag === "Failed"))
+      assert.deepStrictEqual(coordinator.calls.reports.map((r) => [r.jobId, r.body]), [
+        [spec.jobId, { _tag: "Completed", result: { doubled: 42 } }],
+        [spec.jobId, {
+          _tag: "Failed",
+          error: "the coordinator refused the job's result: Request body nests deeper than 64 levels"
+        }]
+      ])
+      assert.deepStrictEqual(yield* worker.host.unreported, [])
+      // Nothing is sent again, and the worker carries on heartbeating without registering again.
+      const beats = coordinator.calls.heartbeats.length
+      yield* eventually(() => coordinator.calls.heartbeats.length >= beats + 3)
+      assert.strictEqual(coordinator.calls.reports.length, 2)
+      assert.strictEqual(coordinator.calls.registrations.length, 1)
+    }))
+
+  it.scopedLive("gives up on a job whose failure report is refused too, instead of sending it forever", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      coordinator.refuseReports(() => "no reports today")
+      const worker = yield* startWorker(double, { apiUrl: coordinator.url })
+      yield* eventually(() => coordinator.calls.heartbeats.length >= 1)
+      yield* worker.client.jobs.submit({ payload: jobSpec(1) })
+      yield* eventually(() => coordinator.calls.reports.length >= 2)
+      const beats = coordinator.calls.heartbeats.length
+      yield* eventually(() => coordinator.calls.heartbeats.length >= beats + 3)
+      assert.deepStrictEqual(coordinator.calls.reports.map((r) => r.body._tag), ["Completed", "Failed"])
+      assert.deepStrictEqual(yield* worker.host.unreported, [])
+      assert.strictEqual(coordinator.calls.registrations.length, 1)
+    }))
+
+  it.scopedLive("reports a result or an error storage cannot keep (NUL, lone surrogate, not JSON) as a failure in clean text", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      const worker = yield* startWorker(
+        (job) =>
+          job.input === "result"
+            ? Effect.succeed({ log: "loss\u0000" })
+            : job.input === "bigint"
+            ? Effect.succeed({ trades: 10n })
+            : Effect.fail(new Error("out of\u0000 memory \ud800")),
+        { apiUrl: coordinator.url, capacity: 3 }
+      )
+      yield* eventually(() => coordinator.calls.heartbeats.length >= 1)
+      const result = jobSpec("result")
+      const bigint = jobSpec("bigint")
+      const error = jobSpec("error")
+      yield* worker.client.jobs.submit({ payload: result })
+      yield* worker.client.jobs.submit({ payload: bigint })
+      yield* worker.client.jobs.submit({ payload: error })
+      yield* eventually(() => coordinator.calls.reports.filter((r) => r.body._tag === "Failed").length === 3)
+      const bodyOf = (jobId: string) => coordinator.calls.reports.filter((r) => r.jobId === jobId).map((r) => r.body)
+      assert.deepStrictEqual(bodyOf(result.jobId), [{
+        _tag: "Failed",
+        error: "the coordinator refused the job's result: result: text must be valid Unicode without NUL characters"
+      }])
+      assert.deepStrictEqual(bodyOf(bigint.jobId), [{
+        _tag: "Failed",
+        error: "the coordinator refused the job's result: result: not JSON (Do not know how to serialize a BigInt)"
+      }])
+      assert.deepStrictEqual(bodyOf(error.jobId), [{
+        _tag: "Failed",
+        error: "the coordinator refused the job's report (error: text must be valid Unicode without NUL characters); " +
+          "the job failed: out of\ufffd memory \ufffd"
+      }])
+      assert.deepStrictEqual(yield* worker.host.unreported, [])
+      assert.strictEqual(coordinator.calls.registrations.length, 1)
+    }))
+})
+
+describe("WorkerHost with a real coordinator", () => {
+  it.scopedLive("a result storage cannot keep ends the job failed with a clear message; the worker holds nothing, stays registered", () =>
+    Effect.gen(function*() {
+      const context = yield* Layer.build(
+        ApiServer.serve({ host: "127.0.0.1", port: 0 }).pipe(
+          Layer.provideMerge(Server.engine(
+            Memory.storage,
+            ForemanConfig.layerWith({ dailyBudgetUsd: 0, pollIntervalSeconds: 0.2, heartbeatIntervalSeconds: 1 })
+          ))
+        )
+      ).pipe(Effect.withConfigProvider(tokenConfig()), quiet)
+      const coordinator = Context.get(context, Coordinator.Coordinator)
+      const registry = Context.get(context, WorkerRegistry.WorkerRegistry)
+      yield* Effect.forkScoped(quiet(coordinator.run))
+      const address = Context.get(context, HttpServer.HttpServer).address
+      const apiUrl = `http://127.0.0.1:${address._tag === "TcpAddress" ? address.port : 0}`
+      const worker = yield* startWorker(
+        () => Effect.succeed({ testAccuracy: 0.6, log: "epoch 1\u0000" }),
+        { apiUrl, id: "trainer-nul", heartbeatIntervalSeconds: 0.2 }
+      )
+      const research = yield* coordinator.trigger({ brief: "Explore RSI variations" })
+      const detail = yield* until(
+        coordinator.show(research.id),
+        (shown) => shown.jobs.some((j) => j.kind === "training" && j.status === "failed"),
+        60
+      )
+      const training = detail.jobs.find((j) => j.kind === "training" && j.status === "failed")!
+      assert.strictEqual(training.workerId, "trainer-nul")
+      assert.strictEqual(
+        training.error,
+        "the coordinator refused the job's result: result: text must be valid Unicode without NUL characters"
+      )
+      assert.deepStrictEqual(yield* worker.host.unreported, [])
+      const registered = yield* registry.get("trainer-nul" as Domain.WorkerId)
+      assert.include(["available", "busy"], registered.status)
+      // It keeps heartbeating.
+      yield* until(registry.get("trainer-nul" as Domain.WorkerId), (w) => w.lastHeartbeatAt > registered.lastHeartbeatAt, 30)
+    }).pipe(quiet), 120_000)
 })

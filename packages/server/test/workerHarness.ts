@@ -4,7 +4,7 @@
  * every call), and a helper that starts a `WorkerHost` on an OS-chosen port
  * with short intervals.
  */
-import { HttpApi, HttpApiBuilder, HttpApiClient, HttpServer } from "@effect/platform"
+import { HttpApi, HttpApiBuilder, HttpApiClient, HttpApiError, HttpServer } from "@effect/platform"
 import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { type Domain, Errors, type WorkerRegistry } from "@foreman/core"
 import { Context, Duration, Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
@@ -45,6 +45,13 @@ export interface FakeCoordinator {
   readonly disown: (jobId: string) => void
   /** Declares a job lost at the next registration (as when a dispatch crosses it): the answer cancels it. */
   readonly loseOnRegistration: (jobId: string) => void
+  /**
+   * Refuses the reports for which `refusal` gives a message, with 400 (HttpApiDecodeError) as the
+   * coordinator does for a body it cannot accept; refused reports are recorded too.
+   */
+  readonly refuseReports: (refusal: (body: typeof Api.ReportBody.Type) => string | undefined) => void
+  /** Sets the longest re-registration backoff the registration answers tolerate (30 s by default). */
+  readonly tolerate: (seconds: number) => void
   /** Stops serving (the port closes). */
   readonly stop: Effect.Effect<void>
 }
@@ -91,6 +98,8 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
     const workers = new Map<string, Domain.Worker>()
     const disowned = new Set<string>()
     const lost = new Set<string>()
+    let refusal: (body: typeof Api.ReportBody.Type) => string | undefined = () => undefined
+    let retryWithinSeconds = 30
 
     const workersLive = HttpApiBuilder.group(FakeCoordinatorApi, "workers", (handlers) =>
       handlers
@@ -101,7 +110,7 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
             workers.set(worker.id, worker)
             const cancel = [...payload.runningJobs.filter((id) => disowned.has(id)), ...lost]
             lost.clear()
-            return { worker, cancel }
+            return { worker, cancel, secret: `secret-${calls.registrations.length}`, retryWithinSeconds }
           }))
         .handle("heartbeat", ({ path }) =>
           Effect.suspend(() => {
@@ -121,9 +130,12 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
             onSome: Effect.succeed
           }))
         .handle("report", ({ path, payload }) =>
-          Effect.sync(() => {
+          Effect.suspend(() => {
             calls.reports.push({ workerId: path.workerId, jobId: path.jobId, body: payload })
-            return jobOf(path.workerId, path.jobId, payload)
+            const refused = refusal(payload)
+            return refused === undefined
+              ? Effect.succeed(jobOf(path.workerId, path.jobId, payload))
+              : Effect.fail(new HttpApiError.HttpApiDecodeError({ issues: [], message: refused }))
           })))
 
     const authLive = Layer.succeed(
@@ -158,6 +170,8 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
       forget: (workerId) => void workers.delete(workerId),
       disown: (jobId) => void disowned.add(jobId),
       loseOnRegistration: (jobId) => void lost.add(jobId),
+      refuseReports: (refuse) => void (refusal = refuse),
+      tolerate: (seconds) => void (retryWithinSeconds = seconds),
       stop
     } satisfies FakeCoordinator
   })

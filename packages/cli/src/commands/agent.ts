@@ -36,15 +36,13 @@ export const trigger = Command.make("trigger", triggerOptions, (o) =>
       return yield* new UsageError({ message: "Give --brief \"what to research\" or --strategy NAME" })
     }
     const c = yield* client(o)
-    const accepted = yield* c.call(c.api.agent.trigger({
-      payload: {
-        ...Option.match(brief, { onNone: () => ({}), onSome: (b) => ({ brief: b }) }),
-        ...Option.match(o.strategy, { onNone: () => ({}), onSome: (s) => ({ strategy: s }) }),
-        ...Option.match(o.model, { onNone: () => ({}), onSome: (m) => ({ model: m }) }),
-        ...(o.bypassGates ? { bypassGates: true } : {}),
-        ...(o.force ? { force: true } : {})
-      }
-    }))
+    const accepted = yield* c.trigger({
+      ...Option.match(brief, { onNone: () => ({}), onSome: (b) => ({ brief: b }) }),
+      ...Option.match(o.strategy, { onNone: () => ({}), onSome: (s) => ({ strategy: s }) }),
+      ...Option.match(o.model, { onNone: () => ({}), onSome: (m) => ({ model: m }) }),
+      ...(o.bypassGates ? { bypassGates: true } : {}),
+      ...(o.force ? { force: true } : {})
+    })
     yield* print(o.json, accepted, () => `Research triggered: ${accepted.researchId}`)
   })).pipe(Command.withDescription("Start a research cycle (refused at capacity or over budget unless --force)"))
 

@@ -207,15 +207,48 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         yield* store.insert(odd)
         assert.deepStrictEqual(Option.getOrThrow(yield* store.get(odd.id)), odd)
       })))
+
+    it.live("inserts once per request id: the same id again answers the first research", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore
+        assert.isTrue(Option.isNone(yield* store.findByRequestId("key-1")))
+        assert.strictEqual((yield* store.insert(research("op_a", { createdAt: 1 }), "key-1")).id, "op_a")
+        const again = yield* store.insert(research("op_b", { createdAt: 2, brief: "other" }), "key-1")
+        assert.deepStrictEqual(again, research("op_a", { createdAt: 1 }))
+        assert.strictEqual((yield* store.insert(research("op_c", { createdAt: 3 }), "key-2")).id, "op_c")
+        assert.strictEqual((yield* store.insert(research("op_d", { createdAt: 4 }))).id, "op_d")
+        assert.strictEqual((yield* store.insert(research("op_e", { createdAt: 5 }))).id, "op_e")
+        assert.deepStrictEqual((yield* store.list({ limit: 10, offset: 0 })).map((r) => r.id), ["op_e", "op_d", "op_c", "op_a"])
+        assert.strictEqual(Option.getOrThrow(yield* store.findByRequestId("key-1")).id, "op_a")
+        assert.strictEqual(Option.getOrThrow(yield* store.findByRequestId("key-2")).id, "op_c")
+        const moved = research("op_a", { createdAt: 1, version: 1, status: "running" })
+        yield* store.commit({ research: moved, expectedVersion: 0, epoch: null, jobs: [] })
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.findByRequestId("key-1")), moved, "answers it as it is now")
+        const taken = yield* Effect.flip(store.insert(research("op_a"), "key-3"))
+        assert.strictEqual(taken._tag, "StorageError")
+      })))
+
+    it.live("concurrent inserts with one request id store one research", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore
+        const answers = yield* Effect.forEach(
+          Array.from({ length: 8 }, (_, i) => research(`op_${i}`, { createdAt: i })),
+          (r) => store.insert(r, "same-key"),
+          { concurrency: "unbounded" }
+        )
+        const stored = yield* store.list({ limit: 10, offset: 0 })
+        assert.strictEqual(stored.length, 1)
+        assert.deepStrictEqual(new Set(answers.map((r) => r.id)), new Set([stored[0]!.id]))
+      })))
   })
 
   describe(`${name}: WorkerStore`, () => {
-    it.live("upserts, reads and lists workers by id", () =>
+    it.live("registers, reads and lists workers by id", () =>
       run(Effect.gen(function*() {
         const store = yield* WorkerStore
-        yield* store.upsert(worker("w-2"))
-        yield* store.upsert(worker("w-1"))
-        yield* store.upsert(worker("w-1", { endpoint: "http://127.0.0.1:6000" }))
+        yield* store.register(worker("w-2"), [], null)
+        yield* store.register(worker("w-1"), [], null)
+        yield* store.register(worker("w-1", { endpoint: "http://127.0.0.1:6000" }), [], null)
         assert.deepStrictEqual((yield* store.list).map((w) => [w.id, w.endpoint]), [
           ["w-1", "http://127.0.0.1:6000"],
           ["w-2", "http://127.0.0.1:5005/w-2"]
@@ -229,10 +262,10 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
     it.live("claims the least-loaded live worker of a type, within capacity", () =>
       run(Effect.gen(function*() {
         const store = yield* WorkerStore
-        yield* store.upsert(worker("w-1", { capacity: 2 }))
-        yield* store.upsert(worker("w-2", { capacity: 1 }))
-        yield* store.upsert(worker("w-3", { status: "offline" }))
-        yield* store.upsert(worker("b-1", { type: "backtest" }))
+        yield* store.register(worker("w-1", { capacity: 2 }), [], null)
+        yield* store.register(worker("w-2", { capacity: 1 }), [], null)
+        yield* store.register(worker("w-3", { status: "offline" }), [], null)
+        yield* store.register(worker("b-1", { type: "backtest" }), [], null)
         const first = yield* store.claim("training", ["job_1", "job_2"] as Array<JobId>)
         assert.deepStrictEqual(first.map((w) => w.id), ["w-1", "w-2"])
         const second = yield* store.claim("training", ["job_3", "job_4"] as Array<JobId>)
@@ -247,11 +280,53 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         assert.deepStrictEqual([freed.status, freed.currentJobs], ["available", ["job_3"]])
       })))
 
+    it.live("a registration merges job slots: a claim made meanwhile is kept, lost jobs go", () =>
+      run(Effect.gen(function*() {
+        const store = yield* WorkerStore
+        yield* store.register(worker("w-1", { capacity: 3 }), [], null)
+        yield* store.claim("training", ["job_1", "job_2"] as Array<JobId>)
+        // The worker registers again running job_1 and job_3, and job_2 declared lost;
+        // job_4 is claimed while the registration is read, before it is written.
+        yield* store.claim("training", ["job_4"] as Array<JobId>)
+        const again = yield* store.register(
+          worker("w-1", { capacity: 3, currentJobs: ["job_1", "job_3"] as Array<JobId> }),
+          ["job_2"] as Array<JobId>,
+          "digest-2"
+        )
+        assert.deepStrictEqual([...again.currentJobs].sort(), ["job_1", "job_3", "job_4"])
+        assert.strictEqual(again.status, "busy")
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.get("w-1" as WorkerId)), again)
+        assert.deepStrictEqual(yield* store.secretHash("w-1" as WorkerId), Option.some("digest-2"))
+        assert.deepStrictEqual(yield* store.secretHash("w-9" as WorkerId), Option.none())
+        yield* store.register(worker("w-2"), [], null)
+        assert.deepStrictEqual(yield* store.secretHash("w-2" as WorkerId), Option.some(null))
+      })))
+
+    it.live("a worker that refused a job gets none until it says otherwise", () =>
+      run(Effect.gen(function*() {
+        const store = yield* WorkerStore
+        yield* store.register(worker("w-1", { capacity: 2, lastHeartbeatAt: 1000 }), [], null)
+        yield* store.claim("training", ["job_0"] as Array<JobId>)
+        yield* store.markRefusing("w-1" as WorkerId, "job_0" as JobId, "busy")
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.get("w-1" as WorkerId)).currentJobs, [], "its slot is freed")
+        assert.deepStrictEqual(yield* store.claim("training", ["job_1"] as Array<JobId>), [], "full: no claim")
+        const back = Option.getOrThrow(yield* store.heartbeat("w-1" as WorkerId, 2000, true))
+        assert.strictEqual(back.status, "available", "a heartbeat tells its load again")
+        assert.strictEqual((yield* store.claim("training", ["job_1"] as Array<JobId>)).length, 1)
+        yield* store.markRefusing("w-1" as WorkerId, "job_none" as JobId, "draining")
+        assert.strictEqual(Option.getOrThrow(yield* store.heartbeat("w-1" as WorkerId, 3000, true)).status, "draining")
+        assert.deepStrictEqual(yield* store.claim("training", ["job_2"] as Array<JobId>), [], "draining: no claim")
+        yield* store.release("w-1" as WorkerId, "job_1" as JobId)
+        assert.strictEqual(Option.getOrThrow(yield* store.get("w-1" as WorkerId)).status, "draining")
+        const fresh = yield* store.register(worker("w-1", { capacity: 2 }), [], null)
+        assert.strictEqual(fresh.status, "available", "a new registration takes jobs again")
+      })))
+
     it.live("never gives one slot to two concurrent claims", () =>
       run(Effect.gen(function*() {
         const store = yield* WorkerStore
-        yield* store.upsert(worker("w-1"))
-        yield* store.upsert(worker("w-2", { capacity: 2 }))
+        yield* store.register(worker("w-1"), [], null)
+        yield* store.register(worker("w-2", { capacity: 2 }), [], null)
         const claims = yield* Effect.all(
           Array.from({ length: 8 }, (_, i) => store.claim("training", [`job_${i}a`, `job_${i}b`] as Array<JobId>)),
           { concurrency: "unbounded" }
@@ -264,15 +339,15 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
     it.live("records heartbeats, health, expiry and removal", () =>
       run(Effect.gen(function*() {
         const store = yield* WorkerStore
-        yield* store.upsert(worker("w-1", { lastHeartbeatAt: 1000 }))
-        yield* store.upsert(worker("w-2", { lastHeartbeatAt: 5000 }))
-        yield* store.upsert(worker("w-3", { lastHeartbeatAt: 9000 }))
+        yield* store.register(worker("w-1", { lastHeartbeatAt: 1000 }), [], null)
+        yield* store.register(worker("w-2", { lastHeartbeatAt: 5000 }), [], null)
+        yield* store.register(worker("w-3", { lastHeartbeatAt: 9000 }), [], null)
         assert.isTrue(Option.isNone(yield* store.heartbeat("w-9" as WorkerId, 9500, true)))
         const expired = yield* store.expire(6000, 2000)
         assert.deepStrictEqual(expired, { offline: ["w-2" as WorkerId], removed: ["w-1" as WorkerId] })
         assert.strictEqual(Option.getOrThrow(yield* store.get("w-2" as WorkerId)).status, "offline")
         yield* store.claim("training", ["job_x"] as Array<JobId>)
-        yield* store.upsert(worker("w-3", { status: "error", lastHeartbeatAt: 9000 }))
+        yield* store.register(worker("w-3", { status: "error", lastHeartbeatAt: 9000 }), [], null)
         assert.deepStrictEqual(yield* store.claim("training", ["job_y"] as Array<JobId>), [], "offline and error workers get no jobs")
         const revived = Option.getOrThrow(yield* store.heartbeat("w-2" as WorkerId, 9900, true))
         assert.deepStrictEqual([revived.status, revived.lastHeartbeatAt], ["available", 9900])

@@ -1,0 +1,96 @@
+/**
+ * A database connection lost at COMMIT or ROLLBACK, through a proxy that drops
+ * it at that statement: the stores fail with `StorageError` (never a defect),
+ * the pool recovers, and a trigger retried with its request id answers the
+ * research its first attempt committed instead of creating a second one.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Coordinator, Errors, ResearchStore } from "@foreman/core"
+import { Cause, Context, Effect, Exit, Layer, Logger, LogLevel, Option } from "effect"
+import { beforeAll } from "vitest"
+import { research } from "../../core/test/fixtures.js"
+import * as PgResearchStore from "../src/PgResearchStore.js"
+import * as Postgres from "../src/Postgres.js"
+import { engine } from "./engine.js"
+import { faultProxy } from "./faultProxy.js"
+import { freshPorts } from "./pg.js"
+import { createDatabase } from "./pg.js"
+
+let url = ""
+beforeAll(async () => {
+  url = await createDatabase("foreman_commit_fault")
+})
+
+const quiet = Logger.withMinimumLogLevel(LogLevel.Error)
+
+/** The research store on a pool that reaches PostgreSQL through `proxyUrl`. */
+const storeVia = (proxyUrl: string) =>
+  Effect.map(
+    Layer.build(PgResearchStore.layer.pipe(Layer.provide(Postgres.client({ url: proxyUrl, maxConnections: 2 })))),
+    Context.get(ResearchStore.ResearchStore)
+  )
+
+/** The failure of an exit that must fail, never die. */
+const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
+  if (Exit.isSuccess(exit)) throw new Error("expected a failure, got a success")
+  assert.isFalse(Cause.isDie(exit.cause), `expected a typed failure, got a defect: ${Cause.pretty(exit.cause)}`)
+  return Option.getOrThrow(Cause.failureOption(exit.cause))
+}
+
+describe("a connection lost at COMMIT or ROLLBACK", () => {
+  it.scopedLive("after the server committed: StorageError, and the write is there", () =>
+    Effect.gen(function*() {
+      const direct = yield* ResearchStore.ResearchStore
+      const proxy = yield* faultProxy(url)
+      const store = yield* storeVia(proxy.url)
+      const dropped = yield* proxy.dropAt("COMMIT", "after")
+      const exit = yield* Effect.exit(store.serializeTriggers(store.insert(research("op_committed"))))
+      yield* dropped
+      assert.strictEqual((failureOf(exit) as { _tag: string })._tag, "StorageError")
+      assert.isTrue(Option.isSome(yield* direct.get("op_committed" as never)))
+      assert.strictEqual(yield* store.countActive, 1, "the pool replaced the lost connection")
+    }).pipe(Effect.provide(Layer.fresh(freshPorts(url)))))
+
+  it.scopedLive("before the server committed: StorageError, and nothing is written", () =>
+    Effect.gen(function*() {
+      const direct = yield* ResearchStore.ResearchStore
+      const proxy = yield* faultProxy(url)
+      const store = yield* storeVia(proxy.url)
+      const dropped = yield* proxy.dropAt("COMMIT", "before")
+      const exit = yield* Effect.exit(store.serializeTriggers(store.insert(research("op_lost"))))
+      yield* dropped
+      assert.strictEqual((failureOf(exit) as { _tag: string })._tag, "StorageError")
+      assert.isTrue(Option.isNone(yield* direct.get("op_lost" as never)))
+      assert.strictEqual(yield* store.countActive, 0)
+    }).pipe(Effect.provide(Layer.fresh(freshPorts(url)))))
+
+  it.scopedLive("at ROLLBACK: StorageError, and nothing is written", () =>
+    Effect.gen(function*() {
+      const direct = yield* ResearchStore.ResearchStore
+      const proxy = yield* faultProxy(url)
+      const store = yield* storeVia(proxy.url)
+      const dropped = yield* proxy.dropAt("ROLLBACK", "before")
+      const exit = yield* Effect.exit(store.serializeTriggers(
+        Effect.zipRight(store.insert(research("op_undone")), Effect.fail(new Errors.InvalidInput({ reason: "no" })))
+      ))
+      yield* dropped
+      assert.strictEqual((failureOf(exit) as { _tag: string })._tag, "StorageError")
+      assert.isTrue(Option.isNone(yield* direct.get("op_undone" as never)))
+    }).pipe(Effect.provide(Layer.fresh(freshPorts(url)))))
+
+  it.scopedLive("a trigger retried with its request id answers the research its first attempt committed", () =>
+    Effect.gen(function*() {
+      const direct = yield* ResearchStore.ResearchStore
+      const proxy = yield* faultProxy(url)
+      const context = yield* Layer.build(engine(proxy.url))
+      const coordinator = Context.get(context, Coordinator.Coordinator)
+      const request = { brief: "Explore RSI variations", requestId: "cli-7f3a" }
+      const dropped = yield* proxy.dropAt("COMMIT", "after")
+      const error = yield* Effect.flip(coordinator.trigger(request))
+      yield* dropped
+      assert.strictEqual(error._tag, "StorageError")
+      const retried = yield* coordinator.trigger(request)
+      const stored = yield* direct.list({ limit: 10, offset: 0 })
+      assert.deepStrictEqual(stored.map((r) => r.id), [retried.id], "one research, the one first committed")
+    }).pipe(Effect.provide(Layer.fresh(freshPorts(url))), quiet))
+})
