@@ -116,4 +116,23 @@ describe("Reliability", () => {
       assert.deepStrictEqual(after.jobs.map((j) => `${j.kind}:${j.status}`), ["training:completed"], "not run again")
       assert.deepInclude(after.research, { phase: "backtesting", failures: 0 })
     }), endless))
+
+  it.scoped("a held result storage cannot keep does not block the registration: the job fails with the reason", () =>
+    fresh(Effect.gen(function*() {
+      const coordinator = yield* startLab({ training: 1, backtest: 0 })
+      const research = yield* coordinator.trigger({ strategy, force: true })
+      yield* advance(1)
+      const job = (yield* show(research.id)).research.activeJobId!
+      const answer = yield* register({
+        id: "training-1",
+        type: "training",
+        endpoint: "memory://training-1",
+        runningJobs: [],
+        finishedJobs: [{ _tag: "Completed", jobId: job, workerId: "training-1", result: { note: "bad \u0000 byte" } }]
+      })
+      assert.strictEqual(answer.worker.id, "training-1")
+      const stored = (yield* show(research.id)).jobs.find((j) => j.id === job)!
+      assert.strictEqual(stored.status, "failed")
+      assert.match(stored.error ?? "", /could not be stored: text must be valid Unicode without NUL characters/)
+    }), endless))
 })

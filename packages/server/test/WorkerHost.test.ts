@@ -38,6 +38,36 @@ describe("WorkerHost", () => {
       assert.deepStrictEqual(health, { status: "ok", workerId: "trainer-1", type: "training", running: 0, capacity: 2 })
     }))
 
+  it.scopedLive("sends its registration's secret with heartbeats", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      yield* startWorker(double, { apiUrl: coordinator.url })
+      const beats = () => coordinator.calls.contacts.filter((c) => c.kind === "heartbeat")
+      yield* eventually(() => beats().length >= 2)
+      assert.isTrue(beats().every((h) => h.secret === "secret-1"))
+    }))
+
+  it.scopedLive("keeps its retries within what the coordinator tolerates while it cannot be reached", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      // Alone, its backoff would double 0.2 → 0.4 → 0.8 → 1.6 → 3.2 s; the coordinator tolerates 0.4 s.
+      coordinator.tolerate(0.4)
+      yield* startWorker(double, {
+        apiUrl: coordinator.url,
+        heartbeatIntervalSeconds: 0.05,
+        registerBackoffSeconds: 0.2,
+        registerBackoffMaxSeconds: 30
+      })
+      yield* eventually(() => coordinator.calls.registrations.length >= 1)
+      coordinator.unavailable(true)
+      const from = coordinator.calls.contacts.length
+      yield* eventually(() => coordinator.calls.contacts.length >= from + 6, Duration.seconds(30))
+      const at = coordinator.calls.contacts.slice(from).map((c) => c.at)
+      const gaps = at.slice(1).map((t, i) => t - at[i]!)
+      // Uncapped, the last gap would be 3.2 s; capped it is 0.4 s plus a loaded machine's delay.
+      assert.isBelow(Math.max(...gaps.slice(2)), 1500, `gaps ${gaps.join(", ")} ms`)
+    }))
+
   it.scopedLive("registers again, with its running jobs, when the coordinator forgets it (404)", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()

@@ -27,13 +27,22 @@ export interface ReportCall {
 export interface Calls {
   readonly registrations: Array<WorkerRegistry.Registration>
   readonly heartbeats: Array<string>
+  /** Every registration and heartbeat attempt: when (ms), and the credential a heartbeat presented. */
+  readonly contacts: Array<{ readonly at: number; readonly kind: "register" | "heartbeat"; readonly secret?: string }>
   readonly reports: Array<ReportCall>
   readonly deregistrations: Array<string>
   /** Bearer tokens presented, in order. */
   readonly tokens: Array<string>
 }
 
-export const makeCalls = (): Calls => ({ registrations: [], heartbeats: [], reports: [], deregistrations: [], tokens: [] })
+export const makeCalls = (): Calls => ({
+  registrations: [],
+  heartbeats: [],
+  contacts: [],
+  reports: [],
+  deregistrations: [],
+  tokens: []
+})
 
 export interface FakeCoordinator {
   readonly url: string
@@ -52,6 +61,8 @@ export interface FakeCoordinator {
   readonly refuseReports: (refusal: (body: typeof Api.ReportBody.Type) => string | undefined) => void
   /** Sets the longest re-registration backoff the registration answers tolerate (30 s by default). */
   readonly tolerate: (seconds: number) => void
+  /** Answers registrations and heartbeats 503 (storage unreachable) while set. */
+  readonly unavailable: (yes: boolean) => void
   /** Stops serving (the port closes). */
   readonly stop: Effect.Effect<void>
 }
@@ -100,21 +111,27 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
     const lost = new Set<string>()
     let refusal: (body: typeof Api.ReportBody.Type) => string | undefined = () => undefined
     let retryWithinSeconds = 30
+    let unavailable = false
 
     const workersLive = HttpApiBuilder.group(FakeCoordinatorApi, "workers", (handlers) =>
       handlers
         .handle("register", ({ payload }) =>
-          Effect.sync(() => {
+          Effect.suspend(() => {
+            calls.contacts.push({ at: now(), kind: "register" })
+            if (unavailable) return Effect.fail(new Errors.StorageError({ reason: "database unreachable" }))
             calls.registrations.push(payload)
             const worker = workerOf(payload)
             workers.set(worker.id, worker)
             const cancel = [...payload.runningJobs.filter((id) => disowned.has(id)), ...lost]
             lost.clear()
-            return { worker, cancel, secret: `secret-${calls.registrations.length}`, retryWithinSeconds }
+            return Effect.succeed({ worker, cancel, secret: `secret-${calls.registrations.length}`, retryWithinSeconds })
           }))
-        .handle("heartbeat", ({ path }) =>
-          Effect.suspend(() => {
+        .handle("heartbeat", ({ headers, path }) =>
+          Effect.suspend((): Effect.Effect<Domain.Worker, Errors.WorkerNotFound | Errors.StorageError> => {
             calls.heartbeats.push(path.workerId)
+            const secret = headers["x-foreman-worker-secret"]
+            calls.contacts.push({ at: now(), kind: "heartbeat", ...(secret === undefined ? {} : { secret }) })
+            if (unavailable) return Effect.fail(new Errors.StorageError({ reason: "database unreachable" }))
             const worker = workers.get(path.workerId)
             return worker === undefined ? Effect.fail(new Errors.WorkerNotFound({ workerId: path.workerId })) : Effect.succeed(worker)
           }))
@@ -172,6 +189,7 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
       loseOnRegistration: (jobId) => void lost.add(jobId),
       refuseReports: (refuse) => void (refusal = refuse),
       tolerate: (seconds) => void (retryWithinSeconds = seconds),
+      unavailable: (yes) => void (unavailable = yes),
       stop
     } satisfies FakeCoordinator
   })
