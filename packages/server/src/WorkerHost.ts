@@ -522,8 +522,10 @@ export const make = (
       const finished = Array.from(unreported.values(), (held) => held.report)
       yield* coordinator.workers.register({ payload: registration([], finished) }).pipe(
         limited,
-        Effect.zipRight(
-          Effect.suspend(() => coordinator.workers.deregister({ path: { workerId }, headers: credential() })).pipe(limited)
+        // The last registration's credential is the one the goodbye needs.
+        Effect.flatMap((answer) =>
+          coordinator.workers.deregister({ path: { workerId }, headers: { [workerSecretHeader]: answer.secret } })
+            .pipe(limited)
         ),
         Effect.zipRight(Effect.logInfo(`drained and deregistered from ${config.apiUrl}`)),
         Effect.catchAll((error) =>

@@ -30,6 +30,7 @@ export interface Calls {
   /** Every registration and heartbeat attempt: when (ms), and the credential a heartbeat presented. */
   readonly contacts: Array<{ readonly at: number; readonly kind: "register" | "heartbeat"; readonly secret?: string }>
   readonly reports: Array<ReportCall>
+  /** Deregistrations that presented the latest registration's credential. */
   readonly deregistrations: Array<string>
   /** Bearer tokens presented, in order. */
   readonly tokens: Array<string>
@@ -112,6 +113,8 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
     let refusal: (body: typeof Api.ReportBody.Type) => string | undefined = () => undefined
     let retryWithinSeconds = 30
     let unavailable = false
+    /** The credential each worker's latest registration was handed, checked as the real coordinator does. */
+    const secrets = new Map<string, string>()
 
     const workersLive = HttpApiBuilder.group(FakeCoordinatorApi, "workers", (handlers) =>
       handlers
@@ -124,7 +127,9 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
             workers.set(worker.id, worker)
             const cancel = [...payload.runningJobs.filter((id) => disowned.has(id)), ...lost]
             lost.clear()
-            return Effect.succeed({ worker, cancel, secret: `secret-${calls.registrations.length}`, retryWithinSeconds })
+            const secret = `secret-${calls.registrations.length}`
+            secrets.set(worker.id, secret)
+            return Effect.succeed({ worker, cancel, secret, retryWithinSeconds })
           }))
         .handle("heartbeat", ({ headers, path }) =>
           Effect.suspend((): Effect.Effect<Domain.Worker, Errors.WorkerNotFound | Errors.StorageError> => {
@@ -135,8 +140,11 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
             const worker = workers.get(path.workerId)
             return worker === undefined ? Effect.fail(new Errors.WorkerNotFound({ workerId: path.workerId })) : Effect.succeed(worker)
           }))
-        .handle("deregister", ({ path }) =>
-          Effect.suspend(() => {
+        .handle("deregister", ({ headers, path }) =>
+          Effect.suspend((): Effect.Effect<void, Errors.WorkerNotFound | Errors.WorkerNotAuthenticated> => {
+            if (headers["x-foreman-worker-secret"] !== secrets.get(path.workerId)) {
+              return Effect.fail(new Errors.WorkerNotAuthenticated({ workerId: path.workerId }))
+            }
             calls.deregistrations.push(path.workerId)
             return workers.delete(path.workerId) ? Effect.void : Effect.fail(new Errors.WorkerNotFound({ workerId: path.workerId }))
           }))
