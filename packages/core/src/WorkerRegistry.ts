@@ -9,7 +9,7 @@ import { isTerminalStatus, type Job, type JobId, JobReport, type Worker, WorkerI
 import { JobNotAssigned, JobNotFound, WorkerNotAuthenticated, WorkerNotFound } from "./Errors.js"
 import { ForemanConfig } from "./ForemanConfig.js"
 import { type JobPatch, ResearchStore } from "./ResearchStore.js"
-import { isStorable, reason as storableReason } from "./Storable.js"
+import { filter as filterStorable, isStorable, reason as storableReason } from "./Storable.js"
 import { Wakeup } from "./Wakeup.js"
 import { WorkerStore } from "./WorkerStore.js"
 
@@ -17,14 +17,16 @@ import { WorkerStore } from "./WorkerStore.js"
 export const Registration = Schema.Struct({
   id: WorkerId,
   type: WorkerType,
-  endpoint: Schema.String.pipe(Schema.maxLength(2048)),
+  endpoint: Schema.String.pipe(Schema.maxLength(2048), filterStorable),
   capacity: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.between(1, 1024)), { default: () => 1 }),
-  capabilities: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Unknown }), {
+  capabilities: Schema.optionalWith(filterStorable(Schema.Record({ key: Schema.String, value: Schema.Unknown })), {
     default: () => ({})
   }),
   /** Jobs the worker is running now. */
-  runningJobs: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
-  /** Jobs that finished while the coordinator could not be told. */
+  runningJobs: Schema.optionalWith(Schema.Array(Schema.String.pipe(Schema.maxLength(200), filterStorable)), {
+    default: () => []
+  }),
+  /** Jobs that finished while the coordinator could not be told (one storage cannot keep fails its job, see `register`). */
   finishedJobs: Schema.optionalWith(Schema.Array(JobReport), { default: () => [] })
 })
 export type Registration = typeof Registration.Type

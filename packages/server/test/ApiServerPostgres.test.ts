@@ -72,4 +72,24 @@ describe("ApiServer on PostgreSQL", () => {
       const completed = yield* server.fetch(report, json("POST", { _tag: "Completed", result: goodTraining }))
       assert.strictEqual(completed.status, 200)
     }))
+
+  it.scopedLive("answers 400, not 503, to a registration PostgreSQL cannot store (found by the chaos suite)", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer
+      const base = { id: "odd-1", type: "training", endpoint: "http://127.0.0.1:5005" }
+      const cases: ReadonlyArray<readonly [string, string, string]> = [
+        ["NUL in a capability", JSON.stringify({ ...base, capabilities: { note: "a\u0000b" } }), "capabilities"],
+        ["lone surrogate in a capability key", `{"id":"odd-1","type":"training","endpoint":"x","capabilities":{"k\\udfff":1}}`, "capabilities"],
+        ["NUL in the endpoint", JSON.stringify({ ...base, endpoint: "http://h\u0000" }), "endpoint"],
+        ["NUL in a running job", JSON.stringify({ ...base, runningJobs: ["job_\u0000"] }), "runningJobs"]
+      ]
+      for (const [name, body, field] of cases) {
+        const response = yield* server.fetch("/api/v1/workers/register", json("POST", body))
+        const answer = yield* Effect.promise(() => response.text())
+        assert.strictEqual(response.status, 400, `${name}: ${answer}`)
+        assert.include(answer, field, name)
+      }
+      const listed = yield* server.api.workers.list({ urlParams: {} })
+      assert.isFalse(listed.some((w) => w.id === "odd-1"), "nothing registered")
+    }))
 })

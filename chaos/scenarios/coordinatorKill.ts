@@ -1,0 +1,32 @@
+/**
+ * coordinator-kill: the coordinator is SIGKILLed at random moments (while
+ * starting, ticking, committing, dispatching, answering) and started again at
+ * once on the same port and database, while researches are triggered. Workers
+ * keep running their jobs and register again with them.
+ */
+import { sleep } from "../lib/wait.js"
+import { rngFor, type Scenario, standardWorkers, withLab } from "./common.js"
+
+export const coordinatorKill: Scenario = {
+  name: "coordinator-kill",
+  description: "SIGKILL the coordinator at random moments (start it again at once) while researches are triggered",
+  trials: { short: 10, long: 60 },
+  run: (context) =>
+    withLab(context, { coordinators: 1, workers: standardWorkers, jobMs: "200-1500" }, async (lab, workload, facts) => {
+      const faults = rngFor(context, "faults")
+      workload.startStream(250, 1_000)
+      let uptime = 0
+      for (let kill = 1; kill <= context.trials; kill++) {
+        // From its start: some kills land during start-up and recovery, most on a running coordinator.
+        const delay = faults.float(300, 4_500)
+        await sleep(delay)
+        uptime += delay
+        await lab.killCoordinator(0)
+        lab.startCoordinator(0)
+      }
+      await lab.waitCoordinator(0)
+      await workload.stopStream()
+      facts.push(`${context.trials} kills, ${(uptime / context.trials / 1000).toFixed(1)} s between kills on average`)
+      return { trials: context.trials }
+    })
+}
