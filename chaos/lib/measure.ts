@@ -13,7 +13,8 @@
  * - failed-by-us: a research that failed or was cancelled (the fake work never
  *   fails and nobody cancels; a gate rejection completes the research), or
  *   completed with gate outcomes other than its brief asked for. A research
- *   that gave up after losing jobs only to workers we killed is not counted
+ *   that gave up after losing jobs only to workers we killed (lost while the
+ *   worker was down: from the kill until it registered again) is not counted
  *   (the retry limit did its job), but listed.
  * - 5xx: answers >= 500 other than 503 during a database outage.
  */
@@ -220,8 +221,15 @@ export const measure = async (
   // failed by us
   const failures: Array<string> = []
   let allowed = 0
+  // A worker we killed is down from the kill until its next registration (the restarted process).
+  const downs = lab.workerKills.map((k) => ({
+    id: k.id,
+    from: k.at,
+    to: (lab.proxy.registrations.get(k.id) ?? []).find((t) => t > k.at) ?? Number.POSITIVE_INFINITY
+  }))
+  /** A job lost while its worker was down because we killed it (or dispatched to it then). */
   const explained = (job: Job): boolean =>
-    lab.workerKills.some((k) => k.id === job.workerId && k.at >= job.createdAt - 500 && k.at <= (job.finishedAt ?? Date.now()) + 500)
+    downs.some((d) => d.id === job.workerId && d.from <= (job.finishedAt ?? Date.now()) + 500 && d.to >= job.createdAt - 500)
   for (const r of researches) {
     if (r.status === "failed" || r.status === "cancelled") {
       const lostJobs = (jobs.get(r.id) ?? []).filter((j) => j.status === "lost")

@@ -11,6 +11,9 @@ const allFaults = { jobFailure: 0.05, workerCrash: 0.1, coordinatorRestart: 0.2,
 const total = (r: Simulation.SimulationReport) =>
   r.outcomes.completed + r.outcomes.failed + r.outcomes.cancelled + r.outcomes.active + r.outcomes.notTriggered
 
+/** Time limit of the CPU-heavy runs: 15–45 s alone, several times that beside a chaos run on 2 cores. */
+const heavy = 240_000
+
 describe("Simulation", () => {
   it.effect("runs a lab to completion with its defaults", () =>
     Effect.gen(function*() {
@@ -52,7 +55,7 @@ describe("Simulation", () => {
         cancelled += report.outcomes.cancelled
       }
       assert.isTrue(restarts > 0 && crashes > 0 && failed > 0 && cancelled > 0, "every fault happened")
-    }))
+    }), heavy)
 
   it.effect("refuses triggers on an exhausted budget and accepts them again the next day", () =>
     Effect.gen(function*() {
@@ -68,7 +71,7 @@ describe("Simulation", () => {
       assert.isTrue(report.refusals.budget > 0)
       assert.strictEqual(report.outcomes.completed, 30)
       assert.isTrue(report.simulatedSeconds > 86_400, "some waited for the next day's budget")
-    }))
+    }), heavy)
 
   it.effect("reports researches still refused when the horizon comes", () =>
     Effect.gen(function*() {

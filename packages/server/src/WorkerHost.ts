@@ -369,9 +369,21 @@ export const make = (
 
     const hasUnsent = () => Array.from(unreported.values()).some((held) => !held.sending)
 
-    const register = Effect.gen(function*() {
+    /**
+     * Held while a registration is under way and while a job is accepted: the
+     * running jobs a registration lists are exactly those accepted before it, and
+     * a job accepted after it is checked against its answer. Without it a job
+     * accepted while the registration was in flight is declared lost by the
+     * coordinator and runs here to the end all the same.
+     */
+    const accepting = yield* Effect.makeSemaphore(1)
+
+    const register = accepting.withPermits(1)(Effect.gen(function*() {
       const finished = Array.from(unreported.values()).filter((held) => !held.sending).map((held) => held.report)
-      const running = (yield* queue.active).map((entry) => entry.id)
+      // A job whose result is being delivered right now still counts as running here:
+      // its report follows, and the coordinator must not declare it lost meanwhile.
+      const delivering = Array.from(unreported.values()).filter((held) => held.sending).map((held) => held.report.jobId)
+      const running = [...(yield* queue.active).map((entry) => entry.id), ...delivering]
       const answer = yield* coordinator.workers.register({ payload: registration(running, finished) }).pipe(limited)
       secret = answer.secret
       // Keep retrying within what the coordinator tolerates, or its jobs are declared lost.
@@ -387,7 +399,7 @@ export const make = (
         yield* Effect.forkScoped(queue.cancel(jobId, "the coordinator assigned this job elsewhere"))
       }
       return finished.length
-    })
+    }))
 
     const heartbeat = Effect.suspend(() =>
       coordinator.workers.heartbeat({ path: { workerId }, headers: credential(), payload: { healthy: true } })
@@ -442,7 +454,7 @@ export const make = (
     const jobsLayer = HttpApiBuilder.group(WorkerApi, "jobs", (handlers) =>
       handlers
         .handle("submit", ({ payload }) =>
-          Effect.gen(function*() {
+          accepting.withPermits(1)(Effect.gen(function*() {
             const known = yield* queue.get(payload.jobId)
             if (Option.isSome(known)) return toJobState(known.value)
             if (draining) return yield* refuse("draining", "is shutting down")
@@ -459,7 +471,7 @@ export const make = (
               yield* Effect.logInfo(`accepted job ${payload.jobId} (${payload.kind}, attempt ${payload.attempt})`)
             }
             return toJobState(added.entry)
-          }))
+          })))
         .handle("get", ({ path }) =>
           Effect.flatMap(queue.get(path.jobId), Option.match({
             onNone: () => Effect.fail(new UnknownJob({ jobId: path.jobId })),

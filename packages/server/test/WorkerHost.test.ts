@@ -319,6 +319,24 @@ describe("WorkerHost", () => {
       assert.deepStrictEqual(coordinator.calls.deregistrations, ["trainer-1"])
     }))
 
+  it.scopedLive("a registration while a result is being delivered lists that job as running, not lost", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      const worker = yield* startWorker(double, { apiUrl: coordinator.url })
+      yield* eventually(() => coordinator.calls.heartbeats.length >= 1)
+      coordinator.delayReports(800)
+      const spec = jobSpec(21)
+      yield* worker.client.jobs.submit({ payload: spec })
+      yield* eventually(() => coordinator.calls.reports.some((r) => r.jobId === spec.jobId && r.body._tag === "Completed"))
+      // The coordinator forgets the worker while the report is still on its way.
+      const before = coordinator.calls.registrations.length
+      coordinator.forget("trainer-1")
+      yield* eventually(() => coordinator.calls.registrations.length > before)
+      const again = coordinator.calls.registrations[before]!
+      assert.deepStrictEqual(again.runningJobs, [spec.jobId], "its report follows: not lost")
+      assert.deepStrictEqual(again.finishedJobs, [])
+    }))
+
   it.scopedLive("holds results while the coordinator is down and sends them with the next registration", () =>
     Effect.gen(function*() {
       const first = yield* startCoordinator()

@@ -62,6 +62,8 @@ export interface FakeCoordinator {
   readonly refuseReports: (refusal: (body: typeof Api.ReportBody.Type) => string | undefined) => void
   /** Sets the longest re-registration backoff the registration answers tolerate (30 s by default). */
   readonly tolerate: (seconds: number) => void
+  /** Answers reports only after `ms` (a slow coordinator). */
+  readonly delayReports: (ms: number) => void
   /** Answers registrations and heartbeats 503 (storage unreachable) while set. */
   readonly unavailable: (yes: boolean) => void
   /** Stops serving (the port closes). */
@@ -113,6 +115,7 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
     let refusal: (body: typeof Api.ReportBody.Type) => string | undefined = () => undefined
     let retryWithinSeconds = 30
     let unavailable = false
+    let reportDelayMs = 0
     /** The credential each worker's latest registration was handed, checked as the real coordinator does. */
     const secrets = new Map<string, string>()
 
@@ -158,9 +161,10 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
           Effect.suspend(() => {
             calls.reports.push({ workerId: path.workerId, jobId: path.jobId, body: payload })
             const refused = refusal(payload)
-            return refused === undefined
+            const answer = refused === undefined
               ? Effect.succeed(jobOf(path.workerId, path.jobId, payload))
               : Effect.fail(new HttpApiError.HttpApiDecodeError({ issues: [], message: refused }))
+            return Effect.delay(answer, Duration.millis(reportDelayMs))
           })))
 
     const authLive = Layer.succeed(
@@ -198,6 +202,7 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
       refuseReports: (refuse) => void (refusal = refuse),
       tolerate: (seconds) => void (retryWithinSeconds = seconds),
       unavailable: (yes) => void (unavailable = yes),
+      delayReports: (ms) => void (reportDelayMs = ms),
       stop
     } satisfies FakeCoordinator
   })
