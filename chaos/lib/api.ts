@@ -56,8 +56,3 @@ export const call = (base: string, method: string, path: string, options: CallOp
     req.on("error", (error) => reject(new NetworkError(error.message)))
     req.end(payload)
   })
-
-/** Drops idle keep-alive sockets (between scenarios). */
-export const resetConnections = (): void => {
-  agent.destroy()
-}

@@ -99,13 +99,9 @@ export class Lab {
     return child?.alive() === true ? child.pid : undefined
   }
 
-  coordinatorAlive(index: number): boolean {
-    return this.coordinatorSlots[index]?.child?.alive() === true
-  }
-
   async start(): Promise<void> {
     const { options } = this
-    this.database = `chaos_${options.name.replace(/-/g, "_")}_${options.seed}`.slice(0, 60)
+    this.database = `chaos_${options.name.replace(/-/g, "_")}_${options.seed}_${process.pid}`.slice(0, 63)
     this.databaseUrl = await Postgres.createDatabase(options.adminUrl, this.database)
     await this.proxy.start()
     for (let i = 0; i < options.coordinators; i++) {

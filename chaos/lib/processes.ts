@@ -7,7 +7,6 @@
  */
 import { type ChildProcess, spawn, type SpawnOptions } from "node:child_process"
 import { closeSync, openSync, readFileSync, rmSync } from "node:fs"
-import { within } from "./wait.js"
 
 export interface Child {
   readonly name: string
@@ -97,15 +96,6 @@ export const kill = async (child: Child): Promise<void> => {
   await child.exited
 }
 
-/** Sends SIGTERM and waits up to `graceMs`, then SIGKILL. */
-export const stop = async (child: Child, graceMs = 5_000): Promise<void> => {
-  child.killedByUs = true
-  if (!child.alive()) return
-  signalGroup(child, "SIGTERM")
-  await within(child.exited, graceMs)
-  if (child.alive()) await kill(child)
-}
-
 /** The last `lines` lines of a child's log. */
 export const tail = (child: Child, lines = 8): string => {
   try {
@@ -119,11 +109,6 @@ export const tail = (child: Child, lines = 8): string => {
 /** Removes `dir` (recursively) when the run ends. */
 export const removeOnExit = (dir: string): void => {
   tempDirs.add(dir)
-}
-
-/** Keeps `dir` after all (`--keep`). */
-export const keep = (dir: string): void => {
-  tempDirs.delete(dir)
 }
 
 /** Runs `hook` (synchronously) when the run ends, before children are killed. */
@@ -176,14 +161,4 @@ export const installCleanup = (): void => {
     cleanupNow()
     process.exit(2)
   })
-}
-
-/** Whether a process id is alive. */
-export const pidAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"
-  }
 }

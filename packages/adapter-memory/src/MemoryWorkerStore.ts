@@ -10,6 +10,7 @@ const loadStatus = (worker: Worker, jobs: ReadonlyArray<Domain.JobId>): Domain.W
 export const make = Effect.sync(() => {
   const workers = new Map<Domain.WorkerId, Worker>()
   const secrets = new Map<Domain.WorkerId, string | null>()
+  const sequences = new Map<Domain.WorkerId, number>()
   let sorted: ReadonlyArray<Worker> | undefined
 
   const put = (worker: Worker) => {
@@ -18,14 +19,17 @@ export const make = Effect.sync(() => {
   }
 
   return WorkerStore.WorkerStore.of({
-    register: (worker, lost, secretHash) =>
+    register: (worker, lost, secretHash, sequence) =>
       Effect.sync(() => {
+        const last = sequences.get(worker.id)
+        if (sequence !== null && last !== undefined && sequence <= last) return Option.none()
+        if (sequence !== null) sequences.set(worker.id, sequence)
         const before = workers.get(worker.id)?.currentJobs ?? []
         const currentJobs = Array.from(new Set([...before, ...worker.currentJobs])).filter((j) => !lost.includes(j))
         const next: Worker = { ...worker, currentJobs, status: loadStatus(worker, currentJobs) }
         put(next)
         secrets.set(worker.id, secretHash)
-        return next
+        return Option.some(next)
       }),
     secretHash: (id) => Effect.sync(() => (workers.has(id) ? Option.some(secrets.get(id) ?? null) : Option.none())),
     markRefusing: (id, jobId, status) =>
@@ -86,6 +90,7 @@ export const make = Effect.sync(() => {
           if (w.lastHeartbeatAt < removeBefore) {
             workers.delete(w.id)
             secrets.delete(w.id)
+            sequences.delete(w.id)
             sorted = undefined
             removed.push(w.id)
           } else if (w.lastHeartbeatAt < offlineBefore && w.status !== "offline") {
@@ -99,6 +104,7 @@ export const make = Effect.sync(() => {
       Effect.sync(() => {
         sorted = undefined
         secrets.delete(id)
+        sequences.delete(id)
         return workers.delete(id)
       })
   })

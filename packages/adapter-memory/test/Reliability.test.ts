@@ -33,6 +33,23 @@ describe("Reliability", () => {
       assert.deepStrictEqual(yield* store.claim("training", ["job_next" as Domain.JobId]), [], "no double booking")
     })))
 
+  it.scoped("a registration delivered after a later one changes nothing (it would declare lost a job accepted since)", () =>
+    fresh(Effect.gen(function*() {
+      const coordinator = yield* startLab({ training: 1, backtest: 0 })
+      const worker = { id: "training-1", type: "training", endpoint: "memory://training-1" } as const
+      yield* register({ ...worker, sequence: 1000 })
+      const research = yield* coordinator.trigger({ strategy, force: true })
+      yield* advance(1)
+      const job = (yield* show(research.id)).research.activeJobId!
+      // The worker accepted the job and said so in its latest registration...
+      yield* register({ ...worker, sequence: 3000, runningJobs: [job] })
+      // ...then one it had sent before, without the job, arrives late.
+      const late = yield* register({ ...worker, sequence: 2000, runningJobs: [] })
+      assert.deepStrictEqual(late.cancel, [])
+      assert.deepStrictEqual(late.worker.currentJobs, [job])
+      assert.deepStrictEqual(yield* jobsOf(research.id), ["training:running"], "not declared lost")
+    }), endless))
+
   it.scoped("a worker that says it is full: the research goes back to its place in the queue, no attempt counted", () =>
     fresh(Effect.gen(function*() {
       const coordinator = yield* startLab({ training: 1, backtest: 0 })

@@ -39,7 +39,7 @@ export const make = Effect.gen(function*() {
   const one = (rows: ReadonlyArray<WorkerRow>) => Option.map(Option.fromNullable(rows[0]), toWorker)
 
   return WorkerStore.WorkerStore.of({
-    register: (w, lost, secretHash) => {
+    register: (w, lost, secretHash, sequence) => {
       // The merged slots: what the row holds (claims in flight included) plus what the
       // worker runs, minus what this registration declared lost. Evaluated on the locked row.
       const merged = sql`ARRAY(SELECT DISTINCT j FROM unnest(foreman_workers.current_jobs || EXCLUDED.current_jobs) AS j
@@ -47,19 +47,22 @@ export const make = Effect.gen(function*() {
       return storage(Effect.map(
         sql<WorkerRow>`
           INSERT INTO foreman_workers (id, type, endpoint, status, capacity, current_jobs, capabilities,
-            registered_at, last_heartbeat_at, secret_hash)
+            registered_at, last_heartbeat_at, secret_hash, registration_sequence)
           VALUES (${w.id}, ${w.type}, ${w.endpoint}, ${Domain.loadStatus(w, w.currentJobs.length)}, ${w.capacity},
             ${[...w.currentJobs] as Array<string>}::text[], ${sql.json(w.capabilities)}, ${w.registeredAt},
-            ${w.lastHeartbeatAt}, ${secretHash})
+            ${w.lastHeartbeatAt}, ${secretHash}, ${sequence})
           ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, endpoint = EXCLUDED.endpoint, capacity = EXCLUDED.capacity,
             capabilities = EXCLUDED.capabilities, registered_at = EXCLUDED.registered_at,
             last_heartbeat_at = EXCLUDED.last_heartbeat_at, secret_hash = EXCLUDED.secret_hash,
+            registration_sequence = COALESCE(EXCLUDED.registration_sequence, foreman_workers.registration_sequence),
             current_jobs = ${merged},
             status = CASE WHEN ${w.status} IN ('available', 'busy')
               THEN (CASE WHEN cardinality(${merged}) >= EXCLUDED.capacity THEN 'busy' ELSE 'available' END)
               ELSE ${w.status} END
+          WHERE EXCLUDED.registration_sequence IS NULL OR foreman_workers.registration_sequence IS NULL
+            OR EXCLUDED.registration_sequence > foreman_workers.registration_sequence
           RETURNING *`,
-        (rows) => toWorker(rows[0]!)
+        (rows) => Option.map(Option.fromNullable(rows[0]), toWorker)
       ))
     },
     secretHash: (id) =>

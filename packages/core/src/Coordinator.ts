@@ -8,7 +8,7 @@
  * The same service triggers (with capacity and budget checks), cancels, and
  * reports status.
  */
-import { Cause, Clock, Duration, Effect, FiberHandle, FiberMap, FiberSet, Option, Ref, Schema } from "effect"
+import { Cause, Clock, Duration, Effect, FiberHandle, FiberMap, FiberSet, Option, Ref, Schedule, Schema } from "effect"
 import { Assessor, Designer } from "./Agents.js"
 import { Budget, type BudgetStatus } from "./Budget.js"
 import * as Storable from "./Storable.js"
@@ -393,6 +393,13 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
         Effect.catchAll((error) => Effect.logError(`could not record ${job.kind} job ${job.id}: ${error.message}`))
       )
 
+    /**
+     * A write after a dispatch, retried while storage fails for a moment; a job
+     * whose dispatch stays unrecorded is dispatched again after the grace.
+     */
+    const bookkeeping = <A>(write: Effect.Effect<A, StorageError>) =>
+      Effect.retry(write, { schedule: Schedule.exponential(Duration.millis(200)), times: 3 })
+
     const dispatch = (now: number) => ({ worker, job }: Dispatch) =>
       transport.dispatch(worker, {
         jobId: job.id,
@@ -402,7 +409,7 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
         input: job.input
       }).pipe(
         Effect.matchEffect({
-          onSuccess: () => store.updateJob({ ...job, status: "running", updatedAt: now }, ["pending"]),
+          onSuccess: () => bookkeeping(store.updateJob({ ...job, status: "running", updatedAt: now }, ["pending"])),
           onFailure: (error) =>
             Effect.gen(function*() {
               // A worker that is full or shutting down is a scheduling fact: the job goes
@@ -411,16 +418,18 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
               yield* Effect.logWarning(
                 `${job.id}: ${error.message}; ${refused === undefined ? "will retry on another worker" : "back to the queue"}`
               )
-              yield* store.updateJob({
+              yield* bookkeeping(store.updateJob({
                 ...job,
                 status: refused === undefined ? "lost" : "refused",
                 error: error.message,
                 updatedAt: now,
                 finishedAt: now
-              }, ["pending"])
-              yield* refused === undefined
-                ? registry.release(worker.id, job.id)
-                : registry.markRefusing(worker.id, job.id, refused)
+              }, ["pending"]))
+              yield* bookkeeping(
+                refused === undefined
+                  ? registry.release(worker.id, job.id)
+                  : registry.markRefusing(worker.id, job.id, refused)
+              )
             })
         }),
         Effect.catchAll((error) => Effect.logError(`dispatch bookkeeping failed: ${error.message}`))

@@ -276,6 +276,14 @@ export const advance = (pipeline: PipelineShape, start: Research, activeJob: Job
           if (job.status === "pending" && job.epoch !== world.epoch) {
             return { research: r, jobWrites, action: { _tag: "Redispatch", job }, notes }
           }
+          if (job.status === "pending" && now - job.updatedAt >= config.orphanGraceSeconds * 1000) {
+            // A dispatch whose outcome was never recorded (storage failed meanwhile): send it
+            // again (workers take a repeated job id idempotently), at most once per grace.
+            const again: Job = { ...job, updatedAt: now }
+            jobWrites.push({ job: again, expected: "pending" })
+            notes.push(`${r.id}: ${job.id} has been pending since its dispatch without a word: dispatching again`)
+            return { research: r, jobWrites, action: { _tag: "Redispatch", job: again }, notes }
+          }
           return { research: r, jobWrites, action: none, notes }
         }
         case "completed": {

@@ -26,6 +26,11 @@ export const Registration = Schema.Struct({
   runningJobs: Schema.optionalWith(Schema.Array(Schema.String.pipe(Schema.maxLength(200), filterStorable)), {
     default: () => []
   }),
+  /**
+   * Orders this worker's registrations (its clock in ms, growing with each one,
+   * across restarts): a registration delivered after a later one changes nothing.
+   */
+  sequence: Schema.optional(Schema.Number.pipe(Schema.nonNegative())),
   /** Jobs that finished while the coordinator could not be told (one storage cannot keep fails its job, see `register`). */
   finishedJobs: Schema.optionalWith(Schema.Array(JobReport), { default: () => [] })
 })
@@ -172,14 +177,28 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
       }
       const assigned = yield* store.jobsOnWorker(input.id)
       const running = new Set(input.runningJobs)
-      const kept: Array<JobId> = []
-      const lost: Array<JobId> = []
-      for (const job of assigned) {
-        if (running.has(job.id)) {
-          kept.push(job.id)
-          continue
-        }
-        lost.push(job.id)
+      const kept = assigned.filter((job) => running.has(job.id))
+      const lost = assigned.filter((job) => !running.has(job.id))
+      const candidate: Worker = {
+        id: input.id,
+        type: input.type,
+        endpoint: input.endpoint,
+        capacity: input.capacity,
+        capabilities: input.capabilities,
+        currentJobs: kept.map((job) => job.id),
+        status: "available",
+        registeredAt: Option.match(previous, { onNone: () => now, onSome: (w) => w.registeredAt }),
+        lastHeartbeatAt: now
+      }
+      const stored = yield* workers.register(candidate, lost.map((job) => job.id), secretHash, input.sequence ?? null)
+      if (Option.isNone(stored)) {
+        // Sent before a registration already applied: what it says is out of date.
+        yield* Effect.logWarning(`worker ${input.id}: a registration older than its latest arrived late; ignored`)
+        const current = Option.getOrElse(yield* workers.get(input.id), () => candidate)
+        return { worker: current, retryWithinSeconds, cancel: [] } satisfies RegistrationResult
+      }
+      const worker = stored.value
+      for (const job of lost) {
         const status = job.status === "pending" ? "refused" : "lost"
         yield* store.updateJob({
           ...job,
@@ -192,17 +211,6 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
         }, [job.status])
       }
       const assignedIds = new Set<string>(assigned.map((j) => j.id))
-      const worker = yield* workers.register({
-        id: input.id,
-        type: input.type,
-        endpoint: input.endpoint,
-        capacity: input.capacity,
-        capabilities: input.capabilities,
-        currentJobs: kept,
-        status: "available",
-        registeredAt: Option.match(previous, { onNone: () => now, onSome: (w) => w.registeredAt }),
-        lastHeartbeatAt: now
-      }, lost, secretHash)
       yield* wakeup.signal
       yield* Effect.logInfo(`worker ${worker.id} (${worker.type}) registered at ${worker.endpoint}`).pipe(
         Effect.when(() => Option.isNone(previous))
@@ -210,7 +218,7 @@ export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/c
       return {
         worker,
         retryWithinSeconds,
-        cancel: [...input.runningJobs.filter((id) => !assignedIds.has(id)), ...lost]
+        cancel: [...input.runningJobs.filter((id) => !assignedIds.has(id)), ...lost.map((job) => job.id)]
       } satisfies RegistrationResult
     })
 

@@ -18,13 +18,16 @@ export interface WorkerStoreShape {
    * merged, never replaced: the stored ones (a claim in flight included) plus
    * `worker.currentJobs`, minus `lost`; an available or busy status follows the
    * merged load. `secretHash` (null: none) is the digest of the credential this
-   * registration hands out. Answers the worker as stored.
+   * registration hands out. `sequence` (null: none) orders a worker's
+   * registrations: one not above the last stored is stale (sent before a later
+   * one, delivered after it) and writes nothing (none). Answers the worker as stored.
    */
   readonly register: (
     worker: Worker,
     lost: ReadonlyArray<JobId>,
-    secretHash: string | null
-  ) => Effect.Effect<Worker, StorageError>
+    secretHash: string | null,
+    sequence: number | null
+  ) => Effect.Effect<Option.Option<Worker>, StorageError>
   /** The digest of a worker's credential; none for an unknown worker, null when it has none. */
   readonly secretHash: (id: WorkerId) => Effect.Effect<Option.Option<string | null>, StorageError>
   /**

@@ -570,6 +570,18 @@ describe("Pipeline", () => {
       assert.deepStrictEqual(s.action, { _tag: "None", wakeAt: null })
     })
 
+    it("dispatches again a pending job of the current epoch whose dispatch was never recorded, once per grace", () => {
+      const { job, research } = withJob("training", { status: "pending", epoch: EPOCH }, { strategy })
+      const later = world({ workers: workersOf(makeWorker()) })
+      const at = job.updatedAt + config.orphanGraceSeconds * 1000
+      const s = step(research, job, { ...later, now: at })
+      assert.strictEqual(s.action._tag, "Redispatch")
+      if (s.action._tag === "Redispatch") assert.deepStrictEqual(s.action.job, { ...job, updatedAt: at })
+      assert.deepStrictEqual(s.jobWrites, [{ job: { ...job, updatedAt: at }, expected: "pending" }])
+      const soon = step(research, job, { ...later, now: at - 1 })
+      assert.deepStrictEqual(soon.action, { _tag: "None", wakeAt: null })
+    })
+
     describe("on a worker that went offline", () => {
       const grace = config.orphanGraceSeconds * 1000
       const silentFor = (config.workerOfflineAfterSeconds + config.orphanGraceSeconds) * 1000

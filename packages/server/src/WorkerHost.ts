@@ -354,8 +354,17 @@ export const make = (
 
     // --- the coordinator link ---------------------------------------------------
 
-    const registration = (runningJobs: ReadonlyArray<string>, finishedJobs: ReadonlyArray<Domain.JobReport>) => ({
+    /** The last registration's sequence: this worker's clock, and never twice the same. */
+    let sequence = 0
+    const nextSequence = Effect.map(Clock.currentTimeMillis, (now) => (sequence = Math.max(sequence + 1, now)))
+
+    const registration = (
+      runningJobs: ReadonlyArray<string>,
+      finishedJobs: ReadonlyArray<Domain.JobReport>,
+      sequence: number
+    ) => ({
       id: workerId,
+      sequence,
       type: config.type,
       endpoint,
       capacity: config.capacity,
@@ -384,7 +393,8 @@ export const make = (
       // its report follows, and the coordinator must not declare it lost meanwhile.
       const delivering = Array.from(unreported.values()).filter((held) => held.sending).map((held) => held.report.jobId)
       const running = [...(yield* queue.active).map((entry) => entry.id), ...delivering]
-      const answer = yield* coordinator.workers.register({ payload: registration(running, finished) }).pipe(limited)
+      const payload = registration(running, finished, yield* nextSequence)
+      const answer = yield* coordinator.workers.register({ payload }).pipe(limited)
       secret = answer.secret
       // Keep retrying within what the coordinator tolerates, or its jobs are declared lost.
       backoffMax = Duration.min(configuredBackoffMax, Duration.seconds(answer.retryWithinSeconds))
@@ -532,7 +542,7 @@ export const make = (
       // The last word: results still held, and no running jobs, so the coordinator runs the
       // interrupted and unstarted ones elsewhere now instead of waiting for them to be lost.
       const finished = Array.from(unreported.values(), (held) => held.report)
-      yield* coordinator.workers.register({ payload: registration([], finished) }).pipe(
+      yield* coordinator.workers.register({ payload: registration([], finished, yield* nextSequence) }).pipe(
         limited,
         // The last registration's credential is the one the goodbye needs.
         Effect.flatMap((answer) =>

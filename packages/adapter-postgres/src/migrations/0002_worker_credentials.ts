@@ -1,5 +1,6 @@
 /**
- * Workers get a credential (the digest of a per-registration secret), and a
+ * Workers get a credential (the digest of a per-registration secret) and the
+ * sequence of their latest registration (a stale one changes nothing), and a
  * claim takes only workers that are `available`: a worker marked busy because
  * it said it was full, or draining, gets no job until it says otherwise.
  */
@@ -9,6 +10,7 @@ import { Effect } from "effect"
 export default Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   yield* sql`ALTER TABLE foreman_workers ADD COLUMN secret_hash text`
+  yield* sql`ALTER TABLE foreman_workers ADD COLUMN registration_sequence double precision`
   yield* sql.unsafe(`
     CREATE OR REPLACE FUNCTION foreman_claim(worker_type text, job_ids text[]) RETURNS SETOF foreman_workers
     LANGUAGE plpgsql AS $$

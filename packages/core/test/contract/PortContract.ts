@@ -246,9 +246,9 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
     it.live("registers, reads and lists workers by id", () =>
       run(Effect.gen(function*() {
         const store = yield* WorkerStore
-        yield* store.register(worker("w-2"), [], null)
-        yield* store.register(worker("w-1"), [], null)
-        yield* store.register(worker("w-1", { endpoint: "http://127.0.0.1:6000" }), [], null)
+        yield* store.register(worker("w-2"), [], null, null)
+        yield* store.register(worker("w-1"), [], null, null)
+        yield* store.register(worker("w-1", { endpoint: "http://127.0.0.1:6000" }), [], null, null)
         assert.deepStrictEqual((yield* store.list).map((w) => [w.id, w.endpoint]), [
           ["w-1", "http://127.0.0.1:6000"],
           ["w-2", "http://127.0.0.1:5005/w-2"]
@@ -262,10 +262,10 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
     it.live("claims the least-loaded live worker of a type, within capacity", () =>
       run(Effect.gen(function*() {
         const store = yield* WorkerStore
-        yield* store.register(worker("w-1", { capacity: 2 }), [], null)
-        yield* store.register(worker("w-2", { capacity: 1 }), [], null)
-        yield* store.register(worker("w-3", { status: "offline" }), [], null)
-        yield* store.register(worker("b-1", { type: "backtest" }), [], null)
+        yield* store.register(worker("w-1", { capacity: 2 }), [], null, null)
+        yield* store.register(worker("w-2", { capacity: 1 }), [], null, null)
+        yield* store.register(worker("w-3", { status: "offline" }), [], null, null)
+        yield* store.register(worker("b-1", { type: "backtest" }), [], null, null)
         const first = yield* store.claim("training", ["job_1", "job_2"] as Array<JobId>)
         assert.deepStrictEqual(first.map((w) => w.id), ["w-1", "w-2"])
         const second = yield* store.claim("training", ["job_3", "job_4"] as Array<JobId>)
@@ -283,29 +283,45 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
     it.live("a registration merges job slots: a claim made meanwhile is kept, lost jobs go", () =>
       run(Effect.gen(function*() {
         const store = yield* WorkerStore
-        yield* store.register(worker("w-1", { capacity: 3 }), [], null)
+        yield* store.register(worker("w-1", { capacity: 3 }), [], null, null)
         yield* store.claim("training", ["job_1", "job_2"] as Array<JobId>)
         // The worker registers again running job_1 and job_3, and job_2 declared lost;
         // job_4 is claimed while the registration is read, before it is written.
         yield* store.claim("training", ["job_4"] as Array<JobId>)
-        const again = yield* store.register(
+        const again = Option.getOrThrow(yield* store.register(
           worker("w-1", { capacity: 3, currentJobs: ["job_1", "job_3"] as Array<JobId> }),
           ["job_2"] as Array<JobId>,
-          "digest-2"
-        )
+          "digest-2",
+          null
+        ))
         assert.deepStrictEqual([...again.currentJobs].sort(), ["job_1", "job_3", "job_4"])
         assert.strictEqual(again.status, "busy")
         assert.deepStrictEqual(Option.getOrThrow(yield* store.get("w-1" as WorkerId)), again)
         assert.deepStrictEqual(yield* store.secretHash("w-1" as WorkerId), Option.some("digest-2"))
         assert.deepStrictEqual(yield* store.secretHash("w-9" as WorkerId), Option.none())
-        yield* store.register(worker("w-2"), [], null)
+        yield* store.register(worker("w-2"), [], null, null)
         assert.deepStrictEqual(yield* store.secretHash("w-2" as WorkerId), Option.some(null))
+      })))
+
+    it.live("a registration older than the worker's latest writes nothing", () =>
+      run(Effect.gen(function*() {
+        const store = yield* WorkerStore
+        assert.isTrue(Option.isSome(yield* store.register(worker("w-1"), [], "digest-a", 2000)))
+        const late = yield* store.register(worker("w-1", { endpoint: "http://stale" }), [], "digest-late", 1000)
+        assert.isTrue(Option.isNone(late))
+        assert.isTrue(Option.isNone(yield* store.register(worker("w-1", { endpoint: "http://stale" }), [], "x", 2000)))
+        assert.strictEqual(Option.getOrThrow(yield* store.get("w-1" as WorkerId)).endpoint, "http://127.0.0.1:5005/w-1")
+        assert.deepStrictEqual(yield* store.secretHash("w-1" as WorkerId), Option.some("digest-a"))
+        const next = yield* store.register(worker("w-1", { endpoint: "http://new" }), [], "digest-b", 3000)
+        assert.strictEqual(Option.getOrThrow(next).endpoint, "http://new")
+        assert.isTrue(Option.isSome(yield* store.register(worker("w-1"), [], null, null)), "no sequence: always applied")
+        assert.isTrue(Option.isNone(yield* store.register(worker("w-1"), [], null, 2500)), "the latest sequence is kept")
       })))
 
     it.live("a worker that refused a job gets none until it says otherwise", () =>
       run(Effect.gen(function*() {
         const store = yield* WorkerStore
-        yield* store.register(worker("w-1", { capacity: 2, lastHeartbeatAt: 1000 }), [], null)
+        yield* store.register(worker("w-1", { capacity: 2, lastHeartbeatAt: 1000 }), [], null, null)
         yield* store.claim("training", ["job_0"] as Array<JobId>)
         yield* store.markRefusing("w-1" as WorkerId, "job_0" as JobId, "busy")
         assert.deepStrictEqual(Option.getOrThrow(yield* store.get("w-1" as WorkerId)).currentJobs, [], "its slot is freed")
@@ -318,15 +334,15 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         assert.deepStrictEqual(yield* store.claim("training", ["job_2"] as Array<JobId>), [], "draining: no claim")
         yield* store.release("w-1" as WorkerId, "job_1" as JobId)
         assert.strictEqual(Option.getOrThrow(yield* store.get("w-1" as WorkerId)).status, "draining")
-        const fresh = yield* store.register(worker("w-1", { capacity: 2 }), [], null)
+        const fresh = Option.getOrThrow(yield* store.register(worker("w-1", { capacity: 2 }), [], null, null))
         assert.strictEqual(fresh.status, "available", "a new registration takes jobs again")
       })))
 
     it.live("never gives one slot to two concurrent claims", () =>
       run(Effect.gen(function*() {
         const store = yield* WorkerStore
-        yield* store.register(worker("w-1"), [], null)
-        yield* store.register(worker("w-2", { capacity: 2 }), [], null)
+        yield* store.register(worker("w-1"), [], null, null)
+        yield* store.register(worker("w-2", { capacity: 2 }), [], null, null)
         const claims = yield* Effect.all(
           Array.from({ length: 8 }, (_, i) => store.claim("training", [`job_${i}a`, `job_${i}b`] as Array<JobId>)),
           { concurrency: "unbounded" }
@@ -339,15 +355,15 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
     it.live("records heartbeats, health, expiry and removal", () =>
       run(Effect.gen(function*() {
         const store = yield* WorkerStore
-        yield* store.register(worker("w-1", { lastHeartbeatAt: 1000 }), [], null)
-        yield* store.register(worker("w-2", { lastHeartbeatAt: 5000 }), [], null)
-        yield* store.register(worker("w-3", { lastHeartbeatAt: 9000 }), [], null)
+        yield* store.register(worker("w-1", { lastHeartbeatAt: 1000 }), [], null, null)
+        yield* store.register(worker("w-2", { lastHeartbeatAt: 5000 }), [], null, null)
+        yield* store.register(worker("w-3", { lastHeartbeatAt: 9000 }), [], null, null)
         assert.isTrue(Option.isNone(yield* store.heartbeat("w-9" as WorkerId, 9500, true)))
         const expired = yield* store.expire(6000, 2000)
         assert.deepStrictEqual(expired, { offline: ["w-2" as WorkerId], removed: ["w-1" as WorkerId] })
         assert.strictEqual(Option.getOrThrow(yield* store.get("w-2" as WorkerId)).status, "offline")
         yield* store.claim("training", ["job_x"] as Array<JobId>)
-        yield* store.register(worker("w-3", { status: "error", lastHeartbeatAt: 9000 }), [], null)
+        yield* store.register(worker("w-3", { status: "error", lastHeartbeatAt: 9000 }), [], null, null)
         assert.deepStrictEqual(yield* store.claim("training", ["job_y"] as Array<JobId>), [], "offline and error workers get no jobs")
         const revived = Option.getOrThrow(yield* store.heartbeat("w-2" as WorkerId, 9900, true))
         assert.deepStrictEqual([revived.status, revived.lastHeartbeatAt], ["available", 9900])
