@@ -4,9 +4,6 @@ import { Effect, Layer, Option } from "effect"
 
 type Worker = Domain.Worker
 
-const loadStatus = (worker: Worker, jobs: ReadonlyArray<Domain.JobId>): Domain.WorkerStatus =>
-  Domain.loadStatus(worker, jobs.length)
-
 export const make = Effect.sync(() => {
   const workers = new Map<Domain.WorkerId, Worker>()
   const secrets = new Map<Domain.WorkerId, string | null>()
@@ -26,7 +23,7 @@ export const make = Effect.sync(() => {
         if (sequence !== null) sequences.set(worker.id, sequence)
         const before = workers.get(worker.id)?.currentJobs ?? []
         const currentJobs = Array.from(new Set([...before, ...worker.currentJobs])).filter((j) => !lost.includes(j))
-        const next: Worker = { ...worker, currentJobs, status: loadStatus(worker, currentJobs) }
+        const next: Worker = { ...worker, currentJobs, status: Domain.loadStatus(worker, currentJobs.length) }
         put(next)
         secrets.set(worker.id, secretHash)
         return Option.some(next)
@@ -37,8 +34,7 @@ export const make = Effect.sync(() => {
         const worker = workers.get(id)
         if (worker === undefined) return
         const currentJobs = worker.currentJobs.filter((j) => j !== jobId)
-        const taking = worker.status === "available" || worker.status === "busy"
-        put({ ...worker, currentJobs, status: taking ? status : worker.status })
+        put({ ...worker, currentJobs, status: Domain.takesJobs(worker.status) ? status : worker.status })
       }),
     get: (id) => Effect.sync(() => Option.fromNullable(workers.get(id))),
     list: Effect.sync(() => {
@@ -49,9 +45,13 @@ export const make = Effect.sync(() => {
       Effect.sync(() => {
         const worker = workers.get(id)
         if (worker === undefined) return Option.none()
-        const status = !healthy ? "error" : worker.status === "draining" ? "draining" : "available"
-        const revived: Worker = { ...worker, status, lastHeartbeatAt: at }
-        const next = status === "available" ? { ...revived, status: loadStatus(revived, revived.currentJobs) } : revived
+        // A healthy heartbeat revives a worker to its load; a draining one stays draining.
+        const status = !healthy
+          ? "error"
+          : worker.status === "draining"
+          ? "draining"
+          : Domain.loadStatus({ ...worker, status: "available" }, worker.currentJobs.length)
+        const next: Worker = { ...worker, status, lastHeartbeatAt: at }
         put(next)
         return Option.some(next)
       }),
@@ -69,7 +69,7 @@ export const make = Effect.sync(() => {
           }
           if (best === undefined) break
           const currentJobs = [...best.currentJobs, jobId]
-          const next: Worker = { ...best, currentJobs, status: loadStatus(best, currentJobs) }
+          const next: Worker = { ...best, currentJobs, status: Domain.loadStatus(best, currentJobs.length) }
           put(next)
           claimed.push(next)
         }
@@ -80,7 +80,7 @@ export const make = Effect.sync(() => {
         const worker = workers.get(id)
         if (worker === undefined || !worker.currentJobs.includes(jobId)) return
         const currentJobs = worker.currentJobs.filter((j) => j !== jobId)
-        put({ ...worker, currentJobs, status: loadStatus(worker, currentJobs) })
+        put({ ...worker, currentJobs, status: Domain.loadStatus(worker, currentJobs.length) })
       }),
     expire: (offlineBefore, removeBefore) =>
       Effect.sync(() => {

@@ -109,7 +109,6 @@ export interface TickSummary {
 
 interface Incarnation {
   readonly epoch: number
-  readonly startedAt: number
   /** Since when workers could be heard: the start, or the end of the last storage outage. */
   hearingSince: number
   /** The last tick failed (storage unreachable): workers' silence is not theirs. */
@@ -720,7 +719,6 @@ export class Coordinator extends Effect.Service<Coordinator>()("@foreman/core/Co
         const now = yield* Clock.currentTimeMillis
         const incarnation: Incarnation = {
           epoch,
-          startedAt: now,
           hearingSince: now,
           deaf: false,
           fibers: yield* FiberMap.make<ResearchId>(),

@@ -218,9 +218,12 @@ export interface Worker extends Schema.Schema.Type<typeof Worker> {}
 export const hasFreeSlot = (worker: Worker): boolean =>
   worker.status === "available" && worker.currentJobs.length < worker.capacity
 
+/** Whether a worker in this status takes jobs when it has a free slot (not draining, in error or offline). */
+export const takesJobs = (status: WorkerStatus): boolean => status === "available" || status === "busy"
+
 /** The status a worker taking jobs has with `jobs` running: available or busy; others keep theirs. */
 export const loadStatus = (worker: Worker, jobs: number): WorkerStatus =>
-  worker.status === "available" || worker.status === "busy" ? (jobs >= worker.capacity ? "busy" : "available") : worker.status
+  takesJobs(worker.status) ? (jobs >= worker.capacity ? "busy" : "available") : worker.status
 
 /** One charged LLM call. */
 export const BudgetEntry = Schema.Struct({

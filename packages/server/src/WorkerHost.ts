@@ -355,8 +355,8 @@ export const make = (
     // --- the coordinator link ---------------------------------------------------
 
     /** The last registration's sequence: this worker's clock, and never twice the same. */
-    let sequence = 0
-    const nextSequence = Effect.map(Clock.currentTimeMillis, (now) => (sequence = Math.max(sequence + 1, now)))
+    let lastSequence = 0
+    const nextSequence = Effect.map(Clock.currentTimeMillis, (now) => (lastSequence = Math.max(lastSequence + 1, now)))
 
     const registration = (
       runningJobs: ReadonlyArray<string>,
