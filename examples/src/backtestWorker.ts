@@ -5,7 +5,7 @@
  * training never saw), with the no-trade band set from the model's
  * predictions on the test window. See `backtest.ts` for the trading rules and costs.
  */
-import type { WorkerHost } from "@foreman/server"
+import type { WorkerHost } from "@foreman/worker"
 import { Effect, ParseResult, Schema } from "effect"
 import * as Backtest from "./backtest.js"
 import * as Dataset from "./dataset.js"

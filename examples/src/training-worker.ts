@@ -7,7 +7,7 @@
  * It listens on port 5003 (`FOREMAN_WORKER_PORT` to change it; run a second
  * worker on another port). Ctrl+C drains it: running jobs get 30 s to finish.
  */
-import { WorkerHost } from "@foreman/server"
+import { WorkerHost } from "@foreman/worker"
 import { exampleWorkers } from "./workers.js"
 
 WorkerHost.runNode(exampleWorkers.training, { type: "training" })

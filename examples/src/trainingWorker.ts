@@ -6,7 +6,7 @@
  * `epochLosses`), more detail, and the trained model for the backtest worker.
  * Training is seeded from the strategy, so the same job gives the same result.
  */
-import type { WorkerHost } from "@foreman/server"
+import type { WorkerHost } from "@foreman/worker"
 import { Effect } from "effect"
 import * as Dataset from "./dataset.js"
 import * as MarketData from "./marketData.js"

@@ -4,7 +4,7 @@
  * a backtest worker that trades its signals on held-out data with costs.
  * Run them as processes with `training-worker.ts` and `backtest-worker.ts`.
  */
-import type { WorkerHost } from "@foreman/server"
+import type { WorkerHost } from "@foreman/worker"
 import { backtestWorker } from "./backtestWorker.js"
 import { trainingWorker } from "./trainingWorker.js"
 

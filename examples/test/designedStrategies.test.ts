@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { MemoryAgents } from "@foreman/adapter-memory"
+import { OfflineAgents } from "@foreman/agents"
 import { Domain, ForemanConfig, Gates } from "@foreman/core"
 import { Effect, Random, Schema } from "effect"
 import { backtest } from "../src/backtestWorker.js"
@@ -7,7 +7,7 @@ import { decodeStrategy } from "../src/strategySpec.js"
 import { train } from "../src/trainingWorker.js"
 import { noProgress, quick } from "./helpers.js"
 
-const designer = MemoryAgents.designer()
+const designer = OfflineAgents.designer()
 const design = (brief: string, seed: number) =>
   designer.design({ researchId: Domain.ResearchId.make("op_design"), brief, model: null }).pipe(
     Effect.map((out) => out.result),

@@ -1,6 +1,6 @@
 /** Shared fixtures for the example worker tests: strategies, a fake job context, quick training settings. */
 import { Domain } from "@foreman/core"
-import type { WorkerHost } from "@foreman/server"
+import type { WorkerHost } from "@foreman/worker"
 import { Effect, Ref } from "effect"
 import type { TrainingSettings } from "../src/trainingWorker.js"
 

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { MemoryAgents } from "@foreman/adapter-memory"
+import { OfflineAgents } from "@foreman/agents"
 import { Effect } from "effect"
 import { createHash } from "node:crypto"
 import { readFileSync } from "node:fs"
@@ -29,7 +29,7 @@ describe("synthetic market data", () => {
   })
 
   it("ships data for every instrument the memory designer picks", () => {
-    assert.deepStrictEqual([...MemoryAgents.INSTRUMENTS].sort(), [...MarketData.instrumentNames].sort())
+    assert.deepStrictEqual([...OfflineAgents.INSTRUMENTS].sort(), [...MarketData.instrumentNames].sort())
   })
 
   it.effect("loads about ten years of consistent business-day bars per instrument", () =>

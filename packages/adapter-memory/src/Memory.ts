@@ -3,23 +3,9 @@
  * coordinator, agents and in-process workers, as one layer. Used by tests,
  * the simulation and `npm start`'s simulated lab.
  */
-import {
-  type Agents,
-  type Budget,
-  type BudgetLedger,
-  Coordinator,
-  type CoordinatorEvents,
-  type CoordinatorLease,
-  Engine,
-  ForemanConfig,
-  type ResearchStore,
-  Wakeup,
-  type WorkerRegistry,
-  type WorkerStore,
-  type WorkerTransport
-} from "@foreman/core"
+import { Engine, ForemanConfig, type ResearchStore, Wakeup, type WorkerStore, type BudgetLedger, type CoordinatorLease } from "@foreman/core"
 import { Layer } from "effect"
-import * as MemoryAgents from "./MemoryAgents.js"
+import { OfflineAgents } from "@foreman/agents"
 import * as MemoryBudgetLedger from "./MemoryBudgetLedger.js"
 import * as MemoryLease from "./MemoryLease.js"
 import * as MemoryResearchStore from "./MemoryResearchStore.js"
@@ -30,28 +16,14 @@ import * as SimulatedWork from "./SimulatedWork.js"
 export interface MemoryOptions {
   /** Engine configuration; defaults as documented. */
   readonly config?: Parameters<typeof ForemanConfig.make>[0]
-  readonly agents?: MemoryAgents.AgentOptions
+  readonly agents?: OfflineAgents.AgentOptions
   /** Worker job handlers by type; by default simulated training (10 min) and backtest (5 min). */
   readonly handlers?: MemoryWorkers.MemoryWorkersOptions["handlers"]
   readonly dispatchFails?: MemoryWorkers.MemoryWorkersOptions["dispatchFails"]
 }
 
-/** Every port and service of the engine. */
-export type Services =
-  | Coordinator.Coordinator
-  | WorkerRegistry.WorkerRegistry
-  | Budget.Budget
-  | CoordinatorEvents.CoordinatorEvents
-  | ForemanConfig.ForemanConfig
-  | ResearchStore.ResearchStore
-  | WorkerStore.WorkerStore
-  | BudgetLedger.BudgetLedger
-  | CoordinatorLease.CoordinatorLease
-  | Wakeup.Wakeup
-  | WorkerTransport.WorkerTransport
-  | MemoryWorkers.MemoryWorkers
-  | Agents.Designer
-  | Agents.Assessor
+/** Every port and service of the engine, and the in-process workers. */
+export type Services = Engine.Services | MemoryWorkers.MemoryWorkers
 
 export const defaultHandlers: MemoryWorkers.MemoryWorkersOptions["handlers"] = {
   training: SimulatedWork.training({ seconds: 600 }),
@@ -66,12 +38,13 @@ export const storage: Layer.Layer<
 )
 
 /** A fresh in-memory engine. Start the loop with `Coordinator.run` and workers with `MemoryWorkers.spawn`. */
-export const layer = (options: MemoryOptions = {}): Layer.Layer<Services> => {
-  const base = Layer.mergeAll(storage, ForemanConfig.layerWith(options.config), MemoryAgents.layer(options.agents))
-  const services = Engine.services.pipe(Layer.provideMerge(base))
-  const workers = MemoryWorkers.layer({
-    handlers: options.handlers ?? defaultHandlers,
-    ...(options.dispatchFails === undefined ? {} : { dispatchFails: options.dispatchFails })
-  }).pipe(Layer.provideMerge(services))
-  return Coordinator.Coordinator.Default.pipe(Layer.provideMerge(workers))
-}
+export const layer = (options: MemoryOptions = {}): Layer.Layer<Services> =>
+  Engine.layer({
+    storage,
+    agents: OfflineAgents.layer(options.agents),
+    transport: MemoryWorkers.layer({
+      handlers: options.handlers ?? defaultHandlers,
+      ...(options.dispatchFails === undefined ? {} : { dispatchFails: options.dispatchFails })
+    }),
+    config: ForemanConfig.layerWith(options.config)
+  })

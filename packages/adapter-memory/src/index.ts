@@ -3,7 +3,6 @@
  * in-process workers, and the deterministic Simulation.
  */
 export * as Memory from "./Memory.js"
-export * as MemoryAgents from "./MemoryAgents.js"
 export * as MemoryBudgetLedger from "./MemoryBudgetLedger.js"
 export * as MemoryLease from "./MemoryLease.js"
 export * as MemoryResearchStore from "./MemoryResearchStore.js"
@@ -11,3 +10,4 @@ export * as MemoryWorkers from "./MemoryWorkers.js"
 export * as MemoryWorkerStore from "./MemoryWorkerStore.js"
 export * as SimulatedWork from "./SimulatedWork.js"
 export * as Simulation from "./Simulation.js"
+export * as TestEngine from "./TestEngine.js"

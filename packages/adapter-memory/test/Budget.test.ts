@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Budget, BudgetLedger, type Domain } from "@foreman/core"
 import { Effect, TestClock } from "effect"
-import { fresh } from "./lab.js"
+import { fresh } from "../src/TestEngine.js"
 
 const charge = (jobId: string, amountUsd: number) =>
   Effect.gen(function*() {

@@ -1,5 +1,5 @@
 import { Layer } from "effect"
-import { portContract } from "../../core/test/contract/PortContract.js"
+import { portContract } from "@foreman/testing/PortContract"
 import { MemoryBudgetLedger, MemoryLease, MemoryResearchStore, MemoryWorkerStore } from "../src/index.js"
 
 portContract(

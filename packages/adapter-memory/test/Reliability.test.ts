@@ -8,7 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { type Domain, WorkerRegistry, WorkerStore } from "@foreman/core"
 import { Effect, Option, Schema } from "effect"
 import { MemoryWorkers } from "../src/index.js"
-import { advance, fresh, goodTraining, jobsOf, show, startLab, takes } from "./lab.js"
+import { advance, fresh, goodTraining, jobsOf, show, startLab, takes } from "../src/TestEngine.js"
 
 const register = (input: WorkerRegistry.RegistrationInput) =>
   Effect.flatMap(WorkerRegistry.WorkerRegistry, (r) =>

@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { fresh, startLab } from "./lab.js"
+import { fresh, startLab } from "../src/TestEngine.js"
 
 describe("Coordinator.trigger with a request id", () => {
   it.scoped("a repeat answers the first research, even at capacity, and starts nothing", () =>

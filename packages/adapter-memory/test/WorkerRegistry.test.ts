@@ -2,7 +2,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { type Domain, WorkerRegistry } from "@foreman/core"
 import { Effect, Schema } from "effect"
-import { advance, fresh, goodTraining, jobsOf, show, startLab } from "./lab.js"
+import { advance, fresh, goodTraining, jobsOf, show, startLab } from "../src/TestEngine.js"
 
 const register = (input: WorkerRegistry.RegistrationInput) =>
   Effect.flatMap(WorkerRegistry.WorkerRegistry, (r) =>

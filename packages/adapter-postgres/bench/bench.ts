@@ -8,7 +8,8 @@
  * - queries per tick at 10 and at 10,000 active researches (must be equal).
  */
 import { SqlClient } from "@effect/sql"
-import { Memory, MemoryAgents, MemoryWorkers } from "@foreman/adapter-memory"
+import { Memory, MemoryWorkers } from "@foreman/adapter-memory"
+import { OfflineAgents } from "@foreman/agents"
 import {
   Coordinator,
   CoordinatorEvents,
@@ -19,7 +20,7 @@ import {
   WorkerRegistry
 } from "@foreman/core"
 import { Deferred, Effect, Exit, Layer, Logger, LogLevel, Queue, Scope, Tracer } from "effect"
-import { goodBacktest, goodTraining } from "../../adapter-memory/test/lab.js"
+import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
 import * as EmbeddedPostgres from "../src/EmbeddedPostgres.js"
 import * as Postgres from "../src/Postgres.js"
 
@@ -33,15 +34,12 @@ const memoryEngine: EngineLayer = (handlers, config) => Layer.fresh(Memory.layer
 
 const postgresEngine = (url: string): EngineLayer => (handlers, config) =>
   Layer.fresh(
-    Coordinator.Coordinator.Default.pipe(
-      Layer.provideMerge(MemoryWorkers.layer({ handlers })),
-      Layer.provideMerge(Engine.services),
-      Layer.provideMerge(Layer.mergeAll(
-        Postgres.layer({ url, maxConnections: 20 }),
-        ForemanConfig.layerWith(config),
-        MemoryAgents.layer()
-      ))
-    )
+    Engine.layer({
+      storage: Postgres.layer({ url, maxConnections: 20 }),
+      agents: OfflineAgents.layer(),
+      transport: MemoryWorkers.layer({ handlers }),
+      config: ForemanConfig.layerWith(config)
+    })
   )
 
 const emptyTables = (url: string) =>

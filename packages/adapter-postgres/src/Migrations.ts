@@ -11,6 +11,7 @@ import { sqlDefectsAsFailures } from "./internal/storage.js"
 import m0001 from "./migrations/0001_create_tables.js"
 import m0002 from "./migrations/0002_worker_credentials.js"
 import m0003 from "./migrations/0003_trigger_request_ids.js"
+import m0004 from "./migrations/0004_typed_columns.js"
 
 /** Advisory lock key for migrations ("foreman" in ASCII, fits in int8). */
 const MIGRATION_LOCK = 0x666f72656d616e
@@ -18,24 +19,33 @@ const MIGRATION_LOCK = 0x666f72656d616e
 export const migrations = Migrator.fromRecord({
   "0001_create_tables": m0001,
   "0002_worker_credentials": m0002,
-  "0003_trigger_request_ids": m0003
+  "0003_trigger_request_ids": m0003,
+  "0004_typed_columns": m0004
 })
 
 /** The migrator, without schema dumps (they need a file system and pg_dump). */
 const migrate = Migrator.make({})
 
+/**
+ * Runs every migration of `loader` not yet run; returns those it ran. A
+ * loader holding a prefix of `migrations` builds a database as an older
+ * release left it (the upgrade tests do).
+ */
+export const runWith = (loader: Migrator.Loader) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    return yield* sqlDefectsAsFailures(sql.withTransaction(Effect.gen(function*() {
+      yield* sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`
+      // Created here, under the lock: the migrator's own probe for the table would
+      // fail and abort this transaction when it is missing.
+      yield* sql`CREATE TABLE IF NOT EXISTS foreman_migrations (
+        migration_id integer PRIMARY KEY,
+        created_at timestamp with time zone NOT NULL DEFAULT now(),
+        name text NOT NULL
+      )`
+      return yield* migrate({ loader, table: "foreman_migrations" })
+    })))
+  })
+
 /** Runs every pending migration; returns those it ran. */
-export const run = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  return yield* sqlDefectsAsFailures(sql.withTransaction(Effect.gen(function*() {
-    yield* sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`
-    // Created here, under the lock: the migrator's own probe for the table would
-    // fail and abort this transaction when it is missing.
-    yield* sql`CREATE TABLE IF NOT EXISTS foreman_migrations (
-      migration_id integer PRIMARY KEY,
-      created_at timestamp with time zone NOT NULL DEFAULT now(),
-      name text NOT NULL
-    )`
-    return yield* migrate({ loader: migrations, table: "foreman_migrations" })
-  })))
-})
+export const run = runWith(migrations)

@@ -1,31 +1,201 @@
 /**
- * Researches and jobs in PostgreSQL. Each row keeps the whole object as jsonb
- * beside the columns queries filter on. A transition is one call of the
- * `foreman_commit` function: one round trip, one transaction, that checks the
- * coordinator epoch (holding the lease row in share mode, so a new leader
- * cannot bump the epoch mid-commit), the research's version and every job's
- * expected status, or writes nothing.
+ * Researches and jobs in PostgreSQL, a column per field (structured results as
+ * `jsonb`, moments as `timestamptz`), every row decoded with its Schema on read.
+ * A transition is one call of the `foreman_commit` function: one round trip,
+ * one transaction, that checks the coordinator epoch (holding the lease row in
+ * share mode, so a new leader cannot bump the epoch mid-commit), the research's
+ * version and every job's expected status, or writes nothing.
  */
 import { PgClient } from "@effect/sql-pg"
-import { type Domain, Errors, ResearchStore } from "@foreman/core"
-import { Effect, Layer, Option } from "effect"
+import { Domain, Errors, ResearchStore } from "@foreman/core"
+import { Effect, Layer, Option, Schema } from "effect"
+import { decode, Timestamp, TimestampText, toDate } from "./internal/rows.js"
 import { storage } from "./internal/storage.js"
 
 /** Advisory lock key that serialises triggers across processes. */
 const TRIGGER_LOCK = 0x666f72656d6174
 
-interface DataRow<A> {
-  readonly data: A
-}
-
 const ACTIVE = ["pending", "running"] as const
+
+const researchFields = Domain.Research.fields
+const jobFields = Domain.Job.fields
+
+/** A row of `foreman_researches`, checked with the research's own field schemas (the request id is the store's). */
+const ResearchColumns = Schema.Struct({
+  id: researchFields.id,
+  brief: researchFields.brief,
+  model: researchFields.model,
+  bypass_gates: researchFields.bypassGates,
+  forced: researchFields.forced,
+  phase: researchFields.phase,
+  status: researchFields.status,
+  strategy: researchFields.strategy,
+  results: researchFields.results,
+  gates: researchFields.gates,
+  cost_usd: researchFields.costUsd,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  finished_at: Schema.NullOr(Timestamp),
+  /** With `waiting_since`, the research's `waitingFor`: both null or neither (a CHECK holds it). */
+  waiting_for: Schema.NullOr(Domain.WorkerType),
+  waiting_since: Schema.NullOr(Timestamp),
+  active_job_id: researchFields.activeJobId,
+  attempt: researchFields.attempt,
+  failures: researchFields.failures,
+  retry_at: Schema.NullOr(Timestamp),
+  error: researchFields.error,
+  version: researchFields.version
+})
+type ResearchColumns = typeof ResearchColumns.Type
+
+const toResearch = (row: ResearchColumns): Domain.Research => ({
+  id: row.id,
+  brief: row.brief,
+  model: row.model,
+  bypassGates: row.bypass_gates,
+  forced: row.forced,
+  phase: row.phase,
+  status: row.status,
+  strategy: row.strategy,
+  results: row.results,
+  gates: row.gates,
+  costUsd: row.cost_usd,
+  createdAt: row.created_at.getTime(),
+  updatedAt: row.updated_at.getTime(),
+  finishedAt: row.finished_at?.getTime() ?? null,
+  waitingFor: row.waiting_for === null || row.waiting_since === null
+    ? null
+    : { workerType: row.waiting_for, since: row.waiting_since.getTime() },
+  activeJobId: row.active_job_id,
+  attempt: row.attempt,
+  failures: row.failures,
+  retryAt: row.retry_at?.getTime() ?? null,
+  error: row.error,
+  version: row.version
+})
+
+const researchRow = (r: Domain.Research): ResearchColumns => ({
+  id: r.id,
+  brief: r.brief,
+  model: r.model,
+  bypass_gates: r.bypassGates,
+  forced: r.forced,
+  phase: r.phase,
+  status: r.status,
+  strategy: r.strategy,
+  results: r.results,
+  gates: r.gates,
+  cost_usd: r.costUsd,
+  created_at: toDate(r.createdAt),
+  updated_at: toDate(r.updatedAt),
+  finished_at: r.finishedAt === null ? null : toDate(r.finishedAt),
+  waiting_for: r.waitingFor?.workerType ?? null,
+  waiting_since: r.waitingFor === null ? null : toDate(r.waitingFor.since),
+  active_job_id: r.activeJobId,
+  attempt: r.attempt,
+  failures: r.failures,
+  retry_at: r.retryAt === null ? null : toDate(r.retryAt),
+  error: r.error,
+  version: r.version
+})
+
+/** A row of `foreman_jobs`, its moments read by `timestamp`, checked with the job's own field schemas. */
+const jobColumns = (timestamp: typeof Timestamp | typeof TimestampText) =>
+  Schema.Struct({
+    id: jobFields.id,
+    research_id: jobFields.researchId,
+    kind: jobFields.kind,
+    phase: jobFields.phase,
+    worker_type: jobFields.workerType,
+    worker_id: jobFields.workerId,
+    status: jobFields.status,
+    attempt: jobFields.attempt,
+    progress: jobFields.progress,
+    message: jobFields.message,
+    /** `jsonb`: a JSON null is stored as SQL null, and both read as null. */
+    input: jobFields.input,
+    result: jobFields.result,
+    usage: jobFields.usage,
+    error: jobFields.error,
+    epoch: jobFields.epoch,
+    queued_since: Schema.NullOr(timestamp),
+    created_at: timestamp,
+    updated_at: timestamp,
+    finished_at: Schema.NullOr(timestamp)
+  })
+const JobColumns = jobColumns(Timestamp)
+type JobColumns = typeof JobColumns.Type
+
+const toJob = (row: JobColumns): Domain.Job => ({
+  id: row.id,
+  researchId: row.research_id,
+  kind: row.kind,
+  phase: row.phase,
+  workerType: row.worker_type,
+  workerId: row.worker_id,
+  status: row.status,
+  attempt: row.attempt,
+  progress: row.progress,
+  message: row.message,
+  input: row.input,
+  result: row.result,
+  usage: row.usage,
+  error: row.error,
+  epoch: row.epoch,
+  ...(row.queued_since === null ? {} : { queuedSince: row.queued_since.getTime() }),
+  createdAt: row.created_at.getTime(),
+  updatedAt: row.updated_at.getTime(),
+  finishedAt: row.finished_at?.getTime() ?? null
+})
+
+const jobRow = (j: Domain.Job): JobColumns => ({
+  id: j.id,
+  research_id: j.researchId,
+  kind: j.kind,
+  phase: j.phase,
+  worker_type: j.workerType,
+  worker_id: j.workerId,
+  status: j.status,
+  attempt: j.attempt,
+  progress: j.progress,
+  message: j.message,
+  input: j.input,
+  result: j.result,
+  usage: j.usage,
+  error: j.error,
+  epoch: j.epoch,
+  queued_since: j.queuedSince === undefined ? null : toDate(j.queuedSince),
+  created_at: toDate(j.createdAt),
+  updated_at: toDate(j.updatedAt),
+  finished_at: j.finishedAt === null ? null : toDate(j.finishedAt)
+})
+
+/** A transition as `foreman_commit` reads it: rows in place of the research and its jobs. */
+const transitionRows = (t: ResearchStore.Transition) => ({
+  epoch: t.epoch,
+  expectedVersion: t.expectedVersion,
+  research: researchRow(t.research),
+  jobs: t.jobs.map((w) => ({ expected: w.expected, job: jobRow(w.job) }))
+})
+
+const decodeResearches = decode(Schema.Array(ResearchColumns))
+const decodeJobs = decode(Schema.Array(JobColumns))
+/** An active research's row, with its job's row as JSON (`to_jsonb`) so their columns do not collide. */
+const decodeActive = decode(Schema.Array(Schema.Struct({
+  ...ResearchColumns.fields,
+  active_job: Schema.NullOr(jobColumns(TimestampText))
+})))
+
+const researches = (rows: unknown) => Effect.map(decodeResearches(rows), (rows) => rows.map(toResearch))
+const jobs = (rows: unknown) => Effect.map(decodeJobs(rows), (rows) => rows.map(toJob))
+const first = <A>(rows: ReadonlyArray<A>): Option.Option<A> => Option.fromNullable(rows[0])
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
 
   /** One round trip: the `foreman_commit` function does every check and write, or none. */
   const commit = (t: ResearchStore.Transition) =>
-    sql`SELECT foreman_commit(${sql.json(t)})`.pipe(
+    sql`SELECT foreman_commit(${sql.json(transitionRows(t))})`.pipe(
       Effect.catchIf(
         (e) => (e.cause as { code?: string } | undefined)?.code === "FMSTL",
         (e) =>
@@ -43,18 +213,19 @@ export const make = Effect.gen(function*() {
       storage(Effect.gen(function*() {
         // A research with this request id, committed even by a concurrent transaction,
         // makes the insert do nothing (the unique constraint waits for that transaction).
+        const row = sql.json({ ...researchRow(r), request_id: requestId ?? null })
         const inserted = yield* sql`
-          INSERT INTO foreman_researches (id, status, created_at, version, data, request_id)
-          VALUES (${r.id}, ${r.status}, ${r.createdAt}, ${r.version}, ${sql.json(r)}, ${requestId ?? null})
+          INSERT INTO foreman_researches SELECT * FROM jsonb_populate_record(NULL::foreman_researches, ${row})
           ON CONFLICT (request_id) DO NOTHING RETURNING id`
         if (inserted.length > 0 || requestId === undefined) return r
         // A statement of its own: its snapshot sees the row the insert conflicted with.
-        const [existing] = yield* sql<DataRow<Domain.Research>>`
-          SELECT data FROM foreman_researches WHERE request_id = ${requestId}`
-        if (existing === undefined) {
+        const existing = first(
+          yield* Effect.flatMap(sql`SELECT * FROM foreman_researches WHERE request_id = ${requestId}`, researches)
+        )
+        if (Option.isNone(existing)) {
           return yield* new Errors.StorageError({ reason: `request id ${requestId} is taken by no research` })
         }
-        return existing.data
+        return existing.value
       })).pipe(
         Effect.catchTag("StorageError", (e) =>
           Effect.fail(
@@ -64,29 +235,33 @@ export const make = Effect.gen(function*() {
           ))
       ),
     get: (id) =>
-      storage(Effect.map(
-        sql<DataRow<Domain.Research>>`SELECT data FROM foreman_researches WHERE id = ${id}`,
-        (rows) => Option.fromNullable(rows[0]?.data)
-      )),
+      storage(Effect.map(Effect.flatMap(sql`SELECT * FROM foreman_researches WHERE id = ${id}`, researches), first)),
     findByRequestId: (requestId) =>
       storage(Effect.map(
-        sql<DataRow<Domain.Research>>`SELECT data FROM foreman_researches WHERE request_id = ${requestId}`,
-        (rows) => Option.fromNullable(rows[0]?.data)
+        Effect.flatMap(sql`SELECT * FROM foreman_researches WHERE request_id = ${requestId}`, researches),
+        first
       )),
     list: ({ limit, offset, statuses }) =>
-      storage(Effect.map(
-        sql<DataRow<Domain.Research>>`
-          SELECT data FROM foreman_researches
+      storage(Effect.flatMap(
+        sql`
+          SELECT * FROM foreman_researches
           ${statuses === undefined ? sql`` : sql`WHERE status IN ${sql.in(statuses.length === 0 ? [""] : statuses)}`}
           ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`,
-        (rows) => rows.map((row) => row.data)
+        researches
       )),
     listActive: storage(Effect.map(
-      sql<{ readonly research: Domain.Research; readonly job: Domain.Job | null }>`
-        SELECT r.data AS research, j.data AS job
-        FROM foreman_researches r LEFT JOIN foreman_jobs j ON j.id = r.data->>'activeJobId'
-        WHERE r.status IN ${sql.in(ACTIVE)} ORDER BY r.created_at, r.id`,
-      (rows) => rows.map(({ job, research }) => ({ research, job }))
+      Effect.flatMap(
+        sql`
+          SELECT r.*, to_jsonb(j) AS active_job
+          FROM foreman_researches r LEFT JOIN foreman_jobs j ON j.id = r.active_job_id
+          WHERE r.status IN ${sql.in(ACTIVE)} ORDER BY r.created_at, r.id`,
+        decodeActive
+      ),
+      (rows) =>
+        rows.map((row) => ({
+          research: toResearch(row),
+          job: row.active_job === null ? null : toJob(row.active_job)
+        }))
     )),
     countActive: storage(Effect.map(
       sql<{ n: number }>`SELECT count(*)::int AS n FROM foreman_researches WHERE status IN ${sql.in(ACTIVE)}`,
@@ -96,45 +271,53 @@ export const make = Effect.gen(function*() {
     commitAll: (ts) =>
       storage(Effect.map(
         // A top-level array would be sent as a PostgreSQL array, not JSON: send the text.
-        sql<{ written: ReadonlyArray<boolean> }>`SELECT foreman_commit_all(${JSON.stringify(ts)}::jsonb) AS written`,
+        sql<{ written: ReadonlyArray<boolean> }>`
+          SELECT foreman_commit_all(${JSON.stringify(ts.map(transitionRows))}::jsonb) AS written`,
         (rows) => rows[0]?.written ?? ts.map(() => false)
       )),
     serializeTriggers: (self) =>
       storage(sql.withTransaction(Effect.zipRight(sql`SELECT pg_advisory_xact_lock(${TRIGGER_LOCK})`, self))),
-    getJob: (id) =>
-      storage(Effect.map(
-        sql<DataRow<Domain.Job>>`SELECT data FROM foreman_jobs WHERE id = ${id}`,
-        (rows) => Option.fromNullable(rows[0]?.data)
-      )),
+    getJob: (id) => storage(Effect.map(Effect.flatMap(sql`SELECT * FROM foreman_jobs WHERE id = ${id}`, jobs), first)),
     jobsOf: (researchId) =>
-      storage(Effect.map(
-        sql<DataRow<Domain.Job>>`SELECT data FROM foreman_jobs WHERE research_id = ${researchId} ORDER BY created_at, id`,
-        (rows) => rows.map((row) => row.data)
+      storage(Effect.flatMap(
+        sql`SELECT * FROM foreman_jobs WHERE research_id = ${researchId} ORDER BY created_at, id`,
+        jobs
       )),
     jobsOnWorker: (workerId) =>
-      storage(Effect.map(
-        sql<DataRow<Domain.Job>>`
-          SELECT data FROM foreman_jobs WHERE worker_id = ${workerId} AND status IN ${sql.in(ACTIVE)}
+      storage(Effect.flatMap(
+        sql`
+          SELECT * FROM foreman_jobs WHERE worker_id = ${workerId} AND status IN ${sql.in(ACTIVE)}
           ORDER BY created_at, id`,
-        (rows) => rows.map((row) => row.data)
+        jobs
       )),
-    patchJob: (id, workerId, patch, expected) =>
-      expected.length === 0
-        ? Effect.succeed(Option.none())
-        : storage(Effect.map(
-          sql<DataRow<Domain.Job>>`
-            UPDATE foreman_jobs SET status = ${patch.status}, data = data || ${sql.json(patch)}
-            WHERE id = ${id} AND worker_id = ${workerId} AND status IN ${sql.in(expected)} RETURNING data`,
-          (rows) => Option.fromNullable(rows[0]?.data)
-        )),
+    patchJob: (id, workerId, patch, expected) => {
+      if (expected.length === 0) return Effect.succeed(Option.none())
+      const set = [sql`status = ${patch.status}`, sql`updated_at = ${toDate(patch.updatedAt)}`]
+      if (patch.progress !== undefined) set.push(sql`progress = ${patch.progress}`)
+      if (patch.message !== undefined) set.push(sql`message = ${patch.message}`)
+      // Sent as JSON text: a string or an array would not be sent as JSON; a JSON null is stored as SQL null.
+      if (patch.result !== undefined) set.push(sql`result = nullif(${JSON.stringify(patch.result)}::jsonb, 'null')`)
+      if (patch.error !== undefined) set.push(sql`error = ${patch.error}`)
+      if (patch.finishedAt !== undefined) {
+        set.push(sql`finished_at = ${patch.finishedAt === null ? null : toDate(patch.finishedAt)}`)
+      }
+      return storage(Effect.map(
+        Effect.flatMap(
+          sql`
+            UPDATE foreman_jobs SET ${sql.csv(set)}
+            WHERE id = ${id} AND worker_id = ${workerId} AND status IN ${sql.in(expected)} RETURNING *`,
+          jobs
+        ),
+        first
+      ))
+    },
     updateJob: (job, expected) =>
       expected.length === 0
         ? Effect.succeed(false)
         : storage(Effect.map(
-          sql`
-            UPDATE foreman_jobs SET worker_id = ${job.workerId}, status = ${job.status}, data = ${sql.json(job)}
-            WHERE id = ${job.id} AND status IN ${sql.in(expected)} RETURNING id`,
-          (rows) => rows.length > 0
+          sql<{ written: boolean }>`
+            SELECT foreman_update_job(${sql.json(jobRow(job))}, ${[...expected] as Array<string>}::text[]) AS written`,
+          (rows) => rows[0]?.written === true
         ))
   })
 })

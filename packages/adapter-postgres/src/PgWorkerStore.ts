@@ -3,26 +3,34 @@
  * which for each job picks the least-loaded live worker with
  * `FOR UPDATE SKIP LOCKED` and appends the job to it, so two coordinators racing
  * for one slot can never both get it. A registration merges its jobs into the
- * row in one statement, so it never erases a claim made meanwhile.
+ * row in one statement, so it never erases a claim made meanwhile. Rows are
+ * decoded with the worker's field schemas; moments are `timestamptz`.
  */
 import { PgClient } from "@effect/sql-pg"
 import { Domain, WorkerStore } from "@foreman/core"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, Schema } from "effect"
+import { decode, Timestamp, toDate } from "./internal/rows.js"
 import { storage } from "./internal/storage.js"
 
-interface WorkerRow {
-  readonly id: Domain.WorkerId
-  readonly type: string
-  readonly endpoint: string
-  readonly status: Domain.WorkerStatus
-  readonly capacity: number
-  readonly current_jobs: ReadonlyArray<Domain.JobId>
-  readonly capabilities: Record<string, unknown>
-  readonly registered_at: number
-  readonly last_heartbeat_at: number
-}
+const worker = Domain.Worker.fields
 
-const toWorker = (row: WorkerRow): Domain.Worker => ({
+/**
+ * A row of `foreman_workers`, checked with the worker's own field schemas (the
+ * credential and the registration sequence are the store's).
+ */
+const WorkerColumns = Schema.Struct({
+  id: worker.id,
+  type: worker.type,
+  endpoint: worker.endpoint,
+  status: worker.status,
+  capacity: worker.capacity,
+  current_jobs: worker.currentJobs,
+  capabilities: worker.capabilities,
+  registered_at: Timestamp,
+  last_heartbeat_at: Timestamp
+})
+
+const toWorker = (row: typeof WorkerColumns.Type): Domain.Worker => ({
   id: row.id,
   type: row.type,
   endpoint: row.endpoint,
@@ -30,27 +38,31 @@ const toWorker = (row: WorkerRow): Domain.Worker => ({
   capacity: row.capacity,
   currentJobs: row.current_jobs,
   capabilities: row.capabilities,
-  registeredAt: row.registered_at,
-  lastHeartbeatAt: row.last_heartbeat_at
+  registeredAt: row.registered_at.getTime(),
+  lastHeartbeatAt: row.last_heartbeat_at.getTime()
 })
+
+const decodeWorkers = decode(Schema.Array(WorkerColumns))
+const workers = (rows: unknown) => Effect.map(decodeWorkers(rows), (rows) => rows.map(toWorker))
+
+/** The worker a statement returned, if any. */
+const one = <E>(statement: Effect.Effect<ReadonlyArray<unknown>, E>) =>
+  Effect.map(Effect.flatMap(statement, workers), (rows) => Option.fromNullable(rows[0]))
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
-  const one = (rows: ReadonlyArray<WorkerRow>) => Option.map(Option.fromNullable(rows[0]), toWorker)
-
   return WorkerStore.WorkerStore.of({
     register: (w, lost, secretHash, sequence) => {
       // The merged slots: what the row holds (claims in flight included) plus what the
       // worker runs, minus what this registration declared lost. Evaluated on the locked row.
       const merged = sql`ARRAY(SELECT DISTINCT j FROM unnest(foreman_workers.current_jobs || EXCLUDED.current_jobs) AS j
         WHERE j <> ALL(${[...lost] as Array<string>}::text[]))`
-      return storage(Effect.map(
-        sql<WorkerRow>`
+      return storage(one(sql`
           INSERT INTO foreman_workers (id, type, endpoint, status, capacity, current_jobs, capabilities,
             registered_at, last_heartbeat_at, secret_hash, registration_sequence)
           VALUES (${w.id}, ${w.type}, ${w.endpoint}, ${Domain.loadStatus(w, w.currentJobs.length)}, ${w.capacity},
-            ${[...w.currentJobs] as Array<string>}::text[], ${sql.json(w.capabilities)}, ${w.registeredAt},
-            ${w.lastHeartbeatAt}, ${secretHash}, ${sequence})
+            ${[...w.currentJobs] as Array<string>}::text[], ${sql.json(w.capabilities)}, ${toDate(w.registeredAt)},
+            ${toDate(w.lastHeartbeatAt)}, ${secretHash}, ${sequence})
           ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, endpoint = EXCLUDED.endpoint, capacity = EXCLUDED.capacity,
             capabilities = EXCLUDED.capabilities, registered_at = EXCLUDED.registered_at,
             last_heartbeat_at = EXCLUDED.last_heartbeat_at, secret_hash = EXCLUDED.secret_hash,
@@ -61,9 +73,7 @@ export const make = Effect.gen(function*() {
               ELSE ${w.status} END
           WHERE EXCLUDED.registration_sequence IS NULL OR foreman_workers.registration_sequence IS NULL
             OR EXCLUDED.registration_sequence > foreman_workers.registration_sequence
-          RETURNING *`,
-        (rows) => Option.map(Option.fromNullable(rows[0]), toWorker)
-      ))
+          RETURNING *`))
     },
     secretHash: (id) =>
       storage(Effect.map(
@@ -75,23 +85,20 @@ export const make = Effect.gen(function*() {
         UPDATE foreman_workers SET current_jobs = array_remove(current_jobs, ${jobId}::text),
           status = CASE WHEN status IN ('available', 'busy') THEN ${status} ELSE status END
         WHERE id = ${id}`)),
-    get: (id) => storage(Effect.map(sql<WorkerRow>`SELECT * FROM foreman_workers WHERE id = ${id}`, one)),
-    list: storage(Effect.map(sql<WorkerRow>`SELECT * FROM foreman_workers ORDER BY id`, (rows) => rows.map(toWorker))),
+    get: (id) => storage(one(sql`SELECT * FROM foreman_workers WHERE id = ${id}`)),
+    list: storage(Effect.flatMap(sql`SELECT * FROM foreman_workers ORDER BY id`, workers)),
     heartbeat: (id, at, healthy) =>
-      storage(Effect.map(
-        sql<WorkerRow>`
-          UPDATE foreman_workers SET last_heartbeat_at = ${at},
-            status = CASE WHEN NOT ${healthy} THEN 'error' WHEN status = 'draining' THEN 'draining'
-                          WHEN cardinality(current_jobs) >= capacity THEN 'busy' ELSE 'available' END
-          WHERE id = ${id} RETURNING *`,
-        one
-      )),
+      storage(one(sql`
+        UPDATE foreman_workers SET last_heartbeat_at = ${toDate(at)},
+          status = CASE WHEN NOT ${healthy} THEN 'error' WHEN status = 'draining' THEN 'draining'
+                        WHEN cardinality(current_jobs) >= capacity THEN 'busy' ELSE 'available' END
+        WHERE id = ${id} RETURNING *`)),
     claim: (type, jobIds) =>
       jobIds.length === 0
         ? Effect.succeed([])
-        : storage(Effect.map(
-          sql<WorkerRow>`SELECT * FROM foreman_claim(${type}, ${[...jobIds] as Array<string>}::text[])`,
-          (rows) => rows.map(toWorker)
+        : storage(Effect.flatMap(
+          sql`SELECT * FROM foreman_claim(${type}, ${[...jobIds] as Array<string>}::text[])`,
+          workers
         )),
     release: (id, jobId) =>
       storage(Effect.asVoid(sql`
@@ -104,10 +111,11 @@ export const make = Effect.gen(function*() {
       storage(Effect.map(
         sql<{ kind: "offline" | "removed"; id: Domain.WorkerId }>`
           WITH removed AS (
-            DELETE FROM foreman_workers WHERE last_heartbeat_at < ${removeBefore} RETURNING id
+            DELETE FROM foreman_workers WHERE last_heartbeat_at < ${toDate(removeBefore)} RETURNING id
           ), offline AS (
             UPDATE foreman_workers SET status = 'offline'
-            WHERE last_heartbeat_at < ${offlineBefore} AND last_heartbeat_at >= ${removeBefore} AND status <> 'offline'
+            WHERE last_heartbeat_at < ${toDate(offlineBefore)} AND last_heartbeat_at >= ${toDate(removeBefore)}
+              AND status <> 'offline'
             RETURNING id
           )
           SELECT 'removed' AS kind, id FROM removed UNION ALL SELECT 'offline' AS kind, id FROM offline`,

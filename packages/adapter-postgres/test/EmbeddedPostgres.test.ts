@@ -1,6 +1,7 @@
 /**
  * Embedded PostgreSQL against real servers: start, query, stop, reuse of the
- * cluster, and recovery after the process that owned the server was SIGKILLed.
+ * cluster, recovery after the process that owned the server was SIGKILLed, stale
+ * pid files, and a server that exits before accepting connections.
  * Real time throughout (`it.scopedLive`): the module polls and times out.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -8,6 +9,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Array as Arr, Effect, Logger, Redacted } from "effect"
 import * as ChildProcess from "node:child_process"
 import * as Fs from "node:fs/promises"
+import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -73,7 +75,7 @@ const serverInChildProcess = (dataDir: string) =>
           })))`
         const child = ChildProcess.spawn(
           process.execPath,
-          ["--import", "tsx", "--input-type=module", "--eval", script],
+          ["--conditions=source", "--import", "tsx", "--input-type=module", "--eval", script],
           { cwd: packageDir, stdio: ["ignore", "pipe", "pipe"] }
         )
         let output = ""
@@ -159,18 +161,56 @@ describe("EmbeddedPostgres", () => {
       assert.include(logs, `reusing the PostgreSQL cluster in ${dataDir}`)
     }))
 
-  it.scopedLive("removes a postmaster.pid whose server is gone", () =>
+  it.scopedLive("removes a postmaster.pid whose server is gone, or whose pid another program has now", () =>
     Effect.gen(function*() {
       const dataDir = Path.join(yield* tempDir(), "pg")
-      yield* Effect.scoped(EmbeddedPostgres.start({ dataDir }))
-      const dead = ChildProcess.spawnSync(process.execPath, ["-e", ""]).pid
-      yield* Effect.promise(() => Fs.writeFile(Path.join(dataDir, "postmaster.pid"), `${dead}\n${dataDir}\n`))
-
-      const [answer, logs] = yield* capturingLogs(Effect.scoped(
+      const writePidFile = (pid: number) =>
+        Effect.promise(() => Fs.writeFile(Path.join(dataDir, "postmaster.pid"), `${pid}\n${dataDir}\n`))
+      const startAndQuery = capturingLogs(Effect.scoped(
         Effect.flatMap(EmbeddedPostgres.start({ dataDir }), (server) => selectOne(server.url))
       ))
+      yield* Effect.scoped(EmbeddedPostgres.start({ dataDir }))
+
+      const dead = ChildProcess.spawnSync(process.execPath, ["-e", ""]).pid
+      yield* writePidFile(dead)
+      const [answer, logs] = yield* startAndQuery
       assert.strictEqual(answer, 1)
       assert.include(logs, `removing a stale postmaster.pid left by a PostgreSQL server that is gone (pid ${dead})`)
+
+      const other = yield* Effect.acquireRelease(
+        Effect.sync(() => ChildProcess.spawn("sleep", ["60"], { stdio: "ignore" })),
+        (child) => Effect.sync(() => child.kill("SIGKILL"))
+      )
+      const otherPid = other.pid!
+      yield* writePidFile(otherPid)
+      const [again, moreLogs] = yield* startAndQuery
+      assert.strictEqual(again, 1)
+      assert.include(
+        moreLogs,
+        `removing a stale postmaster.pid: its pid ${otherPid} now belongs to "sleep", not PostgreSQL`
+      )
+      assert.isTrue(yield* running(otherPid), "the other program is left alone")
+    }))
+
+  it.scopedLive("says why PostgreSQL exited before accepting connections", () =>
+    Effect.gen(function*() {
+      const dataDir = Path.join(yield* tempDir(), "pg")
+      const taken = yield* Effect.acquireRelease(
+        Effect.async<Net.Server>((resume) => {
+          const server = Net.createServer()
+          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        }),
+        (server) =>
+          Effect.async<void>((resume) => {
+            server.close(() => resume(Effect.void))
+          })
+      )
+      const port = (taken.address() as Net.AddressInfo).port
+
+      const error = yield* Effect.flip(Effect.scoped(EmbeddedPostgres.start({ dataDir, port })))
+      assert.strictEqual(error._tag, "EmbeddedPostgresError")
+      assert.include(error.message, `PostgreSQL exited before accepting connections (exit code 1; port ${port}`)
+      assert.include(error.message, "could not create any TCP/IP sockets")
     }))
 
   it.scopedLive.skipIf(!isRoot)("as root, says so when the postgres user cannot reach the data directory", () =>

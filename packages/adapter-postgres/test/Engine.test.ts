@@ -7,8 +7,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Coordinator, type Domain, WorkerTransport } from "@foreman/core"
 import { Context, Effect, Layer, Logger, LogLevel, Schedule } from "effect"
 import { beforeAll } from "vitest"
-import { engine, replica } from "./engine.js"
-import { createDatabase, truncate } from "./pg.js"
+import { engine, replica } from "@foreman/testing/PgEngine"
+import { createDatabase, truncate } from "@foreman/testing/PgDatabase"
 
 let url = ""
 beforeAll(async () => {

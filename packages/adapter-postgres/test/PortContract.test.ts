@@ -1,6 +1,6 @@
 import { beforeAll } from "vitest"
-import { portContract } from "../../core/test/contract/PortContract.js"
-import { createDatabase, freshPorts } from "./pg.js"
+import { portContract } from "@foreman/testing/PortContract"
+import { createDatabase, freshPorts } from "@foreman/testing/PgDatabase"
 
 let url = ""
 beforeAll(async () => {

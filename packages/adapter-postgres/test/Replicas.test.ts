@@ -9,8 +9,8 @@ import { MemoryWorkers } from "@foreman/adapter-memory"
 import { Coordinator, type Domain, WorkerTransport } from "@foreman/core"
 import { Context, Duration, Effect, Layer, Logger, LogLevel, Ref, Schedule } from "effect"
 import { beforeAll } from "vitest"
-import { engine, replica } from "./engine.js"
-import { createDatabase } from "./pg.js"
+import { engine, replica } from "@foreman/testing/PgEngine"
+import { createDatabase } from "@foreman/testing/PgDatabase"
 
 let url = ""
 beforeAll(async () => {

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url"
 import { Duration, Effect, Layer, Schedule } from "effect"
 import { beforeAll } from "vitest"
 import * as Postgres from "../src/Postgres.js"
-import { createDatabase } from "./pg.js"
+import { createDatabase } from "@foreman/testing/PgDatabase"
 
 let url = ""
 beforeAll(async () => {
@@ -22,7 +22,7 @@ const fixture = fileURLToPath(new URL("./fixtures/lab.ts", import.meta.url))
 const startLab = (generation: number, researches: number) =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      const child = spawn(process.execPath, ["--import", "tsx", fixture, url, String(generation), String(researches)], {
+      const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", fixture, url, String(generation), String(researches)], {
         stdio: ["ignore", "ignore", "pipe"]
       })
       const errors: Array<string> = []
@@ -53,12 +53,12 @@ describe("restart recovery", () => {
       const snapshot = Effect.map(
         sql<Snapshot>`
           SELECT
-            count(*) FILTER (WHERE j.status = 'running' AND j.data->>'kind' = 'design')::int AS design,
-            count(*) FILTER (WHERE j.status = 'running' AND j.data->>'kind' = 'training')::int AS training,
-            count(*) FILTER (WHERE j.status = 'running' AND j.data->>'kind' = 'backtest')::int AS backtest,
-            count(*) FILTER (WHERE j.status = 'running' AND j.data->>'kind' = 'assessment')::int AS assessment,
+            count(*) FILTER (WHERE j.status = 'running' AND j.kind = 'design')::int AS design,
+            count(*) FILTER (WHERE j.status = 'running' AND j.kind = 'training')::int AS training,
+            count(*) FILTER (WHERE j.status = 'running' AND j.kind = 'backtest')::int AS backtest,
+            count(*) FILTER (WHERE j.status = 'running' AND j.kind = 'assessment')::int AS assessment,
             (SELECT count(*)::int FROM foreman_researches
-              WHERE status IN ('pending', 'running') AND data->'waitingFor' <> 'null'::jsonb) AS waiting
+              WHERE status IN ('pending', 'running') AND waiting_for IS NOT NULL) AS waiting
           FROM foreman_jobs j`,
         (rows) => rows[0]!
       )
@@ -75,7 +75,7 @@ describe("restart recovery", () => {
       yield* Effect.sleep(Duration.millis(200))
       const [triggered] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM foreman_researches`
       const running = yield* sql<{ id: string; kind: string }>`
-        SELECT id, data->>'kind' AS kind FROM foreman_jobs WHERE status = 'running'`
+        SELECT id, kind FROM foreman_jobs WHERE status = 'running'`
       assert.isTrue(everyPhase(seen))
 
       const second = yield* startLab(2, 0)
@@ -93,7 +93,7 @@ describe("restart recovery", () => {
       assert.deepStrictEqual(statuses, [{ status: "completed", n: triggered!.n }], "nothing lost, nothing failed")
       for (const job of running) {
         const [after] = yield* sql<{ status: string; error: string | null; research_id: string }>`
-          SELECT status, data->>'error' AS error, research_id FROM foreman_jobs WHERE id = ${job.id}`
+          SELECT status, error, research_id FROM foreman_jobs WHERE id = ${job.id}`
         if (job.kind === "design" || job.kind === "assessment") {
           assert.strictEqual(after!.status, "failed", `${job.kind} ${job.id}`)
           assert.match(after!.error!, /^orphaned: coordinator epoch \d+ stopped while this \w+ job was running/)
@@ -103,7 +103,7 @@ describe("restart recovery", () => {
         }
         const [retry] = yield* sql<{ n: number }>`
           SELECT count(*)::int AS n FROM foreman_jobs
-          WHERE research_id = ${after!.research_id} AND data->>'kind' = ${job.kind} AND status = 'completed'`
+          WHERE research_id = ${after!.research_id} AND kind = ${job.kind} AND status = 'completed'`
         assert.strictEqual(retry!.n, 1, `${job.kind} of ${after!.research_id} was redone once`)
       }
       const retriedOnNewWorkers = yield* sql<{ n: number }>`

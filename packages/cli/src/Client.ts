@@ -1,16 +1,13 @@
 /**
- * The coordinator's typed client as the CLI uses it: derived from
- * `Api.ForemanApi`, pointed at `--api-url` with the operator token as bearer,
- * every call under a time limit, and every failure turned into a
- * `CommandFailed`: one line a person reads plus hint lines. A trigger carries
- * an `Idempotency-Key` and is sent a second time after a 503 or a network
- * error, so an answer lost on the way never starts a research twice.
+ * The coordinator's client as the CLI uses it: `@foreman/api`'s typed client
+ * pointed at `--api-url` with the operator token, every call under a time
+ * limit, and every failure turned into a `CommandFailed`: one line a person
+ * reads plus hint lines.
  */
-import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
+import { FetchHttpClient, type HttpClient, HttpClientError } from "@effect/platform"
+import { type Api, Client as ApiClient } from "@foreman/api"
 import { type Coordinator, Errors } from "@foreman/core"
-import { Api } from "@foreman/server"
-import { Data, Duration, Effect, Layer, Option, ParseResult, Predicate, Redacted, Schedule } from "effect"
-import { randomUUID } from "node:crypto"
+import { Data, Duration, Effect, type Layer, Option, ParseResult, Predicate, type Redacted } from "effect"
 
 /** The default coordinator URL. */
 export const defaultApiUrl = "http://127.0.0.1:8000"
@@ -77,14 +74,21 @@ const networkReason = (cause: unknown): string => {
   }
 }
 
-const hintsOf = (error: { readonly hint: string }): ReadonlyArray<string> => error.hint.split("\n")
+/** What the CLI says under a refused trigger (the seeds' texts). */
+const refusalHints = (error: Errors.AtCapacity | Errors.BudgetExhausted): ReadonlyArray<string> =>
+  error._tag === "AtCapacity"
+    ? ["Use --force to override limit"]
+    : [
+      `Active researches (${error.active}) will complete, but no new triggers accepted.`,
+      "Use --force to override budget check"
+    ]
 
 /** One readable failure for any error of a call to the coordinator at `apiUrl`. */
 export const describe = (apiUrl: string, error: unknown): CommandFailed => {
   const fail = (message: string, ...hints: ReadonlyArray<string>) => new CommandFailed({ message, hints })
   if (error instanceof CommandFailed) return error
   if (error instanceof Errors.AtCapacity || error instanceof Errors.BudgetExhausted) {
-    return fail(error.message, ...hintsOf(error))
+    return fail(error.message, ...refusalHints(error))
   }
   if (error instanceof Errors.StorageError) {
     return fail(error.message, "The coordinator's storage is unavailable or busy: try again in a moment.")
@@ -152,24 +156,10 @@ export const messageOf = (error: unknown): string => {
   return String(error)
 }
 
-const makeApi = (connection: Connection, headers: Record<string, string> = {}) =>
-  HttpApiClient.make(Api.ForemanApi, {
-    baseUrl: connection.apiUrl,
-    transformClient: HttpClient.mapRequest((request) =>
-      Option.match(connection.token, {
-        onNone: () => request,
-        onSome: (token) => HttpClientRequest.bearerToken(request, Redacted.value(token))
-      }).pipe(HttpClientRequest.setHeaders(headers))
-    )
-  })
-
-/** The derived client of `ForemanApi`. */
-export type ApiClient = Effect.Effect.Success<ReturnType<typeof makeApi>>
-
 /** A connected client: the typed API plus `call`, which limits time and describes failures. */
 export interface Client {
   readonly apiUrl: string
-  readonly api: ApiClient
+  readonly api: ApiClient.ApiClient
   /** Runs one call: fails with `CommandFailed` after `timeout` or on any error. */
   readonly call: <A, E>(request: Effect.Effect<A, E>) => Effect.Effect<A, CommandFailed>
   /**
@@ -184,16 +174,6 @@ export interface Client {
 /** How long one call may take. */
 export const requestTimeout = Duration.seconds(10)
 
-/** The pause before a trigger is sent again. */
-export const triggerRetryPause = Duration.millis(500)
-
-/** A 503 or a network error: worth sending again (with the same key: the first may have been done). */
-const isRetryable = (error: unknown): boolean =>
-  error instanceof Errors.StorageError ||
-  Predicate.isTagged(error, "Unavailable") ||
-  (error instanceof HttpClientError.RequestError && error.reason === "Transport") ||
-  (error instanceof HttpClientError.ResponseError && error.response.status === 503)
-
 /** Whether the coordinator may have done the request: it may have, unless it was never reached. */
 const mayHaveArrived = (error: unknown): boolean => {
   if (!(error instanceof HttpClientError.RequestError)) return true
@@ -207,30 +187,26 @@ const limited = <A, E>(request: Effect.Effect<A, E>) =>
 /** A client of the coordinator at `connection.apiUrl`; needs an `HttpClient`. */
 export const make = (connection: Connection): Effect.Effect<Client, CommandFailed, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const apiUrl = connection.apiUrl.replace(/\/+$/, "").replace(/\/api\/v1$/, "")
+    const apiUrl = ApiClient.baseUrl(connection.apiUrl)
     if (!URL.canParse(apiUrl) || !/^https?:$/.test(new URL(apiUrl).protocol)) {
       return yield* new CommandFailed({
         message: `Not an http(s) URL: ${connection.apiUrl}`,
         hints: ["Pass --api-url http://host:8000 (or set FOREMAN_API_URL)."]
       })
     }
-    const api = yield* makeApi({ ...connection, apiUrl })
-    const http = yield* HttpClient.HttpClient
+    const client = yield* ApiClient.make({ url: apiUrl, token: Option.getOrUndefined(connection.token) })
     return {
       apiUrl,
-      api,
+      api: client.api,
       call: (request) => Effect.mapError(limited(request), (error) => describe(apiUrl, error)),
+      // Two attempts and the pause between them.
       trigger: (payload) =>
-        Effect.gen(function*() {
-          const keyed = yield* makeApi({ ...connection, apiUrl }, { [Api.idempotencyKeyHeader]: randomUUID() }).pipe(
-            Effect.provideService(HttpClient.HttpClient, http)
-          )
-          return yield* limited(keyed.agent.trigger({ payload })).pipe(
-            Effect.retry({ times: 1, schedule: Schedule.spaced(triggerRetryPause), while: isRetryable })
-          )
+        Effect.timeoutFail(client.trigger(payload), {
+          duration: Duration.sum(Duration.times(requestTimeout, 2), ApiClient.triggerRetryPause),
+          onTimeout: () => new NoAnswer({ after: requestTimeout })
         }).pipe(Effect.mapError((error) => {
           const failed = describe(apiUrl, error)
-          if (!isRetryable(error) || !mayHaveArrived(error)) return failed
+          if (!ApiClient.isRetryable(error) || !mayHaveArrived(error)) return failed
           return new CommandFailed({
             message: failed.message,
             hints: [...failed.hints, "The research may have started: see `foreman agent status` before triggering again."]

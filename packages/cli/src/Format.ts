@@ -6,7 +6,7 @@
  */
 import type { Simulation } from "@foreman/adapter-memory"
 import { Domain } from "@foreman/core"
-import type { Api } from "@foreman/server"
+import type { Api } from "@foreman/api"
 import { Option, Schema } from "effect"
 
 /** `2m 15s`, `0m 30s`, `1h 02m 05s`; a negative or non-finite number of seconds reads `0m 0s`. */

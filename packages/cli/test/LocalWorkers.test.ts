@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Scope } from "effect"
 import { parseLocalWorkers } from "../src/commands/server.js"
-import { eventually, startServer } from "../../server/test/apiHarness.js"
+import { eventually, startServer } from "@foreman/testing/ApiHarness"
 import { LocalWorkers } from "../src/index.js"
 import { capturing } from "./cliHarness.js"
 

@@ -8,7 +8,7 @@
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import { createDatabase } from "../../adapter-postgres/test/pg.js"
+import { createDatabase } from "@foreman/testing/PgDatabase"
 import { Effect } from "effect"
 import { closedPort } from "./cliHarness.js"
 

@@ -5,8 +5,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { Domain } from "@foreman/core"
 import { Effect } from "effect"
-import { eventually, startServer } from "../../server/test/apiHarness.js"
-import { startWorker } from "../../server/test/workerHarness.js"
+import { eventually, startServer } from "@foreman/testing/ApiHarness"
+import { startWorker } from "@foreman/testing/WorkerHarness"
 import { against, closedPort, foreman } from "./cliHarness.js"
 
 interface Report {

@@ -9,7 +9,7 @@ import { assert, describe, it } from "@effect/vitest"
 import type { Memory } from "@foreman/adapter-memory"
 import { Effect } from "effect"
 import { createServer, type IncomingMessage } from "node:http"
-import { startServer } from "../../server/test/apiHarness.js"
+import { startServer } from "@foreman/testing/ApiHarness"
 import { against } from "./cliHarness.js"
 
 /** Workers that never finish: researches stay where they are. */

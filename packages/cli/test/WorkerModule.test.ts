@@ -6,12 +6,13 @@
 import { HttpServer } from "@effect/platform"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Memory } from "@foreman/adapter-memory"
+import { OfflineAgents } from "@foreman/agents"
 import { Coordinator, ForemanConfig } from "@foreman/core"
 import { ApiServer, Server } from "@foreman/server"
 import { Context, Effect, Layer, Logger, LogLevel } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import { eventually } from "../../server/test/apiHarness.js"
+import { eventually } from "@foreman/testing/ApiHarness"
 
 const bin = fileURLToPath(new URL("../bin/foreman.mjs", import.meta.url))
 const userModule = fileURLToPath(new URL("./fixtures/user-worker.ts", import.meta.url))
@@ -25,7 +26,11 @@ describe("foreman worker --module", () => {
     Effect.gen(function*() {
       const context = yield* Layer.build(
         ApiServer.serve({ host: "127.0.0.1", port: 0 }).pipe(
-          Layer.provideMerge(Server.engine(Memory.storage, ForemanConfig.layerWith({ dailyBudgetUsd: 0 })))
+          Layer.provideMerge(Server.engine({
+            storage: Memory.storage,
+            agents: OfflineAgents.layer(),
+            config: ForemanConfig.layerWith({ dailyBudgetUsd: 0 })
+          }))
         )
       )
       const coordinator = Context.get(context, Coordinator.Coordinator)

@@ -1,7 +1,7 @@
 /** `foreman workers`: the table and its filters. */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { startServer } from "../../server/test/apiHarness.js"
+import { startServer } from "@foreman/testing/ApiHarness"
 import { against } from "./cliHarness.js"
 
 describe("foreman workers", () => {

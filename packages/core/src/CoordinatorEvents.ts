@@ -3,9 +3,10 @@
  * transition, every job started. Simulations hash this stream into a trace and
  * check invariants on it; a live status view can follow it.
  */
-import { Effect, PubSub, type Queue, type Scope } from "effect"
+import { Context, Effect, Layer, PubSub, type Queue, type Scope } from "effect"
 import type { JobId, Phase, ResearchId, ResearchStatus, WaitingFor, WorkerId, WorkerType } from "./Domain.js"
 
+/** One thing the coordinator did. */
 export type CoordinatorEvent =
   | {
     readonly _tag: "Triggered"
@@ -41,12 +42,31 @@ export type CoordinatorEvent =
   }
 
 /** A broadcast of coordinator events to any number of subscribers. */
-export class CoordinatorEvents extends Effect.Service<CoordinatorEvents>()("@foreman/core/CoordinatorEvents", {
-  effect: Effect.map(PubSub.unbounded<CoordinatorEvent>(), (hub) => ({
-    publish: (event: CoordinatorEvent): Effect.Effect<void> => Effect.asVoid(PubSub.publish(hub, event)),
-    subscribe: PubSub.subscribe(hub) as Effect.Effect<Queue.Dequeue<CoordinatorEvent>, never, Scope.Scope>
-  }))
-}) {}
+export interface CoordinatorEventsShape {
+  /** Sends an event to every current subscriber; never blocks. */
+  readonly publish: (event: CoordinatorEvent) => Effect.Effect<void>
+  /** Subscribes for the length of the scope: the queue receives every event published from now on. */
+  readonly subscribe: Effect.Effect<Queue.Dequeue<CoordinatorEvent>, never, Scope.Scope>
+}
+
+/** The coordinator's event stream. */
+export class CoordinatorEvents extends Context.Tag("@foreman/core/CoordinatorEvents")<
+  CoordinatorEvents,
+  CoordinatorEventsShape
+>() {}
+
+/** Builds an unbounded broadcast. */
+export const make: Effect.Effect<CoordinatorEventsShape> = Effect.map(
+  PubSub.unbounded<CoordinatorEvent>(),
+  (hub) =>
+    CoordinatorEvents.of({
+      publish: (event) => Effect.asVoid(PubSub.publish(hub, event)),
+      subscribe: PubSub.subscribe(hub)
+    })
+)
+
+/** The event stream, fresh for each build of the layer. */
+export const layer: Layer.Layer<CoordinatorEvents> = Layer.effect(CoordinatorEvents, make)
 
 /**
  * One line for a person watching the lab, or null for events not worth a line

@@ -1,12 +1,58 @@
 /**
- * The engine's services over its ports: registry, budget and event stream
- * (the coordinator comes on top, once a worker transport exists — in-process
- * transports need the registry to report to).
+ * The engine as one layer, composed from its parts: storage (every port),
+ * the design and assessment agents, a worker transport and the
+ * configuration. The memory adapter, the simulation, the server and the tests
+ * all build their engine here; there is no other wiring.
  */
-import { Layer } from "effect"
-import { Budget } from "./Budget.js"
-import { CoordinatorEvents } from "./CoordinatorEvents.js"
-import { WorkerRegistry } from "./WorkerRegistry.js"
+import { type ConfigError, Layer } from "effect"
+import type { Assessor, Designer } from "./Agents.js"
+import * as Budget from "./Budget.js"
+import type { BudgetLedger } from "./BudgetLedger.js"
+import * as Coordinator from "./Coordinator.js"
+import * as CoordinatorEvents from "./CoordinatorEvents.js"
+import type { CoordinatorLease } from "./CoordinatorLease.js"
+import type { ForemanConfig } from "./ForemanConfig.js"
+import type { ResearchStore } from "./ResearchStore.js"
+import type { Wakeup } from "./Wakeup.js"
+import * as WorkerRegistry from "./WorkerRegistry.js"
+import type { WorkerStore } from "./WorkerStore.js"
+import type { WorkerTransport } from "./WorkerTransport.js"
 
-/** Registry, budget and events, needing the storage ports, wakeup and configuration. */
-export const services = Layer.mergeAll(WorkerRegistry.Default, Budget.Default, CoordinatorEvents.Default)
+/** Every storage port: stores, ledger, lease and wakeup. */
+export type Storage = ResearchStore | WorkerStore | BudgetLedger | CoordinatorLease | Wakeup
+
+/** The agents of the in-process phases. */
+export type Agents = Designer | Assessor
+
+/** What a worker transport may need: the ports, the configuration, the registry, budget and events. */
+export type TransportContext =
+  | Storage
+  | Agents
+  | ForemanConfig
+  | WorkerRegistry.WorkerRegistry
+  | Budget.Budget
+  | CoordinatorEvents.CoordinatorEvents
+
+/** Every service and port of a running engine. */
+export type Services = TransportContext | Coordinator.Coordinator | WorkerTransport
+
+/** The parts of an engine. */
+export interface Parts<T, S, ES, RS, EA, RA, ET, RT, EC> {
+  /** Every storage port, and whatever else the adapter provides (its SQL client, …). */
+  readonly storage: Layer.Layer<Storage | S, ES, RS>
+  readonly agents: Layer.Layer<Agents, EA, RA>
+  /** How jobs reach workers; it may use the registry (in-process workers report to it). */
+  readonly transport: Layer.Layer<WorkerTransport | T, ET, RT>
+  readonly config: Layer.Layer<ForemanConfig, EC>
+}
+
+/** The engine over its parts; it provides every service and port, and what the storage and transport add. */
+export const layer = <T = never, S = never, ES = never, RS = never, EA = never, RA = never, ET = never, RT = never, EC = ConfigError.ConfigError>(
+  parts: Parts<T, S, ES, RS, EA, RA, ET, RT, EC>
+): Layer.Layer<Services | T | S, ES | EA | ET | EC, RS | RA | Exclude<RT, TransportContext | S>> => {
+  const base = Layer.mergeAll(parts.storage, parts.config, parts.agents)
+  const services = Layer.mergeAll(WorkerRegistry.layer, Budget.layer, CoordinatorEvents.layer).pipe(
+    Layer.provideMerge(base)
+  )
+  return Coordinator.layer.pipe(Layer.provideMerge(parts.transport.pipe(Layer.provideMerge(services))))
+}

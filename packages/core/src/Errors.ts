@@ -14,9 +14,6 @@ export class AtCapacity extends Schema.TaggedError<AtCapacity>()("AtCapacity", {
   override get message(): string {
     return `Cannot trigger: at capacity (${this.active} active researches, limit is ${this.limit})`
   }
-  get hint(): string {
-    return "Use --force to override limit"
-  }
 }
 
 /** Trigger refused: today's budget cannot cover one more cycle. */
@@ -27,9 +24,6 @@ export class BudgetExhausted extends Schema.TaggedError<BudgetExhausted>()("Budg
 }) {
   override get message(): string {
     return `Cannot trigger: daily budget exhausted (${usd(this.remainingUsd)} remaining)`
-  }
-  get hint(): string {
-    return `Active researches (${this.active}) will complete, but no new triggers accepted.\nUse --force to override budget check`
   }
 }
 

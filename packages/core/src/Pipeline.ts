@@ -24,7 +24,9 @@ import {
 import { type AgentError, describeParseError } from "./Errors.js"
 import { type ForemanConfigShape, type GateThresholds, retryBackoffMillis } from "./ForemanConfig.js"
 import * as Gates from "./Gates.js"
+import * as JobTransitions from "./JobTransitions.js"
 import type { JobWrite } from "./ResearchStore.js"
+import * as ResearchTransitions from "./ResearchTransitions.js"
 
 /** Where a phase's job runs. */
 export type Runner =
@@ -190,16 +192,6 @@ export interface Step {
 
 const none: Action = { _tag: "None", wakeAt: null }
 
-const finish = (r: Research, now: number, status: "completed" | "failed", error: string | null): Research => ({
-  ...r,
-  status,
-  error,
-  finishedAt: now,
-  activeJobId: null,
-  waitingFor: null,
-  retryAt: null
-})
-
 /** A job the world no longer runs: its worker went silent or vanished for longer than the grace period. */
 const workerGone = (job: Job, world: World): boolean => {
   const grace = world.config.orphanGraceSeconds * 1000
@@ -225,25 +217,20 @@ export const advance = (pipeline: PipelineShape, start: Research, activeJob: Job
   const retryOrFail = (kind: string, reason: string): Research => {
     const failures = r.failures + 1
     if (failures >= config.maxJobAttempts) {
-      return finish(r, now, "failed", `${kind} failed ${failures} times, giving up: ${reason}`)
+      return ResearchTransitions.fail(r, now, `${kind} failed ${failures} times, giving up: ${reason}`)
     }
-    return {
-      ...r,
-      activeJobId: null,
-      failures,
-      retryAt: now + retryBackoffMillis(config, failures)
-    }
+    return ResearchTransitions.retryLater(r, failures, now + retryBackoffMillis(config, failures))
   }
 
   const settle = (j: Job, status: "failed" | "lost", error: string): void => {
-    jobWrites.push({ job: { ...j, status, error, updatedAt: now, finishedAt: now }, expected: j.status })
+    jobWrites.push({ job: JobTransitions.settle(j, status, error, now), expected: j.status })
   }
 
   for (let guard = 0; guard < 64; guard++) {
     if (isTerminalStatus(r.status)) break
     const definition = pipeline.phases[r.phase]
     if (definition === undefined) {
-      r = finish(r, now, "failed", `unknown phase ${r.phase}`)
+      r = ResearchTransitions.fail(r, now, `unknown phase ${r.phase}`)
       continue
     }
     if (r.activeJobId !== null) {
@@ -261,7 +248,7 @@ export const advance = (pipeline: PipelineShape, start: Research, activeJob: Job
               `orphaned: coordinator epoch ${job.epoch} stopped while this ${job.kind} job was running; restarting the phase`
             notes.push(`${r.id}: ${job.id} ${error}`)
             settle(job, "failed", error)
-            r = { ...r, activeJobId: null }
+            r = ResearchTransitions.restartPhase(r)
             job = undefined
             continue
           }
@@ -279,7 +266,7 @@ export const advance = (pipeline: PipelineShape, start: Research, activeJob: Job
           if (job.status === "pending" && now - job.updatedAt >= config.orphanGraceSeconds * 1000) {
             // A dispatch whose outcome was never recorded (storage failed meanwhile): send it
             // again (workers take a repeated job id idempotently), at most once per grace.
-            const again: Job = { ...job, updatedAt: now }
+            const again = JobTransitions.redispatched(job, now)
             jobWrites.push({ job: again, expected: "pending" })
             notes.push(`${r.id}: ${job.id} has been pending since its dispatch without a word: dispatching again`)
             return { research: r, jobWrites, action: { _tag: "Redispatch", job: again }, notes }
@@ -287,44 +274,35 @@ export const advance = (pipeline: PipelineShape, start: Research, activeJob: Job
           return { research: r, jobWrites, action: none, notes }
         }
         case "completed": {
-          const cost = job.usage?.costUsd ?? 0
-          const base: Research = { ...r, costUsd: r.costUsd + cost, activeJobId: null, retryAt: null }
+          const base = ResearchTransitions.jobDone(r, job.usage?.costUsd ?? 0)
           const result = definition.onResult(base, job.result, config.gates)
           switch (result._tag) {
             case "Next":
-              r = { ...result.research, phase: result.phase, attempt: 0, failures: 0, waitingFor: null }
+              r = ResearchTransitions.enterPhase(result.research, result.phase)
               break
             case "Done":
-              r = finish(result.research, now, "completed", null)
+              r = ResearchTransitions.complete(result.research, now)
               break
             case "Fail":
-              r = finish(base, now, "failed", result.reason)
+              r = ResearchTransitions.fail(base, now, result.reason)
               break
           }
           job = undefined
           continue
         }
         case "failed":
-          r = finish(r, now, "failed", `${job.kind} job failed: ${job.error ?? "no reason given"}`)
+          r = ResearchTransitions.fail(r, now, `${job.kind} job failed: ${job.error ?? "no reason given"}`)
           continue
         case "lost":
           r = retryOrFail(job.kind, job.error ?? "lost")
           job = undefined
           continue
         case "refused":
-          // Never started: back to its place at the head of the queue, no attempt counted.
-          r = {
-            ...r,
-            activeJobId: null,
-            waitingFor: job.workerType === null ? null : {
-              workerType: job.workerType,
-              since: job.queuedSince ?? job.createdAt
-            }
-          }
+          r = ResearchTransitions.requeue(r, job)
           job = undefined
           continue
         case "cancelled":
-          r = { ...r, status: "cancelled", finishedAt: now, activeJobId: null, waitingFor: null }
+          r = ResearchTransitions.cancel(r, now)
           continue
       }
     }

@@ -4,14 +4,22 @@
  * heartbeats, expiry to offline and removal, atomic claim and release of job
  * slots, and the reports workers send about their jobs.
  */
-import { Array as Arr, Clock, Effect, Option, Schema } from "effect"
+import { Array as Arr, Clock, Context, Effect, Layer, Option, Schema } from "effect"
 import { isTerminalStatus, type Job, type JobId, JobReport, type Worker, WorkerId, WorkerType } from "./Domain.js"
-import { JobNotAssigned, JobNotFound, WorkerNotAuthenticated, WorkerNotFound } from "./Errors.js"
+import {
+  JobNotAssigned,
+  JobNotFound,
+  type StorageError,
+  WorkerNotAuthenticated,
+  WorkerNotFound
+} from "./Errors.js"
 import { ForemanConfig } from "./ForemanConfig.js"
+import * as JobTransitions from "./JobTransitions.js"
 import { type JobPatch, ResearchStore } from "./ResearchStore.js"
+import * as ResearchTransitions from "./ResearchTransitions.js"
 import { filter as filterStorable, isStorable, reason as storableReason } from "./Storable.js"
 import { Wakeup } from "./Wakeup.js"
-import { WorkerStore } from "./WorkerStore.js"
+import { type ExpiredWorkers, WorkerStore } from "./WorkerStore.js"
 
 /** What a worker says when it registers. */
 export const Registration = Schema.Struct({
@@ -37,6 +45,7 @@ export const Registration = Schema.Struct({
 export type Registration = typeof Registration.Type
 export type RegistrationInput = typeof Registration.Encoded
 
+/** What a registration answers the worker. */
 export interface RegistrationResult {
   readonly worker: Worker
   /**
@@ -54,242 +63,264 @@ export interface RegistrationResult {
   readonly cancel: ReadonlyArray<string>
 }
 
+/** Which workers `list` answers: those of a type, in a status, or both (unset: any). */
 export interface WorkerFilter {
   readonly type?: string | undefined
   readonly status?: string | undefined
 }
 
-export class WorkerRegistry extends Effect.Service<WorkerRegistry>()("@foreman/core/WorkerRegistry", {
-  effect: Effect.gen(function*() {
-    const workers = yield* WorkerStore
-    const store = yield* ResearchStore
-    const wakeup = yield* Wakeup
-    const config = yield* ForemanConfig
+/** The worker registry: what workers and the coordinator ask of it. */
+export interface WorkerRegistryShape {
+  /**
+   * Registers (or re-registers) a worker. The results of jobs it finished
+   * meanwhile are applied first. Jobs the store assigns to it that it neither
+   * runs nor reports finished are declared lost (running ones: the worker lost
+   * them) or refused (pending ones: the dispatch crossed this registration,
+   * nothing ran), so they are retried. Its job slots are merged with the stored
+   * ones, so a claim made meanwhile is kept; a registration older than the
+   * worker's latest changes nothing. `secretHash` is the digest of the
+   * credential handed to the worker with the answer (null: none).
+   */
+  readonly register: (
+    input: Registration,
+    secretHash?: string | null
+  ) => Effect.Effect<RegistrationResult, StorageError>
+  /**
+   * Records a heartbeat (`healthy` false marks the worker in error); an
+   * unknown worker gets `WorkerNotFound` and must register again.
+   */
+  readonly heartbeat: (id: WorkerId, healthy?: boolean) => Effect.Effect<Worker, WorkerNotFound | StorageError>
+  /**
+   * Applies a worker's report on one of its jobs in one write, answering the
+   * job; a final report frees the worker's slot alongside. Settled jobs ignore
+   * repeats, except a result for a job declared lost before its research
+   * started another attempt, which is used. `JobNotFound` for an unknown job,
+   * `JobNotAssigned` for a job of another worker.
+   */
+  readonly report: (report: JobReport) => Effect.Effect<Job, JobNotFound | JobNotAssigned | StorageError>
+  /** One worker; `WorkerNotFound` when unknown. */
+  readonly get: (id: WorkerId) => Effect.Effect<Worker, WorkerNotFound | StorageError>
+  /** Registered workers, ordered by id, optionally of one type or status. */
+  readonly list: (filter?: WorkerFilter) => Effect.Effect<ReadonlyArray<Worker>, StorageError>
+  /** Marks silent workers offline and removes long-silent ones, answering which. */
+  readonly expire: Effect.Effect<ExpiredWorkers, StorageError>
+  /** Removes a worker; `WorkerNotFound` when unknown. */
+  readonly deregister: (id: WorkerId) => Effect.Effect<void, WorkerNotFound | StorageError>
+  /**
+   * Checks the credential a worker presents (the digest of its secret, null
+   * when it sent none) against the one its registration was handed; a worker
+   * registered without a credential needs none. Unknown workers pass here and
+   * are refused by the call itself.
+   */
+  readonly authenticate: (
+    id: WorkerId,
+    presentedHash: string | null
+  ) => Effect.Effect<void, WorkerNotAuthenticated | StorageError>
+  /**
+   * A worker refused a job: its slot is freed and it is busy (`full`) or
+   * draining until it says otherwise.
+   */
+  readonly markRefusing: (id: WorkerId, jobId: JobId, refused: "full" | "draining") => Effect.Effect<void, StorageError>
+  /**
+   * Atomically gives each job, in order, a slot on the least-loaded live worker
+   * of `type`, until none is free; answers the worker of each job that got one
+   * (a prefix of `jobIds`).
+   */
+  readonly claim: (type: WorkerType, jobIds: ReadonlyArray<JobId>) => Effect.Effect<ReadonlyArray<Worker>, StorageError>
+  /** Frees the slot `jobId` held on a worker (no-op when it holds none) and wakes the loop. */
+  readonly release: (workerId: WorkerId, jobId: JobId) => Effect.Effect<void, StorageError>
+}
 
-    const release = (workerId: WorkerId, jobId: JobId) =>
-      Effect.zipRight(workers.release(workerId, jobId), wakeup.signal)
+/** The worker registry service. */
+export class WorkerRegistry extends Context.Tag("@foreman/core/WorkerRegistry")<WorkerRegistry, WorkerRegistryShape>() {}
 
-    /** The longest re-registration backoff the coordinator tolerates (see `RegistrationResult`). */
-    const retryWithinSeconds = Math.max(1, Math.floor(config.orphanGraceSeconds / 2))
+/** Builds the registry over the worker and research stores. */
+export const make = Effect.gen(function*() {
+  const workers = yield* WorkerStore
+  const store = yield* ResearchStore
+  const wakeup = yield* Wakeup
+  const config = yield* ForemanConfig
 
-    /**
-     * A final result for a job already declared lost, before its research started
-     * another attempt: the result is used instead of running the phase again.
-     */
-    const revive = (job: Job, patch: JobPatch) =>
-      Effect.gen(function*() {
-        const research = yield* store.get(job.researchId)
-        if (Option.isNone(research)) return false
-        const r = research.value
-        if (isTerminalStatus(r.status) || r.phase !== job.phase || r.activeJobId !== null) return false
-        const now = patch.updatedAt
-        return yield* store.commit({
-          research: {
-            ...r,
-            status: "running",
-            activeJobId: job.id,
-            failures: Math.max(0, r.failures - 1),
-            retryAt: null,
-            waitingFor: null,
-            updatedAt: now,
-            version: r.version + 1
-          },
-          expectedVersion: r.version,
-          epoch: null,
-          jobs: [{ job: { ...job, ...patch }, expected: "lost" }]
-        }).pipe(
-          Effect.as(true),
-          Effect.catchTag("StaleWrite", () => Effect.succeed(false)),
-          Effect.tap((revived) =>
-            revived
-              ? Effect.logInfo(`job ${job.id} finished on ${job.workerId} after it was declared lost: its result is used`)
-              : Effect.void
-          )
+  const release = (workerId: WorkerId, jobId: JobId) =>
+    Effect.zipRight(workers.release(workerId, jobId), wakeup.signal)
+
+  /** The longest re-registration backoff the coordinator tolerates (see `RegistrationResult`). */
+  const retryWithinSeconds = Math.max(1, Math.floor(config.orphanGraceSeconds / 2))
+
+  /**
+   * A final result for a job already declared lost, before its research started
+   * another attempt: the result is used instead of running the phase again.
+   */
+  const revive = (job: Job, patch: JobPatch) =>
+    Effect.gen(function*() {
+      const research = yield* store.get(job.researchId)
+      if (Option.isNone(research)) return false
+      const r = research.value
+      if (isTerminalStatus(r.status) || r.phase !== job.phase || r.activeJobId !== null) return false
+      return yield* store.commit({
+        research: ResearchTransitions.nextVersion(r, ResearchTransitions.revive(r, job.id), patch.updatedAt),
+        expectedVersion: r.version,
+        epoch: null,
+        jobs: [{ job: JobTransitions.patched(job, patch), expected: "lost" }]
+      }).pipe(
+        Effect.as(true),
+        Effect.catchTag("StaleWrite", () => Effect.succeed(false)),
+        Effect.tap((revived) =>
+          revived
+            ? Effect.logInfo(`job ${job.id} finished on ${job.workerId} after it was declared lost: its result is used`)
+            : Effect.void
         )
-      })
-
-    /**
-     * Applies a worker's report on one of its jobs in one write; a final report
-     * frees the worker's slot alongside (releasing a job the worker no longer
-     * holds changes nothing). Settled jobs ignore repeats.
-     */
-    const report = Effect.fnUntraced(function*(report: JobReport) {
-      const now = yield* Clock.currentTimeMillis
-      const patch: JobPatch = report._tag === "Progress"
-        ? {
-          status: "running",
-          progress: report.progress,
-          updatedAt: now,
-          ...(report.message === undefined ? {} : { message: report.message })
-        }
-        : report._tag === "Completed"
-        ? { status: "completed", progress: 1, result: report.result, updatedAt: now, finishedAt: now }
-        : { status: "failed", error: report.error, updatedAt: now, finishedAt: now }
-      const final = report._tag !== "Progress"
-      const [written] = yield* Effect.all([
-        store.patchJob(report.jobId, report.workerId, patch, ["pending", "running"]),
-        final ? workers.release(report.workerId, report.jobId) : Effect.void
-      ], { concurrency: 2 })
-      // A freed slot wakes the loop even when the job itself was settled already.
-      if (final) yield* wakeup.signal
-      if (Option.isSome(written)) return written.value
-      // Nothing written: the job is unknown, someone else's, or already settled.
-      const job = yield* store.getJob(report.jobId).pipe(
-        Effect.flatMap(Option.match({
-          onNone: () => Effect.fail(new JobNotFound({ jobId: report.jobId })),
-          onSome: Effect.succeed
-        }))
       )
-      if (job.workerId !== report.workerId) {
-        return yield* new JobNotAssigned({ jobId: report.jobId, workerId: report.workerId })
-      }
-      if (job.status === "lost" && report._tag === "Completed" && (yield* revive(job, patch))) {
-        yield* wakeup.signal
-        return { ...job, ...patch }
-      }
-      return job
     })
 
-    /** A held report storage cannot keep becomes the job's failure, so it never blocks a registration. */
-    const storable = (finished: JobReport): JobReport =>
-      isStorable(finished) ? finished : {
-        _tag: "Failed",
-        jobId: finished.jobId,
-        workerId: finished.workerId,
-        error: `the worker's report on this job could not be stored: ${storableReason}`
-      }
-
-    /**
-     * Registers (or re-registers) a worker. Jobs the store assigns to it that it
-     * neither runs nor reports finished are declared lost (running ones: the
-     * worker lost them) or refused (pending ones: the dispatch crossed this
-     * registration, nothing ran), so they are retried. Its job slots are merged
-     * with the stored ones, so a claim made meanwhile is kept. `secretHash` is
-     * the digest of the credential handed to the worker with the answer.
-     */
-    const register = Effect.fnUntraced(function*(input: Registration, secretHash: string | null = null) {
-      const now = yield* Clock.currentTimeMillis
-      const previous = yield* workers.get(input.id)
-      for (const finished of input.finishedJobs) {
-        yield* report(storable({ ...finished, workerId: input.id })).pipe(
-          Effect.catchTags({ JobNotFound: () => Effect.void, JobNotAssigned: () => Effect.void })
-        )
-      }
-      const assigned = yield* store.jobsOnWorker(input.id)
-      const running = new Set(input.runningJobs)
-      const kept = assigned.filter((job) => running.has(job.id))
-      const lost = assigned.filter((job) => !running.has(job.id))
-      const candidate: Worker = {
-        id: input.id,
-        type: input.type,
-        endpoint: input.endpoint,
-        capacity: input.capacity,
-        capabilities: input.capabilities,
-        currentJobs: kept.map((job) => job.id),
-        status: "available",
-        registeredAt: Option.match(previous, { onNone: () => now, onSome: (w) => w.registeredAt }),
-        lastHeartbeatAt: now
-      }
-      const stored = yield* workers.register(candidate, lost.map((job) => job.id), secretHash, input.sequence ?? null)
-      if (Option.isNone(stored)) {
-        // Sent before a registration already applied: what it says is out of date.
-        yield* Effect.logWarning(`worker ${input.id}: a registration older than its latest arrived late; ignored`)
-        const current = Option.getOrElse(yield* workers.get(input.id), () => candidate)
-        return { worker: current, retryWithinSeconds, cancel: [] } satisfies RegistrationResult
-      }
-      const worker = stored.value
-      for (const job of lost) {
-        const status = job.status === "pending" ? "refused" : "lost"
-        yield* store.updateJob({
-          ...job,
-          status,
-          error: status === "refused"
-            ? `dispatch crossed a registration of worker ${input.id}; not started there`
-            : `worker ${input.id} re-registered without this job`,
-          updatedAt: now,
-          finishedAt: now
-        }, [job.status])
-      }
-      const assignedIds = new Set<string>(assigned.map((j) => j.id))
+  /** Releasing a job the worker no longer holds changes nothing, so a final report always releases. */
+  const report = Effect.fnUntraced(function*(report: JobReport) {
+    const patch = JobTransitions.reportPatch(report, yield* Clock.currentTimeMillis)
+    const final = report._tag !== "Progress"
+    const [written] = yield* Effect.all([
+      store.patchJob(report.jobId, report.workerId, patch, ["pending", "running"]),
+      final ? workers.release(report.workerId, report.jobId) : Effect.void
+    ], { concurrency: 2 })
+    // A freed slot wakes the loop even when the job itself was settled already.
+    if (final) yield* wakeup.signal
+    if (Option.isSome(written)) return written.value
+    // Nothing written: the job is unknown, someone else's, or already settled.
+    const job = yield* store.getJob(report.jobId).pipe(
+      Effect.flatMap(Option.match({
+        onNone: () => Effect.fail(new JobNotFound({ jobId: report.jobId })),
+        onSome: Effect.succeed
+      }))
+    )
+    if (job.workerId !== report.workerId) {
+      return yield* new JobNotAssigned({ jobId: report.jobId, workerId: report.workerId })
+    }
+    if (job.status === "lost" && report._tag === "Completed" && (yield* revive(job, patch))) {
       yield* wakeup.signal
-      yield* Effect.logInfo(`worker ${worker.id} (${worker.type}) registered at ${worker.endpoint}`).pipe(
-        Effect.when(() => Option.isNone(previous))
-      )
-      return {
-        worker,
-        retryWithinSeconds,
-        cancel: [...input.runningJobs.filter((id) => !assignedIds.has(id)), ...lost.map((job) => job.id)]
-      } satisfies RegistrationResult
-    })
-
-    /**
-     * Checks the credential a worker presents (the digest of its secret, null
-     * when it sent none) against the one its registration was handed; a worker
-     * registered without a credential needs none. Unknown workers pass here and
-     * are refused by the call itself.
-     */
-    const authenticate = Effect.fnUntraced(function*(id: WorkerId, presentedHash: string | null) {
-      const expected = yield* workers.secretHash(id)
-      if (Option.isNone(expected) || expected.value === null) return
-      if (presentedHash !== expected.value) return yield* new WorkerNotAuthenticated({ workerId: id })
-    })
-
-    /** A worker refused a job: its slot is freed and it is busy (full) or draining until it says otherwise. */
-    const markRefusing = (id: WorkerId, jobId: JobId, refused: "full" | "draining") =>
-      Effect.zipRight(workers.markRefusing(id, jobId, refused === "full" ? "busy" : "draining"), wakeup.signal)
-
-    /** Records a heartbeat; an unknown worker gets `WorkerNotFound` (register again). */
-    const heartbeat = Effect.fnUntraced(function*(id: WorkerId, healthy = true) {
-      const now = yield* Clock.currentTimeMillis
-      const before = yield* workers.get(id)
-      const worker = yield* workers.heartbeat(id, now, healthy)
-      if (Option.isNone(worker)) return yield* new WorkerNotFound({ workerId: id })
-      if (Option.exists(before, (w) => w.status === "offline" || w.status === "error")) yield* wakeup.signal
-      return worker.value
-    })
-
-    const get = Effect.fnUntraced(function*(id: WorkerId) {
-      const worker = yield* workers.get(id)
-      if (Option.isNone(worker)) return yield* new WorkerNotFound({ workerId: id })
-      return worker.value
-    })
-
-    const list = (filter: WorkerFilter = {}) =>
-      Effect.map(workers.list, (all) =>
-        Arr.filter(all, (w) =>
-          (filter.type === undefined || w.type === filter.type) &&
-          (filter.status === undefined || w.status === filter.status)))
-
-    /** Marks silent workers offline and removes long-silent ones. */
-    const expire = Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const expired = yield* workers.expire(
-        now - config.workerOfflineAfterSeconds * 1000,
-        now - config.workerRemoveAfterSeconds * 1000
-      )
-      for (const id of expired.offline) yield* Effect.logWarning(`worker ${id} missed its heartbeats: offline`)
-      for (const id of expired.removed) yield* Effect.logWarning(`worker ${id} silent too long: removed`)
-      return expired
-    })
-
-    const deregister = Effect.fnUntraced(function*(id: WorkerId) {
-      const removed = yield* workers.remove(id)
-      if (!removed) return yield* new WorkerNotFound({ workerId: id })
-      yield* wakeup.signal
-    })
-
-    return {
-      register,
-      heartbeat,
-      report,
-      get,
-      list,
-      expire,
-      deregister,
-      authenticate,
-      markRefusing,
-      claim: workers.claim,
-      release
-    } as const
+      return JobTransitions.patched(job, patch)
+    }
+    return job
   })
-}) {}
+
+  /** A held report storage cannot keep becomes the job's failure, so it never blocks a registration. */
+  const storable = (finished: JobReport): JobReport =>
+    isStorable(finished) ? finished : {
+      _tag: "Failed",
+      jobId: finished.jobId,
+      workerId: finished.workerId,
+      error: `the worker's report on this job could not be stored: ${storableReason}`
+    }
+
+  const register = Effect.fnUntraced(function*(input: Registration, secretHash: string | null = null) {
+    const now = yield* Clock.currentTimeMillis
+    const previous = yield* workers.get(input.id)
+    for (const finished of input.finishedJobs) {
+      yield* report(storable({ ...finished, workerId: input.id })).pipe(
+        Effect.catchTags({ JobNotFound: () => Effect.void, JobNotAssigned: () => Effect.void })
+      )
+    }
+    const assigned = yield* store.jobsOnWorker(input.id)
+    const running = new Set(input.runningJobs)
+    const kept = assigned.filter((job) => running.has(job.id))
+    const lost = assigned.filter((job) => !running.has(job.id))
+    const candidate: Worker = {
+      id: input.id,
+      type: input.type,
+      endpoint: input.endpoint,
+      capacity: input.capacity,
+      capabilities: input.capabilities,
+      currentJobs: kept.map((job) => job.id),
+      status: "available",
+      registeredAt: Option.match(previous, { onNone: () => now, onSome: (w) => w.registeredAt }),
+      lastHeartbeatAt: now
+    }
+    const stored = yield* workers.register(candidate, lost.map((job) => job.id), secretHash, input.sequence ?? null)
+    if (Option.isNone(stored)) {
+      // Sent before a registration already applied: what it says is out of date.
+      yield* Effect.logWarning(`worker ${input.id}: a registration older than its latest arrived late; ignored`)
+      const current = Option.getOrElse(yield* workers.get(input.id), () => candidate)
+      return { worker: current, retryWithinSeconds, cancel: [] } satisfies RegistrationResult
+    }
+    const worker = stored.value
+    for (const job of lost) {
+      const settled = job.status === "pending"
+        ? JobTransitions.settle(job, "refused", `dispatch crossed a registration of worker ${input.id}; not started there`, now)
+        : JobTransitions.settle(job, "lost", `worker ${input.id} re-registered without this job`, now)
+      yield* store.updateJob(settled, [job.status])
+    }
+    const assignedIds = new Set<string>(assigned.map((j) => j.id))
+    yield* wakeup.signal
+    yield* Effect.logInfo(`worker ${worker.id} (${worker.type}) registered at ${worker.endpoint}`).pipe(
+      Effect.when(() => Option.isNone(previous))
+    )
+    return {
+      worker,
+      retryWithinSeconds,
+      cancel: [...input.runningJobs.filter((id) => !assignedIds.has(id)), ...lost.map((job) => job.id)]
+    } satisfies RegistrationResult
+  })
+
+  const authenticate = Effect.fnUntraced(function*(id: WorkerId, presentedHash: string | null) {
+    const expected = yield* workers.secretHash(id)
+    if (Option.isNone(expected) || expected.value === null) return
+    if (presentedHash !== expected.value) return yield* new WorkerNotAuthenticated({ workerId: id })
+  })
+
+  const markRefusing = (id: WorkerId, jobId: JobId, refused: "full" | "draining") =>
+    Effect.zipRight(workers.markRefusing(id, jobId, refused === "full" ? "busy" : "draining"), wakeup.signal)
+
+  const heartbeat = Effect.fnUntraced(function*(id: WorkerId, healthy: boolean = true) {
+    const now = yield* Clock.currentTimeMillis
+    const before = yield* workers.get(id)
+    const worker = yield* workers.heartbeat(id, now, healthy)
+    if (Option.isNone(worker)) return yield* new WorkerNotFound({ workerId: id })
+    if (Option.exists(before, (w) => w.status === "offline" || w.status === "error")) yield* wakeup.signal
+    return worker.value
+  })
+
+  const get = Effect.fnUntraced(function*(id: WorkerId) {
+    const worker = yield* workers.get(id)
+    if (Option.isNone(worker)) return yield* new WorkerNotFound({ workerId: id })
+    return worker.value
+  })
+
+  const list = (filter: WorkerFilter = {}) =>
+    Effect.map(workers.list, (all) =>
+      Arr.filter(all, (w) =>
+        (filter.type === undefined || w.type === filter.type) &&
+        (filter.status === undefined || w.status === filter.status)))
+
+  const expire = Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const expired = yield* workers.expire(
+      now - config.workerOfflineAfterSeconds * 1000,
+      now - config.workerRemoveAfterSeconds * 1000
+    )
+    for (const id of expired.offline) yield* Effect.logWarning(`worker ${id} missed its heartbeats: offline`)
+    for (const id of expired.removed) yield* Effect.logWarning(`worker ${id} silent too long: removed`)
+    return expired
+  })
+
+  const deregister = Effect.fnUntraced(function*(id: WorkerId) {
+    const removed = yield* workers.remove(id)
+    if (!removed) return yield* new WorkerNotFound({ workerId: id })
+    yield* wakeup.signal
+  })
+
+  return WorkerRegistry.of({
+    register,
+    heartbeat,
+    report,
+    get,
+    list,
+    expire,
+    deregister,
+    authenticate,
+    markRefusing,
+    claim: workers.claim,
+    release
+  })
+})
+
+/** The registry, over the worker and research stores, the wakeup and the configuration. */
+export const layer: Layer.Layer<WorkerRegistry, never, WorkerStore | ResearchStore | Wakeup | ForemanConfig> =
+  Layer.effect(WorkerRegistry, make)

@@ -3,7 +3,7 @@
  * validation naming the variable, gate thresholds, and the derived limits.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Either, Logger, LogLevel } from "effect"
+import { Config, ConfigProvider, Effect, Either, Logger, LogLevel, Option } from "effect"
 import * as ForemanConfig from "../src/ForemanConfig.js"
 
 interface Logged {
@@ -11,21 +11,25 @@ interface Logged {
   readonly message: string
 }
 
-/** Loads the configuration from `entries`, returning it with what was logged. */
-const loadFrom = (entries: ReadonlyArray<readonly [string, string]>) =>
+/** Runs `effect` with the configuration `entries`, returning its value with what was logged. */
+const runWith = <A, E>(effect: Effect.Effect<A, E>, entries: ReadonlyArray<readonly [string, string]>) =>
   Effect.gen(function*() {
     const logs: Array<Logged> = []
     const capture = Logger.make(({ logLevel, message }) => {
       const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
       logs.push({ level: logLevel.label, message: text })
     })
-    const config = yield* ForemanConfig.load.pipe(
+    const value = yield* effect.pipe(
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map(entries))),
       Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
       Logger.withMinimumLogLevel(LogLevel.All)
     )
-    return { config, logs }
+    return { value, logs }
   })
+
+/** Loads the configuration from `entries`, returning it with what was logged. */
+const loadFrom = (entries: ReadonlyArray<readonly [string, string]>) =>
+  Effect.map(runWith(ForemanConfig.load, entries), ({ logs, value }) => ({ config: value, logs }))
 
 /** The error `load` fails with for `entries`. */
 const errorFrom = (entries: ReadonlyArray<readonly [string, string]>) =>
@@ -104,6 +108,32 @@ describe("ForemanConfig", () => {
         assert.strictEqual(config.maxJobAttempts, 5)
         assert.strictEqual(config.retryBackoffSeconds, 1)
         assert.strictEqual(config.retryBackoffMaxSeconds, 8)
+      }))
+
+    it.effect("reads a duration as plain seconds or as a duration like Config.duration's", () =>
+      Effect.gen(function*() {
+        const { config, logs } = yield* loadFrom([
+          ["FOREMAN_POLL_INTERVAL_SECONDS", "500 millis"],
+          ["FOREMAN_HEARTBEAT_INTERVAL_SECONDS", "2"],
+          ["FOREMAN_WORKER_REMOVE_AFTER_SECONDS", "10 minutes"],
+          ["FOREMAN_ORPHAN_GRACE_SECONDS", "0 seconds"],
+          ["FOREMAN_RETRY_BACKOFF_MAX_SECONDS", "1 minute"]
+        ])
+        assert.strictEqual(config.pollIntervalSeconds, 0.5)
+        assert.strictEqual(config.heartbeatIntervalSeconds, 2)
+        assert.strictEqual(config.workerRemoveAfterSeconds, 600)
+        assert.strictEqual(config.orphanGraceSeconds, 0)
+        assert.strictEqual(config.retryBackoffMaxSeconds, 60)
+        assert.deepStrictEqual(logs, [])
+      }))
+
+    it.effect("reads a deprecated name as a duration too", () =>
+      Effect.gen(function*() {
+        const { config, logs } = yield* loadFrom([["AGENT_POLL_INTERVAL", "3 seconds"]])
+        assert.strictEqual(config.pollIntervalSeconds, 3)
+        assert.deepStrictEqual(warnings(logs), [
+          "AGENT_POLL_INTERVAL is deprecated; set FOREMAN_POLL_INTERVAL_SECONDS instead"
+        ])
       }))
 
     it.effect("accepts zero budget (unlimited) and zero max concurrency (derived)", () =>
@@ -205,7 +235,11 @@ describe("ForemanConfig", () => {
         ["FOREMAN_GATE_BACKTEST_MIN_SHARPE", "-Infinity"],
         ["KTRDR_AGENT_POLL_INTERVAL", "abc"],
         ["AGENT_DAILY_BUDGET", "-1"],
-        ["KTRDR_AGENT_MAX_CONCURRENT_RESEARCHES", "1.5"]
+        ["KTRDR_AGENT_MAX_CONCURRENT_RESEARCHES", "1.5"],
+        ["FOREMAN_POLL_INTERVAL_SECONDS", "0 seconds"],
+        ["FOREMAN_ORPHAN_GRACE_SECONDS", "-5 seconds"],
+        ["FOREMAN_RETRY_BACKOFF_MAX_SECONDS", "2 fortnights"],
+        ["FOREMAN_MAX_JOB_ATTEMPTS", "3 seconds"]
       ]
 
       for (const [name, value] of invalid) {
@@ -237,6 +271,22 @@ describe("ForemanConfig", () => {
           } else {
             assert.strictEqual(result.right.config.dailyBudgetUsd, ForemanConfig.defaults.dailyBudgetUsd)
           }
+        }))
+
+      it.effect("says a duration may be written with a unit", () =>
+        Effect.gen(function*() {
+          const error = yield* errorFrom([["FOREMAN_POLL_INTERVAL_SECONDS", "soon"]])
+          assert.include(
+            String(error),
+            "FOREMAN_POLL_INTERVAL_SECONDS must be a number > 0 (seconds, or a duration such as \"500 millis\"), got \"soon\""
+          )
+        }))
+
+      it.effect("names every invalid variable at once", () =>
+        Effect.gen(function*() {
+          const error = String(yield* errorFrom([["FOREMAN_POLL_INTERVAL_SECONDS", "0"], ["FOREMAN_MAX_JOB_ATTEMPTS", "0"]]))
+          assert.include(error, "FOREMAN_POLL_INTERVAL_SECONDS must be")
+          assert.include(error, "FOREMAN_MAX_JOB_ATTEMPTS must be")
         }))
 
       it.effect("rejects an invalid preferred value even when a valid alias is set", () =>
@@ -274,6 +324,41 @@ describe("ForemanConfig", () => {
       Effect.gen(function*() {
         const { config } = yield* loadFrom([["FOREMAN_GATE_BACKTEST_MIN_SHARPE", "-1.5"]])
         assert.deepStrictEqual(config.gates, { ...ForemanConfig.defaultGates, backtestMinSharpe: -1.5 })
+      }))
+  })
+
+  describe("config", () => {
+    it.effect("is a Config of the whole shape that reads aliases without logging (load warns)", () =>
+      Effect.gen(function*() {
+        const { logs, value } = yield* runWith(ForemanConfig.config, [["AGENT_DAILY_BUDGET", "4"]])
+        assert.deepStrictEqual(value, { ...ForemanConfig.defaults, dailyBudgetUsd: 4 })
+        assert.deepStrictEqual(logs, [])
+      }))
+  })
+
+  describe("deprecatedNames", () => {
+    const { setting, warn } = ForemanConfig.deprecatedNames({ NEW: ["OLD", "OLDER"] })
+    const read = Effect.zipLeft(Config.option(setting("NEW")), warn)
+
+    it.effect("reads the preferred name without warning", () =>
+      Effect.gen(function*() {
+        const { logs, value } = yield* runWith(read, [["NEW", " n "], ["OLD", "o"]])
+        assert.deepStrictEqual(value, Option.some({ key: "NEW", value: "n" }))
+        assert.deepStrictEqual(logs, [])
+      }))
+
+    it.effect("falls back to the first deprecated name set, and warn names it", () =>
+      Effect.gen(function*() {
+        const { logs, value } = yield* runWith(read, [["NEW", ""], ["OLDER", "b"]])
+        assert.deepStrictEqual(value, Option.some({ key: "OLDER", value: "b" }))
+        assert.deepStrictEqual(warnings(logs), ["OLDER is deprecated; set NEW instead"])
+      }))
+
+    it.effect("is missing when no name is set", () =>
+      Effect.gen(function*() {
+        const { logs, value } = yield* runWith(read, [["OTHER", "x"]])
+        assert.deepStrictEqual(value, Option.none())
+        assert.deepStrictEqual(logs, [])
       }))
   })
 

@@ -7,7 +7,7 @@ import type { GateOutcome, Job, JobId, Research, ResearchId, Worker, WorkerId } 
 import * as ForemanConfig from "../src/ForemanConfig.js"
 import * as Gates from "../src/Gates.js"
 import * as Pipeline from "../src/Pipeline.js"
-import * as fixtures from "./fixtures.js"
+import * as fixtures from "@foreman/adapter-memory/TestEngine"
 
 const NOW = 10_000_000
 const EPOCH = 2

@@ -18,7 +18,8 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { Memory } from "@foreman/adapter-memory"
 import { SqlClient } from "@effect/sql"
 import { EmbeddedPostgres, Postgres } from "@foreman/adapter-postgres"
-import { Coordinator, ForemanConfig } from "@foreman/core"
+import { OfflineAgents } from "@foreman/agents"
+import { Coordinator, Engine, ForemanConfig } from "@foreman/core"
 import { Context, Effect, Exit, Layer, Logger, LogLevel, Queue, Scope } from "effect"
 import { spawn } from "node:child_process"
 import { createInterface } from "node:readline"
@@ -26,14 +27,18 @@ import { fileURLToPath } from "node:url"
 import * as ApiServer from "../src/ApiServer.js"
 import * as Server from "../src/Server.js"
 
-type StorageLayer = Layer.Layer<Server.Storage, unknown>
+type StorageLayer = Layer.Layer<Engine.Storage, unknown>
 
 /** The API on 127.0.0.1 (system-chosen port) with the loop running; returns its base URL. */
 const startServer = (storage: StorageLayer) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(
       ApiServer.serve({ host: "127.0.0.1", port: 0 }).pipe(
-        Layer.provideMerge(Server.engine(storage, ForemanConfig.layerWith({ dailyBudgetUsd: 0, maxConcurrentResearches: 100_000 })))
+        Layer.provideMerge(Server.engine({
+          storage,
+          agents: OfflineAgents.layer(),
+          config: ForemanConfig.layerWith({ dailyBudgetUsd: 0, maxConcurrentResearches: 100_000 })
+        }))
       )
     )
     yield* Effect.forkScoped(Context.get(context, Coordinator.Coordinator).run)

@@ -6,8 +6,8 @@
  * `start <ms>` / `end <ms>` lines.
  */
 import { Effect } from "effect"
-import { goodBacktest, goodTraining } from "../../adapter-memory/test/lab.js"
-import * as WorkerHost from "../src/WorkerHost.js"
+import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
+import { WorkerHost } from "@foreman/worker"
 
 const now = () => performance.timeOrigin + performance.now()
 

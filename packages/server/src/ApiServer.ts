@@ -46,7 +46,7 @@ import {
   Unavailable,
   type WorkerCredential,
   workerSecretHeader
-} from "./Api.js"
+} from "@foreman/api/Api"
 
 // --- authorization ------------------------------------------------------------
 

@@ -13,9 +13,9 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { type Domain, Errors, WorkerTransport } from "@foreman/core"
 import type { ConfigError } from "effect"
 import { Duration, Effect, Layer, Option, Redacted, Schedule } from "effect"
-import * as HttpFailure from "./internal/httpFailure.js"
-import * as WorkerConfig from "./WorkerConfig.js"
-import { type JobState, UnknownJob, WorkerApi, WorkerUnavailable } from "./WorkerApi.js"
+import * as HttpFailure from "@foreman/api/HttpFailure"
+import { WorkerConfig } from "@foreman/worker"
+import { type JobState, UnknownJob, WorkerApi, WorkerUnavailable } from "@foreman/api/WorkerApi"
 
 export interface Options {
   /** Time limit of one request (default 5 s). */

@@ -1,22 +1,11 @@
 /**
- * The production coordinator as one layer: PostgreSQL (embedded unless a
- * `DATABASE_URL` is set) with its migrations, the engine, HTTP workers, the
- * coordinator loop under the leader lease, and the HTTP API with its docs.
+ * A coordinator with its HTTP API, composed from the parts it is given:
+ * storage (PostgreSQL in production), the design and assessment agents, and
+ * the engine's configuration. Workers are reached over HTTP; the coordinator
+ * loop runs under the leader lease for the layer's lifetime.
  */
 import type { HttpServer, HttpServerError } from "@effect/platform"
-import type { Migrator, SqlError } from "@effect/sql"
-import { MemoryAgents } from "@foreman/adapter-memory"
-import { type EmbeddedPostgres, Postgres } from "@foreman/adapter-postgres"
-import {
-  type Agents,
-  type Budget,
-  Coordinator,
-  type CoordinatorEvents,
-  Engine,
-  ForemanConfig,
-  type WorkerRegistry,
-  type WorkerTransport
-} from "@foreman/core"
+import { Coordinator, Engine, ForemanConfig } from "@foreman/core"
 import { Config, type ConfigError, Effect, Layer } from "effect"
 import * as ApiServer from "./ApiServer.js"
 import * as HttpWorkerTransport from "./HttpWorkerTransport.js"
@@ -32,41 +21,32 @@ export const optionsFromEnv: Config.Config<ServerOptions> = Config.all({
 /** Runs the coordinator loop for the layer's lifetime (it stands by while another process leads). */
 export const loop = Layer.scopedDiscard(Effect.flatMap(Coordinator.Coordinator, (c) => Effect.forkScoped(c.run)))
 
-/** The storage ports the engine runs on (PostgreSQL's `Postgres.Ports`, or `Memory.storage`). */
-export type Storage = Postgres.Ports
+/** The parts a server is made of. */
+export interface Parts<E, R> {
+  /** Every storage port (`Postgres.layerFromEnv()`, `Memory.storage`, …). */
+  readonly storage: Layer.Layer<Engine.Storage, E, R>
+  /** The designer and the assessor. */
+  readonly agents: Layer.Layer<Engine.Agents>
+  /** The engine's configuration; by default read from the environment. */
+  readonly config?: Layer.Layer<ForemanConfig.ForemanConfig, ConfigError.ConfigError>
+}
 
-/** What the engine provides: every service and port. */
-export type EngineServices =
-  | Storage
-  | Coordinator.Coordinator
-  | WorkerRegistry.WorkerRegistry
-  | Budget.Budget
-  | CoordinatorEvents.CoordinatorEvents
-  | ForemanConfig.ForemanConfig
-  | WorkerTransport.WorkerTransport
-  | Agents.Designer
-  | Agents.Assessor
-
-/** The engine with HTTP workers on the given storage and configuration (by default from the environment). */
+/** The engine with HTTP workers, on the given parts. */
 export const engine = <E, R>(
-  storage: Layer.Layer<Storage, E, R>,
-  config: Layer.Layer<ForemanConfig.ForemanConfig, ConfigError.ConfigError> = ForemanConfig.layer
-): Layer.Layer<EngineServices, E | ConfigError.ConfigError, R> =>
-  Coordinator.Coordinator.Default.pipe(
-    Layer.provideMerge(HttpWorkerTransport.layerNode),
-    Layer.provideMerge(Engine.services),
-    Layer.provideMerge(Layer.mergeAll(storage, config, MemoryAgents.layer()))
-  )
+  parts: Parts<E, R>
+): Layer.Layer<Engine.Services, E | ConfigError.ConfigError, R> =>
+  Engine.layer({
+    storage: parts.storage,
+    agents: parts.agents,
+    transport: HttpWorkerTransport.layerNode,
+    config: parts.config ?? ForemanConfig.layer
+  })
 
-/** Storage, engine, HTTP workers, the loop and the API; the engine's services stay available (events, status). */
-export const layer = (
-  options: ServerOptions
+/** The engine, the loop and the API; the engine's services stay available (events, status). */
+export const layer = <E, R>(
+  options: ServerOptions & Parts<E, R>
 ): Layer.Layer<
-  HttpServer.HttpServer | EngineServices,
-  | HttpServerError.ServeError
-  | ApiServer.InsecureBind
-  | ConfigError.ConfigError
-  | Migrator.MigrationError
-  | SqlError.SqlError
-  | EmbeddedPostgres.EmbeddedPostgresError
-> => Layer.merge(ApiServer.serve(options), loop).pipe(Layer.provideMerge(engine(Postgres.layerFromEnv())))
+  HttpServer.HttpServer | Engine.Services,
+  HttpServerError.ServeError | ApiServer.InsecureBind | ConfigError.ConfigError | E,
+  R
+> => Layer.merge(ApiServer.serve(options), loop).pipe(Layer.provideMerge(engine(options)))

@@ -1,13 +1,8 @@
 /**
- * @foreman/server — the HTTP API (contract, server, typed client), the HTTP
- * worker transport, and WorkerHost, the worker-side runtime.
+ * @foreman/server — the coordinator's HTTP API server, the HTTP worker
+ * transport, and `Server`, which composes a coordinator from the parts it is
+ * given (storage, agents) with its API.
  */
-export * as Api from "./Api.js"
-export * as WorkerApi from "./WorkerApi.js"
-export * as HttpWorkerTransport from "./HttpWorkerTransport.js"
-export * as JobQueue from "./JobQueue.js"
-export * as ResourcePool from "./ResourcePool.js"
-export * as WorkerConfig from "./WorkerConfig.js"
-export * as WorkerHost from "./WorkerHost.js"
 export * as ApiServer from "./ApiServer.js"
+export * as HttpWorkerTransport from "./HttpWorkerTransport.js"
 export * as Server from "./Server.js"

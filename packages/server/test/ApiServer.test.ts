@@ -11,8 +11,8 @@ import { Context, Effect, Layer } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { ApiServer } from "../src/index.js"
-import { goodBacktest, goodTraining } from "../../adapter-memory/test/lab.js"
-import { client, eventually, json, quiet, startServer, tokenConfig } from "./apiHarness.js"
+import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
+import { client, eventually, json, quiet, startServer, tokenConfig } from "@foreman/testing/ApiHarness"
 
 
 /** Workers that finish at once, so researches complete in milliseconds. */

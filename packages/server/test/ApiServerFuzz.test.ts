@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import type { Domain } from "@foreman/core"
 import { Effect } from "effect"
 import fc from "fast-check"
-import { startServer } from "./apiHarness.js"
+import { startServer } from "@foreman/testing/ApiHarness"
 
 const tokens = { operator: "operator-secret", worker: "worker-secret" }
 const asOperator = { authorization: `Bearer ${tokens.operator}` }

@@ -17,9 +17,10 @@ import { createServer, type AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { createDatabase } from "../../adapter-postgres/test/pg.js"
+import { createDatabase } from "@foreman/testing/PgDatabase"
 
-const main = fileURLToPath(new URL("../src/main.ts", import.meta.url))
+/** The `foreman` command, whose `server` is the production composition. */
+const foreman = fileURLToPath(new URL("../../cli/bin/foreman.mjs", import.meta.url))
 const workerScript = fileURLToPath(new URL("./fixtures/worker.ts", import.meta.url))
 
 const freePort = () =>
@@ -37,9 +38,9 @@ interface Proc {
   readonly output: Array<string>
 }
 
-const start = (script: string, env: Record<string, string>): Proc => {
+const start = (script: string, env: Record<string, string>, args: ReadonlyArray<string> = []): Proc => {
   const { DATABASE_URL: _a, FOREMAN_DATABASE_URL: _b, ...inherited } = process.env
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
+  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", script, ...args], {
     env: { ...inherited, ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
@@ -143,7 +144,7 @@ describe("end to end with real processes", () => {
 
   /** Starts the server on `serverPort`: whether it answers, or exited first (its port taken, say). */
   const startServer = async (): Promise<boolean> => {
-    const proc = start(main, { ...serverEnv, DATABASE_URL: databaseUrl, FOREMAN_PORT: String(serverPort) })
+    const proc = start(foreman, { ...serverEnv, DATABASE_URL: databaseUrl, FOREMAN_PORT: String(serverPort) }, ["server"])
     server = proc
     const up = await waitFor("the server", async () => {
       if (proc.child.exitCode !== null || proc.child.signalCode !== null) return false

@@ -11,7 +11,7 @@ import { WorkerTransport } from "@foreman/core"
 import { ConfigProvider, Context, Deferred, Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as http from "node:http"
 import * as HttpWorkerTransport from "../src/HttpWorkerTransport.js"
-import { eventually, jobSpec, startCoordinator, startWorker } from "./workerHarness.js"
+import { eventually, jobSpec, startCoordinator, startWorker } from "@foreman/testing/WorkerHarness"
 
 const transportLayer = (options: HttpWorkerTransport.Options = {}) =>
   HttpWorkerTransport.layerWith({ backoff: Duration.millis(10), timeout: Duration.seconds(1), ...options }).pipe(

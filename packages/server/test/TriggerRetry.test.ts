@@ -11,11 +11,11 @@ import { Memory } from "@foreman/adapter-memory"
 import { Coordinator, type WorkerRegistry } from "@foreman/core"
 import { Context, Effect, Layer, Logger, LogLevel } from "effect"
 import { beforeAll } from "vitest"
-import { engine } from "../../adapter-postgres/test/engine.js"
-import { faultProxy } from "../../adapter-postgres/test/faultProxy.js"
-import { createDatabase } from "../../adapter-postgres/test/pg.js"
+import { engine } from "@foreman/testing/PgEngine"
+import { faultProxy } from "@foreman/testing/FaultProxy"
+import { createDatabase } from "@foreman/testing/PgDatabase"
 import { ApiServer } from "../src/index.js"
-import { json, quiet, startServer, tokenConfig } from "./apiHarness.js"
+import { json, quiet, startServer, tokenConfig } from "@foreman/testing/ApiHarness"
 
 let url = ""
 beforeAll(async () => {
@@ -89,7 +89,7 @@ describe("POST /agent/trigger, retried", () => {
       const dying = Layer.effect(
         Coordinator.Coordinator,
         Effect.map(Coordinator.Coordinator, (coordinator) =>
-          Coordinator.Coordinator.make({ ...coordinator, trigger: () => Effect.die(new Error("boom")) }))
+          Coordinator.Coordinator.of({ ...coordinator, trigger: () => Effect.die(new Error("boom")) }))
       ).pipe(Layer.provideMerge(Memory.layer()))
       const baseUrl = yield* serveOver(dying)
       const answer = yield* send(baseUrl, { brief: "Explore RSI variations" }, { "Idempotency-Key": "key-1" })

@@ -6,6 +6,8 @@
  */
 import { Command, Options } from "@effect/cli"
 import { HttpServer } from "@effect/platform"
+import { Postgres } from "@foreman/adapter-postgres"
+import { OfflineAgents } from "@foreman/agents"
 import { Server } from "@foreman/server"
 import { Coordinator, CoordinatorEvents } from "@foreman/core"
 import { Config, Console, Context, Effect, Layer, Option, Queue } from "effect"
@@ -103,7 +105,7 @@ export const server = Command.make(
   (o) =>
     Effect.scoped(Effect.gen(function*() {
       const host = Option.getOrUndefined(o.host)
-      const context = yield* Layer.build(Server.layer({ host, port: o.port })).pipe(
+      const context = yield* Layer.build(Server.layer({ host, port: o.port, storage: Postgres.layerFromEnv(), agents: OfflineAgents.layer() })).pipe(
         Effect.mapError((error) => startFailure(host ?? "127.0.0.1", o.port, error))
       )
       const address = Context.get(context, HttpServer.HttpServer).address

@@ -6,7 +6,7 @@
  */
 import { Command, Options } from "@effect/cli"
 import { exampleWorkers } from "@foreman/examples/workers"
-import { WorkerConfig, WorkerHost } from "@foreman/server"
+import { WorkerConfig, WorkerHost } from "@foreman/worker"
 import { Config, ConfigProvider, Console, Duration, Effect, Layer, Option } from "effect"
 import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
@@ -35,7 +35,10 @@ export const loadModule = (path: string): Effect.Effect<WorkerHost.WorkerFunctio
       catch: (error) =>
         new CommandFailed({
           message: `Cannot load worker module ${path}: ${messageOf(error).split("\n")[0]}`,
-          hints: ["--module takes the path of a module whose default export is a WorkerFunction"]
+          hints: [
+            "--module takes the path of a module whose default export is a WorkerFunction",
+            ...(/\.[cm]?tsx?$/.test(path) ? ["A TypeScript module needs tsx installed beside foreman (npm install tsx)."] : [])
+          ]
         })
     })
     if (typeof module.default !== "function") {

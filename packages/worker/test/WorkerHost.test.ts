@@ -9,11 +9,13 @@
 import { HttpServer } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Memory } from "@foreman/adapter-memory"
+import { OfflineAgents } from "@foreman/agents"
+import { ApiServer, Server } from "@foreman/server"
 import { Coordinator, type Domain, ForemanConfig, WorkerRegistry } from "@foreman/core"
 import { Context, Deferred, Duration, Effect, Fiber, Layer, Option, Redacted } from "effect"
-import { ApiServer, Server, type WorkerHost } from "../src/index.js"
-import { eventually as until, quiet, tokenConfig } from "./apiHarness.js"
-import { eventually, jobSpec, startCoordinator, startWorker } from "./workerHarness.js"
+import type { WorkerHost } from "../src/index.js"
+import { eventually as until, quiet, tokenConfig } from "@foreman/testing/ApiHarness"
+import { eventually, jobSpec, startCoordinator, startWorker } from "@foreman/testing/WorkerHarness"
 
 /** Completes with `{ doubled }` for a numeric input. */
 const double: WorkerHost.WorkerFunction = (job) => Effect.succeed({ doubled: Number(job.input) * 2 })
@@ -453,10 +455,11 @@ describe("WorkerHost with a real coordinator", () => {
     Effect.gen(function*() {
       const context = yield* Layer.build(
         ApiServer.serve({ host: "127.0.0.1", port: 0 }).pipe(
-          Layer.provideMerge(Server.engine(
-            Memory.storage,
-            ForemanConfig.layerWith({ dailyBudgetUsd: 0, pollIntervalSeconds: 0.2, heartbeatIntervalSeconds: 1 })
-          ))
+          Layer.provideMerge(Server.engine({
+            storage: Memory.storage,
+            agents: OfflineAgents.layer(),
+            config: ForemanConfig.layerWith({ dailyBudgetUsd: 0, pollIntervalSeconds: 0.2, heartbeatIntervalSeconds: 1 })
+          }))
         )
       ).pipe(Effect.withConfigProvider(tokenConfig()), quiet)
       const coordinator = Context.get(context, Coordinator.Coordinator)

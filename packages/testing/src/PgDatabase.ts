@@ -6,7 +6,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { inject } from "vitest"
-import * as Postgres from "../src/Postgres.js"
+import { Postgres } from "@foreman/adapter-postgres"
 
 declare module "vitest" {
   export interface ProvidedContext {

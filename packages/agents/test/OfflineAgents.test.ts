@@ -1,15 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Domain } from "@foreman/core"
 import { Effect, Random } from "effect"
-import { MemoryAgents } from "../src/index.js"
+import { OfflineAgents } from "../src/index.js"
 
-const designer = MemoryAgents.designer()
+const designer = OfflineAgents.designer()
 const design = (brief: string, seed: number) =>
   designer.design({ researchId: Domain.ResearchId.make("op_design"), brief, model: "test-model" }).pipe(
     Effect.withRandom(Random.make(seed))
   )
 
-describe("MemoryAgents.designer", () => {
+describe("OfflineAgents.designer", () => {
   it.effect("is deterministic for a seed and reports its usage", () =>
     Effect.gen(function*() {
       const first = yield* design("Explore RSI variations", 3)
@@ -45,10 +45,10 @@ describe("MemoryAgents.designer", () => {
         const { result } = yield* design("find something that works", seed)
         const spec = result.spec as { indicators: ReadonlyArray<{ name: string }>; instrument: string }
         assert.isTrue(spec.indicators.length >= 1 && spec.indicators.length <= 3)
-        assert.isTrue(spec.indicators.every((i) => (MemoryAgents.INDICATORS as ReadonlyArray<string>).includes(i.name)))
+        assert.isTrue(spec.indicators.every((i) => (OfflineAgents.INDICATORS as ReadonlyArray<string>).includes(i.name)))
         assert.strictEqual(new Set(spec.indicators.map((i) => i.name)).size, spec.indicators.length)
         instruments.add(spec.instrument)
       }
-      assert.deepStrictEqual([...instruments].sort(), [...MemoryAgents.INSTRUMENTS].sort())
+      assert.deepStrictEqual([...instruments].sort(), [...OfflineAgents.INSTRUMENTS].sort())
     }))
 })

@@ -81,6 +81,27 @@ describe("WorkerConfig", () => {
       assert.deepStrictEqual(warnings, [])
     }))
 
+  it.effect("reads the heartbeat and drain deadline as plain seconds or as durations", () =>
+    Effect.gen(function*() {
+      const { config } = yield* loadFrom([
+        API,
+        ["FOREMAN_HEARTBEAT_INTERVAL_SECONDS", "1500 millis"],
+        ["FOREMAN_WORKER_DRAIN_SECONDS", "2 minutes"]
+      ], { type: "training" })
+      assert.strictEqual(config.heartbeatIntervalSeconds, 1.5)
+      assert.strictEqual(config.drainDeadlineSeconds, 120)
+    }))
+
+  it.effect("config leaves a missing id to load and takes the capabilities from the code", () =>
+    Effect.gen(function*() {
+      const settings = yield* WorkerConfig.config({ type: "training", capabilities: { gpu: true } }).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([API])))
+      )
+      assert.isTrue(Option.isNone(settings.id))
+      assert.deepStrictEqual(settings.capabilities, { gpu: true })
+      assert.strictEqual(settings.requestTimeoutSeconds, WorkerConfig.defaults.requestTimeoutSeconds)
+    }))
+
   it.effect("builds the default endpoint from the public base", () =>
     Effect.gen(function*() {
       const host = yield* loadFrom([API, ["FOREMAN_WORKER_PUBLIC_BASE_URL", "backtest-1"], ["FOREMAN_WORKER_PORT", "5004"]], {
@@ -170,7 +191,9 @@ describe("WorkerConfig", () => {
       ["FOREMAN_HEARTBEAT_INTERVAL_SECONDS", "0"],
       ["FOREMAN_WORKER_DRAIN_SECONDS", "-1"],
       ["FOREMAN_WORKER_MAX_RETRIES", "two"],
-      ["FOREMAN_WORKER_MAX_RETRIES", "-1"]
+      ["FOREMAN_WORKER_MAX_RETRIES", "-1"],
+      ["FOREMAN_WORKER_DRAIN_SECONDS", "-5 seconds"],
+      ["FOREMAN_HEARTBEAT_INTERVAL_SECONDS", "Infinity"]
     ]
     for (const [name, value] of invalid) {
       it.effect(`rejects ${name}=${value} naming the variable`, () =>
@@ -180,7 +203,29 @@ describe("WorkerConfig", () => {
           assert.include(error, name)
         }))
     }
+
+    it.effect("rejects a queue limit below the capacity, naming both", () =>
+      Effect.gen(function*() {
+        const error = yield* errorFrom([API, ["FOREMAN_WORKER_CAPACITY", "3"], ["FOREMAN_WORKER_QUEUE_LIMIT", "2"]])
+        assert.include(error, "FOREMAN_WORKER_QUEUE_LIMIT must be an integer >= FOREMAN_WORKER_CAPACITY (3), got \"2\"")
+      }))
+
+    it.effect("names every missing or invalid variable at once", () =>
+      Effect.gen(function*() {
+        const error = yield* errorFrom([["FOREMAN_WORKER_PORT", "http"]], {})
+        assert.include(error, "FOREMAN_API_URL is required")
+        assert.include(error, "FOREMAN_WORKER_TYPE is required")
+        assert.include(error, "FOREMAN_WORKER_PORT must be a port number 0-65535")
+      }))
   })
+
+  it.effect("tokenConfig treats an empty FOREMAN_WORKER_TOKEN as unset", () =>
+    Effect.gen(function*() {
+      const token = yield* WorkerConfig.tokenConfig.pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["FOREMAN_WORKER_TOKEN", " "]])))
+      )
+      assert.isTrue(Option.isNone(token))
+    }))
 
   it("make fills the defaults around the required settings", () => {
     const config = WorkerConfig.make({ type: "training", apiUrl: "http://127.0.0.1:8000/", capacity: 3 })

@@ -45,11 +45,11 @@ import {
 } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { createServer } from "node:http"
-import { Authorization, ForemanApi, PayloadTooLarge, ReportBody, Unauthorized, workerSecretHeader } from "./Api.js"
-import * as HttpFailure from "./internal/httpFailure.js"
+import { Authorization, ForemanApi, PayloadTooLarge, ReportBody, Unauthorized, workerSecretHeader } from "@foreman/api/Api"
+import * as HttpFailure from "@foreman/api/HttpFailure"
+import { type JobState, UnknownJob, WorkerApi, WorkerUnavailable } from "@foreman/api/WorkerApi"
 import * as JobQueue from "./JobQueue.js"
 import * as WorkerConfig from "./WorkerConfig.js"
-import { type JobState, UnknownJob, WorkerApi, WorkerUnavailable } from "./WorkerApi.js"
 
 /** What a job is given besides its spec. */
 export interface JobContext {
@@ -79,7 +79,7 @@ export interface WorkerHostShape {
   readonly drain: Effect.Effect<void>
 }
 
-export class WorkerHost extends Context.Tag("@foreman/server/WorkerHost")<WorkerHost, WorkerHostShape>() {}
+export class WorkerHost extends Context.Tag("@foreman/worker/WorkerHost")<WorkerHost, WorkerHostShape>() {}
 
 /** How the coordinator should read one finished job. */
 const finalReport = (

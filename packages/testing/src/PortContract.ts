@@ -5,14 +5,14 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Fiber, type Layer, Option, Scope } from "effect"
-import { BudgetLedger } from "../../src/BudgetLedger.js"
-import { CoordinatorLease } from "../../src/CoordinatorLease.js"
-import type { JobId, ResearchId, WorkerId } from "../../src/Domain.js"
-import { ResearchStore } from "../../src/ResearchStore.js"
-import { WorkerStore } from "../../src/WorkerStore.js"
-import { job, research, worker } from "../fixtures.js"
+import { BudgetLedger, CoordinatorLease, type Domain, ResearchStore, WorkerStore } from "@foreman/core"
+import { job, research, worker } from "@foreman/adapter-memory/TestEngine"
 
-export type Ports = ResearchStore | WorkerStore | BudgetLedger | CoordinatorLease
+export type Ports =
+  | ResearchStore.ResearchStore
+  | WorkerStore.WorkerStore
+  | BudgetLedger.BudgetLedger
+  | CoordinatorLease.CoordinatorLease
 
 const ODD = "brief with 'quotes'; DROP TABLE researches; -- \\ \u0000x 🚀 \u202e ünïcödé " + "x".repeat(9_000)
 
@@ -23,12 +23,12 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
   describe(`${name}: ResearchStore`, () => {
     it.live("inserts, reads and lists active researches oldest first", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore
+        const store = yield* ResearchStore.ResearchStore
         yield* store.insert(research("op_a", { createdAt: 1 }))
         yield* store.insert(research("op_b", { createdAt: 2, status: "running" }))
         yield* store.insert(research("op_c", { createdAt: 3, status: "completed" }))
-        assert.deepStrictEqual(Option.getOrThrow(yield* store.get("op_a" as ResearchId)), research("op_a", { createdAt: 1 }))
-        assert.isTrue(Option.isNone(yield* store.get("op_zzz" as ResearchId)))
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.get("op_a" as Domain.ResearchId)), research("op_a", { createdAt: 1 }))
+        assert.isTrue(Option.isNone(yield* store.get("op_zzz" as Domain.ResearchId)))
         assert.deepStrictEqual((yield* store.listActive).map((entry) => entry.research.id), ["op_a", "op_b"])
         assert.strictEqual(yield* store.countActive, 2)
         const duplicate = yield* Effect.flip(store.insert(research("op_a")))
@@ -37,7 +37,7 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
 
     it.live("lists newest first with status filters and paging", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore
+        const store = yield* ResearchStore.ResearchStore
         for (let i = 0; i < 5; i++) {
           yield* store.insert(research(`op_${i}`, { createdAt: i, status: i % 2 === 0 ? "completed" : "pending" }))
         }
@@ -50,7 +50,7 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
 
     it.live("commits conditionally on the version", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore
+        const store = yield* ResearchStore.ResearchStore
         yield* store.insert(research("op_a"))
         yield* store.commit({
           research: research("op_a", { version: 1, phase: "training" }),
@@ -65,13 +65,13 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
           jobs: []
         }))
         assert.strictEqual(stale._tag, "StaleWrite")
-        assert.strictEqual(Option.getOrThrow(yield* store.get("op_a" as ResearchId)).phase, "training")
+        assert.strictEqual(Option.getOrThrow(yield* store.get("op_a" as Domain.ResearchId)).phase, "training")
       })))
 
     it.live("fences writes of a superseded epoch", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore
-        const lease = yield* CoordinatorLease
+        const store = yield* ResearchStore.ResearchStore
+        const lease = yield* CoordinatorLease.CoordinatorLease
         const first = yield* Scope.make()
         const old = yield* Scope.extend(lease.acquire, first)
         yield* Scope.close(first, Exit.void)
@@ -91,11 +91,11 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
 
     it.live("writes a transition's research and jobs atomically", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore
+        const store = yield* ResearchStore.ResearchStore
         yield* store.insert(research("op_a"))
         yield* store.insert(research("op_b"))
         yield* store.commit({
-          research: research("op_a", { version: 1, activeJobId: "job_1" as JobId }),
+          research: research("op_a", { version: 1, activeJobId: "job_1" as Domain.JobId }),
           expectedVersion: 0,
           epoch: null,
           jobs: [{ job: job("job_1", "op_a"), expected: null }]
@@ -111,9 +111,9 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
           ]
         }))
         assert.strictEqual(conflict._tag, "StaleWrite")
-        assert.strictEqual(Option.getOrThrow(yield* store.get("op_a" as ResearchId)).version, 1)
-        assert.isTrue(Option.isNone(yield* store.getJob("job_2" as JobId)))
-        assert.strictEqual(Option.getOrThrow(yield* store.getJob("job_1" as JobId)).status, "running")
+        assert.strictEqual(Option.getOrThrow(yield* store.get("op_a" as Domain.ResearchId)).version, 1)
+        assert.isTrue(Option.isNone(yield* store.getJob("job_2" as Domain.JobId)))
+        assert.strictEqual(Option.getOrThrow(yield* store.getJob("job_1" as Domain.JobId)).status, "running")
         const duplicate = yield* Effect.flip(store.commit({
           research: research("op_a", { version: 2 }),
           expectedVersion: 1,
@@ -125,7 +125,7 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
 
     it.live("commits a batch, each transition on its own", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore
+        const store = yield* ResearchStore.ResearchStore
         yield* store.insert(research("op_a"))
         yield* store.insert(research("op_b"))
         yield* store.insert(research("op_c"))
@@ -145,60 +145,60 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
           { research: research("op_c", { version: 1, status: "running" }), expectedVersion: 0, epoch: null, jobs: [] }
         ])
         assert.deepStrictEqual(written, [true, false, true])
-        assert.strictEqual(Option.getOrThrow(yield* store.get("op_a" as ResearchId)).phase, "training")
-        assert.strictEqual(Option.getOrThrow(yield* store.get("op_b" as ResearchId)).version, 0)
-        assert.isTrue(Option.isNone(yield* store.getJob("job_b" as JobId)), "a stale transition writes nothing")
-        assert.isTrue(Option.isSome(yield* store.getJob("job_a" as JobId)))
+        assert.strictEqual(Option.getOrThrow(yield* store.get("op_a" as Domain.ResearchId)).phase, "training")
+        assert.strictEqual(Option.getOrThrow(yield* store.get("op_b" as Domain.ResearchId)).version, 0)
+        assert.isTrue(Option.isNone(yield* store.getJob("job_b" as Domain.JobId)), "a stale transition writes nothing")
+        assert.isTrue(Option.isSome(yield* store.getJob("job_a" as Domain.JobId)))
         assert.deepStrictEqual(yield* store.commitAll([]), [])
       })))
 
     it.live("reads and updates jobs conditionally", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore
+        const store = yield* ResearchStore.ResearchStore
         yield* store.insert(research("op_a"))
         const jobs = [
           job("job_1", "op_a", { status: "completed", createdAt: 1, result: { testAccuracy: 0.5 } }),
           job("job_2", "op_a", { status: "running", createdAt: 2 }),
-          job("job_3", "op_a", { status: "pending", createdAt: 3, workerId: "w-2" as WorkerId })
+          job("job_3", "op_a", { status: "pending", createdAt: 3, workerId: "w-2" as Domain.WorkerId })
         ]
         yield* store.commit({
-          research: research("op_a", { version: 1, status: "running", activeJobId: "job_2" as JobId }),
+          research: research("op_a", { version: 1, status: "running", activeJobId: "job_2" as Domain.JobId }),
           expectedVersion: 0,
           epoch: null,
           jobs: jobs.map((j) => ({ job: j, expected: null }))
         })
-        assert.deepStrictEqual(yield* store.jobsOf("op_a" as ResearchId), jobs)
+        assert.deepStrictEqual(yield* store.jobsOf("op_a" as Domain.ResearchId), jobs)
         // Active researches come with their active job, or null when it is missing.
-        yield* store.insert(research("op_b", { createdAt: 2000, activeJobId: "job_404" as JobId }))
+        yield* store.insert(research("op_b", { createdAt: 2000, activeJobId: "job_404" as Domain.JobId }))
         assert.deepStrictEqual(
           (yield* store.listActive).map((entry) => [entry.research.id, entry.job?.id ?? null]),
           [["op_a", "job_2"], ["op_b", null]]
         )
         assert.deepStrictEqual((yield* store.listActive)[0]!.job, jobs[1])
-        assert.deepStrictEqual((yield* store.jobsOnWorker("w-1" as WorkerId)).map((j) => j.id), ["job_2"])
+        assert.deepStrictEqual((yield* store.jobsOnWorker("w-1" as Domain.WorkerId)).map((j) => j.id), ["job_2"])
         assert.isFalse(yield* store.updateJob({ ...jobs[0]!, status: "failed" }, ["running"]))
         assert.isTrue(yield* store.updateJob({ ...jobs[1]!, status: "completed", progress: 1, result: [1, "two"] }, [
           "pending",
           "running"
         ]))
-        assert.deepStrictEqual(Option.getOrThrow(yield* store.getJob("job_2" as JobId)).result, [1, "two"])
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.getJob("job_2" as Domain.JobId)).result, [1, "two"])
         assert.isFalse(yield* store.updateJob(job("job_404", "op_a"), ["running"]))
         // A patch applies only to a job assigned to that worker, in an expected status.
         const done = { status: "completed", progress: 1, result: { a: [1] }, updatedAt: 5, finishedAt: 5 } as const
-        const w2 = "w-2" as WorkerId
-        assert.isTrue(Option.isNone(yield* store.patchJob("job_3" as JobId, "w-1" as WorkerId, done, ["pending"])))
-        assert.isTrue(Option.isNone(yield* store.patchJob("job_3" as JobId, w2, done, ["running"])))
-        assert.isTrue(Option.isNone(yield* store.patchJob("job_404" as JobId, w2, done, ["pending"])))
-        assert.deepStrictEqual(Option.getOrThrow(yield* store.getJob("job_3" as JobId)), jobs[2])
-        const patched = yield* store.patchJob("job_3" as JobId, w2, done, ["pending", "running"])
+        const w2 = "w-2" as Domain.WorkerId
+        assert.isTrue(Option.isNone(yield* store.patchJob("job_3" as Domain.JobId, "w-1" as Domain.WorkerId, done, ["pending"])))
+        assert.isTrue(Option.isNone(yield* store.patchJob("job_3" as Domain.JobId, w2, done, ["running"])))
+        assert.isTrue(Option.isNone(yield* store.patchJob("job_404" as Domain.JobId, w2, done, ["pending"])))
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.getJob("job_3" as Domain.JobId)), jobs[2])
+        const patched = yield* store.patchJob("job_3" as Domain.JobId, w2, done, ["pending", "running"])
         assert.deepStrictEqual(Option.getOrThrow(patched), { ...jobs[2]!, ...done })
-        assert.deepStrictEqual(Option.getOrThrow(yield* store.getJob("job_3" as JobId)), { ...jobs[2]!, ...done })
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.getJob("job_3" as Domain.JobId)), { ...jobs[2]!, ...done })
         assert.deepStrictEqual(yield* store.jobsOnWorker(w2), [])
       })))
 
     it.live("stores odd text verbatim", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore
+        const store = yield* ResearchStore.ResearchStore
         const odd = research("op_odd", {
           brief: ODD.replace("\u0000", ""),
           strategy: { name: "名前 'x'", spec: { "weird key \"": ["$1", null, 1e-9] } },
@@ -210,7 +210,7 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
 
     it.live("inserts once per request id: the same id again answers the first research", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore
+        const store = yield* ResearchStore.ResearchStore
         assert.isTrue(Option.isNone(yield* store.findByRequestId("key-1")))
         assert.strictEqual((yield* store.insert(research("op_a", { createdAt: 1 }), "key-1")).id, "op_a")
         const again = yield* store.insert(research("op_b", { createdAt: 2, brief: "other" }), "key-1")
@@ -230,7 +230,7 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
 
     it.live("concurrent inserts with one request id store one research", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore
+        const store = yield* ResearchStore.ResearchStore
         const answers = yield* Effect.forEach(
           Array.from({ length: 8 }, (_, i) => research(`op_${i}`, { createdAt: i })),
           (r) => store.insert(r, "same-key"),
@@ -245,7 +245,7 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
   describe(`${name}: WorkerStore`, () => {
     it.live("registers, reads and lists workers by id", () =>
       run(Effect.gen(function*() {
-        const store = yield* WorkerStore
+        const store = yield* WorkerStore.WorkerStore
         yield* store.register(worker("w-2"), [], null, null)
         yield* store.register(worker("w-1"), [], null, null)
         yield* store.register(worker("w-1", { endpoint: "http://127.0.0.1:6000" }), [], null, null)
@@ -253,65 +253,65 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
           ["w-1", "http://127.0.0.1:6000"],
           ["w-2", "http://127.0.0.1:5005/w-2"]
         ])
-        assert.deepStrictEqual(Option.getOrThrow(yield* store.get("w-2" as WorkerId)), worker("w-2"))
-        assert.isTrue(yield* store.remove("w-2" as WorkerId))
-        assert.isFalse(yield* store.remove("w-2" as WorkerId))
-        assert.isTrue(Option.isNone(yield* store.get("w-2" as WorkerId)))
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.get("w-2" as Domain.WorkerId)), worker("w-2"))
+        assert.isTrue(yield* store.remove("w-2" as Domain.WorkerId))
+        assert.isFalse(yield* store.remove("w-2" as Domain.WorkerId))
+        assert.isTrue(Option.isNone(yield* store.get("w-2" as Domain.WorkerId)))
       })))
 
     it.live("claims the least-loaded live worker of a type, within capacity", () =>
       run(Effect.gen(function*() {
-        const store = yield* WorkerStore
+        const store = yield* WorkerStore.WorkerStore
         yield* store.register(worker("w-1", { capacity: 2 }), [], null, null)
         yield* store.register(worker("w-2", { capacity: 1 }), [], null, null)
         yield* store.register(worker("w-3", { status: "offline" }), [], null, null)
         yield* store.register(worker("b-1", { type: "backtest" }), [], null, null)
-        const first = yield* store.claim("training", ["job_1", "job_2"] as Array<JobId>)
+        const first = yield* store.claim("training", ["job_1", "job_2"] as Array<Domain.JobId>)
         assert.deepStrictEqual(first.map((w) => w.id), ["w-1", "w-2"])
-        const second = yield* store.claim("training", ["job_3", "job_4"] as Array<JobId>)
+        const second = yield* store.claim("training", ["job_3", "job_4"] as Array<Domain.JobId>)
         assert.deepStrictEqual(second.map((w) => w.id), ["w-1"], "only one slot was left")
-        assert.deepStrictEqual(yield* store.claim("training", ["job_5"] as Array<JobId>), [])
+        assert.deepStrictEqual(yield* store.claim("training", ["job_5"] as Array<Domain.JobId>), [])
         assert.deepStrictEqual(yield* store.claim("training", []), [])
-        const w1 = Option.getOrThrow(yield* store.get("w-1" as WorkerId))
+        const w1 = Option.getOrThrow(yield* store.get("w-1" as Domain.WorkerId))
         assert.deepStrictEqual([w1.status, w1.currentJobs], ["busy", ["job_1", "job_3"]])
-        yield* store.release("w-1" as WorkerId, "job_1" as JobId)
-        yield* store.release("w-1" as WorkerId, "job_404" as JobId)
-        const freed = Option.getOrThrow(yield* store.get("w-1" as WorkerId))
+        yield* store.release("w-1" as Domain.WorkerId, "job_1" as Domain.JobId)
+        yield* store.release("w-1" as Domain.WorkerId, "job_404" as Domain.JobId)
+        const freed = Option.getOrThrow(yield* store.get("w-1" as Domain.WorkerId))
         assert.deepStrictEqual([freed.status, freed.currentJobs], ["available", ["job_3"]])
       })))
 
     it.live("a registration merges job slots: a claim made meanwhile is kept, lost jobs go", () =>
       run(Effect.gen(function*() {
-        const store = yield* WorkerStore
+        const store = yield* WorkerStore.WorkerStore
         yield* store.register(worker("w-1", { capacity: 3 }), [], null, null)
-        yield* store.claim("training", ["job_1", "job_2"] as Array<JobId>)
+        yield* store.claim("training", ["job_1", "job_2"] as Array<Domain.JobId>)
         // The worker registers again running job_1 and job_3, and job_2 declared lost;
         // job_4 is claimed while the registration is read, before it is written.
-        yield* store.claim("training", ["job_4"] as Array<JobId>)
+        yield* store.claim("training", ["job_4"] as Array<Domain.JobId>)
         const again = Option.getOrThrow(yield* store.register(
-          worker("w-1", { capacity: 3, currentJobs: ["job_1", "job_3"] as Array<JobId> }),
-          ["job_2"] as Array<JobId>,
+          worker("w-1", { capacity: 3, currentJobs: ["job_1", "job_3"] as Array<Domain.JobId> }),
+          ["job_2"] as Array<Domain.JobId>,
           "digest-2",
           null
         ))
         assert.deepStrictEqual([...again.currentJobs].sort(), ["job_1", "job_3", "job_4"])
         assert.strictEqual(again.status, "busy")
-        assert.deepStrictEqual(Option.getOrThrow(yield* store.get("w-1" as WorkerId)), again)
-        assert.deepStrictEqual(yield* store.secretHash("w-1" as WorkerId), Option.some("digest-2"))
-        assert.deepStrictEqual(yield* store.secretHash("w-9" as WorkerId), Option.none())
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.get("w-1" as Domain.WorkerId)), again)
+        assert.deepStrictEqual(yield* store.secretHash("w-1" as Domain.WorkerId), Option.some("digest-2"))
+        assert.deepStrictEqual(yield* store.secretHash("w-9" as Domain.WorkerId), Option.none())
         yield* store.register(worker("w-2"), [], null, null)
-        assert.deepStrictEqual(yield* store.secretHash("w-2" as WorkerId), Option.some(null))
+        assert.deepStrictEqual(yield* store.secretHash("w-2" as Domain.WorkerId), Option.some(null))
       })))
 
     it.live("a registration older than the worker's latest writes nothing", () =>
       run(Effect.gen(function*() {
-        const store = yield* WorkerStore
+        const store = yield* WorkerStore.WorkerStore
         assert.isTrue(Option.isSome(yield* store.register(worker("w-1"), [], "digest-a", 2000)))
         const late = yield* store.register(worker("w-1", { endpoint: "http://stale" }), [], "digest-late", 1000)
         assert.isTrue(Option.isNone(late))
         assert.isTrue(Option.isNone(yield* store.register(worker("w-1", { endpoint: "http://stale" }), [], "x", 2000)))
-        assert.strictEqual(Option.getOrThrow(yield* store.get("w-1" as WorkerId)).endpoint, "http://127.0.0.1:5005/w-1")
-        assert.deepStrictEqual(yield* store.secretHash("w-1" as WorkerId), Option.some("digest-a"))
+        assert.strictEqual(Option.getOrThrow(yield* store.get("w-1" as Domain.WorkerId)).endpoint, "http://127.0.0.1:5005/w-1")
+        assert.deepStrictEqual(yield* store.secretHash("w-1" as Domain.WorkerId), Option.some("digest-a"))
         const next = yield* store.register(worker("w-1", { endpoint: "http://new" }), [], "digest-b", 3000)
         assert.strictEqual(Option.getOrThrow(next).endpoint, "http://new")
         assert.isTrue(Option.isSome(yield* store.register(worker("w-1"), [], null, null)), "no sequence: always applied")
@@ -320,54 +320,54 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
 
     it.live("a worker that refused a job gets none until it says otherwise", () =>
       run(Effect.gen(function*() {
-        const store = yield* WorkerStore
+        const store = yield* WorkerStore.WorkerStore
         yield* store.register(worker("w-1", { capacity: 2, lastHeartbeatAt: 1000 }), [], null, null)
-        yield* store.claim("training", ["job_0"] as Array<JobId>)
-        yield* store.markRefusing("w-1" as WorkerId, "job_0" as JobId, "busy")
-        assert.deepStrictEqual(Option.getOrThrow(yield* store.get("w-1" as WorkerId)).currentJobs, [], "its slot is freed")
-        assert.deepStrictEqual(yield* store.claim("training", ["job_1"] as Array<JobId>), [], "full: no claim")
-        const back = Option.getOrThrow(yield* store.heartbeat("w-1" as WorkerId, 2000, true))
+        yield* store.claim("training", ["job_0"] as Array<Domain.JobId>)
+        yield* store.markRefusing("w-1" as Domain.WorkerId, "job_0" as Domain.JobId, "busy")
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.get("w-1" as Domain.WorkerId)).currentJobs, [], "its slot is freed")
+        assert.deepStrictEqual(yield* store.claim("training", ["job_1"] as Array<Domain.JobId>), [], "full: no claim")
+        const back = Option.getOrThrow(yield* store.heartbeat("w-1" as Domain.WorkerId, 2000, true))
         assert.strictEqual(back.status, "available", "a heartbeat tells its load again")
-        assert.strictEqual((yield* store.claim("training", ["job_1"] as Array<JobId>)).length, 1)
-        yield* store.markRefusing("w-1" as WorkerId, "job_none" as JobId, "draining")
-        assert.strictEqual(Option.getOrThrow(yield* store.heartbeat("w-1" as WorkerId, 3000, true)).status, "draining")
-        assert.deepStrictEqual(yield* store.claim("training", ["job_2"] as Array<JobId>), [], "draining: no claim")
-        yield* store.release("w-1" as WorkerId, "job_1" as JobId)
-        assert.strictEqual(Option.getOrThrow(yield* store.get("w-1" as WorkerId)).status, "draining")
+        assert.strictEqual((yield* store.claim("training", ["job_1"] as Array<Domain.JobId>)).length, 1)
+        yield* store.markRefusing("w-1" as Domain.WorkerId, "job_none" as Domain.JobId, "draining")
+        assert.strictEqual(Option.getOrThrow(yield* store.heartbeat("w-1" as Domain.WorkerId, 3000, true)).status, "draining")
+        assert.deepStrictEqual(yield* store.claim("training", ["job_2"] as Array<Domain.JobId>), [], "draining: no claim")
+        yield* store.release("w-1" as Domain.WorkerId, "job_1" as Domain.JobId)
+        assert.strictEqual(Option.getOrThrow(yield* store.get("w-1" as Domain.WorkerId)).status, "draining")
         const fresh = Option.getOrThrow(yield* store.register(worker("w-1", { capacity: 2 }), [], null, null))
         assert.strictEqual(fresh.status, "available", "a new registration takes jobs again")
       })))
 
     it.live("never gives one slot to two concurrent claims", () =>
       run(Effect.gen(function*() {
-        const store = yield* WorkerStore
+        const store = yield* WorkerStore.WorkerStore
         yield* store.register(worker("w-1"), [], null, null)
         yield* store.register(worker("w-2", { capacity: 2 }), [], null, null)
         const claims = yield* Effect.all(
-          Array.from({ length: 8 }, (_, i) => store.claim("training", [`job_${i}a`, `job_${i}b`] as Array<JobId>)),
+          Array.from({ length: 8 }, (_, i) => store.claim("training", [`job_${i}a`, `job_${i}b`] as Array<Domain.JobId>)),
           { concurrency: "unbounded" }
         )
         assert.strictEqual(claims.flat().length, 3, "three slots, three claims")
-        assert.strictEqual(Option.getOrThrow(yield* store.get("w-1" as WorkerId)).currentJobs.length, 1)
-        assert.strictEqual(Option.getOrThrow(yield* store.get("w-2" as WorkerId)).currentJobs.length, 2)
+        assert.strictEqual(Option.getOrThrow(yield* store.get("w-1" as Domain.WorkerId)).currentJobs.length, 1)
+        assert.strictEqual(Option.getOrThrow(yield* store.get("w-2" as Domain.WorkerId)).currentJobs.length, 2)
       })))
 
     it.live("records heartbeats, health, expiry and removal", () =>
       run(Effect.gen(function*() {
-        const store = yield* WorkerStore
+        const store = yield* WorkerStore.WorkerStore
         yield* store.register(worker("w-1", { lastHeartbeatAt: 1000 }), [], null, null)
         yield* store.register(worker("w-2", { lastHeartbeatAt: 5000 }), [], null, null)
         yield* store.register(worker("w-3", { lastHeartbeatAt: 9000 }), [], null, null)
-        assert.isTrue(Option.isNone(yield* store.heartbeat("w-9" as WorkerId, 9500, true)))
+        assert.isTrue(Option.isNone(yield* store.heartbeat("w-9" as Domain.WorkerId, 9500, true)))
         const expired = yield* store.expire(6000, 2000)
-        assert.deepStrictEqual(expired, { offline: ["w-2" as WorkerId], removed: ["w-1" as WorkerId] })
-        assert.strictEqual(Option.getOrThrow(yield* store.get("w-2" as WorkerId)).status, "offline")
-        yield* store.claim("training", ["job_x"] as Array<JobId>)
+        assert.deepStrictEqual(expired, { offline: ["w-2" as Domain.WorkerId], removed: ["w-1" as Domain.WorkerId] })
+        assert.strictEqual(Option.getOrThrow(yield* store.get("w-2" as Domain.WorkerId)).status, "offline")
+        yield* store.claim("training", ["job_x"] as Array<Domain.JobId>)
         yield* store.register(worker("w-3", { status: "error", lastHeartbeatAt: 9000 }), [], null, null)
-        assert.deepStrictEqual(yield* store.claim("training", ["job_y"] as Array<JobId>), [], "offline and error workers get no jobs")
-        const revived = Option.getOrThrow(yield* store.heartbeat("w-2" as WorkerId, 9900, true))
+        assert.deepStrictEqual(yield* store.claim("training", ["job_y"] as Array<Domain.JobId>), [], "offline and error workers get no jobs")
+        const revived = Option.getOrThrow(yield* store.heartbeat("w-2" as Domain.WorkerId, 9900, true))
         assert.deepStrictEqual([revived.status, revived.lastHeartbeatAt], ["available", 9900])
-        const sick = Option.getOrThrow(yield* store.heartbeat("w-2" as WorkerId, 9950, false))
+        const sick = Option.getOrThrow(yield* store.heartbeat("w-2" as Domain.WorkerId, 9950, false))
         assert.strictEqual(sick.status, "error")
       })))
   })
@@ -375,10 +375,10 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
   describe(`${name}: BudgetLedger`, () => {
     it.live("sums charges in a window, once per job", () =>
       run(Effect.gen(function*() {
-        const ledger = yield* BudgetLedger
+        const ledger = yield* BudgetLedger.BudgetLedger
         const entry = (jobId: string, at: number, amountUsd: number) => ({
-          researchId: "op_a" as ResearchId,
-          jobId: jobId as JobId,
+          researchId: "op_a" as Domain.ResearchId,
+          jobId: jobId as Domain.JobId,
           model: "sonnet-class",
           inputTokens: 2000,
           outputTokens: 800,
@@ -398,7 +398,7 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
   describe(`${name}: CoordinatorLease`, () => {
     it.live("hands out one lease at a time with increasing epochs", () =>
       run(Effect.gen(function*() {
-        const lease = yield* CoordinatorLease
+        const lease = yield* CoordinatorLease.CoordinatorLease
         const scope = yield* Scope.make()
         const first = yield* Scope.extend(lease.acquire, scope)
         const standby = yield* Effect.fork(Effect.scoped(Effect.map(lease.acquire, (l) => l.epoch)))

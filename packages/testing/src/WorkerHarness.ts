@@ -9,10 +9,8 @@ import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { type Domain, Errors, type WorkerRegistry } from "@foreman/core"
 import { Context, Duration, Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
 import { createServer } from "node:http"
-import * as Api from "../src/Api.js"
-import * as WorkerApi from "../src/WorkerApi.js"
-import * as WorkerConfig from "../src/WorkerConfig.js"
-import * as WorkerHost from "../src/WorkerHost.js"
+import { Api, WorkerApi } from "@foreman/api"
+import { WorkerConfig, WorkerHost } from "@foreman/worker"
 
 /** The coordinator's contract reduced to what workers call. */
 class FakeCoordinatorApi extends HttpApi.make("fake-coordinator").add(Api.WorkersGroup).prefix("/api/v1") {}

@@ -16,7 +16,7 @@ import {
   HttpApiSecurity,
   OpenApi
 } from "@effect/platform"
-import { Coordinator, Domain, Errors, Storable, WorkerRegistry } from "@foreman/core"
+import { Budget, Coordinator, Domain, Errors, Storable, WorkerRegistry } from "@foreman/core"
 import { Context, JSONSchema, Schema } from "effect"
 
 /** Missing or wrong bearer token. */
@@ -86,9 +86,9 @@ export interface Caller {
   readonly operator: boolean
   readonly worker: boolean
 }
-export class CurrentCaller extends Context.Tag("@foreman/server/CurrentCaller")<CurrentCaller, Caller>() {}
+export class CurrentCaller extends Context.Tag("@foreman/api/CurrentCaller")<CurrentCaller, Caller>() {}
 
-export class Authorization extends HttpApiMiddleware.Tag<Authorization>()("@foreman/server/Authorization", {
+export class Authorization extends HttpApiMiddleware.Tag<Authorization>()("@foreman/api/Authorization", {
   failure: Unauthorized,
   provides: CurrentCaller,
   security: { bearer: HttpApiSecurity.bearer }
@@ -98,49 +98,17 @@ const researchId = HttpApiSchema.param("id", Domain.ResearchId)
 const workerId = HttpApiSchema.param("workerId", Domain.WorkerId)
 const jobId = HttpApiSchema.param("jobId", Domain.JobId)
 
-/** A budget as reported (limit 0 = unlimited, with nulls). */
-export const BudgetStatus = Schema.Struct({
-  day: Schema.String,
-  unlimited: Schema.Boolean,
-  limitUsd: Schema.Number,
-  spentUsd: Schema.Number,
-  remainingUsd: Schema.NullOr(Schema.Number),
-  estimateUsd: Schema.Number,
-  cyclesAffordable: Schema.NullOr(Schema.Number),
-  canAfford: Schema.Boolean
-})
+/** Today's budget as reported: core's view, on the wire as it is. */
+export const BudgetStatus = Budget.BudgetStatus
 
-export const ActiveResearch = Schema.Struct({
-  id: Domain.ResearchId,
-  phase: Schema.String,
-  status: Domain.ResearchStatus,
-  strategy: Schema.NullOr(Schema.String),
-  elapsedSeconds: Schema.Number,
-  progress: Schema.Number,
-  waitingFor: Schema.NullOr(Schema.Struct({ workerType: Schema.String, seconds: Schema.Number })),
-  job: Schema.NullOr(Schema.Struct({
-    id: Domain.JobId,
-    kind: Schema.String,
-    workerId: Schema.NullOr(Domain.WorkerId),
-    progress: Schema.Number
-  }))
-})
+/** One active research as the status view shows it (core's view). */
+export const ActiveResearch = Coordinator.ActiveResearch
 
-export const Status = Schema.Struct({
-  active: Schema.Array(ActiveResearch),
-  workers: Schema.Record({
-    key: Schema.String,
-    value: Schema.Struct({ busy: Schema.Number, total: Schema.Number, workers: Schema.Number })
-  }),
-  budget: BudgetStatus,
-  capacity: Schema.Struct({ active: Schema.Number, limit: Schema.Number })
-})
+/** The status view: active researches, workers, budget, capacity (core's view). */
+export const Status = Coordinator.CoordinatorStatus
 
-export const ResearchDetail = Schema.Struct({
-  research: Domain.Research,
-  jobs: Schema.Array(Domain.Job),
-  progress: Schema.Number
-})
+/** One research with all its jobs (core's view). */
+export const ResearchDetail = Coordinator.ResearchDetail
 
 export const TriggerAccepted = Schema.Struct({ researchId: Domain.ResearchId, status: Domain.ResearchStatus })
 

@@ -1,7 +1,20 @@
-/** Test helpers: an in-memory lab with scripted workers, driven by the TestClock. */
+/**
+ * A test kit for code built on Foreman: an in-memory lab with scripted
+ * workers driven by the TestClock, job results that pass or fail the gates,
+ * and hand-built domain objects with sensible defaults (override what
+ * matters). Import it as `@foreman/adapter-memory/TestEngine`.
+ */
 import { Coordinator, type Domain } from "@foreman/core"
 import { Duration, Effect, Layer, TestClock } from "effect"
-import { Memory, MemoryWorkers } from "../src/index.js"
+import * as Memory from "./Memory.js"
+import * as MemoryWorkers from "./MemoryWorkers.js"
+
+type Job = Domain.Job
+type Research = Domain.Research
+type Worker = Domain.Worker
+type JobId = Domain.JobId
+type ResearchId = Domain.ResearchId
+type WorkerId = Domain.WorkerId
 
 export const goodTraining = {
   kind: "classification",
@@ -71,3 +84,64 @@ export const phaseOf = (id: Domain.ResearchId) => Effect.map(show(id), (s) => `$
 /** Runs `self` in a fresh lab of its own. */
 export const fresh = <A, E, R>(self: Effect.Effect<A, E, R>, options?: Memory.MemoryOptions) =>
   Effect.provide(self, Layer.fresh(labLayer(options)))
+
+
+export const research = (id: string, overrides: Partial<Research> = {}): Research => ({
+  id: id as ResearchId,
+  brief: "Explore RSI variations",
+  model: null,
+  bypassGates: false,
+  forced: false,
+  phase: "designing",
+  status: "pending",
+  strategy: null,
+  results: {},
+  gates: {},
+  costUsd: 0,
+  createdAt: 1000,
+  updatedAt: 1000,
+  finishedAt: null,
+  waitingFor: null,
+  activeJobId: null,
+  attempt: 0,
+  failures: 0,
+  retryAt: null,
+  error: null,
+  version: 0,
+  ...overrides
+})
+
+export const job = (id: string, researchId: string, overrides: Partial<Job> = {}): Job => ({
+  id: id as JobId,
+  researchId: researchId as ResearchId,
+  kind: "training",
+  phase: "training",
+  workerType: "training",
+  workerId: "w-1" as WorkerId,
+  status: "running",
+  attempt: 1,
+  progress: 0,
+  message: null,
+  input: { strategy: { name: "s", spec: { period: 14 } } },
+  result: null,
+  usage: null,
+  error: null,
+  epoch: 1,
+  createdAt: 1000,
+  updatedAt: 1000,
+  finishedAt: null,
+  ...overrides
+})
+
+export const worker = (id: string, overrides: Partial<Worker> = {}): Worker => ({
+  id: id as WorkerId,
+  type: "training",
+  endpoint: `http://127.0.0.1:5005/${id}`,
+  status: "available",
+  capacity: 1,
+  currentJobs: [],
+  capabilities: { gpu: false },
+  registeredAt: 1000,
+  lastHeartbeatAt: 1000,
+  ...overrides
+})

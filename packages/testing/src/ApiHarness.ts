@@ -3,7 +3,8 @@ import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest, HttpServ
 import { Memory, MemoryWorkers } from "@foreman/adapter-memory"
 import { Coordinator } from "@foreman/core"
 import { ConfigProvider, Context, Duration, Effect, Layer, Logger, LogLevel } from "effect"
-import { Api, ApiServer } from "../src/index.js"
+import { Api } from "@foreman/api"
+import { ApiServer } from "@foreman/server"
 
 export interface TestTokens {
   readonly operator?: string

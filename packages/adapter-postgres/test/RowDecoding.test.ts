@@ -1,0 +1,68 @@
+/**
+ * Rows are decoded with the domain's schemas on read: a row that breaks them
+ * (written by hand, or by a buggy release) fails the read with `StorageError`
+ * naming the column, never a defect and never a malformed object.
+ */
+import { SqlClient } from "@effect/sql"
+import { assert, describe, it } from "@effect/vitest"
+import { type Domain, type Errors, ResearchStore, WorkerStore } from "@foreman/core"
+import { Effect, Layer } from "effect"
+import { beforeAll } from "vitest"
+import { createDatabase, freshPorts } from "@foreman/testing/PgDatabase"
+
+let url = ""
+beforeAll(async () => {
+  url = await createDatabase("foreman_row_decoding")
+})
+
+const research: Domain.Research = {
+  id: "op_decoded" as Domain.ResearchId,
+  brief: "decode me",
+  model: null,
+  bypassGates: false,
+  forced: false,
+  phase: "designing",
+  status: "pending",
+  strategy: null,
+  results: {},
+  gates: {},
+  costUsd: 0,
+  createdAt: 1000,
+  updatedAt: 1000,
+  finishedAt: null,
+  waitingFor: null,
+  activeJobId: null,
+  attempt: 0,
+  failures: 0,
+  retryAt: null,
+  error: null,
+  version: 0
+}
+
+describe("rows that break the domain's schemas", () => {
+  it.live("fail the read with StorageError", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const store = yield* ResearchStore.ResearchStore
+      const workers = yield* WorkerStore.WorkerStore
+      yield* store.insert(research)
+      yield* sql`UPDATE foreman_researches SET phase = 'Not A Phase' WHERE id = ${research.id}`
+      const reads: ReadonlyArray<Effect.Effect<unknown, Errors.StorageError>> = [
+        store.get(research.id),
+        store.listActive,
+        store.list({ limit: 10, offset: 0 })
+      ]
+      for (const read of reads) {
+        const error = yield* Effect.flip(read)
+        assert.strictEqual(error._tag, "StorageError")
+        assert.include(error.reason, "phase")
+      }
+
+      yield* sql`
+        INSERT INTO foreman_workers (id, type, endpoint, status, capacity, registered_at, last_heartbeat_at)
+        VALUES ('w-1', 'training', 'http://127.0.0.1:1', 'asleep', 1, now(), now())`
+      const error = yield* Effect.flip(workers.list)
+      assert.strictEqual(error._tag, "StorageError")
+      assert.include(error.reason, "status")
+    }).pipe(Effect.provide(Layer.fresh(freshPorts(url)))))
+})

@@ -1,0 +1,188 @@
+/**
+ * What one coordinator tick does, decided without side effects. Given the
+ * active researches with their jobs, the workers and the configuration at one
+ * moment, the plan says which transitions to write, which worker slots to
+ * claim and for whom (first come, first served by the time each research
+ * started waiting), which in-process jobs to start and which jobs to send to
+ * their worker again. The coordinator carries the plan out: it draws job ids,
+ * claims, commits, then forks and dispatches. Pure: the same snapshot always
+ * gives the same plan.
+ */
+import { Data } from "effect"
+import { hasFreeSlot, type Job, type Research, type Worker, type WorkerType } from "./Domain.js"
+import type { ForemanConfigShape } from "./ForemanConfig.js"
+import { type Action, advance, type PhaseDefinition, type PipelineShape } from "./Pipeline.js"
+import type { ActiveEntry, JobWrite } from "./ResearchStore.js"
+import * as ResearchTransitions from "./ResearchTransitions.js"
+
+/** The world as one tick reads it. */
+export interface Snapshot {
+  readonly pipeline: PipelineShape
+  readonly config: ForemanConfigShape
+  readonly now: number
+  /** The epoch of the coordinator incarnation planning. */
+  readonly epoch: number
+  /** Since when workers could be heard: their grace before a silent worker's jobs are lost counts from it. */
+  readonly hearingSince: number
+  /** Every active research with its active job, oldest first. */
+  readonly active: ReadonlyArray<ActiveEntry>
+  /** Every registered worker, with the job slots it holds. */
+  readonly workers: ReadonlyArray<Worker>
+}
+
+/**
+ * One research's part of a tick. `before` is the research as read; every
+ * transition is written conditionally on its version.
+ */
+export type TickAction = Data.TaggedEnum<{
+  /**
+   * Writes `after` and `writes` and does nothing else: a phase advanced, a
+   * research finished or failed, a job settled (an orphaned or lost job
+   * failed), a research started waiting for a worker.
+   */
+  Commit: {
+    readonly before: Research
+    readonly after: Research
+    readonly writes: ReadonlyArray<JobWrite>
+  }
+  /**
+   * Writes `after` and `writes` (when they change anything), and sends the
+   * pending `job` to `worker` again, whether or not the write goes through:
+   * workers accept a repeated job id idempotently.
+   */
+  Redispatch: {
+    readonly before: Research
+    readonly after: Research
+    readonly writes: ReadonlyArray<JobWrite>
+    readonly job: Job
+    readonly worker: Worker
+  }
+  /**
+   * Starts the phase's in-process job from `research`: a new job, written with
+   * the research and `writes`, then forked.
+   */
+  RunInProcess: {
+    readonly before: Research
+    readonly research: Research
+    readonly writes: ReadonlyArray<JobWrite>
+    readonly definition: PhaseDefinition
+  }
+  /**
+   * Takes slot number `slot` of the claim batch for `workerType`. With a
+   * worker granted, starts the phase's job on it from `research` (written with
+   * `writes`, then dispatched); without one, writes `waiting` and `writes`.
+   */
+  ClaimWorker: {
+    readonly before: Research
+    readonly research: Research
+    readonly waiting: Research
+    readonly writes: ReadonlyArray<JobWrite>
+    readonly definition: PhaseDefinition
+    readonly workerType: WorkerType
+    /** When the research started waiting for the type: its place in the queue. */
+    readonly since: number
+    readonly slot: number
+  }
+}>
+
+/** Constructors and matchers of `TickAction`. */
+export const TickAction = Data.taggedEnum<TickAction>()
+
+/** Slots to claim on workers of one type in one atomic batch. */
+export interface ClaimBatch {
+  readonly workerType: WorkerType
+  readonly count: number
+}
+
+/** What one tick does. */
+export interface TickPlan {
+  /** Things worth a warning in the log (orphaned or lost jobs, missing jobs). */
+  readonly notes: ReadonlyArray<string>
+  /**
+   * Slot claims, one batch per worker type, in this order, each for no more
+   * slots than the snapshot shows free; `ClaimWorker` actions take them by index.
+   */
+  readonly claims: ReadonlyArray<ClaimBatch>
+  /**
+   * In order: every other research's action in the order read, then those
+   * needing a worker, longest waiting first. Researches with nothing to do are
+   * left out.
+   */
+  readonly actions: ReadonlyArray<TickAction>
+  /** The earliest end of a retry backoff, if any research waits for one. */
+  readonly wakeAt: number | null
+}
+
+/** Free job slots per worker type, on workers taking jobs. */
+const freeSlots = (workers: ReadonlyArray<Worker>): ReadonlyMap<WorkerType, number> => {
+  const free = new Map<WorkerType, number>()
+  for (const w of workers) {
+    if (hasFreeSlot(w)) free.set(w.type, (free.get(w.type) ?? 0) + w.capacity - w.currentJobs.length)
+  }
+  return free
+}
+
+/** Plans one tick. */
+export const make = (snapshot: Snapshot): TickPlan => {
+  const { active, config, epoch, hearingSince, now, pipeline } = snapshot
+  const workers = new Map(snapshot.workers.map((w) => [w.id, w]))
+  const free = freeSlots(snapshot.workers)
+  const world = { now, epoch, startedAt: hearingSince, workers, config }
+  const steps = active.map(({ job, research }) => ({
+    before: research,
+    step: advance(pipeline, research, job ?? undefined, world)
+  }))
+  const queued = steps
+    .filter((s) => s.step.action._tag === "NeedWorker")
+    .sort((a, b) => queuePosition(a.step.action) - queuePosition(b.step.action) || a.before.createdAt - b.before.createdAt)
+  const ordered = [...steps.filter((s) => s.step.action._tag !== "NeedWorker"), ...queued]
+
+  const claimed = new Map<WorkerType, number>()
+  const actions: Array<TickAction> = []
+  let wakeAt: number | null = null
+  const commit = (before: Research, after: Research, writes: ReadonlyArray<JobWrite>) => {
+    if (after !== before || writes.length > 0) actions.push(TickAction.Commit({ before, after, writes }))
+  }
+  for (const { before, step } of ordered) {
+    const { action, jobWrites: writes, research } = step
+    switch (action._tag) {
+      case "None": {
+        if (action.wakeAt !== null) wakeAt = wakeAt === null ? action.wakeAt : Math.min(wakeAt, action.wakeAt)
+        commit(before, research, writes)
+        break
+      }
+      case "Redispatch": {
+        const worker = action.job.workerId === null ? undefined : workers.get(action.job.workerId)
+        if (worker === undefined) commit(before, research, writes)
+        else actions.push(TickAction.Redispatch({ before, after: research, writes, job: action.job, worker }))
+        break
+      }
+      case "RunInProcess": {
+        actions.push(TickAction.RunInProcess({ before, research, writes, definition: action.definition }))
+        break
+      }
+      case "NeedWorker": {
+        const { definition, since, workerType } = action
+        const waiting = ResearchTransitions.waitFor(research, workerType, since)
+        const slot = claimed.get(workerType) ?? 0
+        if (slot < (free.get(workerType) ?? 0)) {
+          claimed.set(workerType, slot + 1)
+          actions.push(
+            TickAction.ClaimWorker({ before, research, waiting, writes, definition, workerType, since, slot })
+          )
+        } else {
+          commit(before, waiting, writes)
+        }
+        break
+      }
+    }
+  }
+  return {
+    notes: ordered.flatMap(({ step }) => step.notes),
+    claims: Array.from(claimed, ([workerType, count]) => ({ workerType, count })),
+    actions,
+    wakeAt
+  }
+}
+
+const queuePosition = (action: Action): number => (action._tag === "NeedWorker" ? action.since : 0)

@@ -1,0 +1,109 @@
+/**
+ * Every package is a real npm package: built, packed with `npm pack`, and
+ * installed from the tarballs into a temporary project that has no
+ * TypeScript tooling, where plain `node` runs an ESM script using the
+ * Promise client against a running coordinator, one running a Simulation,
+ * one starting a worker with `runWorker`, and `npx foreman --help`.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { startServer } from "@foreman/testing/ApiHarness"
+import { Effect } from "effect"
+import { execFile, execFileSync } from "node:child_process"
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = fileURLToPath(new URL("../../..", import.meta.url))
+const published = ["core", "adapter-memory", "adapter-postgres", "agents", "api", "worker", "server", "cli"]
+
+const npm = (args: ReadonlyArray<string>, cwd: string) =>
+  execFileSync("npm", [...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 600_000 })
+
+/** Runs `node script` (or any command) in the project; resolves with its exit code and output. */
+const node = (cwd: string, args: ReadonlyArray<string>, env: Record<string, string> = {}, command = process.execPath) =>
+  Effect.async<{ code: number; stdout: string; stderr: string }>((resume) => {
+    const child = execFile(command, [...args], { cwd, env: { ...cleanEnv(), ...env }, timeout: 120_000 }, (error, stdout, stderr) =>
+      resume(Effect.succeed({ code: error === null ? 0 : (child.exitCode ?? 1), stdout, stderr })))
+  })
+
+/** The last line a script printed (log lines come before it). */
+const lastLine = (stdout: string): unknown => JSON.parse(stdout.trim().split("\n").at(-1) ?? "")
+
+/** The environment without the workspace's hooks (NODE_OPTIONS, tsx): a user's plain node. */
+const cleanEnv = () =>
+  Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== "NODE_OPTIONS" && !key.startsWith("VITEST") && !key.startsWith("npm_"))) as Record<string, string>
+
+const clientScript = `
+import { createClient } from "@foreman/api"
+import { Errors } from "@foreman/core"
+const foreman = createClient({ url: process.env.FOREMAN_API_URL })
+const { researchId, status } = await foreman.trigger({ brief: "plain node" })
+const shown = await foreman.show(researchId)
+let missing = "none"
+try { await foreman.show("op_0000000000000a") } catch (error) { missing = error instanceof Errors.ResearchNotFound ? "ResearchNotFound" : String(error) }
+let aborted = "none"
+try { await foreman.status({ signal: AbortSignal.abort(new Error("stopped by the caller")) }) } catch (error) { aborted = error.message }
+await foreman.dispose()
+console.log(JSON.stringify({ researchId, status, brief: shown.research.brief, missing, aborted }))
+`
+
+const simulationScript = `
+import { Simulation } from "@foreman/adapter-memory"
+import { Effect } from "effect"
+const report = await Effect.runPromise(Simulation.run({ seed: 7, researches: 6 }))
+console.log(JSON.stringify({ researches: report.researches, violations: report.invariantViolations.length, traceHash: report.traceHash }))
+`
+
+const workerScript = `
+import { runWorker } from "@foreman/worker"
+const worker = await runWorker({ type: "training", apiUrl: process.env.FOREMAN_API_URL, port: 0, host: "127.0.0.1", handlers: { training: async () => ({ testAccuracy: 0.6 }) } })
+const answer = await fetch(process.env.FOREMAN_API_URL + "/api/v1/workers/" + worker.id).then((r) => r.json())
+await worker.stop()
+console.log(JSON.stringify({ id: worker.id, registered: answer.id === worker.id, type: answer.type }))
+`
+
+describe("npm packages", () => {
+  it.scopedLive("pack, install into a plain project, and run with node", () =>
+    Effect.gen(function*() {
+      npm(["run", "build"], root)
+      const project = mkdtempSync(join(tmpdir(), "foreman-pack-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(project, { recursive: true, force: true })))
+      npm(["pack", "--silent", "--pack-destination", project, ...published.flatMap((p) => ["-w", `@foreman/${p}`])], root)
+      const tarballs = readdirSync(project).filter((f) => f.endsWith(".tgz"))
+      assert.strictEqual(tarballs.length, published.length, tarballs.join(", "))
+      writeFileSync(join(project, "package.json"), JSON.stringify({ name: "plain-project", private: true, type: "module" }))
+      npm(["install", "--no-audit", "--no-fund", "--loglevel=error", ...tarballs.map((t) => `./${t}`)], project)
+      const installed = readdirSync(join(project, "node_modules"))
+      assert.isFalse(installed.includes("typescript") || installed.includes("tsx"), `no TypeScript tooling: ${installed.join(" ")}`)
+
+      const server = yield* startServer()
+      const env = { FOREMAN_API_URL: server.baseUrl }
+      writeFileSync(join(project, "client.mjs"), clientScript)
+      writeFileSync(join(project, "simulation.mjs"), simulationScript)
+      writeFileSync(join(project, "worker.mjs"), workerScript)
+
+      const client = yield* node(project, ["client.mjs"], env)
+      assert.strictEqual(client.code, 0, client.stderr)
+      const answer = lastLine(client.stdout) as Record<string, string>
+      assert.match(answer.researchId!, /^op_/)
+      assert.strictEqual(answer.brief, "plain node")
+      assert.strictEqual(answer.missing, "ResearchNotFound")
+      assert.strictEqual(answer.aborted, "stopped by the caller")
+
+      const simulation = yield* node(project, ["simulation.mjs"])
+      assert.strictEqual(simulation.code, 0, simulation.stderr)
+      const report = lastLine(simulation.stdout) as { researches: number; violations: number; traceHash: string }
+      assert.strictEqual(report.researches, 6)
+      assert.strictEqual(report.violations, 0)
+
+      const worker = yield* node(project, ["worker.mjs"], env)
+      assert.strictEqual(worker.code, 0, worker.stderr)
+      assert.deepInclude(lastLine(worker.stdout) as object, { registered: true, type: "training" })
+
+      const help = yield* node(project, ["foreman", "--help"], {}, "npx")
+      assert.strictEqual(help.code, 0, help.stderr)
+      assert.include(help.stdout, "foreman")
+      assert.include(help.stdout, "agent")
+    }), 900_000)
+})

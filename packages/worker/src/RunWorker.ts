@@ -1,0 +1,124 @@
+/**
+ * The worker SDK for code that does not use Effect: `runWorker` starts a
+ * worker process's `WorkerHost` with async handlers, one per job kind, and
+ * answers a handle to stop it.
+ *
+ * ```js
+ * import { runWorker } from "@foreman/worker"
+ * const worker = await runWorker({
+ *   type: "training",
+ *   apiUrl: "http://127.0.0.1:8000",
+ *   handlers: { training: async (input, job) => { await job.progress(0.5); return { testAccuracy: 0.6 } } }
+ * })
+ * // … later
+ * await worker.stop()
+ * ```
+ */
+import { Cause, ConfigProvider, Effect, Exit, Layer, ManagedRuntime, Runtime } from "effect"
+import type { Domain } from "@foreman/core"
+import * as WorkerConfig from "./WorkerConfig.js"
+import * as WorkerHost from "./WorkerHost.js"
+
+/** What a handler is given besides the job's input. */
+export interface JobInfo {
+  readonly jobId: string
+  readonly researchId: string
+  readonly kind: string
+  /** 1 for the first run, 2 for the first retry, … */
+  readonly attempt: number
+  /** The device (or slot) this run holds. */
+  readonly device: string
+  /** Aborted when the coordinator cancels the job or the worker stops. */
+  readonly signal: AbortSignal
+  /** Reports progress (0–1) and an optional message to the coordinator. */
+  readonly progress: (fraction: number, message?: string) => Promise<void>
+}
+
+/** Does one job of a kind: resolves with its result; a rejection is retried, then reported as the failure. */
+export type Handler = (input: unknown, job: JobInfo) => Promise<unknown>
+
+export interface RunWorkerOptions {
+  /** The worker type (`training`, `backtest`, …); `FOREMAN_WORKER_TYPE` when not given. */
+  readonly type?: string
+  /** A handler per job kind this worker runs. */
+  readonly handlers: Readonly<Record<string, Handler>>
+  /** The coordinator's URL; `FOREMAN_API_URL` when not given. */
+  readonly apiUrl?: string
+  /** The worker token; `FOREMAN_WORKER_TOKEN` when not given. */
+  readonly token?: string
+  /** Port to listen on; `FOREMAN_WORKER_PORT` (default 5003, 0 for any free port). */
+  readonly port?: number
+  /** Address to listen on; `FOREMAN_WORKER_HOST`. */
+  readonly host?: string
+  /** Capabilities the worker declares. */
+  readonly capabilities?: Readonly<Record<string, unknown>>
+}
+
+/** A running worker. */
+export interface RunningWorker {
+  readonly id: string
+  readonly type: string
+  /** The URL the coordinator reaches this worker at. */
+  readonly endpoint: string
+  /** Drains (running jobs get the drain deadline to finish), deregisters and stops. */
+  readonly stop: () => Promise<void>
+}
+
+/** The settings the options give, read before the environment. */
+const settings = (options: RunWorkerOptions): Map<string, string> => {
+  const map = new Map<string, string>()
+  if (options.type !== undefined) map.set("FOREMAN_WORKER_TYPE", options.type)
+  if (options.apiUrl !== undefined) map.set("FOREMAN_API_URL", options.apiUrl)
+  if (options.token !== undefined) map.set("FOREMAN_WORKER_TOKEN", options.token)
+  if (options.port !== undefined) map.set("FOREMAN_WORKER_PORT", String(options.port))
+  if (options.host !== undefined) map.set("FOREMAN_WORKER_HOST", options.host)
+  return map
+}
+
+/** One job through the handler of its kind, cancelled through the signal when the fiber is interrupted. */
+const perform = (handlers: RunWorkerOptions["handlers"]): WorkerHost.WorkerFunction => (job: Domain.JobSpec, ctx) => {
+  const handler = handlers[job.kind]
+  if (handler === undefined) {
+    return Effect.fail(`this worker has no handler for jobs of kind "${job.kind}" (it has: ${Object.keys(handlers).join(", ")})`)
+  }
+  return Effect.flatMap(Effect.runtime<never>(), (runtime) =>
+    Effect.tryPromise({
+      try: (signal) =>
+        handler(job.input, {
+          jobId: job.jobId,
+          researchId: job.researchId,
+          kind: job.kind,
+          attempt: ctx.attempt,
+          device: ctx.device,
+          signal,
+          progress: (fraction, message) => Runtime.runPromise(runtime)(ctx.progress(fraction, message))
+        }),
+      catch: (error) => (error instanceof Error ? error : String(error))
+    }))
+}
+
+/**
+ * Starts a worker: registers with the coordinator, serves jobs until `stop`.
+ * Rejects when the configuration is missing or wrong, or the port is taken.
+ */
+export const runWorker = async (options: RunWorkerOptions): Promise<RunningWorker> => {
+  const provider = ConfigProvider.orElse(ConfigProvider.fromMap(settings(options)), () => ConfigProvider.fromEnv())
+  const host = Layer.unwrapEffect(
+    Effect.map(
+      WorkerConfig.load({
+        ...(options.type === undefined ? {} : { type: options.type }),
+        ...(options.capabilities === undefined ? {} : { capabilities: options.capabilities })
+      }),
+      (config) => WorkerHost.layerNode(perform(options.handlers), config)
+    )
+  ).pipe(Layer.provide(Layer.setConfigProvider(provider)))
+  const runtime = ManagedRuntime.make(host)
+  const started = await runtime.runPromiseExit(WorkerHost.WorkerHost)
+  if (Exit.isFailure(started)) {
+    await runtime.dispose()
+    const error = Cause.squash(started.cause)
+    throw new Error(`the worker could not start: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+  }
+  const worker = started.value
+  return { id: worker.id, type: worker.type, endpoint: worker.endpoint, stop: () => runtime.dispose() }
+}
