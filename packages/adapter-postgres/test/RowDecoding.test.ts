@@ -5,9 +5,10 @@
  */
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { type Domain, type Errors, ResearchStore, WorkerStore } from "@foreman/core"
+import { type Errors, ResearchStore, WorkerStore } from "@foreman/core"
 import { Effect, Layer } from "effect"
 import { beforeAll } from "vitest"
+import { TestEngine } from "@foreman/adapter-memory"
 import { createDatabase, freshPorts } from "@foreman/testing/PgDatabase"
 
 let url = ""
@@ -15,29 +16,7 @@ beforeAll(async () => {
   url = await createDatabase("foreman_row_decoding")
 })
 
-const research: Domain.Research = {
-  id: "op_decoded" as Domain.ResearchId,
-  brief: "decode me",
-  model: null,
-  bypassGates: false,
-  forced: false,
-  phase: "designing",
-  status: "pending",
-  strategy: null,
-  results: {},
-  gates: {},
-  costUsd: 0,
-  createdAt: 1000,
-  updatedAt: 1000,
-  finishedAt: null,
-  waitingFor: null,
-  activeJobId: null,
-  attempt: 0,
-  failures: 0,
-  retryAt: null,
-  error: null,
-  version: 0
-}
+const research = TestEngine.research("op_decoded", { brief: "decode me" })
 
 describe("rows that break the domain's schemas", () => {
   it.live("fail the read with StorageError", () =>

@@ -4,7 +4,8 @@
  * orphans and lost jobs settled with the transition that retries their phase.
  */
 import { assert, describe, it } from "@effect/vitest"
-import type { Job, JobId, Research, ResearchId, Worker, WorkerId, WorkerType } from "../src/Domain.js"
+import * as fixtures from "@foreman/adapter-memory/TestEngine"
+import type { Job, JobId, Research, Worker, WorkerId, WorkerType } from "../src/Domain.js"
 import * as ForemanConfig from "../src/ForemanConfig.js"
 import * as Pipeline from "../src/Pipeline.js"
 import type { ActiveEntry } from "../src/ResearchStore.js"
@@ -16,70 +17,28 @@ const config = ForemanConfig.make()
 const strategy = { name: "rsi_momentum", spec: { indicator: "rsi", period: 14 } }
 
 /** A research in the training phase with its design done, waiting for nothing yet. */
-const research = (id: string, overrides: Partial<Research> = {}): Research => ({
-  id: id as ResearchId,
-  brief: "Explore RSI variations",
-  model: null,
-  bypassGates: false,
-  forced: false,
-  phase: "training",
-  status: "running",
-  strategy,
-  results: { design: strategy },
-  gates: {},
-  costUsd: 0,
-  createdAt: NOW - 60_000,
-  updatedAt: NOW - 60_000,
-  finishedAt: null,
-  waitingFor: null,
-  activeJobId: null,
-  attempt: 0,
-  failures: 0,
-  retryAt: null,
-  error: null,
-  version: 1,
-  ...overrides
-})
+const research = (id: string, overrides: Partial<Research> = {}): Research =>
+  fixtures.research(id, {
+    phase: "training",
+    status: "running",
+    strategy,
+    results: { design: strategy },
+    createdAt: NOW - 60_000,
+    updatedAt: NOW - 60_000,
+    version: 1,
+    ...overrides
+  })
 
 const waiting = (id: string, since: number, overrides: Partial<Research> = {}): Research =>
   research(id, { waitingFor: { workerType: "training", since }, ...overrides })
 
 /** A training job running on worker `w-1`, started by this coordinator. */
-const job = (id: string, researchId: string, overrides: Partial<Job> = {}): Job => ({
-  id: id as JobId,
-  researchId: researchId as ResearchId,
-  kind: "training",
-  phase: "training",
-  workerType: "training",
-  workerId: "w-1" as WorkerId,
-  status: "running",
-  attempt: 1,
-  progress: 0,
-  message: null,
-  input: null,
-  result: null,
-  usage: null,
-  error: null,
-  epoch: EPOCH,
-  createdAt: NOW - 10_000,
-  updatedAt: NOW - 10_000,
-  finishedAt: null,
-  ...overrides
-})
+const job = (id: string, researchId: string, overrides: Partial<Job> = {}): Job =>
+  fixtures.job(id, researchId, { input: null, epoch: EPOCH, createdAt: NOW - 10_000, updatedAt: NOW - 10_000, ...overrides })
 
 /** A live, empty training worker with one slot. */
-const worker = (id: string, overrides: Partial<Worker> = {}): Worker => ({
-  id: id as WorkerId,
-  type: "training",
-  endpoint: `http://127.0.0.1:5005/${id}`,
-  status: "available",
-  capacity: 1,
-  currentJobs: [],
-  capabilities: {},
-  registeredAt: 0,
-  lastHeartbeatAt: NOW - 1_000,
-  ...overrides
-})
+const worker = (id: string, overrides: Partial<Worker> = {}): Worker =>
+  fixtures.worker(id, { capabilities: {}, registeredAt: 0, lastHeartbeatAt: NOW - 1_000, ...overrides })
 
 const idle = (r: Research): ActiveEntry => ({ research: r, job: null })
 const running = (r: Research, j: Job): ActiveEntry => ({ research: { ...r, activeJobId: j.id }, job: j })
