@@ -4,7 +4,7 @@
  * and hand-built domain objects with sensible defaults (override what
  * matters). Import it as `@foreman/adapter-memory/TestEngine`.
  */
-import { Coordinator, type Domain } from "@foreman/core"
+import { Coordinator, type Domain, ResearchTransitions } from "@foreman/core"
 import { Duration, Effect, Layer, TestClock } from "effect"
 import * as Memory from "./Memory.js"
 import * as MemoryWorkers from "./MemoryWorkers.js"
@@ -86,28 +86,18 @@ export const fresh = <A, E, R>(self: Effect.Effect<A, E, R>, options?: Memory.Me
   Effect.provide(self, Layer.fresh(labLayer(options)))
 
 
+/** A research just triggered (`ResearchTransitions.create` at time 1000), with `overrides` on top. */
 export const research = (id: string, overrides: Partial<Research> = {}): Research => ({
-  id: id as ResearchId,
-  brief: "Explore RSI variations",
-  model: null,
-  bypassGates: false,
-  forced: false,
-  phase: "designing",
-  status: "pending",
-  strategy: null,
-  results: {},
-  gates: {},
-  costUsd: 0,
-  createdAt: 1000,
-  updatedAt: 1000,
-  finishedAt: null,
-  waitingFor: null,
-  activeJobId: null,
-  attempt: 0,
-  failures: 0,
-  retryAt: null,
-  error: null,
-  version: 0,
+  ...ResearchTransitions.create({
+    id: id as ResearchId,
+    brief: "Explore RSI variations",
+    model: null,
+    bypassGates: false,
+    forced: false,
+    phase: "designing",
+    strategy: null,
+    now: 1000
+  }),
   ...overrides
 })
 
