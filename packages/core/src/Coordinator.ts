@@ -56,6 +56,7 @@ import {
 } from "./Errors.js"
 import { concurrencyLimit, ForemanConfig } from "./ForemanConfig.js"
 import * as Ids from "./internal/ids.js"
+import * as JobWrites from "./internal/jobWrites.js"
 import * as Signal from "./internal/signal.js"
 import * as JobTransitions from "./JobTransitions.js"
 import { type PhaseDefinition, Pipeline, progressOf, workerTypes } from "./Pipeline.js"
@@ -243,6 +244,7 @@ interface Slot {
 /** Builds the coordinator over the engine's ports and services. */
 export const make = Effect.gen(function*() {
   const store = yield* ResearchStore
+  const jobs = yield* JobWrites.make
   const registry = yield* WorkerRegistry
   const budget = yield* Budget
   const transport = yield* WorkerTransport
@@ -454,14 +456,14 @@ export const make = Effect.gen(function*() {
               amountUsd: output.usage.costUsd,
               at: now
             })
-            yield* store.updateJob(JobTransitions.complete(job, output, now), ["running"])
+            yield* jobs.complete(job, output, now)
           }),
         onFailure: (cause) =>
           Effect.gen(function*() {
             const now = yield* Clock.currentTimeMillis
             const failure = Option.getOrUndefined(Cause.failureOption(cause))
             const error = failure !== undefined ? failure.message : Cause.pretty(cause)
-            yield* store.updateJob(JobTransitions.settle(job, "failed", error, now), ["running"])
+            yield* jobs.fail(job, error, now)
           }).pipe(Effect.unless(() => Cause.isInterruptedOnly(cause)))
       }),
       Effect.zipRight(wakeup.signal),
@@ -484,7 +486,7 @@ export const make = Effect.gen(function*() {
       input: job.input
     }).pipe(
       Effect.matchEffect({
-        onSuccess: () => bookkeeping(store.updateJob(JobTransitions.accepted(job, now), ["pending"])),
+        onSuccess: () => bookkeeping(jobs.dispatched(job, now)),
         onFailure: (error) =>
           Effect.gen(function*() {
             // A worker that is full or shutting down is a scheduling fact: the job goes
@@ -493,10 +495,7 @@ export const make = Effect.gen(function*() {
             yield* Effect.logWarning(
               `${job.id}: ${error.message}; ${refused === undefined ? "will retry on another worker" : "back to the queue"}`
             )
-            yield* bookkeeping(store.updateJob(
-              JobTransitions.settle(job, refused === undefined ? "lost" : "refused", error.message, now),
-              ["pending"]
-            ))
+            yield* bookkeeping(jobs.undelivered(job, refused === undefined ? "lost" : "refused", error.message, now))
             yield* bookkeeping(
               refused === undefined
                 ? registry.release(worker.id, job.id)

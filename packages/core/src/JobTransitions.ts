@@ -2,7 +2,8 @@
  * The job state machine: a job's first state and every change of its status,
  * as pure functions from one job value to the next. The coordinator, the
  * pipeline and the worker registry all build new job values here and only
- * decide when to write them.
+ * decide when to write them: in a tick's commit, or through the one job
+ * writer, `internal/jobWrites`.
  */
 import type { AgentOutput } from "./Agents.js"
 import type { Job, JobId, JobReport, Research, Worker } from "./Domain.js"

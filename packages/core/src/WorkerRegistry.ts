@@ -5,18 +5,17 @@
  * slots, and the reports workers send about their jobs.
  */
 import { Array as Arr, Clock, Context, Effect, Layer, Option, Schema } from "effect"
-import { isTerminalStatus, type Job, type JobId, JobReport, type Worker, WorkerId, WorkerType } from "./Domain.js"
+import { type Job, type JobId, JobReport, type Worker, WorkerId, WorkerType } from "./Domain.js"
 import {
-  JobNotAssigned,
-  JobNotFound,
+  type JobNotAssigned,
+  type JobNotFound,
   type StorageError,
   WorkerNotAuthenticated,
   WorkerNotFound
 } from "./Errors.js"
 import { ForemanConfig } from "./ForemanConfig.js"
-import * as JobTransitions from "./JobTransitions.js"
-import { type JobPatch, ResearchStore } from "./ResearchStore.js"
-import * as ResearchTransitions from "./ResearchTransitions.js"
+import * as JobWrites from "./internal/jobWrites.js"
+import { ResearchStore } from "./ResearchStore.js"
 import { filter as filterStorable, isStorable, reason as storableReason } from "./Storable.js"
 import { Wakeup } from "./Wakeup.js"
 import { type ExpiredWorkers, WorkerStore } from "./WorkerStore.js"
@@ -138,6 +137,7 @@ export class WorkerRegistry extends Context.Tag("@foreman/core/WorkerRegistry")<
 export const make = Effect.gen(function*() {
   const workers = yield* WorkerStore
   const store = yield* ResearchStore
+  const jobs = yield* JobWrites.make
   const wakeup = yield* Wakeup
   const config = yield* ForemanConfig
 
@@ -147,58 +147,20 @@ export const make = Effect.gen(function*() {
   /** The longest re-registration backoff the coordinator tolerates (see `RegistrationResult`). */
   const retryWithinSeconds = Math.max(1, Math.floor(config.orphanGraceSeconds / 2))
 
-  /**
-   * A final result for a job already declared lost, before its research started
-   * another attempt: the result is used instead of running the phase again.
-   */
-  const revive = (job: Job, patch: JobPatch) =>
-    Effect.gen(function*() {
-      const research = yield* store.get(job.researchId)
-      if (Option.isNone(research)) return false
-      const r = research.value
-      if (isTerminalStatus(r.status) || r.phase !== job.phase || r.activeJobId !== null) return false
-      return yield* store.commit({
-        research: ResearchTransitions.nextVersion(r, ResearchTransitions.revive(r, job.id), patch.updatedAt),
-        expectedVersion: r.version,
-        epoch: null,
-        jobs: [{ job: JobTransitions.patched(job, patch), expected: "lost" }]
-      }).pipe(
-        Effect.as(true),
-        Effect.catchTag("StaleWrite", () => Effect.succeed(false)),
-        Effect.tap((revived) =>
-          revived
-            ? Effect.logInfo(`job ${job.id} finished on ${job.workerId} after it was declared lost: its result is used`)
-            : Effect.void
-        )
-      )
-    })
-
   /** Releasing a job the worker no longer holds changes nothing, so a final report always releases. */
   const report = Effect.fnUntraced(function*(report: JobReport) {
-    const patch = JobTransitions.reportPatch(report, yield* Clock.currentTimeMillis)
+    const now = yield* Clock.currentTimeMillis
     const final = report._tag !== "Progress"
     const [written] = yield* Effect.all([
-      store.patchJob(report.jobId, report.workerId, patch, ["pending", "running"]),
+      jobs.report(report, now),
       final ? workers.release(report.workerId, report.jobId) : Effect.void
     ], { concurrency: 2 })
     // A freed slot wakes the loop even when the job itself was settled already.
     if (final) yield* wakeup.signal
     if (Option.isSome(written)) return written.value
-    // Nothing written: the job is unknown, someone else's, or already settled.
-    const job = yield* store.getJob(report.jobId).pipe(
-      Effect.flatMap(Option.match({
-        onNone: () => Effect.fail(new JobNotFound({ jobId: report.jobId })),
-        onSome: Effect.succeed
-      }))
-    )
-    if (job.workerId !== report.workerId) {
-      return yield* new JobNotAssigned({ jobId: report.jobId, workerId: report.workerId })
-    }
-    if (job.status === "lost" && report._tag === "Completed" && (yield* revive(job, patch))) {
-      yield* wakeup.signal
-      return JobTransitions.patched(job, patch)
-    }
-    return job
+    const reconciled = yield* jobs.reconcileReport(report, now)
+    if (reconciled.revived) yield* wakeup.signal
+    return reconciled.job
   })
 
   /** A held report storage cannot keep becomes the job's failure, so it never blocks a registration. */
@@ -241,12 +203,7 @@ export const make = Effect.gen(function*() {
       return { worker: current, retryWithinSeconds, cancel: [] } satisfies RegistrationResult
     }
     const worker = stored.value
-    for (const job of lost) {
-      const settled = job.status === "pending"
-        ? JobTransitions.settle(job, "refused", `dispatch crossed a registration of worker ${input.id}; not started there`, now)
-        : JobTransitions.settle(job, "lost", `worker ${input.id} re-registered without this job`, now)
-      yield* store.updateJob(settled, [job.status])
-    }
+    for (const job of lost) yield* jobs.disown(job, input.id, now)
     const assignedIds = new Set<string>(assigned.map((j) => j.id))
     yield* wakeup.signal
     yield* Effect.logInfo(`worker ${worker.id} (${worker.type}) registered at ${worker.endpoint}`).pipe(

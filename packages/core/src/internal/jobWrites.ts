@@ -1,0 +1,128 @@
+/**
+ * The one writer of job rows. Every change of a stored job outside a tick's
+ * commit goes through here: a worker's report, a job its worker re-registered
+ * without, a lost job revived by its late result, an in-process job's outcome
+ * and the record of a dispatch. Each operation writes a value built by
+ * `JobTransitions` and guards it with the status (and the worker) the job
+ * must still have. The transitions a tick commits carry their job writes with
+ * the research, in the coordinator's one atomic commit.
+ */
+import { Effect, Option } from "effect"
+import type { AgentOutput } from "../Agents.js"
+import { isTerminalStatus, type Job, type JobReport, type WorkerId } from "../Domain.js"
+import { JobNotAssigned, JobNotFound, type StorageError } from "../Errors.js"
+import * as JobTransitions from "../JobTransitions.js"
+import { ResearchStore } from "../ResearchStore.js"
+import * as ResearchTransitions from "../ResearchTransitions.js"
+
+/** A report `report` did not write, made sense of: the job as it stands, and whether its result was used. */
+export interface ReconciledReport {
+  readonly job: Job
+  readonly revived: boolean
+}
+
+/** The job-row writes of the coordinator and the worker registry. */
+export interface JobWrites {
+  /**
+   * Applies a worker's report to its job in one write, only while the job is
+   * assigned to that worker and pending or running; answers the job as
+   * written, or none when nothing matched.
+   */
+  readonly report: (report: JobReport, now: number) => Effect.Effect<Option.Option<Job>, StorageError>
+  /**
+   * A report `report` wrote nothing for: `JobNotFound` for an unknown job,
+   * `JobNotAssigned` for a job of another worker, else the settled job as
+   * stored, except a result for a job declared lost before its research
+   * started another attempt, which is used (the research resumes from it).
+   */
+  readonly reconcileReport: (
+    report: JobReport,
+    now: number
+  ) => Effect.Effect<ReconciledReport, JobNotFound | JobNotAssigned | StorageError>
+  /**
+   * A job its worker re-registered without: refused while still pending (the
+   * dispatch crossed the registration; nothing ran there), else lost.
+   */
+  readonly disown: (job: Job, workerId: WorkerId, now: number) => Effect.Effect<boolean, StorageError>
+  /** An in-process job finished with its output, if it still runs; tells whether it was written. */
+  readonly complete: (job: Job, output: AgentOutput<unknown>, now: number) => Effect.Effect<boolean, StorageError>
+  /** An in-process job failed with `error`, if it still runs; tells whether it was written. */
+  readonly fail: (job: Job, error: string, now: number) => Effect.Effect<boolean, StorageError>
+  /** The worker took the dispatched job, if it is still pending; tells whether it was written. */
+  readonly dispatched: (job: Job, now: number) => Effect.Effect<boolean, StorageError>
+  /**
+   * The dispatch of a pending job failed: `lost` (the attempt counts) or
+   * `refused` (the worker would not take it; it never started), with the reason.
+   */
+  readonly undelivered: (
+    job: Job,
+    outcome: "lost" | "refused",
+    reason: string,
+    now: number
+  ) => Effect.Effect<boolean, StorageError>
+}
+
+/** The job writes over the research store. */
+export const make: Effect.Effect<JobWrites, never, ResearchStore> = Effect.map(ResearchStore, (store) => {
+  /**
+   * Uses the result of a job already declared lost, before its research
+   * started another attempt: the research resumes from it instead of running
+   * the phase again.
+   */
+  const revive = (job: Job, revived: Job) =>
+    Effect.gen(function*() {
+      const research = yield* store.get(job.researchId)
+      if (Option.isNone(research)) return false
+      const r = research.value
+      if (isTerminalStatus(r.status) || r.phase !== job.phase || r.activeJobId !== null) return false
+      return yield* store.commit({
+        research: ResearchTransitions.nextVersion(r, ResearchTransitions.revive(r, job.id), revived.updatedAt),
+        expectedVersion: r.version,
+        epoch: null,
+        jobs: [{ job: revived, expected: "lost" }]
+      }).pipe(
+        Effect.as(true),
+        Effect.catchTag("StaleWrite", () => Effect.succeed(false)),
+        Effect.tap((written) =>
+          written
+            ? Effect.logInfo(`job ${job.id} finished on ${job.workerId} after it was declared lost: its result is used`)
+            : Effect.void
+        )
+      )
+    })
+
+  const reconcileReport = Effect.fnUntraced(function*(report: JobReport, now: number) {
+    const job = yield* store.getJob(report.jobId).pipe(
+      Effect.flatMap(Option.match({
+        onNone: () => Effect.fail(new JobNotFound({ jobId: report.jobId })),
+        onSome: Effect.succeed
+      }))
+    )
+    if (job.workerId !== report.workerId) {
+      return yield* new JobNotAssigned({ jobId: report.jobId, workerId: report.workerId })
+    }
+    if (job.status === "lost" && report._tag === "Completed") {
+      const revived = JobTransitions.patched(job, JobTransitions.reportPatch(report, now))
+      if (yield* revive(job, revived)) return { job: revived, revived: true } satisfies ReconciledReport
+    }
+    return { job, revived: false } satisfies ReconciledReport
+  })
+
+  return {
+    report: (report, now) =>
+      store.patchJob(report.jobId, report.workerId, JobTransitions.reportPatch(report, now), ["pending", "running"]),
+    reconcileReport,
+    disown: (job, workerId, now) =>
+      store.updateJob(
+        job.status === "pending"
+          ? JobTransitions.settle(job, "refused", `dispatch crossed a registration of worker ${workerId}; not started there`, now)
+          : JobTransitions.settle(job, "lost", `worker ${workerId} re-registered without this job`, now),
+        [job.status]
+      ),
+    complete: (job, output, now) => store.updateJob(JobTransitions.complete(job, output, now), ["running"]),
+    fail: (job, error, now) => store.updateJob(JobTransitions.settle(job, "failed", error, now), ["running"]),
+    dispatched: (job, now) => store.updateJob(JobTransitions.accepted(job, now), ["pending"]),
+    undelivered: (job, outcome, reason, now) =>
+      store.updateJob(JobTransitions.settle(job, outcome, reason, now), ["pending"])
+  }
+})
