@@ -13,6 +13,8 @@ export const make = Effect.gen(function*() {
   const active = new Map<Domain.ResearchId, Research>()
   const jobs = new Map<Domain.JobId, Job>()
   const jobsByResearch = new Map<Domain.ResearchId, Array<Domain.JobId>>()
+  /** The strategy catalogue by name, in the order stored. */
+  const strategies = new Map<string, Domain.StoredStrategy>()
   /** Researches by the request id they were triggered with. */
   const byRequestId = new Map<string, Domain.ResearchId>()
   const requested = (requestId: string | undefined): Research | undefined => {
@@ -56,8 +58,14 @@ export const make = Effect.gen(function*() {
           return yield* new Errors.StaleWrite({ researchId: id, reason: `job ${job.id} changed meanwhile` })
         }
       }
+      if (t.design !== undefined && strategies.has(t.design.name)) {
+        return yield* new Errors.StaleWrite({ researchId: id, reason: `strategy ${t.design.name} is already stored` })
+      }
       put(t.research)
       for (const { job } of t.jobs) putJob(job)
+      if (t.design !== undefined) {
+        strategies.set(t.design.name, { strategy: t.design, researchId: id, createdAt: t.research.updatedAt })
+      }
     })
 
   return ResearchStore.ResearchStore.of({
@@ -119,6 +127,14 @@ export const make = Effect.gen(function*() {
         if (current === undefined || !expected.includes(current.status)) return false
         putJob(job)
         return true
+      }),
+    getStrategy: (name) => Effect.sync(() => Option.fromNullable(strategies.get(name))),
+    listStrategies: Effect.sync(() => Array.from(strategies.values()).reverse()),
+    strategyNames: (prefix) => Effect.sync(() => Array.from(strategies.keys()).filter((name) => name.startsWith(prefix))),
+    researchesUsing: (names) =>
+      Effect.sync(() => {
+        const wanted = new Set(names)
+        return Array.from(researches.values()).filter((r) => r.strategy !== null && wanted.has(r.strategy.name))
       })
   })
 })

@@ -59,7 +59,7 @@ describe("Coordinator", () => {
   it.scoped("skips design when given a strategy", () =>
     fresh(Effect.gen(function*() {
       const coordinator = yield* startLab()
-      const research = yield* coordinator.trigger({ strategy: "mtf_momentum_1" })
+      const research = yield* coordinator.trigger({ strategy: { name: "mtf_momentum_1", spec: { indicators: ["rsi"] } } })
       yield* advance(1)
       assert.strictEqual(yield* phaseOf(research.id), "running:training")
       assert.deepStrictEqual(yield* jobsOf(research.id), ["training:running"])
@@ -389,10 +389,10 @@ describe("Coordinator", () => {
         const coordinator = yield* Coordinator.Coordinator
         const pool = yield* MemoryWorkers.MemoryWorkers
         // `late` reaches assessment, `early` is designing, `mid` is training when the coordinator dies.
-        const late = yield* coordinator.trigger({ strategy: "late_strategy" })
+        const late = yield* coordinator.trigger({ strategy: { name: "late_strategy", spec: {} } })
         yield* advance(151)
         const early = yield* coordinator.trigger({ brief: "Explore RSI variations" })
-        const mid = yield* coordinator.trigger({ strategy: "mid_strategy" })
+        const mid = yield* coordinator.trigger({ strategy: { name: "mid_strategy", spec: {} } })
         yield* advance(1)
         assert.deepStrictEqual(yield* jobsOf(late.id), ["training:completed", "backtest:completed", "assessment:running"])
         assert.deepStrictEqual(yield* jobsOf(early.id), ["design:running"])

@@ -45,7 +45,7 @@ const postgresEngine = (url: string): EngineLayer => (handlers, config) =>
 const emptyTables = (url: string) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    yield* sql`TRUNCATE foreman_jobs, foreman_researches, foreman_workers, foreman_budget`
+    yield* sql`TRUNCATE foreman_strategies, foreman_jobs, foreman_researches, foreman_workers, foreman_budget`
   }).pipe(Effect.provide(Postgres.migrated.pipe(Layer.provideMerge(Postgres.client({ url, maxConnections: 1 })))))
 
 const percentile = (xs: ReadonlyArray<number>, p: number) => {

@@ -12,6 +12,7 @@ import m0001 from "./migrations/0001_create_tables.js"
 import m0002 from "./migrations/0002_worker_credentials.js"
 import m0003 from "./migrations/0003_trigger_request_ids.js"
 import m0004 from "./migrations/0004_typed_columns.js"
+import m0005 from "./migrations/0005_strategies.js"
 
 /** Advisory lock key for migrations ("foreman" in ASCII, fits in int8). */
 const MIGRATION_LOCK = 0x666f72656d616e
@@ -20,7 +21,8 @@ export const migrations = Migrator.fromRecord({
   "0001_create_tables": m0001,
   "0002_worker_credentials": m0002,
   "0003_trigger_request_ids": m0003,
-  "0004_typed_columns": m0004
+  "0004_typed_columns": m0004,
+  "0005_strategies": m0005
 })
 
 /** The migrator, without schema dumps (they need a file system and pg_dump). */

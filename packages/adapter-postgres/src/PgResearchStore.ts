@@ -175,8 +175,26 @@ const transitionRows = (t: ResearchStore.Transition) => ({
   epoch: t.epoch,
   expectedVersion: t.expectedVersion,
   research: researchRow(t.research),
-  jobs: t.jobs.map((w) => ({ expected: w.expected, job: jobRow(w.job) }))
+  jobs: t.jobs.map((w) => ({ expected: w.expected, job: jobRow(w.job) })),
+  design: t.design ?? null
 })
+
+/** A row of `foreman_strategies`, checked with the catalogue's own field schemas. */
+const StrategyColumns = Schema.Struct({
+  name: Domain.Strategy.fields.name,
+  strategy: Domain.StoredStrategy.fields.strategy,
+  research_id: Domain.StoredStrategy.fields.researchId,
+  created_at: Timestamp
+})
+
+const decodeStrategies = decode(Schema.Array(StrategyColumns))
+const strategies = (rows: unknown) =>
+  Effect.map(decodeStrategies(rows), (rows) =>
+    rows.map((row): Domain.StoredStrategy => ({
+      strategy: row.strategy,
+      researchId: row.research_id,
+      createdAt: row.created_at.getTime()
+    })))
 
 const decodeResearches = decode(Schema.Array(ResearchColumns))
 const decodeJobs = decode(Schema.Array(JobColumns))
@@ -318,7 +336,26 @@ export const make = Effect.gen(function*() {
           sql<{ written: boolean }>`
             SELECT foreman_update_job(${sql.json(jobRow(job))}, ${[...expected] as Array<string>}::text[]) AS written`,
           (rows) => rows[0]?.written === true
-        ))
+        )),
+    getStrategy: (name) =>
+      storage(Effect.map(
+        Effect.flatMap(sql`SELECT * FROM foreman_strategies WHERE name = ${name}`, strategies),
+        first
+      )),
+    listStrategies: storage(Effect.flatMap(
+      sql`SELECT * FROM foreman_strategies ORDER BY created_at DESC, name DESC`,
+      strategies
+    )),
+    strategyNames: (prefix) =>
+      storage(Effect.map(
+        sql<{ name: string }>`SELECT name FROM foreman_strategies WHERE starts_with(name, ${prefix}) ORDER BY name`,
+        (rows) => rows.map((row) => row.name)
+      )),
+    researchesUsing: (names) =>
+      names.length === 0 ? Effect.succeed([]) : storage(Effect.flatMap(
+        sql`SELECT * FROM foreman_researches WHERE strategy->>'name' IN ${sql.in(names)} ORDER BY created_at, id`,
+        researches
+      ))
   })
 })
 

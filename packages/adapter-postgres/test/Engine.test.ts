@@ -1,6 +1,7 @@
 /**
- * The engine on PostgreSQL: bad input is rejected or stored verbatim, and a
- * trigger on one replica wakes the leader at once through LISTEN/NOTIFY.
+ * The engine on PostgreSQL: bad input is rejected or stored verbatim, a
+ * trigger on one replica wakes the leader at once through LISTEN/NOTIFY, and
+ * designs go to the strategy catalogue, from which a trigger reuses them.
  */
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
@@ -71,4 +72,27 @@ describe("engine on PostgreSQL", () => {
       const waited = performance.now() - t0
       assert.isBelow(waited, 2_000, `acted on after ${waited.toFixed(0)} ms with a 60 s poll`)
     }).pipe(Effect.scoped, quiet))
+
+  it.live("catalogues a design with its transition; a trigger naming it trains it without designing", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* Coordinator.Coordinator
+      yield* truncate
+      yield* Effect.forkScoped(coordinator.run)
+      const designer = yield* coordinator.trigger({ brief: "Explore RSI variations", force: true })
+      const [stored] = yield* coordinator.strategies().pipe(
+        Effect.filterOrFail((list) => list.length === 1),
+        Effect.retry(Schedule.spaced("20 millis")),
+        Effect.timeout("10 seconds")
+      )
+      const designed = (yield* coordinator.show(designer.id)).research.strategy
+      assert.deepStrictEqual(stored!.strategy, designed)
+      assert.strictEqual(stored!.researchId, designer.id)
+
+      const reuse = yield* coordinator.trigger({ strategy: stored!.name, force: true })
+      assert.deepStrictEqual(reuse.strategy, designed)
+      assert.strictEqual(reuse.phase, "training")
+      assert.strictEqual((yield* coordinator.strategy(stored!.name)).researches, 2)
+      const unknown = yield* Effect.flip(coordinator.trigger({ strategy: `${stored!.name}_x`, force: true }))
+      assert.strictEqual(unknown.message, `Unknown strategy: ${stored!.name}_x (closest: ${stored!.name})`)
+    }).pipe(Effect.scoped, Effect.provide(Layer.fresh(engine(url))), quiet))
 })

@@ -16,7 +16,7 @@ import {
   HttpApiSecurity,
   OpenApi
 } from "@effect/platform"
-import { Budget, Coordinator, Domain, Errors, Storable, WorkerRegistry } from "@foreman/core"
+import { Budget, Coordinator, Domain, Errors, Storable, StrategyCatalogue, WorkerRegistry } from "@foreman/core"
 import { Context, JSONSchema, Schema } from "effect"
 
 /** Missing or wrong bearer token. */
@@ -80,6 +80,7 @@ const WorkerNotAuthenticated = withMessage(Errors.WorkerNotAuthenticated)
 const JobNotFound = withMessage(Errors.JobNotFound)
 const JobNotAssigned = withMessage(Errors.JobNotAssigned)
 const StorageError = withMessage(Errors.StorageError)
+const StrategyNotFound = withMessage(Errors.StrategyNotFound)
 
 /** Who is calling: decided by the token, or both when the server runs without tokens. */
 export interface Caller {
@@ -97,6 +98,7 @@ export class Authorization extends HttpApiMiddleware.Tag<Authorization>()("@fore
 const researchId = HttpApiSchema.param("id", Domain.ResearchId)
 const workerId = HttpApiSchema.param("workerId", Domain.WorkerId)
 const jobId = HttpApiSchema.param("jobId", Domain.JobId)
+const strategyName = HttpApiSchema.param("name", Domain.Strategy.fields.name)
 
 /** Today's budget as reported: core's view, on the wire as it is. */
 export const BudgetStatus = Budget.BudgetStatus
@@ -109,6 +111,9 @@ export const Status = Coordinator.CoordinatorStatus
 
 /** One research with all its jobs (core's view). */
 export const ResearchDetail = Coordinator.ResearchDetail
+
+/** A catalogued strategy with its best metrics (core's view). */
+export const StrategySummary = StrategyCatalogue.StrategySummary
 
 export const TriggerAccepted = Schema.Struct({ researchId: Domain.ResearchId, status: Domain.ResearchStatus })
 
@@ -201,6 +206,8 @@ export class AgentGroup extends HttpApiGroup.make("agent")
       .addError(AtCapacity, { status: 409 })
       .addError(BudgetExhausted, { status: 409 })
       .addError(InvalidInput, { status: 400 })
+      // A strategy named in the request that the catalogue does not hold: 404, like `GET /strategies/{name}`.
+      .addError(StrategyNotFound, { status: 404 })
       .addError(Unavailable)
       .annotate(OpenApi.Transform, (operation) => ({
         ...operation,
@@ -226,6 +233,12 @@ export class AgentGroup extends HttpApiGroup.make("agent")
       .addSuccess(Domain.Research)
       .addError(ResearchNotFound, { status: 404 })
       .addError(NotCancellable, { status: 409 })
+  )
+  .add(HttpApiEndpoint.get("strategies", "/strategies").addSuccess(Schema.Array(StrategySummary)))
+  .add(
+    HttpApiEndpoint.get("strategy")`/strategies/${strategyName}`
+      .addSuccess(StrategySummary)
+      .addError(StrategyNotFound, { status: 404 })
   )
   .addError(StorageError, unavailable)
   .addError(Forbidden)

@@ -47,6 +47,10 @@ export interface ForemanClient {
     query?: { readonly type?: string; readonly status?: Domain.WorkerStatus },
     options?: CallOptions
   ) => Promise<ReadonlyArray<Domain.Worker>>
+  /** Every catalogued strategy, newest first, with its best metrics. */
+  readonly strategies: (options?: CallOptions) => Promise<ReadonlyArray<typeof Api.StrategySummary.Type>>
+  /** One catalogued strategy by name (`Errors.StrategyNotFound` when unknown). */
+  readonly strategy: (name: string, options?: CallOptions) => Promise<typeof Api.StrategySummary.Type>
   /** Ends the client's runtime; calls after it reject with an `Error` saying so. */
   readonly dispose: () => Promise<void>
 }
@@ -94,6 +98,8 @@ export const createClient = (options: Client.ClientOptions): ForemanClient => {
             ...(query.status === undefined ? {} : { status: query.status })
           }
         }), o),
+    strategies: (o) => run((c) => c.api.agent.strategies(), o),
+    strategy: (name, o) => run((c) => c.api.agent.strategy({ path: { name } }), o),
     dispose: () => {
       disposed = true
       return runtime.dispose()

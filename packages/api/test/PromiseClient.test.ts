@@ -198,6 +198,25 @@ describe("createClient", () => {
       assert.strictEqual((finished as Errors.NotCancellable).message, `Research ${researchId} is completed and cannot be cancelled`)
     }))
 
+  it.scopedLive("lists the strategy catalogue and reads one by name; an unknown name is StrategyNotFound", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer({ engine: { handlers: instantWorkers } })
+      const foreman = yield* promiseClient({ url: server.baseUrl })
+      assert.deepStrictEqual(yield* call(() => foreman.strategies()), [])
+      yield* server.workers.spawn({ id: "training-1", type: "training" })
+      yield* server.workers.spawn({ id: "backtest-1", type: "backtest" })
+      const { researchId } = yield* call(() => foreman.trigger(brief))
+      const done = yield* until(() => foreman.show(researchId), (detail) => detail.research.status === "completed")
+      const name = done.research.strategy!.name
+      const [listed] = yield* call(() => foreman.strategies())
+      assert.strictEqual(listed!.name, name)
+      assert.strictEqual(listed!.researchId, researchId)
+      assert.deepStrictEqual((yield* call(() => foreman.strategy(name))).strategy, done.research.strategy)
+      const unknown = yield* rejection(() => foreman.strategy(`${name}_unheard_of`))
+      assert.instanceOf(unknown, Errors.StrategyNotFound)
+      assert.include((unknown as Errors.StrategyNotFound).message, `Unknown strategy: ${name}_unheard_of`)
+    }))
+
   it.scopedLive("rejects a trigger at capacity with AtCapacity, sent once", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ engine: { config: { maxConcurrentResearches: 1 } } })

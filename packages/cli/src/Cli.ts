@@ -14,6 +14,7 @@ import { agent } from "./commands/agent.js"
 import { preflight } from "./commands/preflight.js"
 import { server } from "./commands/server.js"
 import { simulate } from "./commands/simulate.js"
+import { strategies } from "./commands/strategies.js"
 import { worker } from "./commands/worker.js"
 import { workers } from "./commands/workers.js"
 
@@ -23,7 +24,7 @@ export const version = "0.1.0"
 /** `foreman` and its subcommands. */
 export const command = Command.make("foreman").pipe(
   Command.withDescription("Coordinates concurrent research cycles over scarce workers with a shared LLM budget"),
-  Command.withSubcommands([server, worker, agent, workers, preflight, simulate])
+  Command.withSubcommands([server, worker, agent, workers, strategies, preflight, simulate])
 )
 
 const cli = Command.run(command, { name: "foreman", version, executable: "foreman" })

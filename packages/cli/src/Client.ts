@@ -95,7 +95,8 @@ export const describe = (apiUrl: string, error: unknown): CommandFailed => {
   }
   if (
     error instanceof Errors.ResearchNotFound || error instanceof Errors.NotCancellable ||
-    error instanceof Errors.InvalidInput || error instanceof Errors.WorkerNotFound
+    error instanceof Errors.InvalidInput || error instanceof Errors.WorkerNotFound ||
+    error instanceof Errors.StrategyNotFound
   ) {
     return fail(error.message)
   }

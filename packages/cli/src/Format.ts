@@ -1,7 +1,7 @@
 /**
  * Pure text formatting for the CLI: durations, money, percentages, tables,
  * progress bars, and the layouts of `agent status`, `agent show`,
- * `agent budget`, `workers` and `simulate`. Nothing here performs effects, so
+ * `agent budget`, `workers`, `strategies` and `simulate`. Nothing here performs effects, so
  * every layout is unit-tested on plain data.
  */
 import type { Simulation } from "@foreman/adapter-memory"
@@ -133,6 +133,31 @@ export const workers = (list: ReadonlyArray<Domain.Worker>): string =>
       ])
     )
 
+// --- strategies -----------------------------------------------------------------------
+
+const iso = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
+
+export type StrategySummary = typeof Api.StrategySummary.Type
+
+const bestOf = (value: number | null, show: (n: number) => string): string => (value === null ? "-" : show(value))
+
+/** The `strategies` table: name, designer, when, uses and the best metrics (`-` when none). */
+export const strategies = (list: ReadonlyArray<StrategySummary>): string =>
+  list.length === 0
+    ? "No strategies designed yet."
+    : table(
+      ["NAME", "DESIGNED BY", "CREATED", "USES", "BEST SHARPE", "BEST RETURN", "BEST ACCURACY"],
+      list.map((s) => [
+        s.name,
+        s.researchId,
+        iso(s.createdAt),
+        String(s.researches),
+        bestOf(s.best.sharpeRatio, (n) => n.toFixed(2)),
+        bestOf(s.best.totalReturn, (n) => percent(n)),
+        bestOf(s.best.testAccuracy, (n) => percent(n))
+      ])
+    )
+
 // --- agent show -----------------------------------------------------------------------
 
 export type ResearchDetail = typeof Api.ResearchDetail.Type
@@ -159,8 +184,6 @@ export const metrics = (results: Domain.Research["results"]): ReadonlyArray<read
   })
   return out
 }
-
-const iso = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
 
 /** Where a research is: its phase and progress while it runs, how it ended once it has. */
 const phaseOf = (r: ResearchDetail["research"], progress: number): string => {

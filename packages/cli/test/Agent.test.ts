@@ -40,21 +40,42 @@ describe("foreman agent trigger", () => {
       assert.deepStrictEqual(status.active.map((r) => r.id), [id])
     }))
 
-  it.scopedLive("--json gives the accepted research; --strategy skips design; --model and --bypass-gates are sent", () =>
+  it.scopedLive("--json gives the accepted research; --strategy reuses a stored design; --model and --bypass-gates are sent", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: stuck } })
+      const server = yield* startServer({ engine: { handlers: stuck, config: { maxConcurrentResearches: 5 } } })
       const run = against(server.baseUrl)
-      const out = yield* run(["agent", "trigger", "--strategy", "rsi_variant_7", "--model", "haiku", "--bypass-gates", "--json"])
+      const api = yield* server.client()
+      idOf((yield* run(["agent", "trigger", "--brief", "Explore RSI variations"])).stdout)
+      const [stored] = yield* eventually(api.agent.strategies(), (list) => list.length === 1)
+      const out = yield* run(["agent", "trigger", "--strategy", stored!.name, "--model", "haiku", "--bypass-gates", "--json"])
       assert.strictEqual(out.code, 0)
       const body = JSON.parse(out.stdout) as { researchId: string; status: string }
       assert.match(body.researchId, /^op_/)
       assert.strictEqual(body.status, "pending")
-      const api = yield* server.client()
       const detail = yield* api.agent.show({ path: { id: body.researchId as never } })
-      assert.strictEqual(detail.research.strategy?.name, "rsi_variant_7")
+      assert.deepStrictEqual(detail.research.strategy, stored!.strategy)
+      assert.isAbove(Object.keys(stored!.strategy.spec).length, 0)
       assert.strictEqual(detail.research.model, "haiku")
       assert.isTrue(detail.research.bypassGates)
       assert.notStrictEqual(detail.research.phase, "designing")
+      assert.isFalse(detail.jobs.some((j) => j.kind === "design"))
+    }))
+
+  it.scopedLive("--strategy with an unknown name: the closest names, exit 1", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer({ engine: { handlers: stuck } })
+      const run = against(server.baseUrl)
+      const api = yield* server.client()
+      const unknown = yield* run(["agent", "trigger", "--strategy", "rsi_variant_7"])
+      assert.strictEqual(unknown.code, 1)
+      assert.strictEqual(unknown.stdout, "")
+      assert.strictEqual(unknown.stderr, "Unknown strategy: rsi_variant_7")
+      idOf((yield* run(["agent", "trigger", "--brief", "Explore RSI variations"])).stdout)
+      const [stored] = yield* eventually(api.agent.strategies(), (list) => list.length === 1)
+      const typo = yield* run(["agent", "trigger", "--strategy", `${stored!.name}9`])
+      assert.strictEqual(typo.code, 1)
+      assert.strictEqual(typo.stderr, `Unknown strategy: ${stored!.name}9 (closest: ${stored!.name})`)
+      assert.strictEqual((yield* api.agent.status()).active.length, 1)
     }))
 
   it.scopedLive("refuses at capacity with the seed's lines and exit 1; --force overrides", () =>

@@ -52,7 +52,8 @@ import {
   type JobNotFound,
   NotCancellable,
   ResearchNotFound,
-  StorageError
+  StorageError,
+  StrategyNotFound
 } from "./Errors.js"
 import { concurrencyLimit, ForemanConfig } from "./ForemanConfig.js"
 import * as Ids from "./internal/ids.js"
@@ -63,6 +64,7 @@ import { type PhaseDefinition, Pipeline, progressOf, workerTypes } from "./Pipel
 import * as ResearchTransitions from "./ResearchTransitions.js"
 import { type ActiveEntry, type JobWrite, type ResearchQuery, ResearchStore } from "./ResearchStore.js"
 import * as Storable from "./Storable.js"
+import * as StrategyCatalogue from "./StrategyCatalogue.js"
 import * as TickPlan from "./TickPlan.js"
 import { Wakeup } from "./Wakeup.js"
 import { WorkerRegistry } from "./WorkerRegistry.js"
@@ -80,8 +82,10 @@ export const RequestId = Schema.String.pipe(
 
 /**
  * A request to start a research: a brief to design from, or an existing
- * strategy. With a `requestId`, a trigger is idempotent: repeated with the
- * same id, it answers the research the first one started.
+ * strategy: the name of a catalogued design (reused as stored, without a
+ * design phase) or a full strategy. With a `requestId`, a trigger is
+ * idempotent: repeated with the same id, it answers the research the first
+ * one started.
  */
 export const TriggerRequest = Schema.Struct({
   requestId: Schema.optional(RequestId),
@@ -161,12 +165,14 @@ export interface CoordinatorShape {
    * Starts a research. Refused with `AtCapacity` when the active researches
    * reach the limit and with `BudgetExhausted` when today's budget cannot
    * cover a cycle's estimate, unless `force` is set; `InvalidInput` for a
-   * request that gives neither a brief nor a strategy, or does not decode.
+   * request that gives neither a brief nor a strategy, or does not decode;
+   * `StrategyNotFound` for a strategy name the catalogue does not hold (a
+   * named strategy is the catalogue's design, and skips the design phase).
    * Repeated with a request id, answers the research it started, checking nothing.
    */
   readonly trigger: (
     request: TriggerRequest
-  ) => Effect.Effect<Research, InvalidInput | AtCapacity | BudgetExhausted | StorageError>
+  ) => Effect.Effect<Research, InvalidInput | StrategyNotFound | AtCapacity | BudgetExhausted | StorageError>
   /**
    * Cancels one research: stops its job wherever it runs and frees its
    * worker, answering the research as cancelled. Idempotent; `NotCancellable`
@@ -179,6 +185,12 @@ export interface CoordinatorShape {
   readonly show: (id: ResearchId) => Effect.Effect<ResearchDetail, ResearchNotFound | StorageError>
   /** Researches, newest first. */
   readonly list: (query: ResearchQuery) => Effect.Effect<ReadonlyArray<Research>, StorageError>
+  /** Every designed strategy in the catalogue, newest first, with its best metrics. */
+  readonly strategies: () => Effect.Effect<ReadonlyArray<StrategyCatalogue.StrategySummary>, StorageError>
+  /** One catalogued strategy with its best metrics. */
+  readonly strategy: (
+    name: string
+  ) => Effect.Effect<StrategyCatalogue.StrategySummary, StrategyNotFound | StorageError>
   /** A report on a job from a worker or an in-process runner (see `WorkerRegistryShape.report`). */
   readonly report: (report: JobReport) => Effect.Effect<Job, JobNotFound | JobNotAssigned | StorageError>
   /** Active researches and their limit now. */
@@ -228,11 +240,16 @@ type Launch =
   | { readonly _tag: "Dispatch"; readonly worker: Worker; readonly job: Job }
 
 /** A planned action made concrete: the transition to write, and the job it starts. */
-interface Change {
+interface Step {
   readonly before: Research
   readonly after: Research
   readonly writes: ReadonlyArray<JobWrite>
   readonly launch: Launch | null
+}
+
+/** A step with the strategy its transition designed, to catalogue with it. */
+interface Change extends Step {
+  readonly design: Strategy | null
 }
 
 /** A worker slot granted to a job id drawn for it. */
@@ -274,6 +291,18 @@ export const make = Effect.gen(function*() {
       })
     )
 
+  /** The catalogued strategy named `name`, or `StrategyNotFound` with the nearest names. */
+  const catalogued = (name: string) =>
+    Effect.flatMap(
+      store.getStrategy(name),
+      Option.match({
+        onSome: Effect.succeed,
+        onNone: () =>
+          Effect.flatMap(store.strategyNames(""), (names) =>
+            Effect.fail(new StrategyNotFound({ name, closest: StrategyCatalogue.closest(name, names) })))
+      })
+    )
+
   // --- trigger -------------------------------------------------------------
 
   const trigger = Effect.fn("Coordinator.trigger")(function*(input: TriggerRequest) {
@@ -282,7 +311,7 @@ export const make = Effect.gen(function*() {
     )
     const brief = request.brief?.trim() ?? ""
     const strategy = typeof request.strategy === "string"
-      ? { name: request.strategy, spec: {} }
+      ? (yield* catalogued(request.strategy)).strategy
       : request.strategy ?? null
     if (brief === "" && strategy === null) {
       return yield* new InvalidInput({ reason: "give a brief to design from, or an existing strategy" })
@@ -437,6 +466,19 @@ export const make = Effect.gen(function*() {
 
   const list = (query: ResearchQuery) => store.list(query)
 
+  const strategies = Effect.fn("Coordinator.strategies")(function*() {
+    const stored = yield* store.listStrategies
+    const researches = yield* store.researchesUsing(stored.map((s) => s.strategy.name))
+    return stored.map((s) =>
+      StrategyCatalogue.summarize(s, researches.filter((r) => r.strategy?.name === s.strategy.name))
+    )
+  })
+
+  const strategy = Effect.fn("Coordinator.strategy")(function*(name: string) {
+    const stored = yield* catalogued(name)
+    return StrategyCatalogue.summarize(stored, yield* store.researchesUsing([name]))
+  })
+
   // --- the loop ------------------------------------------------------------
 
   /** Runs an in-process job, charges its LLM call, records its outcome on the job and wakes the loop. */
@@ -560,12 +602,36 @@ export const make = Effect.gen(function*() {
       return granted
     })
 
+  /**
+   * Names every design the plan records after the catalogue, a suffix added
+   * when the name is taken (or taken by another design of this tick). The
+   * catalogue's unique name fences a write that raced this read: its
+   * transition is stale and named again on the next tick.
+   */
+  const nameDesigns = (actions: ReadonlyArray<TickPlan.TickAction>) =>
+    Effect.gen(function*() {
+      const picked = new Set<string>()
+      const named: Array<TickPlan.TickAction> = []
+      for (const action of actions) {
+        const design = StrategyCatalogue.designOf(action)
+        if (design === null) {
+          named.push(action)
+          continue
+        }
+        const taken = new Set([...picked, ...(yield* store.strategyNames(design.name))])
+        const name = StrategyCatalogue.uniqueName(design.name, taken)
+        picked.add(name)
+        named.push(name === design.name ? action : StrategyCatalogue.named(action, name))
+      }
+      return named
+    })
+
   /** A research starting `job`: written with the job, then launched. */
   const starting = (
     action: { readonly before: Research; readonly research: Research; readonly writes: ReadonlyArray<JobWrite> },
     job: Job,
     launch: Launch
-  ): Change => ({
+  ): Step => ({
     before: action.before,
     after: ResearchTransitions.started(action.research, job),
     writes: [...action.writes, { job, expected: null }],
@@ -583,7 +649,7 @@ export const make = Effect.gen(function*() {
       switch (action._tag) {
         case "Commit":
         case "Redispatch":
-          return { before: action.before, after: action.after, writes: action.writes, launch: null } satisfies Change
+          return { before: action.before, after: action.after, writes: action.writes, launch: null } satisfies Step
         case "RunInProcess": {
           const { definition, research } = action
           const job = JobTransitions.create({
@@ -599,7 +665,7 @@ export const make = Effect.gen(function*() {
         case "ClaimWorker": {
           const slot = granted.get(action.workerType)?.[action.slot]
           if (slot === undefined) {
-            return { before: action.before, after: action.waiting, writes: action.writes, launch: null } satisfies Change
+            return { before: action.before, after: action.waiting, writes: action.writes, launch: null } satisfies Step
           }
           const job = JobTransitions.create({
             id: slot.jobId,
@@ -623,20 +689,22 @@ export const make = Effect.gen(function*() {
    */
   const commitPlan = (incarnation: Incarnation, plan: TickPlan.TickPlan, now: number) =>
     Effect.uninterruptible(Effect.gen(function*() {
+      const actions = yield* nameDesigns(plan.actions)
       const granted = yield* claimSlots(plan.claims)
       for (const note of plan.notes) yield* Effect.logWarning(note)
       const redispatches: Array<Dispatch> = []
       const changes: Array<Change> = []
-      for (const action of plan.actions) {
+      for (const action of actions) {
         if (action._tag === "Redispatch") redispatches.push({ worker: action.worker, job: action.job })
-        changes.push(yield* toChange(incarnation, now, granted, action))
+        changes.push({ ...yield* toChange(incarnation, now, granted, action), design: StrategyCatalogue.designOf(action) })
       }
       const changed = changes.filter((c) => c.after !== c.before || c.writes.length > 0)
       const results = changed.length === 0 ? [] : yield* store.commitAll(changed.map((c) => ({
         research: ResearchTransitions.nextVersion(c.before, c.after, now),
         expectedVersion: c.before.version,
         epoch: incarnation.epoch,
-        jobs: c.writes
+        jobs: c.writes,
+        design: c.design ?? undefined
       }))).pipe(
         Effect.catchTag("StorageError", (e) => Effect.as(Effect.logError(e.message), changed.map(() => false)))
       )
@@ -800,6 +868,8 @@ export const make = Effect.gen(function*() {
     status,
     show,
     list,
+    strategies,
+    strategy,
     report: registry.report,
     capacity,
     leading: Effect.map(Ref.get(current), Option.isSome),

@@ -73,6 +73,14 @@ export const Strategy = Schema.Struct({
 })
 export type Strategy = typeof Strategy.Type
 
+/** A designed strategy in the catalogue: stored under its name (unique), with the research that designed it. */
+export const StoredStrategy = Schema.Struct({
+  strategy: Strategy,
+  researchId: ResearchId,
+  createdAt: Millis
+})
+export type StoredStrategy = typeof StoredStrategy.Type
+
 /** Token usage and cost of one LLM call. */
 export const Usage = Schema.Struct({
   model: Schema.String,

@@ -44,6 +44,17 @@ export class NotCancellable extends Schema.TaggedError<NotCancellable>()("NotCan
   }
 }
 
+/** No strategy in the catalogue has this name; `closest` are the nearest names it has. */
+export class StrategyNotFound extends Schema.TaggedError<StrategyNotFound>()("StrategyNotFound", {
+  name: Schema.String,
+  closest: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return `Unknown strategy: ${this.name}` +
+      (this.closest.length > 0 ? ` (closest: ${this.closest.join(", ")})` : "")
+  }
+}
+
 /** Unknown worker; over HTTP this tells a worker to register again. */
 export class WorkerNotFound extends Schema.TaggedError<WorkerNotFound>()("WorkerNotFound", {
   workerId: Schema.String

@@ -5,7 +5,17 @@
  */
 import type { Effect, Option } from "effect"
 import { Context } from "effect"
-import type { Job, JobId, JobStatus, Research, ResearchId, ResearchStatus, WorkerId } from "./Domain.js"
+import type {
+  Job,
+  JobId,
+  JobStatus,
+  Research,
+  ResearchId,
+  ResearchStatus,
+  Strategy,
+  StoredStrategy,
+  WorkerId
+} from "./Domain.js"
 import type { StaleWrite, StorageError } from "./Errors.js"
 
 /** A job row to write: inserted when `expected` is null, else only if its status is still `expected`. */
@@ -22,6 +32,12 @@ export interface Transition {
   /** The writer's coordinator epoch, which must still be current; null for operator actions. */
   readonly epoch: number | null
   readonly jobs: ReadonlyArray<JobWrite>
+  /**
+   * A strategy this transition designed, stored in the catalogue with it, under
+   * its name, as designed by the research at its `updatedAt`. The transition is
+   * stale when the catalogue already holds the name.
+   */
+  readonly design?: Strategy | undefined
 }
 
 export interface ResearchQuery {
@@ -84,6 +100,14 @@ export interface ResearchStoreShape {
   ) => Effect.Effect<Option.Option<Job>, StorageError>
   /** Writes `job` only if the stored job's status is one of `expected`; tells whether it did. */
   readonly updateJob: (job: Job, expected: ReadonlyArray<JobStatus>) => Effect.Effect<boolean, StorageError>
+  /** The catalogued strategy with this name. */
+  readonly getStrategy: (name: string) => Effect.Effect<Option.Option<StoredStrategy>, StorageError>
+  /** Every catalogued strategy, newest first. */
+  readonly listStrategies: Effect.Effect<ReadonlyArray<StoredStrategy>, StorageError>
+  /** Names in the catalogue that start with `prefix` (every name for ""). */
+  readonly strategyNames: (prefix: string) => Effect.Effect<ReadonlyArray<string>, StorageError>
+  /** Researches whose strategy has one of these names. */
+  readonly researchesUsing: (names: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Research>, StorageError>
 }
 
 export class ResearchStore extends Context.Tag("@foreman/core/ResearchStore")<ResearchStore, ResearchStoreShape>() {}

@@ -186,6 +186,8 @@ const AgentLive = HttpApiBuilder.group(ForemanApi, "agent", (handlers) =>
       .handle("show", ({ path }) => Effect.zipRight(requireOperator, coordinator.show(path.id)))
       .handle("cancel", cancel)
       .handle("cancelAlias", cancel)
+      .handle("strategies", () => Effect.zipRight(requireOperator, coordinator.strategies()))
+      .handle("strategy", ({ path }) => Effect.zipRight(requireOperator, coordinator.strategy(path.name)))
   }))
 
 /** The digest a worker's secret is kept and compared as. */

@@ -240,6 +240,79 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         assert.strictEqual(stored.length, 1)
         assert.deepStrictEqual(new Set(answers.map((r) => r.id)), new Set([stored[0]!.id]))
       })))
+
+    const rsi: Domain.Strategy = { name: "rsi_variant_29", spec: { indicators: [{ name: "rsi", period: 14 }] } }
+    /** The transition recording `design` on a fresh research `id`, at `at`. */
+    const designing = (id: string, design: Domain.Strategy, at: number): ResearchStore.Transition => ({
+      research: research(id, { version: 1, phase: "training", strategy: design, updatedAt: at }),
+      expectedVersion: 0,
+      epoch: null,
+      jobs: [],
+      design
+    })
+
+    it.live("stores a design with its transition, under a name no other design has", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore.ResearchStore
+        for (const id of ["op_a", "op_b", "op_c"]) yield* store.insert(research(id))
+        yield* store.commit(designing("op_a", rsi, 2000))
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.getStrategy(rsi.name)), {
+          strategy: rsi,
+          researchId: "op_a" as Domain.ResearchId,
+          createdAt: 2000
+        })
+        // The name is taken: the whole transition is stale, the research stays as it was.
+        const taken = yield* Effect.flip(store.commit(designing("op_b", { ...rsi, spec: { other: true } }, 3000)))
+        assert.strictEqual(taken._tag, "StaleWrite")
+        assert.strictEqual(Option.getOrThrow(yield* store.get("op_b" as Domain.ResearchId)).version, 0)
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.getStrategy(rsi.name)).strategy, rsi)
+        const second = { name: `${rsi.name}_2`, spec: { other: true } }
+        yield* store.commit(designing("op_b", second, 3000))
+        // A stale research writes no design.
+        const stale = yield* Effect.flip(store.commit({ ...designing("op_c", { name: "macd_1", spec: {} }, 4000), expectedVersion: 5 }))
+        assert.strictEqual(stale._tag, "StaleWrite")
+        assert.isTrue(Option.isNone(yield* store.getStrategy("macd_1")))
+        assert.isTrue(Option.isNone(yield* store.getStrategy("rsi_variant")))
+
+        assert.deepStrictEqual((yield* store.listStrategies).map((s) => [s.strategy.name, s.researchId]), [
+          [second.name, "op_b"],
+          [rsi.name, "op_a"]
+        ])
+        assert.deepStrictEqual([...(yield* store.strategyNames("rsi_variant_2"))].sort(), [rsi.name, second.name])
+        assert.deepStrictEqual([...(yield* store.strategyNames(""))].sort(), [rsi.name, second.name])
+        assert.deepStrictEqual(yield* store.strategyNames("macd"), [])
+        assert.deepStrictEqual((yield* store.researchesUsing([second.name])).map((r) => r.id), ["op_b"])
+        assert.deepStrictEqual(yield* store.researchesUsing([]), [])
+      })))
+
+    it.live("one batch stores a name once", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore.ResearchStore
+        yield* store.insert(research("op_a"))
+        yield* store.insert(research("op_b"))
+        assert.deepStrictEqual(
+          yield* store.commitAll([designing("op_a", rsi, 2000), designing("op_b", rsi, 2000)]),
+          [true, false]
+        )
+        assert.strictEqual(Option.getOrThrow(yield* store.getStrategy(rsi.name)).researchId, "op_a")
+        assert.strictEqual(Option.getOrThrow(yield* store.get("op_b" as Domain.ResearchId)).version, 0)
+      })))
+
+    it.live("concurrent designs of one name store it once", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore.ResearchStore
+        const ids = Array.from({ length: 8 }, (_, i) => `op_${i}`)
+        for (const id of ids) yield* store.insert(research(id))
+        const written = yield* Effect.forEach(
+          ids,
+          (id) => store.commit(designing(id, rsi, 2000)).pipe(Effect.as(true), Effect.catchTag("StaleWrite", () => Effect.succeed(false))),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(written.filter((w) => w).length, 1)
+        const designer = ids[written.indexOf(true)]
+        assert.strictEqual(Option.getOrThrow(yield* store.getStrategy(rsi.name)).researchId, designer)
+        assert.deepStrictEqual((yield* store.listStrategies).length, 1)
+      })))
   })
 
   describe(`${name}: WorkerStore`, () => {

@@ -17,7 +17,10 @@ const optionalText = (name: string, description: string) =>
 const triggerOptions = {
   ...connection,
   brief: optionalText("brief", "What to research, for the designer"),
-  strategy: optionalText("strategy", "Train an existing strategy by name instead of designing one"),
+  strategy: optionalText(
+    "strategy",
+    "Train a designed strategy by its name (see foreman strategies) instead of designing one"
+  ),
   model: Options.text("model").pipe(
     Options.withFallbackConfig(Config.string("FOREMAN_MODEL")),
     Options.optional,
