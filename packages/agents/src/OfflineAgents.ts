@@ -9,6 +9,9 @@
 import { Agents, type Domain } from "@foreman/core"
 import { type Context, Duration, Effect, Layer, Random } from "effect"
 
+/** What a coordinator says at start about these agents. */
+export const description = "offline: designs and assessments are not from a model (no LLM is called)"
+
 export interface AgentOptions {
   /** Simulated thinking time of each design. */
   readonly designLatency?: Duration.DurationInput

@@ -86,6 +86,7 @@ describe("npm start", () => {
       // The banner tells the newcomer where the API and docs are and what to type next.
       await waitFor("the banner", async () => (output.includes("Next:") ? true : undefined), 60_000)
       assert.include(output, `Docs:  ${apiUrl}/docs`)
+      assert.include(output, "Agents: offline: designs and assessments are not from a model")
       assert.include(output, `npx foreman agent trigger --brief`)
       await waitFor("three registered workers", async () => {
         const out = await foreman(["workers", "--json"], apiUrl)

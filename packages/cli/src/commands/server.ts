@@ -114,11 +114,12 @@ export const server = Command.make(
       const next = `npx foreman agent trigger --brief "Explore RSI variations"`
       const workers = o.localWorkers.filter((w) => w.count > 0)
       yield* o.json
-        ? Console.log(JSON.stringify({ apiUrl: base, docsUrl: `${base}/docs`, localWorkers: workers }))
+        ? Console.log(JSON.stringify({ apiUrl: base, docsUrl: `${base}/docs`, agents: "offline", localWorkers: workers }))
         : Console.log([
           `Foreman coordinator running`,
           `  API:   ${base}  (endpoints under /api/v1)`,
           `  Docs:  ${base}/docs`,
+          `  Agents: ${OfflineAgents.description}`,
           ...(port === 8000 ? [] : [`  Point the CLI at it: export FOREMAN_API_URL=${base}`]),
           `  Next:  ${next}`,
           `Ctrl+C stops it.`
