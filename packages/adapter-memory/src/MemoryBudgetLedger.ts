@@ -1,6 +1,7 @@
 /**
  * In-memory budget ledger: one entry per job. Entries are kept in time order
- * with running totals, so the spend of any window is two binary searches.
+ * with running totals, so the spend of any window is two binary searches;
+ * each research's total and latest charge are kept beside them.
  */
 import { BudgetLedger, type Domain } from "@foreman/core"
 import { Effect, Layer } from "effect"
@@ -10,6 +11,7 @@ export const make = Effect.sync(() => {
   const times: Array<number> = []
   /** `totals[i]` is the sum of the first `i` entries. */
   const totals: Array<number> = [0]
+  const cycles = new Map<Domain.ResearchId, { amountUsd: number; latest: number }>()
 
   /** Index of the first entry at or after `at`. */
   const firstAtOrAfter = (at: number): number => {
@@ -32,8 +34,22 @@ export const make = Effect.sync(() => {
         times.splice(i, 0, entry.at)
         totals.splice(i + 1, 0, totals[i]! + entry.amountUsd)
         for (let j = i + 2; j < totals.length; j++) totals[j] = totals[j]! + entry.amountUsd
+        const cycle = cycles.get(entry.researchId)
+        cycles.set(
+          entry.researchId,
+          cycle === undefined
+            ? { amountUsd: entry.amountUsd, latest: entry.at }
+            : { amountUsd: cycle.amountUsd + entry.amountUsd, latest: Math.max(cycle.latest, entry.at) }
+        )
       }),
-    spentBetween: (from, to) => Effect.sync(() => totals[firstAtOrAfter(to)]! - totals[firstAtOrAfter(from)]!)
+    spentBetween: (from, to) => Effect.sync(() => totals[firstAtOrAfter(to)]! - totals[firstAtOrAfter(from)]!),
+    recentCycleCosts: (limit) =>
+      Effect.sync(() =>
+        Array.from(cycles, ([researchId, cycle]) => ({ researchId, ...cycle }))
+          .sort((a, b) => b.latest - a.latest || (a.researchId < b.researchId ? 1 : a.researchId > b.researchId ? -1 : 0))
+          .slice(0, Math.max(0, limit))
+          .map(({ amountUsd, researchId }) => ({ researchId, amountUsd }))
+      )
   })
 })
 

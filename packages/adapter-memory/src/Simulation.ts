@@ -5,7 +5,7 @@
  * discrete-event clock. Faults are injected from the seeded `Random`; every
  * invariant is checked after every step; the trace hash replays from the seed.
  */
-import { BudgetLedger, Coordinator, CoordinatorEvents, type Domain, ResearchStore, WorkerStore } from "@foreman/core"
+import { Budget, BudgetLedger, Coordinator, CoordinatorEvents, type Domain, ResearchStore, WorkerStore } from "@foreman/core"
 import { Chunk, Duration, Effect, Fiber, Layer, Logger, LogLevel, Queue, Random } from "effect"
 import { Referee } from "./internal/invariants.js"
 import { SimRuntime } from "./internal/simRuntime.js"
@@ -116,6 +116,7 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
     const store = yield* ResearchStore.ResearchStore
     const workerStore = yield* WorkerStore.WorkerStore
     const ledger = yield* BudgetLedger.BudgetLedger
+    const budget = yield* Budget.Budget
     const referee = new Referee()
     const subscription = yield* events.subscribe
     const end = START + o.horizonSeconds * 1000
@@ -139,10 +140,11 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
         yield* Effect.sleep(Duration.seconds(n * o.arrivalEverySeconds))
         for (;;) {
           const remaining = yield* remainingBeforeTrigger
+          const { estimateUsd } = yield* budget.status()
           const outcome = yield* Effect.either(coordinator.trigger({ brief: `simulated research ${n + 1}` }))
           if (outcome._tag === "Right") {
             accepted++
-            if (remaining < 0.15 - 1e-9) {
+            if (remaining < estimateUsd - 1e-9) {
               referee.violations.push(`${outcome.right.id} accepted with $${remaining.toFixed(4)} left`)
             }
             if (yield* chance(o.faults.cancel)) {

@@ -1,13 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Budget, BudgetLedger, type Domain } from "@foreman/core"
+import { Budget, BudgetLedger, Coordinator, type Domain, ResearchStore } from "@foreman/core"
 import { Effect, TestClock } from "effect"
-import { fresh } from "../src/TestEngine.js"
+import { fresh, research } from "../src/TestEngine.js"
 
-const charge = (jobId: string, amountUsd: number) =>
+const charge = (jobId: string, amountUsd: number, researchId = "op_1") =>
   Effect.gen(function*() {
     const ledger = yield* BudgetLedger.BudgetLedger
     yield* ledger.record({
-      researchId: "op_1" as Domain.ResearchId,
+      researchId: researchId as Domain.ResearchId,
       jobId: jobId as Domain.JobId,
       model: "m",
       inputTokens: 1000,
@@ -53,5 +53,52 @@ describe("Budget", () => {
         assert.isFalse(status.canAfford)
       }),
       { config: { dailyBudgetUsd: 0.2 } }
+    ))
+
+  it.scoped("learns the estimate from finished cycles, and refuses what the configured one allows", () =>
+    fresh(
+      Effect.gen(function*() {
+        for (const id of ["op_1", "op_2", "op_3"]) {
+          yield* charge(`${id}_design`, 0.1, id)
+          yield* charge(`${id}_assess`, 0.2, id)
+        }
+        const status = yield* (yield* Budget.Budget).status()
+        assert.strictEqual(status.remainingUsd, 0.25)
+        assert.strictEqual(status.estimateUsd, 0.3)
+        assert.strictEqual(status.cyclesAffordable, 0)
+        assert.isFalse(status.canAfford)
+        const refused = yield* Effect.flip((yield* Coordinator.Coordinator).trigger({ brief: "Explore RSI variations" }))
+        assert.strictEqual(refused._tag, "BudgetExhausted")
+      }),
+      { config: { dailyBudgetUsd: 1.15, cycleCostEstimateUsd: 0.15 } }
+    ))
+
+  it.scoped("uses the configured estimate with fewer than 3 finished cycles; running researches do not count", () =>
+    fresh(
+      Effect.gen(function*() {
+        yield* (yield* ResearchStore.ResearchStore).insert(research("op_3"))
+        for (const id of ["op_1", "op_2", "op_3"]) yield* charge(`${id}_design`, 0.3, id)
+        const status = yield* (yield* Budget.Budget).status()
+        assert.strictEqual(status.remainingUsd, 0.25)
+        assert.strictEqual(status.estimateUsd, 0.15)
+        assert.strictEqual(status.cyclesAffordable, 1)
+        assert.isTrue(status.canAfford)
+      }),
+      { config: { dailyBudgetUsd: 1.15, cycleCostEstimateUsd: 0.15 } }
+    ))
+
+  it.scoped("averages the 20 most recently charged finished cycles", () =>
+    fresh(
+      Effect.gen(function*() {
+        yield* charge("job_old", 10, "op_old")
+        for (let i = 0; i < 20; i++) {
+          yield* TestClock.adjust(1000)
+          yield* charge(`job_${i}`, 0.2, `op_${i}`)
+        }
+        const status = yield* (yield* Budget.Budget).status()
+        assert.strictEqual(status.estimateUsd, 0.2)
+        assert.strictEqual(status.cyclesAffordable, 15)
+      }),
+      { config: { dailyBudgetUsd: 17 } }
     ))
 })

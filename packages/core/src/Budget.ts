@@ -1,12 +1,15 @@
 /**
  * The shared daily LLM budget. The window is the UTC day; a limit of 0 means
  * unlimited and is reported with nulls (never Infinity) so it serialises as JSON.
+ * A trigger needs a cycle's estimate left, learned from the ledger's recent
+ * cycles; researches already running may finish past the limit.
  */
 import { Clock, Context, DateTime, Effect, Layer, Schema } from "effect"
 import { BudgetLedger } from "./BudgetLedger.js"
 import type { BudgetEntry } from "./Domain.js"
 import type { StorageError } from "./Errors.js"
 import { ForemanConfig } from "./ForemanConfig.js"
+import { ResearchStore } from "./ResearchStore.js"
 
 const DAY = 86_400_000
 
@@ -19,6 +22,7 @@ export const BudgetStatus = Schema.Struct({
   spentUsd: Schema.Number,
   /** Null when unlimited. */
   remainingUsd: Schema.NullOr(Schema.Number),
+  /** What a new cycle is expected to cost: learned from recent cycles, else configured (see `make`). */
   estimateUsd: Schema.Number,
   /** `floor(remaining / estimate)`; null when unlimited. */
   cyclesAffordable: Schema.NullOr(Schema.Number),
@@ -38,19 +42,41 @@ export interface BudgetShape {
 /** The budget service. */
 export class Budget extends Context.Tag("@foreman/core/Budget")<Budget, BudgetShape>() {}
 
+/** How many finished cycles the learned estimate averages. */
+export const LEARNED_CYCLES = 20
+/** Below this many finished cycles the configured estimate is used. */
+export const MIN_LEARNED_CYCLES = 3
+
 const round = (usd: number): number => Math.round(usd * 1e6) / 1e6
 
-/** Builds the budget over the ledger and the configured daily limit and cycle estimate. */
+/**
+ * Builds the budget over the ledger and the configured daily limit. The cycle
+ * estimate is the mean of what each of the `LEARNED_CYCLES` researches charged
+ * most recently cost in total, among those no longer active in the store (a
+ * running research has not paid for its whole cycle yet); with fewer than
+ * `MIN_LEARNED_CYCLES` of them, it is the configured `cycleCostEstimateUsd`.
+ * Researches that were never charged do not count.
+ */
 export const make = Effect.gen(function*() {
   const ledger = yield* BudgetLedger
+  const store = yield* ResearchStore
   const config = yield* ForemanConfig
+
+  const estimate = Effect.gen(function*() {
+    const active = new Set((yield* store.listActive).map((entry) => entry.research.id))
+    const finished = (yield* ledger.recentCycleCosts(LEARNED_CYCLES + active.size))
+      .filter((cycle) => !active.has(cycle.researchId))
+      .slice(0, LEARNED_CYCLES)
+    if (finished.length < MIN_LEARNED_CYCLES) return config.cycleCostEstimateUsd
+    return round(finished.reduce((sum, cycle) => sum + cycle.amountUsd, 0) / finished.length)
+  })
 
   const status = Effect.fnUntraced(function*() {
     const now = yield* Clock.currentTimeMillis
     const dayStart = now - (now % DAY)
     const spent = round(yield* ledger.spentBetween(dayStart, dayStart + DAY))
     const day = DateTime.formatIsoDateUtc(DateTime.unsafeMake(dayStart))
-    const estimate = config.cycleCostEstimateUsd
+    const estimateUsd = yield* estimate
     if (config.dailyBudgetUsd === 0) {
       return {
         day,
@@ -58,7 +84,7 @@ export const make = Effect.gen(function*() {
         limitUsd: 0,
         spentUsd: spent,
         remainingUsd: null,
-        estimateUsd: estimate,
+        estimateUsd,
         cyclesAffordable: null,
         canAfford: true
       } satisfies BudgetStatus
@@ -70,9 +96,9 @@ export const make = Effect.gen(function*() {
       limitUsd: config.dailyBudgetUsd,
       spentUsd: spent,
       remainingUsd: remaining,
-      estimateUsd: estimate,
-      cyclesAffordable: estimate > 0 ? Math.floor(remaining / estimate + 1e-9) : null,
-      canAfford: remaining >= estimate
+      estimateUsd,
+      cyclesAffordable: estimateUsd > 0 ? Math.floor(remaining / estimateUsd + 1e-9) : null,
+      canAfford: remaining >= estimateUsd
     } satisfies BudgetStatus
   })
 
@@ -81,5 +107,8 @@ export const make = Effect.gen(function*() {
   return Budget.of({ status, charge })
 })
 
-/** The budget, over the ledger and the configuration. */
-export const layer: Layer.Layer<Budget, never, BudgetLedger | ForemanConfig> = Layer.effect(Budget, make)
+/** The budget, over the ledger, the research store (which researches are active) and the configuration. */
+export const layer: Layer.Layer<Budget, never, BudgetLedger | ResearchStore | ForemanConfig> = Layer.effect(
+  Budget,
+  make
+)

@@ -1,14 +1,25 @@
 /** Port: the ledger of charged LLM calls, one entry per job. */
 import type { Effect } from "effect"
 import { Context } from "effect"
-import type { BudgetEntry } from "./Domain.js"
+import type { BudgetEntry, ResearchId } from "./Domain.js"
 import type { StorageError } from "./Errors.js"
+
+/** What one research has been charged in total. */
+export interface CycleCost {
+  readonly researchId: ResearchId
+  readonly amountUsd: number
+}
 
 export interface BudgetLedgerShape {
   /** Records a charge; a second entry for the same job is ignored. */
   readonly record: (entry: BudgetEntry) => Effect.Effect<void, StorageError>
   /** Total charged in `[from, to)`. */
   readonly spentBetween: (from: number, to: number) => Effect.Effect<number, StorageError>
+  /**
+   * The total charged to each of the `limit` researches charged most recently,
+   * newest first: by their latest charge, ties by research id, descending.
+   */
+  readonly recentCycleCosts: (limit: number) => Effect.Effect<ReadonlyArray<CycleCost>, StorageError>
 }
 
 export class BudgetLedger extends Context.Tag("@foreman/core/BudgetLedger")<BudgetLedger, BudgetLedgerShape>() {}

@@ -466,6 +466,36 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         assert.strictEqual(yield* ledger.spentBetween(100, 300), 0.375)
         assert.strictEqual(yield* ledger.spentBetween(301, 1000), 0)
       })))
+
+    it.live("totals each research's charges, the most recently charged first", () =>
+      run(Effect.gen(function*() {
+        const ledger = yield* BudgetLedger.BudgetLedger
+        const entry = (researchId: string, jobId: string, at: number, amountUsd: number) => ({
+          researchId: researchId as Domain.ResearchId,
+          jobId: jobId as Domain.JobId,
+          model: "sonnet-class",
+          inputTokens: 2000,
+          outputTokens: 800,
+          amountUsd,
+          at
+        })
+        assert.deepStrictEqual(yield* ledger.recentCycleCosts(5), [])
+        yield* ledger.record(entry("op_a", "job_1", 100, 0.25))
+        yield* ledger.record(entry("op_b", "job_2", 200, 0.125))
+        yield* ledger.record(entry("op_a", "job_3", 300, 0.5))
+        yield* ledger.record(entry("op_a", "job_3", 300, 0.5))
+        yield* ledger.record(entry("op_c", "job_4", 250, 1))
+        yield* ledger.record(entry("op_d", "job_5", 250, 2))
+        const cost = (researchId: string, amountUsd: number) => ({ researchId: researchId as Domain.ResearchId, amountUsd })
+        assert.deepStrictEqual(yield* ledger.recentCycleCosts(10), [
+          cost("op_a", 0.75),
+          cost("op_d", 2),
+          cost("op_c", 1),
+          cost("op_b", 0.125)
+        ])
+        assert.deepStrictEqual(yield* ledger.recentCycleCosts(2), [cost("op_a", 0.75), cost("op_d", 2)])
+        assert.deepStrictEqual(yield* ledger.recentCycleCosts(0), [])
+      })))
   })
 
   describe(`${name}: CoordinatorLease`, () => {
