@@ -18,7 +18,7 @@ const allowed = {
 }
 const packages = ["core", "adapter-memory", "adapter-postgres", "agents", "api", "worker", "server", "cli", "testing", "examples"]
 const intoAnotherPackage = {
-  regex: "^(\\.\\./)+(packages/)?(" + packages.join("|") + ")/(src|test|bench)(/|$)",
+  regex: "^(\\.\\./)+(packages/)?(" + packages.join("|") + ")/(src|kit|test|bench)(/|$)",
   message: "Import another package by its name (@foreman/…), never by a relative path."
 }
 

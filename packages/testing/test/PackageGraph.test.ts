@@ -26,7 +26,7 @@ describe("package graph", () => {
     ["packages/cli/src/Probe.ts", `import { Memory } from "@foreman/adapter-memory"\nexport const x = Memory`],
     ["packages/adapter-postgres/src/Probe.ts", `import { Memory } from "@foreman/adapter-memory"\nexport const x = Memory`],
     ["packages/server/src/Probe.ts", `import { ApiHarness } from "@foreman/testing/ApiHarness"\nexport const x = ApiHarness`],
-    ["packages/cli/test/Probe.test.ts", `import { startServer } from "../../server/test/apiHarness.js"\nexport const x = startServer`]
+    ["packages/cli/test/Probe.test.ts", `import { serve } from "../../server/src/ApiServer.js"\nexport const x = serve`]
   ])("refuses %s: %s", async (path, source) => {
     expect(await problems(path, source)).not.toEqual([])
   })
