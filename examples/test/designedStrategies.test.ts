@@ -9,7 +9,7 @@ import { noProgress, quick } from "./helpers.js"
 
 const designer = OfflineAgents.designer()
 const design = (brief: string, seed: number) =>
-  designer.design({ researchId: Domain.ResearchId.make("op_design"), brief, model: null }).pipe(
+  designer.design({ researchId: Domain.ResearchId.make("op_design"), brief, model: null, workers: [], recent: [] }).pipe(
     Effect.map((out) => out.result),
     Effect.withRandom(Random.make(seed))
   )

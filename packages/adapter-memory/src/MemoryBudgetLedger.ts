@@ -1,5 +1,5 @@
 /**
- * In-memory budget ledger: one entry per job. Entries are kept in time order
+ * In-memory budget ledger: one entry per LLM call. Entries are kept in time order
  * with running totals, so the spend of any window is two binary searches;
  * each research's total and latest charge are kept beside them.
  */
@@ -7,7 +7,9 @@ import { BudgetLedger, type Domain } from "@foreman/core"
 import { Effect, Layer } from "effect"
 
 export const make = Effect.sync(() => {
-  const charged = new Set<Domain.JobId>()
+  /** `jobId/call` of every entry. */
+  const charged = new Set<string>()
+  const entries = new Map<Domain.ResearchId, Array<Domain.BudgetEntry>>()
   const times: Array<number> = []
   /** `totals[i]` is the sum of the first `i` entries. */
   const totals: Array<number> = [0]
@@ -28,20 +30,30 @@ export const make = Effect.sync(() => {
   return BudgetLedger.BudgetLedger.of({
     record: (entry) =>
       Effect.sync(() => {
-        if (charged.has(entry.jobId)) return
-        charged.add(entry.jobId)
+        const key = `${entry.jobId}/${entry.call}`
+        if (charged.has(key)) return
+        charged.add(key)
+        const own = entries.get(entry.researchId)
+        if (own === undefined) entries.set(entry.researchId, [entry])
+        else own.push(entry)
         const i = firstAtOrAfter(entry.at + 1)
         times.splice(i, 0, entry.at)
-        totals.splice(i + 1, 0, totals[i]! + entry.amountUsd)
-        for (let j = i + 2; j < totals.length; j++) totals[j] = totals[j]! + entry.amountUsd
+        totals.splice(i + 1, 0, totals[i]! + entry.costUsd)
+        for (let j = i + 2; j < totals.length; j++) totals[j] = totals[j]! + entry.costUsd
         const cycle = cycles.get(entry.researchId)
         cycles.set(
           entry.researchId,
           cycle === undefined
-            ? { amountUsd: entry.amountUsd, latest: entry.at }
-            : { amountUsd: cycle.amountUsd + entry.amountUsd, latest: Math.max(cycle.latest, entry.at) }
+            ? { amountUsd: entry.costUsd, latest: entry.at }
+            : { amountUsd: cycle.amountUsd + entry.costUsd, latest: Math.max(cycle.latest, entry.at) }
         )
       }),
+    entriesOf: (researchId) =>
+      Effect.sync(() =>
+        (entries.get(researchId) ?? []).slice().sort((a, b) =>
+          a.at - b.at || (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0) || a.call - b.call
+        )
+      ),
     spentBetween: (from, to) => Effect.sync(() => totals[firstAtOrAfter(to)]! - totals[firstAtOrAfter(from)]!),
     recentCycleCosts: (limit) =>
       Effect.sync(() =>

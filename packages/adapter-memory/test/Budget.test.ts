@@ -9,10 +9,14 @@ const charge = (jobId: string, amountUsd: number, researchId = "op_1") =>
     yield* ledger.record({
       researchId: researchId as Domain.ResearchId,
       jobId: jobId as Domain.JobId,
+      call: 0,
       model: "m",
       inputTokens: 1000,
       outputTokens: 100,
-      amountUsd,
+      cachedInputTokens: 0,
+      costUsd: amountUsd,
+      latencyMs: 0,
+      error: null,
       at: yield* TestClock.currentTimeMillis
     })
   })

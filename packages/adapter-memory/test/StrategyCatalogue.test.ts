@@ -16,7 +16,7 @@ const sameNameLab = Engine.layer({
   storage: Memory.storage,
   agents: Layer.mergeAll(
     Layer.succeed(Agents.Designer, Agents.Designer.of({
-      design: () => Effect.succeed({ result: fixed, usage: { model: "fixed", inputTokens: 1, outputTokens: 1, costUsd: 0 } })
+      design: () => Effect.succeed({ result: fixed, calls: [] })
     })),
     Layer.succeed(Agents.Assessor, OfflineAgents.assessor())
   ),

@@ -1,14 +1,30 @@
-/** The budget ledger in PostgreSQL: one row per charged job, its moment a `timestamptz`. */
+/** The budget ledger in PostgreSQL: one row per charged LLM call, its moment a `timestamptz`. */
 import { PgClient } from "@effect/sql-pg"
 import { BudgetLedger, Domain } from "@foreman/core"
 import { Effect, Layer, Schema } from "effect"
-import { decode, toDate } from "./internal/rows.js"
+import { decode, Timestamp, toDate } from "./internal/rows.js"
 import { storage } from "./internal/storage.js"
+
+const fields = Domain.BudgetEntry.fields
 
 /** One research's total, as `recentCycleCosts` selects it. */
 const decodeCycleCosts = decode(Schema.Array(Schema.Struct({
-  research_id: Domain.BudgetEntry.fields.researchId,
-  amount_usd: Domain.BudgetEntry.fields.amountUsd
+  research_id: fields.researchId,
+  amount_usd: fields.costUsd
+})))
+
+const decodeEntries = decode(Schema.Array(Schema.Struct({
+  research_id: fields.researchId,
+  job_id: fields.jobId,
+  call: fields.call,
+  model: fields.model,
+  input_tokens: fields.inputTokens,
+  output_tokens: fields.outputTokens,
+  cached_input_tokens: fields.cachedInputTokens,
+  amount_usd: fields.costUsd,
+  latency_ms: fields.latencyMs,
+  error: fields.error,
+  at: Timestamp
 })))
 
 export const make = Effect.gen(function*() {
@@ -16,9 +32,36 @@ export const make = Effect.gen(function*() {
   return BudgetLedger.BudgetLedger.of({
     record: (e) =>
       storage(Effect.asVoid(sql`
-        INSERT INTO foreman_budget (job_id, research_id, model, input_tokens, output_tokens, amount_usd, at)
-        VALUES (${e.jobId}, ${e.researchId}, ${e.model}, ${e.inputTokens}, ${e.outputTokens}, ${e.amountUsd}, ${toDate(e.at)})
-        ON CONFLICT (job_id) DO NOTHING`)),
+        INSERT INTO foreman_budget (job_id, call, research_id, model, input_tokens, output_tokens, cached_input_tokens,
+          amount_usd, latency_ms, error, at)
+        VALUES (${e.jobId}, ${e.call}, ${e.researchId}, ${e.model}, ${e.inputTokens}, ${e.outputTokens},
+          ${e.cachedInputTokens}, ${e.costUsd}, ${e.latencyMs}, ${e.error}, ${toDate(e.at)})
+        ON CONFLICT (job_id, call) DO NOTHING`)),
+    entriesOf: (researchId) =>
+      storage(Effect.map(
+        Effect.flatMap(
+          sql`
+            SELECT research_id, job_id, call, model, input_tokens, output_tokens, cached_input_tokens, amount_usd,
+              latency_ms, error, at
+            FROM foreman_budget WHERE research_id = ${researchId}
+            ORDER BY at, job_id COLLATE "C", call`,
+          decodeEntries
+        ),
+        (rows) =>
+          rows.map((row) => ({
+            researchId: row.research_id,
+            jobId: row.job_id,
+            call: row.call,
+            model: row.model,
+            inputTokens: row.input_tokens,
+            outputTokens: row.output_tokens,
+            cachedInputTokens: row.cached_input_tokens,
+            costUsd: row.amount_usd,
+            latencyMs: row.latency_ms,
+            error: row.error,
+            at: row.at.getTime()
+          }))
+      )),
     spentBetween: (from, to) =>
       storage(Effect.map(
         sql<{ total: number }>`

@@ -362,7 +362,8 @@ const day1 = Date.UTC(2026, 10, 30)
 const day2 = Date.UTC(2026, 11, 1)
 const day3 = Date.UTC(2026, 11, 2)
 
-const charges: ReadonlyArray<Domain.BudgetEntry> = [
+/** Charges as the first schema stored them: one row per job, no call number. */
+const charges = [
   { researchId: researchId("op_waiting"), jobId: designed.id, model: "claude-opus", inputTokens: 1200, outputTokens: 800, amountUsd: 0.25, at: day1 },
   { researchId: researchId("op_done"), jobId: jobId("job_a_done"), model: "claude-opus", inputTokens: 900, outputTokens: 300, amountUsd: 0.5, at: at(67) },
   { researchId: researchId("op_failed"), jobId: jobId("job_d_failed"), model: "gpt-5", inputTokens: 10, outputTokens: 0, amountUsd: 1.125, at: day2 - 1 },
@@ -443,6 +444,20 @@ const readBack = Effect.gen(function*() {
   assert.strictEqual(yield* ledger.spentBetween(day1, day2), 0.25 + 0.5 + 1.125)
   assert.strictEqual(yield* ledger.spentBetween(day2, day3), 2)
   assert.strictEqual(yield* ledger.spentBetween(day1 + 1, day2 - 1), 0.5)
+  // A job's charge from before is its call 0, with no cached tokens, latency or error.
+  assert.deepStrictEqual(yield* ledger.entriesOf(researchId("op_done")), [{
+    researchId: researchId("op_done"),
+    jobId: jobId("job_a_done"),
+    call: 0,
+    model: "claude-opus",
+    inputTokens: 900,
+    outputTokens: 300,
+    cachedInputTokens: 0,
+    costUsd: 0.5,
+    latencyMs: 0,
+    error: null,
+    at: at(67)
+  }])
 
   assert.strictEqual(yield* (yield* CoordinatorLease.CoordinatorLease).current, 2)
 })
@@ -499,10 +514,14 @@ const carryOn = Effect.gen(function*() {
   yield* ledger.record({
     researchId: waiting.id,
     jobId: jobId("job_x_carry_on"),
+    call: 0,
     model: "gpt-5",
     inputTokens: 5,
     outputTokens: 5,
-    amountUsd: 0.125,
+    cachedInputTokens: 0,
+    costUsd: 0.125,
+    latencyMs: 0,
+    error: null,
     at: at(250)
   })
   assert.strictEqual(yield* ledger.spentBetween(day1, day2), 0.25 + 0.5 + 1.125 + 0.125)

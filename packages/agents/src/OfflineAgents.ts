@@ -1,13 +1,16 @@
 /**
  * Designer and assessor agents that need no network. The designer derives a
  * strategy from the brief's keywords and the seeded `Random` (indicators and
- * their parameters, label horizon, instrument, timeframe); the assessor
- * reads the gates and metrics. Both report a plausible token usage priced like
- * a Sonnet-class model ($3 in / $15 out per million tokens), so the budget is
- * charged as it would be in production.
+ * their parameters, label horizon, instrument, timeframe), among what the
+ * workers declare they support; the assessor reads the gates and metrics.
+ * Both report a simulated token usage priced like a Sonnet-class model ($3 in
+ * / $15 out per million tokens), so the budget is exercised as it would be in
+ * production; no tokens are spent.
  */
 import { Agents, type Domain } from "@foreman/core"
 import { type Context, Duration, Effect, Layer, Random } from "effect"
+import { supported } from "./Design.js"
+import { cost } from "./Pricing.js"
 
 /** What a coordinator says at start about these agents. */
 export const description = "offline: designs and assessments are not from a model (no LLM is called)"
@@ -75,22 +78,29 @@ const namedInstrument = (brief: string): (typeof INSTRUMENTS)[number] | undefine
   return INSTRUMENTS.find((i) => upper.includes(i)) ?? INSTRUMENT_ALIASES.find(([alias]) => upper.includes(alias))?.[1]
 }
 
-const usage = (options: AgentOptions, model: string | null, inputTokens: number, outputTokens: number): Domain.Usage => {
-  const inPrice = options.inputPricePerMillion ?? 3
-  const outPrice = options.outputPricePerMillion ?? 15
+/** One simulated call, priced like the model it pretends to be. */
+const call = (
+  options: AgentOptions,
+  model: string | null,
+  latency: Duration.DurationInput | undefined,
+  tokens: { readonly inputTokens: number; readonly outputTokens: number }
+): Domain.LlmCall => {
+  const price = { input: options.inputPricePerMillion ?? 3, output: options.outputPricePerMillion ?? 15 }
   return {
     model: model ?? options.model ?? "sonnet-class",
-    inputTokens,
-    outputTokens,
-    costUsd: Math.round(((inputTokens * inPrice + outputTokens * outPrice) / 1e6) * 1e6) / 1e6
+    ...tokens,
+    cachedInputTokens: 0,
+    costUsd: cost({ ...price, cachedInput: price.input }, { ...tokens, cachedInputTokens: 0 }),
+    latencyMs: latency === undefined ? 0 : Duration.toMillis(Duration.decode(latency)),
+    error: null
   }
 }
 
-const randomIndicators: Effect.Effect<ReadonlyArray<IndicatorName>> = Effect.gen(function*() {
-  const count = yield* between(1, 3)
+const randomIndicators = (from: ReadonlyArray<IndicatorName>) => Effect.gen(function*() {
+  const count = yield* between(1, Math.min(3, from.length))
   const chosen: Array<IndicatorName> = []
   while (chosen.length < count) {
-    const next = yield* pick(INDICATORS)
+    const next = yield* pick(from)
     if (!chosen.includes(next)) chosen.push(next)
   }
   return chosen
@@ -106,25 +116,28 @@ const think = (latency: Duration.DurationInput | undefined) =>
  */
 export const designer = (options: AgentOptions = {}): Context.Tag.Service<Agents.Designer> =>
   Agents.Designer.of({
-    design: ({ brief, model }) =>
+    design: ({ brief, model, workers }) =>
       Effect.gen(function*() {
         yield* think(options.designLatency)
+        const support = supported(workers)
+        const known = INDICATORS.filter((i) => support.indicators?.includes(i) ?? true)
+        const instruments = INSTRUMENTS.filter((i) => support.instruments?.includes(i) ?? true)
         const words = brief.toLowerCase()
-        const named = INDICATORS.filter((i) => words.includes(i))
-        const indicators = named.length > 0 ? named : yield* randomIndicators
+        const named = known.filter((i) => words.includes(i))
+        const indicators = named.length > 0 ? named : yield* randomIndicators(known.length > 0 ? known : INDICATORS)
         const variant = yield* Random.nextIntBetween(1, 100)
         const strategy: Domain.Strategy = {
           name: `${indicators[0]}_variant_${variant}`,
           spec: {
             indicators: yield* Effect.forEach(indicators, parameters),
             labelHorizonDays: yield* between(1, 5),
-            instrument: namedInstrument(brief) ?? (yield* pick(INSTRUMENTS)),
+            instrument: namedInstrument(brief) ?? (yield* pick(instruments.length > 0 ? instruments : INSTRUMENTS)),
             timeframe: "1d"
           }
         }
-        const input = 1500 + (yield* Random.nextIntBetween(0, 1500))
-        const output = 600 + (yield* Random.nextIntBetween(0, 900))
-        return { result: strategy, usage: usage(options, model, input, output) }
+        const inputTokens = 1500 + (yield* Random.nextIntBetween(0, 1500))
+        const outputTokens = 600 + (yield* Random.nextIntBetween(0, 900))
+        return { result: strategy, calls: [call(options, model, options.designLatency, { inputTokens, outputTokens })] }
       })
   })
 
@@ -140,9 +153,12 @@ export const assessor = (options: AgentOptions = {}): Context.Tag.Service<Agents
         const summary = failed.length > 0
           ? `${strategy?.name ?? "strategy"} rejected by the ${failed.map(([name, g]) => `${name} gate (${g.reason})`).join(", ")}`
           : `${strategy?.name ?? "strategy"} passed ${outcomes.length} gate(s)`
-        const input = 2000 + (yield* Random.nextIntBetween(0, 2000))
-        const output = 300 + (yield* Random.nextIntBetween(0, 500))
-        return { result: { verdict, summary } as const, usage: usage(options, model, input, output) }
+        const inputTokens = 2000 + (yield* Random.nextIntBetween(0, 2000))
+        const outputTokens = 300 + (yield* Random.nextIntBetween(0, 500))
+        return {
+          result: { verdict, summary } as const,
+          calls: [call(options, model, options.assessLatency, { inputTokens, outputTokens })]
+        }
       })
   })
 

@@ -5,7 +5,7 @@ import { OfflineAgents } from "../src/index.js"
 
 const designer = OfflineAgents.designer()
 const design = (brief: string, seed: number) =>
-  designer.design({ researchId: Domain.ResearchId.make("op_design"), brief, model: "test-model" }).pipe(
+  designer.design({ researchId: Domain.ResearchId.make("op_design"), brief, model: "test-model", workers: [], recent: [] }).pipe(
     Effect.withRandom(Random.make(seed))
   )
 
@@ -14,8 +14,9 @@ describe("OfflineAgents.designer", () => {
     Effect.gen(function*() {
       const first = yield* design("Explore RSI variations", 3)
       assert.deepStrictEqual(yield* design("Explore RSI variations", 3), first)
-      assert.strictEqual(first.usage.model, "test-model")
-      assert.isTrue(first.usage.costUsd > 0 && first.usage.inputTokens >= 1500)
+      assert.strictEqual(first.calls.length, 1)
+      assert.strictEqual(first.calls[0]?.model, "test-model")
+      assert.isTrue(first.calls[0]!.costUsd > 0 && first.calls[0]!.inputTokens >= 1500)
     }))
 
   it.effect("uses the indicators and instrument the brief names, with their parameters", () =>

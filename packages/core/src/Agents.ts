@@ -1,18 +1,34 @@
 /**
  * Ports: the LLM agents that run in process. Each returns its result together
- * with the token usage and cost of the call, which the budget is charged.
+ * with every model call it made (tokens, cost, latency), which the budget is
+ * charged; a failed agent reports its calls on the `AgentError`.
  */
 import type { Effect } from "effect"
 import { Context } from "effect"
-import type { Assessment, GateOutcome, ResearchId, Strategy, Usage } from "./Domain.js"
+import type { Assessment, GateOutcome, LlmCall, Research, ResearchId, Strategy, Usage, WorkerType } from "./Domain.js"
 import type { AgentError } from "./Errors.js"
 
 export interface AgentOutput<A> {
   readonly result: A
-  readonly usage: Usage
+  /** The model calls that produced it, in order (failed attempts included). */
+  readonly calls: ReadonlyArray<LlmCall>
 }
 
-export interface DesignRequest {
+/** What the workers of one type say they can do (`indicators`, `instruments`, `timeframes`, …). */
+export interface WorkerCapabilities {
+  readonly workerType: WorkerType
+  readonly capabilities: Readonly<Record<string, unknown>>
+}
+
+/** What an agent knows of the lab besides its research: the workers' capabilities and recent outcomes. */
+export interface AgentContext {
+  /** One entry per registered worker that declared capabilities, deduplicated. */
+  readonly workers: ReadonlyArray<WorkerCapabilities>
+  /** The most recently created finished researches, newest first. */
+  readonly recent: ReadonlyArray<Research>
+}
+
+export interface DesignRequest extends AgentContext {
   readonly researchId: ResearchId
   readonly brief: string
   readonly model: string | null
@@ -36,3 +52,26 @@ export class Designer extends Context.Tag("@foreman/core/Designer")<Designer, {
 export class Assessor extends Context.Tag("@foreman/core/Assessor")<Assessor, {
   readonly assess: (request: AssessmentRequest) => Effect.Effect<AgentOutput<Assessment>, AgentError>
 }>() {}
+
+const round = (usd: number): number => Math.round(usd * 1e6) / 1e6
+
+/** A job's usage: its calls summed, under the model of the last one. */
+export const usageOf = (calls: ReadonlyArray<LlmCall>): Usage => ({
+  model: calls[calls.length - 1]?.model ?? "none",
+  inputTokens: calls.reduce((sum, c) => sum + c.inputTokens, 0),
+  outputTokens: calls.reduce((sum, c) => sum + c.outputTokens, 0),
+  costUsd: round(calls.reduce((sum, c) => sum + c.costUsd, 0))
+})
+
+/** The capabilities the registered workers declared, one entry per distinct declaration. */
+export const declaredCapabilities = (
+  workers: Iterable<{ readonly type: WorkerType; readonly capabilities: Readonly<Record<string, unknown>> }>
+): ReadonlyArray<WorkerCapabilities> => {
+  const seen = new Map<string, WorkerCapabilities>()
+  for (const w of workers) {
+    if (Object.keys(w.capabilities).length === 0) continue
+    const key = `${w.type}\u0000${JSON.stringify(w.capabilities)}`
+    if (!seen.has(key)) seen.set(key, { workerType: w.type, capabilities: w.capabilities })
+  }
+  return [...seen.values()]
+}

@@ -6,7 +6,7 @@
  */
 import { Clock, Context, DateTime, Effect, Layer, Schema } from "effect"
 import { BudgetLedger } from "./BudgetLedger.js"
-import type { BudgetEntry } from "./Domain.js"
+import type { BudgetEntry, ResearchId } from "./Domain.js"
 import type { StorageError } from "./Errors.js"
 import { ForemanConfig } from "./ForemanConfig.js"
 import { ResearchStore } from "./ResearchStore.js"
@@ -35,8 +35,10 @@ export type BudgetStatus = typeof BudgetStatus.Type
 export interface BudgetShape {
   /** Today's spending against the daily limit, and whether a new cycle fits. */
   readonly status: () => Effect.Effect<BudgetStatus, StorageError>
-  /** Charges one LLM call; charging the same job twice counts once. */
+  /** Charges one LLM call; charging the same call of a job twice counts once. */
   readonly charge: (entry: BudgetEntry) => Effect.Effect<void, StorageError>
+  /** The LLM calls charged to one research, in the order charged. */
+  readonly charges: (researchId: ResearchId) => Effect.Effect<ReadonlyArray<BudgetEntry>, StorageError>
 }
 
 /** The budget service. */
@@ -104,7 +106,7 @@ export const make = Effect.gen(function*() {
 
   const charge = (entry: BudgetEntry) => ledger.record(entry)
 
-  return Budget.of({ status, charge })
+  return Budget.of({ status, charge, charges: ledger.entriesOf })
 })
 
 /** The budget, over the ledger, the research store (which researches are active) and the configuration. */

@@ -1,4 +1,4 @@
-/** Port: the ledger of charged LLM calls, one entry per job. */
+/** Port: the ledger of charged LLM calls, one entry per call (a job's calls numbered from 0). */
 import type { Effect } from "effect"
 import { Context } from "effect"
 import type { BudgetEntry, ResearchId } from "./Domain.js"
@@ -11,7 +11,7 @@ export interface CycleCost {
 }
 
 export interface BudgetLedgerShape {
-  /** Records a charge; a second entry for the same job is ignored. */
+  /** Records a charge; a second entry for the same job and call is ignored. */
   readonly record: (entry: BudgetEntry) => Effect.Effect<void, StorageError>
   /** Total charged in `[from, to)`. */
   readonly spentBetween: (from: number, to: number) => Effect.Effect<number, StorageError>
@@ -19,6 +19,8 @@ export interface BudgetLedgerShape {
    * The total charged to each of the `limit` researches charged most recently,
    * newest first: by their latest charge, ties by research id, descending.
    */
+  /** Every call charged to one research, in the order charged (by time, then job id and call). */
+  readonly entriesOf: (researchId: ResearchId) => Effect.Effect<ReadonlyArray<BudgetEntry>, StorageError>
   readonly recentCycleCosts: (limit: number) => Effect.Effect<ReadonlyArray<CycleCost>, StorageError>
 }
 

@@ -24,16 +24,18 @@ import {
   Schema,
   type Scope
 } from "effect"
-import { Assessor, Designer } from "./Agents.js"
+import { Assessor, declaredCapabilities, Designer } from "./Agents.js"
 import { Budget, BudgetStatus } from "./Budget.js"
 import { CoordinatorEvents } from "./CoordinatorEvents.js"
 import { CoordinatorLease } from "./CoordinatorLease.js"
 import {
+  BudgetEntry,
   isJobSettled,
   isTerminalStatus,
   Job,
   JobId,
   type JobReport,
+  type LlmCall,
   loadStatus,
   Research,
   ResearchId,
@@ -139,6 +141,8 @@ export type CoordinatorStatus = typeof CoordinatorStatus.Type
 export const ResearchDetail = Schema.Struct({
   research: Research,
   jobs: Schema.Array(Job),
+  /** The LLM calls charged to it, in order, failed attempts included. */
+  llmCalls: Schema.Array(BudgetEntry),
   /** Overall progress, 0 to 1. */
   progress: Schema.Number
 })
@@ -251,6 +255,9 @@ interface Step {
 interface Change extends Step {
   readonly design: Strategy | null
 }
+
+/** How many finished researches a designer is shown. */
+export const RECENT_OUTCOMES = 5
 
 /** A worker slot granted to a job id drawn for it. */
 interface Slot {
@@ -460,8 +467,8 @@ export const make = Effect.gen(function*() {
 
   const show = Effect.fn("Coordinator.show")(function*(id: ResearchId) {
     const research = yield* findResearch(id)
-    const jobs = yield* store.jobsOf(id)
-    return { research, jobs, progress: progressOf(pipeline, research) }
+    const [jobs, llmCalls] = yield* Effect.all([store.jobsOf(id), budget.charges(id)], { concurrency: 2 })
+    return { research, jobs, llmCalls, progress: progressOf(pipeline, research) }
   })
 
   const list = (query: ResearchQuery) => store.list(query)
@@ -481,29 +488,37 @@ export const make = Effect.gen(function*() {
 
   // --- the loop ------------------------------------------------------------
 
-  /** Runs an in-process job, charges its LLM call, records its outcome on the job and wakes the loop. */
-  const runInProcess = (definition: PhaseDefinition, research: Research, job: Job) =>
-    definition.runner._tag !== "InProcess" ? Effect.void : definition.runner.run(research).pipe(
+  /** What an agent is told of the lab: the registered workers' capabilities and the latest finished researches. */
+  const agentContext = Effect.gen(function*() {
+    const [workers, recent] = yield* Effect.all([
+      registry.list(),
+      store.list({ statuses: ["completed", "failed"], limit: RECENT_OUTCOMES, offset: 0 })
+    ], { concurrency: 2 })
+    return { workers: declaredCapabilities(liveWorkers(workers)), recent }
+  })
+
+  /** Charges each model call of an in-process job, answered or failed. */
+  const chargeCalls = (job: Job, calls: ReadonlyArray<LlmCall>, at: number) =>
+    Effect.forEach(calls, (call, i) => budget.charge({ researchId: job.researchId, jobId: job.id, call: i, ...call, at }), {
+      discard: true
+    })
+
+  /** Runs an in-process job, charges its LLM calls, records its outcome on the job and wakes the loop. */
+  const runInProcess = ({ runner }: PhaseDefinition, research: Research, job: Job) =>
+    runner._tag !== "InProcess" ? Effect.void : Effect.flatMap(agentContext, (context) => runner.run(research, context)).pipe(
       Effect.provide(agents),
       Effect.matchCauseEffect({
         onSuccess: (output) =>
           Effect.gen(function*() {
             const now = yield* Clock.currentTimeMillis
-            yield* budget.charge({
-              researchId: research.id,
-              jobId: job.id,
-              model: output.usage.model,
-              inputTokens: output.usage.inputTokens,
-              outputTokens: output.usage.outputTokens,
-              amountUsd: output.usage.costUsd,
-              at: now
-            })
+            yield* chargeCalls(job, output.calls, now)
             yield* jobs.complete(job, output, now)
           }),
         onFailure: (cause) =>
           Effect.gen(function*() {
             const now = yield* Clock.currentTimeMillis
             const failure = Option.getOrUndefined(Cause.failureOption(cause))
+            if (failure?._tag === "AgentError") yield* chargeCalls(job, failure.calls, now)
             const error = failure !== undefined ? failure.message : Cause.pretty(cause)
             yield* jobs.fail(job, error, now)
           }).pipe(Effect.unless(() => Cause.isInterruptedOnly(cause)))

@@ -82,13 +82,33 @@ export const StoredStrategy = Schema.Struct({
 export type StoredStrategy = typeof StoredStrategy.Type
 
 /** Token usage and cost of one LLM call. */
+const Tokens = Schema.Number.pipe(Schema.int(), Schema.nonNegative())
+
+/** Token usage and cost of a job's LLM calls, summed. */
 export const Usage = Schema.Struct({
   model: Schema.String,
-  inputTokens: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
-  outputTokens: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
+  inputTokens: Tokens,
+  outputTokens: Tokens,
   costUsd: Schema.Number.pipe(Schema.nonNegative())
 })
 export type Usage = typeof Usage.Type
+
+/**
+ * One call to a model, answered or not: the tokens the provider reported
+ * (`inputTokens` counts every prompt token, the `cachedInputTokens` among them
+ * were read from the provider's cache), its cost, how long it took, and why it
+ * failed (null when it answered with something usable).
+ */
+export const LlmCall = Schema.Struct({
+  model: Schema.String,
+  inputTokens: Tokens,
+  outputTokens: Tokens,
+  cachedInputTokens: Tokens,
+  costUsd: Schema.Number.pipe(Schema.nonNegative()),
+  latencyMs: Schema.Number.pipe(Schema.nonNegative()),
+  error: Schema.NullOr(Schema.String)
+})
+export type LlmCall = typeof LlmCall.Type
 
 /** What a training worker reports. `kind` selects the classification or regression gate. */
 export const TrainingResult = Schema.Struct({
@@ -117,7 +137,9 @@ export type BacktestResult = typeof BacktestResult.Type
 /** What the assessor concludes. */
 export const Assessment = Schema.Struct({
   verdict: Schema.Literal("promising", "inconclusive", "rejected"),
-  summary: Schema.String
+  summary: Schema.String,
+  /** The brief the assessor suggests researching next. */
+  nextBrief: Schema.optional(Schema.String)
 })
 export type Assessment = typeof Assessment.Type
 
@@ -237,10 +259,9 @@ export const loadStatus = (worker: Worker, jobs: number): WorkerStatus =>
 export const BudgetEntry = Schema.Struct({
   researchId: ResearchId,
   jobId: JobId,
-  model: Schema.String,
-  inputTokens: Schema.Number,
-  outputTokens: Schema.Number,
-  amountUsd: Schema.Number,
+  /** The call's place among its job's calls, from 0. */
+  call: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
+  ...LlmCall.fields,
   at: Millis
 })
 export type BudgetEntry = typeof BudgetEntry.Type

@@ -3,6 +3,7 @@
  * with plain fields; their `message` is the line a person reads.
  */
 import { ParseResult, Schema } from "effect"
+import { LlmCall } from "./Domain.js"
 
 const usd = (n: number): string => `$${n.toFixed(2)}`
 
@@ -136,7 +137,9 @@ export class DispatchError extends Schema.TaggedError<DispatchError>()("Dispatch
 /** An LLM agent (designer, assessor) failed. */
 export class AgentError extends Schema.TaggedError<AgentError>()("AgentError", {
   agent: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  /** The model calls made before it failed; they are charged all the same. */
+  calls: Schema.optionalWith(Schema.Array(LlmCall), { default: () => [] })
 }) {
   override get message(): string {
     return `${this.agent} failed: ${this.reason}`

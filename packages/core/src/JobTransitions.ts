@@ -5,7 +5,7 @@
  * decide when to write them: in a tick's commit, or through the one job
  * writer, `internal/jobWrites`.
  */
-import type { AgentOutput } from "./Agents.js"
+import { type AgentOutput, usageOf } from "./Agents.js"
 import type { Job, JobId, JobReport, Research, Worker } from "./Domain.js"
 import type { PhaseDefinition } from "./Pipeline.js"
 import type { JobPatch } from "./ResearchStore.js"
@@ -57,13 +57,13 @@ export const accepted = (job: Job, now: number): Job => ({ ...job, status: "runn
 /** A pending job sent to its worker again: its wait for a word starts over. */
 export const redispatched = (job: Job, now: number): Job => ({ ...job, updatedAt: now })
 
-/** The job finished with a result and (for an LLM call) its usage. */
+/** An in-process job finished with a result and the usage of its model calls. */
 export const complete = (job: Job, output: AgentOutput<unknown>, now: number): Job => ({
   ...job,
   status: "completed",
   progress: 1,
   result: output.result,
-  usage: output.usage,
+  usage: usageOf(output.calls),
   updatedAt: now,
   finishedAt: now
 })

@@ -6,7 +6,7 @@
  * add a phase that runs on another worker type.
  */
 import { Context, Effect, Either, Schema } from "effect"
-import { type AgentOutput, Assessor, Designer } from "./Agents.js"
+import { type AgentContext, type AgentOutput, Assessor, Designer } from "./Agents.js"
 import {
   Assessment,
   BacktestResult,
@@ -32,7 +32,10 @@ import * as ResearchTransitions from "./ResearchTransitions.js"
 export type Runner =
   | {
     readonly _tag: "InProcess"
-    readonly run: (research: Research) => Effect.Effect<AgentOutput<unknown>, AgentError, Designer | Assessor>
+    readonly run: (
+      research: Research,
+      context: AgentContext
+    ) => Effect.Effect<AgentOutput<unknown>, AgentError, Designer | Assessor>
   }
   | { readonly _tag: "Worker"; readonly workerType: WorkerType }
 
@@ -86,7 +89,8 @@ export const research: PipelineShape = {
       progress: 0.05,
       runner: {
         _tag: "InProcess",
-        run: (r) => Effect.flatMap(Designer, (d) => d.design({ researchId: r.id, brief: r.brief, model: r.model }))
+        run: (r, context) =>
+          Effect.flatMap(Designer, (d) => d.design({ ...context, researchId: r.id, brief: r.brief, model: r.model }))
       },
       input: (r) => ({ brief: r.brief, model: r.model }),
       onResult: (r, result) =>

@@ -446,18 +446,25 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
   })
 
   describe(`${name}: BudgetLedger`, () => {
-    it.live("sums charges in a window, once per job", () =>
+    /** A charge of one call. */
+    const charge = (researchId: string, jobId: string, at: number, costUsd: number, call = 0): Domain.BudgetEntry => ({
+      researchId: researchId as Domain.ResearchId,
+      jobId: jobId as Domain.JobId,
+      call,
+      model: "sonnet-class",
+      inputTokens: 2000,
+      outputTokens: 800,
+      cachedInputTokens: 500,
+      costUsd,
+      latencyMs: 1234.5,
+      error: call === 0 ? null : "anthropic answered HTTP 529: Overloaded",
+      at
+    })
+
+    it.live("sums charges in a window, once per job and call", () =>
       run(Effect.gen(function*() {
         const ledger = yield* BudgetLedger.BudgetLedger
-        const entry = (jobId: string, at: number, amountUsd: number) => ({
-          researchId: "op_a" as Domain.ResearchId,
-          jobId: jobId as Domain.JobId,
-          model: "sonnet-class",
-          inputTokens: 2000,
-          outputTokens: 800,
-          amountUsd,
-          at
-        })
+        const entry = (jobId: string, at: number, costUsd: number) => charge("op_a", jobId, at, costUsd)
         yield* ledger.record(entry("job_1", 100, 0.25))
         yield* ledger.record(entry("job_1", 100, 0.25))
         yield* ledger.record(entry("job_3", 300, 0.5))
@@ -470,15 +477,7 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
     it.live("totals each research's charges, the most recently charged first", () =>
       run(Effect.gen(function*() {
         const ledger = yield* BudgetLedger.BudgetLedger
-        const entry = (researchId: string, jobId: string, at: number, amountUsd: number) => ({
-          researchId: researchId as Domain.ResearchId,
-          jobId: jobId as Domain.JobId,
-          model: "sonnet-class",
-          inputTokens: 2000,
-          outputTokens: 800,
-          amountUsd,
-          at
-        })
+        const entry = charge
         assert.deepStrictEqual(yield* ledger.recentCycleCosts(5), [])
         yield* ledger.record(entry("op_a", "job_1", 100, 0.25))
         yield* ledger.record(entry("op_b", "job_2", 200, 0.125))
@@ -495,6 +494,23 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         ])
         assert.deepStrictEqual(yield* ledger.recentCycleCosts(2), [cost("op_a", 0.75), cost("op_d", 2)])
         assert.deepStrictEqual(yield* ledger.recentCycleCosts(0), [])
+      })))
+
+    it.live("keeps every call of a job, failed ones too, and lists a research's calls in order", () =>
+      run(Effect.gen(function*() {
+        const ledger = yield* BudgetLedger.BudgetLedger
+        const [last, retried, first, third, other] = [
+          charge("op_a", "job_2", 300, 0.5),
+          charge("op_a", "job_1", 100, 0, 1),
+          charge("op_a", "job_1", 100, 0.25),
+          charge("op_a", "job_1", 100, 0.125, 2),
+          charge("op_b", "job_3", 200, 1)
+        ] as const
+        for (const call of [last, retried, first, third, other]) yield* ledger.record(call)
+        yield* ledger.record(charge("op_a", "job_1", 100, 9, 1))
+        assert.deepStrictEqual(yield* ledger.entriesOf("op_a" as Domain.ResearchId), [first, retried, third, last])
+        assert.deepStrictEqual(yield* ledger.entriesOf("op_none" as Domain.ResearchId), [])
+        assert.strictEqual(yield* ledger.spentBetween(0, 1000), 1.875)
       })))
   })
 

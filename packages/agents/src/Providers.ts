@@ -1,0 +1,235 @@
+/**
+ * Which agents a coordinator runs, from configuration:
+ *
+ * - `FOREMAN_LLM_PROVIDER`: `anthropic` | `openai` | `offline`; by default
+ *   `anthropic` when `ANTHROPIC_API_KEY` is set, else `openai` when
+ *   `OPENAI_API_KEY` is set, else `offline`.
+ * - `FOREMAN_LLM_MODEL`: the model (default `claude-sonnet-4-5` or `gpt-5`).
+ * - `FOREMAN_LLM_BASE_URL`: the provider's API root, for proxies and tests
+ *   (Anthropic's without `/v1`, OpenAI's with it, as their clients expect).
+ * - `FOREMAN_LLM_TIMEOUT_SECONDS` (120) per call, `FOREMAN_LLM_RETRIES` (4)
+ *   after a rate limit, an overloaded or failing provider, or a timeout.
+ * - `FOREMAN_LLM_PRICES`: JSON `{ "model": { "input": 3, "output": 15,
+ *   "cachedInput": 0.3 } }` in USD per million tokens, over the defaults.
+ *
+ * A missing key, a model without a price, or a key the provider refuses
+ * (checked with one free request at start) fails with the variable's name.
+ */
+import { AnthropicClient, AnthropicLanguageModel } from "@effect/ai-anthropic"
+import { OpenAiClient, OpenAiLanguageModel } from "@effect/ai-openai"
+import type { Response } from "@effect/ai"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import type { Agents } from "@foreman/core"
+import { Config, ConfigError, Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import * as ModelAgents from "./ModelAgents.js"
+import * as OfflineAgents from "./OfflineAgents.js"
+import * as Pricing from "./Pricing.js"
+
+export const providers = ["anthropic", "openai", "offline"] as const
+export type Provider = (typeof providers)[number]
+
+/** The agents chosen, what to say about them at start, and their layer. */
+export interface Chosen {
+  readonly provider: Provider
+  /** The model, or null for the offline agents. */
+  readonly model: string | null
+  /** One line for the start banner. */
+  readonly description: string
+  readonly layer: Layer.Layer<Agents.Designer | Agents.Assessor>
+}
+
+const Price = Schema.Struct({
+  input: Schema.NonNegative,
+  output: Schema.NonNegative,
+  cachedInput: Schema.optional(Schema.NonNegative)
+})
+const Prices = Schema.parseJson(Schema.Record({ key: Schema.String, value: Price }))
+
+const prices = Config.string("FOREMAN_LLM_PRICES").pipe(
+  Config.mapOrFail((text) =>
+    Either.mapBoth(Schema.decodeUnknownEither(Prices)(text), {
+      onLeft: () =>
+        ConfigError.InvalidData(
+          ["FOREMAN_LLM_PRICES"],
+          `expected JSON like {"my-model":{"input":3,"output":15,"cachedInput":0.3}} (USD per million tokens)`
+        ),
+      onRight: (table): Pricing.PriceTable =>
+        Object.fromEntries(
+          Object.entries(table).map(([model, p]) => [model, { ...p, cachedInput: p.cachedInput ?? p.input }])
+        )
+    })
+  ),
+  Config.withDefault({}),
+  Config.map((own) => ({ ...Pricing.defaults, ...own }))
+)
+
+const keyVariable = { anthropic: "ANTHROPIC_API_KEY", openai: "OPENAI_API_KEY" } as const
+const defaultModel = { anthropic: "claude-sonnet-4-5", openai: "gpt-5" } as const
+const defaultUrl = { anthropic: "https://api.anthropic.com", openai: "https://api.openai.com/v1" } as const
+
+const present = (name: string) =>
+  Config.option(Config.redacted(name)).pipe(Config.map(Option.filter((key) => Redacted.value(key).trim() !== "")))
+
+/** The provider named, or the one whose key is set. */
+const provider = Config.all([
+  Config.option(Config.literal(...providers)("FOREMAN_LLM_PROVIDER")),
+  present("ANTHROPIC_API_KEY"),
+  present("OPENAI_API_KEY")
+]).pipe(Config.map(([named, anthropic, openai]): Provider =>
+  Option.getOrElse(named, () => Option.isSome(anthropic) ? "anthropic" : Option.isSome(openai) ? "openai" : "offline")
+))
+
+/** Everything a model provider needs, from configuration. */
+export const config = Effect.gen(function*() {
+  const chosen = yield* provider
+  if (chosen === "offline") return { provider: chosen } as const
+  const key = yield* present(keyVariable[chosen]).pipe(Effect.flatMap(Option.match({
+    onSome: Effect.succeed,
+    onNone: () =>
+      Effect.fail(ConfigError.MissingData(
+        [keyVariable[chosen]],
+        `FOREMAN_LLM_PROVIDER=${chosen} needs ${keyVariable[chosen]} (or FOREMAN_LLM_PROVIDER=offline)`
+      ))
+  })))
+  const model = yield* Config.string("FOREMAN_LLM_MODEL").pipe(Config.withDefault(defaultModel[chosen]))
+  const table = yield* prices
+  if (Option.isNone(Pricing.lookup(table, model))) {
+    return yield* Effect.fail(ConfigError.InvalidData(
+      ["FOREMAN_LLM_MODEL"],
+      `no price for model ${model}: add it to FOREMAN_LLM_PRICES, e.g. {"${model}":{"input":3,"output":15}}`
+    ))
+  }
+  return {
+    provider: chosen,
+    key,
+    model,
+    prices: table,
+    baseUrl: yield* Config.string("FOREMAN_LLM_BASE_URL").pipe(Config.withDefault(defaultUrl[chosen])),
+    timeout: Duration.seconds(yield* Config.number("FOREMAN_LLM_TIMEOUT_SECONDS").pipe(Config.withDefault(120))),
+    retries: yield* Config.integer("FOREMAN_LLM_RETRIES").pipe(Config.withDefault(4))
+  } as const
+})
+
+export type ModelConfig = Exclude<Effect.Effect.Success<typeof config>, { readonly provider: "offline" }>
+
+/** Anthropic's `input_tokens` leaves out cache reads and writes; ours counts every prompt token. */
+const anthropicTokens = (finish: Response.FinishPart): Pricing.TokenCount => {
+  const raw = finish.metadata["anthropic"]?.["usage"]
+  const written = typeof raw === "object" && raw !== null && "cache_creation_input_tokens" in raw &&
+      typeof raw.cache_creation_input_tokens === "number"
+    ? raw.cache_creation_input_tokens
+    : 0
+  const cached = finish.usage.cachedInputTokens ?? 0
+  return {
+    inputTokens: (finish.usage.inputTokens ?? 0) + cached + written,
+    cachedInputTokens: cached,
+    outputTokens: finish.usage.outputTokens ?? 0
+  }
+}
+
+/** OpenAI's `input_tokens` already include the cached ones. */
+const openAiTokens = (finish: Response.FinishPart): Pricing.TokenCount => ({
+  inputTokens: finish.usage.inputTokens ?? 0,
+  cachedInputTokens: finish.usage.cachedInputTokens ?? 0,
+  outputTokens: finish.usage.outputTokens ?? 0
+})
+
+/** The provider's `LanguageModel`, and how a call is pointed at another model. */
+const languageModel = (c: ModelConfig) =>
+  c.provider === "anthropic"
+    ? {
+      layer: AnthropicLanguageModel.layer({ model: c.model }).pipe(
+        Layer.provide(AnthropicClient.layer({ apiKey: c.key, apiUrl: c.baseUrl }))
+      ),
+      tokens: anthropicTokens,
+      withModel: (model: string) => AnthropicLanguageModel.withConfigOverride({ model })
+    }
+    : {
+      layer: OpenAiLanguageModel.layer({ model: c.model }).pipe(
+        Layer.provide(OpenAiClient.layer({ apiKey: c.key, apiUrl: c.baseUrl }))
+      ),
+      tokens: openAiTokens,
+      withModel: (model: string) => OpenAiLanguageModel.withConfigOverride({ model })
+    }
+
+/** The model agents of a provider configuration, over `fetch`. */
+export const modelAgents = (
+  c: ModelConfig,
+  options: { readonly retryDelay?: Duration.DurationInput } = {}
+): Layer.Layer<Agents.Designer | Agents.Assessor> => {
+  const lm = languageModel(c)
+  return ModelAgents.layer({
+    provider: c.provider,
+    model: c.model,
+    prices: c.prices,
+    timeout: c.timeout,
+    retries: c.retries,
+    retryDelay: Duration.decode(options.retryDelay ?? Duration.seconds(1)),
+    tokens: lm.tokens,
+    withModel: lm.withModel
+  }).pipe(Layer.provide(lm.layer), Layer.provide(FetchHttpClient.layer))
+}
+
+/** Refused at start: the provider said the key is not valid. */
+export class KeyRefused extends Schema.TaggedError<KeyRefused>()("KeyRefused", {
+  variable: Schema.String,
+  provider: Schema.String,
+  status: Schema.Number
+}) {
+  override get message(): string {
+    return `${this.provider} refused ${this.variable} (HTTP ${this.status}): check the key`
+  }
+}
+
+/**
+ * Lists the provider's models (a free request) to find out whether it takes
+ * the key; a provider that cannot be reached is only warned about, since
+ * calls are retried later.
+ */
+export const checkKey = (c: ModelConfig): Effect.Effect<void, KeyRefused> => {
+  const request = c.provider === "anthropic"
+    ? HttpClientRequest.get(`${c.baseUrl}/v1/models`).pipe(
+      HttpClientRequest.setHeaders({ "x-api-key": Redacted.value(c.key), "anthropic-version": "2023-06-01" })
+    )
+    : HttpClientRequest.get(`${c.baseUrl}/models`).pipe(HttpClientRequest.bearerToken(Redacted.value(c.key)))
+  return HttpClient.execute(request).pipe(
+    Effect.timeout(Duration.seconds(10)),
+    Effect.scoped,
+    Effect.provide(FetchHttpClient.layer),
+    Effect.matchEffect({
+      onFailure: (error) =>
+        Effect.logWarning(`cannot reach ${c.provider} at ${c.baseUrl} to check ${keyVariable[c.provider]}: ${error.message}`),
+      onSuccess: (response) =>
+        response.status === 401 || response.status === 403
+          ? Effect.fail(new KeyRefused({ variable: keyVariable[c.provider], provider: c.provider, status: response.status }))
+          : Effect.void
+    })
+  )
+}
+
+const usd = (n: number) => `$${Number(n.toPrecision(3))}`
+
+/** The agents configuration asks for, checked: the offline ones, or a provider's model agents. */
+export const fromConfig = (
+  options: { readonly retryDelay?: Duration.DurationInput; readonly offline?: OfflineAgents.AgentOptions } = {}
+): Effect.Effect<Chosen, ConfigError.ConfigError | KeyRefused> =>
+  Effect.gen(function*() {
+    const c = yield* config
+    if (c.provider === "offline") {
+      return {
+        provider: "offline",
+        model: null,
+        description: OfflineAgents.description,
+        layer: OfflineAgents.layer(options.offline)
+      } satisfies Chosen
+    }
+    yield* checkKey(c)
+    const price = Option.getOrThrow(Pricing.lookup(c.prices, c.model))
+    const where = c.baseUrl === defaultUrl[c.provider] ? "" : ` via ${c.baseUrl}`
+    return {
+      provider: c.provider,
+      model: c.model,
+      description: `${c.provider} ${c.model}${where} (${usd(price.input)} in, ${usd(price.output)} out per million tokens)`,
+      layer: modelAgents(c, options)
+    } satisfies Chosen
+  })
