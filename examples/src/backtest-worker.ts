@@ -8,6 +8,6 @@
  * Ctrl+C drains it: running jobs get 30 s to finish.
  */
 import { WorkerHost } from "@foreman/worker"
-import { exampleWorkers } from "./workers.js"
+import { exampleCapabilities, exampleWorkers } from "./workers.js"
 
-WorkerHost.runNode(exampleWorkers.backtest, { type: "backtest" })
+WorkerHost.runNode(exampleWorkers.backtest, { type: "backtest", capabilities: exampleCapabilities })

@@ -60,7 +60,13 @@ export const StrategySpec = Schema.Struct({
     default: () => 5
   }),
   instrument: Schema.String,
-  timeframe: Schema.optionalWith(Schema.Literal("1d"), { default: () => "1d" as const })
+  timeframe: Schema.optionalWith(Schema.Literal("1d"), { default: () => "1d" as const }),
+  /** Hyper-parameters of the network, over the training worker's defaults. */
+  model: Schema.optional(Schema.Struct({
+    hiddenUnits: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.between(4, 256)), { exact: true }),
+    epochs: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.between(10, 1000)), { exact: true }),
+    learningRate: Schema.optionalWith(Schema.Number.pipe(Schema.between(0.00001, 0.1)), { exact: true })
+  }))
 })
 export type StrategySpec = typeof StrategySpec.Type
 

@@ -8,6 +8,6 @@
  * worker on another port). Ctrl+C drains it: running jobs get 30 s to finish.
  */
 import { WorkerHost } from "@foreman/worker"
-import { exampleWorkers } from "./workers.js"
+import { exampleCapabilities, exampleWorkers } from "./workers.js"
 
-WorkerHost.runNode(exampleWorkers.training, { type: "training" })
+WorkerHost.runNode(exampleWorkers.training, { type: "training", capabilities: exampleCapabilities })

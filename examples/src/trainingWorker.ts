@@ -5,6 +5,8 @@
  * the metrics the training gate reads (`testAccuracy`, `testLoss`,
  * `epochLosses`), more detail, and the trained model for the backtest worker.
  * Training is seeded from the strategy, so the same job gives the same result.
+ * A design's `spec.model` (hidden units, epochs, learning rate) overrides the
+ * worker's settings.
  */
 import type { WorkerHost } from "@foreman/worker"
 import { Effect } from "effect"
@@ -64,20 +66,21 @@ export const train = (
       return yield* Effect.fail(`no held-out data left for ${strategy.name} to backtest on`)
     }
     const seed = SeededRandom.hashSeed(JSON.stringify(strategy))
+    const tuned: TrainingSettings = { ...settings, ...spec.model }
     const trainer = Model.makeTrainer(
       data.featureNames,
       data.train.map((s) => s.features),
       data.train.map((s) => s.label),
-      { ...settings, seed }
+      { ...tuned, seed }
     )
     yield* progress(0, `training on ${data.train.length} samples of ${spec.instrument}`)
     const epochLosses: Array<number> = []
-    const every = Math.max(1, Math.ceil(settings.epochs / PROGRESS_REPORTS))
-    for (let epoch = 1; epoch <= settings.epochs; epoch++) {
+    const every = Math.max(1, Math.ceil(tuned.epochs / PROGRESS_REPORTS))
+    for (let epoch = 1; epoch <= tuned.epochs; epoch++) {
       const loss = trainer.epoch()
       epochLosses.push(loss)
-      if (epoch % every === 0 && epoch < settings.epochs) {
-        yield* progress(epoch / settings.epochs, `epoch ${epoch}/${settings.epochs}, loss ${loss.toFixed(4)}`)
+      if (epoch % every === 0 && epoch < tuned.epochs) {
+        yield* progress(epoch / tuned.epochs, `epoch ${epoch}/${tuned.epochs}, loss ${loss.toFixed(4)}`)
       }
       yield* yieldToEventLoop
     }

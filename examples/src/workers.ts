@@ -6,7 +6,16 @@
  */
 import type { WorkerHost } from "@foreman/worker"
 import { backtestWorker } from "./backtestWorker.js"
+import { instrumentNames } from "./marketData.js"
+import { indicatorNames } from "./strategySpec.js"
 import { trainingWorker } from "./trainingWorker.js"
+
+/** What both example workers declare when they register: designers keep to it. */
+export const exampleCapabilities = {
+  indicators: indicatorNames,
+  instruments: instrumentNames,
+  timeframes: ["1d"]
+} as const
 
 export const exampleWorkers: Readonly<Record<"training" | "backtest", WorkerHost.WorkerFunction>> = {
   training: trainingWorker(),

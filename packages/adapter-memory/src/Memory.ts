@@ -5,7 +5,7 @@
  */
 import { Engine, ForemanConfig, type ResearchStore, Wakeup, type WorkerStore, type BudgetLedger, type CoordinatorLease } from "@foreman/core"
 import { Layer } from "effect"
-import { OfflineAgents } from "@foreman/agents"
+import * as OfflineAgents from "@foreman/agents/OfflineAgents"
 import * as MemoryBudgetLedger from "./MemoryBudgetLedger.js"
 import * as MemoryLease from "./MemoryLease.js"
 import * as MemoryResearchStore from "./MemoryResearchStore.js"

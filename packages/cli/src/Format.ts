@@ -206,6 +206,7 @@ export const research = (detail: ResearchDetail, now: number): string => {
     `Research ${r.id}  ${r.status}`,
     `Brief:     ${r.brief}`,
     `Strategy:  ${r.strategy?.name ?? "-"}`,
+    ...(typeof r.strategy?.spec["hypothesis"] === "string" ? [`Hypothesis: ${r.strategy.spec["hypothesis"]}`] : []),
     `Phase:     ${phaseOf(r, detail.progress)}`,
     `Model:     ${r.model ?? "default"}${r.bypassGates ? "  (gates bypassed)" : ""}${r.forced ? "  (forced)" : ""}`,
     `Started:   ${iso(r.createdAt)}  (${duration((end - r.createdAt) / 1000)}${r.finishedAt === null ? " so far" : ""})`,
@@ -231,6 +232,8 @@ export const research = (detail: ResearchDetail, now: number): string => {
     lines.push(...table(["KIND", "STATUS", "WORKER", "ATTEMPT", "DURATION", "ERROR"], rows).split("\n").map((l) => `  ${l}`))
   }
 
+  lines.push("", "LLM calls:", ...llmCalls(detail).map((l) => `  ${l}`))
+
   const gates = Object.entries(r.gates)
   lines.push("", "Gates:")
   if (gates.length === 0) lines.push("  none yet")
@@ -253,7 +256,28 @@ export const research = (detail: ResearchDetail, now: number): string => {
       onSome: (a) => `Assessment: ${a.verdict}${a.summary === "" ? "" : ` — ${a.summary}`}`
     })
   )
+  Option.map(Option.flatMapNullable(assessment, (a) => a.nextBrief), (brief) => lines.push(`Next brief: ${brief}`))
   return lines.join("\n")
+}
+
+/** Each LLM call charged to the research (failed attempts too) and their total. */
+const llmCalls = (detail: ResearchDetail): ReadonlyArray<string> => {
+  if (detail.llmCalls.length === 0) return ["none yet"]
+  const kinds = new Map(detail.jobs.map((job) => [job.id, job.kind]))
+  const rows = detail.llmCalls.map((c) => [
+    kinds.get(c.jobId) ?? c.jobId,
+    c.model,
+    `${c.inputTokens}${c.cachedInputTokens > 0 ? ` (${c.cachedInputTokens} cached)` : ""}`,
+    String(c.outputTokens),
+    `$${c.costUsd.toFixed(4)}`,
+    `${(c.latencyMs / 1000).toFixed(1)}s`,
+    c.error ?? ""
+  ])
+  const total = detail.llmCalls.reduce((sum, c) => sum + c.costUsd, 0)
+  return [
+    ...table(["JOB", "MODEL", "INPUT TOKENS", "OUTPUT TOKENS", "COST", "LATENCY", "ERROR"], rows).split("\n"),
+    `total $${total.toFixed(4)} over ${detail.llmCalls.length} call${detail.llmCalls.length === 1 ? "" : "s"}`
+  ]
 }
 
 // --- simulate -------------------------------------------------------------------------

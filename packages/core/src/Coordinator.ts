@@ -24,7 +24,7 @@ import {
   Schema,
   type Scope
 } from "effect"
-import { Assessor, declaredCapabilities, Designer } from "./Agents.js"
+import { Assessor, declaredCapabilities, Designer, usageOf } from "./Agents.js"
 import { Budget, BudgetStatus } from "./Budget.js"
 import { CoordinatorEvents } from "./CoordinatorEvents.js"
 import { CoordinatorLease } from "./CoordinatorLease.js"
@@ -518,9 +518,10 @@ export const make = Effect.gen(function*() {
           Effect.gen(function*() {
             const now = yield* Clock.currentTimeMillis
             const failure = Option.getOrUndefined(Cause.failureOption(cause))
-            if (failure?._tag === "AgentError") yield* chargeCalls(job, failure.calls, now)
+            const calls = failure?._tag === "AgentError" ? failure.calls : []
+            yield* chargeCalls(job, calls, now)
             const error = failure !== undefined ? failure.message : Cause.pretty(cause)
-            yield* jobs.fail(job, error, now)
+            yield* jobs.fail(job, error, now, calls.length === 0 ? null : usageOf(calls))
           }).pipe(Effect.unless(() => Cause.isInterruptedOnly(cause)))
       }),
       Effect.zipRight(wakeup.signal),

@@ -295,7 +295,12 @@ export const advance = (pipeline: PipelineShape, start: Research, activeJob: Job
           continue
         }
         case "failed":
-          r = ResearchTransitions.fail(r, now, `${job.kind} job failed: ${job.error ?? "no reason given"}`)
+          // An agent that failed may still have spent tokens on the way.
+          r = ResearchTransitions.fail(
+            { ...r, costUsd: r.costUsd + (job.usage?.costUsd ?? 0) },
+            now,
+            `${job.kind} job failed: ${job.error ?? "no reason given"}`
+          )
           continue
         case "lost":
           r = retryOrFail(job.kind, job.error ?? "lost")

@@ -7,10 +7,10 @@
 import { Command, Options } from "@effect/cli"
 import { HttpServer } from "@effect/platform"
 import { Postgres } from "@foreman/adapter-postgres"
-import { OfflineAgents } from "@foreman/agents"
+import { Providers } from "@foreman/agents"
 import { Server } from "@foreman/server"
 import { Coordinator, CoordinatorEvents } from "@foreman/core"
-import { Config, Console, Context, Effect, Layer, Option, Queue } from "effect"
+import { Config, type ConfigError, Console, Context, Effect, Layer, Option, Queue } from "effect"
 import { CommandFailed } from "../Client.js"
 import { invalid, json, parsePairs } from "../internal/shared.js"
 import * as LocalWorkers from "../LocalWorkers.js"
@@ -75,6 +75,13 @@ const printActivity = (context: Context.Context<Coordinator.Coordinator | Coordi
     }))
   })
 
+/** Agents that cannot start: a setting missing or wrong, or a key the provider refused. */
+const agentsFailure = (error: ConfigError.ConfigError | Providers.KeyRefused) =>
+  new CommandFailed({
+    message: error._tag === "KeyRefused" ? error.message : `Invalid agents configuration: ${String(error)}`,
+    hints: ["See docs/agents.md for FOREMAN_LLM_PROVIDER, FOREMAN_LLM_MODEL and the API keys"]
+  })
+
 const loopbackHost = (host: string) => (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host)
 
 export const server = Command.make(
@@ -105,7 +112,10 @@ export const server = Command.make(
   (o) =>
     Effect.scoped(Effect.gen(function*() {
       const host = Option.getOrUndefined(o.host)
-      const context = yield* Layer.build(Server.layer({ host, port: o.port, storage: Postgres.layerFromEnv(), agents: OfflineAgents.layer() })).pipe(
+      const agents = yield* Providers.fromConfig().pipe(Effect.mapError(agentsFailure))
+      const context = yield* Layer.build(
+        Server.layer({ host, port: o.port, storage: Postgres.layerFromEnv(), agents: agents.layer })
+      ).pipe(
         Effect.mapError((error) => startFailure(host ?? "127.0.0.1", o.port, error))
       )
       const address = Context.get(context, HttpServer.HttpServer).address
@@ -114,12 +124,20 @@ export const server = Command.make(
       const next = `npx foreman agent trigger --brief "Explore RSI variations"`
       const workers = o.localWorkers.filter((w) => w.count > 0)
       yield* o.json
-        ? Console.log(JSON.stringify({ apiUrl: base, docsUrl: `${base}/docs`, agents: "offline", localWorkers: workers }))
+        ? Console.log(JSON.stringify({
+          apiUrl: base,
+          docsUrl: `${base}/docs`,
+          agents: { provider: agents.provider, model: agents.model, description: agents.description },
+          localWorkers: workers
+        }))
         : Console.log([
           `Foreman coordinator running`,
           `  API:   ${base}  (endpoints under /api/v1)`,
           `  Docs:  ${base}/docs`,
-          `  Agents: ${OfflineAgents.description}`,
+          `  Agents: ${agents.description}`,
+          ...(agents.provider === "offline"
+            ? [`          set ANTHROPIC_API_KEY or OPENAI_API_KEY to design with a model (docs/agents.md)`]
+            : []),
           ...(port === 8000 ? [] : [`  Point the CLI at it: export FOREMAN_API_URL=${base}`]),
           `  Next:  ${next}`,
           `Ctrl+C stops it.`

@@ -5,7 +5,7 @@
  * (`WorkerConfig`); flags override their variables.
  */
 import { Command, Options } from "@effect/cli"
-import { exampleWorkers } from "@foreman/examples/workers"
+import { exampleCapabilities, exampleWorkers } from "@foreman/examples/workers"
 import { WorkerConfig, WorkerHost } from "@foreman/worker"
 import { Config, ConfigProvider, Console, Duration, Effect, Layer, Option } from "effect"
 import { resolve } from "node:path"
@@ -18,16 +18,26 @@ const exampleTypes = Object.keys(exampleWorkers)
 const isExampleType = (type: string): type is keyof typeof exampleWorkers => Object.hasOwn(exampleWorkers, type)
 
 /** TypeScript modules load through tsx (only then: its hooks would slow every other import). */
-const importModule = async (url: string): Promise<{ readonly default?: unknown }> => {
+const importModule = async (url: string): Promise<{ readonly default?: unknown; readonly capabilities?: unknown }> => {
   if (/\.[cm]?tsx?$/.test(url)) {
     const { register } = await import("tsx/esm/api")
     register()
   }
-  return import(url) as Promise<{ readonly default?: unknown }>
+  return import(url) as Promise<{ readonly default?: unknown; readonly capabilities?: unknown }>
 }
 
-/** Loads `path`'s default export (a JavaScript or TypeScript module), which must be a `WorkerFunction`. */
-export const loadModule = (path: string): Effect.Effect<WorkerHost.WorkerFunction, CommandFailed> =>
+/** A worker function and what it says it can do. */
+export interface LoadedWorker {
+  readonly fn: WorkerHost.WorkerFunction
+  readonly capabilities: Readonly<Record<string, unknown>> | undefined
+}
+
+/**
+ * Loads `path` (a JavaScript or TypeScript module): its default export must be
+ * a `WorkerFunction`; an exported `capabilities` object is declared when the
+ * worker registers (designers read it).
+ */
+export const loadModule = (path: string): Effect.Effect<LoadedWorker, CommandFailed> =>
   Effect.gen(function*() {
     const url = pathToFileURL(resolve(path)).href
     const module = yield* Effect.tryPromise({
@@ -47,7 +57,13 @@ export const loadModule = (path: string): Effect.Effect<WorkerHost.WorkerFunctio
         hints: ["Export the worker function: export default (job, ctx) => Effect.succeed(result)"]
       })
     }
-    return module.default as WorkerHost.WorkerFunction
+    const capabilities = module.capabilities
+    return {
+      fn: module.default as WorkerHost.WorkerFunction,
+      capabilities: typeof capabilities === "object" && capabilities !== null && !Array.isArray(capabilities)
+        ? capabilities as Readonly<Record<string, unknown>>
+        : undefined
+    }
   })
 
 const isAlive = (pid: number): boolean => {
@@ -86,10 +102,10 @@ export const worker = Command.make(
         return yield* new UsageError({ message: `Give --type (${exampleTypes.join(", ")}, or any type with --module)` })
       }
       const type = o.type.value
-      const fn = Option.isSome(o.module)
+      const { capabilities, fn } = Option.isSome(o.module)
         ? yield* loadModule(o.module.value)
         : isExampleType(type)
-        ? exampleWorkers[type]
+        ? { fn: exampleWorkers[type], capabilities: exampleCapabilities }
         : yield* new UsageError({
           message: `No example worker of type "${type}": use ${exampleTypes.join(" or ")}, or --module PATH`
         })
@@ -108,7 +124,7 @@ export const worker = Command.make(
         ConfigProvider.orElse(() => environment),
         ConfigProvider.orElse(() => ConfigProvider.fromMap(new Map([["FOREMAN_API_URL", defaultApiUrl]])))
       )
-      const config = yield* WorkerConfig.load({ type }).pipe(
+      const config = yield* WorkerConfig.load({ type, ...(capabilities === undefined ? {} : { capabilities }) }).pipe(
         Effect.withConfigProvider(provider),
         Effect.mapError((error) => new UsageError({ message: `Invalid worker configuration: ${String(error)}` }))
       )

@@ -9,7 +9,7 @@
  */
 import { Effect, Option } from "effect"
 import type { AgentOutput } from "../Agents.js"
-import { isTerminalStatus, type Job, type JobReport, type WorkerId } from "../Domain.js"
+import { isTerminalStatus, type Job, type JobReport, type Usage, type WorkerId } from "../Domain.js"
 import { JobNotAssigned, JobNotFound, type StorageError } from "../Errors.js"
 import * as JobTransitions from "../JobTransitions.js"
 import { ResearchStore } from "../ResearchStore.js"
@@ -47,7 +47,8 @@ export interface JobWrites {
   /** An in-process job finished with its output, if it still runs; tells whether it was written. */
   readonly complete: (job: Job, output: AgentOutput<unknown>, now: number) => Effect.Effect<boolean, StorageError>
   /** An in-process job failed with `error`, if it still runs; tells whether it was written. */
-  readonly fail: (job: Job, error: string, now: number) => Effect.Effect<boolean, StorageError>
+  /** An in-process job failed; `usage` sums the LLM calls it made all the same. */
+  readonly fail: (job: Job, error: string, now: number, usage?: Usage | null) => Effect.Effect<boolean, StorageError>
   /** The worker took the dispatched job, if it is still pending; tells whether it was written. */
   readonly dispatched: (job: Job, now: number) => Effect.Effect<boolean, StorageError>
   /**
@@ -120,7 +121,8 @@ export const make: Effect.Effect<JobWrites, never, ResearchStore> = Effect.map(R
         [job.status]
       ),
     complete: (job, output, now) => store.updateJob(JobTransitions.complete(job, output, now), ["running"]),
-    fail: (job, error, now) => store.updateJob(JobTransitions.settle(job, "failed", error, now), ["running"]),
+    fail: (job, error, now, usage = null) =>
+      store.updateJob({ ...JobTransitions.settle(job, "failed", error, now), usage }, ["running"]),
     dispatched: (job, now) => store.updateJob(JobTransitions.accepted(job, now), ["pending"]),
     undelivered: (job, outcome, reason, now) =>
       store.updateJob(JobTransitions.settle(job, outcome, reason, now), ["pending"])
