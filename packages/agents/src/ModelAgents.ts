@@ -72,6 +72,9 @@ const usable = <A, I extends Record<string, unknown>>(
       const problem = answer._tag === "Unusable" ? answer.problem : check(answer.value)
       if (problem === null && answer._tag === "Value") return answer.value
       const why = problem ?? "unusable answer"
+      // The call answered, but with nothing usable: its ledger entry says why.
+      const last = calls[calls.length - 1]
+      if (last !== undefined && last.error === null) calls[calls.length - 1] = { ...last, error: why }
       if (round === 1) return yield* Effect.fail(`the model's ${request.objectName} was unusable twice: ${why}`)
       yield* Effect.logWarning(`${to.model}: ${request.objectName} unusable (${why}); asking once more`)
       prompt = Prompts.repair(prompt, answer.raw, why)

@@ -50,7 +50,7 @@ const prices = Config.string("FOREMAN_LLM_PRICES").pipe(
     Either.mapBoth(Schema.decodeUnknownEither(Prices)(text), {
       onLeft: () =>
         ConfigError.InvalidData(
-          ["FOREMAN_LLM_PRICES"],
+          [],
           `expected JSON like {"my-model":{"input":3,"output":15,"cachedInput":0.3}} (USD per million tokens)`
         ),
       onRight: (table): Pricing.PriceTable =>
@@ -105,8 +105,16 @@ export const config = Effect.gen(function*() {
     model,
     prices: table,
     baseUrl: yield* Config.string("FOREMAN_LLM_BASE_URL").pipe(Config.withDefault(defaultUrl[chosen])),
-    timeout: Duration.seconds(yield* Config.number("FOREMAN_LLM_TIMEOUT_SECONDS").pipe(Config.withDefault(120))),
-    retries: yield* Config.integer("FOREMAN_LLM_RETRIES").pipe(Config.withDefault(4))
+    timeout: Duration.seconds(
+      yield* Config.number("FOREMAN_LLM_TIMEOUT_SECONDS").pipe(
+        Config.validate({ message: "a number of seconds above 0", validation: (n) => n > 0 }),
+        Config.withDefault(120)
+      )
+    ),
+    retries: yield* Config.integer("FOREMAN_LLM_RETRIES").pipe(
+      Config.validate({ message: "a whole number from 0", validation: (n) => n >= 0 }),
+      Config.withDefault(4)
+    )
   } as const
 })
 
