@@ -21,6 +21,8 @@ export interface WorkerSpec {
   readonly id: string
   readonly type: string
   readonly capacity?: number
+  /** What it declares it supports when it registers (designers read it). */
+  readonly capabilities?: Readonly<Record<string, unknown>>
 }
 
 /** What the workers observed, for invariant checks. */
@@ -85,7 +87,7 @@ const make = (options: MemoryWorkersOptions) =>
         type: process.spec.type,
         endpoint: `memory://${process.spec.id}`,
         capacity: process.spec.capacity ?? 1,
-        capabilities: {},
+        capabilities: process.spec.capabilities ?? {},
         runningJobs: Array.from(process.jobs.keys()),
         finishedJobs: []
       }).pipe(Effect.orDie)
