@@ -2,8 +2,9 @@ import { defaultServerConditions } from "vite"
 import { defineConfig } from "vitest/config"
 
 export default defineConfig({
-  // Workspace packages resolve to their TypeScript sources (the `source` export condition).
-  ssr: { resolve: { conditions: ["source", ...defaultServerConditions] } },
+  // Workspace packages resolve to their TypeScript sources (the `source` export condition); other
+  // packages as Node resolves them (not by bundlers' `module` condition, whose builds Node cannot always load).
+  ssr: { resolve: { conditions: ["source", ...defaultServerConditions.filter((c) => c !== "module")] } },
   test: {
     include: ["packages/*/test/**/*.test.ts", "examples/test/**/*.test.ts"],
     reporters: ["default", "./scripts/summary-reporter.ts"],

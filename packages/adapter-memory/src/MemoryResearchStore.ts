@@ -83,11 +83,14 @@ export const make = Effect.gen(function*() {
     get: (id) => Effect.sync(() => Option.fromNullable(researches.get(id))),
     findByRequestId: (requestId) =>
       Effect.sync(() => Option.fromNullable(requested(requestId))),
-    list: ({ limit, offset, statuses }) =>
+    list: ({ limit, offset, ...filter }) =>
+      Effect.sync(() =>
+        Array.from(researches.values()).filter((r) => ResearchStore.matches(filter, r)).reverse().slice(offset, offset + limit)
+      ),
+    totals: (filter) =>
       Effect.sync(() => {
-        const wanted = statuses === undefined ? undefined : new Set<string>(statuses)
-        const all = Array.from(researches.values()).filter((r) => wanted === undefined || wanted.has(r.status))
-        return all.reverse().slice(offset, offset + limit)
+        const selected = Array.from(researches.values()).filter((r) => ResearchStore.matches(filter, r))
+        return { count: selected.length, costUsd: selected.reduce((sum, r) => sum + r.costUsd, 0) }
       }),
     listActive: Effect.sync(() =>
       Array.from(active.values(), (research) => ({

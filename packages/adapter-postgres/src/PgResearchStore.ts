@@ -211,6 +211,17 @@ const first = <A>(rows: ReadonlyArray<A>): Option.Option<A> => Option.fromNullab
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
 
+  /** The conditions of a filter, as `ResearchStore.matches` reads them. */
+  const where = (filter: ResearchStore.ResearchFilter) =>
+    sql.and([
+      sql`true`,
+      ...(filter.statuses === undefined ? [] : [sql`status IN ${sql.in(filter.statuses.length === 0 ? [""] : filter.statuses)}`]),
+      ...(filter.since === undefined ? [] : [sql`created_at >= ${toDate(filter.since)}`]),
+      ...(filter.until === undefined ? [] : [sql`created_at < ${toDate(filter.until)}`]),
+      ...(filter.strategy === undefined ? [] : [sql`strategy->>'name' = ${filter.strategy}`]),
+      ...(filter.verdict === undefined ? [] : [sql`results->'assessment'->>'verdict' = ${filter.verdict}`])
+    ])
+
   /** One round trip: the `foreman_commit` function does every check and write, or none. */
   const commit = (t: ResearchStore.Transition) =>
     sql`SELECT foreman_commit(${sql.json(transitionRows(t))})`.pipe(
@@ -259,13 +270,19 @@ export const make = Effect.gen(function*() {
         Effect.flatMap(sql`SELECT * FROM foreman_researches WHERE request_id = ${requestId}`, researches),
         first
       )),
-    list: ({ limit, offset, statuses }) =>
+    list: ({ limit, offset, ...filter }) =>
       storage(Effect.flatMap(
         sql`
-          SELECT * FROM foreman_researches
-          ${statuses === undefined ? sql`` : sql`WHERE status IN ${sql.in(statuses.length === 0 ? [""] : statuses)}`}
+          SELECT * FROM foreman_researches WHERE ${where(filter)}
           ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`,
         researches
+      )),
+    totals: (filter) =>
+      storage(Effect.map(
+        sql<{ count: number; cost_usd: number }>`
+          SELECT count(*)::int AS count, coalesce(sum(cost_usd), 0)::float8 AS cost_usd
+          FROM foreman_researches WHERE ${where(filter)}`,
+        (rows) => ({ count: rows[0]?.count ?? 0, costUsd: rows[0]?.cost_usd ?? 0 })
       )),
     listActive: storage(Effect.map(
       Effect.flatMap(

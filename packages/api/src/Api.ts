@@ -120,11 +120,23 @@ export const TriggerAccepted = Schema.Struct({ researchId: Domain.ResearchId, st
 export const ResearchPage = Schema.Struct({
   researches: Schema.Array(Domain.Research),
   limit: Schema.Number,
-  offset: Schema.Number
+  offset: Schema.Number,
+  /** How many researches the filter selects in all, and their cost. */
+  total: Schema.Number,
+  costUsd: Schema.Number
 })
+
+/** A moment in a query: an ISO 8601 date or date and time (`2026-12-01`, `2026-12-01T09:30:00Z`). */
+const Moment = Schema.Date.annotations({ description: "ISO 8601 date or date-time, UTC unless it says otherwise" })
 
 export const ListQuery = Schema.Struct({
   status: Schema.optional(Domain.ResearchStatus),
+  /** Created at or after. */
+  since: Schema.optional(Moment),
+  /** Created before. */
+  until: Schema.optional(Moment),
+  strategy: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))),
+  verdict: Schema.optional(Domain.Assessment.fields.verdict),
   limit: Schema.optionalWith(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 500)), {
     default: () => 50
   }),
@@ -198,6 +210,21 @@ const idempotencyKeyParameter = {
   schema: JSONSchema.fromAST(Coordinator.RequestId.ast, { definitions: {}, topLevelReferenceStrategy: "skip" })
 }
 
+/** Where a reconnecting event stream resumes. */
+export const EventsHeaders = Schema.Struct({
+  "last-event-id": Schema.optional(Schema.String.pipe(Schema.maxLength(200)))
+})
+
+/**
+ * The event stream's body: `id:`, `event:` (the event's `_tag`: `Triggered`,
+ * `Refused`, `Transition`, `JobStarted`, `JobReported`, `WorkerChanged`,
+ * `Charged`; `connected` first on a new connection, `reset` when a resumed one
+ * cannot be) and `data:` (the event as JSON) for each event.
+ */
+export const EventStream = Schema.String.pipe(
+  HttpApiSchema.withEncoding({ kind: "Text", contentType: "text/event-stream" })
+)
+
 export class AgentGroup extends HttpApiGroup.make("agent")
   .add(
     HttpApiEndpoint.post("trigger", "/agent/trigger")
@@ -233,6 +260,17 @@ export class AgentGroup extends HttpApiGroup.make("agent")
       .addSuccess(Domain.Research)
       .addError(ResearchNotFound, { status: 404 })
       .addError(NotCancellable, { status: 409 })
+  )
+  .add(
+    HttpApiEndpoint.get("events", "/events")
+      .setHeaders(EventsHeaders)
+      .addSuccess(EventStream)
+      .annotate(
+        OpenApi.Description,
+        "Server-Sent Events: every research, job, worker and budget event of this server, as it happens. " +
+          "Each has an id; reconnect with `Last-Event-ID` to receive what was missed (a `reset` event says " +
+          "when that is not possible: read the state again)."
+      )
   )
   .add(HttpApiEndpoint.get("strategies", "/strategies").addSuccess(Schema.Array(StrategySummary)))
   .add(

@@ -33,9 +33,19 @@ export interface ForemanClient {
   readonly status: (options?: CallOptions) => Promise<typeof Api.Status.Type>
   /** Today's budget. */
   readonly budget: (options?: CallOptions) => Promise<typeof Api.BudgetStatus.Type>
-  /** Researches, newest first, a page at a time. */
+  /** Researches, newest first, a page at a time, with how many the filter selects in all and their cost. */
   readonly list: (
-    query?: { readonly status?: Domain.ResearchStatus; readonly limit?: number; readonly offset?: number },
+    query?: {
+      readonly status?: Domain.ResearchStatus
+      /** Created at or after. */
+      readonly since?: Date
+      /** Created before. */
+      readonly until?: Date
+      readonly strategy?: string
+      readonly verdict?: Domain.Assessment["verdict"]
+      readonly limit?: number
+      readonly offset?: number
+    },
     options?: CallOptions
   ) => Promise<typeof Api.ResearchPage.Type>
   /** One research with its jobs. */
@@ -84,6 +94,10 @@ export const createClient = (options: Client.ClientOptions): ForemanClient => {
         c.api.agent.list({
           urlParams: {
             ...(query.status === undefined ? {} : { status: query.status }),
+            ...(query.since === undefined ? {} : { since: query.since }),
+            ...(query.until === undefined ? {} : { until: query.until }),
+            ...(query.strategy === undefined ? {} : { strategy: query.strategy }),
+            ...(query.verdict === undefined ? {} : { verdict: query.verdict }),
             limit: query.limit ?? 50,
             offset: query.offset ?? 0
           }

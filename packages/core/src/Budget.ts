@@ -6,6 +6,7 @@
  */
 import { Clock, Context, DateTime, Effect, Layer, Schema } from "effect"
 import { BudgetLedger } from "./BudgetLedger.js"
+import { CoordinatorEvents } from "./CoordinatorEvents.js"
 import type { BudgetEntry, ResearchId } from "./Domain.js"
 import type { StorageError } from "./Errors.js"
 import { ForemanConfig } from "./ForemanConfig.js"
@@ -63,6 +64,7 @@ export const make = Effect.gen(function*() {
   const ledger = yield* BudgetLedger
   const store = yield* ResearchStore
   const config = yield* ForemanConfig
+  const events = yield* CoordinatorEvents
 
   const estimate = Effect.gen(function*() {
     const active = new Set((yield* store.listActive).map((entry) => entry.research.id))
@@ -104,13 +106,24 @@ export const make = Effect.gen(function*() {
     } satisfies BudgetStatus
   })
 
-  const charge = (entry: BudgetEntry) => ledger.record(entry)
+  const charge = (entry: BudgetEntry) =>
+    Effect.zipRight(
+      ledger.record(entry),
+      events.publish({
+        _tag: "Charged",
+        at: entry.at,
+        researchId: entry.researchId,
+        jobId: entry.jobId,
+        model: entry.model,
+        costUsd: entry.costUsd
+      })
+    )
 
   return Budget.of({ status, charge, charges: ledger.entriesOf })
 })
 
-/** The budget, over the ledger, the research store (which researches are active) and the configuration. */
-export const layer: Layer.Layer<Budget, never, BudgetLedger | ResearchStore | ForemanConfig> = Layer.effect(
+/** The budget, over the ledger, the research store (which researches are active), the configuration and the events. */
+export const layer: Layer.Layer<Budget, never, BudgetLedger | ResearchStore | ForemanConfig | CoordinatorEvents> = Layer.effect(
   Budget,
   make
 )

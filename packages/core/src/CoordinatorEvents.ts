@@ -1,7 +1,8 @@
 /**
  * What the coordinator tells observers: triggers and refusals, every committed
- * transition, every job started. Simulations hash this stream into a trace and
- * check invariants on it; a live status view can follow it.
+ * transition, every job started, workers' reports and changes, and charges.
+ * Simulations hash the first four kinds into a trace and check invariants on
+ * them; the API's event stream and live status views follow all of it.
  */
 import { Context, Effect, Layer, PubSub, type Queue, type Scope } from "effect"
 import type { JobId, Phase, ResearchId, ResearchStatus, WaitingFor, WorkerId, WorkerType } from "./Domain.js"
@@ -39,6 +40,36 @@ export type CoordinatorEvent =
     readonly attempt: number
     /** When the research started waiting for this worker type (its place in the queue). */
     readonly queuedSince: number
+  }
+
+  | {
+    /** A worker's word on a job it runs: progress, its result, or its failure. */
+    readonly _tag: "JobReported"
+    readonly at: number
+    readonly researchId: ResearchId
+    readonly jobId: JobId
+    readonly workerId: WorkerId
+    readonly report: "Progress" | "Completed" | "Failed"
+    readonly progress: number
+    readonly message: string | null
+  }
+  | {
+    /** A worker registered, came back, went offline, was removed or left. */
+    readonly _tag: "WorkerChanged"
+    readonly at: number
+    readonly workerId: WorkerId
+    /** Null for a worker removed from the store before its type was read. */
+    readonly workerType: WorkerType | null
+    readonly change: "registered" | "back" | "offline" | "removed" | "deregistered"
+  }
+  | {
+    /** An LLM call charged to the budget. */
+    readonly _tag: "Charged"
+    readonly at: number
+    readonly researchId: ResearchId
+    readonly jobId: JobId
+    readonly model: string
+    readonly costUsd: number
   }
 
 /** A broadcast of coordinator events to any number of subscribers. */
@@ -91,5 +122,12 @@ export const describe = (
       if (event.waitingFor !== null) return `${event.researchId}  waiting for a ${event.waitingFor.workerType} worker`
       return `${event.researchId}  now ${event.phase}`
     }
+    case "WorkerChanged":
+      return event.change === "registered" || event.change === "back"
+        ? null
+        : `worker ${event.workerId}${event.workerType === null ? "" : ` (${event.workerType})`} ${event.change}`
+    case "JobReported":
+    case "Charged":
+      return null
   }
 }

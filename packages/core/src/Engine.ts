@@ -51,7 +51,8 @@ export const layer = <T = never, S = never, ES = never, RS = never, EA = never, 
   parts: Parts<T, S, ES, RS, EA, RA, ET, RT, EC>
 ): Layer.Layer<Services | T | S, ES | EA | ET | EC, RS | RA | Exclude<RT, TransportContext | S>> => {
   const base = Layer.mergeAll(parts.storage, parts.config, parts.agents)
-  const services = Layer.mergeAll(WorkerRegistry.layer, Budget.layer, CoordinatorEvents.layer).pipe(
+  const services = Layer.mergeAll(WorkerRegistry.layer, Budget.layer).pipe(
+    Layer.provideMerge(CoordinatorEvents.layer),
     Layer.provideMerge(base)
   )
   return Coordinator.layer.pipe(Layer.provideMerge(parts.transport.pipe(Layer.provideMerge(services))))

@@ -6,6 +6,7 @@
 import type { Effect, Option } from "effect"
 import { Context } from "effect"
 import type {
+  Assessment,
   Job,
   JobId,
   JobStatus,
@@ -40,11 +41,47 @@ export interface Transition {
   readonly design?: Strategy | undefined
 }
 
-export interface ResearchQuery {
+/** Which researches: every condition given must hold. */
+export interface ResearchFilter {
   readonly statuses?: ReadonlyArray<ResearchStatus> | undefined
+  /** Created at or after this moment. */
+  readonly since?: number | undefined
+  /** Created before this moment. */
+  readonly until?: number | undefined
+  /** Its strategy's name. */
+  readonly strategy?: string | undefined
+  /** Its assessment's verdict. */
+  readonly verdict?: Assessment["verdict"] | undefined
+}
+
+/** A page of researches, newest first. */
+export interface ResearchQuery extends ResearchFilter {
   readonly limit: number
   readonly offset: number
 }
+
+/** How many researches a filter selects, and what they cost. */
+export interface ResearchTotals {
+  readonly count: number
+  readonly costUsd: number
+}
+
+/** The verdict of a research's assessment, if it has one. */
+export const verdictOf = (research: Research): string | undefined => {
+  const assessment = research.results["assessment"]
+  return typeof assessment === "object" && assessment !== null && "verdict" in assessment &&
+      typeof assessment.verdict === "string"
+    ? assessment.verdict
+    : undefined
+}
+
+/** Whether `research` is one `filter` selects (what a storage adapter's query must agree with). */
+export const matches = (filter: ResearchFilter, research: Research): boolean =>
+  (filter.statuses === undefined || filter.statuses.includes(research.status)) &&
+  (filter.since === undefined || research.createdAt >= filter.since) &&
+  (filter.until === undefined || research.createdAt < filter.until) &&
+  (filter.strategy === undefined || research.strategy?.name === filter.strategy) &&
+  (filter.verdict === undefined || verdictOf(research) === filter.verdict)
 
 /** An active research and its active job (null when it has none, or the job is missing). */
 export interface ActiveEntry {
@@ -69,6 +106,8 @@ export interface ResearchStoreShape {
   readonly findByRequestId: (requestId: string) => Effect.Effect<Option.Option<Research>, StorageError>
   /** Newest first. */
   readonly list: (query: ResearchQuery) => Effect.Effect<ReadonlyArray<Research>, StorageError>
+  /** How many researches the filter selects and their cost, summed. */
+  readonly totals: (filter: ResearchFilter) => Effect.Effect<ResearchTotals, StorageError>
   /** Every pending or running research, oldest first, with its active job, in one read. */
   readonly listActive: Effect.Effect<ReadonlyArray<ActiveEntry>, StorageError>
   readonly countActive: Effect.Effect<number, StorageError>

@@ -13,6 +13,7 @@ import {
   WorkerNotAuthenticated,
   WorkerNotFound
 } from "./Errors.js"
+import { CoordinatorEvents } from "./CoordinatorEvents.js"
 import { ForemanConfig } from "./ForemanConfig.js"
 import * as JobWrites from "./internal/jobWrites.js"
 import { ResearchStore } from "./ResearchStore.js"
@@ -140,6 +141,14 @@ export const make = Effect.gen(function*() {
   const jobs = yield* JobWrites.make
   const wakeup = yield* Wakeup
   const config = yield* ForemanConfig
+  const events = yield* CoordinatorEvents
+
+  const changed = (
+    workerId: WorkerId,
+    workerType: WorkerType | null,
+    change: "registered" | "back" | "offline" | "removed" | "deregistered",
+    at: number
+  ) => events.publish({ _tag: "WorkerChanged", at, workerId, workerType, change })
 
   const release = (workerId: WorkerId, jobId: JobId) =>
     Effect.zipRight(workers.release(workerId, jobId), wakeup.signal)
@@ -157,10 +166,22 @@ export const make = Effect.gen(function*() {
     ], { concurrency: 2 })
     // A freed slot wakes the loop even when the job itself was settled already.
     if (final) yield* wakeup.signal
-    if (Option.isSome(written)) return written.value
-    const reconciled = yield* jobs.reconcileReport(report, now)
-    if (reconciled.revived) yield* wakeup.signal
-    return reconciled.job
+    const job = Option.isSome(written) ? written.value : yield* Effect.gen(function*() {
+      const reconciled = yield* jobs.reconcileReport(report, now)
+      if (reconciled.revived) yield* wakeup.signal
+      return reconciled.job
+    })
+    yield* events.publish({
+      _tag: "JobReported",
+      at: now,
+      researchId: job.researchId,
+      jobId: job.id,
+      workerId: report.workerId,
+      report: report._tag,
+      progress: report._tag === "Progress" ? report.progress : job.progress,
+      message: report._tag === "Progress" ? report.message ?? null : report._tag === "Failed" ? report.error : null
+    })
+    return job
   })
 
   /** A held report storage cannot keep becomes the job's failure, so it never blocks a registration. */
@@ -206,6 +227,7 @@ export const make = Effect.gen(function*() {
     for (const job of lost) yield* jobs.disown(job, input.id, now)
     const assignedIds = new Set<string>(assigned.map((j) => j.id))
     yield* wakeup.signal
+    yield* changed(worker.id, worker.type, "registered", now)
     yield* Effect.logInfo(`worker ${worker.id} (${worker.type}) registered at ${worker.endpoint}`).pipe(
       Effect.when(() => Option.isNone(previous))
     )
@@ -230,7 +252,10 @@ export const make = Effect.gen(function*() {
     const before = yield* workers.get(id)
     const worker = yield* workers.heartbeat(id, now, healthy)
     if (Option.isNone(worker)) return yield* new WorkerNotFound({ workerId: id })
-    if (Option.exists(before, (w) => w.status === "offline" || w.status === "error")) yield* wakeup.signal
+    if (Option.exists(before, (w) => w.status === "offline" || w.status === "error")) {
+      yield* wakeup.signal
+      if (worker.value.status !== "offline" && worker.value.status !== "error") yield* changed(id, worker.value.type, "back", now)
+    }
     return worker.value
   })
 
@@ -254,13 +279,22 @@ export const make = Effect.gen(function*() {
     )
     for (const id of expired.offline) yield* Effect.logWarning(`worker ${id} missed its heartbeats: offline`)
     for (const id of expired.removed) yield* Effect.logWarning(`worker ${id} silent too long: removed`)
+    if (expired.offline.length + expired.removed.length > 0) {
+      // A removed worker is gone from the store: its type is no longer known.
+      const types = new Map((yield* workers.list).map((w) => [w.id, w.type]))
+      for (const id of expired.offline) yield* changed(id, types.get(id) ?? null, "offline", now)
+      for (const id of expired.removed) yield* changed(id, null, "removed", now)
+    }
     return expired
   })
 
   const deregister = Effect.fnUntraced(function*(id: WorkerId) {
+    const before = yield* workers.get(id)
     const removed = yield* workers.remove(id)
     if (!removed) return yield* new WorkerNotFound({ workerId: id })
     yield* wakeup.signal
+    const now = yield* Clock.currentTimeMillis
+    yield* changed(id, Option.getOrNull(Option.map(before, (w) => w.type)), "deregistered", now)
   })
 
   return WorkerRegistry.of({
@@ -279,5 +313,9 @@ export const make = Effect.gen(function*() {
 })
 
 /** The registry, over the worker and research stores, the wakeup and the configuration. */
-export const layer: Layer.Layer<WorkerRegistry, never, WorkerStore | ResearchStore | Wakeup | ForemanConfig> =
+export const layer: Layer.Layer<
+  WorkerRegistry,
+  never,
+  WorkerStore | ResearchStore | Wakeup | ForemanConfig | CoordinatorEvents
+> =
   Layer.effect(WorkerRegistry, make)

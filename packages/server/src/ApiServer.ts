@@ -20,7 +20,7 @@ import {
 } from "@effect/platform"
 import type { HttpApi, HttpServerError } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Coordinator, type Domain, Errors, WorkerRegistry } from "@foreman/core"
+import { Coordinator, type CoordinatorEvents, type Domain, Errors, WorkerRegistry } from "@foreman/core"
 import {
   Cause,
   Config,
@@ -30,10 +30,12 @@ import {
   Layer,
   Option,
   Redacted,
-  Schema
+  Schema,
+  Stream
 } from "effect"
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import { createServer } from "node:http"
+import * as EventLog from "./EventLog.js"
 import {
   Authorization,
   type Caller,
@@ -47,6 +49,9 @@ import {
   type WorkerCredential,
   workerSecretHeader
 } from "@foreman/api/Api"
+
+/** What the API needs of the engine. */
+export type EngineServices = Coordinator.Coordinator | WorkerRegistry.WorkerRegistry | CoordinatorEvents.CoordinatorEvents
 
 // --- authorization ------------------------------------------------------------
 
@@ -149,6 +154,7 @@ const withIdempotencyKey = (payload: Coordinator.TriggerRequest) =>
 const AgentLive = HttpApiBuilder.group(ForemanApi, "agent", (handlers) =>
   Effect.gen(function*() {
     const coordinator = yield* Coordinator.Coordinator
+    const log = yield* EventLog.EventLog
     const cancel = ({ path }: { readonly path: { readonly id: Domain.ResearchId } }) =>
       Effect.zipRight(requireOperator, coordinator.cancel(path.id))
     return handlers
@@ -174,18 +180,39 @@ const AgentLive = HttpApiBuilder.group(ForemanApi, "agent", (handlers) =>
           Effect.zipRight(coordinator.status()),
           Effect.map((status) => status.budget)
         ))
-      .handle("list", ({ urlParams }) =>
-        requireOperator.pipe(
-          Effect.zipRight(coordinator.list({
-            statuses: urlParams.status === undefined ? undefined : [urlParams.status],
-            limit: urlParams.limit,
-            offset: urlParams.offset
-          })),
-          Effect.map((researches) => ({ researches, limit: urlParams.limit, offset: urlParams.offset }))
-        ))
+      .handle("list", ({ urlParams: q }) => {
+        const filter = {
+          statuses: q.status === undefined ? undefined : [q.status],
+          since: q.since?.getTime(),
+          until: q.until?.getTime(),
+          strategy: q.strategy,
+          verdict: q.verdict
+        }
+        return requireOperator.pipe(
+          Effect.zipRight(Effect.all([
+            coordinator.list({ ...filter, limit: q.limit, offset: q.offset }),
+            coordinator.totals(filter)
+          ], { concurrency: 2 })),
+          Effect.map(([researches, totals]) => ({
+            researches,
+            limit: q.limit,
+            offset: q.offset,
+            total: totals.count,
+            costUsd: totals.costUsd
+          }))
+        )
+      })
       .handle("show", ({ path }) => Effect.zipRight(requireOperator, coordinator.show(path.id)))
       .handle("cancel", cancel)
       .handle("cancelAlias", cancel)
+      .handleRaw("events", ({ headers }) =>
+        Effect.as(
+          requireOperator,
+          HttpServerResponse.stream(Stream.encodeText(log.stream(headers["last-event-id"])), {
+            contentType: "text/event-stream",
+            headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
+          })
+        ))
       .handle("strategies", () => Effect.zipRight(requireOperator, coordinator.strategies()))
       .handle("strategy", ({ path }) => Effect.zipRight(requireOperator, coordinator.strategy(path.name)))
   }))
@@ -341,11 +368,11 @@ export interface ApiOptions {
 /** `ForemanApi` with every group, the authorization middleware and the body guard. */
 export const layerWith = (
   options: ApiOptions = {}
-): Layer.Layer<HttpApi.Api, ConfigError.ConfigError, Coordinator.Coordinator | WorkerRegistry.WorkerRegistry> =>
+): Layer.Layer<HttpApi.Api, ConfigError.ConfigError, EngineServices> =>
   Layer.merge(
     HttpApiBuilder.api(ForemanApi).pipe(
       Layer.provide([AgentLive, WorkersLive, HealthLive]),
-      Layer.provide(layerAuthorization)
+      Layer.provide([layerAuthorization, EventLog.layer()])
     ),
     HttpApiBuilder.middleware(ForemanApi, guard(options.maxBodyBytes ?? defaultMaxBodyBytes))
   )
@@ -354,7 +381,7 @@ export const layerWith = (
 export const layer: Layer.Layer<
   HttpApi.Api,
   ConfigError.ConfigError,
-  Coordinator.Coordinator | WorkerRegistry.WorkerRegistry
+  EngineServices
 > = layerWith()
 
 /** OpenAPI at `/openapi.json` and a readable docs page at `/docs`. */
@@ -378,7 +405,7 @@ export interface WebHandlerOptions extends ApiOptions {
  * `dispose` when the host shuts down.
  */
 export const webHandler = <E>(
-  engine: Layer.Layer<Coordinator.Coordinator | WorkerRegistry.WorkerRegistry, E>,
+  engine: Layer.Layer<EngineServices, E>,
   options: WebHandlerOptions = {}
 ): {
   readonly handler: (request: Request) => Promise<Response>
@@ -434,7 +461,7 @@ export const serve = (
 ): Layer.Layer<
   HttpServer.HttpServer,
   HttpServerError.ServeError | InsecureBind | ConfigError.ConfigError,
-  Coordinator.Coordinator | WorkerRegistry.WorkerRegistry
+  EngineServices
 > =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const tokens = yield* tokensConfig

@@ -48,6 +48,48 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         )
       })))
 
+    it.live("filters by status, creation time, strategy and verdict, and totals what a filter selects", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore.ResearchStore
+        const strategy = (name: string) => ({ name, spec: {} })
+        const assessed = (verdict: string) => ({ assessment: { verdict, summary: "" } })
+        const rows = [
+          research("op_1", { createdAt: 1000, status: "completed", costUsd: 0.25, strategy: strategy("rsi_a"), results: assessed("promising") }),
+          research("op_2", { createdAt: 2000, status: "completed", costUsd: 0.5, strategy: strategy("rsi_a"), results: assessed("rejected") }),
+          research("op_3", { createdAt: 3000, status: "failed", costUsd: 0.125, strategy: strategy("macd_b") }),
+          research("op_4", { createdAt: 4000, status: "running", costUsd: 0, strategy: null })
+        ]
+        for (const r of rows) yield* store.insert(r)
+        const ids = (filter: ResearchStore.ResearchFilter) =>
+          Effect.map(store.list({ ...filter, limit: 10, offset: 0 }), (list) => list.map((r) => r.id))
+        const cases: ReadonlyArray<readonly [ResearchStore.ResearchFilter, ReadonlyArray<string>]> = [
+          [{}, ["op_4", "op_3", "op_2", "op_1"]],
+          [{ statuses: ["completed", "failed"] }, ["op_3", "op_2", "op_1"]],
+          [{ since: 2000 }, ["op_4", "op_3", "op_2"]],
+          [{ since: 2000, until: 4000 }, ["op_3", "op_2"]],
+          [{ strategy: "rsi_a" }, ["op_2", "op_1"]],
+          [{ verdict: "promising" }, ["op_1"]],
+          [{ strategy: "rsi_a", verdict: "rejected", since: 1500 }, ["op_2"]],
+          [{ strategy: "nope" }, []]
+        ]
+        for (const [filter, expected] of cases) {
+          assert.deepStrictEqual(yield* ids(filter), expected, JSON.stringify(filter))
+          assert.deepStrictEqual(
+            yield* store.totals(filter),
+            {
+              count: expected.length,
+              costUsd: rows.filter((r) => expected.includes(r.id)).reduce((sum, r) => sum + r.costUsd, 0)
+            },
+            JSON.stringify(filter)
+          )
+          assert.deepStrictEqual(
+            yield* ids(filter),
+            rows.filter((r) => ResearchStore.matches(filter, r)).map((r) => r.id).reverse(),
+            "the adapter agrees with ResearchStore.matches"
+          )
+        }
+      })))
+
     it.live("commits conditionally on the version", () =>
       run(Effect.gen(function*() {
         const store = yield* ResearchStore.ResearchStore

@@ -7,6 +7,9 @@ import { type CoordinatorEvents, Domain } from "@foreman/core"
 
 type Event = CoordinatorEvents.CoordinatorEvent
 
+/** The kinds of event folded into the trace. */
+const traced = new Set<Event["_tag"]>(["Triggered", "Refused", "Transition", "JobStarted"])
+
 /** 53-bit string hash (cyrb53), folded event by event. */
 const cyrb53 = (text: string, h1: number, h2: number): [number, number] => {
   for (let i = 0; i < text.length; i++) {
@@ -50,6 +53,8 @@ export class Referee {
   observe(events: ReadonlyArray<Event>): void {
     const started: Array<Extract<Event, { _tag: "JobStarted" }>> = []
     for (const event of events) {
+      // The trace is the coordinator's decisions; reports, worker changes and charges follow from them.
+      if (!traced.has(event._tag)) continue
       this.events++
       ;[this.h1, this.h2] = cyrb53(JSON.stringify(event), this.h1, this.h2)
       switch (event._tag) {
