@@ -6,11 +6,17 @@
 import { BudgetLedger, type Domain } from "@foreman/core"
 import { Effect, Layer } from "effect"
 
+/** By time, then job id (by code unit) and call: the order PostgreSQL's ledger lists them in. */
+const inChargeOrder = (a: Domain.BudgetEntry, b: Domain.BudgetEntry): number =>
+  a.at - b.at || (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0) || a.call - b.call
+
 export const make = Effect.sync(() => {
   /** `jobId/call` of every entry. */
   const charged = new Set<string>()
   const entries = new Map<Domain.ResearchId, Array<Domain.BudgetEntry>>()
   const times: Array<number> = []
+  /** The entries, in the order of `times`. */
+  const ordered: Array<Domain.BudgetEntry> = []
   /** `totals[i]` is the sum of the first `i` entries. */
   const totals: Array<number> = [0]
   const cycles = new Map<Domain.ResearchId, { amountUsd: number; latest: number }>()
@@ -38,6 +44,7 @@ export const make = Effect.sync(() => {
         else own.push(entry)
         const i = firstAtOrAfter(entry.at + 1)
         times.splice(i, 0, entry.at)
+        ordered.splice(i, 0, entry)
         totals.splice(i + 1, 0, totals[i]! + entry.costUsd)
         for (let j = i + 2; j < totals.length; j++) totals[j] = totals[j]! + entry.costUsd
         const cycle = cycles.get(entry.researchId)
@@ -48,12 +55,9 @@ export const make = Effect.sync(() => {
             : { amountUsd: cycle.amountUsd + entry.costUsd, latest: Math.max(cycle.latest, entry.at) }
         )
       }),
-    entriesOf: (researchId) =>
-      Effect.sync(() =>
-        (entries.get(researchId) ?? []).slice().sort((a, b) =>
-          a.at - b.at || (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0) || a.call - b.call
-        )
-      ),
+    entriesBetween: (from, to) =>
+      Effect.sync(() => ordered.slice(firstAtOrAfter(from), firstAtOrAfter(to)).sort(inChargeOrder)),
+    entriesOf: (researchId) => Effect.sync(() => (entries.get(researchId) ?? []).slice().sort(inChargeOrder)),
     spentBetween: (from, to) => Effect.sync(() => totals[firstAtOrAfter(to)]! - totals[firstAtOrAfter(from)]!),
     recentCycleCosts: (limit) =>
       Effect.sync(() =>

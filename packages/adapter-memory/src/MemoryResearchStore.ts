@@ -87,6 +87,15 @@ export const make = Effect.gen(function*() {
       Effect.sync(() =>
         Array.from(researches.values()).filter((r) => ResearchStore.matches(filter, r)).reverse().slice(offset, offset + limit)
       ),
+    jobCountsByWorker: Effect.sync(() => {
+      const counts = new Map<Domain.WorkerId, { completed: number; failed: number }>()
+      for (const job of jobs.values()) {
+        if (job.workerId === null || (job.status !== "completed" && job.status !== "failed" && job.status !== "lost")) continue
+        const c = counts.get(job.workerId) ?? { completed: 0, failed: 0 }
+        counts.set(job.workerId, job.status === "completed" ? { ...c, completed: c.completed + 1 } : { ...c, failed: c.failed + 1 })
+      }
+      return Array.from(counts, ([workerId, c]) => ({ workerId, ...c }))
+    }),
     totals: (filter) =>
       Effect.sync(() => {
         const selected = Array.from(researches.values()).filter((r) => ResearchStore.matches(filter, r))

@@ -1,4 +1,5 @@
 /** The budget ledger in PostgreSQL: one row per charged LLM call, its moment a `timestamptz`. */
+import type { Statement } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { BudgetLedger, Domain } from "@foreman/core"
 import { Effect, Layer, Schema } from "effect"
@@ -29,6 +30,34 @@ const decodeEntries = decode(Schema.Array(Schema.Struct({
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
+
+  /** The entries `where` selects, in the order charged. */
+  const entries = (where: Statement.Fragment) =>
+    storage(Effect.map(
+      Effect.flatMap(
+        sql`
+          SELECT research_id, job_id, call, model, input_tokens, output_tokens, cached_input_tokens, amount_usd,
+            latency_ms, error, at
+          FROM foreman_budget ${where}
+          ORDER BY at, job_id COLLATE "C", call`,
+        decodeEntries
+      ),
+      (rows) =>
+        rows.map((row) => ({
+          researchId: row.research_id,
+          jobId: row.job_id,
+          call: row.call,
+          model: row.model,
+          inputTokens: row.input_tokens,
+          outputTokens: row.output_tokens,
+          cachedInputTokens: row.cached_input_tokens,
+          costUsd: row.amount_usd,
+          latencyMs: row.latency_ms,
+          error: row.error,
+          at: row.at.getTime()
+        }))
+    ))
+
   return BudgetLedger.BudgetLedger.of({
     record: (e) =>
       storage(Effect.asVoid(sql`
@@ -37,31 +66,9 @@ export const make = Effect.gen(function*() {
         VALUES (${e.jobId}, ${e.call}, ${e.researchId}, ${e.model}, ${e.inputTokens}, ${e.outputTokens},
           ${e.cachedInputTokens}, ${e.costUsd}, ${e.latencyMs}, ${e.error}, ${toDate(e.at)})
         ON CONFLICT (job_id, call) DO NOTHING`)),
-    entriesOf: (researchId) =>
-      storage(Effect.map(
-        Effect.flatMap(
-          sql`
-            SELECT research_id, job_id, call, model, input_tokens, output_tokens, cached_input_tokens, amount_usd,
-              latency_ms, error, at
-            FROM foreman_budget WHERE research_id = ${researchId}
-            ORDER BY at, job_id COLLATE "C", call`,
-          decodeEntries
-        ),
-        (rows) =>
-          rows.map((row) => ({
-            researchId: row.research_id,
-            jobId: row.job_id,
-            call: row.call,
-            model: row.model,
-            inputTokens: row.input_tokens,
-            outputTokens: row.output_tokens,
-            cachedInputTokens: row.cached_input_tokens,
-            costUsd: row.amount_usd,
-            latencyMs: row.latency_ms,
-            error: row.error,
-            at: row.at.getTime()
-          }))
-      )),
+    entriesBetween: (from, to) =>
+      entries(sql`WHERE at >= ${toDate(from)} AND at < ${toDate(to)}`),
+    entriesOf: (researchId) => entries(sql`WHERE research_id = ${researchId}`),
     spentBetween: (from, to) =>
       storage(Effect.map(
         sql<{ total: number }>`

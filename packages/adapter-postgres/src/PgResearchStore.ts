@@ -277,6 +277,14 @@ export const make = Effect.gen(function*() {
           ORDER BY created_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`,
         researches
       )),
+    jobCountsByWorker: storage(Effect.map(
+      sql<{ worker_id: Domain.WorkerId; completed: number; failed: number }>`
+        SELECT worker_id, count(*) FILTER (WHERE status = 'completed')::int AS completed,
+          count(*) FILTER (WHERE status IN ('failed', 'lost'))::int AS failed
+        FROM foreman_jobs WHERE worker_id IS NOT NULL AND status IN ('completed', 'failed', 'lost')
+        GROUP BY worker_id`,
+      (rows) => rows.map((row) => ({ workerId: row.worker_id, completed: row.completed, failed: row.failed }))
+    )),
     totals: (filter) =>
       storage(Effect.map(
         sql<{ count: number; cost_usd: number }>`

@@ -243,6 +243,8 @@ export class AgentGroup extends HttpApiGroup.make("agent")
   )
   .add(HttpApiEndpoint.get("status", "/agent/status").addSuccess(Status))
   .add(HttpApiEndpoint.get("budget", "/agent/budget").addSuccess(BudgetStatus))
+  .add(HttpApiEndpoint.get("budgetToday", "/agent/budget/today").addSuccess(Budget.BudgetDay))
+  .add(HttpApiEndpoint.get("workers", "/agent/workers").addSuccess(Schema.Array(Coordinator.WorkerActivity)))
   .add(HttpApiEndpoint.get("list", "/agent/researches").setUrlParams(ListQuery).addSuccess(ResearchPage))
   .add(
     HttpApiEndpoint.get("show")`/agent/researches/${researchId}`

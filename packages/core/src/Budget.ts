@@ -32,12 +32,27 @@ export const BudgetStatus = Schema.Struct({
 })
 export type BudgetStatus = typeof BudgetStatus.Type
 
+/** Today's spending over time: the spend at the end of each minute something was charged, cumulative. */
+export const BudgetDay = Schema.Struct({
+  /** The UTC day, `YYYY-MM-DD`. */
+  day: Schema.String,
+  /** Null when unlimited. */
+  limitUsd: Schema.NullOr(Schema.Number),
+  spentUsd: Schema.Number,
+  points: Schema.Array(Schema.Struct({ at: Schema.Number, spentUsd: Schema.Number }))
+})
+export type BudgetDay = typeof BudgetDay.Type
+
+const MINUTE = 60_000
+
 /** The budget: what the coordinator checks before a trigger and charges after each LLM call. */
 export interface BudgetShape {
   /** Today's spending against the daily limit, and whether a new cycle fits. */
   readonly status: () => Effect.Effect<BudgetStatus, StorageError>
   /** Charges one LLM call; charging the same call of a job twice counts once. */
   readonly charge: (entry: BudgetEntry) => Effect.Effect<void, StorageError>
+  /** Today's spending minute by minute. */
+  readonly today: () => Effect.Effect<BudgetDay, StorageError>
   /** The LLM calls charged to one research, in the order charged. */
   readonly charges: (researchId: ResearchId) => Effect.Effect<ReadonlyArray<BudgetEntry>, StorageError>
 }
@@ -106,6 +121,27 @@ export const make = Effect.gen(function*() {
     } satisfies BudgetStatus
   })
 
+  const today = Effect.fnUntraced(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const dayStart = now - (now % DAY)
+    const entries = yield* ledger.entriesBetween(dayStart, dayStart + DAY)
+    const points: Array<{ at: number; spentUsd: number }> = []
+    let spent = 0
+    for (const entry of entries) {
+      spent += entry.costUsd
+      const at = entry.at - (entry.at % MINUTE) + MINUTE
+      const last = points[points.length - 1]
+      if (last !== undefined && last.at === at) points[points.length - 1] = { at, spentUsd: round(spent) }
+      else points.push({ at, spentUsd: round(spent) })
+    }
+    return {
+      day: DateTime.formatIsoDateUtc(DateTime.unsafeMake(dayStart)),
+      limitUsd: config.dailyBudgetUsd === 0 ? null : config.dailyBudgetUsd,
+      spentUsd: round(spent),
+      points
+    } satisfies BudgetDay
+  })
+
   const charge = (entry: BudgetEntry) =>
     Effect.zipRight(
       ledger.record(entry),
@@ -119,7 +155,7 @@ export const make = Effect.gen(function*() {
       })
     )
 
-  return Budget.of({ status, charge, charges: ledger.entriesOf })
+  return Budget.of({ status, today, charge, charges: ledger.entriesOf })
 })
 
 /** The budget, over the ledger, the research store (which researches are active), the configuration and the events. */

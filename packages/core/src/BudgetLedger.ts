@@ -19,6 +19,8 @@ export interface BudgetLedgerShape {
    * The total charged to each of the `limit` researches charged most recently,
    * newest first: by their latest charge, ties by research id, descending.
    */
+  /** Every call charged in `[from, to)`, by time. */
+  readonly entriesBetween: (from: number, to: number) => Effect.Effect<ReadonlyArray<BudgetEntry>, StorageError>
   /** Every call charged to one research, in the order charged (by time, then job id and call). */
   readonly entriesOf: (researchId: ResearchId) => Effect.Effect<ReadonlyArray<BudgetEntry>, StorageError>
   readonly recentCycleCosts: (limit: number) => Effect.Effect<ReadonlyArray<CycleCost>, StorageError>

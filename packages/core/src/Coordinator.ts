@@ -18,6 +18,7 @@ import {
   FiberMap,
   FiberSet,
   Layer,
+  Metric,
   Option,
   Ref,
   Schedule,
@@ -25,7 +26,7 @@ import {
   type Scope
 } from "effect"
 import { Assessor, declaredCapabilities, Designer, usageOf } from "./Agents.js"
-import { Budget, BudgetStatus } from "./Budget.js"
+import { Budget, type BudgetDay, BudgetStatus } from "./Budget.js"
 import { CoordinatorEvents } from "./CoordinatorEvents.js"
 import { CoordinatorLease } from "./CoordinatorLease.js"
 import {
@@ -41,7 +42,7 @@ import {
   ResearchId,
   ResearchStatus,
   Strategy,
-  type Worker,
+  Worker,
   WorkerId,
   type WorkerType
 } from "./Domain.js"
@@ -58,13 +59,21 @@ import {
   StrategyNotFound
 } from "./Errors.js"
 import { concurrencyLimit, ForemanConfig } from "./ForemanConfig.js"
+import * as Metrics from "./Metrics.js"
 import * as Ids from "./internal/ids.js"
 import * as JobWrites from "./internal/jobWrites.js"
 import * as Signal from "./internal/signal.js"
 import * as JobTransitions from "./JobTransitions.js"
 import { type PhaseDefinition, Pipeline, progressOf, workerTypes } from "./Pipeline.js"
 import * as ResearchTransitions from "./ResearchTransitions.js"
-import { type ActiveEntry, type JobWrite, type ResearchQuery, ResearchStore } from "./ResearchStore.js"
+import {
+  type ActiveEntry,
+  type JobWrite,
+  type ResearchFilter,
+  type ResearchQuery,
+  ResearchStore,
+  type ResearchTotals
+} from "./ResearchStore.js"
 import * as Storable from "./Storable.js"
 import * as StrategyCatalogue from "./StrategyCatalogue.js"
 import * as TickPlan from "./TickPlan.js"
@@ -137,6 +146,14 @@ export const CoordinatorStatus = Schema.Struct({
 })
 export type CoordinatorStatus = typeof CoordinatorStatus.Type
 
+/** A registered worker and what it has done. */
+export const WorkerActivity = Schema.Struct({
+  worker: Worker,
+  jobsCompleted: Schema.Number,
+  jobsFailed: Schema.Number
+})
+export type WorkerActivity = typeof WorkerActivity.Type
+
 /** One research with all its jobs, oldest first. */
 export const ResearchDetail = Schema.Struct({
   research: Research,
@@ -189,6 +206,12 @@ export interface CoordinatorShape {
   readonly show: (id: ResearchId) => Effect.Effect<ResearchDetail, ResearchNotFound | StorageError>
   /** Researches, newest first. */
   readonly list: (query: ResearchQuery) => Effect.Effect<ReadonlyArray<Research>, StorageError>
+  /** How many researches a filter selects, and their cost. */
+  readonly totals: (filter: ResearchFilter) => Effect.Effect<ResearchTotals, StorageError>
+  /** Today's spending minute by minute. */
+  readonly budgetToday: () => Effect.Effect<BudgetDay, StorageError>
+  /** Every registered worker with the jobs it completed and failed. */
+  readonly workerActivity: () => Effect.Effect<ReadonlyArray<WorkerActivity>, StorageError>
   /** Every designed strategy in the catalogue, newest first, with its best metrics. */
   readonly strategies: () => Effect.Effect<ReadonlyArray<StrategyCatalogue.StrategySummary>, StorageError>
   /** One catalogued strategy with its best metrics. */
@@ -338,10 +361,12 @@ export const make = Effect.gen(function*() {
       const money = yield* budget.status()
       if (!force && active >= limit) {
         yield* events.publish({ _tag: "Refused", at: now, reason: "capacity" })
+        yield* Metric.increment(Metric.tagged(Metrics.triggersRefused, "reason", "capacity"))
         return yield* new AtCapacity({ active, limit })
       }
       if (!force && !money.canAfford) {
         yield* events.publish({ _tag: "Refused", at: now, reason: "budget" })
+        yield* Metric.increment(Metric.tagged(Metrics.triggersRefused, "reason", "budget"))
         return yield* new BudgetExhausted({
           remainingUsd: money.remainingUsd ?? 0,
           estimateUsd: money.estimateUsd,
@@ -371,6 +396,7 @@ export const make = Effect.gen(function*() {
         limit,
         remainingUsd: money.remainingUsd
       })
+      yield* Metric.increment(Metric.tagged(Metrics.researchesTriggered, "forced", String(force)))
       yield* Effect.logDebug(`research ${research.id} triggered${force ? " (forced)" : ""}`)
       yield* wakeup.signal
       return research
@@ -410,6 +436,7 @@ export const make = Effect.gen(function*() {
         waitingFor: null,
         error: null
       })
+      yield* Metric.increment(Metric.tagged(Metrics.researchesFinished, "status", "cancelled"))
       yield* Effect.logDebug(`research ${id} cancelled`)
       yield* wakeup.signal
       return next
@@ -473,6 +500,16 @@ export const make = Effect.gen(function*() {
 
   const list = (query: ResearchQuery) => store.list(query)
 
+  const workerActivity = Effect.fn("Coordinator.workerActivity")(function*() {
+    const [all, counts] = yield* Effect.all([registry.list(), store.jobCountsByWorker], { concurrency: 2 })
+    const byWorker = new Map(counts.map((c) => [c.workerId, c]))
+    return all.map((worker) => ({
+      worker,
+      jobsCompleted: byWorker.get(worker.id)?.completed ?? 0,
+      jobsFailed: byWorker.get(worker.id)?.failed ?? 0
+    }))
+  })
+
   const strategies = Effect.fn("Coordinator.strategies")(function*() {
     const stored = yield* store.listStrategies
     const researches = yield* store.researchesUsing(stored.map((s) => s.strategy.name))
@@ -525,7 +562,12 @@ export const make = Effect.gen(function*() {
           }).pipe(Effect.unless(() => Cause.isInterruptedOnly(cause)))
       }),
       Effect.zipRight(wakeup.signal),
-      Effect.catchAll((error) => Effect.logError(`could not record ${job.kind} job ${job.id}: ${error.message}`))
+      Effect.catchAll((error) => Effect.logError(`could not record ${job.kind} job ${job.id}: ${error.message}`)),
+      // Observability: one span per in-process phase run, a trace of its own (it outlives the tick).
+      Effect.withSpan("Coordinator.phase", {
+        root: true,
+        attributes: { "foreman.research.id": research.id, "foreman.phase": research.phase, "foreman.job.id": job.id }
+      })
     )
 
   /**
@@ -543,6 +585,7 @@ export const make = Effect.gen(function*() {
       attempt: job.attempt,
       input: job.input
     }).pipe(
+      Metrics.trackDispatch(worker.type),
       Effect.matchEffect({
         onSuccess: () => bookkeeping(jobs.dispatched(job, now)),
         onFailure: (error) =>
@@ -561,7 +604,16 @@ export const make = Effect.gen(function*() {
             )
           })
       }),
-      Effect.catchAll((error) => Effect.logError(`dispatch bookkeeping failed: ${error.message}`))
+      Effect.catchAll((error) => Effect.logError(`dispatch bookkeeping failed: ${error.message}`)),
+      Effect.withSpan("Coordinator.dispatch", {
+        attributes: {
+          "foreman.research.id": job.researchId,
+          "foreman.job.id": job.id,
+          "foreman.job.kind": job.kind,
+          "foreman.worker.id": worker.id,
+          "foreman.worker.type": worker.type
+        }
+      })
     )
 
   /** Publishes what a written transition changed. */
@@ -581,6 +633,9 @@ export const make = Effect.gen(function*() {
         error: research.error
       })
       if (research.status === "failed") yield* Effect.logWarning(`research ${research.id} failed: ${research.error}`)
+      if (before.status !== research.status && isTerminalStatus(research.status)) {
+        yield* Metric.increment(Metric.tagged(Metrics.researchesFinished, "status", research.status))
+      }
     })
 
   /**
@@ -762,6 +817,7 @@ export const make = Effect.gen(function*() {
           attempt: job.attempt,
           queuedSince: job.queuedSince ?? now
         })
+        yield* Metrics.recordJobStarted(job, now)
         started++
         if (launch._tag === "Fork") {
           yield* FiberMap.run(incarnation.fibers, launch.research.id, runInProcess(launch.definition, launch.research, job))
@@ -773,13 +829,21 @@ export const make = Effect.gen(function*() {
       // and a failed one frees its worker, which wakes the loop again.
       for (const d of dispatches) yield* FiberSet.run(incarnation.dispatching, dispatch(now)(d))
       yield* reap(incarnation, active)
+      yield* Effect.annotateCurrentSpan({
+        "foreman.tick.researches": active.length,
+        "foreman.tick.committed": written.length,
+        "foreman.tick.started": started
+      })
       return {
         researches: active.length,
         committed: written.length,
         started,
         wakeAt: plan.wakeAt
       } satisfies TickSummary
-    })
+    }).pipe(
+      Metric.trackDurationWith(Metrics.tickDuration, Duration.toSeconds),
+      Effect.withSpan("Coordinator.tick", { attributes: { "foreman.epoch": incarnation.epoch } })
+    )
 
   /**
    * Frees slots held for jobs that no active research runs: a claim whose
@@ -884,9 +948,15 @@ export const make = Effect.gen(function*() {
     status,
     show,
     list,
+    totals: store.totals,
+    budgetToday: budget.today,
+    workerActivity,
     strategies,
     strategy,
-    report: registry.report,
+    report: (report) =>
+      registry.report(report).pipe(Effect.withSpan("Coordinator.report", {
+        attributes: { "foreman.job.id": report.jobId, "foreman.worker.id": report.workerId, "foreman.report": report._tag }
+      })),
     capacity,
     leading: Effect.map(Ref.get(current), Option.isSome),
     run,

@@ -66,6 +66,13 @@ export interface ResearchTotals {
   readonly costUsd: number
 }
 
+/** How many jobs a worker completed and how many failed (lost ones included). */
+export interface WorkerJobCounts {
+  readonly workerId: WorkerId
+  readonly completed: number
+  readonly failed: number
+}
+
 /** The verdict of a research's assessment, if it has one. */
 export const verdictOf = (research: Research): string | undefined => {
   const assessment = research.results["assessment"]
@@ -106,6 +113,8 @@ export interface ResearchStoreShape {
   readonly findByRequestId: (requestId: string) => Effect.Effect<Option.Option<Research>, StorageError>
   /** Newest first. */
   readonly list: (query: ResearchQuery) => Effect.Effect<ReadonlyArray<Research>, StorageError>
+  /** Jobs completed and failed on each worker that ran any. */
+  readonly jobCountsByWorker: Effect.Effect<ReadonlyArray<WorkerJobCounts>, StorageError>
   /** How many researches the filter selects and their cost, summed. */
   readonly totals: (filter: ResearchFilter) => Effect.Effect<ResearchTotals, StorageError>
   /** Every pending or running research, oldest first, with its active job, in one read. */

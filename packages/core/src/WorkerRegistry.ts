@@ -157,7 +157,7 @@ export const make = Effect.gen(function*() {
   const retryWithinSeconds = Math.max(1, Math.floor(config.orphanGraceSeconds / 2))
 
   /** Releasing a job the worker no longer holds changes nothing, so a final report always releases. */
-  const report = Effect.fnUntraced(function*(report: JobReport) {
+  const report = Effect.fn("WorkerRegistry.report")(function*(report: JobReport) {
     const now = yield* Clock.currentTimeMillis
     const final = report._tag !== "Progress"
     const [written] = yield* Effect.all([

@@ -2,13 +2,17 @@
  * A coordinator with its HTTP API, composed from the parts it is given:
  * storage (PostgreSQL in production), the design and assessment agents, and
  * the engine's configuration. Workers are reached over HTTP; the coordinator
- * loop runs under the leader lease for the layer's lifetime.
+ * loop runs under the leader lease for the layer's lifetime. The server also
+ * serves Prometheus metrics at `/metrics`, exports traces over OTLP when
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` is set and logs in `FOREMAN_LOG_FORMAT`
+ * (see `Observability`).
  */
 import type { HttpServer, HttpServerError } from "@effect/platform"
 import { Coordinator, Engine, ForemanConfig } from "@foreman/core"
 import { Config, type ConfigError, Effect, Layer } from "effect"
 import * as ApiServer from "./ApiServer.js"
 import * as HttpWorkerTransport from "./HttpWorkerTransport.js"
+import * as Observability from "./Observability.js"
 
 export interface ServerOptions extends ApiServer.ServeOptions {}
 
@@ -42,11 +46,19 @@ export const engine = <E, R>(
     config: parts.config ?? ForemanConfig.layer
   })
 
-/** The engine, the loop and the API; the engine's services stay available (events, status). */
+/**
+ * The engine, the loop and the API with `/metrics`; the engine's services stay
+ * available (events, status). Tracing and the log format are set first, so
+ * that every fiber the other layers fork sees them.
+ */
 export const layer = <E, R>(
   options: ServerOptions & Parts<E, R>
 ): Layer.Layer<
   HttpServer.HttpServer | Engine.Services,
   HttpServerError.ServeError | ApiServer.InsecureBind | ConfigError.ConfigError | E,
   R
-> => Layer.merge(ApiServer.serve(options), loop).pipe(Layer.provideMerge(engine(options)))
+> =>
+  Layer.merge(ApiServer.serve(options).pipe(Layer.provide(Observability.layerHttp)), loop).pipe(
+    Layer.provideMerge(engine(options)),
+    Layer.provide(Observability.layer)
+  )

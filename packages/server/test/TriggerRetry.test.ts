@@ -8,7 +8,7 @@
 import { HttpServer } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Memory } from "@foreman/adapter-memory"
-import { Coordinator, type WorkerRegistry } from "@foreman/core"
+import { Coordinator } from "@foreman/core"
 import { Context, Effect, Layer, Logger, LogLevel } from "effect"
 import { beforeAll } from "vitest"
 import { engine } from "@foreman/testing/PgEngine"
@@ -34,7 +34,7 @@ const send = (baseUrl: string, body: unknown, headers: Record<string, string> = 
 const bodyOf = (answer: { readonly text: string }) => JSON.parse(answer.text) as Record<string, unknown>
 
 /** Serves the API over `engine` on 127.0.0.1 in the test's scope, logging nothing; answers its base URL. */
-const serveOver = <E>(engine: Layer.Layer<Coordinator.Coordinator | WorkerRegistry.WorkerRegistry, E>) =>
+const serveOver = <E>(engine: Layer.Layer<ApiServer.EngineServices, E>) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(ApiServer.serve({ host: "127.0.0.1", port: 0 }).pipe(Layer.provide(engine))).pipe(
       Effect.withConfigProvider(tokenConfig()),

@@ -238,6 +238,32 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         assert.deepStrictEqual(yield* store.jobsOnWorker(w2), [])
       })))
 
+    it.live("counts each worker's completed and failed jobs", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore.ResearchStore
+        yield* store.insert(research("op_a"))
+        const on = (id: string, workerId: string | null, status: Domain.JobStatus) =>
+          ({ job: job(id, "op_a", { workerId: workerId as Domain.WorkerId | null, status }), expected: null })
+        yield* store.commit({
+          research: research("op_a", { version: 1 }),
+          expectedVersion: 0,
+          epoch: null,
+          jobs: [
+            on("job_1", "w-1", "completed"),
+            on("job_2", "w-1", "completed"),
+            on("job_3", "w-1", "failed"),
+            on("job_4", "w-2", "lost"),
+            on("job_5", "w-2", "running"),
+            on("job_6", null, "completed")
+          ]
+        })
+        const counts = [...(yield* store.jobCountsByWorker)].sort((a, b) => a.workerId.localeCompare(b.workerId))
+        assert.deepStrictEqual(counts, [
+          { workerId: "w-1" as Domain.WorkerId, completed: 2, failed: 1 },
+          { workerId: "w-2" as Domain.WorkerId, completed: 0, failed: 1 }
+        ])
+      })))
+
     it.live("stores odd text verbatim", () =>
       run(Effect.gen(function*() {
         const store = yield* ResearchStore.ResearchStore
@@ -552,6 +578,8 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         yield* ledger.record(charge("op_a", "job_1", 100, 9, 1))
         assert.deepStrictEqual(yield* ledger.entriesOf("op_a" as Domain.ResearchId), [first, retried, third, last])
         assert.deepStrictEqual(yield* ledger.entriesOf("op_none" as Domain.ResearchId), [])
+        assert.deepStrictEqual(yield* ledger.entriesBetween(100, 300), [first, retried, third, other])
+        assert.deepStrictEqual(yield* ledger.entriesBetween(101, 1000), [other, last])
         assert.strictEqual(yield* ledger.spentBetween(0, 1000), 1.875)
       })))
   })

@@ -8,7 +8,7 @@
  * an answer that fails the schema is still counted.
  */
 import { AiError, LanguageModel, type Prompt, type Response, Telemetry } from "@effect/ai"
-import { Errors, type Domain } from "@foreman/core"
+import { Errors, type Domain, Metrics } from "@foreman/core"
 import { Cause, Clock, Duration, Effect, Exit, Option, ParseResult, type Schema } from "effect"
 import { cost, type ModelPrice, type TokenCount } from "../Pricing.js"
 
@@ -112,7 +112,7 @@ const classify = <A>(
 
 const zero: TokenCount = { inputTokens: 0, cachedInputTokens: 0, outputTokens: 0 }
 
-/** One attempt, recorded in `calls`. */
+/** One attempt, recorded in `calls`, counted in the LLM metrics and traced as an `Agents.llmCall` span. */
 const attempt = <A, I extends Record<string, unknown>>(
   settings: CallSettings,
   target: Target,
@@ -135,15 +135,27 @@ const attempt = <A, I extends Record<string, unknown>>(
     const text = parts.flatMap((p) => (p.type === "text" ? [(p as Response.TextPart).text] : []))
     const result = classify(settings, exit, text.length === 0 ? null : text.join(""), now)
     const tokens = finish === undefined ? zero : settings.tokens(finish)
-    calls.push({
+    const call: Domain.LlmCall = {
       model: target.model,
       ...tokens,
       costUsd: cost(target.price, tokens),
       latencyMs: now - started,
       error: result._tag === "Value" ? null : result.problem
+    }
+    calls.push(call)
+    const outcome = result._tag === "Value" ? "answered" : result._tag === "Unusable" ? "unusable" : "failed"
+    yield* Metrics.recordLlmCall({ ...call, outcome })
+    yield* Effect.annotateCurrentSpan({
+      "gen_ai.usage.input_tokens": tokens.inputTokens,
+      "gen_ai.usage.output_tokens": tokens.outputTokens,
+      "foreman.llm.cached_input_tokens": tokens.cachedInputTokens,
+      "foreman.llm.cost_usd": call.costUsd,
+      "foreman.llm.outcome": outcome
     })
     return result
-  })
+  }).pipe(Effect.withSpan("Agents.llmCall", {
+    attributes: { "gen_ai.system": settings.provider, "gen_ai.request.model": target.model }
+  }))
 
 /**
  * Calls the model until it answers or the retries run out; fails with the

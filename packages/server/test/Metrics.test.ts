@@ -1,0 +1,249 @@
+/**
+ * `GET /metrics` on the production composition (`Server.layer`, in-memory
+ * storage): model agents against a fake LLM on the wire, a training and a
+ * backtest worker over HTTP. One research trains on a held job while another
+ * waits for the training worker; the scrape then shows the queue, the slots
+ * and the active researches. Once both finish, it shows the counters and
+ * histograms of the loop, the LLM calls, the budget and the HTTP requests
+ * (a refused trigger among them).
+ */
+import { HttpServer } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import { Memory } from "@foreman/adapter-memory"
+import { Providers } from "@foreman/agents"
+import { Coordinator, ForemanConfig } from "@foreman/core"
+import { Server } from "@foreman/server"
+import * as Observability from "@foreman/server/Observability"
+import { eventually } from "@foreman/testing/ApiHarness"
+import * as FakeLlm from "@foreman/testing/FakeLlm"
+import { startWorker } from "@foreman/testing/WorkerHarness"
+import { ConfigProvider, Context, Deferred, Effect, Layer, Logger, LogLevel } from "effect"
+
+const design = {
+  name: "rsi_trend",
+  hypothesis: "RSI below 30 precedes a rise in EURUSD within two days.",
+  instrument: "EURUSD",
+  timeframe: "1d",
+  indicators: [{ name: "rsi", parameters: [{ name: "period", value: 14 }] }],
+  labelHorizonDays: 2,
+  model: { hiddenUnits: 16, epochs: 100, learningRate: 0.01 }
+}
+/** One answer that decodes as a design and as an assessment (extra fields are ignored). */
+const answer = { ...design, verdict: "promising", summary: "It held up.", nextBrief: "Try RSI on GBPUSD" }
+const usage = { inputTokens: 1000, outputTokens: 200, cachedInputTokens: 100 }
+
+const training = { testAccuracy: 0.6, testLoss: 0.4, epochLosses: [0.9, 0.6, 0.45] }
+const backtest = {
+  sharpeRatio: 1.2,
+  winRate: 0.55,
+  totalReturn: 0.1,
+  totalTrades: 30,
+  maxDrawdown: 0.1,
+  netReturn: 0.09,
+  tradeCount: 30
+}
+
+interface Sample {
+  readonly name: string
+  readonly labels: Readonly<Record<string, string>>
+  readonly value: number
+}
+
+/** The samples of a Prometheus text exposition. */
+const parse = (text: string): ReadonlyArray<Sample> =>
+  text.split("\n").flatMap((line) => {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
+    if (match === null) return []
+    const labels: Record<string, string> = {}
+    for (const [, key, value] of (match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[key!] = value!
+    }
+    const raw = match[3]!
+    return [{ name: match[1]!, labels, value: raw === "+Inf" ? Infinity : raw === "-Inf" ? -Infinity : Number(raw) }]
+  })
+
+/** The sum of the samples named `name` whose labels include `labels`. */
+const valueOf = (samples: ReadonlyArray<Sample>, name: string, labels: Record<string, string> = {}): number => {
+  const found = samples.filter((s) =>
+    s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value)
+  )
+  if (found.length === 0) throw new Error(`no sample ${name} ${JSON.stringify(labels)}`)
+  return found.reduce((sum, s) => sum + s.value, 0)
+}
+
+/** The text's `# TYPE` lines, by metric family. */
+const types = (text: string): ReadonlyMap<string, string> =>
+  new Map(text.split("\n").flatMap((line) => {
+    const match = /^# TYPE (\S+) (\S+)$/.exec(line)
+    return match === null ? [] : [[match[1]!, match[2]!] as const]
+  }))
+
+describe("GET /metrics", () => {
+  it.scopedLive("serves every metric family in Prometheus text with the state of the coordinator", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeLlm.scoped()
+      fake.setDefault(FakeLlm.object(answer, usage))
+      const agents = yield* Providers.fromConfig({ retryDelay: "10 millis" }).pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(
+          new Map([["ANTHROPIC_API_KEY", "sk-ant"], ["FOREMAN_LLM_BASE_URL", fake.anthropicUrl]])
+        ))
+      )
+      const context = yield* Layer.build(Server.layer({
+        host: "127.0.0.1",
+        port: 0,
+        storage: Memory.storage,
+        agents: agents.layer,
+        config: ForemanConfig.layerWith({ dailyBudgetUsd: 5, maxConcurrentResearches: 2 })
+      })).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map())))
+      const address = Context.get(context, HttpServer.HttpServer).address
+      const baseUrl = `http://127.0.0.1:${address._tag === "TcpAddress" ? address.port : 0}`
+      const coordinator = Context.get(context, Coordinator.Coordinator)
+
+      const release = yield* Deferred.make<void>()
+      yield* startWorker(() => Effect.as(Deferred.await(release), training), {
+        apiUrl: baseUrl,
+        type: "training",
+        id: "trainer-1"
+      })
+      yield* startWorker(() => Effect.succeed(backtest), { apiUrl: baseUrl, type: "backtest", id: "tester-1" })
+      yield* eventually(coordinator.status(), (s) => s.workers["training"]?.total === 1 && s.workers["backtest"]?.total === 1)
+
+      const scrape = Effect.promise(async () => {
+        const response = await fetch(`${baseUrl}/metrics`)
+        return { status: response.status, type: response.headers.get("content-type"), text: await response.text() }
+      })
+      const post = (body: unknown) =>
+        Effect.promise(() =>
+          fetch(`${baseUrl}/api/v1/agent/trigger`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(body)
+          }).then((r) => r.status)
+        )
+      assert.strictEqual(yield* post({ brief: "RSI on EURUSD" }), 202)
+      assert.strictEqual(yield* post({ brief: "RSI on GBPUSD" }), 202)
+      assert.strictEqual(yield* post({}), 400)
+      assert.strictEqual(yield* post({ brief: "One too many" }), 409)
+
+      // One research trains on the held job, the other waits for the training worker.
+      yield* eventually(
+        coordinator.status(),
+        (s) => s.active.some((r) => r.waitingFor?.workerType === "training") && s.workers["training"]?.busy === 1,
+        30
+      )
+      const during = yield* scrape
+      assert.strictEqual(during.status, 200)
+      assert.strictEqual(during.type, Observability.prometheusContentType)
+      const now = parse(during.text)
+      assert.strictEqual(valueOf(now, "foreman_queue_depth", { worker_type: "training" }), 1)
+      assert.strictEqual(valueOf(now, "foreman_queue_depth", { worker_type: "backtest" }), 0)
+      assert.isAtLeast(valueOf(now, "foreman_queue_oldest_wait_seconds", { worker_type: "training" }), 0)
+      assert.strictEqual(valueOf(now, "foreman_worker_slots_busy", { worker_type: "training" }), 1)
+      assert.strictEqual(valueOf(now, "foreman_worker_slots_total", { worker_type: "training" }), 1)
+      assert.strictEqual(valueOf(now, "foreman_worker_slots_busy", { worker_type: "backtest" }), 0)
+      assert.strictEqual(valueOf(now, "foreman_workers", { worker_type: "training", status: "busy" }), 1)
+      assert.strictEqual(valueOf(now, "foreman_researches_active"), 2)
+      assert.strictEqual(valueOf(now, "foreman_researches_active", { phase: "training" }), 2)
+      assert.strictEqual(valueOf(now, "foreman_capacity_active"), 2)
+      assert.strictEqual(valueOf(now, "foreman_capacity_limit"), 2)
+      assert.strictEqual(valueOf(now, "foreman_budget_limit_usd"), 5)
+      const spent = valueOf(now, "foreman_budget_spent_usd")
+      assert.isAbove(spent, 0)
+      assert.closeTo(valueOf(now, "foreman_budget_remaining_usd"), 5 - spent, 1e-9)
+
+      yield* Deferred.succeed(release, undefined)
+      yield* eventually(
+        coordinator.list({ statuses: ["completed"], limit: 10, offset: 0 }),
+        (done) => done.length === 2,
+        30
+      )
+      const after = yield* scrape
+      const end = parse(after.text)
+      const families = types(after.text)
+      const expected: ReadonlyArray<readonly [string, string]> = [
+        ["foreman_researches_triggered_total", "counter"],
+        ["foreman_triggers_refused_total", "counter"],
+        ["foreman_researches_finished_total", "counter"],
+        ["foreman_researches_active", "gauge"],
+        ["foreman_queue_depth", "gauge"],
+        ["foreman_queue_oldest_wait_seconds", "gauge"],
+        ["foreman_worker_slots_busy", "gauge"],
+        ["foreman_worker_slots_total", "gauge"],
+        ["foreman_workers", "gauge"],
+        ["foreman_capacity_active", "gauge"],
+        ["foreman_capacity_limit", "gauge"],
+        ["foreman_budget_limit_usd", "gauge"],
+        ["foreman_budget_spent_usd", "gauge"],
+        ["foreman_budget_remaining_usd", "gauge"],
+        ["foreman_tick_duration_seconds", "histogram"],
+        ["foreman_jobs_started_total", "counter"],
+        ["foreman_handover_seconds", "histogram"],
+        ["foreman_dispatch_duration_seconds", "histogram"],
+        ["foreman_llm_calls_total", "counter"],
+        ["foreman_llm_tokens_total", "counter"],
+        ["foreman_llm_cost_usd_total", "counter"],
+        ["foreman_llm_call_duration_seconds", "histogram"],
+        ["foreman_http_requests_total", "counter"],
+        ["foreman_http_request_duration_seconds", "histogram"]
+      ]
+      for (const [name, type] of expected) assert.strictEqual(families.get(name), type, name)
+
+      assert.strictEqual(valueOf(end, "foreman_researches_triggered_total", { forced: "false" }), 2)
+      assert.strictEqual(valueOf(end, "foreman_triggers_refused_total", { reason: "capacity" }), 1)
+      assert.strictEqual(valueOf(end, "foreman_researches_finished_total", { status: "completed" }), 2)
+      assert.strictEqual(valueOf(end, "foreman_researches_active"), 0)
+      assert.strictEqual(valueOf(end, "foreman_queue_depth", { worker_type: "training" }), 0)
+      assert.strictEqual(valueOf(end, "foreman_worker_slots_busy", { worker_type: "training" }), 0)
+      assert.strictEqual(valueOf(end, "foreman_workers", { worker_type: "training", status: "busy" }), 0)
+      assert.strictEqual(valueOf(end, "foreman_workers", { worker_type: "training", status: "available" }), 1)
+
+      assert.isAbove(valueOf(end, "foreman_tick_duration_seconds_count"), 0)
+      assert.strictEqual(valueOf(end, "foreman_jobs_started_total", { kind: "design", worker_type: "in_process" }), 2)
+      assert.strictEqual(valueOf(end, "foreman_jobs_started_total", { kind: "training", worker_type: "training" }), 2)
+      assert.strictEqual(valueOf(end, "foreman_handover_seconds_count", { worker_type: "training" }), 2)
+      assert.strictEqual(valueOf(end, "foreman_handover_seconds_count", { worker_type: "backtest" }), 2)
+      // The second research waited for the first one's training job.
+      assert.isAbove(valueOf(end, "foreman_handover_seconds_sum", { worker_type: "training" }), 0)
+      assert.strictEqual(
+        valueOf(end, "foreman_dispatch_duration_seconds_count", { worker_type: "training", outcome: "accepted" }),
+        2
+      )
+      assert.strictEqual(
+        valueOf(end, "foreman_handover_seconds_bucket", { worker_type: "backtest", le: "+Inf" }),
+        2
+      )
+
+      const model = agents.model!
+      const calls = valueOf(end, "foreman_llm_calls_total", { model, outcome: "answered" })
+      assert.strictEqual(calls, 4) // a design and an assessment for each research
+      assert.strictEqual(valueOf(end, "foreman_llm_tokens_total", { model, kind: "output" }), 4 * 200)
+      assert.strictEqual(valueOf(end, "foreman_llm_tokens_total", { model, kind: "cached_input" }), 4 * 100)
+      assert.isAtLeast(valueOf(end, "foreman_llm_tokens_total", { model, kind: "input" }), 4 * 1000)
+      const cost = valueOf(end, "foreman_llm_cost_usd_total", { model })
+      assert.isAbove(cost, 0)
+      assert.closeTo(valueOf(end, "foreman_budget_spent_usd"), cost, 1e-6)
+      assert.strictEqual(valueOf(end, "foreman_llm_call_duration_seconds_count", { model }), 4)
+
+      const triggerRoute = "/api/v1/agent/trigger"
+      assert.strictEqual(
+        valueOf(end, "foreman_http_requests_total", { method: "POST", route: triggerRoute, status: "202" }),
+        2
+      )
+      assert.strictEqual(
+        valueOf(end, "foreman_http_requests_total", { method: "POST", route: triggerRoute, status: "400" }),
+        1
+      )
+      assert.strictEqual(
+        valueOf(end, "foreman_http_requests_total", { method: "POST", route: triggerRoute, status: "409" }),
+        1
+      )
+      assert.strictEqual(valueOf(end, "foreman_http_requests_total", { method: "GET", route: "/metrics", status: "200" }), 1)
+      assert.strictEqual(
+        valueOf(end, "foreman_http_request_duration_seconds_count", { method: "POST", route: triggerRoute }),
+        4
+      )
+      // Worker traffic is counted by its route pattern, not by its ids.
+      assert.isTrue(end.some((s) => s.name === "foreman_http_requests_total" && s.labels["route"]?.includes(":workerId")))
+      assert.isFalse(end.some((s) => s.labels["route"]?.includes("trainer-1")))
+    }).pipe(Logger.withMinimumLogLevel(LogLevel.Error)), 90_000)
+})
