@@ -7,7 +7,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { OfflineAgents } from "@foreman/agents"
-import { Agents, Budget, Coordinator, type Domain, Engine, Errors, ForemanConfig } from "@foreman/core"
+import { Agents, Budget, Coordinator, type Domain, Engine, Errors, ForemanConfig, ResearchStore } from "@foreman/core"
 import { Effect, Layer } from "effect"
 import { Memory, MemoryWorkers } from "../src/index.js"
 import { advance, goodBacktest, goodTraining, lead, show, takes } from "../src/TestEngine.js"
@@ -25,9 +25,9 @@ const call = (costUsd: number, error: string | null = null): Domain.LlmCall => (
 const capabilities = { indicators: ["rsi"], instruments: ["EURUSD"], timeframes: ["1d"] }
 
 /** A lab whose designer records what it was asked and answers with two calls (the first a 429), failing on briefs that say so. */
-const lab = (asked: Array<Agents.DesignRequest>) =>
+const lab = (asked: Array<Agents.DesignRequest>, storage = Memory.storage) =>
   Engine.layer({
-    storage: Memory.storage,
+    storage,
     agents: Layer.mergeAll(
       Layer.succeed(Agents.Designer, Agents.Designer.of({
         design: (request) =>
@@ -44,6 +44,20 @@ const lab = (asked: Array<Agents.DesignRequest>) =>
     transport: MemoryWorkers.layer({ handlers: { training: takes(100, goodTraining), backtest: takes(50, goodBacktest) } }),
     config: ForemanConfig.layerWith({})
   })
+
+/** The memory storage, with research lists failing `times` times first (a database outage). */
+const flakyStorage = (times: number) =>
+  Layer.effect(
+    ResearchStore.ResearchStore,
+    Effect.map(ResearchStore.ResearchStore, (store) => {
+      let failures = 0
+      return ResearchStore.ResearchStore.of({
+        ...store,
+        list: (query) =>
+          failures++ < times ? Effect.fail(new Errors.StorageError({ reason: "connection terminated" })) : store.list(query)
+      })
+    })
+  ).pipe(Layer.provideMerge(Memory.storage))
 
 const spawn = Effect.gen(function*() {
   const pool = yield* MemoryWorkers.MemoryWorkers
@@ -71,6 +85,22 @@ describe("agents through the coordinator", () => {
       assert.deepStrictEqual(asked[1]!.recent.map((r) => [r.id, r.status, r.strategy?.name]), [[first.id, "completed", "rsi_1"]])
       assert.isDefined(asked[1]!.recent[0]!.results["backtest"])
     }).pipe(Effect.provide(Layer.fresh(lab(asked))))
+  })
+
+  it.scoped("a storage outage while reading what the agent is told delays the design, it does not fail it", () => {
+    const asked: Array<Agents.DesignRequest> = []
+    return Effect.gen(function*() {
+      yield* spawn
+      yield* lead
+      const coordinator = yield* Coordinator.Coordinator
+      const research = yield* coordinator.trigger({ brief: "Explore RSI" })
+      yield* advance(1)
+      assert.strictEqual(asked.length, 0, "the agent waits for storage")
+      assert.strictEqual((yield* show(research.id)).research.status, "running")
+      yield* advance(200)
+      assert.strictEqual(asked.length, 1)
+      assert.strictEqual((yield* show(research.id)).research.status, "completed")
+    }).pipe(Effect.provide(Layer.fresh(lab(asked, flakyStorage(4)))))
   })
 
   it.scoped("every call is charged, failed attempts and failed agents too", () =>

@@ -525,14 +525,21 @@ export const make = Effect.gen(function*() {
 
   // --- the loop ------------------------------------------------------------
 
-  /** What an agent is told of the lab: the registered workers' capabilities and the latest finished researches. */
+  /**
+   * What an agent is told, read again while storage fails for a while (a
+   * storage outage is not the agent's failure: the job waits for it, and a
+   * cancel or a lost lease interrupts the wait).
+   */
   const agentContext = Effect.gen(function*() {
     const [workers, recent] = yield* Effect.all([
       registry.list(),
       store.list({ statuses: ["completed", "failed"], limit: RECENT_OUTCOMES, offset: 0 })
     ], { concurrency: 2 })
     return { workers: declaredCapabilities(liveWorkers(workers)), recent }
-  })
+  }).pipe(
+    Effect.tapError((error) => Effect.logWarning(`cannot read what the agent is told (${error.message}); trying again`)),
+    Effect.retry(Schedule.union(Schedule.exponential(Duration.millis(200)), Schedule.spaced(Duration.seconds(5))))
+  )
 
   /** Charges each model call of an in-process job, answered or failed. */
   const chargeCalls = (job: Job, calls: ReadonlyArray<LlmCall>, at: number) =>
