@@ -2,13 +2,17 @@
  * The `foreman` command tree and `run`, which parses a command line, runs the
  * command and answers with the exit code: 0 ok, 1 refused or failed, 2 usage
  * (bad flags or arguments). Failures print one line plus hints on stderr,
- * never a stack trace. All output goes through Effect's `Console`, so tests
- * run commands in-process and capture it.
+ * never a stack trace. `--help` (and a group without its command) prints the
+ * help of `internal/help.ts`; a mistyped command or flag, or a value of the
+ * wrong kind, is found before anything runs and answered in one line (exit 2).
+ * All output goes through Effect's `Console`, so tests run commands in-process
+ * and capture it.
  */
 import { Command, ValidationError } from "@effect/cli"
 import type { CliApp } from "@effect/cli"
 import type { HttpClient } from "@effect/platform"
-import { Cause, Console, Effect, Layer, Option } from "effect"
+import { Cause, Console, Data, Effect, Layer, Option } from "effect"
+import * as Help from "./internal/help.js"
 import * as Client from "./Client.js"
 import { agent } from "./commands/agent.js"
 import { preflight } from "./commands/preflight.js"
@@ -29,8 +33,30 @@ export const command = Command.make("foreman").pipe(
 
 const cli = Command.run(command, { name: "foreman", version, executable: "foreman" })
 
+/** The command tree as help and mistakes are read from it (built on first use). */
+let tree: Help.Node | undefined
+const commandTree = (): Help.Node => (tree ??= Help.tree(command.descriptor))
+
+/** Whether argv asks for help (`--help` or `-h` before any `--`). */
+const asksHelp = (argv: ReadonlyArray<string>): boolean => {
+  const end = argv.indexOf("--")
+  return (end < 0 ? argv : argv.slice(0, end)).some((word) => word === "--help" || word === "-h")
+}
+
+/**
+ * `console` whose error lines lose their trailing newlines: @effect/cli ends
+ * the usage errors it prints with a blank line, and a mistake should be one line.
+ */
+const oneLineErrors = (console: Console.Console): Console.Console => ({
+  ...console,
+  error: (...args) => console.error(...args.map((arg) => (typeof arg === "string" ? arg.replace(/\n+$/, "") : arg)))
+})
+
 /** Exit codes. */
 export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const
+
+/** A mistake on the command line, found before running anything: one line, exit code 2. */
+class Mistake extends Data.TaggedError("Mistake")<{ readonly message: string }> {}
 
 /** Prints a failure as its line and hints on stderr and answers its exit code. */
 const report = (error: unknown): Effect.Effect<number> => {
@@ -38,6 +64,7 @@ const report = (error: unknown): Effect.Effect<number> => {
     // @effect/cli has printed the problem and the usage already.
     return Effect.succeed(ExitCode.usage)
   }
+  if (error instanceof Mistake) return Effect.as(Console.error(error.message), ExitCode.usage)
   if (error instanceof Client.UsageError) {
     return Effect.as(Console.error(`${error.message}\nSee: foreman --help`), ExitCode.usage)
   }
@@ -58,13 +85,29 @@ export const run = (
   argv: ReadonlyArray<string>,
   options: { readonly interactive?: boolean } = {}
 ): Effect.Effect<number, never, CliApp.CliApp.Environment | HttpClient.HttpClient> =>
-  (argv.includes("--wizard") && options.interactive === false
-    ? Effect.fail(
-      new Client.UsageError({
-        message: "--wizard asks questions and needs an interactive terminal; give the command's flags instead"
-      })
-    )
-    : cli(["node", "foreman", ...argv])).pipe(
+  Effect.suspend((): Effect.Effect<
+    void,
+    Mistake | Client.UsageError | Client.CommandFailed | ValidationError.ValidationError,
+    CliApp.CliApp.Environment | HttpClient.HttpClient
+  > => {
+    if (argv.includes("--wizard") && options.interactive === false) {
+      return Effect.fail(
+        new Client.UsageError({
+          message: "--wizard asks questions and needs an interactive terminal; give the command's flags instead"
+        })
+      )
+    }
+    const root = commandTree()
+    const { node, unknown } = Help.locate(root, argv)
+    if (unknown === undefined && asksHelp(argv)) return Console.log(Help.render(node, version))
+    const mistake = Help.mistake(root, argv)
+    if (mistake !== undefined) return Effect.fail(new Mistake({ message: mistake }))
+    // A group without its command (`foreman agent`): its help, unless a built-in such as --completions asks for more.
+    if (node.children.length > 0 && !argv.some((word) => /^--(completions|wizard|version)(=|$)/.test(word))) {
+      return Console.log(Help.render(node, version))
+    }
+    return Effect.flatMap(Effect.console, (console) => Effect.withConsole(cli(["node", "foreman", ...argv]), oneLineErrors(console)))
+  }).pipe(
     Effect.as(ExitCode.ok),
     Effect.catchAllCause((cause) => {
       if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)

@@ -1,14 +1,44 @@
 /**
  * The `foreman` program: runs the CLI on the process arguments with Node's
- * platform and exits with the CLI's exit code (0 after Ctrl+C); `--wizard`
- * is refused when standard input is not a terminal, instead of hanging.
+ * platform and exits with the CLI's exit code (0 after Ctrl+C or SIGTERM);
+ * `--wizard` is refused when standard input is not a terminal, instead of
+ * hanging. SIGHUP stops it like SIGINT and SIGTERM. Colour and screen control reach only a terminal, and not with
+ * `NO_COLOR` set; when the reader of stdout or stderr goes away
+ * (`foreman … | head`), the command stops quietly with exit 0.
  */
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, Effect, Exit, Layer } from "effect"
+import { Cause, Config, Effect, Exit, Layer, Option } from "effect"
 import * as Cli from "./Cli.js"
+import * as Terminal from "./internal/terminal.js"
 
-Cli.run(process.argv.slice(2), { interactive: process.stdin.isTTY === true }).pipe(
-  Effect.provide(Layer.merge(NodeContext.layer, Cli.layer)),
+const platform = Layer.merge(NodeContext.layer, Cli.layer)
+
+/**
+ * SIGHUP (the terminal closed): stop like Ctrl+C, so that a server stops its
+ * workers and database (runMain handles SIGINT and SIGTERM the same way).
+ */
+const hangUp = Effect.async<void>((resume) => {
+  const onHangUp = () => resume(Effect.void)
+  process.once("SIGHUP", onHangUp)
+  return Effect.sync(() => process.off("SIGHUP", onHangUp))
+})
+
+const program = Effect.gen(function*() {
+  const noColor = Option.getOrUndefined(yield* Config.option(Config.string("NO_COLOR")).pipe(Effect.orElseSucceed(Option.none)))
+  const console = Terminal.console(yield* Effect.console, {
+    stdout: Terminal.colourful(process.stdout, noColor),
+    stderr: Terminal.colourful(process.stderr, noColor)
+  })
+  const run = Cli.run(process.argv.slice(2), { interactive: process.stdin.isTTY === true }).pipe(Effect.withConsole(console))
+  return yield* Effect.raceAll([
+    run,
+    Effect.as(Terminal.closedOutput, Cli.ExitCode.ok),
+    Effect.as(hangUp, Cli.ExitCode.ok)
+  ])
+})
+
+program.pipe(
+  Effect.provide(platform),
   NodeRuntime.runMain({
     disableErrorReporting: true,
     teardown: (exit, onExit) =>
@@ -21,3 +51,4 @@ Cli.run(process.argv.slice(2), { interactive: process.stdin.isTTY === true }).pi
       )
   })
 )
+

@@ -359,7 +359,7 @@ describe("connection and usage failures", () => {
       const help = yield* foreman(["--help"])
       assert.strictEqual(help.code, 0)
       for (const command of ["server", "worker", "agent trigger", "agent status", "workers", "preflight", "simulate"]) {
-        assert.include(plain(help.stdout), `- ${command} `)
+        assert.include(plain(help.stdout), `  foreman ${command} `)
       }
       const agentHelp = yield* foreman(["agent", "--help"])
       assert.strictEqual(agentHelp.code, 0)

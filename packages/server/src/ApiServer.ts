@@ -18,7 +18,7 @@ import {
   HttpServerRespondable,
   HttpServerResponse
 } from "@effect/platform"
-import type { HttpApi, HttpServerError } from "@effect/platform"
+import { HttpApi, HttpServerError } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Coordinator, type CoordinatorEvents, type Domain, Errors, WorkerRegistry } from "@foreman/core"
 import {
@@ -35,6 +35,7 @@ import {
 } from "effect"
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import { createServer } from "node:http"
+import * as Dashboard from "./Dashboard.js"
 import * as EventLog from "./EventLog.js"
 import {
   Authorization,
@@ -180,6 +181,8 @@ const AgentLive = HttpApiBuilder.group(ForemanApi, "agent", (handlers) =>
           Effect.zipRight(coordinator.status()),
           Effect.map((status) => status.budget)
         ))
+      .handle("budgetToday", () => Effect.zipRight(requireOperator, coordinator.budgetToday()))
+      .handle("workers", () => Effect.zipRight(requireOperator, coordinator.workerActivity()))
       .handle("list", ({ urlParams: q }) => {
         const filter = {
           statuses: q.status === undefined ? undefined : [q.status],
@@ -289,11 +292,65 @@ const isJson = (contentType: string): boolean => {
  * decoders, which would turn it into a defect.
  * A defect that still happens is logged and answered 500 without details.
  */
+/** Every API route: its method and its path as a pattern (a parameter matches one segment). */
+const apiRoutes: ReadonlyArray<{ readonly method: string; readonly path: RegExp }> = (() => {
+  const routes: Array<{ readonly method: string; readonly path: RegExp }> = []
+  HttpApi.reflect(ForemanApi, {
+    onGroup: () => {},
+    onEndpoint: ({ endpoint }) =>
+      routes.push({ method: endpoint.method, path: new RegExp(`^${endpoint.path.replace(/:[^/]+/g, "[^/]+")}/?$`) })
+  })
+  return routes
+})()
+
+/** The methods the API answers on `path`; empty when no API route has that path. */
+const methodsOn = (path: string): ReadonlyArray<string> => [
+  ...new Set(apiRoutes.filter((route) => route.path.test(path)).map((route) => route.method))
+]
+
+/** 405 with the methods the path takes, in JSON like every other error. */
+const methodNotAllowed = (method: string, path: string, allowed: ReadonlyArray<string>) =>
+  HttpServerResponse.unsafeJson(
+    { _tag: "MethodNotAllowed", message: `${method} is not allowed on ${path}: use ${allowed.join(" or ")}` },
+    { status: 405, headers: { allow: allowed.join(", ") } }
+  )
+
+/** 404 for a path nothing serves, in JSON. */
+const notFound = (method: string, path: string) =>
+  HttpServerResponse.unsafeJson(
+    {
+      _tag: "NotFound",
+      message: `Nothing answers ${method} ${path}: the API is under /api/v1 (its reference is at /docs)`
+    },
+    { status: 404 }
+  )
+
+/**
+ * A request that does not fit its schema, said in words: each problem with
+ * where it is (`brief: Expected string, actual 5`), without the schema's own
+ * text; the issues stay in `issues`.
+ */
+const inWords = (error: HttpApiError.HttpApiDecodeError): HttpApiError.HttpApiDecodeError => {
+  if (error.issues.length === 0) return error
+  // An optional field's "Expected undefined" says nothing the field's own problem does not.
+  const said = error.issues.filter((issue, _, all) =>
+    !(issue.message.startsWith("Expected undefined") && all.some((other) => other !== issue && other.path.join(".") === issue.path.join(".")))
+  )
+  const lines = [...new Set(said.map((issue) => `${issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""}${issue.message}`))]
+  return new HttpApiError.HttpApiDecodeError({ issues: error.issues, message: `Invalid request: ${lines.join("; ")}` })
+}
+
 const guard = (maxBodyBytes: number): HttpApiBuilder.MiddlewareFn<HttpApiError.HttpApiDecodeError | PayloadTooLarge> => {
   const tooLarge = new PayloadTooLarge({ message: `Request body is larger than ${maxBodyBytes} bytes` })
   return (app) =>
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
+      const path = new URL(request.url, "http://localhost").pathname
+      const allowed = methodsOn(path)
+      const method = request.method === "HEAD" ? "GET" : request.method
+      if (allowed.length > 0 && !allowed.includes(method) && method !== "OPTIONS") {
+        return methodNotAllowed(request.method, path, allowed)
+      }
       if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") return yield* app
       const declared = Number(request.headers["content-length"] ?? "0")
       if (!(declared <= maxBodyBytes)) return yield* tooLarge
@@ -315,6 +372,14 @@ const guard = (maxBodyBytes: number): HttpApiBuilder.MiddlewareFn<HttpApiError.H
       }
       return yield* app
     }).pipe(
+      Effect.catchAll((error) => {
+        // The router's RouteNotFound passes through here too, though the middleware's type does not say so.
+        const failure: unknown = error
+        if (HttpServerError.isServerError(failure) && failure._tag === "RouteNotFound") {
+          return Effect.succeed(notFound(failure.request.method, new URL(failure.request.url, "http://localhost").pathname))
+        }
+        return Effect.fail(error instanceof HttpApiError.HttpApiDecodeError ? inWords(error) : error)
+      }),
       HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)),
       Effect.catchAllCause((cause) => {
         const defect = Cause.dieOption(cause)
@@ -387,7 +452,8 @@ export const layer: Layer.Layer<
 /** OpenAPI at `/openapi.json` and a readable docs page at `/docs`. */
 export const docs: Layer.Layer<never, never, HttpApi.Api> = Layer.mergeAll(
   HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }),
-  HttpApiScalar.layer({ path: "/docs" })
+  HttpApiScalar.layer({ path: "/docs" }),
+  Dashboard.layer
 )
 
 // --- running it -----------------------------------------------------------------

@@ -12,7 +12,7 @@
  * | `FOREMAN_WORKER_TYPE` | the code's type | `WORKER_TYPE`, `KTRDR_WORKER_TYPE` |
  * | `FOREMAN_WORKER_ID` | `<type>-worker-<8 hex>` | `WORKER_ID`, `KTRDR_WORKER_ID` |
  * | `FOREMAN_WORKER_PORT` | 5003 | `WORKER_PORT`, `KTRDR_WORKER_PORT` |
- * | `FOREMAN_WORKER_HOST` | 0.0.0.0 (listen address) | |
+ * | `FOREMAN_WORKER_HOST` | 127.0.0.1 (listen address; `0.0.0.0` to take jobs from another machine) | |
  * | `FOREMAN_WORKER_ENDPOINT_URL` | `http://<public base or 127.0.0.1>:<port>` | `WORKER_ENDPOINT_URL`, `KTRDR_WORKER_ENDPOINT_URL` |
  * | `FOREMAN_WORKER_PUBLIC_BASE_URL` | none | `WORKER_PUBLIC_BASE_URL`, `KTRDR_WORKER_PUBLIC_BASE_URL` |
  * | `FOREMAN_WORKER_CAPACITY` | 1 (jobs at once) | `WORKER_CAPACITY` |
@@ -30,7 +30,10 @@ import { Config, ConfigError, Effect, Either, Option, Random, Redacted, Schema }
 export interface WorkerConfigShape {
   readonly id: Domain.WorkerId
   readonly type: Domain.WorkerType
-  /** Address the HTTP server listens on. */
+  /**
+   * Address the HTTP server listens on: loopback unless told otherwise; beyond
+   * loopback without a token, anyone who reaches the port can run jobs.
+   */
   readonly host: string
   /** Port the HTTP server listens on; 0 lets the system choose. */
   readonly port: number
@@ -64,7 +67,7 @@ export interface WorkerConfigShape {
 
 /** Defaults of the settings that have one (`queueLimit` and `devices` follow the capacity). */
 export const defaults = {
-  host: "0.0.0.0",
+  host: "127.0.0.1",
   port: 5003,
   endpointUrl: Option.none(),
   publicBaseUrl: Option.none(),

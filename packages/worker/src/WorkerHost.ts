@@ -576,14 +576,30 @@ export const layer = (
 ): Layer.Layer<WorkerHost, never, HttpServer.HttpServer | HttpClient.HttpClient> =>
   Layer.scoped(WorkerHost, make(fn, config))
 
-/** A worker on Node's HTTP server (on the configured host and port) and client. */
+const isLoopback = (host: string): boolean =>
+  host === "localhost" || host === "::1" || host === "[::1]" || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(host)
+
+/** Warns when the worker listens beyond loopback without a token: anyone who reaches it could run jobs. */
+export const warnOpenBind = (config: WorkerConfig.WorkerConfigShape): Effect.Effect<void> =>
+  Option.isNone(config.token) && !isLoopback(config.host)
+    ? Effect.logWarning(
+      `listening on ${config.host} without FOREMAN_WORKER_TOKEN: anyone who reaches port ${config.port} can run jobs; ` +
+        `set FOREMAN_WORKER_TOKEN (the same on the coordinator) or FOREMAN_WORKER_HOST=127.0.0.1`
+    )
+    : Effect.void
+
+/**
+ * A worker on Node's HTTP server (on the configured host and port) and client;
+ * warns when it listens beyond loopback without a token (`warnOpenBind`).
+ */
 export const layerNode = (
   fn: WorkerFunction,
   config: WorkerConfig.WorkerConfigShape
 ): Layer.Layer<WorkerHost, HttpServerError.ServeError> =>
   layer(fn, config).pipe(
     Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host })),
-    Layer.provide(NodeHttpClient.layerUndici)
+    Layer.provide(NodeHttpClient.layerUndici),
+    Layer.merge(Layer.effectDiscard(warnOpenBind(config)))
   )
 
 /**

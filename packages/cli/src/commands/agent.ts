@@ -7,7 +7,7 @@ import { Domain, Errors } from "@foreman/core"
 import { Clock, Config, Console, Duration, Effect, Either, Option, Schema } from "effect"
 import { CommandFailed, UsageError } from "../Client.js"
 import * as Format from "../Format.js"
-import { client, connection, print, printJson } from "../internal/shared.js"
+import { briefMaxLength, client, connection, invalid, print, printJson } from "../internal/shared.js"
 
 const optionalText = (name: string, description: string) =>
   Options.text(name).pipe(Options.optional, Options.withDescription(description))
@@ -16,7 +16,15 @@ const optionalText = (name: string, description: string) =>
 
 const triggerOptions = {
   ...connection,
-  brief: optionalText("brief", "What to research, for the designer"),
+  brief: Options.text("brief").pipe(
+    Options.optional,
+    Options.mapEffect((brief) =>
+      Option.isSome(brief) && briefMaxLength !== undefined && brief.value.length > briefMaxLength
+        ? Effect.fail(invalid(`--brief is ${brief.value.length} characters long; the coordinator takes at most ${briefMaxLength}`))
+        : Effect.succeed(brief)
+    ),
+    Options.withDescription(`What to research, for the designer (at most ${briefMaxLength ?? "10000"} characters)`)
+  ),
   strategy: optionalText(
     "strategy",
     "Train a designed strategy by its name (see foreman strategies) instead of designing one"

@@ -8,7 +8,7 @@ import { Command, Options } from "@effect/cli"
 import { HttpServer } from "@effect/platform"
 import { Postgres } from "@foreman/adapter-postgres"
 import { Providers } from "@foreman/agents"
-import { Server } from "@foreman/server"
+import { ApiServer, Server } from "@foreman/server"
 import { Coordinator, CoordinatorEvents } from "@foreman/core"
 import { Config, type ConfigError, Console, Context, Effect, Layer, Option, Queue } from "effect"
 import { CommandFailed } from "../Client.js"
@@ -82,6 +82,30 @@ const agentsFailure = (error: ConfigError.ConfigError | Providers.KeyRefused) =>
     hints: ["See docs/agents.md for FOREMAN_LLM_PROVIDER, FOREMAN_LLM_MODEL and the API keys"]
   })
 
+const defaultPort = 8000
+
+/** A port from 0 (any free one) to 65535, else a usage error naming where it came from. */
+const checkPort = (port: number, text: string, source: string) =>
+  Number.isInteger(port) && port >= 0 && port <= 65535
+    ? Effect.succeed(port)
+    : Effect.fail(invalid(`${source} must be a port number from 0 to 65535, got "${text}"`))
+
+const isLoopback = (host: string): boolean =>
+  host === "localhost" || host === "::1" || host === "[::1]" || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(host)
+
+/**
+ * A host beyond loopback without tokens is refused here, before the database
+ * starts, as the API server would refuse it (`ApiServer.InsecureBind`) after.
+ */
+const checkHost = (host: string) =>
+  Effect.flatMap(
+    Effect.orElseSucceed(ApiServer.tokensConfig, () => ({ operator: Option.none(), worker: Option.none() })),
+    (tokens) =>
+      Option.isNone(tokens.operator) && Option.isNone(tokens.worker) && !isLoopback(host)
+        ? Effect.fail(invalid(`--host (or FOREMAN_HOST): ${new ApiServer.InsecureBind({ host }).message}`))
+        : Effect.succeed(Option.some(host))
+  )
+
 const loopbackHost = (host: string) => (host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host)
 
 export const server = Command.make(
@@ -91,14 +115,25 @@ export const server = Command.make(
     host: Options.text("host").pipe(
       Options.withFallbackConfig(Config.string("FOREMAN_HOST")),
       Options.optional,
+      Options.mapEffect(Option.match({ onNone: () => Effect.succeedNone, onSome: checkHost })),
       Options.withDescription(
         "Address to listen on (env FOREMAN_HOST; default 0.0.0.0 with tokens configured, else 127.0.0.1)"
       )
     ),
     port: Options.integer("port").pipe(
-      Options.withFallbackConfig(Config.port("FOREMAN_PORT")),
-      Options.withDefault(8000),
-      Options.withDescription("Port to listen on (env FOREMAN_PORT; default 8000)")
+      Options.optional,
+      Options.mapEffect(Option.match({
+        onSome: (port) => checkPort(port, String(port), "--port"),
+        onNone: () =>
+          Effect.flatMap(
+            Effect.orElseSucceed(Config.option(Config.string("FOREMAN_PORT")), () => Option.none<string>()),
+            Option.match({
+              onNone: () => Effect.succeed(defaultPort),
+              onSome: (text) => checkPort(/^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN, text, "FOREMAN_PORT")
+            })
+          )
+      })),
+      Options.withDescription(`Port to listen on, 0 = any free port (env FOREMAN_PORT; default ${defaultPort})`)
     ),
     localWorkers: Options.text("local-workers").pipe(
       Options.withFallbackConfig(Config.string("FOREMAN_LOCAL_WORKERS")),
@@ -138,7 +173,7 @@ export const server = Command.make(
           ...(agents.provider === "offline"
             ? [`          set ANTHROPIC_API_KEY or OPENAI_API_KEY to design with a model (docs/agents.md)`]
             : []),
-          ...(port === 8000 ? [] : [`  Point the CLI at it: export FOREMAN_API_URL=${base}`]),
+          ...(port === defaultPort ? [] : [`  Point the CLI at it: export FOREMAN_API_URL=${base}`]),
           `  Next:  ${next}`,
           `Ctrl+C stops it.`
         ].join("\n"))

@@ -92,7 +92,7 @@ export const worker = Command.make(
     ),
     apiUrl: optional(Options.text("api-url"), "The coordinator's URL (env FOREMAN_API_URL; default http://127.0.0.1:8000)"),
     port: optional(Options.integer("port"), "Port to listen on, 0 = any free port (env FOREMAN_WORKER_PORT; default 5003)"),
-    host: optional(Options.text("host"), "Address to listen on (env FOREMAN_WORKER_HOST; default 0.0.0.0)"),
+    host: optional(Options.text("host"), "Address to listen on, 0.0.0.0 to take jobs from other machines (env FOREMAN_WORKER_HOST; default 127.0.0.1)"),
     id: optional(Options.text("id"), "The worker id (env FOREMAN_WORKER_ID; default <type>-worker-<8 hex>)"),
     capacity: optional(Options.integer("capacity"), "Jobs at once (env FOREMAN_WORKER_CAPACITY; default 1)")
   },

@@ -5,7 +5,8 @@
  */
 import { HelpDoc, Options, ValidationError } from "@effect/cli"
 import type { HttpClient } from "@effect/platform"
-import { Config, Console, Effect, Option, Redacted } from "effect"
+import { Coordinator } from "@foreman/core"
+import { Config, Console, Effect, JSONSchema, Option, Redacted } from "effect"
 import * as Client from "../Client.js"
 
 /** `--api-url`, else `FOREMAN_API_URL`, else `http://127.0.0.1:8000`; an empty value counts as none. */
@@ -74,3 +75,15 @@ export const parsePairs = (
 /** A plain decimal number (`0.1`, `.5`, `2`, `1e-2`), not hex, binary or `Infinity` as `Number` would take. */
 export const parseDecimal = (text: string): number | undefined =>
   /^(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text) ? Number(text) : undefined
+
+/**
+ * The longest brief the coordinator takes, in characters (UTF-16 code units),
+ * read from its `TriggerRequest` schema so that the two cannot disagree.
+ */
+export const briefMaxLength: number | undefined = (() => {
+  const root = JSONSchema.make(Coordinator.TriggerRequest)
+  const brief: unknown = "properties" in root ? root.properties["brief"] : undefined
+  return typeof brief === "object" && brief !== null && "maxLength" in brief && typeof brief.maxLength === "number"
+    ? brief.maxLength
+    : undefined
+})()
