@@ -62,6 +62,8 @@ export const budgetSummary = (budget: BudgetStatus): string =>
 export interface StatusOptions {
   /** Adds a progress bar per research (the `--watch` view). */
   readonly progress?: boolean
+  /** Lines for researches that just ended (`endedLine`), shown under the active ones. */
+  readonly ended?: ReadonlyArray<string>
 }
 
 const researchLine = (research: ActiveResearch, widths: { id: number; phase: number; strategy: number }, options: StatusOptions) => {
@@ -86,12 +88,25 @@ export const status = (view: Status, options: StatusOptions = {}): string => {
   if (view.active.length > 0) {
     lines.push(...view.active.map((research) => researchLine(research, widths, options)), "")
   }
+  if (options.ended !== undefined && options.ended.length > 0) lines.push("Just ended:", ...options.ended, "")
   lines.push(
     `Workers: ${workersSummary(view.workers)}`,
     `Budget: ${budgetSummary(view.budget)}`,
     `Capacity: ${view.capacity.active}/${view.capacity.limit} active`
   )
   return lines.join("\n")
+}
+
+/** A research that just ended, in one line: how it ended, its strategy, its verdict or error. */
+export const endedLine = (detail: ResearchDetail): string => {
+  const r = detail.research
+  const verdict = Option.getOrUndefined(Option.map(decodeAssessment(r.results["assessment"]), (a) => a.verdict))
+  return [
+    `  ${r.id}  ${r.status.toUpperCase()}`,
+    r.strategy === null ? null : `strategy ${r.strategy.name}`,
+    verdict === undefined ? null : `verdict ${verdict}`,
+    r.error
+  ].filter((part) => part !== null).join("  ")
 }
 
 // --- agent budget -------------------------------------------------------------------
@@ -278,6 +293,31 @@ const llmCalls = (detail: ResearchDetail): ReadonlyArray<string> => {
     ...table(["JOB", "MODEL", "INPUT TOKENS", "OUTPUT TOKENS", "COST", "LATENCY", "ERROR"], rows).split("\n"),
     `total $${total.toFixed(4)} over ${detail.llmCalls.length} call${detail.llmCalls.length === 1 ? "" : "s"}`
   ]
+}
+
+// --- agent list -------------------------------------------------------------------------
+
+export type ResearchPage = typeof Api.ResearchPage.Type
+
+/** The `agent list` layout: a row per research, then how many match and what they cost. */
+export const researchList = (page: ResearchPage, now: number): string => {
+  if (page.total === 0) return "No researches match."
+  const rows = page.researches.map((r) => [
+    r.id,
+    r.status,
+    r.phase,
+    r.strategy?.name ?? "-",
+    Option.getOrElse(Option.map(decodeAssessment(r.results["assessment"]), (a) => a.verdict), () => "-"),
+    usd(r.costUsd),
+    iso(r.createdAt),
+    duration(((r.finishedAt ?? now) - r.createdAt) / 1000)
+  ])
+  const first = page.researches.length === 0 ? page.offset : page.offset + 1
+  return [
+    table(["ID", "STATUS", "PHASE", "STRATEGY", "VERDICT", "COST", "CREATED", "TOOK"], rows),
+    "",
+    `${first}-${page.offset + page.researches.length} of ${page.total} researches; ${usd(page.costUsd)} in all`
+  ].join("\n")
 }
 
 // --- simulate -------------------------------------------------------------------------
