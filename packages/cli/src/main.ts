@@ -23,6 +23,19 @@ const hangUp = Effect.async<void>((resume) => {
   return Effect.sync(() => process.off("SIGHUP", onHangUp))
 })
 
+/**
+ * The runtime stops at the first SIGINT or SIGTERM and then stops listening, so
+ * a second one would kill the process mid-stop — and one often comes: Ctrl+C
+ * reaches the whole process group, and `npm start` forwards the signal it got
+ * as well. A second signal is let pass; a third forces the exit.
+ */
+let stopSignals = 0
+const onStopSignal = () => {
+  if (++stopSignals >= 3) process.exit(130)
+}
+process.on("SIGINT", onStopSignal)
+process.on("SIGTERM", onStopSignal)
+
 const program = Effect.gen(function*() {
   const noColor = Option.getOrUndefined(yield* Config.option(Config.string("NO_COLOR")).pipe(Effect.orElseSucceed(Option.none)))
   const console = Terminal.console(yield* Effect.console, {

@@ -162,7 +162,9 @@ describe("mistakes on the command line", () => {
     [["agent", "status", "--interval=soon"], "--interval must be a number, got \"soon\""],
     [["workers", "--status", "bsy"], "--status must be one of available, busy, draining, error, offline, got \"bsy\""],
     [["agent", "trigger", "--brief"], "--brief needs a value (text)"],
-    [["agent", "show", "op_1", "op_2"], "Unexpected argument op_2 for foreman agent show; it takes <id>"]
+    [["agent", "show", "op_1", "op_2"], "Unexpected argument op_2 for foreman agent show; it takes <id>"],
+    // A global --log-level before the command (as `foreman server --local-workers` starts its workers).
+    [["--log-level", "warning", "worker", "--typo", "x"], "Unknown flag --typo for foreman worker; did you mean --type?"]
   ]
   it.live("each is one line on stderr naming the level or the flag, exit 2", () =>
     Effect.gen(function*() {

@@ -74,6 +74,8 @@ export const make = (options: { readonly capacity?: number; readonly keepAlive?:
         const upTo = snapshot[snapshot.length - 1]?.seq ?? seq
         const after = lastEventId === undefined || lastEventId === "" ? upTo : resumeAfter(lastEventId)
         const head = [
+          // Something at once, so the client sees the stream open even when nothing is replayed.
+          ": stream open\n\n",
           ...(after === null
             ? [frame(idOf(upTo), "reset", { reason: `cannot resume after ${JSON.stringify(lastEventId)}: read the state again` })]
             : lastEventId === undefined || lastEventId === ""

@@ -265,6 +265,11 @@ export const locate = (
   let i = 0
   while (node.children.length > 0 && i < argv.length) {
     const word = argv[i]!
+    // `--log-level LEVEL` may come before the command (`foreman --log-level warning worker …`).
+    if (/^--log-level(=|$)/i.test(word)) {
+      i += word.includes("=") ? 1 : 2
+      continue
+    }
     if (word.startsWith("-")) break
     const child = node.children.find((c) => c.path.at(-1)?.toLowerCase() === word.toLowerCase())
     if (child === undefined) return { node, rest: argv.slice(i), unknown: word }

@@ -248,8 +248,9 @@ export function dashboardViews() {
   }
 
   const overview = (data: OverviewData): string =>
-    `<div data-part="status">${overviewCards(data.status)}<div class="grid2">${activeTable(data.status)}${queueTable(data.status)}</div></div>` +
-    `<div data-part="budget">${budgetSection(data.status, data.budget, data.now)}</div>` +
+    `<div data-part="status">${overviewCards(data.status)}${activeTable(data.status)}</div>` +
+    `<div class="grid2"><div data-part="queues">${queueTable(data.status)}</div>` +
+    `<div data-part="budget">${budgetSection(data.status, data.budget, data.now)}</div></div>` +
     `<div data-part="recent">${recentTable(data.recent)}</div>`
 
   // --- researches -------------------------------------------------------------
