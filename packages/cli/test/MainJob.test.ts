@@ -7,44 +7,9 @@
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { type ChildProcess, spawn } from "node:child_process"
-import { fileURLToPath } from "node:url"
 import { createDatabase } from "@foreman/testing/PgDatabase"
 import { Effect } from "effect"
-import { closedPort } from "./cliHarness.js"
-
-const root = fileURLToPath(new URL("../../..", import.meta.url))
-const bin = fileURLToPath(new URL("../bin/foreman.mjs", import.meta.url))
-
-/** The environment without the caller's Foreman and database settings. */
-const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => !key.startsWith("FOREMAN_") && key !== "DATABASE_URL")
-)
-
-const foreman = (args: ReadonlyArray<string>, apiUrl: string) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...cleanEnv, FOREMAN_API_URL: apiUrl } })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += String(chunk)))
-    child.stderr.on("data", (chunk) => (stderr += String(chunk)))
-    child.on("exit", (code) => resolve({ code, stdout, stderr }))
-  })
-
-const waitFor = async <A>(what: string, probe: () => Promise<A | undefined>, timeoutMs: number): Promise<A> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe().catch(() => undefined)
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 500))
-  }
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode)
-    child.once("exit", (code) => resolve(code))
-  })
+import { cleanEnv, closedPort, exited, foreman, root, waitFor } from "./processes.js"
 
 interface Shown {
   readonly research: {
@@ -89,18 +54,18 @@ describe("npm start", () => {
       assert.include(output, "Agents: offline: designs and assessments are not from a model")
       assert.include(output, `npx foreman agent trigger --brief`)
       await waitFor("three registered workers", async () => {
-        const out = await foreman(["workers", "--json"], apiUrl)
+        const out = await foreman(["workers", "--json"], { FOREMAN_API_URL: apiUrl })
         const workers = JSON.parse(out.stdout) as ReadonlyArray<{ readonly status: string }>
         return workers.filter((w) => w.status === "available").length === 3 ? true : undefined
       }, 90_000)
 
-      const triggered = await foreman(["agent", "trigger", "--brief", "Explore RSI variations on EURUSD"], apiUrl)
+      const triggered = await foreman(["agent", "trigger", "--brief", "Explore RSI variations on EURUSD"], { FOREMAN_API_URL: apiUrl })
       assert.strictEqual(triggered.code, 0, triggered.stderr)
       const id = /^Research triggered: (op_\w+)$/m.exec(triggered.stdout)?.[1]
       assert.isDefined(id, triggered.stdout)
 
       const shown = await waitFor("the research to finish", async () => {
-        const out = await foreman(["agent", "show", id!, "--json"], apiUrl)
+        const out = await foreman(["agent", "show", id!, "--json"], { FOREMAN_API_URL: apiUrl })
         const detail = JSON.parse(out.stdout) as Shown
         return detail.research.status === "completed" || detail.research.status === "failed" ? detail : undefined
       }, 120_000)

@@ -9,57 +9,10 @@
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { type ChildProcess, spawn } from "node:child_process"
-import { fileURLToPath } from "node:url"
 import * as FakeLlm from "@foreman/testing/FakeLlm"
 import { createDatabase } from "@foreman/testing/PgDatabase"
 import { Effect } from "effect"
-import { closedPort } from "./cliHarness.js"
-
-const bin = fileURLToPath(new URL("../bin/foreman.mjs", import.meta.url))
-
-/** The environment without the caller's Foreman, database and LLM settings. */
-const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) =>
-    !key.startsWith("FOREMAN_") && key !== "DATABASE_URL" && key !== "ANTHROPIC_API_KEY" && key !== "OPENAI_API_KEY"
-  )
-)
-
-interface Ran {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const foreman = (args: ReadonlyArray<string>, apiUrl: string) =>
-  new Promise<Ran>((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...cleanEnv, FOREMAN_API_URL: apiUrl } })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += String(chunk)))
-    child.stderr.on("data", (chunk) => (stderr += String(chunk)))
-    child.on("exit", (code) => resolve({ code, stdout, stderr }))
-  })
-
-const waitFor = async <A>(
-  what: string,
-  probe: () => Promise<A | undefined>,
-  timeoutMs: number,
-  context: () => string = () => ""
-): Promise<A> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe().catch(() => undefined)
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${context()}`)
-    await new Promise((r) => setTimeout(r, 500))
-  }
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode)
-    child.once("exit", (code) => resolve(code))
-  })
+import { bin, cleanEnv, closedPort, exited, foreman, waitFor } from "./processes.js"
 
 interface LlmCall {
   readonly jobId: string
@@ -179,20 +132,20 @@ describe("foreman server with model agents", () => {
       await waitFor("the banner", async () => (output.includes("Next:") ? true : undefined), 60_000, () => output)
       assert.include(output, `Agents: anthropic claude-sonnet-4-5 via ${llm.anthropicUrl}`)
       await waitFor("two registered workers", async () => {
-        const out = await foreman(["workers", "--json"], apiUrl)
+        const out = await foreman(["workers", "--json"], { FOREMAN_API_URL: apiUrl })
         const workers = JSON.parse(out.stdout) as ReadonlyArray<{ readonly status: string }>
         return workers.filter((w) => w.status === "available").length === 2 ? true : undefined
       }, 90_000, () => output)
 
       // --- A research designed and assessed by the model ---------------------------------
       llm.enqueue(FakeLlm.object(design, designUsage), FakeLlm.object(assessment, assessmentUsage))
-      const triggered = await foreman(["agent", "trigger", "--brief", brief], apiUrl)
+      const triggered = await foreman(["agent", "trigger", "--brief", brief], { FOREMAN_API_URL: apiUrl })
       assert.strictEqual(triggered.code, 0, triggered.stderr)
       const id = /^Research triggered: (op_\w+)$/m.exec(triggered.stdout)?.[1]
       assert.isDefined(id, triggered.stdout)
 
       const shown = await waitFor("the research to finish", async () => {
-        const out = await foreman(["agent", "show", id!, "--json"], apiUrl)
+        const out = await foreman(["agent", "show", id!, "--json"], { FOREMAN_API_URL: apiUrl })
         const detail = JSON.parse(out.stdout) as Shown
         return ["completed", "failed", "cancelled"].includes(detail.research.status) ? detail : undefined
       }, 180_000, () => output)
@@ -260,7 +213,7 @@ describe("foreman server with model agents", () => {
       assert.strictEqual(assessed["nextBrief"], assessment.nextBrief)
 
       // The text view: the hypothesis, the calls with their total, the next brief.
-      const text = await foreman(["agent", "show", id!], apiUrl)
+      const text = await foreman(["agent", "show", id!], { FOREMAN_API_URL: apiUrl })
       assert.strictEqual(text.code, 0, text.stderr)
       assert.include(text.stdout, `Hypothesis: ${design.hypothesis}`)
       assert.include(text.stdout, "LLM calls:")
@@ -273,7 +226,7 @@ describe("foreman server with model agents", () => {
       assert.include(text.stdout, `Next brief: ${assessment.nextBrief}`)
 
       // The budget spent what the ledger holds.
-      const budgetOut = await foreman(["agent", "budget", "--json"], apiUrl)
+      const budgetOut = await foreman(["agent", "budget", "--json"], { FOREMAN_API_URL: apiUrl })
       assert.strictEqual(budgetOut.code, 0, budgetOut.stderr)
       const budget = JSON.parse(budgetOut.stdout) as Budget
       const ledger = shown.llmCalls.reduce((sum, c) => sum + c.costUsd, 0)
@@ -285,19 +238,19 @@ describe("foreman server with model agents", () => {
       assert.isFalse(budget.canAfford)
 
       // A second trigger no longer fits the day's budget.
-      const refused = await foreman(["agent", "trigger", "--brief", "Explore Bollinger squeezes"], apiUrl)
+      const refused = await foreman(["agent", "trigger", "--brief", "Explore Bollinger squeezes"], { FOREMAN_API_URL: apiUrl })
       assert.strictEqual(refused.code, 1, refused.stdout)
       assert.include(refused.stderr, "Cannot trigger: daily budget exhausted ($0.07 remaining)")
       assert.strictEqual(llm.requests.length, 2)
 
       // --- The stored strategy retrained, forced past the budget ---------------------------
       llm.enqueue(FakeLlm.object(secondAssessment, { inputTokens: 8000, outputTokens: 500, cachedInputTokens: 0 }))
-      const again = await foreman(["agent", "trigger", "--strategy", design.name, "--force"], apiUrl)
+      const again = await foreman(["agent", "trigger", "--strategy", design.name, "--force"], { FOREMAN_API_URL: apiUrl })
       assert.strictEqual(again.code, 0, again.stderr)
       const againId = /^Research triggered: (op_\w+)$/m.exec(again.stdout)?.[1]
       assert.isDefined(againId, again.stdout)
       const reshown = await waitFor("the strategy research to finish", async () => {
-        const out = await foreman(["agent", "show", againId!, "--json"], apiUrl)
+        const out = await foreman(["agent", "show", againId!, "--json"], { FOREMAN_API_URL: apiUrl })
         const detail = JSON.parse(out.stdout) as Shown
         return ["completed", "failed", "cancelled"].includes(detail.research.status) ? detail : undefined
       }, 180_000, () => output)

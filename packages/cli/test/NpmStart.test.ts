@@ -8,30 +8,7 @@ import { createDatabase } from "@foreman/testing/PgDatabase"
 import { Effect } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
-import { createServer } from "node:net"
-import { fileURLToPath } from "node:url"
-
-const root = fileURLToPath(new URL("../../..", import.meta.url))
-
-/**
- * A loopback port nothing listens on (cliHarness has the same; not imported, so
- * that this test, which runs only child processes, loads none of the CLI's sources).
- */
-const closedPort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-
-/** The environment without the caller's Foreman and database settings. */
-const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => !key.startsWith("FOREMAN_") && key !== "DATABASE_URL")
-)
+import { cleanEnv, closedPort, root } from "./processes.js"
 
 /** The state letter of process `pid` from /proc (`undefined` when it is gone). */
 const state = (pid: number): string | undefined => {
@@ -90,7 +67,7 @@ describe("npm start", () => {
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     it.live(`stops the server and its workers when only the npm process gets ${signal}`, () =>
       Effect.promise(async () => {
-        const port = await closedPort()
+        const port = await Effect.runPromise(closedPort)
         const databaseUrl = await createDatabase(`foreman_cli_npm_start_${signal.toLowerCase()}`)
         let output = ""
         const child = spawn("npm", ["start"], {

@@ -9,19 +9,9 @@ import { Effect } from "effect"
 import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { createServer as createHttpServer } from "node:http"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
-
-const bin = fileURLToPath(new URL("../bin/foreman.mjs", import.meta.url))
-
-/** The environment without the caller's Foreman, database and colour settings. */
-const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) =>
-    !key.startsWith("FOREMAN_") && key !== "DATABASE_URL" && key !== "NO_COLOR" && key !== "FORCE_COLOR"
-  )
-)
+import { bin, cleanEnv, closedPort } from "./processes.js"
 
 interface Outcome {
   readonly code: number | null
@@ -50,19 +40,6 @@ const foreman = (args: ReadonlyArray<string>, options: { env?: Record<string, st
       child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr }))
     })
   )
-
-/** A loopback port nothing listens on (as cliHarness's, without loading the CLI's sources here). */
-const closedPort = Effect.promise(() =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-)
 
 const escape = /\x1b/
 

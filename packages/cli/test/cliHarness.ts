@@ -7,7 +7,6 @@
 import { HttpClient, HttpClientError } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { ConfigProvider, Console, Effect, Layer } from "effect"
-import { createServer } from "node:net"
 import { Cli } from "../src/index.js"
 
 export interface Outcome {
@@ -100,18 +99,7 @@ export const foreman = (argv: ReadonlyArray<string>, env: Record<string, string>
 export const against = (url: string) => (argv: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   foreman([...argv, "--api-url", url], env)
 
-/** A loopback port nothing listens on (it was free a moment ago). */
-export const closedPort = Effect.promise(() =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-)
+export { closedPort } from "./processes.js"
 
 /**
  * An address that refuses every connection, whatever runs on this machine:

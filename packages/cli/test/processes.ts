@@ -1,0 +1,76 @@
+/**
+ * Test support for tests that run the real `foreman` binary (and `npm start`)
+ * as child processes. It imports none of the CLI's sources, so such tests load
+ * quickly.
+ */
+import { Effect } from "effect"
+import { type ChildProcess, spawn } from "node:child_process"
+import { createServer } from "node:net"
+import { fileURLToPath } from "node:url"
+
+/** The repository's root. */
+export const root = fileURLToPath(new URL("../../..", import.meta.url))
+
+/** The `foreman` program. */
+export const bin = fileURLToPath(new URL("../bin/foreman.mjs", import.meta.url))
+
+/** The environment without the caller's Foreman, database, LLM and colour settings. */
+export const cleanEnv: Readonly<Record<string, string | undefined>> = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) =>
+    !key.startsWith("FOREMAN_") &&
+    !["DATABASE_URL", "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "NO_COLOR", "FORCE_COLOR"].includes(key)
+  )
+)
+
+/** A loopback port nothing listens on (it was free a moment ago). */
+export const closedPort = Effect.promise(() =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+)
+
+export interface Ran {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs `foreman <args>` to its end with the clean environment and `env`. */
+export const foreman = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  new Promise<Ran>((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...cleanEnv, ...env } })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += String(chunk)))
+    child.stderr.on("data", (chunk) => (stderr += String(chunk)))
+    child.on("exit", (code) => resolve({ code, stdout, stderr }))
+  })
+
+/** Asks `probe` every half second until it answers; fails after `timeoutMs` with `context()` in the message. */
+export const waitFor = async <A>(
+  what: string,
+  probe: () => Promise<A | undefined>,
+  timeoutMs: number,
+  context: () => string = () => ""
+): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe().catch(() => undefined)
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${context()}`)
+    await new Promise((r) => setTimeout(r, 500))
+  }
+}
+
+/** The exit code of `child`, once it exits. */
+export const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode)
+    child.once("exit", (code) => resolve(code))
+  })
