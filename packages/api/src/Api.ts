@@ -16,7 +16,7 @@ import {
   HttpApiSecurity,
   OpenApi
 } from "@effect/platform"
-import { Budget, Coordinator, Domain, Errors, Storable, StrategyCatalogue, WorkerRegistry } from "@foreman/core"
+import { Budget, Coordinator, Domain, Errors, type ResearchStore, Storable, StrategyCatalogue, WorkerRegistry } from "@foreman/core"
 import { Context, JSONSchema, Schema } from "effect"
 
 /** Missing or wrong bearer token. */
@@ -143,6 +143,15 @@ export const ListQuery = Schema.Struct({
   offset: Schema.optionalWith(Schema.NumberFromString.pipe(Schema.int(), Schema.between(0, 1_000_000)), {
     default: () => 0
   })
+})
+
+/** The researches a list query selects, as the coordinator reads a filter. */
+export const researchFilter = (query: typeof ListQuery.Type): ResearchStore.ResearchFilter => ({
+  statuses: query.status === undefined ? undefined : [query.status],
+  since: query.since?.getTime(),
+  until: query.until?.getTime(),
+  strategy: query.strategy,
+  verdict: query.verdict
 })
 
 export const WorkerQuery = Schema.Struct({

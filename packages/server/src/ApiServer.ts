@@ -45,6 +45,7 @@ import {
   ForemanApi,
   idempotencyKeyHeader,
   PayloadTooLarge,
+  researchFilter,
   Unauthorized,
   Unavailable,
   type WorkerCredential,
@@ -184,13 +185,7 @@ const AgentLive = HttpApiBuilder.group(ForemanApi, "agent", (handlers) =>
       .handle("budgetToday", () => Effect.zipRight(requireOperator, coordinator.budgetToday()))
       .handle("workers", () => Effect.zipRight(requireOperator, coordinator.workerActivity()))
       .handle("list", ({ urlParams: q }) => {
-        const filter = {
-          statuses: q.status === undefined ? undefined : [q.status],
-          since: q.since?.getTime(),
-          until: q.until?.getTime(),
-          strategy: q.strategy,
-          verdict: q.verdict
-        }
+        const filter = researchFilter(q)
         return requireOperator.pipe(
           Effect.zipRight(Effect.all([
             coordinator.list({ ...filter, limit: q.limit, offset: q.offset }),

@@ -16,7 +16,7 @@
  * rendered by the server, and pages work without script.
  */
 import { HttpApiBuilder, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { ListQuery } from "@foreman/api/Api"
+import { ListQuery, researchFilter } from "@foreman/api/Api"
 import { Coordinator, Domain, Errors } from "@foreman/core"
 import { Clock, Config, Effect, Either, Layer, Option, Schema } from "effect"
 import { clientScript } from "./dashboard/client.js"
@@ -207,13 +207,7 @@ export const layer: Layer.Layer<never> = HttpApiBuilder.Router.use((router) =>
           })
         }
         const q = query.right
-        const selection = {
-          statuses: q.status === undefined ? undefined : [q.status],
-          since: q.since?.getTime(),
-          until: q.until?.getTime(),
-          strategy: q.strategy,
-          verdict: q.verdict
-        }
+        const selection = researchFilter(q)
         return withEngine(
           page,
           (c) =>
