@@ -538,7 +538,9 @@ export const make = Effect.gen(function*() {
     return { workers: declaredCapabilities(liveWorkers(workers)), recent }
   }).pipe(
     Effect.tapError((error) => Effect.logWarning(`cannot read what the agent is told (${error.message}); trying again`)),
-    Effect.retry(Schedule.union(Schedule.exponential(Duration.millis(200)), Schedule.spaced(Duration.seconds(5))))
+    Effect.retry(Schedule.union(Schedule.exponential(Duration.millis(200)), Schedule.spaced(Duration.seconds(5)))),
+    // The schedule never ends: no failure gets past it.
+    Effect.orDie
   )
 
   /** Charges each model call of an in-process job, answered or failed. */
@@ -549,7 +551,7 @@ export const make = Effect.gen(function*() {
 
   /** Runs an in-process job, charges its LLM calls, records its outcome on the job and wakes the loop. */
   const runInProcess = ({ runner }: PhaseDefinition, research: Research, job: Job) =>
-    runner._tag !== "InProcess" ? Effect.void : Effect.flatMap(agentContext, (context) => runner.run(research, context)).pipe(
+    runner._tag !== "InProcess" ? Effect.void : runner.run(research, agentContext).pipe(
       Effect.provide(agents),
       Effect.matchCauseEffect({
         onSuccess: (output) =>
@@ -960,10 +962,7 @@ export const make = Effect.gen(function*() {
     workerActivity,
     strategies,
     strategy,
-    report: (report) =>
-      registry.report(report).pipe(Effect.withSpan("Coordinator.report", {
-        attributes: { "foreman.job.id": report.jobId, "foreman.worker.id": report.workerId, "foreman.report": report._tag }
-      })),
+    report: registry.report,
     capacity,
     leading: Effect.map(Ref.get(current), Option.isSome),
     run,

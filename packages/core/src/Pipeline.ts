@@ -32,9 +32,10 @@ import * as ResearchTransitions from "./ResearchTransitions.js"
 export type Runner =
   | {
     readonly _tag: "InProcess"
+    /** `context` reads what an agent is told of the lab; a runner that needs it runs it. */
     readonly run: (
       research: Research,
-      context: AgentContext
+      context: Effect.Effect<AgentContext>
     ) => Effect.Effect<AgentOutput<unknown>, AgentError, Designer | Assessor>
   }
   | { readonly _tag: "Worker"; readonly workerType: WorkerType }
@@ -90,7 +91,8 @@ export const research: PipelineShape = {
       runner: {
         _tag: "InProcess",
         run: (r, context) =>
-          Effect.flatMap(Designer, (d) => d.design({ ...context, researchId: r.id, brief: r.brief, model: r.model }))
+          Effect.zipWith(Designer, context, (d, c) => d.design({ ...c, researchId: r.id, brief: r.brief, model: r.model }))
+            .pipe(Effect.flatten)
       },
       input: (r) => ({ brief: r.brief, model: r.model }),
       onResult: (r, result) =>

@@ -83,6 +83,21 @@ const sameToken = (given: Buffer, expected: Option.Option<Buffer>): boolean =>
 
 const everyone: Caller = { operator: true, worker: true }
 
+/** The digest of the token that makes an operator: the operator token, or the worker token when it is the only one. */
+const operatorDigest = (tokens: Tokens): Option.Option<Buffer> =>
+  Option.map(Option.orElse(tokens.operator, () => tokens.worker), (t) => digest(Redacted.value(t)))
+
+/**
+ * Whether an `Authorization` header makes its sender an operator, as the API
+ * judges it (for routes beside the API, such as `/metrics`); with no tokens,
+ * everyone is.
+ */
+export const isOperator = (tokens: Tokens, authorization: string | undefined): boolean => {
+  if (isOpen(tokens)) return true
+  const presented = /^bearer /i.test(authorization ?? "") ? authorization!.slice("bearer ".length).trim() : ""
+  return sameToken(digest(presented), operatorDigest(tokens))
+}
+
 /**
  * Turns the bearer token into a `Caller`. The operator token makes an operator,
  * the worker token a worker; when only one token is configured it serves both
@@ -98,7 +113,7 @@ export const layerAuthorization: Layer.Layer<Authorization, ConfigError.ConfigEr
       )
       return Authorization.of({ bearer: () => Effect.succeed(everyone) })
     }
-    const operator = Option.map(Option.orElse(tokens.operator, () => tokens.worker), (t) => digest(Redacted.value(t)))
+    const operator = operatorDigest(tokens)
     const worker = Option.map(Option.orElse(tokens.worker, () => tokens.operator), (t) => digest(Redacted.value(t)))
     return Authorization.of({
       bearer: (bearer) =>

@@ -36,11 +36,9 @@ import {
   Metric,
   MetricLabel,
   Option,
-  Redacted,
   Tracer
 } from "effect"
-import { createHash, timingSafeEqual } from "node:crypto"
-import { tokensConfig } from "./ApiServer.js"
+import { isOperator, tokensConfig } from "./ApiServer.js"
 
 /** The service name on traces and on the metrics' `target_info`, unless `OTEL_SERVICE_NAME` says otherwise. */
 export const defaultServiceName = "foreman"
@@ -84,15 +82,6 @@ export const layerPrometheus: Layer.Layer<PrometheusMetrics, ConfigError.ConfigE
   })
 ).pipe(Layer.provide(Layer.unwrapEffect(Effect.map(serviceName, (name) => Resource.layer({ serviceName: name })))))
 
-const digest = (text: string) => createHash("sha256").update(text).digest()
-
-/** Whether the request carries `Bearer <token>`, compared in constant time. */
-const bearerMatches = (request: HttpServerRequest.HttpServerRequest, token: Redacted.Redacted): boolean => {
-  const header = request.headers["authorization"] ?? ""
-  const presented = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : ""
-  return timingSafeEqual(digest(presented), digest(Redacted.value(token)))
-}
-
 /**
  * `GET /metrics` on the API's router: sets the gauges from the coordinator's
  * status and the registered workers, then answers every metric in the
@@ -112,7 +101,7 @@ export const layerMetricsRoute: Layer.Layer<
     const record = yield* Metrics.makeStatusRecorder
     const scrape = Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
-      if (Option.isSome(tokens.operator) && !bearerMatches(request, tokens.operator.value)) {
+      if (!isOperator(tokens, request.headers["authorization"])) {
         return HttpServerResponse.unsafeJson({ _tag: "Unauthorized", message: "An operator token is required" }, {
           status: 401,
           headers: { "www-authenticate": "Bearer" }
