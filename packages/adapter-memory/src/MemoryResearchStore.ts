@@ -108,6 +108,7 @@ export const make = Effect.gen(function*() {
       }))
     ),
     countActive: Effect.sync(() => active.size),
+    activeAmong: (ids) => Effect.sync(() => new Set(ids.filter((id) => active.has(id)))),
     commit,
     commitAll: (ts) =>
       Effect.forEach(ts, (t) =>

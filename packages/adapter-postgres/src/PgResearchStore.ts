@@ -10,6 +10,7 @@ import { PgClient } from "@effect/sql-pg"
 import { Domain, Errors, ResearchStore } from "@foreman/core"
 import { Effect, Layer, Option, Schema } from "effect"
 import { decode, Timestamp, TimestampText, toDate } from "./internal/rows.js"
+import * as ActiveSet from "./internal/activeSet.js"
 import { storage } from "./internal/storage.js"
 
 /** Advisory lock key that serialises triggers across processes. */
@@ -198,10 +199,14 @@ const strategies = (rows: unknown) =>
 
 const decodeResearches = decode(Schema.Array(ResearchColumns))
 const decodeJobs = decode(Schema.Array(JobColumns))
-/** An active research's row, with its job's row as JSON (`to_jsonb`) so their columns do not collide. */
+/**
+ * An active research's row, with its job's row as JSON (`to_jsonb`) so their
+ * columns do not collide, and the row versions they were read at.
+ */
 const decodeActive = decode(Schema.Array(Schema.Struct({
   ...ResearchColumns.fields,
-  active_job: Schema.NullOr(jobColumns(TimestampText))
+  active_job: Schema.NullOr(jobColumns(TimestampText)),
+  mark: Schema.String
 })))
 
 const researches = (rows: unknown) => Effect.map(decodeResearches(rows), (rows) => rows.map(toResearch))
@@ -236,6 +241,32 @@ export const make = Effect.gen(function*() {
           )
       )
     )
+
+  /** A research's row version and its active job's: what `ActiveSet` compares. */
+  const mark = sql`r.xmin::text || ':' || coalesce(j.xmin::text, '')`
+
+  const listActive = storage(ActiveSet.make({
+    marks: sql<ActiveSet.Mark>`
+      SELECT r.id, ${mark} AS mark
+      FROM foreman_researches r LEFT JOIN foreman_jobs j ON j.id = r.active_job_id
+      WHERE r.status IN ${sql.in(ACTIVE)} ORDER BY r.created_at, r.id`,
+    read: (ids) =>
+      Effect.map(
+        Effect.flatMap(
+          sql`
+            SELECT r.*, to_jsonb(j) AS active_job, ${mark} AS mark
+            FROM foreman_researches r LEFT JOIN foreman_jobs j ON j.id = r.active_job_id
+            WHERE r.status IN ${sql.in(ACTIVE)} ${ids === null ? sql`` : sql`AND r.id = ANY(${ids as Array<string>}::text[])`}`,
+          decodeActive
+        ),
+        (rows) =>
+          rows.map((row) => ({
+            id: row.id,
+            mark: row.mark,
+            entry: { research: toResearch(row), job: row.active_job === null ? null : toJob(row.active_job) }
+          }))
+      )
+  }))
 
   return ResearchStore.ResearchStore.of({
     insert: (r, requestId) =>
@@ -292,24 +323,17 @@ export const make = Effect.gen(function*() {
           FROM foreman_researches WHERE ${where(filter)}`,
         (rows) => ({ count: rows[0]?.count ?? 0, costUsd: rows[0]?.cost_usd ?? 0 })
       )),
-    listActive: storage(Effect.map(
-      Effect.flatMap(
-        sql`
-          SELECT r.*, to_jsonb(j) AS active_job
-          FROM foreman_researches r LEFT JOIN foreman_jobs j ON j.id = r.active_job_id
-          WHERE r.status IN ${sql.in(ACTIVE)} ORDER BY r.created_at, r.id`,
-        decodeActive
-      ),
-      (rows) =>
-        rows.map((row) => ({
-          research: toResearch(row),
-          job: row.active_job === null ? null : toJob(row.active_job)
-        }))
-    )),
+    listActive,
     countActive: storage(Effect.map(
       sql<{ n: number }>`SELECT count(*)::int AS n FROM foreman_researches WHERE status IN ${sql.in(ACTIVE)}`,
       (rows) => rows[0]?.n ?? 0
     )),
+    activeAmong: (ids) =>
+      ids.length === 0 ? Effect.succeed(new Set()) : storage(Effect.map(
+        sql<{ id: Domain.ResearchId }>`
+          SELECT id FROM foreman_researches WHERE id = ANY(${[...ids] as Array<string>}::text[]) AND status IN ${sql.in(ACTIVE)}`,
+        (rows) => new Set(rows.map((row) => row.id))
+      )),
     commit: (t) => storage(commit(t)),
     commitAll: (ts) =>
       storage(Effect.map(

@@ -82,12 +82,16 @@ export const make = Effect.gen(function*() {
   const events = yield* CoordinatorEvents
 
   const estimate = Effect.gen(function*() {
-    const active = new Set((yield* store.listActive).map((entry) => entry.research.id))
-    const finished = (yield* ledger.recentCycleCosts(LEARNED_CYCLES + active.size))
-      .filter((cycle) => !active.has(cycle.researchId))
-      .slice(0, LEARNED_CYCLES)
-    if (finished.length < MIN_LEARNED_CYCLES) return config.cycleCostEstimateUsd
-    return round(finished.reduce((sum, cycle) => sum + cycle.amountUsd, 0) / finished.length)
+    // The most recent cycles, more of them while active ones leave fewer than wanted.
+    for (let limit = LEARNED_CYCLES;; limit *= 2) {
+      const recent = yield* ledger.recentCycleCosts(limit)
+      const active = yield* store.activeAmong(recent.map((cycle) => cycle.researchId))
+      const finished = recent.filter((cycle) => !active.has(cycle.researchId))
+      if (finished.length < LEARNED_CYCLES && recent.length === limit) continue
+      if (finished.length < MIN_LEARNED_CYCLES) return config.cycleCostEstimateUsd
+      const learned = finished.slice(0, LEARNED_CYCLES)
+      return round(learned.reduce((sum, cycle) => sum + cycle.amountUsd, 0) / learned.length)
+    }
   })
 
   const status = Effect.fnUntraced(function*() {

@@ -117,9 +117,11 @@ export interface ResearchStoreShape {
   readonly jobCountsByWorker: Effect.Effect<ReadonlyArray<WorkerJobCounts>, StorageError>
   /** How many researches the filter selects and their cost, summed. */
   readonly totals: (filter: ResearchFilter) => Effect.Effect<ResearchTotals, StorageError>
-  /** Every pending or running research, oldest first, with its active job, in one read. */
+  /** Every pending or running research, oldest first, each read with its active job in one statement. */
   readonly listActive: Effect.Effect<ReadonlyArray<ActiveEntry>, StorageError>
   readonly countActive: Effect.Effect<number, StorageError>
+  /** Which of these researches are pending or running. */
+  readonly activeAmong: (ids: ReadonlyArray<ResearchId>) => Effect.Effect<ReadonlySet<ResearchId>, StorageError>
   readonly commit: (transition: Transition) => Effect.Effect<void, StaleWrite | StorageError>
   /**
    * Commits many transitions in one go, each atomic on its own: says for each

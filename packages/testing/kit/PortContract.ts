@@ -31,8 +31,50 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         assert.isTrue(Option.isNone(yield* store.get("op_zzz" as Domain.ResearchId)))
         assert.deepStrictEqual((yield* store.listActive).map((entry) => entry.research.id), ["op_a", "op_b"])
         assert.strictEqual(yield* store.countActive, 2)
+        const among = yield* store.activeAmong(["op_c", "op_b", "op_zzz"] as Array<Domain.ResearchId>)
+        assert.deepStrictEqual([...among], ["op_b"])
+        assert.strictEqual((yield* store.activeAmong([])).size, 0)
         const duplicate = yield* Effect.flip(store.insert(research("op_a")))
         assert.strictEqual(duplicate._tag, "StorageError")
+      })))
+
+    it.live("lists active researches as they stand after every kind of change between reads", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore.ResearchStore
+        const w1 = "w-1" as Domain.WorkerId
+        const expectActive = (expected: ReadonlyArray<[string, Domain.Job | null]>) =>
+          Effect.gen(function*() {
+            const active = yield* store.listActive
+            assert.deepStrictEqual(active.map((e): [string, Domain.Job | null] => [e.research.id, e.job]), [...expected])
+            for (const { research: r } of active) {
+              assert.deepStrictEqual(r, Option.getOrThrow(yield* store.get(r.id)))
+            }
+          })
+        yield* store.insert(research("op_a", { createdAt: 1 }))
+        yield* store.insert(research("op_b", { createdAt: 2 }))
+        yield* expectActive([["op_a", null], ["op_b", null]])
+        // A transition of the research with a new job.
+        const running = job("job_a", "op_a", { status: "pending", workerId: w1 })
+        yield* store.commit({
+          research: research("op_a", { createdAt: 1, version: 1, status: "running", activeJobId: running.id }),
+          expectedVersion: 0,
+          epoch: null,
+          jobs: [{ job: running, expected: null }]
+        })
+        yield* expectActive([["op_a", running], ["op_b", null]])
+        // A change of the job alone: a worker's report.
+        const progress = { status: "running", progress: 0.5, updatedAt: 7 } as const
+        yield* store.patchJob(running.id, w1, progress, ["pending"])
+        yield* expectActive([["op_a", { ...running, ...progress }], ["op_b", null]])
+        // A newer research, and an older one finishing.
+        yield* store.insert(research("op_c", { createdAt: 3 }))
+        yield* store.commit({
+          research: research("op_b", { createdAt: 2, version: 1, status: "cancelled" }),
+          expectedVersion: 0,
+          epoch: null,
+          jobs: []
+        })
+        yield* expectActive([["op_a", { ...running, ...progress }], ["op_c", null]])
       })))
 
     it.live("lists newest first with status filters and paging", () =>
