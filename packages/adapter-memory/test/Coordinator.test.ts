@@ -3,8 +3,8 @@
  * scripted workers and the TestClock.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Budget, Coordinator, type Domain, Pipeline, WorkerRegistry } from "@foreman/core"
-import { Duration, Effect, Fiber, Ref } from "effect"
+import { Budget, Coordinator, CoordinatorEvents, type Domain, Pipeline, WorkerRegistry } from "@foreman/core"
+import { Chunk, Duration, Effect, Fiber, Queue, Ref } from "effect"
 import { MemoryWorkers } from "../src/index.js"
 import {
   advance,
@@ -95,6 +95,31 @@ describe("Coordinator", () => {
       }),
       { config: { maxConcurrentResearches: 1 } }
     ))
+
+  it.scoped("admits triggers arriving together in order, each counting against the capacity of the next", () =>
+    fresh(Effect.gen(function*() {
+      const coordinator = yield* startLab()
+      const events = yield* CoordinatorEvents.CoordinatorEvents
+      const subscription = yield* events.subscribe
+      const outcomes = yield* Effect.all(
+        Array.from({ length: 8 }, (_, i) => Effect.either(coordinator.trigger({ brief: `research ${i}`, force: i === 6 }))),
+        { concurrency: "unbounded" }
+      )
+      // Limit 3: the first three are accepted, the forced one too, the other four refused at 3 active, then 4.
+      assert.deepStrictEqual(outcomes.map((o) => o._tag), ["Right", "Right", "Right", "Left", "Left", "Left", "Right", "Left"])
+      assert.deepStrictEqual(
+        outcomes.flatMap((o) => o._tag === "Left" && o.left._tag === "AtCapacity" ? [o.left.active] : []),
+        [3, 3, 3, 4]
+      )
+      const published = Chunk.toReadonlyArray(yield* Queue.takeAll(subscription))
+      assert.deepStrictEqual(
+        published.flatMap((e): Array<number | string> =>
+          e._tag === "Triggered" ? [e.activeBefore] : e._tag === "Refused" ? [e.reason] : []
+        ),
+        [0, 1, 2, "capacity", "capacity", "capacity", 3, "capacity"]
+      )
+      assert.strictEqual((yield* coordinator.status()).capacity.active, 4)
+    })))
 
   it.scoped("refuses on an exhausted budget, --force overrides, and active researches still finish", () =>
     fresh(

@@ -14,6 +14,7 @@ import {
   Context,
   Duration,
   Effect,
+  Exit,
   FiberHandle,
   FiberMap,
   FiberSet,
@@ -60,6 +61,7 @@ import {
 } from "./Errors.js"
 import { concurrencyLimit, ForemanConfig } from "./ForemanConfig.js"
 import * as Metrics from "./Metrics.js"
+import * as Batcher from "./internal/batcher.js"
 import * as Ids from "./internal/ids.js"
 import * as JobWrites from "./internal/jobWrites.js"
 import * as Signal from "./internal/signal.js"
@@ -288,6 +290,16 @@ interface Slot {
   readonly worker: Worker
 }
 
+/** A trigger checked and resolved, waiting to be admitted. */
+interface Admission {
+  readonly requestId: string | undefined
+  readonly brief: string
+  readonly strategy: Strategy | null
+  readonly model: string | null
+  readonly bypassGates: boolean
+  readonly force: boolean
+}
+
 /** Builds the coordinator over the engine's ports and services. */
 export const make = Effect.gen(function*() {
   const store = yield* ResearchStore
@@ -335,6 +347,89 @@ export const make = Effect.gen(function*() {
 
   // --- trigger -------------------------------------------------------------
 
+  /**
+   * Admits a batch of triggers in one serialised pass (see `ResearchStore.serializeTriggers`):
+   * capacity and budget are read once, then each trigger in arrival order is
+   * refused or inserted, the ones accepted before it counting against the
+   * capacity. What happened is announced once the pass is written.
+   */
+  const admitAll = (admissions: ReadonlyArray<Admission>) =>
+    Effect.gen(function*() {
+      const { announcements, outcomes } = yield* store.serializeTriggers(Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const [{ active, limit }, money] = yield* Effect.all([capacity, budget.status()])
+        let admitted = active
+        const byRequestId = new Map<string, Research>()
+        const announcements: Array<Effect.Effect<void>> = []
+        const outcomes: Array<Exit.Exit<Research, AtCapacity | BudgetExhausted | StorageError>> = []
+        const refuse = (reason: "capacity" | "budget", error: AtCapacity | BudgetExhausted) => {
+          announcements.push(Effect.zipRight(
+            events.publish({ _tag: "Refused", at: now, reason }),
+            Metric.increment(Metric.tagged(Metrics.triggersRefused, "reason", reason))
+          ))
+          outcomes.push(Exit.fail(error))
+        }
+        for (const a of admissions) {
+          const repeated = a.requestId === undefined
+            ? undefined
+            : byRequestId.get(a.requestId) ?? Option.getOrUndefined(yield* store.findByRequestId(a.requestId))
+          if (repeated !== undefined) {
+            yield* Effect.logDebug(`trigger ${a.requestId} repeated: answering research ${repeated.id}`)
+            outcomes.push(Exit.succeed(repeated))
+            continue
+          }
+          if (!a.force && admitted >= limit) {
+            refuse("capacity", new AtCapacity({ active: admitted, limit }))
+            continue
+          }
+          if (!a.force && !money.canAfford) {
+            refuse(
+              "budget",
+              new BudgetExhausted({ remainingUsd: money.remainingUsd ?? 0, estimateUsd: money.estimateUsd, active: admitted })
+            )
+            continue
+          }
+          const research = ResearchTransitions.create({
+            id: yield* Ids.researchId,
+            brief: a.brief === "" && a.strategy !== null ? `strategy ${a.strategy.name}` : a.brief,
+            model: a.model,
+            bypassGates: a.bypassGates,
+            forced: a.force,
+            phase: pipeline.initialPhase({ hasStrategy: a.strategy !== null }),
+            strategy: a.strategy,
+            now
+          })
+          // The store's unique request id is the guarantee: it answers the research
+          // already inserted with it, if one slipped past the check above.
+          const stored = yield* store.insert(research, a.requestId)
+          if (a.requestId !== undefined) byRequestId.set(a.requestId, stored)
+          outcomes.push(Exit.succeed(stored))
+          if (stored.id !== research.id) continue
+          const activeBefore = admitted++
+          announcements.push(Effect.gen(function*() {
+            yield* events.publish({
+              _tag: "Triggered",
+              at: now,
+              researchId: research.id,
+              forced: a.force,
+              activeBefore,
+              limit,
+              remainingUsd: money.remainingUsd
+            })
+            yield* Metric.increment(Metric.tagged(Metrics.researchesTriggered, "forced", String(a.force)))
+            yield* Effect.logDebug(`research ${research.id} triggered${a.force ? " (forced)" : ""}`)
+          }))
+        }
+        return { announcements, outcomes }
+      }))
+      for (const announce of announcements) yield* announce
+      if (outcomes.some(Exit.isSuccess)) yield* wakeup.signal
+      return outcomes
+    }).pipe(Effect.withSpan("Coordinator.admit", { attributes: { "foreman.triggers": admissions.length } }))
+
+  /** Triggers arriving together are admitted together: one serialised pass for up to 64. */
+  const admit = yield* Batcher.make(admitAll, 64)
+
   const trigger = Effect.fn("Coordinator.trigger")(function*(input: TriggerRequest) {
     const request = yield* Schema.decodeUnknown(TriggerRequest)(input).pipe(
       Effect.mapError((error) => new InvalidInput({ reason: describeParseError(error) }))
@@ -346,61 +441,14 @@ export const make = Effect.gen(function*() {
     if (brief === "" && strategy === null) {
       return yield* new InvalidInput({ reason: "give a brief to design from, or an existing strategy" })
     }
-    const force = request.force === true
-    const requestId = request.requestId
-    return yield* store.serializeTriggers(Effect.gen(function*() {
-      if (requestId !== undefined) {
-        const existing = yield* store.findByRequestId(requestId)
-        if (Option.isSome(existing)) {
-          yield* Effect.logDebug(`trigger ${requestId} repeated: answering research ${existing.value.id}`)
-          return existing.value
-        }
-      }
-      const now = yield* Clock.currentTimeMillis
-      const { active, limit } = yield* capacity
-      const money = yield* budget.status()
-      if (!force && active >= limit) {
-        yield* events.publish({ _tag: "Refused", at: now, reason: "capacity" })
-        yield* Metric.increment(Metric.tagged(Metrics.triggersRefused, "reason", "capacity"))
-        return yield* new AtCapacity({ active, limit })
-      }
-      if (!force && !money.canAfford) {
-        yield* events.publish({ _tag: "Refused", at: now, reason: "budget" })
-        yield* Metric.increment(Metric.tagged(Metrics.triggersRefused, "reason", "budget"))
-        return yield* new BudgetExhausted({
-          remainingUsd: money.remainingUsd ?? 0,
-          estimateUsd: money.estimateUsd,
-          active
-        })
-      }
-      const research = ResearchTransitions.create({
-        id: yield* Ids.researchId,
-        brief: brief === "" && strategy !== null ? `strategy ${strategy.name}` : brief,
-        model: request.model ?? null,
-        bypassGates: request.bypassGates === true,
-        forced: force,
-        phase: pipeline.initialPhase({ hasStrategy: strategy !== null }),
-        strategy,
-        now
-      })
-      // The store's unique request id is the guarantee: it answers the research
-      // already inserted with it, if one slipped past the check above.
-      const stored = yield* store.insert(research, requestId)
-      if (stored.id !== research.id) return stored
-      yield* events.publish({
-        _tag: "Triggered",
-        at: now,
-        researchId: research.id,
-        forced: force,
-        activeBefore: active,
-        limit,
-        remainingUsd: money.remainingUsd
-      })
-      yield* Metric.increment(Metric.tagged(Metrics.researchesTriggered, "forced", String(force)))
-      yield* Effect.logDebug(`research ${research.id} triggered${force ? " (forced)" : ""}`)
-      yield* wakeup.signal
-      return research
-    }))
+    return yield* admit({
+      requestId: request.requestId,
+      brief,
+      strategy,
+      model: request.model ?? null,
+      bypassGates: request.bypassGates === true,
+      force: request.force === true
+    })
   })
 
   // --- cancel --------------------------------------------------------------
@@ -984,7 +1032,7 @@ export const layer: Layer.Layer<
   | ForemanConfig
   | Designer
   | Assessor
-> = Layer.effect(Coordinator, make)
+> = Layer.scoped(Coordinator, make)
 
 /** Ids that do not even look like research ids are not looked up (library callers skip HTTP validation). */
 const isResearchId = Schema.is(ResearchId)

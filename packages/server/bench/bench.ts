@@ -11,7 +11,10 @@
  *   (target p50 <= 10 ms, p99 <= 50 ms);
  * - the floors under that latency on this machine: one HTTP round trip to the
  *   API (`GET /health`) and one SQL round trip (`SELECT 1`). A handover is two
- *   HTTP hops (the report, the dispatch) and a few SQL round trips on Postgres.
+ *   HTTP hops (the report, the dispatch) and a few SQL round trips on Postgres;
+ * - the resident memory of a real `foreman server` process on PostgreSQL after
+ *   10,000 researches completed, against after 1,000 (it must not grow with
+ *   the history).
  */
 import { HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -22,8 +25,10 @@ import { OfflineAgents } from "@foreman/agents"
 import { Coordinator, Engine, ForemanConfig } from "@foreman/core"
 import { Context, Effect, Exit, Layer, Logger, LogLevel, Queue, Scope } from "effect"
 import { spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
+import * as Table from "../../../bench/table.js"
 import * as ApiServer from "../src/ApiServer.js"
 import * as Server from "../src/Server.js"
 
@@ -72,11 +77,6 @@ const triggersPerSecond = (storage: StorageLayer, count: number, inFlight: numbe
     return count / ((performance.now() - t0) / 1000)
   }).pipe(Effect.scoped)
 
-const percentile = (xs: ReadonlyArray<number>, p: number) => {
-  const sorted = [...xs].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
-}
-
 /** p50 and p99 in milliseconds of `rounds` sequential runs of `effect`, after 50 to warm up. */
 const roundTrip = <E, R>(effect: Effect.Effect<unknown, E, R>, rounds: number) =>
   Effect.gen(function*() {
@@ -87,7 +87,7 @@ const roundTrip = <E, R>(effect: Effect.Effect<unknown, E, R>, rounds: number) =
       yield* effect
       times.push(performance.now() - t0)
     }
-    return { p50: percentile(times, 50), p99: percentile(times, 99) }
+    return { p50: Table.percentile(times, 50), p99: Table.percentile(times, 99) }
   })
 
 /** One `GET /api/v1/health` round trip to an idle server with the loop running. */
@@ -106,7 +106,7 @@ const sqlRoundTrip = (url: string, rounds: number) =>
   }).pipe(Effect.provide(Postgres.client({ url })), Effect.orDie)
 
 /** Starts the benchmark's worker process of `type`; its `start`/`end` lines go to `onLine`. */
-const startWorker = (baseUrl: string, type: string, onLine: (line: string) => void) =>
+const startWorker = (baseUrl: string, type: string, onLine: (line: string) => void, capacity = 1) =>
   Effect.gen(function*() {
     const worker = spawn(process.execPath, [fileURLToPath(new URL("./worker.mjs", import.meta.url))], {
       env: {
@@ -115,7 +115,8 @@ const startWorker = (baseUrl: string, type: string, onLine: (line: string) => vo
         FOREMAN_WORKER_TYPE: type,
         FOREMAN_WORKER_HOST: "127.0.0.1",
         FOREMAN_WORKER_PORT: "0",
-        FOREMAN_WORKER_ID: `bench-${type}-1`
+        FOREMAN_WORKER_ID: `bench-${type}-1`,
+        FOREMAN_WORKER_CAPACITY: String(capacity)
       },
       stdio: ["ignore", "pipe", "inherit"]
     })
@@ -156,8 +157,60 @@ const handover = (storage: StorageLayer, rounds: number, waiting: number) =>
     while (ends.length < starts.length) yield* Effect.sleep("1 millis")
     // The first start waits for the worker to come up; handovers are the gaps after it.
     const gaps = starts.slice(1).map((start, i) => start - ends[i]!)
-    return { p50: percentile(gaps, 50), p99: percentile(gaps, 99), rounds: gaps.length }
+    return { p50: Table.percentile(gaps, 50), p99: Table.percentile(gaps, 99), rounds: gaps.length }
   }).pipe(Effect.scoped)
+
+/** The CLI's bundle, as `npm run build` leaves it. */
+const foremanBin = fileURLToPath(new URL("../../../cli/dist/foreman.mjs", import.meta.url))
+
+/** A process's resident memory in MiB, from /proc (Linux). */
+const residentMiB = (pid: number) => {
+  const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]
+  return Number(kib) / 1024
+}
+
+/** How many researches have completed, from the list's total. */
+const completed = (baseUrl: string) =>
+  HttpClient.get(`${baseUrl}/api/v1/agent/researches?status=completed&limit=1`).pipe(
+    Effect.flatMap((response) => response.json),
+    Effect.map((page) => (page as { total: number }).total),
+    Effect.scoped,
+    Effect.orDie
+  )
+
+/**
+ * A real `foreman server` on the database at `url`, with instant workers of
+ * capacity 8: its resident memory once `first` researches completed, and once
+ * `second` did (triggered 8 at a time, forced).
+ */
+const serverMemory = (url: string, first: number, second: number) =>
+  Effect.gen(function*() {
+    const server = spawn(process.execPath, [foremanBin, "server", "--port", "0", "--json"], {
+      env: { ...process.env, FOREMAN_DATABASE_URL: url, FOREMAN_LLM_PROVIDER: "offline", FOREMAN_DAILY_BUDGET_USD: "0" },
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    yield* Effect.addFinalizer(() => Effect.sync(() => server.kill("SIGKILL")))
+    const lines = createInterface({ input: server.stdout })
+    const baseUrl = yield* Effect.async<string>((resume) => {
+      lines.once("line", (line) => resume(Effect.succeed((JSON.parse(line) as { apiUrl: string }).apiUrl)))
+    })
+    yield* startWorker(baseUrl, "training", () => {}, 8)
+    yield* startWorker(baseUrl, "backtest", () => {}, 8)
+    const complete = (from: number, to: number) =>
+      Effect.gen(function*() {
+        yield* Effect.forEach(Array.from({ length: to - from }, (_, i) => from + i), (i) => trigger(baseUrl, i), {
+          concurrency: 8,
+          discard: true
+        })
+        while ((yield* completed(baseUrl)) < to) yield* Effect.sleep("200 millis")
+        return residentMiB(server.pid!)
+      })
+    const atFirst = yield* complete(0, first)
+    const atSecond = yield* complete(first, second)
+    return { atFirst, atSecond }
+  }).pipe(Effect.scoped)
+
+const latency = (x: { p50: number; p99: number }) => `p50 ${Table.ms(x.p50)}, p99 ${Table.ms(x.p99)}`
 
 const program = Effect.gen(function*() {
   const scope = yield* Scope.make()
@@ -167,33 +220,56 @@ const program = Effect.gen(function*() {
   const postgres = (name: string) =>
     Effect.map(Postgres.recreateDatabase(url, name), (db) => Layer.fresh(Postgres.layer({ url: db, maxConnections: 20 })))
   const memory = () => Layer.fresh(Memory.storage)
-
-  const row = (name: string, value: string, note: string) => console.log(`${name.padEnd(60)} ${value.padStart(14)}  ${note}`)
-  const triggers = 1000
-  const memRate = yield* triggersPerSecond(memory(), triggers, 8)
-  const pgRate = yield* triggersPerSecond(yield* postgres("foreman_bench_triggers"), triggers, 8)
-  row("triggers/s over HTTP, memory (baseline)", memRate.toFixed(0), `${triggers} triggers, 8 in flight`)
-  row("triggers/s over HTTP, postgres", pgRate.toFixed(0), `${triggers} triggers, 8 in flight`)
+  Table.begin("The coordinator over HTTP, workers in processes of their own (packages/server)")
 
   const http = yield* httpRoundTrip(500)
   const select = yield* sqlRoundTrip(url, 500)
-  row("floor: one HTTP round trip (GET /health)", `p50 ${http.p50.toFixed(2)} ms`, `p99 ${http.p99.toFixed(2)} ms`)
-  row("floor: one SQL round trip (SELECT 1)", `p50 ${select.p50.toFixed(2)} ms`, `p99 ${select.p99.toFixed(2)} ms`)
+  Table.row({ measure: "floor: one HTTP round trip, GET /health (baseline)", value: latency(http) })
+  Table.row({ measure: "floor: one SQL round trip, SELECT 1 (baseline)", value: latency(select) })
 
-  for (const waiting of [10]) {
-    const memLatency = yield* handover(memory(), 200, waiting)
-    const pgLatency = yield* handover(yield* postgres(`foreman_bench_handover_${waiting}`), 200, waiting)
-    row(
-      `job done -> next job started, ${waiting} waiting, memory (baseline)`,
-      `p50 ${memLatency.p50.toFixed(2)} ms`,
-      `p99 ${memLatency.p99.toFixed(2)} ms (${memLatency.rounds} handovers)`
-    )
-    row(
-      `job done -> next job started, ${waiting} waiting, postgres`,
-      `p50 ${pgLatency.p50.toFixed(2)} ms`,
-      `p99 ${pgLatency.p99.toFixed(2)} ms (${pgLatency.rounds} handovers); target p50 <= 10, p99 <= 50`
-    )
-  }
+  const triggers = 2000
+  const memRate = yield* triggersPerSecond(memory(), triggers, 8)
+  const pgRate = yield* triggersPerSecond(yield* postgres("foreman_bench_triggers"), triggers, 8)
+  Table.row({ measure: "triggers accepted/s over HTTP, 8 in flight, memory (baseline)", value: Table.count(memRate) })
+  Table.row({
+    measure: "triggers accepted/s over HTTP, 8 in flight, postgres",
+    value: Table.count(pgRate),
+    target: "≥ 1,000",
+    baseline: `${Table.ratio(pgRate, memRate)} memory's`,
+    met: pgRate >= 1000
+  })
+
+  const waiting = 10
+  const memHandover = yield* handover(memory(), 200, waiting)
+  const pgHandover = yield* handover(yield* postgres("foreman_bench_handover"), 200, waiting)
+  Table.row({
+    measure: "job done → next job started on the worker, over HTTP, memory",
+    value: latency(memHandover),
+    target: "p50 ≤ 3 ms",
+    baseline: `p50 ${Table.ratio(memHandover.p50, http.p50)} one HTTP round trip`,
+    met: memHandover.p50 <= 3
+  })
+  Table.row({
+    measure: "job done → next job started on the worker, over HTTP, postgres",
+    value: latency(pgHandover),
+    target: "p50 ≤ 10 ms, p99 ≤ 50 ms",
+    baseline: `p50 ${Table.ratio(pgHandover.p50, memHandover.p50)} memory's`,
+    met: pgHandover.p50 <= 10 && pgHandover.p99 <= 50
+  })
+
+  const { atFirst, atSecond } = yield* serverMemory(
+    yield* Postgres.recreateDatabase(url, "foreman_bench_memory"),
+    1_000,
+    10_000
+  )
+  Table.row({ measure: "foreman server resident memory, 1,000 completed (baseline)", value: `${atFirst.toFixed(0)} MiB` })
+  Table.row({
+    measure: "foreman server resident memory, 10,000 completed",
+    value: `${atSecond.toFixed(0)} MiB`,
+    target: "≤ 1.5× with 1,000 completed",
+    baseline: `${Table.ratio(atSecond, atFirst)} with 1,000`,
+    met: atSecond <= 1.5 * atFirst
+  })
   yield* Scope.close(scope, Exit.void)
 })
 
