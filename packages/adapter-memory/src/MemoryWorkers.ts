@@ -6,7 +6,7 @@
  * can be made to fail, to exercise recovery.
  */
 import { type Domain, Errors, ForemanConfig, WorkerRegistry, WorkerTransport } from "@foreman/core"
-import { Context, Duration, Effect, Fiber, Layer, Option } from "effect"
+import { Clock, Context, Duration, Effect, Fiber, Layer, Option } from "effect"
 
 /** Runs one job; a failure is reported as the job's error. */
 export type JobHandler = (
@@ -63,7 +63,6 @@ export interface MemoryWorkersOptions {
 interface Process {
   readonly spec: WorkerSpec
   up: boolean
-  heartbeat: Fiber.RuntimeFiber<unknown> | undefined
   readonly jobs: Map<string, { readonly fiber: Fiber.RuntimeFiber<unknown>; readonly researchId: string }>
   /** Job ids this process has accepted (idempotency). */
   readonly accepted: Set<string>
@@ -92,28 +91,66 @@ const make = (options: MemoryWorkersOptions) =>
         finishedJobs: []
       }).pipe(Effect.orDie)
 
-    const heartbeatLoop = (process: Process) =>
+    // One fiber sends every worker's heartbeats: each up worker has its own next beat,
+    // `heartbeatIntervalSeconds` after its last one (or its boot), and the fiber sleeps
+    // until the earliest. The beats come when one loop per worker would send them, but a
+    // pool whose workers beat together wakes once per interval, not once per worker.
+    const interval = Duration.toMillis(Duration.seconds(config.heartbeatIntervalSeconds))
+    const due = new Map<Process, number>()
+    let beater: Fiber.RuntimeFiber<void> | undefined
+    /** When the sleeping beater wakes; undefined while it beats or when it is gone. */
+    let sleepingUntil: number | undefined
+
+    const beat = (process: Process) =>
+      registry.heartbeat(process.spec.id as Domain.WorkerId).pipe(
+        Effect.catchTag("WorkerNotFound", () => register(process)),
+        Effect.catchAll((e) => Effect.logWarning(`heartbeat of ${process.spec.id} failed: ${e.message}`))
+      )
+
+    const beatLoop: Effect.Effect<void> = Effect.gen(function*() {
+      for (;;) {
+        let next = Infinity
+        for (const at of due.values()) next = Math.min(next, at)
+        if (next === Infinity) {
+          beater = undefined
+          return
+        }
+        const now = yield* Clock.currentTimeMillis
+        sleepingUntil = next
+        if (next > now) yield* Effect.sleep(Duration.millis(next - now))
+        sleepingUntil = undefined
+        const at = yield* Clock.currentTimeMillis
+        for (const [process, time] of due) {
+          if (time > at) continue
+          due.set(process, time + interval)
+          yield* beat(process)
+        }
+      }
+    })
+
+    const scheduleBeats = (process: Process) =>
       Effect.gen(function*() {
-        yield* Effect.sleep(Duration.seconds(config.heartbeatIntervalSeconds))
-        yield* registry.heartbeat(process.spec.id as Domain.WorkerId).pipe(
-          Effect.catchTag("WorkerNotFound", () => register(process)),
-          Effect.catchAll((e) => Effect.logWarning(`heartbeat of ${process.spec.id} failed: ${e.message}`))
-        )
-      }).pipe(Effect.forever)
+        const first = (yield* Clock.currentTimeMillis) + interval
+        due.set(process, first)
+        if (beater !== undefined && sleepingUntil === undefined) return // it is beating and will look again
+        if (beater !== undefined && sleepingUntil! <= first) return
+        if (beater !== undefined) yield* Fiber.interrupt(beater)
+        beater = yield* Effect.forkIn(beatLoop, scope)
+      })
 
     const boot = (process: Process) =>
       Effect.gen(function*() {
         process.up = true
         yield* register(process)
-        process.heartbeat = yield* Effect.forkIn(heartbeatLoop(process), scope)
+        yield* scheduleBeats(process)
       })
 
     const stop = (process: Process) =>
       Effect.gen(function*() {
         process.up = false
-        const fibers = [...Array.from(process.jobs.values(), (j) => j.fiber), ...(process.heartbeat ? [process.heartbeat] : [])]
+        due.delete(process)
+        const fibers = Array.from(process.jobs.values(), (j) => j.fiber)
         process.jobs.clear()
-        process.heartbeat = undefined
         yield* Fiber.interruptAll(fibers)
       })
 
@@ -196,7 +233,7 @@ const make = (options: MemoryWorkersOptions) =>
     const workers: MemoryWorkersShape = {
       spawn: (spec) =>
         Effect.suspend(() => {
-          const process: Process = { spec, up: false, heartbeat: undefined, jobs: new Map(), accepted: new Set() }
+          const process: Process = { spec, up: false, jobs: new Map(), accepted: new Set() }
           processes.set(spec.id, process)
           return boot(process)
         }),

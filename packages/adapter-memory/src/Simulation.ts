@@ -1,11 +1,22 @@
 /**
  * Deterministic simulation of a research lab: the real coordinator, registry
  * and budget on in-memory storage, with simulated workers, agents and an
- * operator who triggers researches (retrying refused triggers), under a
- * discrete-event clock. Faults are injected from the seeded `Random`; every
- * invariant is checked after every step; the trace hash replays from the seed.
+ * operator who triggers researches (refused ones wait in one line and retry),
+ * under a discrete-event clock. Faults are injected from the seeded `Random`;
+ * every invariant is checked after every step; the trace hash replays from the
+ * seed. The cost of a run grows with simulated time and with the researches,
+ * not with how many wait at once.
  */
-import { Budget, BudgetLedger, Coordinator, CoordinatorEvents, type Domain, ResearchStore, WorkerStore } from "@foreman/core"
+import {
+  Budget,
+  BudgetLedger,
+  Coordinator,
+  CoordinatorEvents,
+  type Domain,
+  ResearchStore,
+  Wakeup,
+  WorkerStore
+} from "@foreman/core"
 import { Chunk, Duration, Effect, Fiber, Layer, Logger, LogLevel, Queue, Random } from "effect"
 import { Referee } from "./internal/invariants.js"
 import { SimRuntime } from "./internal/simRuntime.js"
@@ -42,7 +53,7 @@ export interface SimulationOptions {
   readonly dailyBudgetUsd: number
   readonly horizonSeconds: number
   readonly pollIntervalSeconds: number
-  /** How long the operator waits before trying a refused trigger again. */
+  /** How long the head of the operator's line waits before trying a refused trigger again. */
   readonly retryTriggerEverySeconds: number
   readonly workerDowntimeSeconds: number
   /** 0 derives the limit from the workers. */
@@ -58,7 +69,7 @@ export type SimulationInput = Partial<Omit<SimulationOptions, "workers" | "phase
 export interface SimulationReport {
   readonly seed: number
   readonly researches: number
-  /** Sums to `researches`; `notTriggered` counts those still refused when the horizon came. */
+  /** Sums to `researches`; `notTriggered` counts those still in the line, or yet to arrive, when the horizon came. */
   readonly outcomes: {
     readonly completed: number
     readonly failed: number
@@ -66,6 +77,14 @@ export interface SimulationReport {
     readonly active: number
     readonly notTriggered: number
   }
+  /**
+   * Triggers the coordinator refused, by reason. Researches the operator could not
+   * start wait in one first-come-first-served line, and only the head asks: an
+   * arrival asks at once when nobody is ahead of it, the head asks again every
+   * `retryTriggerEverySeconds`, and the next asks as soon as the head is accepted.
+   * So a count is refused requests — about one per retry period for as long as
+   * the lab stays full or broke — not one per waiting research per retry.
+   */
   readonly refusals: { readonly capacity: number; readonly budget: number }
   readonly invariantViolations: ReadonlyArray<string>
   readonly traceHash: string
@@ -135,29 +154,58 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
       return o.dailyBudgetUsd - (yield* ledger.spentBetween(dayStart, dayStart + DAY))
     })
 
-    const operate = (n: number) =>
+    // The operator's waiting clients form one first-come-first-served line. An arrival
+    // joins the back; the head tries to trigger at once, and after a refusal again every
+    // `retryTriggerEverySeconds`; once the head is accepted the next one tries at once.
+    // One fiber and at most one timer serve the whole line, so a backlog costs time
+    // linear in its length, not one timer and one refused trigger per client per retry.
+    const line: Array<number> = []
+    let head = 0
+    let arrived = 0
+    const lineWakeup = yield* Wakeup.makeLocal
+
+    const attempt = (n: number) =>
       Effect.gen(function*() {
-        yield* Effect.sleep(Duration.seconds(n * o.arrivalEverySeconds))
-        for (;;) {
-          const remaining = yield* remainingBeforeTrigger
-          const { estimateUsd } = yield* budget.status()
-          const outcome = yield* Effect.either(coordinator.trigger({ brief: `simulated research ${n + 1}` }))
-          if (outcome._tag === "Right") {
-            accepted++
-            if (remaining < estimateUsd - 1e-9) {
-              referee.violations.push(`${outcome.right.id} accepted with $${remaining.toFixed(4)} left`)
-            }
-            if (yield* chance(o.faults.cancel)) {
-              const delay = yield* Random.nextIntBetween(0, 3600)
-              yield* Effect.sleep(Duration.seconds(delay))
-              yield* Effect.ignore(coordinator.cancel(outcome.right.id))
-            }
-            return
-          }
-          yield* Effect.sleep(Duration.seconds(o.retryTriggerEverySeconds))
+        const remaining = yield* remainingBeforeTrigger
+        const { estimateUsd } = yield* budget.status()
+        const outcome = yield* Effect.either(coordinator.trigger({ brief: `simulated research ${n + 1}` }))
+        if (outcome._tag === "Left") return false
+        accepted++
+        if (remaining < estimateUsd - 1e-9) {
+          referee.violations.push(`${outcome.right.id} accepted with $${remaining.toFixed(4)} left`)
         }
+        if (yield* chance(o.faults.cancel)) {
+          const delay = yield* Random.nextIntBetween(0, 3600)
+          const id = outcome.right.id
+          yield* Effect.forkScoped(
+            Effect.zipRight(Effect.sleep(Duration.seconds(delay)), Effect.ignore(coordinator.cancel(id)))
+          )
+        }
+        return true
       })
-    for (let n = 0; n < o.researches; n++) yield* Effect.forkScoped(operate(n))
+
+    const serveLine = Effect.gen(function*() {
+      for (;;) {
+        while (head < line.length) {
+          if (yield* attempt(line[head]!)) head++
+          else yield* Effect.sleep(Duration.seconds(o.retryTriggerEverySeconds))
+        }
+        if (arrived === o.researches) return
+        yield* lineWakeup.await
+      }
+    })
+
+    const arrive = Effect.gen(function*() {
+      for (let n = 0; n < o.researches; n++) {
+        const at = START + n * o.arrivalEverySeconds * 1000
+        if (at > runtime.now) yield* Effect.sleep(Duration.millis(at - runtime.now))
+        line.push(n)
+        arrived++
+        yield* lineWakeup.signal
+      }
+    })
+    yield* Effect.forkScoped(serveLine)
+    yield* Effect.forkScoped(arrive)
 
     if (o.faults.coordinatorRestart > 0) {
       yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
@@ -170,12 +218,24 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
       })))
     }
 
+    // The driver: once every fiber is blocked, fold the step's events and check the
+    // workers, then jump the clock to the next timer. A step is one simulated moment.
+    let checkedWorkers: ReadonlyArray<Domain.Worker> | undefined
+    let checkedWaiting = -1
     for (;;) {
       yield* runtime.settle
-      referee.observe(Chunk.toReadonlyArray(yield* Queue.takeAll(subscription)))
-      referee.checkWorkers(yield* workerStore.list, runtime.now)
-      const active = yield* store.countActive
-      if (accepted === o.researches && active === 0) break
+      const stepEvents = yield* Queue.takeAll(subscription)
+      if (Chunk.isNonEmpty(stepEvents)) referee.observe(Chunk.toReadonlyArray(stepEvents))
+      // The worker check is a function of the workers and of who waits; the memory store
+      // answers the same array until a worker changes, so an unchanged pair was checked.
+      const workers = yield* workerStore.list
+      if (workers !== checkedWorkers || referee.waitingChanges !== checkedWaiting) {
+        referee.checkWorkers(workers, runtime.now)
+        checkedWorkers = workers
+        checkedWaiting = referee.waitingChanges
+      }
+      // The store is asked only once the events say every research has ended.
+      if (accepted === o.researches && referee.activeCount === 0 && (yield* store.countActive) === 0) break
       const next = runtime.next()
       if (next === undefined || next > end) break
       runtime.advanceTo(next)
@@ -243,7 +303,11 @@ const crashing = (
     return yield* handler(spec, context)
   })
 
-/** Runs a simulation; a simulated day takes well under a second of wall time. */
+/**
+ * Runs a simulation. Its cost grows with simulated time (the coordinator ticks at
+ * least every `pollIntervalSeconds`, every worker heartbeats) and with the
+ * researches, not with how many wait at once.
+ */
 export const run = (input: SimulationInput = {}): Effect.Effect<SimulationReport> =>
   Effect.suspend(() => {
     const o = withDefaults(input)

@@ -94,4 +94,18 @@ describe("Referee", () => {
     referee.observe([triggered("op_b", 0, 3)])
     assert.notStrictEqual(referee.traceHash, before)
   })
+
+  it("counts changes to who waits, and only those (the driver skips an unchanged worker check)", () => {
+    const referee = new Referee()
+    referee.observe([triggered("op_a", 0, 3)])
+    const before = referee.waitingChanges
+    referee.observe([waiting("op_a", 10)])
+    const queued = referee.waitingChanges
+    assert.isAbove(queued, before)
+    referee.observe([started("op_a", 10)])
+    const served = referee.waitingChanges
+    assert.isAbove(served, queued)
+    referee.observe([started("op_a", 10)])
+    assert.strictEqual(referee.waitingChanges, served)
+  })
 })

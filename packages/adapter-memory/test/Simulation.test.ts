@@ -73,6 +73,17 @@ describe("Simulation", () => {
       assert.isTrue(report.simulatedSeconds > 86_400, "some waited for the next day's budget")
     }), heavy)
 
+  it.effect("a backlog waits in one line: refusals grow with the time the lab is full, not with who waits", () =>
+    Effect.gen(function*() {
+      const report = yield* Simulation.run({ seed: 5, researches: 60, arrivalEverySeconds: 0, dailyBudgetUsd: 0 })
+      assert.deepStrictEqual(report.invariantViolations, [])
+      assert.strictEqual(report.outcomes.completed, 60)
+      // Only the head of the line asks again, once a minute; 60 clients asking each would be ~60 times this.
+      const retries = report.simulatedSeconds / Simulation.defaults.retryTriggerEverySeconds
+      assert.isTrue(report.refusals.capacity > 0)
+      assert.isAtMost(report.refusals.capacity, retries + 1)
+    }), heavy)
+
   it.effect("reports researches still refused when the horizon comes", () =>
     Effect.gen(function*() {
       const report = yield* Simulation.run({ researches: 10, arrivalEverySeconds: 0, horizonSeconds: 900 })

@@ -40,6 +40,13 @@ export class Referee {
   /** Researches waiting for a worker, by id. */
   private readonly waiting = new Map<string, { readonly workerType: string; readonly since: number }>()
   private active = 0
+  /** Bumped whenever the set of waiting researches changes (the worker check depends on it). */
+  waitingChanges = 0
+
+  /** Researches triggered and not yet ended, by the events. */
+  get activeCount(): number {
+    return this.active
+  }
 
   get traceHash(): string {
     return this.h2.toString(16).padStart(8, "0") + this.h1.toString(16).padStart(8, "0")
@@ -84,14 +91,18 @@ export class Referee {
           }
           r.status = event.status
           r.waiting = event.waitingFor
-          if (r.waiting === null || Domain.isTerminalStatus(r.status)) this.waiting.delete(event.researchId)
-          else this.waiting.set(event.researchId, r.waiting)
+          if (r.waiting === null || Domain.isTerminalStatus(r.status)) {
+            if (this.waiting.delete(event.researchId)) this.waitingChanges++
+          } else {
+            this.waiting.set(event.researchId, r.waiting)
+            this.waitingChanges++
+          }
           break
         }
         case "JobStarted": {
           const r = this.researches.get(event.researchId)
           if (r !== undefined) r.waiting = null
-          this.waiting.delete(event.researchId)
+          if (this.waiting.delete(event.researchId)) this.waitingChanges++
           if (event.workerType !== null) {
             started.push(event)
             const waited = (event.at - event.queuedSince) / 1000
