@@ -53,6 +53,13 @@ const emptyTables = (url: string) =>
     yield* sql`TRUNCATE foreman_strategies, foreman_jobs, foreman_researches, foreman_workers, foreman_budget`
   }).pipe(Effect.provide(Postgres.migrated.pipe(Layer.provideMerge(Postgres.client({ url, maxConnections: 1 })))))
 
+/** Statistics for the planner, as autovacuum gathers them soon after a bulk load. */
+const analyze = (url: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`ANALYZE foreman_researches, foreman_jobs`
+  }).pipe(Effect.provide(Postgres.client({ url, maxConnections: 1 })), Effect.orDie)
+
 const instant = (result: unknown) => () => Effect.succeed(result)
 
 /** Researches flowing through instant workers: committed transitions per second. */
@@ -106,17 +113,19 @@ const waitingForTraining = (n: number) =>
 const gates: Array<Deferred.Deferred<void>> = []
 
 /**
- * One training worker and `waiting` researches queued for it: the time from
+ * One training worker and at least `waiting` researches queued for it: the time from
  * its job finishing to the next research's training starting on it, in ms.
  */
-const claimLatency = (layer: EngineLayer, waiting: number, rounds: number) =>
+const claimLatency = (layer: EngineLayer, waiting: number, rounds: number, loaded: Effect.Effect<void> = Effect.void) =>
   Effect.gen(function*() {
     gates.length = 0
     const coordinator = yield* Coordinator.Coordinator
     const pool = yield* MemoryWorkers.MemoryWorkers
     const events = yield* CoordinatorEvents.CoordinatorEvents
     const subscription = yield* events.subscribe
-    yield* waitingForTraining(waiting)
+    // Every handover leaves at least `waiting` in the queue.
+    yield* waitingForTraining(waiting + rounds + 1)
+    yield* loaded
     yield* pool.spawn({ id: "t-1", type: "training" })
     yield* Effect.forkScoped(coordinator.run)
     const nextTrainingStart = Effect.gen(function*() {
@@ -230,9 +239,9 @@ const program = Effect.gen(function*() {
   })
 
   yield* reset
-  const thousand = yield* claimLatency(pg, 1_000, 50)
+  const thousand = yield* claimLatency(pg, 1_000, 50, analyze(url))
   yield* reset
-  const hundredThousand = yield* claimLatency(pg, 100_000, 20)
+  const hundredThousand = yield* claimLatency(pg, 100_000, 20, analyze(url))
   Table.row({ measure: "free worker → next claim, 1,000 waiting, postgres (baseline)", value: latency(thousand) })
   Table.row({
     measure: "free worker → next claim, 100,000 waiting, postgres",

@@ -14,6 +14,7 @@ import m0003 from "./migrations/0003_trigger_request_ids.js"
 import m0004 from "./migrations/0004_typed_columns.js"
 import m0005 from "./migrations/0005_strategies.js"
 import m0006 from "./migrations/0006_llm_calls.js"
+import m0007 from "./migrations/0007_change_marks.js"
 
 /** Advisory lock key for migrations ("foreman" in ASCII, fits in int8). */
 const MIGRATION_LOCK = 0x666f72656d616e
@@ -24,7 +25,8 @@ export const migrations = Migrator.fromRecord({
   "0003_trigger_request_ids": m0003,
   "0004_typed_columns": m0004,
   "0005_strategies": m0005,
-  "0006_llm_calls": m0006
+  "0006_llm_calls": m0006,
+  "0007_change_marks": m0007
 })
 
 /** The migrator, without schema dumps (they need a file system and pg_dump). */

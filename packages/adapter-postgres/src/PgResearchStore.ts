@@ -6,6 +6,7 @@
  * share mode, so a new leader cannot bump the epoch mid-commit), the research's
  * version and every job's expected status, or writes nothing.
  */
+import type { Statement } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Domain, Errors, ResearchStore } from "@foreman/core"
 import { Effect, Layer, Option, Schema } from "effect"
@@ -200,13 +201,13 @@ const strategies = (rows: unknown) =>
 const decodeResearches = decode(Schema.Array(ResearchColumns))
 const decodeJobs = decode(Schema.Array(JobColumns))
 /**
- * An active research's row, with its job's row as JSON (`to_jsonb`) so their
- * columns do not collide, and the row versions they were read at.
+ * A research's row, with its active job's row as JSON (`to_jsonb`) so their
+ * columns do not collide, and the horizon of the read (see `ActiveSet`).
  */
 const decodeActive = decode(Schema.Array(Schema.Struct({
   ...ResearchColumns.fields,
   active_job: Schema.NullOr(jobColumns(TimestampText)),
-  mark: Schema.String
+  horizon: Schema.String
 })))
 
 const researches = (rows: unknown) => Effect.map(decodeResearches(rows), (rows) => rows.map(toResearch))
@@ -242,30 +243,30 @@ export const make = Effect.gen(function*() {
       )
     )
 
-  /** A research's row version and its active job's: what `ActiveSet` compares. */
-  const mark = sql`r.xmin::text || ':' || coalesce(j.xmin::text, '')`
+  /** Researches with their active job, and the horizon of the read (see `ActiveSet`). */
+  const activeReads = (where: Statement.Fragment) =>
+    Effect.map(
+      Effect.flatMap(
+        sql`
+          SELECT r.*, to_jsonb(j) AS active_job, pg_snapshot_xmin(pg_current_snapshot())::text AS horizon
+          FROM foreman_researches r LEFT JOIN foreman_jobs j ON j.id = r.active_job_id
+          WHERE ${where}`,
+        decodeActive
+      ),
+      (rows) =>
+        rows.map((row): ActiveSet.Read => ({
+          active: (ACTIVE as ReadonlyArray<string>).includes(row.status),
+          horizon: row.horizon,
+          entry: { research: toResearch(row), job: row.active_job === null ? null : toJob(row.active_job) }
+        }))
+    )
 
   const listActive = storage(ActiveSet.make({
-    marks: sql<ActiveSet.Mark>`
-      SELECT r.id, ${mark} AS mark
-      FROM foreman_researches r LEFT JOIN foreman_jobs j ON j.id = r.active_job_id
-      WHERE r.status IN ${sql.in(ACTIVE)} ORDER BY r.created_at, r.id`,
-    read: (ids) =>
-      Effect.map(
-        Effect.flatMap(
-          sql`
-            SELECT r.*, to_jsonb(j) AS active_job, ${mark} AS mark
-            FROM foreman_researches r LEFT JOIN foreman_jobs j ON j.id = r.active_job_id
-            WHERE r.status IN ${sql.in(ACTIVE)} ${ids === null ? sql`` : sql`AND r.id = ANY(${ids as Array<string>}::text[])`}`,
-          decodeActive
-        ),
-        (rows) =>
-          rows.map((row) => ({
-            id: row.id,
-            mark: row.mark,
-            entry: { research: toResearch(row), job: row.active_job === null ? null : toJob(row.active_job) }
-          }))
-      )
+    all: activeReads(sql`r.status IN ${sql.in(ACTIVE)}`),
+    since: (horizon) =>
+      activeReads(sql`r.id IN (
+        SELECT id FROM foreman_researches WHERE changed_xid >= ${horizon}::xid8
+        UNION SELECT research_id FROM foreman_jobs WHERE changed_xid >= ${horizon}::xid8)`)
   }))
 
   return ResearchStore.ResearchStore.of({

@@ -1,63 +1,84 @@
 /**
- * The active researches as this process last read them, refreshed cheaply.
- * Every tick reads the whole active set; decoding thousands of unchanged rows
- * each time was most of a tick's cost. A refresh first reads only each active
- * research's row version and its active job's (PostgreSQL's `xmin`, which
- * every UPDATE renews), oldest first; then reads in full, and decodes, only the
- * rows whose versions differ from the ones kept. An entry whose versions match
- * is the very row version read before, so the answer is what a full read would
- * give. The kept entries carry the versions of the read that produced them, so
- * refreshes racing each other can only cause an extra read, never a stale entry.
+ * The active researches as this process last read them, kept up to date by
+ * reading only what changed. Every research and job row records the
+ * transaction that last wrote it (`changed_xid`, migration 0007). A read also
+ * answers its snapshot's horizon: the oldest transaction still running then.
+ * Every write the read could not see belongs to a transaction at or past that
+ * horizon, so the next read asks for the researches whose row, or one of whose
+ * jobs, was written by a transaction at or past it, and applies them: kept
+ * while active, dropped once not. The first read, and any read after a
+ * failure, reads every active research instead.
  */
 import type { ResearchStore } from "@foreman/core"
 import { Effect } from "effect"
 
-/** One active research's row versions: the research's, then its active job's (empty without one). */
-export interface Mark {
-  readonly id: string
-  readonly mark: string
-}
-
-/** An active research read in full, with the row versions it was read at. */
+/** A research read in full, with the horizon of the read. */
 export interface Read {
-  readonly id: string
-  readonly mark: string
+  readonly active: boolean
   readonly entry: ResearchStore.ActiveEntry
+  readonly horizon: string
 }
 
 export interface Reads<E> {
-  /** Every active research's versions, oldest first. */
-  readonly marks: Effect.Effect<ReadonlyArray<Mark>, E>
-  /** These active researches in full (those no longer active are left out); `null` means all of them. */
-  readonly read: (ids: ReadonlyArray<string> | null) => Effect.Effect<ReadonlyArray<Read>, E>
+  /** Every active research. */
+  readonly all: Effect.Effect<ReadonlyArray<Read>, E>
+  /** Every research written, or whose job was written, by a transaction at or past `horizon`. */
+  readonly since: (horizon: string) => Effect.Effect<ReadonlyArray<Read>, E>
 }
 
-/** A refreshing `listActive` over the two reads. */
+/** Oldest first, as `listActive` answers. */
+const before = (a: ResearchStore.ActiveEntry, b: ResearchStore.ActiveEntry) =>
+  a.research.createdAt - b.research.createdAt || (a.research.id < b.research.id ? -1 : a.research.id > b.research.id ? 1 : 0)
+
+/** A `listActive` over the two reads. */
 export const make = <E>(reads: Reads<E>): Effect.Effect<ReadonlyArray<ResearchStore.ActiveEntry>, E> => {
-  const kept = new Map<string, { readonly mark: string; readonly entry: ResearchStore.ActiveEntry }>()
-  return Effect.gen(function*() {
-    const marks = yield* reads.marks
-    const changed: Array<string> = []
-    for (const { id, mark } of marks) if (kept.get(id)?.mark !== mark) changed.push(id)
-    if (changed.length > 0) {
-      const fresh = yield* reads.read(changed.length === marks.length ? null : changed)
-      const found = new Set<string>()
-      for (const { entry, id, mark } of fresh) {
-        found.add(id)
-        kept.set(id, { mark, entry })
+  const kept = new Map<string, ResearchStore.ActiveEntry>()
+  /** The horizon to read from next; null: read everything. */
+  let horizon: string | null = null
+  /** The kept entries oldest first, or null when it must be sorted again. */
+  let ordered: Array<ResearchStore.ActiveEntry> | null = []
+
+  const apply = (reads: ReadonlyArray<Read>) => {
+    for (const read of reads) {
+      const id = read.entry.research.id
+      const known = kept.has(id)
+      if (!read.active) {
+        if (known) {
+          kept.delete(id)
+          ordered = null
+        }
+        continue
       }
-      // Changed and no longer active since the versions were read.
-      for (const id of changed) if (!found.has(id)) kept.delete(id)
+      kept.set(id, read.entry)
+      if (known) continue
+      // A research newer than every kept one keeps the order; another means a sort.
+      const last = ordered?.[ordered.length - 1]
+      if (ordered !== null && (last === undefined || before(last, read.entry) < 0)) ordered.push(read.entry)
+      else ordered = null
     }
-    const active: Array<ResearchStore.ActiveEntry> = []
-    const listed = new Set<string>()
-    for (const { id } of marks) {
-      const entry = kept.get(id)?.entry
-      if (entry === undefined) continue
-      active.push(entry)
-      listed.add(id)
+  }
+
+  // One read at a time, so the entries kept always come from the latest read.
+  const oneAtATime = Effect.unsafeMakeSemaphore(1).withPermits(1)
+  return oneAtATime(Effect.gen(function*() {
+    if (horizon === null) {
+      const all = yield* reads.all
+      kept.clear()
+      ordered = []
+      apply(all)
+      horizon = all[0]?.horizon ?? null
+    } else {
+      const changed = yield* reads.since(horizon)
+      apply(changed)
+      // No row, no horizon: nothing was written since, so reading from the same one again is right.
+      if (changed.length > 0) horizon = changed[0]!.horizon
     }
-    if (kept.size > listed.size) for (const id of kept.keys()) if (!listed.has(id)) kept.delete(id)
-    return active
-  })
+    if (ordered === null) ordered = Array.from(kept.values()).sort(before)
+    // The entries of researches that changed are newer than those in the order.
+    return ordered.map((entry) => kept.get(entry.research.id)!)
+  }).pipe(Effect.tapError(() =>
+    Effect.sync(() => {
+      horizon = null
+    })
+  )))
 }
