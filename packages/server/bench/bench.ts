@@ -191,8 +191,14 @@ const serverMemory = (url: string, first: number, second: number) =>
     })
     yield* Effect.addFinalizer(() => Effect.sync(() => server.kill("SIGKILL")))
     const lines = createInterface({ input: server.stdout })
+    // Its log lines come first; then the JSON line with its address.
     const baseUrl = yield* Effect.async<string>((resume) => {
-      lines.once("line", (line) => resume(Effect.succeed((JSON.parse(line) as { apiUrl: string }).apiUrl)))
+      const onLine = (line: string) => {
+        if (!line.startsWith("{")) return
+        lines.off("line", onLine)
+        resume(Effect.succeed((JSON.parse(line) as { apiUrl: string }).apiUrl))
+      }
+      lines.on("line", onLine)
     })
     yield* startWorker(baseUrl, "training", () => {}, 8)
     yield* startWorker(baseUrl, "backtest", () => {}, 8)
