@@ -11,7 +11,7 @@
 import { Data } from "effect"
 import { hasFreeSlot, type Job, type Research, type Worker, type WorkerType } from "./Domain.js"
 import type { ForemanConfigShape } from "./ForemanConfig.js"
-import { type Action, advance, type PhaseDefinition, type PipelineShape } from "./Pipeline.js"
+import { type Action, advance, type PhaseDefinition, type PipelineShape, type Step } from "./Pipeline.js"
 import type { ActiveEntry, JobWrite } from "./ResearchStore.js"
 import * as ResearchTransitions from "./ResearchTransitions.js"
 
@@ -122,19 +122,82 @@ const freeSlots = (workers: ReadonlyArray<Worker>): ReadonlyMap<WorkerType, numb
   return free
 }
 
+/** One research's step, with its place in the read order (ties in the queue keep it). */
+interface Planned {
+  readonly before: Research
+  readonly step: Step
+  readonly index: number
+}
+
+/** Queue order: longest waiting first, then oldest, then as read. */
+const inQueueOrder = (a: Planned, b: Planned) =>
+  queuePosition(a.step.action) - queuePosition(b.step.action) || a.before.createdAt - b.before.createdAt ||
+  a.index - b.index
+
+/**
+ * The step of a research that already waits in the queue of its phase's
+ * worker type, with nothing else to do (no job, no backoff): it needs a worker
+ * again, from the same place in the queue, and changes nothing until it gets
+ * one. Answered without advancing it; null for any other research.
+ */
+const stillQueued = (pipeline: PipelineShape, research: Research): Step | null => {
+  const waiting = research.waitingFor
+  if (waiting === null || research.activeJobId !== null || research.retryAt !== null) return null
+  const definition = pipeline.phases[research.phase]
+  if (definition?.runner._tag !== "Worker" || definition.runner.workerType !== waiting.workerType) return null
+  return {
+    research,
+    jobWrites: [],
+    notes: [],
+    action: { _tag: "NeedWorker", definition, workerType: waiting.workerType, since: waiting.since }
+  }
+}
+
+/**
+ * The first `n` of `xs` in queue order (a partial selection: the queue may
+ * hold many more researches than there are free slots).
+ */
+const firstInQueue = (xs: ReadonlyArray<Planned>, n: number): ReadonlyArray<Planned> => {
+  if (n <= 0) return []
+  if (n >= 64 || n >= xs.length) return [...xs].sort(inQueueOrder).slice(0, n)
+  const best: Array<Planned> = []
+  for (const x of xs) {
+    if (best.length === n && inQueueOrder(x, best[n - 1]!) >= 0) continue
+    let i = best.length === n ? n - 1 : best.length
+    while (i > 0 && inQueueOrder(x, best[i - 1]!) < 0) {
+      best[i] = best[i - 1]!
+      i--
+    }
+    best[i] = x
+  }
+  return best
+}
+
 /** Plans one tick. */
 export const make = (snapshot: Snapshot): TickPlan => {
   const { active, config, epoch, hearingSince, now, pipeline } = snapshot
   const workers = new Map(snapshot.workers.map((w) => [w.id, w]))
   const free = freeSlots(snapshot.workers)
   const world = { now, epoch, startedAt: hearingSince, workers, config }
-  const steps = active.map(({ job, research }) => ({
-    before: research,
-    step: advance(pipeline, research, job ?? undefined, world)
-  }))
-  const queued = steps
-    .filter((s) => s.step.action._tag === "NeedWorker")
-    .sort((a, b) => queuePosition(a.step.action) - queuePosition(b.step.action) || a.before.createdAt - b.before.createdAt)
+  // Researches still waiting in a queue are not advanced: only as many as there are
+  // free slots of their type can change (they take one), so only those are planned.
+  const steps: Array<Planned> = []
+  const stillWaiting = new Map<WorkerType, Array<Planned>>()
+  for (const [index, { job, research }] of active.entries()) {
+    const queued = job === null ? stillQueued(pipeline, research) : null
+    if (queued === null) {
+      steps.push({ before: research, step: advance(pipeline, research, job ?? undefined, world), index })
+      continue
+    }
+    const type = research.waitingFor!.workerType
+    if ((free.get(type) ?? 0) === 0) continue
+    const line = stillWaiting.get(type)
+    if (line === undefined) stillWaiting.set(type, [{ before: research, step: queued, index }])
+    else line.push({ before: research, step: queued, index })
+  }
+  const needing = steps.filter((s) => s.step.action._tag === "NeedWorker")
+  const queued = [...needing, ...Array.from(stillWaiting, ([type, line]) => firstInQueue(line, free.get(type) ?? 0)).flat()]
+    .sort(inQueueOrder)
   const ordered = [...steps.filter((s) => s.step.action._tag !== "NeedWorker"), ...queued]
 
   const claimed = new Map<WorkerType, number>()

@@ -110,6 +110,35 @@ describe("TickPlan", () => {
     assert.deepStrictEqual(claimsOf(p, "backtest").map((a) => [a.before.id, a.slot]), [["op_b1", 0]])
   })
 
+  it("in a long queue, hands the free slots in queue order, ties kept as read, and starts the newcomers waiting", () => {
+    const p = plan(
+      [
+        idle(research("op_new")),
+        idle(waiting("op_w1", NOW - 5_000, { createdAt: NOW - 10_000 })),
+        idle(waiting("op_w2", NOW - 5_000, { createdAt: NOW - 10_000 })),
+        ...Array.from({ length: 100 }, (_, i) => idle(waiting(`op_later${i}`, NOW - 1_000 + i))),
+        idle(waiting("op_w3", NOW - 9_000)),
+        idle(waiting("op_w4", NOW - 5_000, { createdAt: NOW - 20_000 }))
+      ],
+      [worker("w-1", { capacity: 3 })]
+    )
+    assert.deepStrictEqual(p.claims, [{ workerType: "training", count: 3 }])
+    assert.deepStrictEqual(summary(p), [
+      ["ClaimWorker", "op_w3", 0],
+      ["ClaimWorker", "op_w4", 1],
+      ["ClaimWorker", "op_w1", 2],
+      ["Commit", "op_new"]
+    ])
+    const started = p.actions[3]
+    assert.deepStrictEqual(started?._tag === "Commit" && started.after.waitingFor, { workerType: "training", since: NOW })
+    // No slot free: nobody waiting changes, only the newcomer starts waiting.
+    const full = plan(
+      [idle(research("op_new")), idle(waiting("op_w1", NOW - 5_000)), idle(waiting("op_w2", NOW - 4_000))],
+      [worker("w-1", { status: "busy", currentJobs: ["job_x" as JobId] })]
+    )
+    assert.deepStrictEqual(summary(full), [["Commit", "op_new"]])
+  })
+
   it("leaves out the researches with nothing to do", () => {
     const design = job("job_d", "op_design", { kind: "design", phase: "designing", workerType: null, workerId: null })
     const p = plan(
