@@ -1,7 +1,8 @@
 /**
  * In-memory budget ledger: one entry per LLM call. Entries are kept in time order
  * with running totals, so the spend of any window is two binary searches;
- * each research's total and latest charge are kept beside them.
+ * each research's total and latest charge are kept beside them, most recent
+ * first, so the recent cycles are a slice.
  */
 import { BudgetLedger, type Domain } from "@foreman/core"
 import { Effect, Layer } from "effect"
@@ -9,6 +10,16 @@ import { Effect, Layer } from "effect"
 /** By time, then job id (by code unit) and call: the order PostgreSQL's ledger lists them in. */
 const inChargeOrder = (a: Domain.BudgetEntry, b: Domain.BudgetEntry): number =>
   a.at - b.at || (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0) || a.call - b.call
+
+interface Cycle {
+  readonly researchId: Domain.ResearchId
+  readonly amountUsd: number
+  readonly latest: number
+}
+
+/** Latest charge first, then research id descending: the order PostgreSQL's ledger lists cycles in. */
+const mostRecentFirst = (a: Cycle, b: Cycle): number =>
+  b.latest - a.latest || (a.researchId < b.researchId ? 1 : a.researchId > b.researchId ? -1 : 0)
 
 export const make = Effect.sync(() => {
   /** `jobId/call` of every entry. */
@@ -19,7 +30,21 @@ export const make = Effect.sync(() => {
   const ordered: Array<Domain.BudgetEntry> = []
   /** `totals[i]` is the sum of the first `i` entries. */
   const totals: Array<number> = [0]
-  const cycles = new Map<Domain.ResearchId, { amountUsd: number; latest: number }>()
+  const cycles = new Map<Domain.ResearchId, Cycle>()
+  /** The values of `cycles`, most recent first. */
+  const recent: Array<Cycle> = []
+
+  /** Index of the first cycle `cycle` comes before (or is) in `recent`. */
+  const placeOf = (cycle: Cycle): number => {
+    let lo = 0
+    let hi = recent.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (mostRecentFirst(recent[mid]!, cycle) < 0) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
 
   /** Index of the first entry at or after `at`. */
   const firstAtOrAfter = (at: number): number => {
@@ -48,24 +73,19 @@ export const make = Effect.sync(() => {
         totals.splice(i + 1, 0, totals[i]! + entry.costUsd)
         for (let j = i + 2; j < totals.length; j++) totals[j] = totals[j]! + entry.costUsd
         const cycle = cycles.get(entry.researchId)
-        cycles.set(
-          entry.researchId,
-          cycle === undefined
-            ? { amountUsd: entry.costUsd, latest: entry.at }
-            : { amountUsd: cycle.amountUsd + entry.costUsd, latest: Math.max(cycle.latest, entry.at) }
-        )
+        if (cycle !== undefined) recent.splice(placeOf(cycle), 1)
+        const next: Cycle = cycle === undefined
+          ? { researchId: entry.researchId, amountUsd: entry.costUsd, latest: entry.at }
+          : { researchId: entry.researchId, amountUsd: cycle.amountUsd + entry.costUsd, latest: Math.max(cycle.latest, entry.at) }
+        cycles.set(entry.researchId, next)
+        recent.splice(placeOf(next), 0, next)
       }),
     entriesBetween: (from, to) =>
       Effect.sync(() => ordered.slice(firstAtOrAfter(from), firstAtOrAfter(to)).sort(inChargeOrder)),
     entriesOf: (researchId) => Effect.sync(() => (entries.get(researchId) ?? []).slice().sort(inChargeOrder)),
     spentBetween: (from, to) => Effect.sync(() => totals[firstAtOrAfter(to)]! - totals[firstAtOrAfter(from)]!),
     recentCycleCosts: (limit) =>
-      Effect.sync(() =>
-        Array.from(cycles, ([researchId, cycle]) => ({ researchId, ...cycle }))
-          .sort((a, b) => b.latest - a.latest || (a.researchId < b.researchId ? 1 : a.researchId > b.researchId ? -1 : 0))
-          .slice(0, Math.max(0, limit))
-          .map(({ amountUsd, researchId }) => ({ researchId, amountUsd }))
-      )
+      Effect.sync(() => recent.slice(0, Math.max(0, limit)).map(({ amountUsd, researchId }) => ({ researchId, amountUsd })))
   })
 })
 
