@@ -255,7 +255,7 @@ export const make = Effect.gen(function*() {
       ),
       (rows) =>
         rows.map((row): ActiveSet.Read => ({
-          active: (ACTIVE as ReadonlyArray<string>).includes(row.status),
+          active: !Domain.isTerminalStatus(row.status),
           horizon: row.horizon,
           entry: { research: toResearch(row), job: row.active_job === null ? null : toJob(row.active_job) }
         }))

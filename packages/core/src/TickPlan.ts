@@ -135,22 +135,16 @@ const inQueueOrder = (a: Planned, b: Planned) =>
   a.index - b.index
 
 /**
- * The step of a research that already waits in the queue of its phase's
- * worker type, with nothing else to do (no job, no backoff): it needs a worker
+ * The phase of a research that already waits in the queue of its phase's
+ * worker type with nothing else to do (no job, no backoff): it needs a worker
  * again, from the same place in the queue, and changes nothing until it gets
- * one. Answered without advancing it; null for any other research.
+ * one, so it need not be advanced. Null for any other research.
  */
-const stillQueued = (pipeline: PipelineShape, research: Research): Step | null => {
+const stillQueued = (pipeline: PipelineShape, research: Research): PhaseDefinition | null => {
   const waiting = research.waitingFor
   if (waiting === null || research.activeJobId !== null || research.retryAt !== null) return null
   const definition = pipeline.phases[research.phase]
-  if (definition?.runner._tag !== "Worker" || definition.runner.workerType !== waiting.workerType) return null
-  return {
-    research,
-    jobWrites: [],
-    notes: [],
-    action: { _tag: "NeedWorker", definition, workerType: waiting.workerType, since: waiting.since }
-  }
+  return definition?.runner._tag === "Worker" && definition.runner.workerType === waiting.workerType ? definition : null
 }
 
 /**
@@ -184,16 +178,21 @@ export const make = (snapshot: Snapshot): TickPlan => {
   const steps: Array<Planned> = []
   const stillWaiting = new Map<WorkerType, Array<Planned>>()
   for (const [index, { job, research }] of active.entries()) {
-    const queued = job === null ? stillQueued(pipeline, research) : null
-    if (queued === null) {
+    const definition = job === null ? stillQueued(pipeline, research) : null
+    if (definition === null) {
       steps.push({ before: research, step: advance(pipeline, research, job ?? undefined, world), index })
       continue
     }
-    const type = research.waitingFor!.workerType
-    if ((free.get(type) ?? 0) === 0) continue
-    const line = stillWaiting.get(type)
-    if (line === undefined) stillWaiting.set(type, [{ before: research, step: queued, index }])
-    else line.push({ before: research, step: queued, index })
+    const { since, workerType } = research.waitingFor!
+    if ((free.get(workerType) ?? 0) === 0) continue
+    const planned: Planned = {
+      before: research,
+      step: { research, jobWrites: [], notes: [], action: { _tag: "NeedWorker", definition, workerType, since } },
+      index
+    }
+    const line = stillWaiting.get(workerType)
+    if (line === undefined) stillWaiting.set(workerType, [planned])
+    else line.push(planned)
   }
   const needing = steps.filter((s) => s.step.action._tag === "NeedWorker")
   const queued = [...needing, ...Array.from(stillWaiting, ([type, line]) => firstInQueue(line, free.get(type) ?? 0)).flat()]

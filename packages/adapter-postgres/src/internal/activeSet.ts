@@ -35,8 +35,8 @@ export const make = <E>(reads: Reads<E>): Effect.Effect<ReadonlyArray<ResearchSt
   const kept = new Map<string, ResearchStore.ActiveEntry>()
   /** The horizon to read from next; null: read everything. */
   let horizon: string | null = null
-  /** The kept entries oldest first, or null when it must be sorted again. */
-  let ordered: Array<ResearchStore.ActiveEntry> | null = []
+  /** The ids of the kept entries oldest first, or null when they must be sorted again. */
+  let ordered: Array<string> | null = []
 
   const apply = (reads: ReadonlyArray<Read>) => {
     for (const read of reads) {
@@ -52,8 +52,8 @@ export const make = <E>(reads: Reads<E>): Effect.Effect<ReadonlyArray<ResearchSt
       kept.set(id, read.entry)
       if (known) continue
       // A research newer than every kept one keeps the order; another means a sort.
-      const last = ordered?.[ordered.length - 1]
-      if (ordered !== null && (last === undefined || before(last, read.entry) < 0)) ordered.push(read.entry)
+      const last = ordered === null ? undefined : kept.get(ordered[ordered.length - 1]!)
+      if (ordered !== null && (last === undefined || before(last, read.entry) < 0)) ordered.push(id)
       else ordered = null
     }
   }
@@ -73,9 +73,8 @@ export const make = <E>(reads: Reads<E>): Effect.Effect<ReadonlyArray<ResearchSt
       // No row, no horizon: nothing was written since, so reading from the same one again is right.
       if (changed.length > 0) horizon = changed[0]!.horizon
     }
-    if (ordered === null) ordered = Array.from(kept.values()).sort(before)
-    // The entries of researches that changed are newer than those in the order.
-    return ordered.map((entry) => kept.get(entry.research.id)!)
+    if (ordered === null) ordered = Array.from(kept.values()).sort(before).map((entry) => entry.research.id)
+    return ordered.map((id) => kept.get(id)!)
   }).pipe(Effect.tapError(() =>
     Effect.sync(() => {
       horizon = null
