@@ -3,7 +3,7 @@
  * coordinator, agents and in-process workers, as one layer. Used by tests,
  * the simulation and `npm start`'s simulated lab.
  */
-import { Engine, ForemanConfig, type ResearchStore, Wakeup, type WorkerStore, type BudgetLedger, type CoordinatorLease } from "@foreman/core"
+import { Assignments, Engine, ForemanConfig, Wakeup } from "@foreman/core"
 import { Layer } from "effect"
 import * as OfflineAgents from "@foreman/agents/OfflineAgents"
 import * as MemoryBudgetLedger from "./MemoryBudgetLedger.js"
@@ -30,11 +30,11 @@ export const defaultHandlers: MemoryWorkers.MemoryWorkersOptions["handlers"] = {
   backtest: SimulatedWork.backtest({ seconds: 300 })
 }
 
-/** Every storage port in memory: stores, ledger, lease and wakeup (the engine needs config and agents beside them). */
-export const storage: Layer.Layer<
-  ResearchStore.ResearchStore | WorkerStore.WorkerStore | BudgetLedger.BudgetLedger | CoordinatorLease.CoordinatorLease | Wakeup.Wakeup
-> = MemoryResearchStore.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(MemoryLease.layer, MemoryWorkerStore.layer, MemoryBudgetLedger.layer, Wakeup.layerLocal))
+/** Every storage port in memory: stores, ledger, lease, wakeup and announcements (the engine needs config and agents beside them). */
+export const storage: Layer.Layer<Engine.Storage> = MemoryResearchStore.layer.pipe(
+  Layer.provideMerge(
+    Layer.mergeAll(MemoryLease.layer, MemoryWorkerStore.layer, MemoryBudgetLedger.layer, Wakeup.layerLocal, Assignments.layerLocal)
+  )
 )
 
 /** A fresh in-memory engine. Start the loop with `Coordinator.run` and workers with `MemoryWorkers.spawn`. */

@@ -41,7 +41,7 @@ export const make = Effect.sync(() => {
       sorted ??= Array.from(workers.values()).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       return sorted
     }),
-    heartbeat: (id, at, healthy) =>
+    heartbeat: (id, at, healthy, pollingUntil) =>
       Effect.sync(() => {
         const worker = workers.get(id)
         if (worker === undefined) return Option.none()
@@ -51,17 +51,22 @@ export const make = Effect.sync(() => {
           : worker.status === "draining"
           ? "draining"
           : Domain.loadStatus({ ...worker, status: "available" }, worker.currentJobs.length)
-        const next: Worker = { ...worker, status, lastHeartbeatAt: at }
+        const next: Worker = {
+          ...worker,
+          status,
+          lastHeartbeatAt: at,
+          ...(pollingUntil === undefined ? {} : { pollingUntil })
+        }
         put(next)
         return Option.some(next)
       }),
-    claim: (type, jobIds) =>
+    claim: (type, jobIds, now) =>
       Effect.sync(() => {
         const claimed: Array<Worker> = []
         for (const jobId of jobIds) {
           let best: Worker | undefined
           for (const w of workers.values()) {
-            if (w.type !== type || !Domain.hasFreeSlot(w)) continue
+            if (w.type !== type || !Domain.hasFreeSlot(w, now)) continue
             if (
               best === undefined || w.currentJobs.length < best.currentJobs.length ||
               (w.currentJobs.length === best.currentJobs.length && w.id < best.id)

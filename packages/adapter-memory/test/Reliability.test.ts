@@ -25,12 +25,12 @@ describe("Reliability", () => {
       const store = yield* WorkerStore.WorkerStore
       yield* register({ id: "w-1", type: "training", endpoint: "http://127.0.0.1:5005" })
       // The loop claims the only slot; its job row is not written yet when the worker registers again.
-      const [claimed] = yield* store.claim("training", ["job_inflight" as Domain.JobId])
+      const [claimed] = yield* store.claim("training", ["job_inflight" as Domain.JobId], 0)
       assert.strictEqual(claimed?.id, "w-1")
       const again = yield* register({ id: "w-1", type: "training", endpoint: "http://127.0.0.1:5005" })
       assert.deepStrictEqual(again.worker.currentJobs, ["job_inflight" as Domain.JobId])
       assert.strictEqual(again.worker.status, "busy")
-      assert.deepStrictEqual(yield* store.claim("training", ["job_next" as Domain.JobId]), [], "no double booking")
+      assert.deepStrictEqual(yield* store.claim("training", ["job_next" as Domain.JobId], 0), [], "no double booking")
     })))
 
   it.scoped("a registration delivered after a later one changes nothing (it would declare lost a job accepted since)", () =>
@@ -99,7 +99,7 @@ describe("Reliability", () => {
       const coordinator = yield* startLab({ training: 1, backtest: 0 })
       const store = yield* WorkerStore.WorkerStore
       // A coordinator killed between its claim and its commit leaves this behind.
-      yield* store.claim("training", ["job_leaked" as Domain.JobId])
+      yield* store.claim("training", ["job_leaked" as Domain.JobId], 0)
       const research = yield* coordinator.trigger({ strategy, force: true })
       yield* advance(3)
       assert.deepStrictEqual(yield* jobsOf(research.id), ["training:running"])

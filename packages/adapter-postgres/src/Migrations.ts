@@ -15,6 +15,7 @@ import m0004 from "./migrations/0004_typed_columns.js"
 import m0005 from "./migrations/0005_strategies.js"
 import m0006 from "./migrations/0006_llm_calls.js"
 import m0007 from "./migrations/0007_change_marks.js"
+import m0008 from "./migrations/0008_pull_workers.js"
 
 /** Advisory lock key for migrations ("foreman" in ASCII, fits in int8). */
 const MIGRATION_LOCK = 0x666f72656d616e
@@ -26,7 +27,8 @@ export const migrations = Migrator.fromRecord({
   "0004_typed_columns": m0004,
   "0005_strategies": m0005,
   "0006_llm_calls": m0006,
-  "0007_change_marks": m0007
+  "0007_change_marks": m0007,
+  "0008_pull_workers": m0008
 })
 
 /** The migrator, without schema dumps (they need a file system and pg_dump). */

@@ -27,7 +27,10 @@ const WorkerColumns = Schema.Struct({
   current_jobs: worker.currentJobs,
   capabilities: worker.capabilities,
   registered_at: Timestamp,
-  last_heartbeat_at: Timestamp
+  last_heartbeat_at: Timestamp,
+  protocol: Domain.WorkerProtocol,
+  runtime: Schema.NullOr(Schema.String),
+  polling_until: Schema.NullOr(Timestamp)
 })
 
 const toWorker = (row: typeof WorkerColumns.Type): Domain.Worker => ({
@@ -39,7 +42,10 @@ const toWorker = (row: typeof WorkerColumns.Type): Domain.Worker => ({
   currentJobs: row.current_jobs,
   capabilities: row.capabilities,
   registeredAt: row.registered_at.getTime(),
-  lastHeartbeatAt: row.last_heartbeat_at.getTime()
+  lastHeartbeatAt: row.last_heartbeat_at.getTime(),
+  protocol: row.protocol,
+  ...(row.runtime === null ? {} : { runtime: row.runtime }),
+  pollingUntil: row.polling_until === null ? null : row.polling_until.getTime()
 })
 
 const decodeWorkers = decode(Schema.Array(WorkerColumns))
@@ -59,11 +65,12 @@ export const make = Effect.gen(function*() {
         WHERE j <> ALL(${[...lost] as Array<string>}::text[]))`
       return storage(one(sql`
           INSERT INTO foreman_workers (id, type, endpoint, status, capacity, current_jobs, capabilities,
-            registered_at, last_heartbeat_at, secret_hash, registration_sequence)
+            registered_at, last_heartbeat_at, secret_hash, registration_sequence, protocol, runtime)
           VALUES (${w.id}, ${w.type}, ${w.endpoint}, ${Domain.loadStatus(w, w.currentJobs.length)}, ${w.capacity},
             ${[...w.currentJobs] as Array<string>}::text[], ${sql.json(w.capabilities)}, ${toDate(w.registeredAt)},
-            ${toDate(w.lastHeartbeatAt)}, ${secretHash}, ${sequence})
+            ${toDate(w.lastHeartbeatAt)}, ${secretHash}, ${sequence}, ${w.protocol ?? "push"}, ${w.runtime ?? null})
           ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, endpoint = EXCLUDED.endpoint, capacity = EXCLUDED.capacity,
+            protocol = EXCLUDED.protocol, runtime = EXCLUDED.runtime, polling_until = NULL,
             capabilities = EXCLUDED.capabilities, registered_at = EXCLUDED.registered_at,
             last_heartbeat_at = EXCLUDED.last_heartbeat_at, secret_hash = EXCLUDED.secret_hash,
             registration_sequence = COALESCE(EXCLUDED.registration_sequence, foreman_workers.registration_sequence),
@@ -87,17 +94,22 @@ export const make = Effect.gen(function*() {
         WHERE id = ${id}`)),
     get: (id) => storage(one(sql`SELECT * FROM foreman_workers WHERE id = ${id}`)),
     list: storage(Effect.flatMap(sql`SELECT * FROM foreman_workers ORDER BY id`, workers)),
-    heartbeat: (id, at, healthy) =>
+    heartbeat: (id, at, healthy, pollingUntil) =>
       storage(one(sql`
         UPDATE foreman_workers SET last_heartbeat_at = ${toDate(at)},
+          polling_until = ${
+        pollingUntil === undefined
+          ? sql`polling_until`
+          : sql`${pollingUntil === null ? null : toDate(pollingUntil)}::timestamptz`
+      },
           status = CASE WHEN NOT ${healthy} THEN 'error' WHEN status = 'draining' THEN 'draining'
                         WHEN cardinality(current_jobs) >= capacity THEN 'busy' ELSE 'available' END
         WHERE id = ${id} RETURNING *`)),
-    claim: (type, jobIds) =>
+    claim: (type, jobIds, now) =>
       jobIds.length === 0
         ? Effect.succeed([])
         : storage(Effect.flatMap(
-          sql`SELECT * FROM foreman_claim(${type}, ${[...jobIds] as Array<string>}::text[])`,
+          sql`SELECT * FROM foreman_claim(${type}, ${[...jobIds] as Array<string>}::text[], ${toDate(now)})`,
           workers
         )),
     release: (id, jobId) =>

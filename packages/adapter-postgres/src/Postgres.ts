@@ -5,10 +5,11 @@
  */
 import { PgClient } from "@effect/sql-pg"
 import { type Migrator, SqlClient, type SqlError } from "@effect/sql"
-import type { BudgetLedger, CoordinatorLease, ResearchStore, Wakeup, WorkerStore } from "@foreman/core"
+import type { Assignments, BudgetLedger, CoordinatorLease, ResearchStore, Wakeup, WorkerStore } from "@foreman/core"
 import { Config, type ConfigError, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import * as EmbeddedPostgres from "./EmbeddedPostgres.js"
 import * as Migrations from "./Migrations.js"
+import * as PgAssignments from "./PgAssignments.js"
 import * as PgBudgetLedger from "./PgBudgetLedger.js"
 import * as PgLease from "./PgLease.js"
 import * as PgResearchStore from "./PgResearchStore.js"
@@ -21,6 +22,7 @@ export type Ports =
   | BudgetLedger.BudgetLedger
   | CoordinatorLease.CoordinatorLease
   | Wakeup.Wakeup
+  | Assignments.Assignments
 
 export interface PostgresOptions {
   /** A `postgres://` connection URL. */
@@ -46,7 +48,8 @@ export const ports = (options: Pick<PostgresOptions, "lease"> = {}): Layer.Layer
     PgWorkerStore.layer,
     PgBudgetLedger.layer,
     PgLease.layer(options.lease),
-    PgWakeup.layer
+    PgWakeup.layer,
+    PgAssignments.layer
   )
 
 /** Runs the migrations when built. */

@@ -3,6 +3,7 @@
  * forward-only migrations, the leader lease, LISTEN/NOTIFY wakeups, and an
  * embedded server for when no database is configured.
  */
+export * as PgAssignments from "./PgAssignments.js"
 export * as EmbeddedPostgres from "./EmbeddedPostgres.js"
 export * as Migrations from "./Migrations.js"
 export * as PgBudgetLedger from "./PgBudgetLedger.js"

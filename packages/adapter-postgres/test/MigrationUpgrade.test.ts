@@ -481,7 +481,7 @@ const carryOn = Effect.gen(function*() {
     updatedAt: at(200),
     finishedAt: null
   })
-  const claimed = yield* workerStore.claim("training", [next.id])
+  const claimed = yield* workerStore.claim("training", [next.id], 0)
   assert.deepStrictEqual(claimed.map((w) => ({ id: w.id, currentJobs: w.currentJobs })), [
     { id: workerId("w-train-2"), currentJobs: [next.id] }
   ])

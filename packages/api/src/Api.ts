@@ -86,6 +86,8 @@ const StrategyNotFound = withMessage(Errors.StrategyNotFound)
 export interface Caller {
   readonly operator: boolean
   readonly worker: boolean
+  /** Whether the caller may speak for a worker id (a token bound to ids speaks only for those). */
+  readonly speaksFor: (workerId: string) => boolean
 }
 export class CurrentCaller extends Context.Tag("@foreman/api/CurrentCaller")<CurrentCaller, Caller>() {}
 
@@ -170,7 +172,36 @@ export const RegistrationAccepted = Schema.Struct({
   /** The longest pause between attempts to reach the coordinator that it tolerates before declaring jobs lost. */
   retryWithinSeconds: Schema.Number,
   /** Jobs that are not the worker's to run (assigned elsewhere, or declared lost by this registration): stop or refuse them. */
-  cancel: Schema.Array(Schema.String)
+  cancel: Schema.Array(Schema.String),
+  /** The version of the worker protocol this coordinator speaks (docs/worker-protocol.md). */
+  protocolVersion: Schema.optional(Schema.Number)
+})
+
+/** The version of the worker protocol (docs/worker-protocol.md) this API speaks. */
+export const workerProtocolVersion = 1
+
+/** Ids of jobs a worker says it holds (running, or with a final report not yet answered). */
+const HeldJobs = Schema.Array(Schema.String.pipe(Schema.maxLength(200))).pipe(Schema.maxItems(1024))
+
+/** A pull worker asks for work. */
+export const PollBody = Schema.Struct({
+  /** How long the call may wait for a job, in seconds (0–60, default 20). */
+  waitSeconds: Schema.optional(Schema.Number.pipe(Schema.between(0, 60))),
+  /** Every job the worker holds: running, or finished with its final report not yet answered (default none). */
+  running: Schema.optional(HeldJobs)
+})
+
+/** A poll as the registry takes it, the defaults filled in. */
+export const pollRequest = (body: typeof PollBody.Type): WorkerRegistry.PollRequest => ({
+  waitSeconds: body.waitSeconds ?? 20,
+  running: body.running ?? []
+})
+
+/** What a poll answers: jobs to start (assigned to the worker, not among those it holds), and held jobs to stop. */
+export const PollAnswer = Schema.Struct({
+  jobs: Schema.Array(Domain.JobSpec),
+  /** Jobs the worker listed that are no longer its own (cancelled, or given to another worker): stop them. */
+  stop: Schema.Array(Schema.String)
 })
 
 /** The header a worker sends its registration's credential in. */
@@ -179,7 +210,14 @@ export const workerSecretHeader = "x-foreman-worker-secret"
 /** The credential a registration handed out, on the calls a worker makes about itself. */
 export const WorkerCredential = Schema.Struct({ [workerSecretHeader]: Schema.optional(Schema.String) })
 
-export const Heartbeat = Schema.Struct({ healthy: Schema.optionalWith(Schema.Boolean, { default: () => true }) })
+export const Heartbeat = Schema.Struct({
+  healthy: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  /** The jobs the worker holds (pull workers): the answer's `stop` names those no longer its own. */
+  running: Schema.optional(HeldJobs)
+})
+
+/** A heartbeat's answer: the worker as stored, and the held jobs it must stop. */
+export const HeartbeatAnswer = Schema.Struct({ ...Domain.Worker.fields, stop: Schema.Array(Schema.String) })
 
 /** `self`, refusing what storage cannot keep (`Storable`) with a message naming `field`. */
 const storable = <S extends Schema.Schema.Any>(field: string, self: S) =>
@@ -195,9 +233,15 @@ export const ReportBody = Schema.Union(
     progress: Schema.Number.pipe(Schema.between(0, 1)),
     message: Schema.optional(storable("message", Schema.String.pipe(Schema.maxLength(1000))))
   }),
-  Schema.TaggedStruct("Completed", { result: storable("result", Schema.Unknown) }),
-  Schema.TaggedStruct("Failed", { error: storable("error", Schema.String.pipe(Schema.maxLength(10_000))) })
+  Schema.TaggedStruct("Completed", { result: storable("result", Schema.Unknown), next: Schema.optional(PollBody) }),
+  Schema.TaggedStruct("Failed", {
+    error: storable("error", Schema.String.pipe(Schema.maxLength(10_000))),
+    next: Schema.optional(PollBody)
+  })
 )
+
+/** A report's answer: the job as stored, and with `next` asked for, the worker's next poll answered. */
+export const ReportAnswer = Schema.Struct({ ...Domain.Job.fields, next: Schema.optional(PollAnswer) })
 
 export const Health = Schema.Struct({ status: Schema.Literal("ok"), leading: Schema.Boolean })
 
@@ -304,7 +348,15 @@ export class WorkersGroup extends HttpApiGroup.make("workers")
     HttpApiEndpoint.post("heartbeat")`/workers/${workerId}/heartbeat`
       .setPayload(Heartbeat)
       .setHeaders(WorkerCredential)
-      .addSuccess(Domain.Worker)
+      .addSuccess(HeartbeatAnswer)
+      .addError(WorkerNotFound, { status: 404 })
+      .addError(WorkerNotAuthenticated, { status: 403 })
+  )
+  .add(
+    HttpApiEndpoint.post("poll")`/workers/${workerId}/poll`
+      .setPayload(PollBody)
+      .setHeaders(WorkerCredential)
+      .addSuccess(PollAnswer)
       .addError(WorkerNotFound, { status: 404 })
       .addError(WorkerNotAuthenticated, { status: 403 })
   )
@@ -326,8 +378,9 @@ export class WorkersGroup extends HttpApiGroup.make("workers")
       .setPayload(ReportBody)
       .setHeaders(WorkerCredential)
       .addError(WorkerNotAuthenticated, { status: 403 })
-      .addSuccess(Domain.Job)
+      .addSuccess(ReportAnswer)
       .addError(JobNotFound, { status: 404 })
+      .addError(WorkerNotFound, { status: 404 })
       .addError(JobNotAssigned, { status: 403 })
   )
   .addError(StorageError, unavailable)

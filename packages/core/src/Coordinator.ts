@@ -62,6 +62,7 @@ import {
 import { concurrencyLimit, ForemanConfig } from "./ForemanConfig.js"
 import * as Metrics from "./Metrics.js"
 import * as Batcher from "./internal/batcher.js"
+import * as Delivery from "./internal/delivery.js"
 import * as Ids from "./internal/ids.js"
 import * as JobWrites from "./internal/jobWrites.js"
 import * as Signal from "./internal/signal.js"
@@ -81,7 +82,8 @@ import * as StrategyCatalogue from "./StrategyCatalogue.js"
 import * as TickPlan from "./TickPlan.js"
 import { Wakeup } from "./Wakeup.js"
 import { WorkerRegistry } from "./WorkerRegistry.js"
-import { WorkerTransport } from "./WorkerTransport.js"
+import type { WorkerTransport } from "./WorkerTransport.js"
+import type { Assignments } from "./Assignments.js"
 
 /**
  * A client's key for one trigger, so that it can retry safely: 1 to 200
@@ -306,7 +308,7 @@ export const make = Effect.gen(function*() {
   const jobs = yield* JobWrites.make
   const registry = yield* WorkerRegistry
   const budget = yield* Budget
-  const transport = yield* WorkerTransport
+  const delivery = yield* Delivery.make
   const lease = yield* CoordinatorLease
   const wakeup = yield* Wakeup
   const events = yield* CoordinatorEvents
@@ -496,7 +498,7 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       const worker = yield* registry.get(workerId).pipe(Effect.option)
       if (Option.isSome(worker)) {
-        yield* transport.cancel(worker.value, jobId).pipe(
+        yield* delivery.withdraw(worker.value, jobId).pipe(
           Effect.catchAll((error) => Effect.logWarning(`could not cancel ${jobId} on ${workerId}: ${error.reason}`))
         )
       }
@@ -635,7 +637,7 @@ export const make = Effect.gen(function*() {
     Effect.retry(write, { schedule: Schedule.exponential(Duration.millis(200)), times: 3 })
 
   const dispatch = (now: number) => ({ worker, job }: Dispatch) =>
-    transport.dispatch(worker, {
+    delivery.deliver(worker, {
       jobId: job.id,
       researchId: job.researchId,
       kind: job.kind,
@@ -644,7 +646,8 @@ export const make = Effect.gen(function*() {
     }).pipe(
       Metrics.trackDispatch(worker.type),
       Effect.matchEffect({
-        onSuccess: () => bookkeeping(jobs.dispatched(job, now)),
+        // An offered job is recorded as taken by the poll that delivers it.
+        onSuccess: (how) => how === "sent" ? bookkeeping(jobs.dispatched(job, now)) : Effect.void,
         onFailure: (error) =>
           Effect.gen(function*() {
             // A worker that is full or shutting down is a scheduling fact: the job goes
@@ -839,6 +842,7 @@ export const make = Effect.gen(function*() {
       for (const [i, { launch }] of changed.entries()) {
         if (results[i] !== true && launch?._tag === "Dispatch") yield* registry.release(launch.worker.id, launch.job.id)
       }
+      for (const { jobId, workerId } of plan.unpicked) yield* registry.markRefusing(workerId, jobId, "full")
       return { written: changed.filter((_, i) => results[i] === true), redispatches }
     }))
 
@@ -1026,6 +1030,7 @@ export const layer: Layer.Layer<
   | WorkerRegistry
   | Budget
   | WorkerTransport
+  | Assignments
   | CoordinatorLease
   | Wakeup
   | CoordinatorEvents

@@ -230,11 +230,29 @@ export type JobSpec = typeof JobSpec.Type
 export const WorkerStatus = Schema.Literal("available", "busy", "draining", "error", "offline")
 export type WorkerStatus = typeof WorkerStatus.Type
 
+/**
+ * How a worker gets its jobs: `pull` workers connect out and poll for them
+ * (docs/worker-protocol.md); `push` workers (the legacy protocol) serve an
+ * endpoint the coordinator posts each job to.
+ */
+export const WorkerProtocol = Schema.Literal("push", "pull")
+export type WorkerProtocol = typeof WorkerProtocol.Type
+
 /** A registered external worker process. */
 export const Worker = Schema.Struct({
   id: WorkerId,
   type: WorkerType,
+  /** Where a push worker takes jobs; empty for a pull worker. */
   endpoint: Schema.String,
+  /** Absent: `push` (workers stored before the pull protocol). */
+  protocol: Schema.optional(WorkerProtocol),
+  /** What the worker runs on, as it says (`python 3.11`, `node 20`); absent when it did not say. */
+  runtime: Schema.optional(Schema.String),
+  /**
+   * Until when a pull worker waits in a poll: only then is a job assigned to
+   * it (a job goes only to a worker that asked for one). Absent or null: not polling.
+   */
+  pollingUntil: Schema.optional(Schema.NullOr(Millis)),
   status: WorkerStatus,
   capacity: Schema.Number.pipe(Schema.int(), Schema.positive()),
   currentJobs: Schema.Array(JobId),
@@ -244,9 +262,16 @@ export const Worker = Schema.Struct({
 })
 export interface Worker extends Schema.Schema.Type<typeof Worker> {}
 
-/** Whether a worker can take one more job now. */
-export const hasFreeSlot = (worker: Worker): boolean =>
-  worker.status === "available" && worker.currentJobs.length < worker.capacity
+/** Whether a worker pulls its jobs (see `WorkerProtocol`). */
+export const pulls = (worker: Worker): boolean => worker.protocol === "pull"
+
+/** Whether a worker is asking for a job at `now`: always for push workers, while a poll waits for pull workers. */
+export const isAsking = (worker: Worker, now: number): boolean =>
+  !pulls(worker) || (worker.pollingUntil ?? -1) >= now
+
+/** Whether a worker can be given one more job at `now`. */
+export const hasFreeSlot = (worker: Worker, now: number): boolean =>
+  worker.status === "available" && worker.currentJobs.length < worker.capacity && isAsking(worker, now)
 
 /** Whether a worker in this status takes jobs when it has a free slot (not draining, in error or offline). */
 export const takesJobs = (status: WorkerStatus): boolean => status === "available" || status === "busy"

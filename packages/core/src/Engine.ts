@@ -6,6 +6,7 @@
  */
 import { type ConfigError, Layer } from "effect"
 import type { Assessor, Designer } from "./Agents.js"
+import type { Assignments } from "./Assignments.js"
 import * as Budget from "./Budget.js"
 import type { BudgetLedger } from "./BudgetLedger.js"
 import * as Coordinator from "./Coordinator.js"
@@ -18,8 +19,8 @@ import * as WorkerRegistry from "./WorkerRegistry.js"
 import type { WorkerStore } from "./WorkerStore.js"
 import type { WorkerTransport } from "./WorkerTransport.js"
 
-/** Every storage port: stores, ledger, lease and wakeup. */
-export type Storage = ResearchStore | WorkerStore | BudgetLedger | CoordinatorLease | Wakeup
+/** Every storage port: stores, ledger, lease, wakeup and the pull workers' announcements. */
+export type Storage = ResearchStore | WorkerStore | BudgetLedger | CoordinatorLease | Wakeup | Assignments
 
 /** The agents of the in-process phases. */
 export type Agents = Designer | Assessor

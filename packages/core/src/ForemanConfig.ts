@@ -32,6 +32,11 @@ export interface ForemanConfigShape {
   readonly workerRemoveAfterSeconds: number
   /** How long a worker job may go unclaimed by a live worker before it is declared lost. */
   readonly orphanGraceSeconds: number
+  /**
+   * How long a job assigned to a pull worker may wait for one of its polls to
+   * pick it up before it goes back to the queue (uncounted).
+   */
+  readonly assignmentAckSeconds: number
   /** Infrastructure failures (lost worker, failed dispatch) tolerated per phase. */
   readonly maxJobAttempts: number
   readonly retryBackoffSeconds: number
@@ -60,6 +65,7 @@ export const defaults: ForemanConfigShape = {
   workerOfflineAfterSeconds: 30,
   workerRemoveAfterSeconds: 300,
   orphanGraceSeconds: 60,
+  assignmentAckSeconds: 10,
   maxJobAttempts: 3,
   retryBackoffSeconds: 5,
   retryBackoffMaxSeconds: 60,
@@ -203,6 +209,11 @@ export const config: Config.Config<ForemanConfigShape> = Config.all({
     defaults.workerRemoveAfterSeconds
   ),
   orphanGraceSeconds: read("FOREMAN_ORPHAN_GRACE_SECONDS", seconds(atLeastZero), defaults.orphanGraceSeconds),
+  assignmentAckSeconds: read(
+    "FOREMAN_ASSIGNMENT_ACK_SECONDS",
+    seconds(aboveZero),
+    defaults.assignmentAckSeconds
+  ),
   maxJobAttempts: read("FOREMAN_MAX_JOB_ATTEMPTS", number(integer(1, "an integer > 0")), defaults.maxJobAttempts),
   retryBackoffSeconds: read("FOREMAN_RETRY_BACKOFF_SECONDS", seconds(atLeastZero), defaults.retryBackoffSeconds),
   retryBackoffMaxSeconds: read(

@@ -14,6 +14,7 @@ import {
   type Job,
   type Phase,
   Phases,
+  pulls,
   type Research,
   Strategy,
   TrainingResult,
@@ -208,6 +209,13 @@ const workerGone = (job: Job, world: World): boolean => {
     world.now - worker.lastHeartbeatAt >= world.config.workerOfflineAfterSeconds * 1000 + grace
 }
 
+/** A job assigned to a pull worker that no poll of its picked up within the acknowledgement time. */
+const unpickedAssignment = (job: Job, world: World): boolean => {
+  const worker = job.workerId === null ? undefined : world.workers.get(job.workerId)
+  return worker !== undefined && pulls(worker) &&
+    world.now - job.updatedAt >= world.config.assignmentAckSeconds * 1000
+}
+
 /**
  * Advances one research as far as it can go without side effects. Pure: the
  * same inputs always give the same step.
@@ -263,6 +271,15 @@ export const advance = (pipeline: PipelineShape, start: Research, activeJob: Job
             notes.push(`${r.id}: ${job.id} ${error}`)
             settle(job, "lost", error)
             r = retryOrFail(job.kind, error)
+            job = undefined
+            continue
+          }
+          if (job.status === "pending" && unpickedAssignment(job, world)) {
+            // Assigned to a pull worker that has not polled for it since: another worker may.
+            const error = `not picked up by worker ${job.workerId} within ${config.assignmentAckSeconds}s of its assignment`
+            notes.push(`${r.id}: ${job.id} ${error}: back to the queue`)
+            jobWrites.push({ job: JobTransitions.settle(job, "refused", error, now), expected: "pending" })
+            r = ResearchTransitions.requeue(r, job)
             job = undefined
             continue
           }

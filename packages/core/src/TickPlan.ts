@@ -9,7 +9,7 @@
  * gives the same plan.
  */
 import { Data } from "effect"
-import { hasFreeSlot, type Job, type Research, type Worker, type WorkerType } from "./Domain.js"
+import { hasFreeSlot, type Job, type JobId, type Research, type Worker, type WorkerId, type WorkerType } from "./Domain.js"
 import type { ForemanConfigShape } from "./ForemanConfig.js"
 import { type Action, advance, type PhaseDefinition, type PipelineShape, type Step } from "./Pipeline.js"
 import type { ActiveEntry, JobWrite } from "./ResearchStore.js"
@@ -111,13 +111,19 @@ export interface TickPlan {
   readonly actions: ReadonlyArray<TickAction>
   /** The earliest end of a retry backoff, if any research waits for one. */
   readonly wakeAt: number | null
+  /**
+   * Jobs assigned to pull workers that no poll of theirs picked up in time
+   * (refused by this plan): those workers are not asking any more, whatever
+   * their last poll said, until they poll again.
+   */
+  readonly unpicked: ReadonlyArray<{ readonly workerId: WorkerId; readonly jobId: JobId }>
 }
 
 /** Free job slots per worker type, on workers taking jobs. */
-const freeSlots = (workers: ReadonlyArray<Worker>): ReadonlyMap<WorkerType, number> => {
+const freeSlots = (workers: ReadonlyArray<Worker>, now: number): ReadonlyMap<WorkerType, number> => {
   const free = new Map<WorkerType, number>()
   for (const w of workers) {
-    if (hasFreeSlot(w)) free.set(w.type, (free.get(w.type) ?? 0) + w.capacity - w.currentJobs.length)
+    if (hasFreeSlot(w, now)) free.set(w.type, (free.get(w.type) ?? 0) + w.capacity - w.currentJobs.length)
   }
   return free
 }
@@ -171,7 +177,7 @@ const firstInQueue = (xs: ReadonlyArray<Planned>, n: number): ReadonlyArray<Plan
 export const make = (snapshot: Snapshot): TickPlan => {
   const { active, config, epoch, hearingSince, now, pipeline } = snapshot
   const workers = new Map(snapshot.workers.map((w) => [w.id, w]))
-  const free = freeSlots(snapshot.workers)
+  const free = freeSlots(snapshot.workers, now)
   const world = { now, epoch, startedAt: hearingSince, workers, config }
   // Researches still waiting in a queue are not advanced: only as many as there are
   // free slots of their type can change (they take one), so only those are planned.
@@ -239,7 +245,13 @@ export const make = (snapshot: Snapshot): TickPlan => {
       }
     }
   }
+  const unpicked = ordered.flatMap(({ step }) =>
+    step.jobWrites.flatMap(({ job }) =>
+      job.status === "refused" && job.workerId !== null ? [{ workerId: job.workerId, jobId: job.id }] : []
+    )
+  )
   return {
+    unpicked,
     notes: ordered.flatMap(({ step }) => step.notes),
     claims: Array.from(claimed, ([workerType, count]) => ({ workerType, count })),
     actions,

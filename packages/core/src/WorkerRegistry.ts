@@ -5,6 +5,7 @@
  * slots, and the reports workers send about their jobs.
  */
 import { Array as Arr, Clock, Context, Effect, Layer, Option, Schema } from "effect"
+import * as Domain from "./Domain.js"
 import { type Job, type JobId, JobReport, type Worker, WorkerId, WorkerType } from "./Domain.js"
 import {
   type JobNotAssigned,
@@ -13,9 +14,11 @@ import {
   WorkerNotAuthenticated,
   WorkerNotFound
 } from "./Errors.js"
+import type { Assignments } from "./Assignments.js"
 import { CoordinatorEvents } from "./CoordinatorEvents.js"
 import { ForemanConfig } from "./ForemanConfig.js"
 import * as JobWrites from "./internal/jobWrites.js"
+import * as Polls from "./internal/polls.js"
 import { ResearchStore } from "./ResearchStore.js"
 import { filter as filterStorable, isStorable, reason as storableReason } from "./Storable.js"
 import { Wakeup } from "./Wakeup.js"
@@ -25,7 +28,10 @@ import { type ExpiredWorkers, WorkerStore } from "./WorkerStore.js"
 export const Registration = Schema.Struct({
   id: WorkerId,
   type: WorkerType,
-  endpoint: Schema.String.pipe(Schema.maxLength(2048), filterStorable),
+  /** Where a push worker takes jobs (the legacy protocol); a worker without one pulls its jobs. */
+  endpoint: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(2048), filterStorable)),
+  /** What the worker runs on, shown to operators (`python 3.11`). */
+  runtime: Schema.optional(Schema.String.pipe(Schema.maxLength(200), filterStorable)),
   capacity: Schema.optionalWith(Schema.Number.pipe(Schema.int(), Schema.between(1, 1024)), { default: () => 1 }),
   capabilities: Schema.optionalWith(filterStorable(Schema.Record({ key: Schema.String, value: Schema.Unknown })), {
     default: () => ({})
@@ -63,6 +69,8 @@ export interface RegistrationResult {
   readonly cancel: ReadonlyArray<string>
 }
 
+export type { PollAnswer, PollRequest } from "./internal/polls.js"
+
 /** Which workers `list` answers: those of a type, in a status, or both (unset: any). */
 export interface WorkerFilter {
   readonly type?: string | undefined
@@ -90,6 +98,15 @@ export interface WorkerRegistryShape {
    * unknown worker gets `WorkerNotFound` and must register again.
    */
   readonly heartbeat: (id: WorkerId, healthy?: boolean) => Effect.Effect<Worker, WorkerNotFound | StorageError>
+  /**
+   * A pull worker asks for work: it counts as a heartbeat, the worker may be
+   * assigned jobs until the wait ends, and the answer comes as soon as it has
+   * jobs it does not hold (delivered: they run on it now) or holds jobs no
+   * longer its own (to stop), else empty when the wait ends.
+   */
+  readonly poll: (id: WorkerId, request: Polls.PollRequest) => Effect.Effect<Polls.PollAnswer, WorkerNotFound | StorageError>
+  /** The jobs among `running` (those a worker says it holds) that are no longer its own: cancelled or given elsewhere. */
+  readonly toStop: (id: WorkerId, running: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string>, StorageError>
   /**
    * Applies a worker's report on one of its jobs in one write, answering the
    * job; a final report frees the worker's slot alongside. Settled jobs ignore
@@ -208,7 +225,9 @@ export const make = Effect.gen(function*() {
     const candidate: Worker = {
       id: input.id,
       type: input.type,
-      endpoint: input.endpoint,
+      endpoint: input.endpoint ?? "",
+      protocol: input.endpoint === undefined ? "pull" : "push",
+      ...(input.runtime === undefined ? {} : { runtime: input.runtime }),
       capacity: input.capacity,
       capabilities: input.capabilities,
       currentJobs: kept.map((job) => job.id),
@@ -228,7 +247,9 @@ export const make = Effect.gen(function*() {
     const assignedIds = new Set<string>(assigned.map((j) => j.id))
     yield* wakeup.signal
     yield* changed(worker.id, worker.type, "registered", now)
-    yield* Effect.logInfo(`worker ${worker.id} (${worker.type}) registered at ${worker.endpoint}`).pipe(
+    yield* Effect.logInfo(
+      `worker ${worker.id} (${worker.type}) registered ${Domain.pulls(worker) ? "to pull jobs" : `at ${worker.endpoint}`}`
+    ).pipe(
       Effect.when(() => Option.isNone(previous))
     )
     return {
@@ -247,17 +268,25 @@ export const make = Effect.gen(function*() {
   const markRefusing = (id: WorkerId, jobId: JobId, refused: "full" | "draining") =>
     Effect.zipRight(workers.markRefusing(id, jobId, refused === "full" ? "busy" : "draining"), wakeup.signal)
 
-  const heartbeat = Effect.fnUntraced(function*(id: WorkerId, healthy: boolean = true) {
+  /** A heartbeat, optionally setting until when a pull worker asks for work; a worker heard again is announced. */
+  const beat = Effect.fnUntraced(function*(id: WorkerId, healthy: boolean, pollingUntil?: number | null) {
     const now = yield* Clock.currentTimeMillis
     const before = yield* workers.get(id)
-    const worker = yield* workers.heartbeat(id, now, healthy)
-    if (Option.isNone(worker)) return yield* new WorkerNotFound({ workerId: id })
-    if (Option.exists(before, (w) => w.status === "offline" || w.status === "error")) {
+    const worker = yield* workers.heartbeat(id, now, healthy, pollingUntil)
+    if (Option.isSome(worker) && Option.exists(before, (w) => w.status === "offline" || w.status === "error")) {
       yield* wakeup.signal
       if (worker.value.status !== "offline" && worker.value.status !== "error") yield* changed(id, worker.value.type, "back", now)
     }
+    return worker
+  })
+
+  const heartbeat = Effect.fnUntraced(function*(id: WorkerId, healthy: boolean = true) {
+    const worker = yield* beat(id, healthy)
+    if (Option.isNone(worker)) return yield* new WorkerNotFound({ workerId: id })
     return worker.value
   })
+
+  const polls = yield* Polls.make((id, pollingUntil) => beat(id, true, pollingUntil))
 
   const get = Effect.fnUntraced(function*(id: WorkerId) {
     const worker = yield* workers.get(id)
@@ -300,6 +329,8 @@ export const make = Effect.gen(function*() {
   return WorkerRegistry.of({
     register,
     heartbeat,
+    poll: polls.poll,
+    toStop: polls.toStop,
     report,
     get,
     list,
@@ -307,7 +338,7 @@ export const make = Effect.gen(function*() {
     deregister,
     authenticate,
     markRefusing,
-    claim: workers.claim,
+    claim: (type, jobIds) => Effect.flatMap(Clock.currentTimeMillis, (now) => workers.claim(type, jobIds, now)),
     release
   })
 })
@@ -316,6 +347,6 @@ export const make = Effect.gen(function*() {
 export const layer: Layer.Layer<
   WorkerRegistry,
   never,
-  WorkerStore | ResearchStore | Wakeup | ForemanConfig | CoordinatorEvents
+  WorkerStore | ResearchStore | Wakeup | Assignments | ForemanConfig | CoordinatorEvents
 > =
   Layer.effect(WorkerRegistry, make)

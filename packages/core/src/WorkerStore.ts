@@ -41,19 +41,25 @@ export interface WorkerStoreShape {
   readonly list: Effect.Effect<ReadonlyArray<Worker>, StorageError>
   /**
    * Records a heartbeat; `healthy` false marks the worker in error, a draining
-   * worker stays draining. None when unknown.
+   * worker stays draining. `pollingUntil` (when given) sets until when a pull
+   * worker waits in a poll (null: it stopped). None when unknown.
    */
   readonly heartbeat: (
     id: WorkerId,
     at: number,
-    healthy: boolean
+    healthy: boolean,
+    pollingUntil?: number | null
   ) => Effect.Effect<Option.Option<Worker>, StorageError>
   /**
    * Atomically gives each job, in order, a slot on the least-loaded live worker
-   * of `type`, until none is free. Returns the worker of each job that got one
-   * (a prefix of `jobIds`).
+   * of `type` that asks for one at `now` (`Domain.hasFreeSlot`), until none is
+   * free. Returns the worker of each job that got one (a prefix of `jobIds`).
    */
-  readonly claim: (type: WorkerType, jobIds: ReadonlyArray<JobId>) => Effect.Effect<ReadonlyArray<Worker>, StorageError>
+  readonly claim: (
+    type: WorkerType,
+    jobIds: ReadonlyArray<JobId>,
+    now: number
+  ) => Effect.Effect<ReadonlyArray<Worker>, StorageError>
   /** Frees the slot `jobId` held on worker `id` (no-op when it holds none). */
   readonly release: (id: WorkerId, jobId: JobId) => Effect.Effect<void, StorageError>
   /** Marks offline the workers silent since before `offlineBefore`; removes those silent since before `removeBefore`. */

@@ -3,6 +3,7 @@
  * worker registry, budget, and the ports that adapters implement.
  */
 export * as Agents from "./Agents.js"
+export * as Assignments from "./Assignments.js"
 export * as Budget from "./Budget.js"
 export * as BudgetLedger from "./BudgetLedger.js"
 export * as Coordinator from "./Coordinator.js"

@@ -56,6 +56,7 @@ describe("ForemanConfig", () => {
           workerOfflineAfterSeconds: 30,
           workerRemoveAfterSeconds: 300,
           orphanGraceSeconds: 60,
+          assignmentAckSeconds: 10,
           maxJobAttempts: 3,
           retryBackoffSeconds: 5,
           retryBackoffMaxSeconds: 60,

@@ -149,7 +149,7 @@ describe("TickPlan", () => {
       ],
       [worker("w-1", { status: "busy", currentJobs: ["job_t" as JobId] })]
     )
-    assert.deepStrictEqual(p, { notes: [], claims: [], actions: [], wakeAt: null })
+    assert.deepStrictEqual(p, { notes: [], claims: [], actions: [], wakeAt: null, unpicked: [] })
   })
 
   it("a research needing a worker when none is free starts waiting from now", () => {
@@ -246,6 +246,6 @@ describe("TickPlan", () => {
       idle(research("op_sooner", { failures: 1, retryAt: NOW + 2_000 })),
       idle(research("op_latest", { failures: 2, retryAt: NOW + 9_000 }))
     ], [worker("w-1")])
-    assert.deepStrictEqual(p, { notes: [], claims: [], actions: [], wakeAt: NOW + 2_000 })
+    assert.deepStrictEqual(p, { notes: [], claims: [], actions: [], wakeAt: NOW + 2_000, unpicked: [] })
   })
 })

@@ -24,9 +24,10 @@ import { Coordinator, type CoordinatorEvents, type Domain, Errors, WorkerRegistr
 import {
   Cause,
   Config,
-  type ConfigError,
+  ConfigError,
   Data,
   Effect,
+  Either,
   Layer,
   Option,
   Redacted,
@@ -45,10 +46,12 @@ import {
   ForemanApi,
   idempotencyKeyHeader,
   PayloadTooLarge,
+  pollRequest,
   researchFilter,
   Unauthorized,
   Unavailable,
   type WorkerCredential,
+  workerProtocolVersion,
   workerSecretHeader
 } from "@foreman/api/Api"
 
@@ -57,23 +60,61 @@ export type EngineServices = Coordinator.Coordinator | WorkerRegistry.WorkerRegi
 
 // --- authorization ------------------------------------------------------------
 
+/** A worker token bound to the worker ids a pattern matches (`gpu-*`: a trailing `*` matches any rest). */
+export interface BoundToken {
+  readonly pattern: string
+  readonly token: Redacted.Redacted
+}
+
 /** The bearer tokens the server accepts; none configured means an open server. */
 export interface Tokens {
   readonly operator: Option.Option<Redacted.Redacted>
   readonly worker: Option.Option<Redacted.Redacted>
+  /** `FOREMAN_WORKER_TOKENS`: tokens that speak only for the worker ids they are bound to. */
+  readonly bound: ReadonlyArray<BoundToken>
 }
+
+/** Whether a binding's pattern matches a worker id. */
+export const matches = (pattern: string, workerId: string): boolean =>
+  pattern.endsWith("*") ? workerId.startsWith(pattern.slice(0, -1)) : workerId === pattern
+
+const boundPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\*?$|^\*$/
+
+/** `FOREMAN_WORKER_TOKENS`: `pattern=token` pairs separated by commas. */
+const boundTokens: Config.Config<ReadonlyArray<BoundToken>> = Config.string("FOREMAN_WORKER_TOKENS").pipe(
+  Config.withDefault(""),
+  Config.mapOrFail((text) => {
+    const bound: Array<BoundToken> = []
+    for (const pair of text.split(",").map((p) => p.trim()).filter((p) => p !== "")) {
+      const eq = pair.indexOf("=")
+      const pattern = pair.slice(0, Math.max(0, eq)).trim()
+      const value = pair.slice(eq + 1).trim()
+      if (eq < 1 || value === "" || !boundPattern.test(pattern)) {
+        return Either.left(ConfigError.InvalidData(
+          ["FOREMAN_WORKER_TOKENS"],
+          `FOREMAN_WORKER_TOKENS must be worker-id=token pairs separated by commas (an id may end in * to match ` +
+            `a prefix), e.g. "gpu-box-*=s3cret-a,backtest-1=s3cret-b"; "${pattern === "" ? pair.slice(0, 20) : pattern}" is not`
+        ))
+      }
+      bound.push({ pattern, token: Redacted.make(value) })
+    }
+    return Either.right(bound)
+  })
+)
 
 /** A token variable; set but empty (common in .env and compose files) counts as not set. */
 const token = (name: string): Config.Config<Option.Option<Redacted.Redacted>> =>
   Config.option(Config.redacted(name)).pipe(Config.map(Option.filter((value) => Redacted.value(value) !== "")))
 
-/** `FOREMAN_API_TOKEN` (operators) and `FOREMAN_WORKER_TOKEN` (workers), both optional. */
+/** `FOREMAN_API_TOKEN` (operators), `FOREMAN_WORKER_TOKEN` (workers) and `FOREMAN_WORKER_TOKENS` (bound), all optional. */
 export const tokensConfig: Config.Config<Tokens> = Config.all({
   operator: token("FOREMAN_API_TOKEN"),
-  worker: token("FOREMAN_WORKER_TOKEN")
+  worker: token("FOREMAN_WORKER_TOKEN"),
+  bound: boundTokens
 })
 
-const isOpen = (tokens: Tokens): boolean => Option.isNone(tokens.operator) && Option.isNone(tokens.worker)
+const isOpen = (tokens: Tokens): boolean =>
+  Option.isNone(tokens.operator) && Option.isNone(tokens.worker) && tokens.bound.length === 0
 
 const digest = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest()
 
@@ -81,7 +122,7 @@ const digest = (value: string): Buffer => createHash("sha256").update(value, "ut
 const sameToken = (given: Buffer, expected: Option.Option<Buffer>): boolean =>
   Option.isSome(expected) && timingSafeEqual(given, expected.value)
 
-const everyone: Caller = { operator: true, worker: true }
+const everyone: Caller = { operator: true, worker: true, speaksFor: () => true }
 
 /** The digest of the token that makes an operator: the operator token, or the worker token when it is the only one. */
 const operatorDigest = (tokens: Tokens): Option.Option<Buffer> =>
@@ -115,6 +156,9 @@ export const layerAuthorization: Layer.Layer<Authorization, ConfigError.ConfigEr
     }
     const operator = operatorDigest(tokens)
     const worker = Option.map(Option.orElse(tokens.worker, () => tokens.operator), (t) => digest(Redacted.value(t)))
+    const bound = tokens.bound.map((b) => ({ pattern: b.pattern, digest: digest(Redacted.value(b.token)) }))
+    /** The shared token speaks for the ids no binding claims. */
+    const unbound = (workerId: string) => !bound.some((b) => matches(b.pattern, workerId))
     return Authorization.of({
       bearer: (bearer) =>
         Effect.gen(function*() {
@@ -127,7 +171,13 @@ export const layerAuthorization: Layer.Layer<Authorization, ConfigError.ConfigEr
             return yield* new Unauthorized({ message: "Unsupported authorization: send `Authorization: Bearer <token>`" })
           }
           const given = digest(Redacted.value(bearer))
-          const caller: Caller = { operator: sameToken(given, operator), worker: sameToken(given, worker) }
+          const patterns = bound.filter((b) => timingSafeEqual(given, b.digest)).map((b) => b.pattern)
+          const shared = sameToken(given, worker)
+          const caller: Caller = {
+            operator: sameToken(given, operator),
+            worker: shared || patterns.length > 0,
+            speaksFor: (id) => (shared && unbound(id)) || patterns.some((pattern) => matches(pattern, id))
+          }
           if (!caller.operator && !caller.worker) return yield* new Unauthorized({ message: "Invalid bearer token" })
           return caller
         })
@@ -144,6 +194,13 @@ const requireWorker = Effect.flatMap(CurrentCaller, (caller) =>
   caller.worker ? Effect.void : Effect.fail(
     new Forbidden({ message: "This endpoint is for workers: use the worker token (FOREMAN_WORKER_TOKEN)" })
   ))
+
+/** A worker token that may speak for `workerId` (a bound token speaks only for its ids). */
+const speakingFor = (workerId: string) =>
+  Effect.flatMap(CurrentCaller, (caller) =>
+    !caller.worker ? requireWorker : caller.speaksFor(workerId) ? Effect.void : Effect.fail(
+      new Forbidden({ message: `This worker token may not speak for worker ${workerId}: see FOREMAN_WORKER_TOKENS` })
+    ))
 
 const requireAnyone = Effect.flatMap(CurrentCaller, (caller) =>
   caller.operator || caller.worker ? Effect.void : Effect.fail(
@@ -236,32 +293,41 @@ const secretDigest = (secret: string): string => createHash("sha256").update(sec
 const WorkersLive = HttpApiBuilder.group(ForemanApi, "workers", (handlers) =>
   Effect.gen(function*() {
     const registry = yield* WorkerRegistry.WorkerRegistry
-    /** A worker speaking about itself: the shared worker token, and its registration's credential. */
+    /** A worker speaking about itself: a worker token that may speak for it, and its registration's credential. */
     const asWorker = (workerId: Domain.WorkerId, headers: typeof WorkerCredential.Type) =>
       Effect.zipRight(
-        requireWorker,
+        speakingFor(workerId),
         registry.authenticate(workerId, Option.getOrNull(Option.map(Option.fromNullable(headers[workerSecretHeader]), secretDigest)))
       )
     return handlers
       .handle("register", ({ payload }) =>
         Effect.gen(function*() {
-          yield* requireWorker
+          yield* speakingFor(payload.id)
           const secret = randomBytes(32).toString("base64url")
           const answer = yield* registry.register(payload, secretDigest(secret))
-          return { ...answer, secret }
+          return { ...answer, secret, protocolVersion: workerProtocolVersion }
         }))
       .handle("heartbeat", ({ headers, path, payload }) =>
-        Effect.zipRight(asWorker(path.workerId, headers), registry.heartbeat(path.workerId, payload.healthy)))
+        Effect.gen(function*() {
+          yield* asWorker(path.workerId, headers)
+          const worker = yield* registry.heartbeat(path.workerId, payload.healthy)
+          return { ...worker, stop: yield* registry.toStop(path.workerId, payload.running ?? []) }
+        }))
+      .handle("poll", ({ headers, path, payload }) =>
+        Effect.zipRight(asWorker(path.workerId, headers), registry.poll(path.workerId, pollRequest(payload))))
       .handle("deregister", ({ headers, path }) =>
         Effect.zipRight(asWorker(path.workerId, headers), registry.deregister(path.workerId)))
       .handle("list", ({ urlParams }) =>
         Effect.zipRight(requireAnyone, registry.list({ type: urlParams.type, status: urlParams.status })))
       .handle("get", ({ path }) => Effect.zipRight(requireAnyone, registry.get(path.workerId)))
       .handle("report", ({ headers, path, payload }) =>
-        Effect.zipRight(
-          asWorker(path.workerId, headers),
-          registry.report({ ...payload, jobId: path.jobId, workerId: path.workerId })
-        ))
+        Effect.gen(function*() {
+          yield* asWorker(path.workerId, headers)
+          const { next, ...report } = "next" in payload ? payload : { ...payload, next: undefined }
+          const job = yield* registry.report({ ...report, jobId: path.jobId, workerId: path.workerId })
+          if (next === undefined) return job
+          return { ...job, next: yield* registry.poll(path.workerId, pollRequest(next)) }
+        }))
   }))
 
 const HealthLive = HttpApiBuilder.group(ForemanApi, "health", (handlers) =>

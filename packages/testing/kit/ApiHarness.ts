@@ -12,9 +12,10 @@ export interface TestTokens {
 }
 
 /** A config provider holding only the given tokens (the machine's environment stays out). */
-export const tokenConfig = (tokens: TestTokens = {}): ConfigProvider.ConfigProvider =>
+export const tokenConfig = (tokens: TestTokens = {}, extra: Readonly<Record<string, string>> = {}): ConfigProvider.ConfigProvider =>
   ConfigProvider.fromMap(
     new Map([
+      ...Object.entries(extra),
       ...(tokens.operator === undefined ? [] : [["FOREMAN_API_TOKEN", tokens.operator] as const]),
       ...(tokens.worker === undefined ? [] : [["FOREMAN_WORKER_TOKEN", tokens.worker] as const])
     ])
@@ -33,6 +34,8 @@ export const client = (baseUrl: string, token?: string) =>
 export interface ServerOptions {
   readonly engine?: Memory.MemoryOptions
   readonly tokens?: TestTokens
+  /** Further settings the server reads, by variable (`FOREMAN_WORKER_TOKENS`). */
+  readonly config?: Readonly<Record<string, string>>
 }
 
 /**
@@ -43,7 +46,7 @@ export const startServer = (options: ServerOptions = {}) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(
       ApiServer.serve({ host: "127.0.0.1", port: 0 }).pipe(Layer.provideMerge(Memory.layer(options.engine)))
-    ).pipe(Effect.withConfigProvider(tokenConfig(options.tokens)), quiet)
+    ).pipe(Effect.withConfigProvider(tokenConfig(options.tokens, options.config)), quiet)
     const address = Context.get(context, HttpServer.HttpServer).address
     if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("expected a TCP address")
     const coordinator = Context.get(context, Coordinator.Coordinator)

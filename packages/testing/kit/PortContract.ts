@@ -449,12 +449,12 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         yield* store.register(worker("w-2", { capacity: 1 }), [], null, null)
         yield* store.register(worker("w-3", { status: "offline" }), [], null, null)
         yield* store.register(worker("b-1", { type: "backtest" }), [], null, null)
-        const first = yield* store.claim("training", ["job_1", "job_2"] as Array<Domain.JobId>)
+        const first = yield* store.claim("training", ["job_1", "job_2"] as Array<Domain.JobId>, 0)
         assert.deepStrictEqual(first.map((w) => w.id), ["w-1", "w-2"])
-        const second = yield* store.claim("training", ["job_3", "job_4"] as Array<Domain.JobId>)
+        const second = yield* store.claim("training", ["job_3", "job_4"] as Array<Domain.JobId>, 0)
         assert.deepStrictEqual(second.map((w) => w.id), ["w-1"], "only one slot was left")
-        assert.deepStrictEqual(yield* store.claim("training", ["job_5"] as Array<Domain.JobId>), [])
-        assert.deepStrictEqual(yield* store.claim("training", []), [])
+        assert.deepStrictEqual(yield* store.claim("training", ["job_5"] as Array<Domain.JobId>, 0), [])
+        assert.deepStrictEqual(yield* store.claim("training", [], 0), [])
         const w1 = Option.getOrThrow(yield* store.get("w-1" as Domain.WorkerId))
         assert.deepStrictEqual([w1.status, w1.currentJobs], ["busy", ["job_1", "job_3"]])
         yield* store.release("w-1" as Domain.WorkerId, "job_1" as Domain.JobId)
@@ -467,10 +467,10 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
       run(Effect.gen(function*() {
         const store = yield* WorkerStore.WorkerStore
         yield* store.register(worker("w-1", { capacity: 3 }), [], null, null)
-        yield* store.claim("training", ["job_1", "job_2"] as Array<Domain.JobId>)
+        yield* store.claim("training", ["job_1", "job_2"] as Array<Domain.JobId>, 0)
         // The worker registers again running job_1 and job_3, and job_2 declared lost;
         // job_4 is claimed while the registration is read, before it is written.
-        yield* store.claim("training", ["job_4"] as Array<Domain.JobId>)
+        yield* store.claim("training", ["job_4"] as Array<Domain.JobId>, 0)
         const again = Option.getOrThrow(yield* store.register(
           worker("w-1", { capacity: 3, currentJobs: ["job_1", "job_3"] as Array<Domain.JobId> }),
           ["job_2"] as Array<Domain.JobId>,
@@ -505,16 +505,16 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
       run(Effect.gen(function*() {
         const store = yield* WorkerStore.WorkerStore
         yield* store.register(worker("w-1", { capacity: 2, lastHeartbeatAt: 1000 }), [], null, null)
-        yield* store.claim("training", ["job_0"] as Array<Domain.JobId>)
+        yield* store.claim("training", ["job_0"] as Array<Domain.JobId>, 0)
         yield* store.markRefusing("w-1" as Domain.WorkerId, "job_0" as Domain.JobId, "busy")
         assert.deepStrictEqual(Option.getOrThrow(yield* store.get("w-1" as Domain.WorkerId)).currentJobs, [], "its slot is freed")
-        assert.deepStrictEqual(yield* store.claim("training", ["job_1"] as Array<Domain.JobId>), [], "full: no claim")
+        assert.deepStrictEqual(yield* store.claim("training", ["job_1"] as Array<Domain.JobId>, 0), [], "full: no claim")
         const back = Option.getOrThrow(yield* store.heartbeat("w-1" as Domain.WorkerId, 2000, true))
         assert.strictEqual(back.status, "available", "a heartbeat tells its load again")
-        assert.strictEqual((yield* store.claim("training", ["job_1"] as Array<Domain.JobId>)).length, 1)
+        assert.strictEqual((yield* store.claim("training", ["job_1"] as Array<Domain.JobId>, 0)).length, 1)
         yield* store.markRefusing("w-1" as Domain.WorkerId, "job_none" as Domain.JobId, "draining")
         assert.strictEqual(Option.getOrThrow(yield* store.heartbeat("w-1" as Domain.WorkerId, 3000, true)).status, "draining")
-        assert.deepStrictEqual(yield* store.claim("training", ["job_2"] as Array<Domain.JobId>), [], "draining: no claim")
+        assert.deepStrictEqual(yield* store.claim("training", ["job_2"] as Array<Domain.JobId>, 0), [], "draining: no claim")
         yield* store.release("w-1" as Domain.WorkerId, "job_1" as Domain.JobId)
         assert.strictEqual(Option.getOrThrow(yield* store.get("w-1" as Domain.WorkerId)).status, "draining")
         const fresh = Option.getOrThrow(yield* store.register(worker("w-1", { capacity: 2 }), [], null, null))
@@ -527,7 +527,7 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         yield* store.register(worker("w-1"), [], null, null)
         yield* store.register(worker("w-2", { capacity: 2 }), [], null, null)
         const claims = yield* Effect.all(
-          Array.from({ length: 8 }, (_, i) => store.claim("training", [`job_${i}a`, `job_${i}b`] as Array<Domain.JobId>)),
+          Array.from({ length: 8 }, (_, i) => store.claim("training", [`job_${i}a`, `job_${i}b`] as Array<Domain.JobId>, 0)),
           { concurrency: "unbounded" }
         )
         assert.strictEqual(claims.flat().length, 3, "three slots, three claims")
@@ -545,9 +545,9 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         const expired = yield* store.expire(6000, 2000)
         assert.deepStrictEqual(expired, { offline: ["w-2" as Domain.WorkerId], removed: ["w-1" as Domain.WorkerId] })
         assert.strictEqual(Option.getOrThrow(yield* store.get("w-2" as Domain.WorkerId)).status, "offline")
-        yield* store.claim("training", ["job_x"] as Array<Domain.JobId>)
+        yield* store.claim("training", ["job_x"] as Array<Domain.JobId>, 0)
         yield* store.register(worker("w-3", { status: "error", lastHeartbeatAt: 9000 }), [], null, null)
-        assert.deepStrictEqual(yield* store.claim("training", ["job_y"] as Array<Domain.JobId>), [], "offline and error workers get no jobs")
+        assert.deepStrictEqual(yield* store.claim("training", ["job_y"] as Array<Domain.JobId>, 0), [], "offline and error workers get no jobs")
         const revived = Option.getOrThrow(yield* store.heartbeat("w-2" as Domain.WorkerId, 9900, true))
         assert.deepStrictEqual([revived.status, revived.lastHeartbeatAt], ["available", 9900])
         const sick = Option.getOrThrow(yield* store.heartbeat("w-2" as Domain.WorkerId, 9950, false))

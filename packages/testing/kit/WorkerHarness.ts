@@ -73,7 +73,8 @@ const now = () => Date.now()
 const workerOf = (registration: WorkerRegistry.Registration): Domain.Worker => ({
   id: registration.id,
   type: registration.type,
-  endpoint: registration.endpoint,
+  endpoint: registration.endpoint ?? "",
+  protocol: registration.endpoint === undefined ? "pull" : "push",
   status: "available",
   capacity: registration.capacity,
   currentJobs: registration.runningJobs as ReadonlyArray<Domain.JobId>,
@@ -133,13 +134,20 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
             return Effect.succeed({ worker, cancel, secret, retryWithinSeconds })
           }))
         .handle("heartbeat", ({ headers, path }) =>
-          Effect.suspend((): Effect.Effect<Domain.Worker, Errors.WorkerNotFound | Errors.StorageError> => {
+          Effect.suspend((): Effect.Effect<typeof Api.HeartbeatAnswer.Type, Errors.WorkerNotFound | Errors.StorageError> => {
             calls.heartbeats.push(path.workerId)
             const secret = headers["x-foreman-worker-secret"]
             calls.contacts.push({ at: now(), kind: "heartbeat", ...(secret === undefined ? {} : { secret }) })
             if (unavailable) return Effect.fail(new Errors.StorageError({ reason: "database unreachable" }))
             const worker = workers.get(path.workerId)
-            return worker === undefined ? Effect.fail(new Errors.WorkerNotFound({ workerId: path.workerId })) : Effect.succeed(worker)
+            return worker === undefined
+              ? Effect.fail(new Errors.WorkerNotFound({ workerId: path.workerId }))
+              : Effect.succeed({ ...worker, stop: [] })
+          }))
+        .handle("poll", ({ path, payload }) =>
+          Effect.suspend(() => {
+            if (!workers.has(path.workerId)) return Effect.fail(new Errors.WorkerNotFound({ workerId: path.workerId }))
+            return Effect.as(Effect.sleep(`${Math.max(50, (payload.waitSeconds ?? 20) * 1000)} millis`), { jobs: [], stop: [] })
           }))
         .handle("deregister", ({ headers, path }) =>
           Effect.suspend((): Effect.Effect<void, Errors.WorkerNotFound | Errors.WorkerNotAuthenticated> => {
@@ -171,7 +179,7 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
         bearer: (token) =>
           Effect.sync(() => {
             calls.tokens.push(Redacted.value(token))
-            return { operator: false, worker: true }
+            return { operator: false, worker: true, speaksFor: () => true }
           })
       })
     )

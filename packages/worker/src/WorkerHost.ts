@@ -117,10 +117,10 @@ const authorizationLayer = (token: Option.Option<Redacted.Redacted>) =>
     Authorization.of({
       bearer: (presented) =>
         Option.match(token, {
-          onNone: () => Effect.succeed({ operator: false, worker: true }),
+          onNone: () => Effect.succeed({ operator: false, worker: true, speaksFor: () => true }),
           onSome: (expected) =>
             timingSafeEqual(digest(Redacted.value(presented)), digest(Redacted.value(expected)))
-              ? Effect.succeed({ operator: false, worker: true })
+              ? Effect.succeed({ operator: false, worker: true, speaksFor: () => true })
               : Effect.fail(new Unauthorized({ message: "missing or wrong bearer token" }))
         })
     })

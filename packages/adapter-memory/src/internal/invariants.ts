@@ -135,7 +135,7 @@ export class Referee {
         if (other !== undefined) this.violate(`${job} held by both ${other} and ${w.id}`)
         holders.set(job, w.id)
       }
-      if (Domain.hasFreeSlot(w)) free.add(w.type)
+      if (Domain.hasFreeSlot(w, at)) free.add(w.type)
     }
     if (free.size === 0) return
     for (const [id, w] of this.waiting) {

@@ -1,0 +1,64 @@
+/**
+ * Pull workers in the engine, under the TestClock: a job goes only to a
+ * worker whose poll waits; an assignment no poll picks up within the
+ * acknowledgement time goes back to the head of the queue, uncounted; a poll
+ * answers the moment a job is assigned.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Coordinator, type Domain, WorkerRegistry, WorkerStore } from "@foreman/core"
+import { Clock, Effect, Fiber } from "effect"
+import { advance, fresh, jobsOf, lead, show } from "@foreman/adapter-memory/TestEngine"
+
+const id = (s: string) => s as Domain.WorkerId
+
+const registerPull = (workerId: string) =>
+  Effect.flatMap(WorkerRegistry.WorkerRegistry, (registry) =>
+    registry.register({
+      id: id(workerId),
+      type: "training",
+      capacity: 1,
+      capabilities: {},
+      runningJobs: [],
+      finishedJobs: []
+    }))
+
+describe("pull workers", () => {
+  it.scoped("get a job only while a poll of theirs waits", () =>
+    fresh(Effect.gen(function*() {
+      yield* registerPull("py-1")
+      yield* lead
+      const coordinator = yield* Coordinator.Coordinator
+      const research = yield* coordinator.trigger({ brief: "Only when asked", force: true })
+      yield* advance(30)
+      const waiting = yield* show(research.id)
+      assert.strictEqual(waiting.research.waitingFor?.workerType, "training")
+      assert.deepStrictEqual(yield* jobsOf(research.id), ["design:completed"])
+      const registry = yield* WorkerRegistry.WorkerRegistry
+      const poll = yield* Effect.fork(registry.poll(id("py-1"), { waitSeconds: 20, running: [] }))
+      yield* advance(0)
+      const answer = yield* Fiber.join(poll)
+      assert.lengthOf(answer.jobs, 1)
+      assert.strictEqual(answer.jobs[0]!.kind, "training")
+      assert.deepStrictEqual(yield* jobsOf(research.id), ["design:completed", "training:running"])
+    })))
+
+  it.scoped("an assignment no poll picks up goes back to the head of the queue, uncounted", () =>
+    fresh(Effect.gen(function*() {
+      yield* registerPull("py-1")
+      const store = yield* WorkerStore.WorkerStore
+      const now = yield* Clock.currentTimeMillis
+      // Its poll said it waits for a minute, then the worker went away without a word.
+      yield* store.heartbeat(id("py-1"), now, true, now + 60_000)
+      yield* lead
+      const coordinator = yield* Coordinator.Coordinator
+      const research = yield* coordinator.trigger({ brief: "Nobody picks it up", force: true })
+      yield* advance(5)
+      assert.deepStrictEqual(yield* jobsOf(research.id), ["design:completed", "training:pending"])
+      yield* advance(10)
+      const detail = yield* show(research.id)
+      assert.strictEqual(detail.jobs[1]!.status, "refused")
+      assert.match(detail.jobs[1]!.error ?? "", /not picked up by worker py-1 within 10s/)
+      assert.strictEqual(detail.research.failures, 0)
+      assert.strictEqual(detail.research.waitingFor?.workerType, "training")
+    }), { config: { pollIntervalSeconds: 1 } }))
+})

@@ -1,0 +1,98 @@
+/**
+ * A pull worker's side of assignment (docs/worker-protocol.md): a poll marks
+ * the worker as asking until its wait ends, wakes the loop (which may assign
+ * it a job), and answers the moment the worker has jobs it does not yet hold,
+ * or jobs it holds that are no longer its own. Delivering a job records that
+ * the worker took it (pending → running); a job delivered whose answer was
+ * lost is delivered again by the next poll that does not list it, so nothing
+ * is stranded and nothing runs twice.
+ */
+import { Clock, Duration, Effect, Option } from "effect"
+import { Assignments } from "../Assignments.js"
+import type { Job, JobSpec, WorkerId } from "../Domain.js"
+import { type StorageError, WorkerNotFound } from "../Errors.js"
+import { ResearchStore } from "../ResearchStore.js"
+import { Wakeup } from "../Wakeup.js"
+import * as JobWrites from "./jobWrites.js"
+
+/** Records a heartbeat of the worker, setting until when it asks for work (null: it stopped); none when unknown. */
+export type Beat = (id: WorkerId, pollingUntil: number | null) => Effect.Effect<Option.Option<unknown>, StorageError>
+
+/** What a poll asks: how long it may wait, and every job the worker holds. */
+export interface PollRequest {
+  readonly waitSeconds: number
+  readonly running: ReadonlyArray<string>
+}
+
+/** What a poll answers: jobs to start, and held jobs to stop. */
+export interface PollAnswer {
+  readonly jobs: ReadonlyArray<JobSpec>
+  readonly stop: ReadonlyArray<string>
+}
+
+export interface Polls {
+  readonly poll: (id: WorkerId, request: PollRequest) => Effect.Effect<PollAnswer, WorkerNotFound | StorageError>
+  /** The jobs among `running` that are no longer the worker's to run. */
+  readonly toStop: (id: WorkerId, running: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string>, StorageError>
+}
+
+const specOf = (job: Job): JobSpec => ({
+  jobId: job.id,
+  researchId: job.researchId,
+  kind: job.kind,
+  attempt: job.attempt,
+  input: job.input
+})
+
+export const make = (beat: Beat) => Effect.gen(function*() {
+  const store = yield* ResearchStore
+  const jobs = yield* JobWrites.make
+  const assignments = yield* Assignments
+  const wakeup = yield* Wakeup
+
+  /** What the worker should start and stop now, delivering what it starts. */
+  const look = (id: WorkerId, running: ReadonlySet<string>, now: number) =>
+    Effect.gen(function*() {
+      const assigned = yield* store.jobsOnWorker(id)
+      const mine = new Set<string>(assigned.map((job) => job.id))
+      const stop = [...running].filter((jobId) => !mine.has(jobId))
+      const start: Array<JobSpec> = []
+      for (const job of assigned) {
+        if (running.has(job.id)) continue
+        if (job.status === "pending" && !(yield* jobs.dispatched(job, now))) continue
+        start.push(specOf(job))
+      }
+      return { jobs: start, stop } satisfies PollAnswer
+    })
+
+  const poll = (id: WorkerId, request: PollRequest) =>
+    Effect.gen(function*() {
+      const start = yield* Clock.currentTimeMillis
+      const deadline = start + Math.round(request.waitSeconds * 1000)
+      const asking = yield* beat(id, deadline)
+      if (Option.isNone(asking)) return yield* new WorkerNotFound({ workerId: id })
+      yield* wakeup.signal
+      const running = new Set(request.running)
+      for (;;) {
+        const now = yield* Clock.currentTimeMillis
+        const answer = yield* look(id, running, now)
+        if (answer.jobs.length > 0 || answer.stop.length > 0 || now >= deadline) {
+          // The worker is no longer asking: it has work (it polls again for more), or its wait is over.
+          if (now < deadline) yield* beat(id, null)
+          return answer
+        }
+        yield* Effect.raceFirst(assignments.await(id), Effect.sleep(Duration.millis(deadline - now)))
+      }
+    }).pipe(
+      // A worker that hung up stops asking at once, so no job is assigned to it.
+      Effect.onInterrupt(() => Effect.ignore(beat(id, null)))
+    )
+
+  const toStop = (id: WorkerId, running: ReadonlyArray<string>) =>
+    running.length === 0 ? Effect.succeed([]) : Effect.map(store.jobsOnWorker(id), (assigned) => {
+      const mine = new Set<string>(assigned.map((job) => job.id))
+      return running.filter((jobId) => !mine.has(jobId))
+    })
+
+  return { poll, toStop } satisfies Polls
+})
