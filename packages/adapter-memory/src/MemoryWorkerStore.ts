@@ -23,7 +23,14 @@ export const make = Effect.sync(() => {
         if (sequence !== null) sequences.set(worker.id, sequence)
         const before = workers.get(worker.id)?.currentJobs ?? []
         const currentJobs = Array.from(new Set([...before, ...worker.currentJobs])).filter((j) => !lost.includes(j))
-        const next: Worker = { ...worker, currentJobs, status: Domain.loadStatus(worker, currentJobs.length) }
+        const next: Worker = {
+          ...worker,
+          protocol: worker.protocol ?? "push",
+          // A registration is not a poll: the worker asks for work again when it polls.
+          pollingUntil: null,
+          currentJobs,
+          status: Domain.loadStatus(worker, currentJobs.length)
+        }
         put(next)
         secrets.set(worker.id, secretHash)
         return Option.some(next)

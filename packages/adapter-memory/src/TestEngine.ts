@@ -127,6 +127,8 @@ export const worker = (id: string, overrides: Partial<Worker> = {}): Worker => (
   id: id as WorkerId,
   type: "training",
   endpoint: `http://127.0.0.1:5005/${id}`,
+  protocol: "push",
+  pollingUntil: null,
   status: "available",
   capacity: 1,
   currentJobs: [],

@@ -434,9 +434,11 @@ const readBack = Effect.gen(function*() {
   assert.deepStrictEqual(yield* store.jobsOnWorker(workerId("w-train-1")), [{ ...training, ...trainingPatch }])
 
   const workerStore = yield* WorkerStore.WorkerStore
-  assert.deepStrictEqual(yield* workerStore.list, workers.map((w) => w.worker))
+  // Workers from before the pull protocol are push workers, polling for nothing.
+  const upgraded = (worker: Domain.Worker): Domain.Worker => ({ ...worker, protocol: "push", pollingUntil: null })
+  assert.deepStrictEqual(yield* workerStore.list, workers.map((w) => upgraded(w.worker)))
   for (const w of workers) {
-    assert.deepStrictEqual(yield* workerStore.get(w.worker.id), Option.some(w.worker))
+    assert.deepStrictEqual(yield* workerStore.get(w.worker.id), Option.some(upgraded(w.worker)))
     assert.deepStrictEqual(yield* workerStore.secretHash(w.worker.id), Option.some(w.secretHash))
   }
 
@@ -536,7 +538,7 @@ describe("upgrading a database made by the previous release", () => {
         [1, 2, 3]
       )
       yield* fillAsPreviousRelease
-      assert.deepStrictEqual(yield* Migrations.run, [[4, "typed_columns"], [5, "strategies"], [6, "llm_calls"], [7, "change_marks"]])
+      assert.deepStrictEqual(yield* Migrations.run, [[4, "typed_columns"], [5, "strategies"], [6, "llm_calls"], [7, "change_marks"], [8, "pull_workers"]])
 
       const columns = yield* sql<{ table_name: string; column_name: string; data_type: string }>`
         SELECT table_name, column_name, data_type FROM information_schema.columns
