@@ -18,6 +18,7 @@ import {
 } from "@effect/platform"
 import { Budget, Coordinator, Domain, Errors, type ResearchStore, Storable, StrategyCatalogue, WorkerRegistry } from "@foreman/core"
 import { Context, JSONSchema, Schema } from "effect"
+import { version } from "./internal/version.js"
 
 /** Missing or wrong bearer token. */
 export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
@@ -94,7 +95,14 @@ export class CurrentCaller extends Context.Tag("@foreman/api/CurrentCaller")<Cur
 export class Authorization extends HttpApiMiddleware.Tag<Authorization>()("@foreman/api/Authorization", {
   failure: Unauthorized,
   provides: CurrentCaller,
-  security: { bearer: HttpApiSecurity.bearer }
+  security: {
+    bearer: HttpApiSecurity.annotate(
+      HttpApiSecurity.bearer,
+      OpenApi.Description,
+      "`FOREMAN_API_TOKEN` for operators, `FOREMAN_WORKER_TOKEN` (or a token `FOREMAN_WORKER_TOKENS` binds to " +
+        "worker ids) for workers. A server without tokens trusts every caller as both."
+    )
+  }
 }) {}
 
 const researchId = HttpApiSchema.param("id", Domain.ResearchId)
@@ -179,6 +187,9 @@ export const RegistrationAccepted = Schema.Struct({
 
 /** The version of the worker protocol (docs/worker-protocol.md) this API speaks. */
 export const workerProtocolVersion = 1
+
+/** Where the worker protocol is written down for people (linked from the OpenAPI document). */
+const workerProtocolDoc = "https://github.com/foreman-lab/foreman/blob/main/docs/worker-protocol.md"
 
 /** Ids of jobs a worker says it holds (running, or with a final report not yet answered). */
 const HeldJobs = Schema.Array(Schema.String.pipe(Schema.maxLength(200))).pipe(Schema.maxItems(1024))
@@ -289,37 +300,93 @@ export class AgentGroup extends HttpApiGroup.make("agent")
       // A strategy named in the request that the catalogue does not hold: 404, like `GET /strategies/{name}`.
       .addError(StrategyNotFound, { status: 404 })
       .addError(Unavailable)
+      .annotateContext(OpenApi.annotations({
+        summary: "Trigger a research",
+        description: "Starts a research from a brief, or from a strategy: a catalogued name (the design phase is " +
+          "skipped) or a full `{ name, spec }`, trained as given. Send a request id (`Idempotency-Key` or " +
+          "`requestId`) to make a retry safe: a repeat answers the research the first one started."
+      }))
       .annotate(OpenApi.Transform, (operation) => ({
         ...operation,
         parameters: [...(operation["parameters"] as ReadonlyArray<unknown> | undefined ?? []), idempotencyKeyParameter]
       }))
   )
-  .add(HttpApiEndpoint.get("status", "/agent/status").addSuccess(Status))
-  .add(HttpApiEndpoint.get("budget", "/agent/budget").addSuccess(BudgetStatus))
-  .add(HttpApiEndpoint.get("budgetToday", "/agent/budget/today").addSuccess(Budget.BudgetDay))
-  .add(HttpApiEndpoint.get("workers", "/agent/workers").addSuccess(Schema.Array(Coordinator.WorkerActivity)))
-  .add(HttpApiEndpoint.get("list", "/agent/researches").setUrlParams(ListQuery).addSuccess(ResearchPage))
+  .add(
+    HttpApiEndpoint.get("status", "/agent/status")
+      .addSuccess(Status)
+      .annotateContext(OpenApi.annotations({
+        summary: "Coordinator status",
+        description: "Active researches, workers busy and total per type, today's budget and capacity."
+      }))
+  )
+  .add(
+    HttpApiEndpoint.get("budget", "/agent/budget")
+      .addSuccess(BudgetStatus)
+      .annotateContext(OpenApi.annotations({
+        summary: "Today's budget",
+        description: "Today's spend, what remains and how many cycles it affords (null when unlimited)."
+      }))
+  )
+  .add(
+    HttpApiEndpoint.get("budgetToday", "/agent/budget/today")
+      .addSuccess(Budget.BudgetDay)
+      .annotateContext(OpenApi.annotations({
+        summary: "Today's spend over time",
+        description: "Today's spending (UTC day) minute by minute, against the daily limit."
+      }))
+  )
+  .add(
+    HttpApiEndpoint.get("workers", "/agent/workers")
+      .addSuccess(Schema.Array(Coordinator.WorkerActivity))
+      .annotateContext(OpenApi.annotations({
+        summary: "List workers with their job counts",
+        description: "Every registered worker with the jobs it completed and failed."
+      }))
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/agent/researches")
+      .setUrlParams(ListQuery)
+      .addSuccess(ResearchPage)
+      .annotateContext(OpenApi.annotations({
+        summary: "List researches",
+        description: "Newest first, filtered by status, creation time, strategy and verdict, a page at a time; " +
+          "`total` and `costUsd` cover everything the filter selects."
+      }))
+  )
   .add(
     HttpApiEndpoint.get("show")`/agent/researches/${researchId}`
       .addSuccess(ResearchDetail)
       .addError(ResearchNotFound, { status: 404 })
+      .annotateContext(OpenApi.annotations({
+        summary: "Get a research",
+        description: "One research with its jobs, its LLM calls and its progress."
+      }))
   )
   .add(
     HttpApiEndpoint.del("cancel")`/agent/researches/${researchId}`
       .addSuccess(Domain.Research)
       .addError(ResearchNotFound, { status: 404 })
       .addError(NotCancellable, { status: 409 })
+      .annotateContext(OpenApi.annotations({
+        summary: "Cancel a research",
+        description: "Stops a research and its jobs; 409 when it has already finished."
+      }))
   )
   .add(
     HttpApiEndpoint.del("cancelAlias")`/agent/cancel/${researchId}`
       .addSuccess(Domain.Research)
       .addError(ResearchNotFound, { status: 404 })
       .addError(NotCancellable, { status: 409 })
+      .annotateContext(OpenApi.annotations({
+        summary: "Cancel a research (alias)",
+        description: "The same as `DELETE /agent/researches/{id}`."
+      }))
   )
   .add(
     HttpApiEndpoint.get("events", "/events")
       .setHeaders(EventsHeaders)
       .addSuccess(EventStream)
+      .annotate(OpenApi.Summary, "Follow events (Server-Sent Events)")
       .annotate(
         OpenApi.Description,
         "Server-Sent Events: every research, job, worker and budget event of this server, as it happens. " +
@@ -327,15 +394,31 @@ export class AgentGroup extends HttpApiGroup.make("agent")
           "when that is not possible: read the state again)."
       )
   )
-  .add(HttpApiEndpoint.get("strategies", "/strategies").addSuccess(Schema.Array(StrategySummary)))
+  .add(
+    HttpApiEndpoint.get("strategies", "/strategies")
+      .addSuccess(Schema.Array(StrategySummary))
+      .annotateContext(OpenApi.annotations({
+        summary: "List strategies",
+        description: "The strategy catalogue, newest first: every design under a unique name, with its best metrics."
+      }))
+  )
   .add(
     HttpApiEndpoint.get("strategy")`/strategies/${strategyName}`
       .addSuccess(StrategySummary)
       .addError(StrategyNotFound, { status: 404 })
+      .annotateContext(OpenApi.annotations({
+        summary: "Get a strategy",
+        description: "One catalogued strategy; 404 names the closest ones."
+      }))
   )
   .addError(StorageError, unavailable)
   .addError(Forbidden)
   .middleware(Authorization)
+  .annotate(
+    OpenApi.Description,
+    "For operators (the operator token): trigger and cancel researches, read the status, the budget, " +
+      "researches, workers and strategies, and follow events."
+  )
 {}
 
 export class WorkersGroup extends HttpApiGroup.make("workers")
@@ -343,6 +426,12 @@ export class WorkersGroup extends HttpApiGroup.make("workers")
     HttpApiEndpoint.post("register", "/workers/register")
       .setPayload(WorkerRegistry.Registration)
       .addSuccess(RegistrationAccepted)
+      .annotateContext(OpenApi.annotations({
+        summary: "Register a worker",
+        description: "Once at start and again after any 404, listing the jobs the worker runs and the final " +
+          "reports it could not deliver. The answer's `secret` goes in `X-Foreman-Worker-Secret` on the worker's " +
+          "later calls; `cancel` names jobs it must not run. Without `endpoint` the worker polls for jobs."
+      }))
   )
   .add(
     HttpApiEndpoint.post("heartbeat")`/workers/${workerId}/heartbeat`
@@ -351,6 +440,11 @@ export class WorkersGroup extends HttpApiGroup.make("workers")
       .addSuccess(HeartbeatAnswer)
       .addError(WorkerNotFound, { status: 404 })
       .addError(WorkerNotAuthenticated, { status: 403 })
+      .annotateContext(OpenApi.annotations({
+        summary: "Send a heartbeat",
+        description: "Every 10 s while the worker holds a job, listing the jobs it holds; the answer's `stop` " +
+          "names those no longer its own. 404 or 403 (`WorkerNotAuthenticated`): register again."
+      }))
   )
   .add(
     HttpApiEndpoint.post("poll")`/workers/${workerId}/poll`
@@ -359,6 +453,12 @@ export class WorkersGroup extends HttpApiGroup.make("workers")
       .addSuccess(PollAnswer)
       .addError(WorkerNotFound, { status: 404 })
       .addError(WorkerNotAuthenticated, { status: 403 })
+      .annotateContext(OpenApi.annotations({
+        summary: "Poll for jobs",
+        description: "Waits up to `waitSeconds` and answers as soon as a job is assigned to the worker (only a " +
+          "polling worker is given jobs). `jobs` are to start, `stop` names held jobs no longer its own. " +
+          "Counts as a heartbeat."
+      }))
   )
   .add(
     HttpApiEndpoint.del("deregister")`/workers/${workerId}`
@@ -366,12 +466,28 @@ export class WorkersGroup extends HttpApiGroup.make("workers")
       .addSuccess(HttpApiSchema.NoContent)
       .addError(WorkerNotFound, { status: 404 })
       .addError(WorkerNotAuthenticated, { status: 403 })
+      .annotateContext(OpenApi.annotations({
+        summary: "Deregister a worker",
+        description: "Sent by a worker that stops: the coordinator stops counting it."
+      }))
   )
-  .add(HttpApiEndpoint.get("list", "/workers").setUrlParams(WorkerQuery).addSuccess(Schema.Array(Domain.Worker)))
+  .add(
+    HttpApiEndpoint.get("list", "/workers")
+      .setUrlParams(WorkerQuery)
+      .addSuccess(Schema.Array(Domain.Worker))
+      .annotateContext(OpenApi.annotations({
+        summary: "List workers",
+        description: "The registered workers, optionally of one type or status. Operators and workers may call it."
+      }))
+  )
   .add(
     HttpApiEndpoint.get("get")`/workers/${workerId}`
       .addSuccess(Domain.Worker)
       .addError(WorkerNotFound, { status: 404 })
+      .annotateContext(OpenApi.annotations({
+        summary: "Get a worker",
+        description: "One registered worker. Operators and workers may call it."
+      }))
   )
   .add(
     HttpApiEndpoint.post("report")`/workers/${workerId}/jobs/${jobId}/report`
@@ -382,14 +498,34 @@ export class WorkersGroup extends HttpApiGroup.make("workers")
       .addError(JobNotFound, { status: 404 })
       .addError(WorkerNotFound, { status: 404 })
       .addError(JobNotAssigned, { status: 403 })
+      .annotateContext(OpenApi.annotations({
+        summary: "Report on a job",
+        description: "`Progress` any number of times, then the result once (`Completed` or `Failed`). Reports are " +
+          "idempotent: resend after a network failure or a 503. With `next` on a final report, the answer also " +
+          "carries the worker's next poll."
+      }))
   )
   .addError(StorageError, unavailable)
   .addError(Forbidden)
   .middleware(Authorization)
+  .annotate(
+    OpenApi.Description,
+    `[The worker protocol](${workerProtocolDoc}), for workers (a worker token): register, poll for jobs, ` +
+      "send heartbeats, report, deregister; operators may list workers too. Calls about a worker carry its " +
+      "registration's secret in `X-Foreman-Worker-Secret`."
+  )
 {}
 
 export class HealthGroup extends HttpApiGroup.make("health")
-  .add(HttpApiEndpoint.get("health", "/health").addSuccess(Health))
+  .add(
+    HttpApiEndpoint.get("health", "/health")
+      .addSuccess(Health)
+      .annotateContext(OpenApi.annotations({
+        summary: "Health check",
+        description: "`ok` while the server answers; `leading` says whether this server runs the coordinator's loop."
+      }))
+  )
+  .annotate(OpenApi.Description, "Liveness, for load balancers and orchestrators: no token needed.")
 {}
 
 /** The coordinator's API. */
@@ -399,5 +535,16 @@ export class ForemanApi extends HttpApi.make("foreman")
   .add(HealthGroup)
   .addError(PayloadTooLarge)
   .prefix("/api/v1")
-  .annotate(OpenApi.Title, "Foreman coordinator API")
+  .annotateContext(OpenApi.annotations({
+    title: "Foreman coordinator API",
+    version,
+    description: "Coordinates concurrent research cycles over scarce workers with a shared LLM budget. " +
+      "Operators trigger and follow researches; workers register, poll for jobs and report, as " +
+      `[the worker protocol](${workerProtocolDoc}) describes. Bodies are JSON (at most 1 MiB by default); every ` +
+      "error body has `_tag` and `message`.",
+    license: { name: "MIT", url: "https://spdx.org/licenses/MIT.html" },
+    // Relative to where this document is served, so the paths (all under /api/v1) stay right when another
+    // server mounts the API under a prefix.
+    servers: [{ url: ".", description: "The server answering this document" }]
+  }))
 {}
