@@ -222,7 +222,7 @@ def backtest(job: features.JobLike, settings: BacktestSettings = DEFAULT_SETTING
             "days": len(window) - 1,
         },
         "model": {"family": model.family, "ref": model_ref, "trainedThrough": model.trained_through},
-        "equity": [
+        "equityCurve": [
             {
                 "t": features.day(window.index[i]),
                 "strategy": float(strategy_equity[i]),

@@ -13,6 +13,7 @@
  * return after costs is positive. `totalReturn` is before costs,
  * `netReturn`, the Sharpe ratio and the drawdown are after costs.
  */
+import type { Domain } from "@foreman/core"
 import type { Bar } from "./marketData.js"
 import * as Model from "./model.js"
 import type { Sample } from "./dataset.js"
@@ -72,13 +73,9 @@ export interface BacktestReport {
   readonly settings: BacktestSettings
   readonly band: SignalBand
   readonly window: { readonly from: string; readonly to: string; readonly days: number }
-  readonly equity: {
-    readonly final: number
-    readonly peak: number
-    readonly trough: number
-    /** Net equity (start 1) every 21 trading days and at the end. */
-    readonly curve: ReadonlyArray<{ readonly date: string; readonly equity: number }>
-  }
+  readonly equity: { readonly final: number; readonly peak: number; readonly trough: number }
+  /** Net equity and buy-and-hold (both start at 1) on the first day, every 21 trading days and at the end. */
+  readonly equityCurve: ReadonlyArray<Domain.EquityPoint>
 }
 
 type Position = -1 | 0 | 1
@@ -94,7 +91,13 @@ export const run = (
   const costPerUnit = (settings.commissionBps + settings.slippageBps) / 10_000
   const days = samples.length - 1
   const netReturns: Array<number> = []
-  const curve: Array<{ date: string; equity: number }> = []
+  const start = bars[samples[0]!.index]!.close
+  const point = (sample: Sample, strategy: number): Domain.EquityPoint => ({
+    t: sample.date,
+    strategy,
+    buyAndHold: bars[sample.index]!.close / start
+  })
+  const curve: Array<Domain.EquityPoint> = [point(samples[0]!, 1)]
   let gross = 1
   let net = 1
   let peak = 1
@@ -138,7 +141,7 @@ export const run = (
     peak = Math.max(peak, net)
     trough = Math.min(trough, net)
     maxDrawdown = Math.max(maxDrawdown, 1 - net / peak)
-    if ((d + 1) % EQUITY_SAMPLE_DAYS === 0) curve.push({ date: samples[d + 1]!.date, equity: net })
+    if ((d + 1) % EQUITY_SAMPLE_DAYS === 0) curve.push(point(samples[d + 1]!, net))
   }
   if (position !== 0) {
     const cost = costPerUnit
@@ -152,7 +155,8 @@ export const run = (
     maxDrawdown = Math.max(maxDrawdown, 1 - net / peak)
   }
   const last = samples[days]!
-  if (curve[curve.length - 1]?.date !== last.date) curve.push({ date: last.date, equity: net })
+  if (curve[curve.length - 1]?.t === last.date) curve.pop()
+  curve.push(point(last, net))
   const mean = netReturns.reduce((s, r) => s + r, 0) / netReturns.length
   const variance = netReturns.reduce((s, r) => s + (r - mean) ** 2, 0) / Math.max(1, netReturns.length - 1)
   const sd = Math.sqrt(variance)
@@ -172,6 +176,7 @@ export const run = (
     settings,
     band,
     window: { from: first.date, to: last.date, days },
-    equity: { final: net, peak, trough, curve }
+    equity: { final: net, peak, trough },
+    equityCurve: curve
   }
 }

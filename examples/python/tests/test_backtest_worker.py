@@ -47,7 +47,7 @@ def test_metrics_are_finite_and_typed(report: dict[str, Any]) -> None:
 
 
 def test_equity_starts_at_one_and_ends_at_the_returns(report: dict[str, Any]) -> None:
-    equity = report["equity"]
+    equity = report["equityCurve"]
     assert isinstance(equity, list) and 2 <= len(equity) <= 250
     assert equity[0]["strategy"] == 1.0 and equity[0]["buyAndHold"] == 1.0
     assert [p["t"] for p in equity] == sorted({p["t"] for p in equity})
@@ -63,7 +63,7 @@ def test_buy_and_hold_is_the_price_change_over_the_window(report: dict[str, Any]
     window = report["window"]
     assert isinstance(window, dict)
     assert report["buyAndHoldReturn"] == pytest.approx(prices[window["to"]] / prices[window["from"]] - 1, rel=1e-9)
-    for point in report["equity"]:
+    for point in report["equityCurve"]:
         assert point["buyAndHold"] == pytest.approx(prices[point["t"]] / prices[window["from"]], rel=1e-9)
 
 

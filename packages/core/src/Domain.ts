@@ -115,11 +115,21 @@ export const TrainingResult = Schema.Struct({
   kind: Schema.optionalWith(Schema.Literal("classification", "regression"), { default: () => "classification" }),
   testAccuracy: Schema.Finite,
   testLoss: Schema.Finite,
-  epochLosses: Schema.Array(Schema.Finite),
+  /** The loss after each epoch, for models trained in epochs; the gate's loss-trend check needs them. */
+  epochLosses: Schema.optional(Schema.Array(Schema.Finite)),
   directionalAccuracy: Schema.optional(Schema.Finite),
   modelRef: Schema.optional(Schema.String)
 })
 export type TrainingResult = typeof TrainingResult.Type
+
+/** One day of a backtest's equity curves: the strategy's and buy-and-hold's, both starting at 1. */
+export const EquityPoint = Schema.Struct({
+  /** The day, `YYYY-MM-DD` (or an ISO date-time). */
+  t: Schema.String.pipe(Schema.maxLength(40)),
+  strategy: Schema.Finite,
+  buyAndHold: Schema.Finite
+})
+export type EquityPoint = typeof EquityPoint.Type
 
 /** What a backtest worker reports. */
 export const BacktestResult = Schema.Struct({
@@ -130,7 +140,11 @@ export const BacktestResult = Schema.Struct({
   totalTrades: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
   maxDrawdown: Schema.Finite,
   netReturn: Schema.Finite,
-  tradeCount: Schema.Number.pipe(Schema.int(), Schema.nonNegative())
+  tradeCount: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
+  /** The instrument's own return over the same days. */
+  buyAndHoldReturn: Schema.optional(Schema.Finite),
+  /** The equity curves over the backtest's days, both starting at 1. */
+  equityCurve: Schema.optional(Schema.Array(EquityPoint))
 })
 export type BacktestResult = typeof BacktestResult.Type
 

@@ -33,9 +33,12 @@ export const training = (result: TrainingResult, t: GateThresholds): GateOutcome
   if (result.testLoss > t.trainingMaxLoss) {
     return fail(`loss_above_threshold (${result.testLoss.toFixed(3)} > ${t.trainingMaxLoss})`)
   }
-  const first = result.epochLosses[0]
-  const last = result.epochLosses[result.epochLosses.length - 1]
-  if (first !== undefined && last !== undefined && first > 0) {
+  const losses = result.epochLosses ?? []
+  const first = losses[0]
+  const last = losses[losses.length - 1]
+  // A model trained without epochs (a random forest) has no loss trend to check: the reason says so.
+  if (first === undefined || last === undefined) return { ...pass, reason: "loss_trend_not_checked (no epoch losses reported)" }
+  if (first > 0) {
     const growth = (last - first) / first
     if (growth > t.trainingMaxLossIncrease) {
       return fail(`loss_increased_too_much (${pct(growth)} > ${pctShort(t.trainingMaxLossIncrease)})`)

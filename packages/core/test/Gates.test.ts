@@ -114,12 +114,23 @@ describe("Gates", () => {
       assert.deepStrictEqual(training({ testLoss: 0.5, epochLosses: [0.5, 0.9, 0.75] }), passed)
     })
 
+    it("checks no loss trend when the worker reports no epochs, and says so", () => {
+      assert.deepStrictEqual(
+        Gates.training({ kind: "classification", testAccuracy: 0.55, testLoss: 0.69 }, ForemanConfig.defaultGates),
+        { passed: true, reason: "loss_trend_not_checked (no epoch losses reported)", bypassed: false }
+      )
+      assert.deepStrictEqual(
+        Gates.training({ kind: "classification", testAccuracy: 0.55, testLoss: 0.69, epochLosses: [] }, ForemanConfig.defaultGates),
+        { passed: true, reason: "loss_trend_not_checked (no epoch losses reported)", bypassed: false }
+      )
+    })
+
     it("compares only the first and the last epoch", () => {
       assert.deepStrictEqual(training({ testLoss: 0.5, epochLosses: [0.5, 5, 0.5] }), passed)
     })
 
     it("skips the growth check without epochs, with one epoch, or with a zero first loss", () => {
-      assert.deepStrictEqual(training({ epochLosses: [] }), passed)
+      assert.deepStrictEqual(training({ epochLosses: [] }), { ...passed, reason: "loss_trend_not_checked (no epoch losses reported)" })
       assert.deepStrictEqual(training({ epochLosses: [0.4] }), passed)
       assert.deepStrictEqual(training({ epochLosses: [0, 0.7] }), passed)
     })
@@ -282,7 +293,7 @@ describe("Gates", () => {
       assert.deepStrictEqual(training({ testLoss: 0.35 }, t), failed("loss_above_threshold (0.350 > 0.3)"))
       assert.deepStrictEqual(regressionTraining({ testLoss: 0.35 }, t), failed("loss_above_threshold (0.350 > 0.3)"))
       const loose = ForemanConfig.make({ gates: { trainingMaxLoss: 2 } }).gates
-      assert.deepStrictEqual(training({ testLoss: 1.5, epochLosses: [] }, loose), passed)
+      assert.deepStrictEqual(training({ testLoss: 1.5, epochLosses: [0.5] }, loose), passed)
     })
 
     it("uses a configured maximum loss increase", () => {
