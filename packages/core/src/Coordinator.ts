@@ -647,7 +647,7 @@ export const make = Effect.gen(function*() {
       Metrics.trackDispatch(worker.type),
       Effect.matchEffect({
         // An offered job is recorded as taken by the poll that delivers it.
-        onSuccess: (how) => how === "sent" ? bookkeeping(jobs.dispatched(job, now)) : Effect.void,
+        onSuccess: (how) => how === "sent" ? Effect.asVoid(bookkeeping(jobs.dispatched(job, now))) : Effect.void,
         onFailure: (error) =>
           Effect.gen(function*() {
             // A worker that is full or shutting down is a scheduling fact: the job goes

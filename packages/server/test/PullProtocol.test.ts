@@ -65,6 +65,8 @@ describe("the pull protocol", () => {
       assert.strictEqual(done.status, 200)
       assert.strictEqual(done.body["status"], "completed")
       assert.deepStrictEqual(done.body["next"], { jobs: [], stop: [] })
+      // Still listed while the worker waits for that answer: finished here, nothing to stop.
+      assert.deepStrictEqual((yield* training.heartbeat([job["jobId"]])).body["stop"], [])
       const bt = yield* backtest.poll()
       assert.strictEqual(bt.body["jobs"][0]["kind"], "backtest")
       assert.deepStrictEqual(bt.body["jobs"][0]["input"]["training"], goodTraining)

@@ -7,9 +7,9 @@
  * lost is delivered again by the next poll that does not list it, so nothing
  * is stranded and nothing runs twice.
  */
-import { Clock, Duration, Effect, Option } from "effect"
+import { Clock, Duration, Effect, Option, Schema } from "effect"
 import { Assignments } from "../Assignments.js"
-import type { Job, JobSpec, WorkerId } from "../Domain.js"
+import { type Job, JobId, type JobSpec, type WorkerId } from "../Domain.js"
 import { type StorageError, WorkerNotFound } from "../Errors.js"
 import { ResearchStore } from "../ResearchStore.js"
 import { Wakeup } from "../Wakeup.js"
@@ -36,6 +36,8 @@ export interface Polls {
   readonly toStop: (id: WorkerId, running: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string>, StorageError>
 }
 
+const isJobId = Schema.is(JobId)
+
 const specOf = (job: Job): JobSpec => ({
   jobId: job.id,
   researchId: job.researchId,
@@ -50,12 +52,29 @@ export const make = (beat: Beat) => Effect.gen(function*() {
   const assignments = yield* Assignments
   const wakeup = yield* Wakeup
 
+  /**
+   * The held jobs the worker must stop: those not assigned to it any more,
+   * except those it finished itself (its final report is recorded; the answer
+   * may still be on its way to it), which have nothing left to stop.
+   */
+  const stopping = (id: WorkerId, running: Iterable<string>, assigned: ReadonlyArray<Job>) =>
+    Effect.gen(function*() {
+      const mine = new Set<string>(assigned.map((job) => job.id))
+      const stop: Array<string> = []
+      for (const jobId of running) {
+        if (mine.has(jobId)) continue
+        const job = isJobId(jobId) ? yield* store.getJob(jobId) : Option.none()
+        const finishedHere = Option.exists(job, (j) => j.workerId === id && (j.status === "completed" || j.status === "failed"))
+        if (!finishedHere) stop.push(jobId)
+      }
+      return stop
+    })
+
   /** What the worker should start and stop now, delivering what it starts. */
   const look = (id: WorkerId, running: ReadonlySet<string>, now: number) =>
     Effect.gen(function*() {
       const assigned = yield* store.jobsOnWorker(id)
-      const mine = new Set<string>(assigned.map((job) => job.id))
-      const stop = [...running].filter((jobId) => !mine.has(jobId))
+      const stop = yield* stopping(id, running, assigned)
       const start: Array<JobSpec> = []
       for (const job of assigned) {
         if (running.has(job.id)) continue
@@ -89,10 +108,9 @@ export const make = (beat: Beat) => Effect.gen(function*() {
     )
 
   const toStop = (id: WorkerId, running: ReadonlyArray<string>) =>
-    running.length === 0 ? Effect.succeed([]) : Effect.map(store.jobsOnWorker(id), (assigned) => {
-      const mine = new Set<string>(assigned.map((job) => job.id))
-      return running.filter((jobId) => !mine.has(jobId))
-    })
+    running.length === 0
+      ? Effect.succeed([])
+      : Effect.flatMap(store.jobsOnWorker(id), (assigned) => stopping(id, running, assigned))
 
   return { poll, toStop } satisfies Polls
 })
