@@ -14,7 +14,7 @@ import * as Python from "@foreman/testing/Python"
 import { Effect } from "effect"
 import { bin, cleanEnv, closedPort, foreman, root, waitFor } from "./processes.js"
 
-const python = Python.require(
+const python = Python.orSkip(
   "the Python workers' end-to-end test",
   ["sklearn", "pandas"],
   "apt-get install python3-sklearn python3-pandas"

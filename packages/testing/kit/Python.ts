@@ -14,7 +14,7 @@ export const find = (modules: ReadonlyArray<string> = []): string | undefined =>
   )
 
 /** `find(modules)`; when none, says once what to install (and fails in CI, where one must exist). */
-export const require = (what: string, modules: ReadonlyArray<string>, install: string): string | undefined => {
+export const orSkip = (what: string, modules: ReadonlyArray<string>, install: string): string | undefined => {
   const python = find(modules)
   if (python !== undefined) return python
   const line = `skipping ${what}: no python3 with ${modules.join(", ") || "the standard library"}; install it with: ${install}`
