@@ -14,7 +14,15 @@ import { trainingWorker } from "./trainingWorker.js"
 export const exampleCapabilities = {
   indicators: indicatorNames,
   instruments: instrumentNames,
-  timeframes: ["1d"]
+  timeframes: ["1d"],
+  /** The model the training worker fits: a small neural network, with the hyper-parameters it accepts. */
+  models: {
+    mlp: {
+      hiddenUnits: { type: "int", min: 4, max: 256, default: 48 },
+      epochs: { type: "int", min: 10, max: 1000, default: 300 },
+      learningRate: { type: "float", min: 0.00001, max: 0.1, default: 0.0005 }
+    }
+  }
 } as const
 
 export const exampleWorkers: Readonly<Record<"training" | "backtest", WorkerHost.WorkerFunction>> = {

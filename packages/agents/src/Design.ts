@@ -34,10 +34,13 @@ export const Design = Schema.Struct({
     description: "How many bars ahead the model predicts the direction of"
   }),
   model: Schema.Struct({
-    hiddenUnits: Schema.Number.pipe(Schema.int(), Schema.between(4, 256)),
-    epochs: Schema.Number.pipe(Schema.int(), Schema.between(10, 1000)),
-    learningRate: Schema.Number.pipe(Schema.between(0.00001, 0.1))
-  }).annotations({ description: "Hyper-parameters of the neural network the training worker fits" })
+    family: Schema.String.annotations({
+      description: "One of the model families the training workers declare (their `models`), e.g. random_forest or mlp"
+    }),
+    parameters: Schema.Array(Parameter).annotations({
+      description: "Hyper-parameters the family accepts, within the ranges the workers declare; leave out any to use its default"
+    })
+  }).annotations({ description: "The model the training worker fits, and its hyper-parameters" })
 }).annotations({ description: "A trading strategy for the training and backtest workers" })
 export type Design = typeof Design.Type
 
@@ -53,19 +56,28 @@ export const toStrategy = (design: Design): Domain.Strategy => ({
       ...Object.fromEntries(i.parameters.map((p) => [p.name, p.value]))
     })),
     labelHorizonDays: design.labelHorizonDays,
-    model: design.model
+    model: {
+      family: design.model.family,
+      ...Object.fromEntries(design.model.parameters.map((p) => [p.name, p.value]))
+    }
   }
 })
 
-/** The vocabularies the workers declare: `indicators`, `instruments`, `timeframes`. */
+/** The vocabularies the workers declare: `indicators`, `instruments`, `timeframes`, and model families (`models`). */
 export interface Supported {
   readonly indicators: ReadonlyArray<string> | undefined
   readonly instruments: ReadonlyArray<string> | undefined
   readonly timeframes: ReadonlyArray<string> | undefined
+  readonly models: ReadonlyArray<string> | undefined
 }
 
+/** A vocabulary: a list of names, or an object whose keys are the names (`models`: family → its hyper-parameters). */
 const strings = (u: unknown): ReadonlyArray<string> | undefined =>
-  Array.isArray(u) && u.every((x) => typeof x === "string") ? u : undefined
+  Array.isArray(u)
+    ? (u.every((x) => typeof x === "string") ? u : undefined)
+    : typeof u === "object" && u !== null
+    ? Object.keys(u)
+    : undefined
 
 /**
  * What every worker type that declared a vocabulary supports: for each worker
@@ -87,7 +99,7 @@ export const supported = (workers: ReadonlyArray<Agents.WorkerCapabilities>): Su
     if (sets.length === 0) return undefined
     return [...sets[0]!].filter((item) => sets.every((s) => s.has(item)))
   }
-  return { indicators: of("indicators"), instruments: of("instruments"), timeframes: of("timeframes") }
+  return { indicators: of("indicators"), instruments: of("instruments"), timeframes: of("timeframes"), models: of("models") }
 }
 
 const outside = (what: string, values: ReadonlyArray<string>, allowed: ReadonlyArray<string> | undefined) => {
@@ -104,5 +116,6 @@ const outside = (what: string, values: ReadonlyArray<string>, allowed: ReadonlyA
 export const unsupported = (design: Design, support: Supported): ReadonlyArray<string> => [
   ...outside("indicator", design.indicators.map((i) => i.name), support.indicators),
   ...outside("instrument", [design.instrument], support.instruments),
-  ...outside("timeframe", [design.timeframe], support.timeframes)
+  ...outside("timeframe", [design.timeframe], support.timeframes),
+  ...outside("model family", [design.model.family], support.models)
 ]

@@ -15,10 +15,11 @@ export type Messages = ReadonlyArray<Prompt.MessageEncoded>
 
 export const designSystem = [
   "You design trading strategies for an automated research lab.",
-  "Each design is trained by a training worker (a small neural network on the indicators' values as features,",
+  "Each design is trained by a training worker (a model of one of the families the training workers declare",
+  "under `models`, with the hyper-parameters each accepts and their ranges, on the indicators' values as features,",
   "predicting whether the price is higher labelHorizonDays bars ahead), gated on its test accuracy,",
   "then backtested on held-out data with costs and gated on its Sharpe ratio and drawdown.",
-  "Use only the indicators, instruments and timeframes the workers support.",
+  "Use only the indicators, instruments, timeframes and model families the workers support.",
   "Answer with the structured object only."
 ].join(" ")
 

@@ -53,7 +53,7 @@ const design = {
     { name: "macd", parameters: [{ name: "fast", value: 12 }, { name: "slow", value: 26 }, { name: "signal", value: 9 }] }
   ],
   labelHorizonDays: 3,
-  model: { hiddenUnits: 32, epochs: 200, learningRate: 0.001 }
+  model: { family: "mlp", parameters: [{ name: "hiddenUnits", value: 32 }, { name: "epochs", value: 200 }, { name: "learningRate", value: 0.001 }] }
 }
 
 /** The strategy `design` becomes: parameters flattened into each indicator. */
@@ -65,7 +65,7 @@ const strategy: Domain.Strategy = {
     timeframe: "1d",
     indicators: [{ name: "rsi", period: 14 }, { name: "macd", fast: 12, slow: 26, signal: 9 }],
     labelHorizonDays: 3,
-    model: { hiddenUnits: 32, epochs: 200, learningRate: 0.001 }
+    model: { family: "mlp", hiddenUnits: 32, epochs: 200, learningRate: 0.001 }
   }
 }
 

@@ -40,7 +40,7 @@ const design = {
   timeframe: "1d",
   indicators: [{ name: "rsi", parameters: [{ name: "period", value: 14 }] }],
   labelHorizonDays: 2,
-  model: { hiddenUnits: 16, epochs: 100, learningRate: 0.01 }
+  model: { family: "mlp", parameters: [{ name: "hiddenUnits", value: 16 }, { name: "epochs", value: 100 }, { name: "learningRate", value: 0.01 }] }
 }
 
 /** Designs once with the chosen agents. */

@@ -63,7 +63,7 @@ const design = {
     }
   ],
   labelHorizonDays: 5,
-  model: { hiddenUnits: 16, epochs: 40, learningRate: 0.001 }
+  model: { family: "mlp", parameters: [{ name: "hiddenUnits", value: 16 }, { name: "epochs", value: 40 }, { name: "learningRate", value: 0.001 }] }
 }
 const designUsage = { inputTokens: 20000, outputTokens: 2000, cachedInputTokens: 0 } // $0.06 + $0.03
 const assessment = {

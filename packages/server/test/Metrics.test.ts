@@ -26,7 +26,7 @@ const design = {
   timeframe: "1d",
   indicators: [{ name: "rsi", parameters: [{ name: "period", value: 14 }] }],
   labelHorizonDays: 2,
-  model: { hiddenUnits: 16, epochs: 100, learningRate: 0.01 }
+  model: { family: "mlp", parameters: [{ name: "hiddenUnits", value: 16 }, { name: "epochs", value: 100 }, { name: "learningRate", value: 0.01 }] }
 }
 /** One answer that decodes as a design and as an assessment (extra fields are ignored). */
 const answer = { ...design, verdict: "promising", summary: "It held up.", nextBrief: "Try RSI on GBPUSD" }

@@ -127,7 +127,7 @@ const design = {
   timeframe: "1d",
   indicators: [{ name: "rsi", parameters: [{ name: "period", value: 14 }] }],
   labelHorizonDays: 2,
-  model: { hiddenUnits: 16, epochs: 100, learningRate: 0.01 }
+  model: { family: "mlp", parameters: [{ name: "hiddenUnits", value: 16 }, { name: "epochs", value: 100 }, { name: "learningRate", value: 0.01 }] }
 }
 const answer = { ...design, verdict: "promising", summary: "It held up.", nextBrief: "Try RSI on GBPUSD" }
 const training = { testAccuracy: 0.6, testLoss: 0.4, epochLosses: [0.9, 0.6, 0.45] }
