@@ -85,6 +85,7 @@ const make = (options: MemoryWorkersOptions) =>
         id: process.spec.id as Domain.WorkerId,
         type: process.spec.type,
         endpoint: `memory://${process.spec.id}`,
+        runtime: "in-memory (simulated)",
         capacity: process.spec.capacity ?? 1,
         capabilities: process.spec.capabilities ?? {},
         runningJobs: Array.from(process.jobs.keys()),

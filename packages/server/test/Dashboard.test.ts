@@ -295,6 +295,8 @@ describe.skipIf(!haveChromium)(title, () => {
       const done = Number(await row.locator("td:nth-child(7)").textContent())
       expect(done).toBeGreaterThanOrEqual(3)
       expect(await row.locator("td:nth-child(8)").textContent()).toBe("0")
+      expect(await row.locator("td:nth-child(9)").textContent()).toBe("in-memory (simulated)")
+      expect(await row.locator("td:nth-child(10)").textContent()).toBe("push memory://training-1")
 
       hold.training = true
       const held = await trigger(server, "Keeps training-1 busy")

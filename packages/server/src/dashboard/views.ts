@@ -460,11 +460,13 @@ export function dashboardViews() {
         `<td>${bar(w.capacity === 0 ? 0 : w.currentJobs.length / w.capacity)} ${w.currentJobs.length} / ${w.capacity}</td>` +
         `<td>${jobs.length === 0 ? "<span class=\"muted\">idle</span>" : jobs.join("<br>")}</td>` +
         `<td title="${esc(stamp(w.lastHeartbeatAt))} UTC">${ago(w.lastHeartbeatAt, data.now)}</td>` +
-        `<td class="num">${jobsCompleted}</td><td class="num">${jobsFailed}</td><td class="mono small">${esc(w.endpoint)}</td></tr>`
+        `<td class="num">${jobsCompleted}</td><td class="num">${jobsFailed}</td>` +
+        `<td>${w.runtime === undefined ? "<span class=\"muted\">not said</span>" : esc(w.runtime)}</td>` +
+        `<td class="small">${w.protocol === "pull" ? "pull" : `push <span class="mono">${esc(w.endpoint)}</span>`}</td></tr>`
     })
     return `<table id="workers"><thead><tr><th>Worker</th><th>Type</th><th>Status</th><th>Slots</th><th>Current jobs</th>` +
-      `<th>Last heartbeat</th><th class="num">Done</th><th class="num">Failed</th><th>Endpoint</th></tr></thead><tbody>${
-        rows.length === 0 ? empty(9, "No worker is registered.") : rows.join("")
+      `<th>Last heartbeat</th><th class="num">Done</th><th class="num">Failed</th><th>Runtime</th><th>Protocol</th></tr></thead><tbody>${
+        rows.length === 0 ? empty(10, "No worker is registered.") : rows.join("")
       }</tbody></table>`
   }
 
