@@ -13,6 +13,10 @@ import * as Processes from "./processes.js"
 export const repoRoot = join(dirname(new URL(import.meta.url).pathname), "../..")
 const distBundle = join(repoRoot, "packages/cli/dist/foreman.mjs")
 export const workerModule = join(repoRoot, "chaos/worker/fakeWorker.mjs")
+/** The same fake work on the Python SDK (a pull worker). */
+export const pythonWorker = join(repoRoot, "chaos/worker/fake_worker.py")
+/** The interpreter of the Python workers: FOREMAN_PYTHON, else python3 (the SDK needs only the standard library). */
+export const python = process.env["FOREMAN_PYTHON"] ?? "python3"
 
 const newestUnder = (dir: string): number => {
   let latest = 0
@@ -133,19 +137,31 @@ export interface WorkerOptions {
   /** Fake work time, "min-max" milliseconds. */
   readonly jobMs: string
   readonly env?: Record<string, string>
+  /** `python`: the Python SDK's pull worker instead of `foreman worker`. */
+  readonly runtime?: "python"
 }
 
-/** Starts `foreman worker` with the chaos worker module on 127.0.0.1:`port`. */
+/**
+ * Starts a worker: `foreman worker` with the chaos worker module on
+ * 127.0.0.1:`port`, or with `runtime` python the same work on the Python SDK.
+ */
 export const startWorker = (options: WorkerOptions): Processes.Child =>
   Processes.start({
     name: options.id,
-    command: process.execPath,
-    args: [
-      options.bundle.path, "worker", "--type", options.type, "--module", workerModule, "--id", options.id,
-      "--host", "127.0.0.1", "--port", String(options.port), "--api-url", options.apiUrl, "--json"
-    ],
+    ...(options.runtime === "python"
+      ? { command: python, args: [pythonWorker] }
+      : {
+        command: process.execPath,
+        args: [
+          options.bundle.path, "worker", "--type", options.type, "--module", workerModule, "--id", options.id,
+          "--host", "127.0.0.1", "--port", String(options.port), "--api-url", options.apiUrl, "--json"
+        ]
+      }),
     cwd: repoRoot,
     env: childEnv({
+      FOREMAN_API_URL: options.apiUrl,
+      FOREMAN_WORKER_ID: options.id,
+      FOREMAN_WORKER_TYPE: options.type,
       FOREMAN_HEARTBEAT_INTERVAL_SECONDS: "1",
       FOREMAN_WORKER_DRAIN_SECONDS: "2",
       FOREMAN_WORKER_MAX_RETRIES: "0",

@@ -18,6 +18,8 @@ import { freePort, until } from "./wait.js"
 export interface WorkerSpec {
   readonly id: string
   readonly type: "training" | "backtest"
+  /** `python`: a worker on the Python SDK (chaos/worker/fake_worker.py). */
+  readonly runtime?: "python"
 }
 
 export interface LabOptions {
@@ -171,6 +173,7 @@ export class Lab {
       startsFile: this.startsFile,
       seed: this.options.seed,
       jobMs: this.options.jobMs,
+      ...(slot.spec.runtime === undefined ? {} : { runtime: slot.spec.runtime }),
       ...(this.options.workerEnv === undefined ? {} : { env: this.options.workerEnv })
     })
     slot.child = child

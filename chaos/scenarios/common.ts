@@ -87,6 +87,12 @@ export const withLab = async (
   }
 }
 
+/** Pull workers on the Python SDK, beside the TypeScript ones (in the kill scenarios). */
+export const pythonWorkers = [
+  { id: "py-training-1", type: "training", runtime: "python" },
+  { id: "py-backtest-1", type: "backtest", runtime: "python" }
+] as const
+
 /** The three-worker lab most scenarios use: two training workers and one backtest worker. */
 export const standardWorkers = [
   { id: "training-1", type: "training" },

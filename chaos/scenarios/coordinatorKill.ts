@@ -5,14 +5,14 @@
  * keep running their jobs and register again with them.
  */
 import { sleep } from "../lib/wait.js"
-import { rngFor, type Scenario, standardWorkers, withLab } from "./common.js"
+import { pythonWorkers, rngFor, type Scenario, standardWorkers, withLab } from "./common.js"
 
 export const coordinatorKill: Scenario = {
   name: "coordinator-kill",
   description: "SIGKILL the coordinator at random moments (start it again at once) while researches are triggered",
   trials: { short: 10, long: 60 },
   run: (context) =>
-    withLab(context, { coordinators: 1, workers: standardWorkers, jobMs: "200-1500" }, async (lab, workload, facts) => {
+    withLab(context, { coordinators: 1, workers: [...standardWorkers, ...pythonWorkers], jobMs: "200-1500" }, async (lab, workload, facts) => {
       const faults = rngFor(context, "faults")
       workload.startStream(250, 1_000)
       let uptime = 0

@@ -5,14 +5,15 @@
  */
 import { readFileSync } from "node:fs"
 import { sleep } from "../lib/wait.js"
-import { rngFor, type Scenario, withLab } from "./common.js"
+import { pythonWorkers, rngFor, type Scenario, withLab } from "./common.js"
 
 const workers = [
   { id: "training-1", type: "training" },
   { id: "training-2", type: "training" },
   { id: "training-3", type: "training" },
   { id: "backtest-1", type: "backtest" },
-  { id: "backtest-2", type: "backtest" }
+  { id: "backtest-2", type: "backtest" },
+  ...pythonWorkers
 ] as const
 
 /** Workers whose current process has started a job it has not finished. */
