@@ -2,11 +2,14 @@
  * In-process workers and the transport that reaches them. Each worker is a
  * simulated process: it registers, heartbeats, accepts jobs idempotently by
  * job id, runs them with a handler, and reports results to the registry, just
- * as an HTTP worker would. Workers can be crashed and restarted, and dispatch
- * can be made to fail, to exercise recovery.
+ * as an HTTP worker would. A push worker (the default) is sent its jobs
+ * through the transport; a pull worker polls the registry for them while it
+ * has a free slot and stops the jobs its polls and heartbeats say are no
+ * longer its own, as docs/worker-protocol.md asks. Workers can be crashed and
+ * restarted, and dispatch can be made to fail, to exercise recovery.
  */
 import { type Domain, Errors, ForemanConfig, WorkerRegistry, WorkerTransport } from "@foreman/core"
-import { Clock, Context, Duration, Effect, Fiber, Layer, Option } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Option } from "effect"
 
 /** Runs one job; a failure is reported as the job's error. */
 export type JobHandler = (
@@ -23,6 +26,8 @@ export interface WorkerSpec {
   readonly capacity?: number
   /** What it declares it supports when it registers (designers read it). */
   readonly capabilities?: Readonly<Record<string, unknown>>
+  /** `pull`: it polls for its jobs (docs/worker-protocol.md); `push` (default): jobs are sent to it. */
+  readonly protocol?: Domain.WorkerProtocol
 }
 
 /** What the workers observed, for invariant checks. */
@@ -66,7 +71,12 @@ interface Process {
   readonly jobs: Map<string, { readonly fiber: Fiber.RuntimeFiber<unknown>; readonly researchId: string }>
   /** Job ids this process has accepted (idempotency). */
   readonly accepted: Set<string>
+  /** A pull worker's poll loop, while it is up. */
+  poller: Fiber.RuntimeFiber<void> | undefined
 }
+
+/** How long a simulated pull worker's poll waits, in seconds. */
+const POLL_WAIT_SECONDS = 20
 
 const make = (options: MemoryWorkersOptions) =>
   Effect.gen(function*() {
@@ -80,11 +90,13 @@ const make = (options: MemoryWorkersOptions) =>
     const busySeconds: Record<string, number> = {}
     let starts = 0
 
+    const pulls = (process: Process) => process.spec.protocol === "pull"
+
     const register = (process: Process) =>
       registry.register({
         id: process.spec.id as Domain.WorkerId,
         type: process.spec.type,
-        endpoint: `memory://${process.spec.id}`,
+        ...(pulls(process) ? {} : { endpoint: `memory://${process.spec.id}` }),
         runtime: "in-memory (simulated)",
         capacity: process.spec.capacity ?? 1,
         capabilities: process.spec.capabilities ?? {},
@@ -102,8 +114,33 @@ const make = (options: MemoryWorkersOptions) =>
     /** When the sleeping beater wakes; undefined while it beats or when it is gone. */
     let sleepingUntil: number | undefined
 
+    /** Wakes a pull worker's loop when one of its jobs ends (a slot is free again). */
+    const freed = new Map<Process, Deferred.Deferred<void>>()
+
+    /** A job is over on `process` (finished or stopped): its slot is free. */
+    const jobOver = (process: Process, jobId: string) =>
+      Effect.suspend(() => {
+        process.jobs.delete(jobId)
+        const wake = freed.get(process)
+        return wake === undefined ? Effect.void : Deferred.succeed(wake, undefined)
+      })
+
+    /** Stops the jobs the coordinator says are no longer this worker's. */
+    const stopJobs = (process: Process, ids: ReadonlyArray<string>) =>
+      Effect.forEach(ids, (jobId) => {
+        const job = process.jobs.get(jobId)
+        return job === undefined ? Effect.void : Effect.zipRight(jobOver(process, jobId), Fiber.interrupt(job.fiber))
+      }, { discard: true })
+
     const beat = (process: Process) =>
       registry.heartbeat(process.spec.id as Domain.WorkerId).pipe(
+        // A pull worker lists its jobs with each beat and stops those no longer its own.
+        Effect.zipRight(
+          pulls(process)
+            ? Effect.flatMap(registry.toStop(process.spec.id as Domain.WorkerId, [...process.jobs.keys()]), (ids) =>
+              stopJobs(process, ids))
+            : Effect.void
+        ),
         Effect.catchTag("WorkerNotFound", () => register(process)),
         Effect.catchAll((e) => Effect.logWarning(`heartbeat of ${process.spec.id} failed: ${e.message}`))
       )
@@ -139,17 +176,46 @@ const make = (options: MemoryWorkersOptions) =>
         beater = yield* Effect.forkIn(beatLoop, scope)
       })
 
+    /**
+     * A pull worker's loop: while it has a free slot it polls (listing its
+     * jobs), starts what the answer gives it and stops what it says is no
+     * longer its own; when full it waits for a job of its to end.
+     */
+    const pollLoop = (process: Process): Effect.Effect<void> =>
+      Effect.gen(function*() {
+        const id = process.spec.id as Domain.WorkerId
+        for (;;) {
+          if (process.jobs.size >= (process.spec.capacity ?? 1)) {
+            const slot = yield* Deferred.make<void>()
+            freed.set(process, slot)
+            if (process.jobs.size >= (process.spec.capacity ?? 1)) yield* Deferred.await(slot)
+            continue
+          }
+          const answer = yield* registry.poll(id, { waitSeconds: POLL_WAIT_SECONDS, running: [...process.jobs.keys()] }).pipe(
+            Effect.catchTag("WorkerNotFound", () => Effect.as(register(process), { jobs: [], stop: [] })),
+            Effect.catchAll((e) =>
+              Effect.as(Effect.logWarning(`poll of ${process.spec.id} failed: ${e.message}`), { jobs: [], stop: [] })
+            )
+          )
+          yield* stopJobs(process, answer.stop)
+          for (const spec of answer.jobs) yield* Effect.ignore(accept(process, spec))
+        }
+      })
+
     const boot = (process: Process) =>
       Effect.gen(function*() {
         process.up = true
         yield* register(process)
         yield* scheduleBeats(process)
+        if (pulls(process)) process.poller = yield* Effect.forkIn(pollLoop(process), scope)
       })
 
     const stop = (process: Process) =>
       Effect.gen(function*() {
         process.up = false
         due.delete(process)
+        if (process.poller !== undefined) yield* Fiber.interrupt(process.poller)
+        process.poller = undefined
         const fibers = Array.from(process.jobs.values(), (j) => j.fiber)
         process.jobs.clear()
         yield* Fiber.interruptAll(fibers)
@@ -178,13 +244,34 @@ const make = (options: MemoryWorkersOptions) =>
         }))
         const ended = yield* Effect.clockWith((c) => c.currentTimeMillis)
         busySeconds[process.spec.type] = (busySeconds[process.spec.type] ?? 0) + (ended - began) / 1000
-        process.jobs.delete(spec.jobId)
+        yield* jobOver(process, spec.jobId)
         yield* registry.report(
           outcome._tag === "Right"
             ? { _tag: "Completed", jobId: spec.jobId, workerId, result: outcome.right }
             : { _tag: "Failed", jobId: spec.jobId, workerId, error: outcome.left }
         ).pipe(Effect.catchAll((e) => Effect.logDebug(`report on ${spec.jobId} ignored: ${e.message}`)))
       })
+
+    /** Starts a job on a process, once per job id (a repeated one starts nothing). */
+    const accept = (p: Process, spec: Domain.JobSpec) =>
+      Effect.gen(function*() {
+          if (p.accepted.has(spec.jobId)) return
+          const handler = options.handlers[p.spec.type]
+          if (handler === undefined) {
+            return yield* unreachable({ id: p.spec.id } as Domain.Worker, `no handler for ${p.spec.type} jobs`)
+          }
+          if (everStarted.has(spec.jobId)) duplicateStarts.push(spec.jobId)
+          for (const other of processes.values()) {
+            for (const [jobId, job] of other.jobs) {
+              if (job.researchId === spec.researchId) overlapping.push(`${spec.researchId}: ${jobId} and ${spec.jobId}`)
+            }
+          }
+          everStarted.add(spec.jobId)
+          p.accepted.add(spec.jobId)
+          starts++
+          const fiber = yield* Effect.forkIn(runJob(p, spec, handler), scope)
+          p.jobs.set(spec.jobId, { fiber, researchId: spec.researchId })
+        })
 
     const transport = WorkerTransport.WorkerTransport.of({
       dispatch: (worker, spec) =>
@@ -199,19 +286,7 @@ const make = (options: MemoryWorkersOptions) =>
           if (options.dispatchFails !== undefined && (yield* options.dispatchFails)) {
             return yield* unreachable(worker, "simulated network failure")
           }
-          const handler = options.handlers[p.spec.type]
-          if (handler === undefined) return yield* unreachable(worker, `no handler for ${p.spec.type} jobs`)
-          if (everStarted.has(spec.jobId)) duplicateStarts.push(spec.jobId)
-          for (const other of processes.values()) {
-            for (const [jobId, job] of other.jobs) {
-              if (job.researchId === spec.researchId) overlapping.push(`${spec.researchId}: ${jobId} and ${spec.jobId}`)
-            }
-          }
-          everStarted.add(spec.jobId)
-          p.accepted.add(spec.jobId)
-          starts++
-          const fiber = yield* Effect.forkIn(runJob(p, spec, handler), scope)
-          p.jobs.set(spec.jobId, { fiber, researchId: spec.researchId })
+          yield* accept(p, spec)
         }),
       cancel: (worker, jobId) =>
         Effect.gen(function*() {
@@ -234,7 +309,7 @@ const make = (options: MemoryWorkersOptions) =>
     const workers: MemoryWorkersShape = {
       spawn: (spec) =>
         Effect.suspend(() => {
-          const process: Process = { spec, up: false, jobs: new Map(), accepted: new Set() }
+          const process: Process = { spec, up: false, jobs: new Map(), accepted: new Set(), poller: undefined }
           processes.set(spec.id, process)
           return boot(process)
         }),

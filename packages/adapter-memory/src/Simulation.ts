@@ -58,6 +58,12 @@ export interface SimulationOptions {
   readonly workerDowntimeSeconds: number
   /** 0 derives the limit from the workers. */
   readonly maxConcurrentResearches: number
+  /**
+   * How the simulated workers get their jobs: `push` (sent to them; the default,
+   * whose traces earlier runs replay) or `pull` (they poll, as
+   * docs/worker-protocol.md describes).
+   */
+  readonly workerProtocol: "push" | "pull"
 }
 
 export type SimulationInput = Partial<Omit<SimulationOptions, "workers" | "phaseSeconds" | "faults">> & {
@@ -110,7 +116,8 @@ export const defaults: SimulationOptions = {
   pollIntervalSeconds: 2,
   retryTriggerEverySeconds: 60,
   workerDowntimeSeconds: 120,
-  maxConcurrentResearches: 0
+  maxConcurrentResearches: 0,
+  workerProtocol: "push"
 }
 
 export const withDefaults = (input: SimulationInput = {}): SimulationOptions => ({
@@ -143,7 +150,7 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
     let restarts = 0
 
     for (const [type, count] of Object.entries(o.workers)) {
-      for (let i = 1; i <= count; i++) yield* pool.spawn({ id: `${type}-${i}`, type })
+      for (let i = 1; i <= count; i++) yield* pool.spawn({ id: `${type}-${i}`, type, protocol: o.workerProtocol })
     }
     let leader = yield* Effect.forkScoped(coordinator.run)
 

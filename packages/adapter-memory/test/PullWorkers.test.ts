@@ -7,7 +7,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Coordinator, type Domain, WorkerRegistry, WorkerStore } from "@foreman/core"
 import { Clock, Effect, Fiber } from "effect"
-import { advance, fresh, jobsOf, lead, show } from "@foreman/adapter-memory/TestEngine"
+import { MemoryWorkers } from "@foreman/adapter-memory"
+import { advance, fresh, jobsOf, lead, phaseOf, show } from "@foreman/adapter-memory/TestEngine"
 
 const id = (s: string) => s as Domain.WorkerId
 
@@ -60,5 +61,40 @@ describe("pull workers", () => {
       assert.match(detail.jobs[1]!.error ?? "", /not picked up by worker py-1 within 10s/)
       assert.strictEqual(detail.research.failures, 0)
       assert.strictEqual(detail.research.waitingFor?.workerType, "training")
+    }), { config: { pollIntervalSeconds: 1 } }))
+})
+
+describe("in-memory pull workers", () => {
+  it.scoped("run researches to the end, a cancel reaches them, a crashed one's job is retried on another", () =>
+    fresh(Effect.gen(function*() {
+      const pool = yield* MemoryWorkers.MemoryWorkers
+      yield* pool.spawn({ id: "pull-t1", type: "training", protocol: "pull" })
+      yield* pool.spawn({ id: "pull-t2", type: "training", protocol: "pull" })
+      yield* pool.spawn({ id: "pull-b1", type: "backtest", protocol: "pull" })
+      yield* lead
+      const coordinator = yield* Coordinator.Coordinator
+      const first = yield* coordinator.trigger({ brief: "Pulled all the way", force: true })
+      yield* advance(400)
+      assert.strictEqual(yield* phaseOf(first.id), "completed:assessing")
+
+      const cancelled = yield* coordinator.trigger({ brief: "Cancelled mid-training", force: true })
+      yield* advance(30)
+      const training = (yield* show(cancelled.id)).jobs.find((j) => j.kind === "training")!
+      assert.strictEqual(training.status, "running")
+      const holder = training.workerId!
+      yield* coordinator.cancel(cancelled.id)
+      yield* advance(10)
+      assert.deepStrictEqual(pool.running(holder), [], "stopped within one heartbeat")
+
+      const crashed = yield* coordinator.trigger({ brief: "Its worker dies", force: true })
+      yield* advance(30)
+      const victim = (yield* show(crashed.id)).jobs.find((j) => j.kind === "training")!.workerId!
+      yield* pool.crash(victim)
+      yield* advance(1_000)
+      const detail = yield* show(crashed.id)
+      assert.strictEqual(detail.research.status, "completed")
+      assert.deepStrictEqual(detail.jobs.filter((j) => j.kind === "training").map((j) => j.status), ["lost", "completed"])
+      const stats = yield* pool.stats
+      assert.deepStrictEqual(stats.duplicateStarts, [])
     }), { config: { pollIntervalSeconds: 1 } }))
 })

@@ -57,6 +57,18 @@ describe("Simulation", () => {
       assert.isTrue(restarts > 0 && crashes > 0 && failed > 0 && cancelled > 0, "every fault happened")
     }), heavy)
 
+  it.effect("with pull workers: every invariant holds under every fault, and a run replays from its seed", () =>
+    Effect.gen(function*() {
+      for (let seed = 1; seed <= 3; seed++) {
+        const options = { seed, researches: 20, faults: allFaults, workerProtocol: "pull" as const }
+        const report = yield* Simulation.run(options)
+        assert.deepStrictEqual(report.invariantViolations, [], `seed ${seed}`)
+        assert.strictEqual(total(report), 20, `seed ${seed}`)
+        assert.strictEqual(report.outcomes.active + report.outcomes.notTriggered, 0, `seed ${seed} finished`)
+        if (seed === 1) assert.deepStrictEqual(yield* Simulation.run(options), report)
+      }
+    }), heavy)
+
   it.effect("refuses triggers on an exhausted budget and accepts them again the next day", () =>
     Effect.gen(function*() {
       const report = yield* Simulation.run({
