@@ -7,8 +7,11 @@
  * - latency from a job's completion (the worker function returning, in a
  *   worker process of its own, so the worker's report over HTTP is included)
  *   to the next waiting research's job starting on that worker, in a running
- *   lab: researches keep arriving, backtests and assessments go on meanwhile
- *   (target p50 <= 10 ms, p99 <= 50 ms);
+ *   lab: researches keep arriving, backtests and assessments go on meanwhile;
+ *   for push workers (the coordinator posts each job; target p50 <= 10 ms,
+ *   p99 <= 50 ms), pull workers (the final report's answer carries the next
+ *   job; target p50 <= 5 ms, p99 <= 25 ms; in memory p50 <= 2 ms), and a
+ *   Python pull worker (the SDK) beside the TypeScript one;
  * - the floors under that latency on this machine: one HTTP round trip to the
  *   API (`GET /health`) and one SQL round trip (`SELECT 1`). A handover is two
  *   HTTP hops (the report, the dispatch) and a few SQL round trips on Postgres;
@@ -105,14 +108,21 @@ const sqlRoundTrip = (url: string, rounds: number) =>
     return yield* roundTrip(Effect.orDie(sql`SELECT 1`), rounds)
   }).pipe(Effect.provide(Postgres.client({ url })), Effect.orDie)
 
+/** How a benchmark worker gets its jobs, and in which language it is written. */
+export type WorkerKind = "push" | "pull" | "python"
+
 /** Starts the benchmark's worker process of `type`; its `start`/`end` lines go to `onLine`. */
-const startWorker = (baseUrl: string, type: string, onLine: (line: string) => void, capacity = 1) =>
+const startWorker = (baseUrl: string, type: string, onLine: (line: string) => void, capacity = 1, kind: WorkerKind = "push") =>
   Effect.gen(function*() {
-    const worker = spawn(process.execPath, [fileURLToPath(new URL("./worker.mjs", import.meta.url))], {
+    const [command, args] = kind === "python"
+      ? [process.env["FOREMAN_PYTHON"] ?? "python3", [fileURLToPath(new URL("../../bench/worker.py", import.meta.url)), type]]
+      : [process.execPath, [fileURLToPath(new URL("./worker.mjs", import.meta.url))]]
+    const worker = spawn(command, args, {
       env: {
         ...process.env,
         FOREMAN_API_URL: baseUrl,
         FOREMAN_WORKER_TYPE: type,
+        FOREMAN_WORKER_PROTOCOL: kind === "push" ? "push" : "pull",
         FOREMAN_WORKER_HOST: "127.0.0.1",
         FOREMAN_WORKER_PORT: "0",
         FOREMAN_WORKER_ID: `bench-${type}-1`,
@@ -132,7 +142,7 @@ const startWorker = (baseUrl: string, type: string, onLine: (line: string) => vo
  * one's start is the handover: the worker's report → tick → claim → commit →
  * dispatch → the worker starts it.
  */
-const handover = (storage: StorageLayer, rounds: number, waiting: number) =>
+const handover = (storage: StorageLayer, rounds: number, waiting: number, kind: WorkerKind = "push") =>
   Effect.gen(function*() {
     const baseUrl = yield* startServer(storage)
     for (let i = 0; i <= waiting; i++) yield* trigger(baseUrl, i)
@@ -147,8 +157,8 @@ const handover = (storage: StorageLayer, rounds: number, waiting: number) =>
       }
       if (what === "end") ends.push(Number(at))
     }
-    yield* startWorker(baseUrl, "backtest", () => {})
-    yield* startWorker(baseUrl, "training", onLine)
+    yield* startWorker(baseUrl, "backtest", () => {}, 1, kind)
+    yield* startWorker(baseUrl, "training", onLine, 1, kind)
     // Keeps the queue at `waiting`: a new research for every one that starts training.
     for (let i = 0; i <= rounds; i++) {
       yield* Queue.take(started)
@@ -218,6 +228,43 @@ const serverMemory = (url: string, first: number, second: number) =>
 
 const latency = (x: { p50: number; p99: number }) => `p50 ${Table.ms(x.p50)}, p99 ${Table.ms(x.p99)}`
 
+/** `bench.mjs handover`: only the floors and the handover rows. */
+const only = process.argv[2]
+
+/** The handover rows: push and pull workers on memory and PostgreSQL, and a Python pull worker. */
+const handovers = (
+  http: { readonly p50: number },
+  postgres: (name: string) => Effect.Effect<StorageLayer, unknown>,
+  memory: () => StorageLayer
+) =>
+  Effect.gen(function*() {
+    const waiting = 10
+    const rounds = 200
+    const measure = (kind: WorkerKind) =>
+      Effect.gen(function*() {
+        const mem = yield* handover(memory(), rounds, waiting, kind)
+        const pg = yield* handover(yield* postgres(`foreman_bench_handover_${kind}`), rounds, waiting, kind)
+        return { mem, pg }
+      })
+    const push = yield* measure("push")
+    const pull = yield* measure("pull")
+    const python = yield* measure("python")
+    const row = (what: string, x: { p50: number; p99: number }, target: string, met: boolean | undefined, baseline: string) =>
+      Table.row({
+        measure: `job done → next job started on the worker, over HTTP, ${what}`,
+        value: latency(x),
+        target,
+        baseline,
+        ...(met === undefined ? {} : { met })
+      })
+    row("push worker, memory", push.mem, "p50 ≤ 3 ms", push.mem.p50 <= 3, `p50 ${Table.ratio(push.mem.p50, http.p50)} one HTTP round trip`)
+    row("push worker, postgres", push.pg, "p50 ≤ 10 ms, p99 ≤ 50 ms", push.pg.p50 <= 10 && push.pg.p99 <= 50, `p50 ${Table.ratio(push.pg.p50, push.mem.p50)} memory's`)
+    row("pull worker, memory", pull.mem, "p50 ≤ 2 ms", pull.mem.p50 <= 2, `p50 ${Table.ratio(pull.mem.p50, push.mem.p50)} push's`)
+    row("pull worker, postgres", pull.pg, "p50 ≤ 5 ms, p99 ≤ 25 ms", pull.pg.p50 <= 5 && pull.pg.p99 <= 25, `p50 ${Table.ratio(pull.pg.p50, push.pg.p50)} push's`)
+    row("Python pull worker, memory", python.mem, "", undefined, `p50 ${Table.ratio(python.mem.p50, pull.mem.p50)} the TypeScript pull worker's`)
+    row("Python pull worker, postgres", python.pg, "", undefined, `p50 ${Table.ratio(python.pg.p50, pull.pg.p50)} the TypeScript pull worker's`)
+  })
+
 const program = Effect.gen(function*() {
   const scope = yield* Scope.make()
   const configured = process.env["DATABASE_URL"] ?? process.env["FOREMAN_DATABASE_URL"] ?? ""
@@ -232,6 +279,7 @@ const program = Effect.gen(function*() {
   const select = yield* sqlRoundTrip(url, 500)
   Table.row({ measure: "floor: one HTTP round trip, GET /health (baseline)", value: latency(http) })
   Table.row({ measure: "floor: one SQL round trip, SELECT 1 (baseline)", value: latency(select) })
+  if (only === "handover") return yield* handovers(http, postgres, memory)
 
   const triggers = 2000
   const memRate = yield* triggersPerSecond(memory(), triggers, 8)
@@ -245,23 +293,7 @@ const program = Effect.gen(function*() {
     met: pgRate >= 1000
   })
 
-  const waiting = 10
-  const memHandover = yield* handover(memory(), 200, waiting)
-  const pgHandover = yield* handover(yield* postgres("foreman_bench_handover"), 200, waiting)
-  Table.row({
-    measure: "job done → next job started on the worker, over HTTP, memory",
-    value: latency(memHandover),
-    target: "p50 ≤ 3 ms",
-    baseline: `p50 ${Table.ratio(memHandover.p50, http.p50)} one HTTP round trip`,
-    met: memHandover.p50 <= 3
-  })
-  Table.row({
-    measure: "job done → next job started on the worker, over HTTP, postgres",
-    value: latency(pgHandover),
-    target: "p50 ≤ 10 ms, p99 ≤ 50 ms",
-    baseline: `p50 ${Table.ratio(pgHandover.p50, memHandover.p50)} memory's`,
-    met: pgHandover.p50 <= 10 && pgHandover.p99 <= 50
-  })
+  yield* handovers(http, postgres, memory)
 
   const { atFirst, atSecond } = yield* serverMemory(
     yield* Postgres.recreateDatabase(url, "foreman_bench_memory"),
