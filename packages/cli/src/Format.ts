@@ -143,7 +143,7 @@ export const workers = (list: ReadonlyArray<Domain.Worker>): string =>
         w.id,
         w.type,
         w.status,
-        w.endpoint,
+        Domain.pulls(w) ? "(pulls jobs)" : w.endpoint,
         `${w.currentJobs.length}/${w.capacity}${w.currentJobs.length > 0 ? ` ${w.currentJobs.join(", ")}` : ""}`
       ])
     )

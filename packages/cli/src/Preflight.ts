@@ -6,12 +6,12 @@
  * 1. the coordinator answers `GET /health` and at least one worker is registered;
  * 2. at least one training and one backtest worker are registered;
  * 3. no worker is in the `error` or `offline` state;
- * 4. every live worker's endpoint answers its `GET /health`.
+ * 4. every live push worker's endpoint answers its `GET /health` (pull workers have none).
  *
  * A failed first check stops the run: the others need the coordinator and workers.
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import type { Domain } from "@foreman/core"
+import { Domain } from "@foreman/core"
 import { Duration, Effect, Either } from "effect"
 import type * as Client from "./Client.js"
 
@@ -81,6 +81,13 @@ export const unreachable = (failure: Client.CommandFailed): Report => ({
   ok: false
 })
 
+/** What check 4 says when the `probed` endpoints answered, beside `pulling` workers that have none. */
+const endpointsAnswered = (probed: number, pulling: number): string => {
+  if (probed === 0) return "No worker endpoints to check: every live worker pulls its jobs"
+  const answered = probed === 1 ? "The live worker endpoint answers" : `All ${probed} live worker endpoints answer`
+  return pulling === 0 ? answered : `${answered}; ${pulling} pull worker${pulling === 1 ? " needs" : "s need"} none`
+}
+
 /** Runs the checks against the coordinator behind `client`. */
 export const run = (client: Client.Client): Effect.Effect<Report, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
@@ -145,15 +152,17 @@ export const run = (client: Client.Client): Effect.Effect<Report, never, HttpCli
         )
     )
 
-    // 4. live endpoints answer
-    const live = workers.filter((w) => w.status !== "offline")
+    // 4. live endpoints answer (a pull worker has none: it calls the coordinator)
+    const alive = workers.filter((w) => w.status !== "offline")
+    const live = alive.filter((w) => !Domain.pulls(w))
+    const pulling = alive.length - live.length
     const probes = yield* Effect.forEach(live, (w) => Effect.map(probe(w.endpoint), (r) => [w, r] as const), {
       concurrency: 8
     })
     const silent = probes.flatMap(([w, r]) => (Either.isLeft(r) ? [`${w.id} at ${w.endpoint} (${r.left})`] : []))
     checks.push(
       silent.length === 0
-        ? pass("worker endpoints", `All ${live.length} live worker endpoints answer`)
+        ? pass("worker endpoints", endpointsAnswered(live.length, pulling))
         : fail(
           "worker endpoints",
           `Worker endpoints do not answer: ${silent.join(", ")}`,

@@ -1,12 +1,13 @@
 /**
  * `foreman preflight` against an in-process coordinator: passing with real
- * `WorkerHost` workers of both types on HTTP, and failing for each check.
+ * `WorkerHost` workers of both types (a push worker answering on HTTP, a pull
+ * worker with no endpoint to check), and failing for each check.
  */
 import { assert, describe, it } from "@effect/vitest"
 import type { Domain } from "@foreman/core"
 import { Effect } from "effect"
 import { eventually, startServer } from "@foreman/testing/ApiHarness"
-import { startWorker } from "@foreman/testing/WorkerHarness"
+import { startPushWorker, startWorker } from "@foreman/testing/WorkerHarness"
 import { against, closedPort, foreman } from "./cliHarness.js"
 
 interface Report {
@@ -23,7 +24,7 @@ describe("foreman preflight", () => {
     Effect.gen(function*() {
       const server = yield* startServer()
       const api = yield* server.client()
-      yield* startWorker(() => Effect.never, { apiUrl: server.baseUrl, type: "training", id: "trainer-1" })
+      yield* startPushWorker(() => Effect.never, { apiUrl: server.baseUrl, type: "training", id: "trainer-1" })
       yield* startWorker(() => Effect.never, { apiUrl: server.baseUrl, type: "backtest", id: "backtester-1" })
       yield* eventually(api.workers.list({ urlParams: {} }), (list) => list.length === 2)
 
@@ -34,7 +35,7 @@ describe("foreman preflight", () => {
         `OK: Coordinator at ${server.baseUrl} answers; 2 workers registered`,
         "OK: Both worker types available (training=1, backtest=1)",
         "OK: No workers in error or offline state",
-        "OK: All 2 live worker endpoints answer",
+        "OK: The live worker endpoint answers; 1 pull worker needs none",
         "Pre-flight passed"
       ])
       const json = JSON.parse((yield* run(["preflight", "--json"])).stdout) as Report

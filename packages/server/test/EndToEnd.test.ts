@@ -1,14 +1,15 @@
 /**
  * End to end with real processes on loopback: the coordinator server on
- * PostgreSQL, two training and one backtest worker processes. Researches
- * queue and complete; a cancel reaches its worker; the server is SIGKILLed
- * while a research trains and a new one finishes it with the worker's result;
- * a worker SIGKILLed mid-job has its job retried on another.
+ * PostgreSQL, two training and one backtest worker processes (one training
+ * worker on the legacy push protocol, the others pulling). Researches queue
+ * and complete; a cancel reaches its worker; the server is SIGKILLed while a
+ * research trains and a new one finishes it with the worker's result; a worker
+ * SIGKILLed mid-job has its job retried on another.
  *
  * Processes start slowly on a loaded machine (each compiles its TypeScript), so
  * every wait is on a condition with a generous deadline, and the test timeouts
- * leave room for them. Workers listen on ports the system chooses; the server's
- * port is found free, and another is tried if it was taken meanwhile.
+ * leave room for them. The push worker listens on a port the system chooses;
+ * the server's port is found free, and another is tried if it was taken meanwhile.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { type ChildProcess, spawn } from "node:child_process"
@@ -93,7 +94,6 @@ interface Status {
 interface Worker {
   readonly id: string
   readonly status: string
-  readonly endpoint: string
   readonly currentJobs: ReadonlyArray<string>
 }
 
@@ -115,6 +115,7 @@ describe("end to end with real processes", () => {
   const workers = new Map<string, Proc>()
   const dir = mkdtempSync(join(tmpdir(), "foreman-e2e-"))
   const startsFile = join(dir, "starts.log")
+  const stopsFile = join(dir, "stops.log")
 
   const call = async <A>(method: string, path: string, body?: unknown): Promise<{ status: number; body: A }> => {
     const response = await fetch(`${api}${path}`, {
@@ -162,19 +163,22 @@ describe("end to end with real processes", () => {
     }
     throw new Error(`the server did not start:\n${server?.output.join("") ?? ""}`)
   }
-  const startWorker = (id: string, type: string) => {
+  const startWorker = (id: string, type: string, protocol: "pull" | "push" = "pull") => {
     workers.set(
       id,
       start(workerScript, {
         FOREMAN_API_URL: api,
         FOREMAN_WORKER_ID: id,
         FOREMAN_WORKER_TYPE: type,
+        FOREMAN_WORKER_PROTOCOL: protocol,
         FOREMAN_WORKER_HOST: "127.0.0.1",
         FOREMAN_WORKER_PORT: "0",
+        FOREMAN_POLL_WAIT_SECONDS: "5",
         FOREMAN_HEARTBEAT_INTERVAL_SECONDS: "1",
         FOREMAN_WORKER_DRAIN_SECONDS: "2",
         FOREMAN_TEST_JOB_SECONDS: "3",
-        FOREMAN_TEST_STARTS_FILE: startsFile
+        FOREMAN_TEST_STARTS_FILE: startsFile,
+        FOREMAN_TEST_STOPS_FILE: stopsFile
       })
     )
   }
@@ -182,9 +186,10 @@ describe("end to end with real processes", () => {
   beforeAll(async () => {
     databaseUrl = await createDatabase("foreman_e2e")
     writeFileSync(startsFile, "")
+    writeFileSync(stopsFile, "")
     await startServerAnywhere()
     startWorker("training-1", "training")
-    startWorker("training-2", "training")
+    startWorker("training-2", "training", "push")
     startWorker("backtest-1", "backtest")
     await waitFor("three workers", async () => {
       const list = await call<ReadonlyArray<Worker>>("GET", "/api/v1/workers")
@@ -225,8 +230,9 @@ describe("end to end with real processes", () => {
     expect(cancelled.body.status).toBe("cancelled")
     const worker = (await call<Worker>("GET", `/api/v1/workers/${job.workerId}`)).body
     expect(worker.currentJobs).toEqual([])
-    const onWorker = await fetch(`${worker.endpoint}/jobs/${job.id}`)
-    expect(((await onWorker.json()) as { status: string }).status).toBe("cancelled")
+    // Told at once (push) or by its next heartbeat (pull), the worker stops the job.
+    await waitFor(`${job.id} to stop on ${job.workerId}`, async () =>
+      readFileSync(stopsFile, "utf8").split("\n").includes(`${job.id} ${job.workerId}`) ? true : undefined)
     const again = await call<{ _tag: string }>("DELETE", `/api/v1/agent/cancel/${id}`)
     expect(again.status).toBe(200)
   }, 300_000)

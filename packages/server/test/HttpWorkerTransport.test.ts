@@ -1,5 +1,5 @@
 /**
- * The HTTP worker transport against a real WorkerHost: dispatch, idempotent
+ * The HTTP worker transport against a real (push) WorkerHost: dispatch, idempotent
  * repeat dispatch, status, cancel, a worker's refusal (503) and an unreachable
  * endpoint both becoming `DispatchError`, and the shared token.
  */
@@ -11,7 +11,7 @@ import { WorkerTransport } from "@foreman/core"
 import { ConfigProvider, Context, Deferred, Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as http from "node:http"
 import * as HttpWorkerTransport from "../src/HttpWorkerTransport.js"
-import { eventually, jobSpec, startCoordinator, startWorker } from "@foreman/testing/WorkerHarness"
+import { eventually, jobSpec, startCoordinator, startPushWorker } from "@foreman/testing/WorkerHarness"
 
 const transportLayer = (options: HttpWorkerTransport.Options = {}) =>
   HttpWorkerTransport.layerWith({ backoff: Duration.millis(10), timeout: Duration.seconds(1), ...options }).pipe(
@@ -52,18 +52,18 @@ describe("HttpWorkerTransport", () => {
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
       let runs = 0
-      const worker = yield* startWorker((job) => Effect.sync(() => ++runs).pipe(Effect.as({ echoed: job.input })), {
+      const worker = yield* startPushWorker((job) => Effect.sync(() => ++runs).pipe(Effect.as({ echoed: job.input })), {
         apiUrl: coordinator.url
       })
       const workers = yield* transport()
       const spec = jobSpec("hello")
-      yield* workers.dispatch(workerAt(worker.host.endpoint), spec)
+      yield* workers.dispatch(workerAt(worker.endpoint), spec)
       yield* eventually(() => coordinator.calls.reports.some((r) => r.body._tag === "Completed"))
-      yield* workers.dispatch(workerAt(worker.host.endpoint), spec)
-      yield* workers.dispatch(workerAt(worker.host.endpoint), spec)
+      yield* workers.dispatch(workerAt(worker.endpoint), spec)
+      yield* workers.dispatch(workerAt(worker.endpoint), spec)
       yield* Effect.sleep(Duration.millis(50))
       assert.strictEqual(runs, 1)
-      const status = yield* workers.status(workerAt(worker.host.endpoint), spec.jobId)
+      const status = yield* workers.status(workerAt(worker.endpoint), spec.jobId)
       assert.deepStrictEqual(status, Option.some({
         _tag: "Completed" as const,
         jobId: spec.jobId,
@@ -76,7 +76,7 @@ describe("HttpWorkerTransport", () => {
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
       const gate = yield* Deferred.make<void>()
-      const worker = yield* startWorker(
+      const worker = yield* startPushWorker(
         (job, ctx) =>
           job.input === "fail"
             ? Effect.fail("bad data")
@@ -84,7 +84,7 @@ describe("HttpWorkerTransport", () => {
         { apiUrl: coordinator.url, capacity: 2 }
       )
       const workers = yield* transport()
-      const target = workerAt(worker.host.endpoint)
+      const target = workerAt(worker.endpoint)
       const running = jobSpec("run")
       yield* workers.dispatch(target, running)
       yield* eventually(() => coordinator.calls.reports.some((r) => r.body._tag === "Progress"))
@@ -111,12 +111,12 @@ describe("HttpWorkerTransport", () => {
       const coordinator = yield* startCoordinator()
       const started = yield* Deferred.make<void>()
       const stopped = yield* Deferred.make<void>()
-      const worker = yield* startWorker(
+      const worker = yield* startPushWorker(
         () => Effect.zipRight(Deferred.succeed(started, undefined), Effect.never).pipe(Effect.onInterrupt(() => Deferred.succeed(stopped, undefined))),
         { apiUrl: coordinator.url }
       )
       const workers = yield* transport()
-      const target = workerAt(worker.host.endpoint)
+      const target = workerAt(worker.endpoint)
       const spec = jobSpec()
       yield* workers.dispatch(target, spec)
       yield* Deferred.await(started)
@@ -130,9 +130,9 @@ describe("HttpWorkerTransport", () => {
   it.scopedLive("a worker's refusal (503) fails at once with a DispatchError", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
-      const worker = yield* startWorker(() => Effect.never, { apiUrl: coordinator.url, capacity: 1 })
+      const worker = yield* startPushWorker(() => Effect.never, { apiUrl: coordinator.url, capacity: 1 })
       const workers = yield* transport()
-      const target = workerAt(worker.host.endpoint)
+      const target = workerAt(worker.endpoint)
       yield* workers.dispatch(target, jobSpec())
       const began = Date.now()
       const error = yield* Effect.flip(workers.dispatch(target, jobSpec()))
@@ -191,11 +191,11 @@ describe("HttpWorkerTransport", () => {
   it.scopedLive("sends the shared token; a wrong token is refused without retries", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
-      const worker = yield* startWorker((job) => Effect.succeed(job.input), {
+      const worker = yield* startPushWorker((job) => Effect.succeed(job.input), {
         apiUrl: coordinator.url,
         token: Option.some(Redacted.make("s3cret"))
       })
-      const target = workerAt(worker.host.endpoint)
+      const target = workerAt(worker.endpoint)
       const right = yield* transport({ token: Redacted.make("s3cret") })
       yield* right.dispatch(target, jobSpec(1))
       const wrong = yield* transport({ token: Redacted.make("guess") })
@@ -206,7 +206,7 @@ describe("HttpWorkerTransport", () => {
   it.scopedLive("reads FOREMAN_WORKER_TOKEN from the configuration", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
-      const worker = yield* startWorker((job) => Effect.succeed(job.input), {
+      const worker = yield* startPushWorker((job) => Effect.succeed(job.input), {
         apiUrl: coordinator.url,
         token: Option.some(Redacted.make("from-env"))
       })
@@ -214,6 +214,6 @@ describe("HttpWorkerTransport", () => {
         Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["FOREMAN_WORKER_TOKEN", "from-env"]])))
       )
       const workers = Context.get(context, WorkerTransport.WorkerTransport)
-      yield* workers.dispatch(workerAt(worker.host.endpoint), jobSpec(1))
+      yield* workers.dispatch(workerAt(worker.endpoint), jobSpec(1))
     }))
 })

@@ -1,13 +1,14 @@
 /**
  * Test harness for the worker side over real HTTP on 127.0.0.1: a fake
  * coordinator implementing only the `workers` group of `ForemanApi` (recording
- * every call), and a helper that starts a `WorkerHost` on an OS-chosen port
- * with short intervals.
+ * every call; its polls hand pull workers the jobs a test offers), and helpers
+ * that start a `WorkerHost` (pull, or push on an OS-chosen port) with short
+ * intervals.
  */
 import { HttpApi, HttpApiBuilder, HttpApiClient, HttpApiError, HttpServer } from "@effect/platform"
 import { NodeHttpClient, NodeHttpServer } from "@effect/platform-node"
 import { type Domain, Errors, type WorkerRegistry } from "@foreman/core"
-import { Context, Duration, Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, FiberId, Layer, Option, Redacted, Scope } from "effect"
 import { createServer } from "node:http"
 import { Api, WorkerApi } from "@foreman/api"
 import { WorkerConfig, WorkerHost } from "@foreman/worker"
@@ -21,12 +22,32 @@ export interface ReportCall {
   readonly body: typeof Api.ReportBody.Type
 }
 
+export interface PollCall {
+  readonly workerId: string
+  /** The jobs the worker said it holds. */
+  readonly running: ReadonlyArray<string>
+  readonly waitSeconds: number
+  /** A poll of its own, or the `next` of a final report. */
+  readonly via: "poll" | "report"
+}
+
 /** Everything the fake coordinator was told, in order. */
 export interface Calls {
   readonly registrations: Array<WorkerRegistry.Registration>
   readonly heartbeats: Array<string>
-  /** Every registration and heartbeat attempt: when (ms), and the credential a heartbeat presented. */
-  readonly contacts: Array<{ readonly at: number; readonly kind: "register" | "heartbeat"; readonly secret?: string }>
+  /**
+   * Every registration, heartbeat and poll attempt: when (ms), the credential a heartbeat
+   * presented, and the jobs a heartbeat or poll listed as held.
+   */
+  readonly contacts: Array<{
+    readonly at: number
+    readonly kind: "register" | "heartbeat" | "poll"
+    readonly secret?: string
+    readonly running?: ReadonlyArray<string>
+  }>
+  readonly polls: Array<PollCall>
+  /** Jobs handed over to workers, in order, and whether a poll or a final report's `next` carried each. */
+  readonly handovers: Array<{ readonly jobId: string; readonly via: "poll" | "report" }>
   readonly reports: Array<ReportCall>
   /** Deregistrations that presented the latest registration's credential. */
   readonly deregistrations: Array<string>
@@ -38,6 +59,8 @@ export const makeCalls = (): Calls => ({
   registrations: [],
   heartbeats: [],
   contacts: [],
+  polls: [],
+  handovers: [],
   reports: [],
   deregistrations: [],
   tokens: []
@@ -64,6 +87,13 @@ export interface FakeCoordinator {
   readonly delayReports: (ms: number) => void
   /** Answers registrations and heartbeats 503 (storage unreachable) while set. */
   readonly unavailable: (yes: boolean) => void
+  /**
+   * Assigns a job to a pull worker: the worker's next poll (or a waiting one) hands it over,
+   * once per offer. Until the worker reports it finished, the job is the worker's.
+   */
+  readonly offer: (spec: Domain.JobSpec, workerId?: string) => void
+  /** Cancels an offered job: heartbeats and polls listing it answer `stop`, its progress reports `cancelled`. */
+  readonly cancel: (jobId: string) => void
   /** Stops serving (the port closes). */
   readonly stop: Effect.Effect<void>
 }
@@ -117,6 +147,42 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
     let reportDelayMs = 0
     /** The credential each worker's latest registration was handed, checked as the real coordinator does. */
     const secrets = new Map<string, string>()
+    /** Offered jobs not yet reported finished: whose they are. */
+    const assigned = new Map<string, string>()
+    const cancelled = new Set<string>()
+    /** Per worker, offers its polls have not handed over yet. */
+    const offers = new Map<string, Array<Domain.JobSpec>>()
+    /** Completed (and replaced) whenever offers or assignments change, waking waiting polls. */
+    let changed = Deferred.unsafeMake<void>(FiberId.none)
+    const signal = () => {
+      Deferred.unsafeDone(changed, Exit.void)
+      changed = Deferred.unsafeMake<void>(FiberId.none)
+    }
+    /** Held jobs that are no longer the worker's. */
+    const toStop = (workerId: string, running: ReadonlyArray<string>) =>
+      running.filter((jobId) => assigned.get(jobId) !== workerId)
+
+    /** A poll: answers at once with offers or jobs to stop, else when one comes or the wait is over. */
+    const poll = (workerId: Domain.WorkerId, body: typeof Api.PollBody.Type, via: PollCall["via"]) =>
+      Effect.gen(function*() {
+        const running = body.running ?? []
+        const waitSeconds = body.waitSeconds ?? 20
+        calls.polls.push({ workerId, running, waitSeconds, via })
+        calls.contacts.push({ at: now(), kind: "poll", running })
+        if (unavailable) return yield* new Errors.StorageError({ reason: "database unreachable" })
+        if (!workers.has(workerId)) return yield* new Errors.WorkerNotFound({ workerId })
+        const deadline = now() + waitSeconds * 1000
+        for (;;) {
+          const jobs = (offers.get(workerId) ?? []).splice(0)
+          const stop = toStop(workerId, running)
+          const left = deadline - now()
+          if (jobs.length > 0 || stop.length > 0 || left <= 0) {
+            for (const job of jobs) calls.handovers.push({ jobId: job.jobId, via })
+            return { jobs, stop }
+          }
+          yield* Effect.raceFirst(Deferred.await(changed), Effect.sleep(Duration.millis(left)))
+        }
+      })
 
     const workersLive = HttpApiBuilder.group(FakeCoordinatorApi, "workers", (handlers) =>
       handlers
@@ -133,22 +199,23 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
             secrets.set(worker.id, secret)
             return Effect.succeed({ worker, cancel, secret, retryWithinSeconds })
           }))
-        .handle("heartbeat", ({ headers, path }) =>
+        .handle("heartbeat", ({ headers, path, payload }) =>
           Effect.suspend((): Effect.Effect<typeof Api.HeartbeatAnswer.Type, Errors.WorkerNotFound | Errors.StorageError> => {
             calls.heartbeats.push(path.workerId)
             const secret = headers["x-foreman-worker-secret"]
-            calls.contacts.push({ at: now(), kind: "heartbeat", ...(secret === undefined ? {} : { secret }) })
+            calls.contacts.push({
+              at: now(),
+              kind: "heartbeat",
+              ...(secret === undefined ? {} : { secret }),
+              ...(payload.running === undefined ? {} : { running: payload.running })
+            })
             if (unavailable) return Effect.fail(new Errors.StorageError({ reason: "database unreachable" }))
             const worker = workers.get(path.workerId)
             return worker === undefined
               ? Effect.fail(new Errors.WorkerNotFound({ workerId: path.workerId }))
-              : Effect.succeed({ ...worker, stop: [] })
+              : Effect.succeed({ ...worker, stop: toStop(path.workerId, payload.running ?? []) })
           }))
-        .handle("poll", ({ path, payload }) =>
-          Effect.suspend(() => {
-            if (!workers.has(path.workerId)) return Effect.fail(new Errors.WorkerNotFound({ workerId: path.workerId }))
-            return Effect.as(Effect.sleep(`${Math.max(50, (payload.waitSeconds ?? 20) * 1000)} millis`), { jobs: [], stop: [] })
-          }))
+        .handle("poll", ({ path, payload }) => poll(path.workerId, payload, "poll"))
         .handle("deregister", ({ headers, path }) =>
           Effect.suspend((): Effect.Effect<void, Errors.WorkerNotFound | Errors.WorkerNotAuthenticated> => {
             if (headers["x-foreman-worker-secret"] !== secrets.get(path.workerId)) {
@@ -164,13 +231,30 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
             onSome: Effect.succeed
           }))
         .handle("report", ({ path, payload }) =>
-          Effect.suspend(() => {
+          Effect.suspend((): Effect.Effect<
+            typeof Api.ReportAnswer.Type,
+            HttpApiError.HttpApiDecodeError | Errors.WorkerNotFound | Errors.StorageError
+          > => {
             calls.reports.push({ workerId: path.workerId, jobId: path.jobId, body: payload })
             const refused = refusal(payload)
-            const answer = refused === undefined
-              ? Effect.succeed(jobOf(path.workerId, path.jobId, payload))
-              : Effect.fail(new HttpApiError.HttpApiDecodeError({ issues: [], message: refused }))
-            return Effect.delay(answer, Duration.millis(reportDelayMs))
+            if (refused !== undefined) {
+              return Effect.delay(
+                Effect.fail(new HttpApiError.HttpApiDecodeError({ issues: [], message: refused })),
+                Duration.millis(reportDelayMs)
+              )
+            }
+            const job = jobOf(path.workerId, path.jobId, payload)
+            if (payload._tag === "Progress") {
+              const answer = cancelled.has(path.jobId) ? { ...job, status: "cancelled" as const } : job
+              return Effect.delay(Effect.succeed(answer), Duration.millis(reportDelayMs))
+            }
+            if (assigned.delete(path.jobId)) signal()
+            return Effect.delay(
+              payload.next === undefined
+                ? Effect.succeed(job)
+                : Effect.map(poll(path.workerId, payload.next, "report"), (next) => ({ ...job, next })),
+              Duration.millis(reportDelayMs)
+            )
           })))
 
     const authLive = Layer.succeed(
@@ -209,6 +293,16 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
       tolerate: (seconds) => void (retryWithinSeconds = seconds),
       unavailable: (yes) => void (unavailable = yes),
       delayReports: (ms) => void (reportDelayMs = ms),
+      offer: (spec, workerId = "trainer-1") => {
+        assigned.set(spec.jobId, workerId)
+        offers.set(workerId, [...(offers.get(workerId) ?? []), spec])
+        signal()
+      },
+      cancel: (jobId) => {
+        assigned.delete(jobId)
+        cancelled.add(jobId)
+        signal()
+      },
       stop
     } satisfies FakeCoordinator
   })
@@ -220,6 +314,7 @@ export const fastSettings = {
   host: "127.0.0.1",
   port: 0,
   heartbeatIntervalSeconds: 0.1,
+  pollWaitSeconds: 1,
   registerBackoffSeconds: 0.05,
   registerBackoffMaxSeconds: 0.2,
   requestTimeoutSeconds: 1,
@@ -235,33 +330,43 @@ export type WorkerClient = Effect.Effect.Success<ReturnType<typeof makeWorkerCli
 export interface RunningWorker {
   readonly host: WorkerHost.WorkerHostShape
   readonly config: WorkerConfig.WorkerConfigShape
-  /** A client of the worker's own API, as the coordinator would use. */
-  readonly client: WorkerClient
-  /** Closes the worker's scope: it drains, then stops serving. */
+  /** Closes the worker's scope: it drains, then stops. */
   readonly stop: Effect.Effect<void>
 }
 
-/** Starts a worker with `fn` against the coordinator at `apiUrl`, on an OS-chosen port. */
-export const startWorker = (
-  fn: WorkerHost.WorkerFunction,
-  settings: Partial<Parameters<typeof WorkerConfig.make>[0]> & { readonly apiUrl: string }
-) =>
+export interface RunningPushWorker extends RunningWorker {
+  /** Where the worker serves. */
+  readonly endpoint: string
+  /** A client of the worker's own API, as the coordinator would use. */
+  readonly client: WorkerClient
+}
+
+type WorkerSettings = Partial<Parameters<typeof WorkerConfig.make>[0]> & { readonly apiUrl: string }
+
+/**
+ * Starts a worker with `fn` against the coordinator at `apiUrl`, with the
+ * protocol the settings name (pull by default; a push worker on an OS-chosen port).
+ */
+export const startWorker = (fn: WorkerHost.WorkerFunction, settings: WorkerSettings) =>
   Effect.gen(function*() {
     const config = WorkerConfig.make({ ...fastSettings, ...settings })
     const scope = yield* Scope.make()
-    const context = yield* Layer.buildWithScope(
-      WorkerHost.layer(fn, config).pipe(
-        Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host })),
-        Layer.provide(NodeHttpClient.layerUndici)
-      ),
-      scope
-    )
+    const context = yield* Layer.buildWithScope(WorkerHost.layerNode(fn, config), scope).pipe(Effect.orDie)
     const host = Context.get(context, WorkerHost.WorkerHost)
-    const httpClient = yield* Layer.build(NodeHttpClient.layerUndici)
-    const client = yield* makeWorkerClient(host.endpoint).pipe(Effect.provide(httpClient))
     const stop = Scope.close(scope, Exit.void)
     yield* Effect.addFinalizer(() => stop)
-    return { host, config, client, stop } satisfies RunningWorker
+    return { host, config, stop } satisfies RunningWorker
+  })
+
+/** Starts a push worker (the legacy protocol) with `fn` on an OS-chosen port, with a client of its API. */
+export const startPushWorker = (fn: WorkerHost.WorkerFunction, settings: WorkerSettings) =>
+  Effect.gen(function*() {
+    const worker = yield* startWorker(fn, { ...settings, protocol: "push" })
+    const endpoint = worker.host.endpoint
+    if (endpoint === null) return yield* Effect.dieMessage("a push worker without an endpoint")
+    const httpClient = yield* Layer.build(NodeHttpClient.layerUndici)
+    const client = yield* makeWorkerClient(endpoint).pipe(Effect.provide(httpClient))
+    return { ...worker, endpoint, client } satisfies RunningPushWorker
   })
 
 /** Polls `check` every few milliseconds until it holds (or dies after `within`). */

@@ -1,7 +1,8 @@
 /**
  * The worker SDK for code that does not use Effect: `runWorker` starts a
  * worker process's `WorkerHost` with async handlers, one per job kind, and
- * answers a handle to stop it.
+ * answers a handle to stop it. It pulls its jobs from the coordinator unless
+ * told to serve them (`protocol: "push"`).
  *
  * ```js
  * import { runWorker } from "@foreman/worker"
@@ -46,9 +47,11 @@ export interface RunWorkerOptions {
   readonly apiUrl?: string
   /** The worker token; `FOREMAN_WORKER_TOKEN` when not given. */
   readonly token?: string
-  /** Port to listen on; `FOREMAN_WORKER_PORT` (default 5003, 0 for any free port). */
+  /** How it gets its jobs; `FOREMAN_WORKER_PROTOCOL` (default `pull`: it asks the coordinator, opening no port). */
+  readonly protocol?: WorkerConfig.Protocol
+  /** Port a push worker listens on; `FOREMAN_WORKER_PORT` (default 5003, 0 for any free port). */
   readonly port?: number
-  /** Address to listen on; `FOREMAN_WORKER_HOST`. */
+  /** Address a push worker listens on; `FOREMAN_WORKER_HOST`. */
   readonly host?: string
   /** Capabilities the worker declares. */
   readonly capabilities?: Readonly<Record<string, unknown>>
@@ -58,8 +61,9 @@ export interface RunWorkerOptions {
 export interface RunningWorker {
   readonly id: string
   readonly type: string
-  /** The URL the coordinator reaches this worker at. */
-  readonly endpoint: string
+  readonly protocol: WorkerConfig.Protocol
+  /** The URL the coordinator reaches a push worker at; null for a pull worker. */
+  readonly endpoint: string | null
   /** Drains (running jobs get the drain deadline to finish), deregisters and stops. */
   readonly stop: () => Promise<void>
 }
@@ -70,6 +74,7 @@ const settings = (options: RunWorkerOptions): Map<string, string> => {
   if (options.type !== undefined) map.set("FOREMAN_WORKER_TYPE", options.type)
   if (options.apiUrl !== undefined) map.set("FOREMAN_API_URL", options.apiUrl)
   if (options.token !== undefined) map.set("FOREMAN_WORKER_TOKEN", options.token)
+  if (options.protocol !== undefined) map.set("FOREMAN_WORKER_PROTOCOL", options.protocol)
   if (options.port !== undefined) map.set("FOREMAN_WORKER_PORT", String(options.port))
   if (options.host !== undefined) map.set("FOREMAN_WORKER_HOST", options.host)
   return map
@@ -98,8 +103,8 @@ const perform = (handlers: RunWorkerOptions["handlers"]): WorkerHost.WorkerFunct
 }
 
 /**
- * Starts a worker: registers with the coordinator, serves jobs until `stop`.
- * Rejects when the configuration is missing or wrong, or the port is taken.
+ * Starts a worker: registers with the coordinator and runs its jobs until `stop`.
+ * Rejects when the configuration is missing or wrong, or a push worker's port is taken.
  */
 export const runWorker = async (options: RunWorkerOptions): Promise<RunningWorker> => {
   const provider = ConfigProvider.orElse(ConfigProvider.fromMap(settings(options)), () => ConfigProvider.fromEnv())
@@ -120,5 +125,11 @@ export const runWorker = async (options: RunWorkerOptions): Promise<RunningWorke
     throw new Error(`the worker could not start: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
   }
   const worker = started.value
-  return { id: worker.id, type: worker.type, endpoint: worker.endpoint, stop: () => runtime.dispose() }
+  return {
+    id: worker.id,
+    type: worker.type,
+    protocol: worker.protocol,
+    endpoint: worker.endpoint,
+    stop: () => runtime.dispose()
+  }
 }

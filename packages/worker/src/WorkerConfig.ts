@@ -11,12 +11,14 @@
  * | `FOREMAN_API_URL` | required | `KTRDR_API_URL` |
  * | `FOREMAN_WORKER_TYPE` | the code's type | `WORKER_TYPE`, `KTRDR_WORKER_TYPE` |
  * | `FOREMAN_WORKER_ID` | `<type>-worker-<8 hex>` | `WORKER_ID`, `KTRDR_WORKER_ID` |
- * | `FOREMAN_WORKER_PORT` | 5003 | `WORKER_PORT`, `KTRDR_WORKER_PORT` |
- * | `FOREMAN_WORKER_HOST` | 127.0.0.1 (listen address; `0.0.0.0` to take jobs from another machine) | |
- * | `FOREMAN_WORKER_ENDPOINT_URL` | `http://<public base or 127.0.0.1>:<port>` | `WORKER_ENDPOINT_URL`, `KTRDR_WORKER_ENDPOINT_URL` |
- * | `FOREMAN_WORKER_PUBLIC_BASE_URL` | none | `WORKER_PUBLIC_BASE_URL`, `KTRDR_WORKER_PUBLIC_BASE_URL` |
+ * | `FOREMAN_WORKER_PROTOCOL` | `pull` (asks the coordinator for jobs, opens no port); `push` (the legacy protocol: serves HTTP, the coordinator calls it) | |
+ * | `FOREMAN_POLL_WAIT_SECONDS` | 20 (pull: how long one poll waits for a job, at most 60) | |
+ * | `FOREMAN_WORKER_PORT` | 5003 (push) | `WORKER_PORT`, `KTRDR_WORKER_PORT` |
+ * | `FOREMAN_WORKER_HOST` | 127.0.0.1 (push: listen address; `0.0.0.0` to take jobs from another machine) | |
+ * | `FOREMAN_WORKER_ENDPOINT_URL` | `http://<public base or 127.0.0.1>:<port>` (push) | `WORKER_ENDPOINT_URL`, `KTRDR_WORKER_ENDPOINT_URL` |
+ * | `FOREMAN_WORKER_PUBLIC_BASE_URL` | none (push) | `WORKER_PUBLIC_BASE_URL`, `KTRDR_WORKER_PUBLIC_BASE_URL` |
  * | `FOREMAN_WORKER_CAPACITY` | 1 (jobs at once) | `WORKER_CAPACITY` |
- * | `FOREMAN_WORKER_QUEUE_LIMIT` | capacity (jobs accepted, running or waiting) | |
+ * | `FOREMAN_WORKER_QUEUE_LIMIT` | capacity (push: jobs accepted, running or waiting) | |
  * | `FOREMAN_WORKER_DEVICES` | `slot-0…` one per capacity (comma list, e.g. `cuda:0,cuda:1`) | |
  * | `FOREMAN_HEARTBEAT_INTERVAL_SECONDS` | 10 (seconds, or a duration such as `500 millis`) | |
  * | `FOREMAN_WORKER_DRAIN_SECONDS` | 30 (seconds, or a duration) | |
@@ -26,10 +28,20 @@
 import { Domain, ForemanConfig } from "@foreman/core"
 import { Config, ConfigError, Effect, Either, Option, Random, Redacted, Schema } from "effect"
 
+/**
+ * How a worker gets its jobs: `pull` asks the coordinator for them
+ * (docs/worker-protocol.md); `push` serves HTTP for the coordinator to call
+ * (the legacy protocol).
+ */
+export type Protocol = "pull" | "push"
+
 /** A worker's settings. Durations are in seconds. */
 export interface WorkerConfigShape {
   readonly id: Domain.WorkerId
   readonly type: Domain.WorkerType
+  readonly protocol: Protocol
+  /** How long one poll may wait for a job (pull). */
+  readonly pollWaitSeconds: number
   /**
    * Address the HTTP server listens on: loopback unless told otherwise; beyond
    * loopback without a token, anyone who reaches the port can run jobs.
@@ -47,7 +59,7 @@ export interface WorkerConfigShape {
   readonly token: Option.Option<Redacted.Redacted>
   /** Jobs running at once. */
   readonly capacity: number
-  /** Jobs held at once (running or waiting); more are refused with 503. */
+  /** Jobs held at once (running or waiting); more are refused with 503 (push). */
   readonly queueLimit: number
   /** Resources jobs borrow one at a time (GPU devices, slots). */
   readonly devices: ReadonlyArray<string>
@@ -67,6 +79,8 @@ export interface WorkerConfigShape {
 
 /** Defaults of the settings that have one (`queueLimit` and `devices` follow the capacity). */
 export const defaults = {
+  protocol: "pull",
+  pollWaitSeconds: 20,
   host: "127.0.0.1",
   port: 5003,
   endpointUrl: Option.none(),
@@ -136,6 +150,9 @@ const workerId = (setting: ForemanConfig.Setting): Parsed<Domain.WorkerId> =>
     onSome: Either.right
   })
 
+const protocol = (setting: ForemanConfig.Setting): Parsed<Protocol> =>
+  setting.value === "pull" || setting.value === "push" ? Either.right(setting.value) : invalid(setting, "pull or push")
+
 const slots = (capacity: number): ReadonlyArray<string> => Array.from({ length: capacity }, (_, i) => `slot-${i}`)
 
 const positiveInt = (n: number) => Number.isInteger(n) && n > 0
@@ -183,6 +200,11 @@ export const config = (options: LoadOptions = {}): Config.Config<Settings> =>
       Config.mapOrFail(workerType)
     ),
     id: Config.option(Config.mapOrFail(setting("FOREMAN_WORKER_ID"), workerId)),
+    protocol: setting("FOREMAN_WORKER_PROTOCOL").pipe(Config.mapOrFail(protocol), Config.withDefault(defaults.protocol)),
+    pollWaitSeconds: setting("FOREMAN_POLL_WAIT_SECONDS").pipe(
+      ForemanConfig.seconds({ valid: (n) => n > 0 && n <= 60, expected: "a number > 0 and at most 60" }),
+      Config.withDefault(defaults.pollWaitSeconds)
+    ),
     port: setting("FOREMAN_WORKER_PORT").pipe(
       ForemanConfig.number({ valid: (n) => Number.isInteger(n) && n >= 0 && n <= 65535, expected: "a port number 0-65535" }),
       Config.withDefault(defaults.port)
@@ -229,7 +251,7 @@ export const load = (options: LoadOptions = {}): Effect.Effect<WorkerConfigShape
     return { ...settings, id: Option.isSome(id) ? id.value : yield* generateId(settings.type) }
   })
 
-/** The URL the coordinator reaches this worker at, given the port it listens on. */
+/** The URL the coordinator reaches this (push) worker at, given the port it listens on. */
 export const endpointUrl = (config: WorkerConfigShape, port: number): string =>
   Option.getOrElse(config.endpointUrl, () =>
     Option.match(config.publicBaseUrl, {

@@ -1,53 +1,38 @@
 /**
  * WorkerHost turns a function `(job, ctx) => Effect<result>` into a worker
- * process. It serves `WorkerApi` (submit is idempotent by job id; it refuses
- * with 503 while draining or when full), runs jobs on a `JobQueue` (bounded
- * parallelism, a pool of devices, queue-level retries), and keeps the
+ * process. It runs jobs on a `JobQueue` (bounded parallelism, a pool of
+ * devices, queue-level retries, idempotent by job id) and keeps the
  * coordinator informed through a client derived from `ForemanApi`: it
  * registers with the jobs it runs and the results it could not deliver,
  * heartbeats, registers again when the coordinator forgets it or cannot be
  * reached (backoff 1 s doubling to 30 s), stops jobs the coordinator says are
  * not its own, and reports progress, completion and failure.
  *
- * Closing its scope (SIGTERM under `NodeRuntime.runMain`) drains it: new jobs
- * are refused, running jobs get the drain deadline to finish and be reported,
- * the rest are interrupted; a last registration with no running jobs tells the
- * coordinator which ones to run elsewhere, then the worker deregisters.
+ * It gets its jobs by the protocol its configuration names
+ * (`FOREMAN_WORKER_PROTOCOL`). A `pull` worker (the default,
+ * docs/worker-protocol.md) opens no port: it long-polls the coordinator while
+ * it has a free slot, and a job's final report carries its next poll. A `push`
+ * worker (the legacy protocol) serves `WorkerApi` for the coordinator to call
+ * (submit is idempotent by job id; it refuses with 503 while draining or when
+ * full).
+ *
+ * Closing its scope (SIGTERM under `NodeRuntime.runMain`) drains it: no new
+ * jobs are taken (a waiting poll is dropped), running jobs get the drain
+ * deadline to finish and be reported, the rest are interrupted; a last
+ * registration with no running jobs tells the coordinator which ones to run
+ * elsewhere, then the worker deregisters.
  */
-import {
-  HttpApiBuilder,
-  HttpApiClient,
-  HttpApiError,
-  HttpClient,
-  HttpClientRequest,
-  HttpServer,
-  type HttpServerError
-} from "@effect/platform"
+import { HttpApiBuilder, type HttpClient, HttpServer, type HttpServerError } from "@effect/platform"
 import { NodeHttpClient, NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import type { Domain } from "@foreman/core"
-import { Errors } from "@foreman/core"
 import type { Scope } from "effect"
-import {
-  Clock,
-  Context,
-  Duration,
-  Effect,
-  Either,
-  Fiber,
-  FiberSet,
-  Layer,
-  Option,
-  ParseResult,
-  Predicate,
-  Redacted,
-  Schedule,
-  Schema
-} from "effect"
+import { Clock, Context, Duration, Effect, Fiber, Layer, Option, Redacted } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { createServer } from "node:http"
-import { Authorization, ForemanApi, PayloadTooLarge, ReportBody, Unauthorized, workerSecretHeader } from "@foreman/api/Api"
-import * as HttpFailure from "@foreman/api/HttpFailure"
+import { Authorization, Unauthorized } from "@foreman/api/Api"
 import { type JobState, UnknownJob, WorkerApi, WorkerUnavailable } from "@foreman/api/WorkerApi"
+import * as Link from "./internal/link.js"
+import * as Pull from "./internal/pull.js"
 import * as JobQueue from "./JobQueue.js"
 import * as WorkerConfig from "./WorkerConfig.js"
 
@@ -69,8 +54,10 @@ export type WorkerFunction = (job: Domain.JobSpec, ctx: JobContext) => Effect.Ef
 export interface WorkerHostShape {
   readonly id: Domain.WorkerId
   readonly type: Domain.WorkerType
-  /** The URL the coordinator reaches this worker at. */
-  readonly endpoint: string
+  /** How it gets its jobs. */
+  readonly protocol: WorkerConfig.Protocol
+  /** The URL the coordinator reaches a push worker at; null for a pull worker. */
+  readonly endpoint: string | null
   readonly queue: JobQueue.JobQueue<Domain.JobSpec, unknown>
   readonly draining: Effect.Effect<boolean>
   /** Results the coordinator could not be given, held for the next registration. */
@@ -80,22 +67,6 @@ export interface WorkerHostShape {
 }
 
 export class WorkerHost extends Context.Tag("@foreman/worker/WorkerHost")<WorkerHost, WorkerHostShape>() {}
-
-/** How the coordinator should read one finished job. */
-const finalReport = (
-  workerId: Domain.WorkerId,
-  entry: JobQueue.Entry<Domain.JobSpec, unknown>
-): Option.Option<Domain.JobReport> => {
-  const jobId = entry.input.jobId
-  switch (entry.status) {
-    case "completed":
-      return Option.some({ _tag: "Completed", jobId, workerId, result: entry.result })
-    case "failed":
-      return Option.some({ _tag: "Failed", jobId, workerId, error: (entry.error ?? "failed").slice(0, 10_000) })
-    default:
-      return Option.none()
-  }
-}
 
 /** A job as `WorkerApi` shows it. */
 export const toJobState = (entry: JobQueue.Entry<Domain.JobSpec, unknown>): JobState => ({
@@ -126,20 +97,100 @@ const authorizationLayer = (token: Option.Option<Redacted.Redacted>) =>
     })
   )
 
-/** Calls to the coordinator that failed because of the network or a passing coordinator trouble. */
-const isPassing = (error: unknown): boolean =>
-  HttpFailure.isNetworkFailure(error) ||
-  Predicate.isTagged(error, "StorageError") ||
-  // A registration of this worker crossed the call: the next registration's credential will do.
-  Predicate.isTagged(error, "WorkerNotAuthenticated") ||
-  (HttpFailure.statusOf(error) ?? 0) >= 500
+/**
+ * What both protocols share: the queue running `fn`, the link with the
+ * coordinator, and the host itself, whose drain first stops the protocol's
+ * own way of taking jobs (`stopTaking`).
+ */
+const common = (
+  fn: WorkerFunction,
+  config: WorkerConfig.WorkerConfigShape,
+  endpoint: string | null,
+  turn: Option.Option<Link.Turn>
+) =>
+  Effect.gen(function*() {
+    const workerId = config.id
+    let draining = false
+    const queue: JobQueue.JobQueue<Domain.JobSpec, unknown> = yield* JobQueue.make<Domain.JobSpec, unknown, string | Error>({
+      concurrency: config.capacity,
+      maxRetries: config.maxRetries,
+      // A pull worker asks for no more than it can run: every job handed over is its own to run.
+      ...(endpoint === null ? {} : { limit: config.queueLimit }),
+      ...(config.devices.length > 0 ? { resources: config.devices as readonly [string, ...Array<string>] } : {}),
+      run: (spec, ctx) => fn(spec, { workerId, attempt: ctx.attempt, device: ctx.resource, progress: ctx.progress }),
+      onProgress: (entry) => link.progress(entry),
+      onSettled: (entry) => link.settled(entry)
+    })
+    const link = yield* Link.make({ config, queue, endpoint, turn, draining: () => draining })
+
+    const drainOnce = (stopTaking: Effect.Effect<void>) =>
+      Effect.gen(function*() {
+        draining = true
+        yield* stopTaking
+        const began = yield* Clock.currentTimeMillis
+        const active = yield* queue.active
+        const deadline = Duration.seconds(config.drainDeadlineSeconds)
+        yield* Effect.logInfo(
+          `draining: ${active.filter((e) => e.status === "running").length} running, ` +
+            `${active.filter((e) => e.status === "pending").length} waiting; deadline ${Duration.format(deadline)}`
+        )
+        const result = yield* queue.drain(deadline)
+        if (result.notStarted.length > 0) {
+          yield* Effect.logWarning(`not started, left to the coordinator: ${result.notStarted.join(", ")}`)
+        }
+        if (result.interrupted.length > 0) {
+          yield* Effect.logWarning(`interrupted at the drain deadline: ${result.interrupted.join(", ")}`)
+        }
+        const spent = (yield* Clock.currentTimeMillis) - began
+        yield* link.farewell(Duration.subtract(deadline, Duration.millis(spent)))
+      })
+
+    /** The running host, draining when the scope closes. */
+    const host = (stopTaking: Effect.Effect<void>) =>
+      Effect.gen(function*() {
+        const drain = yield* Effect.cached(drainOnce(stopTaking))
+        yield* Effect.addFinalizer(() => drain)
+        return {
+          id: workerId,
+          type: config.type,
+          protocol: endpoint === null ? "pull" : "push",
+          endpoint,
+          queue,
+          draining: Effect.sync(() => draining),
+          unreported: link.unreported,
+          drain
+        } satisfies WorkerHostShape
+      })
+
+    return { queue, link, draining: () => draining, host }
+  })
 
 /**
- * Starts a worker in the current scope: serves `WorkerApi` on the `HttpServer`,
- * talks to the coordinator through the `HttpClient`, and drains when the scope
- * closes.
+ * Starts a pull worker in the current scope (whatever `config.protocol` says):
+ * it opens no port, asks the coordinator for jobs through the `HttpClient`, and
+ * drains when the scope closes.
  */
-export const make = (
+export const makePull = (
+  fn: WorkerFunction,
+  config: WorkerConfig.WorkerConfigShape
+): Effect.Effect<WorkerHostShape, never, HttpClient.HttpClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const turn = yield* Pull.makeTurn(config)
+    const { host, link } = yield* common(fn, config, null, Option.some(turn))
+    yield* Effect.logInfo(
+      `worker ${config.id} (${config.type}) pulling jobs from ${config.apiUrl}, capacity ${config.capacity}`
+    )
+    yield* link.start
+    const polling = yield* Effect.forkScoped(Effect.interruptible(Pull.loop(link, turn, config)))
+    return yield* host(Effect.zipRight(turn.stop, Fiber.interrupt(polling)))
+  }).pipe(Effect.annotateLogs({ worker: config.id }))
+
+/**
+ * Starts a push worker in the current scope (whatever `config.protocol` says):
+ * serves `WorkerApi` on the `HttpServer` for the coordinator to call, talks to
+ * the coordinator through the `HttpClient`, and drains when the scope closes.
+ */
+export const makePush = (
   fn: WorkerFunction,
   config: WorkerConfig.WorkerConfigShape
 ): Effect.Effect<WorkerHostShape, never, HttpServer.HttpServer | HttpClient.HttpClient | Scope.Scope> =>
@@ -150,338 +201,17 @@ export const make = (
       config,
       server.address._tag === "TcpAddress" ? server.address.port : config.port
     )
-    const coordinator = yield* HttpApiClient.make(ForemanApi, {
-      baseUrl: config.apiUrl,
-      transformClient: Option.match(config.token, {
-        onNone: () => (client: HttpClient.HttpClient) => client,
-        onSome: (secret) => HttpClient.mapRequest(HttpClientRequest.bearerToken(Redacted.value(secret)))
-      })
-    })
-    const requestTimeout = Duration.seconds(config.requestTimeoutSeconds)
-    // Interruptible, so the time limit holds during the drain (finalizers run uninterruptibly).
-    const limited = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-      Effect.timeoutFail(Effect.interruptible(effect), {
-        duration: requestTimeout,
-        onTimeout: () => new HttpFailure.RequestTimeout({ after: requestTimeout })
-      })
-    const describe = (error: unknown) => HttpFailure.describe(config.apiUrl, error)
-
-    let draining = false
-    /** Finished jobs not yet acknowledged; `sending` while a delivery is under way. */
-    const unreported = new Map<string, { readonly report: Domain.JobReport; sending: boolean }>()
-    const deliveries = yield* FiberSet.make()
-    const progressSends = yield* FiberSet.make()
-    /** Per job: whether a progress report is in flight, and the latest one waiting behind it. */
-    const progressState = new Map<string, { sending: boolean; next: Domain.JobReport | null }>()
-
-    /** The credential of the latest registration, sent with every call about this worker. */
-    let secret: string | undefined
-    const credential = () => (secret === undefined ? {} : { [workerSecretHeader]: secret })
-
-    const sendReport = (report: Domain.JobReport) =>
-      Effect.suspend(() => {
-        const request = { path: { workerId, jobId: report.jobId }, headers: credential() }
-        switch (report._tag) {
-          case "Progress":
-            return coordinator.workers.report({
-              ...request,
-              payload: {
-                _tag: "Progress",
-                progress: report.progress,
-                ...(report.message === undefined ? {} : { message: report.message })
-              }
-            }).pipe(limited)
-          case "Completed":
-            return coordinator.workers.report({ ...request, payload: { _tag: "Completed", result: report.result } })
-              .pipe(limited)
-          case "Failed":
-            return coordinator.workers.report({ ...request, payload: { _tag: "Failed", error: report.error } }).pipe(limited)
-        }
-      })
-
-    /** Sends the latest progress of a job, never more than one at a time per job. */
-    const sendProgress = (entry: JobQueue.Entry<Domain.JobSpec, unknown>) =>
-      Effect.suspend(() => {
-        const report: Domain.JobReport = {
-          _tag: "Progress",
-          jobId: entry.input.jobId,
-          workerId,
-          progress: entry.progress,
-          ...(entry.message === null ? {} : { message: entry.message.slice(0, 1000) })
-        }
-        const existing = progressState.get(entry.id)
-        if (existing !== undefined && existing.sending) {
-          existing.next = report
-          return Effect.void
-        }
-        const state = { sending: true, next: null as Domain.JobReport | null }
-        progressState.set(entry.id, state)
-        const loop = (next: Domain.JobReport): Effect.Effect<void> =>
-          sendReport(next).pipe(
-            Effect.catchAll((error) => Effect.logDebug(`progress of ${next.jobId} not delivered: ${describe(error)}`)),
-            Effect.zipRight(Effect.suspend(() => {
-              const waiting = state.next
-              state.next = null
-              if (waiting === null) {
-                state.sending = false
-                return Effect.void
-              }
-              return loop(waiting)
-            }))
-          )
-        return Effect.asVoid(FiberSet.run(progressSends, loop(report)))
-      })
-
-    /** The distinct messages of a refusal's issues, or its one message when it lists none. */
-    const reasonOf = (issues: ReadonlyArray<{ readonly message: string }>, message: string): string =>
-      issues.length === 0 ? message : Array.from(new Set(issues.map((issue) => issue.message))).join("; ")
-
-    /** Why the contract refuses a report as it stands (text storage cannot keep, too long, not JSON), if it does. */
-    const invalidity = (report: Domain.JobReport): Option.Option<string> => {
-      try {
-        return Either.match(Schema.validateEither(ReportBody)(report), {
-          onLeft: (error) =>
-            Option.some(reasonOf(ParseResult.ArrayFormatter.formatErrorSync(error), Errors.describeParseError(error))),
-          onRight: () => Option.none()
-        })
-      } catch (cause) {
-        // The storable check serializes: a BigInt or a cycle in a result throws.
-        return Option.some(`result: not JSON (${cause instanceof Error ? cause.message : String(cause)})`)
-      }
-    }
-
-    /** Why the coordinator refused a report as such (400: invalid body, 413: too large), if that is the failure. */
-    const refusalOf = (error: unknown): Option.Option<string> => {
-      if (error instanceof HttpApiError.HttpApiDecodeError) return Option.some(reasonOf(error.issues, error.message))
-      if (error instanceof PayloadTooLarge) return Option.some(error.message)
-      const status = HttpFailure.statusOf(error)
-      return status === 400 || status === 413 ? Option.some(describe(error)) : Option.none()
-    }
-
-    /** Text storage can keep: NUL and lone surrogates become U+FFFD (one code unit each, so lengths hold). */
-    const storableText = (text: string): string =>
-      text.replaceAll("\u0000", "\ufffd").replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd")
-
-    /** The failure that replaces a report the coordinator cannot accept: why, and the job's own error if it had one. */
-    const refusedAsFailure = (report: Domain.JobReport, reason: string): Domain.JobReport => ({
-      _tag: "Failed",
-      jobId: report.jobId,
-      workerId: report.workerId,
-      error: storableText(
-        (report._tag === "Failed"
-          ? `the coordinator refused the job's report (${reason}); the job failed: ${report.error}`
-          : `the coordinator refused the job's result: ${reason}`).slice(0, 10_000)
-      )
-    })
-
-    /**
-     * Delivers a final report; kept for the next registration when the coordinator cannot be told.
-     * A report the coordinator cannot accept as such (invalid, too large) is never held, since
-     * sending it again cannot help: the job is reported failed instead, saying why, once.
-     */
-    const deliver = (report: Domain.JobReport, replaceable = true): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        const invalid = invalidity(report)
-        return Option.isSome(invalid)
-          ? refused(report, invalid.value, replaceable)
-          : sendReport(report).pipe(
-            Effect.retry({ schedule: Schedule.exponential(Duration.millis(100)), times: 2, while: isPassing }),
-            Effect.matchEffect({
-              onSuccess: () =>
-                Effect.sync(() => {
-                  if (unreported.get(report.jobId)?.report === report) unreported.delete(report.jobId)
-                }),
-              onFailure: (error) =>
-                Effect.suspend(() => {
-                  const held = unreported.get(report.jobId)
-                  if (isPassing(error)) {
-                    if (held !== undefined) held.sending = false
-                    return Effect.logWarning(
-                      `could not report job ${report.jobId} (${describe(error)}); will send it with the next registration`
-                    )
-                  }
-                  const refusal = refusalOf(error)
-                  if (Option.isSome(refusal)) return refused(report, refusal.value, replaceable)
-                  // The coordinator answered and does not want this report (unknown job, not ours).
-                  if (held?.report === report) unreported.delete(report.jobId)
-                  return Effect.logWarning(`coordinator refused the report on job ${report.jobId}: ${describe(error)}`)
-                })
-            })
-          )
-      })
-
-    /** A report the coordinator cannot accept: replaced by a failure saying why, or dropped if it was that failure. */
-    const refused = (report: Domain.JobReport, reason: string, replaceable: boolean): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        const held = unreported.get(report.jobId)
-        if (held?.report !== report) return Effect.void
-        if (!replaceable) {
-          unreported.delete(report.jobId)
-          return Effect.logError(`coordinator refused the failure report on job ${report.jobId} (${reason}): dropping it`)
-        }
-        const failure = refusedAsFailure(report, reason)
-        unreported.set(report.jobId, { report: failure, sending: true })
-        return Effect.zipRight(
-          Effect.logWarning(`coordinator cannot accept the report on job ${report.jobId} (${reason}): reporting it failed`),
-          deliver(failure, false)
-        )
-      })
-
-    const onSettled = (entry: JobQueue.Entry<Domain.JobSpec, unknown>) =>
-      Effect.gen(function*() {
-        progressState.delete(entry.id)
-        const report = finalReport(workerId, entry)
-        if (Option.isNone(report)) {
-          yield* Effect.logInfo(`job ${entry.id} ${entry.status}: ${entry.error ?? ""}`)
-          return
-        }
-        yield* Effect.logInfo(
-          `job ${entry.id} ${entry.status} after ${entry.attempts} attempt(s)${entry.error === null ? "" : `: ${entry.error}`}`
-        )
-        unreported.set(entry.id, { report: report.value, sending: true })
-        yield* FiberSet.run(deliveries, deliver(report.value))
-      })
-
-    const queue = yield* JobQueue.make<Domain.JobSpec, unknown, string | Error>({
-      concurrency: config.capacity,
-      maxRetries: config.maxRetries,
-      limit: config.queueLimit,
-      ...(config.devices.length > 0 ? { resources: config.devices as readonly [string, ...Array<string>] } : {}),
-      run: (spec, ctx) => fn(spec, { workerId, attempt: ctx.attempt, device: ctx.resource, progress: ctx.progress }),
-      onProgress: sendProgress,
-      onSettled
-    })
-
-    // --- the coordinator link ---------------------------------------------------
-
-    /** The last registration's sequence: this worker's clock, and never twice the same. */
-    let lastSequence = 0
-    const nextSequence = Effect.map(Clock.currentTimeMillis, (now) => (lastSequence = Math.max(lastSequence + 1, now)))
-
-    const registration = (
-      runningJobs: ReadonlyArray<string>,
-      finishedJobs: ReadonlyArray<Domain.JobReport>,
-      sequence: number
-    ) => ({
-      id: workerId,
-      sequence,
-      type: config.type,
-      endpoint,
-      capacity: config.capacity,
-      capabilities: { ...config.capabilities, devices: config.devices },
-      runningJobs,
-      finishedJobs
-    })
-
-    /** Jobs the coordinator said are not this worker's (from registration answers). */
-    const disowned = new Set<string>()
-
-    const hasUnsent = () => Array.from(unreported.values()).some((held) => !held.sending)
-
-    /**
-     * Held while a registration is under way and while a job is accepted: the
-     * running jobs a registration lists are exactly those accepted before it, and
-     * a job accepted after it is checked against its answer. Without it a job
-     * accepted while the registration was in flight is declared lost by the
-     * coordinator and runs here to the end all the same.
-     */
-    const accepting = yield* Effect.makeSemaphore(1)
-
-    const register = accepting.withPermits(1)(Effect.gen(function*() {
-      const finished = Array.from(unreported.values()).filter((held) => !held.sending).map((held) => held.report)
-      // A job whose result is being delivered right now still counts as running here:
-      // its report follows, and the coordinator must not declare it lost meanwhile.
-      const delivering = Array.from(unreported.values()).filter((held) => held.sending).map((held) => held.report.jobId)
-      const running = [...(yield* queue.active).map((entry) => entry.id), ...delivering]
-      const payload = registration(running, finished, yield* nextSequence)
-      const answer = yield* coordinator.workers.register({ payload }).pipe(limited)
-      secret = answer.secret
-      // Keep retrying within what the coordinator tolerates, or its jobs are declared lost.
-      backoffMax = Duration.min(configuredBackoffMax, Duration.seconds(answer.retryWithinSeconds))
-      for (const report of finished) {
-        if (unreported.get(report.jobId)?.report === report) unreported.delete(report.jobId)
-      }
-      for (const jobId of answer.cancel) {
-        // A job not here yet is a dispatch that crossed this registration: refuse it when it comes.
-        disowned.add(jobId)
-        if (Option.isNone(yield* queue.get(jobId))) continue
-        yield* Effect.logWarning(`coordinator does not assign job ${jobId} to this worker: stopping it`)
-        yield* Effect.forkScoped(queue.cancel(jobId, "the coordinator assigned this job elsewhere"))
-      }
-      return finished.length
-    }))
-
-    const heartbeat = Effect.suspend(() =>
-      coordinator.workers.heartbeat({ path: { workerId }, headers: credential(), payload: { healthy: true } })
-    ).pipe(limited)
-
-    const backoffBase = Duration.seconds(config.registerBackoffSeconds)
-    const configuredBackoffMax = Duration.seconds(config.registerBackoffMaxSeconds)
-    let backoffMax = configuredBackoffMax
-    const interval = Duration.seconds(config.heartbeatIntervalSeconds)
-
-    /** Registers, heartbeats, and registers again when needed, until interrupted. */
-    const link = Effect.gen(function*() {
-      let registered = false
-      let everRegistered = false
-      let backoff = backoffBase
-      while (true) {
-        const registering = !registered || hasUnsent()
-        const outcome = yield* Effect.either(registering ? register : Effect.as(heartbeat, 0))
-        if (Either.isRight(outcome)) {
-          if (registering) {
-            const sent = outcome.right > 0 ? ` with ${outcome.right} held result(s)` : ""
-            yield* Effect.logInfo(
-              `${everRegistered ? "registered again" : "registered"} with ${config.apiUrl} as ${workerId} at ${endpoint}${sent}`
-            )
-          }
-          registered = true
-          everRegistered = true
-          backoff = backoffBase
-          yield* Effect.sleep(interval)
-          continue
-        }
-        const error = outcome.left
-        if (error instanceof Errors.WorkerNotFound || error instanceof Errors.WorkerNotAuthenticated) {
-          yield* Effect.logWarning(`${error.message}: registering again`)
-          registered = false
-          continue
-        }
-        yield* Effect.logWarning(
-          `${registering ? "registration" : "heartbeat"} failed: ${describe(error)}; retrying in ${Duration.format(backoff)}`
-        )
-        if (isPassing(error)) registered = false
-        yield* Effect.sleep(backoff)
-        backoff = Duration.min(Duration.times(backoff, 2), backoffMax)
-      }
-    })
-
-    // --- the HTTP side ------------------------------------------------------------
-
-    const refuse = (reason: "full" | "draining" | "disowned", why: string) =>
-      new WorkerUnavailable({ message: `worker ${workerId} ${why}`, reason })
+    const { draining, host, link, queue } = yield* common(fn, config, endpoint, Option.none())
 
     const jobsLayer = HttpApiBuilder.group(WorkerApi, "jobs", (handlers) =>
       handlers
         .handle("submit", ({ payload }) =>
-          accepting.withPermits(1)(Effect.gen(function*() {
-            const known = yield* queue.get(payload.jobId)
-            if (Option.isSome(known)) return toJobState(known.value)
-            if (draining) return yield* refuse("draining", "is shutting down")
-            if (disowned.has(payload.jobId)) {
-              return yield* refuse("disowned", `was told job ${payload.jobId} runs elsewhere`)
-            }
-            const added = yield* queue.enqueue(payload.jobId, payload).pipe(
-              Effect.catchTags({
-                QueueFull: (e) => Effect.fail(refuse("full", `is full (${e.limit} jobs running or waiting)`)),
-                QueueClosed: () => Effect.fail(refuse("draining", "is shutting down"))
-              })
+          link.take(payload).pipe(
+            Effect.map((added) => toJobState(added.entry)),
+            Effect.mapError((refusal) =>
+              new WorkerUnavailable({ message: `worker ${workerId} ${refusal.why}`, reason: refusal.reason })
             )
-            if (added.created) {
-              yield* Effect.logInfo(`accepted job ${payload.jobId} (${payload.kind}, attempt ${payload.attempt})`)
-            }
-            return toJobState(added.entry)
-          })))
+          ))
         .handle("get", ({ path }) =>
           Effect.flatMap(queue.get(path.jobId), Option.match({
             onNone: () => Effect.fail(new UnknownJob({ jobId: path.jobId })),
@@ -496,7 +226,7 @@ export const make = (
     const healthLayer = HttpApiBuilder.group(WorkerApi, "health", (handlers) =>
       handlers.handle("health", () =>
         Effect.map(queue.summary, (summary) => ({
-          status: draining ? "draining" as const : "ok" as const,
+          status: draining() ? "draining" as const : "ok" as const,
           workerId,
           type: config.type,
           running: summary.running,
@@ -513,63 +243,22 @@ export const make = (
       )
     )
     yield* Effect.logInfo(`worker ${workerId} (${config.type}) serving at ${endpoint}, capacity ${config.capacity}`)
-
-    const linkFiber = yield* Effect.forkScoped(Effect.interruptible(link))
-
-    // --- draining -------------------------------------------------------------------
-
-    const drainOnce = Effect.gen(function*() {
-      draining = true
-      const began = yield* Clock.currentTimeMillis
-      const active = yield* queue.active
-      const deadline = Duration.seconds(config.drainDeadlineSeconds)
-      yield* Effect.logInfo(
-        `draining: ${active.filter((e) => e.status === "running").length} running, ` +
-          `${active.filter((e) => e.status === "pending").length} waiting; deadline ${Duration.format(deadline)}`
-      )
-      const result = yield* queue.drain(deadline)
-      if (result.notStarted.length > 0) {
-        yield* Effect.logWarning(`not started, left to the coordinator: ${result.notStarted.join(", ")}`)
-      }
-      if (result.interrupted.length > 0) {
-        yield* Effect.logWarning(`interrupted at the drain deadline: ${result.interrupted.join(", ")}`)
-      }
-      // Reports under way get what is left of the deadline, and at least one request's time.
-      const spent = (yield* Clock.currentTimeMillis) - began
-      const left = Duration.max(Duration.subtract(deadline, Duration.millis(spent)), requestTimeout)
-      yield* Effect.interruptible(FiberSet.awaitEmpty(deliveries)).pipe(Effect.timeoutOption(left))
-      yield* Fiber.interrupt(linkFiber)
-      // The last word: results still held, and no running jobs, so the coordinator runs the
-      // interrupted and unstarted ones elsewhere now instead of waiting for them to be lost.
-      const finished = Array.from(unreported.values(), (held) => held.report)
-      yield* coordinator.workers.register({ payload: registration([], finished, yield* nextSequence) }).pipe(
-        limited,
-        // The last registration's credential is the one the goodbye needs.
-        Effect.flatMap((answer) =>
-          coordinator.workers.deregister({ path: { workerId }, headers: { [workerSecretHeader]: answer.secret } })
-            .pipe(limited)
-        ),
-        Effect.zipRight(Effect.logInfo(`drained and deregistered from ${config.apiUrl}`)),
-        Effect.catchAll((error) =>
-          Effect.logWarning(`could not say goodbye to the coordinator (${describe(error)}); it will notice the silence`)
-        )
-      )
-    })
-    const drain = yield* Effect.cached(drainOnce)
-    yield* Effect.addFinalizer(() => drain)
-
-    return {
-      id: workerId,
-      type: config.type,
-      endpoint,
-      queue,
-      draining: Effect.sync(() => draining),
-      unreported: Effect.sync(() => Array.from(unreported.values()).filter((held) => !held.sending).map((held) => held.report)),
-      drain
-    } satisfies WorkerHostShape
+    yield* link.start
+    return yield* host(Effect.void)
   }).pipe(Effect.annotateLogs({ worker: config.id }))
 
-/** A worker as a layer: needs an `HttpServer` to serve on and an `HttpClient` to reach the coordinator. */
+/** Starts the worker `config.protocol` names in the current scope; it drains when the scope closes. */
+export const make = (
+  fn: WorkerFunction,
+  config: WorkerConfig.WorkerConfigShape
+): Effect.Effect<WorkerHostShape, never, HttpServer.HttpServer | HttpClient.HttpClient | Scope.Scope> =>
+  config.protocol === "pull" ? makePull(fn, config) : makePush(fn, config)
+
+/**
+ * A worker as a layer: needs an `HttpClient` to reach the coordinator, and an
+ * `HttpServer` to serve on (only a push worker uses it; `layerNode` gives a pull
+ * worker none).
+ */
 export const layer = (
   fn: WorkerFunction,
   config: WorkerConfig.WorkerConfigShape
@@ -579,7 +268,7 @@ export const layer = (
 const isLoopback = (host: string): boolean =>
   host === "localhost" || host === "::1" || host === "[::1]" || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(host)
 
-/** Warns when the worker listens beyond loopback without a token: anyone who reaches it could run jobs. */
+/** Warns when a push worker listens beyond loopback without a token: anyone who reaches it could run jobs. */
 export const warnOpenBind = (config: WorkerConfig.WorkerConfigShape): Effect.Effect<void> =>
   Option.isNone(config.token) && !isLoopback(config.host)
     ? Effect.logWarning(
@@ -589,18 +278,21 @@ export const warnOpenBind = (config: WorkerConfig.WorkerConfigShape): Effect.Eff
     : Effect.void
 
 /**
- * A worker on Node's HTTP server (on the configured host and port) and client;
- * warns when it listens beyond loopback without a token (`warnOpenBind`).
+ * A worker on Node's HTTP client; a push worker also on Node's HTTP server (on
+ * the configured host and port), warning when it listens beyond loopback
+ * without a token (`warnOpenBind`).
  */
 export const layerNode = (
   fn: WorkerFunction,
   config: WorkerConfig.WorkerConfigShape
 ): Layer.Layer<WorkerHost, HttpServerError.ServeError> =>
-  layer(fn, config).pipe(
-    Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host })),
-    Layer.provide(NodeHttpClient.layerUndici),
-    Layer.merge(Layer.effectDiscard(warnOpenBind(config)))
-  )
+  config.protocol === "pull"
+    ? Layer.scoped(WorkerHost, makePull(fn, config)).pipe(Layer.provide(NodeHttpClient.layerUndici))
+    : Layer.scoped(WorkerHost, makePush(fn, config)).pipe(
+      Layer.provide(NodeHttpServer.layer(createServer, { port: config.port, host: config.host })),
+      Layer.provide(NodeHttpClient.layerUndici),
+      Layer.merge(Layer.effectDiscard(warnOpenBind(config)))
+    )
 
 /**
  * Runs a worker as a Node program, configured from the environment

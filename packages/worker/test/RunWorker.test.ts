@@ -1,10 +1,11 @@
 /**
- * `runWorker` over real HTTP against the fake coordinator: registration with
- * the type, capabilities and token given (or read from the environment), jobs
- * dispatched through the worker's own API (`WorkerApi`) running the handler of
- * their kind, progress, failures after the queue's retries, a kind with no
- * handler, cancel and stop aborting the handler's signal, deregistration, and
- * the configuration errors it rejects with.
+ * `runWorker` over real HTTP against the fake coordinator: a pull worker by
+ * default, running the jobs its polls are handed; then push workers:
+ * registration with the type, capabilities and token given (or read from the
+ * environment), jobs dispatched through the worker's own API (`WorkerApi`)
+ * running the handler of their kind, progress, failures after the queue's
+ * retries, a kind with no handler, cancel and stop aborting the handler's
+ * signal, deregistration, and the configuration errors it rejects with.
  *
  * The machine's `FOREMAN_*`, `WORKER_*` and `KTRDR_*` variables are set aside
  * around every test, so only what a test sets is read.
@@ -41,17 +42,17 @@ afterEach(() => {
   Object.assign(process.env, saved)
 })
 
-/** A worker on 127.0.0.1 (free port), stopped with the test's scope. */
+/** A push worker on 127.0.0.1 (free port), stopped with the test's scope. */
 const start = (options: Omit<RunWorker.RunWorkerOptions, "host" | "port"> & Partial<RunWorker.RunWorkerOptions>) =>
   Effect.acquireRelease(
-    Effect.promise(() => runWorker({ type: "training", host: "127.0.0.1", port: 0, ...options })),
+    Effect.promise(() => runWorker({ type: "training", protocol: "push", host: "127.0.0.1", port: 0, ...options })),
     (worker) => Effect.promise(() => worker.stop())
   )
 
 /** A client of the worker's API, as the coordinator reaches it. */
-const workerClient = (endpoint: string, token?: string) =>
+const workerClient = (endpoint: string | null, token?: string) =>
   HttpApiClient.make(WorkerApi.WorkerApi, {
-    baseUrl: endpoint,
+    baseUrl: endpoint ?? undefined,
     transformClient: token === undefined ? undefined : HttpClient.mapRequest(HttpClientRequest.bearerToken(token))
   }).pipe(Effect.provide(FetchHttpClient.layer))
 
@@ -71,6 +72,40 @@ const gate = () => {
 }
 
 describe("runWorker", () => {
+  it.scopedLive("pulls by default: registers without an endpoint and runs the jobs its polls are handed", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      process.env["FOREMAN_POLL_WAIT_SECONDS"] = "1"
+      const worker = yield* Effect.acquireRelease(
+        Effect.promise(() =>
+          runWorker({
+            type: "training",
+            apiUrl: coordinator.url,
+            handlers: {
+              training: async (input, job) => {
+                await job.progress(0.5, "half way")
+                return { doubled: Number(input) * 2 }
+              }
+            }
+          })
+        ),
+        (worker) => Effect.promise(() => worker.stop())
+      )
+      assert.strictEqual(worker.protocol, "pull")
+      assert.isNull(worker.endpoint)
+      yield* eventually(() => coordinator.calls.polls.length >= 1)
+      const [registration] = coordinator.calls.registrations
+      assert.isUndefined(registration?.endpoint)
+      assert.match(registration?.runtime ?? "", /^node \d+\./)
+      const spec = jobSpec(21)
+      coordinator.offer(spec, worker.id)
+      yield* eventually(() => coordinator.calls.reports.some((r) => r.jobId === spec.jobId && r.body._tag === "Completed"))
+      assert.deepStrictEqual(coordinator.calls.reports.filter((r) => r.jobId === spec.jobId).map((r) => r.body), [
+        { _tag: "Progress", progress: 0.5, message: "half way" },
+        { _tag: "Completed", result: { doubled: 42 }, next: { waitSeconds: 1, running: [] } }
+      ])
+    }))
+
   it.scopedLive("registers with the type, capabilities and token given, which win over the environment", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
@@ -85,7 +120,7 @@ describe("runWorker", () => {
       })
       assert.strictEqual(worker.type, "training")
       assert.match(worker.id, /^training-worker-[0-9a-f]{8}$/)
-      assert.match(worker.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/)
+      assert.match(worker.endpoint ?? "", /^http:\/\/127\.0\.0\.1:\d+$/)
       yield* eventually(() => coordinator.calls.registrations.length >= 1)
       const [registration] = coordinator.calls.registrations
       assert.strictEqual(registration?.id, worker.id)
@@ -296,6 +331,7 @@ describe("runWorker", () => {
       const worker = yield* Effect.promise(() =>
         runWorker({
           type: "training",
+          protocol: "push",
           host: "127.0.0.1",
           port: 0,
           apiUrl: coordinator.url,
@@ -327,16 +363,22 @@ describe("runWorker", () => {
 
   it.scopedLive("rejects without a coordinator URL, naming FOREMAN_API_URL", () =>
     Effect.gen(function*() {
-      const error = yield* startFailure({ type: "training", host: "127.0.0.1", port: 0, handlers: {} })
+      const error = yield* startFailure({ type: "training", handlers: {} })
       assert.instanceOf(error, Error)
       assert.include((error as Error).message, "FOREMAN_API_URL")
       const invalid = yield* startFailure({ type: "training", apiUrl: "coordinator:8000", port: 0, handlers: {} })
       assert.include((invalid as Error).message, "FOREMAN_API_URL must be an http(s) URL")
-      const port = yield* startFailure({ type: "training", apiUrl: "http://127.0.0.1:1", port: 70_000, handlers: {} })
+      const port = yield* startFailure({
+        type: "training",
+        protocol: "push",
+        apiUrl: "http://127.0.0.1:1",
+        port: 70_000,
+        handlers: {}
+      })
       assert.include((port as Error).message, "FOREMAN_WORKER_PORT")
     }))
 
-  it.scopedLive("rejects when its port is taken", () =>
+  it.scopedLive("rejects when a push worker's port is taken", () =>
     Effect.gen(function*() {
       const taken = yield* Effect.acquireRelease(
         Effect.async<{ readonly port: number; readonly close: () => void }>((resume) => {
@@ -348,6 +390,7 @@ describe("runWorker", () => {
       )
       const error = yield* startFailure({
         type: "training",
+        protocol: "push",
         apiUrl: "http://127.0.0.1:1",
         host: "127.0.0.1",
         port: taken.port,

@@ -1,7 +1,7 @@
 /**
  * Worker configuration: preferred names, deprecated aliases with a warning,
- * defaults (generated id, endpoint), the required coordinator URL, and invalid
- * values failing with the variable's name.
+ * defaults (generated id, pull protocol, endpoint), the required coordinator
+ * URL, and invalid values failing with the variable's name.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Logger, LogLevel, Option, Redacted } from "effect"
@@ -32,11 +32,13 @@ const errorFrom = (entries: ReadonlyArray<readonly [string, string]>, options: W
   )
 
 describe("WorkerConfig", () => {
-  it.effect("uses the defaults: generated id, port 5003, endpoint on 127.0.0.1", () =>
+  it.effect("uses the defaults: generated id, pull with 20 s polls, port 5003, endpoint on 127.0.0.1", () =>
     Effect.gen(function*() {
       const { config, warnings } = yield* loadFrom([API], { type: "backtest" })
       assert.match(config.id, /^backtest-worker-[0-9a-f]{8}$/)
       assert.strictEqual(config.type, "backtest")
+      assert.strictEqual(config.protocol, "pull")
+      assert.strictEqual(config.pollWaitSeconds, 20)
       assert.strictEqual(config.port, 5003)
       assert.strictEqual(config.apiUrl, "http://coordinator:8000")
       assert.strictEqual(WorkerConfig.endpointUrl(config, config.port), "http://127.0.0.1:5003")
@@ -56,6 +58,8 @@ describe("WorkerConfig", () => {
         ["FOREMAN_API_URL", "https://foreman.example.com/api/v1/"],
         ["FOREMAN_WORKER_TYPE", "training"],
         ["FOREMAN_WORKER_ID", "gpu-box-1"],
+        ["FOREMAN_WORKER_PROTOCOL", "push"],
+        ["FOREMAN_POLL_WAIT_SECONDS", "45"],
         ["FOREMAN_WORKER_PORT", "5005"],
         ["FOREMAN_WORKER_ENDPOINT_URL", "http://gpu-box-1.internal:5005/"],
         ["FOREMAN_WORKER_CAPACITY", "2"],
@@ -69,6 +73,8 @@ describe("WorkerConfig", () => {
       assert.strictEqual(config.apiUrl, "https://foreman.example.com")
       assert.strictEqual(config.type, "training")
       assert.strictEqual(config.id, "gpu-box-1")
+      assert.strictEqual(config.protocol, "push")
+      assert.strictEqual(config.pollWaitSeconds, 45)
       assert.strictEqual(config.port, 5005)
       assert.strictEqual(WorkerConfig.endpointUrl(config, 5005), "http://gpu-box-1.internal:5005")
       assert.strictEqual(config.capacity, 2)
@@ -81,15 +87,17 @@ describe("WorkerConfig", () => {
       assert.deepStrictEqual(warnings, [])
     }))
 
-  it.effect("reads the heartbeat and drain deadline as plain seconds or as durations", () =>
+  it.effect("reads the heartbeat, drain deadline and poll wait as plain seconds or as durations", () =>
     Effect.gen(function*() {
       const { config } = yield* loadFrom([
         API,
         ["FOREMAN_HEARTBEAT_INTERVAL_SECONDS", "1500 millis"],
-        ["FOREMAN_WORKER_DRAIN_SECONDS", "2 minutes"]
+        ["FOREMAN_WORKER_DRAIN_SECONDS", "2 minutes"],
+        ["FOREMAN_POLL_WAIT_SECONDS", "1 minute"]
       ], { type: "training" })
       assert.strictEqual(config.heartbeatIntervalSeconds, 1.5)
       assert.strictEqual(config.drainDeadlineSeconds, 120)
+      assert.strictEqual(config.pollWaitSeconds, 60)
     }))
 
   it.effect("config leaves a missing id to load and takes the capabilities from the code", () =>
@@ -193,7 +201,12 @@ describe("WorkerConfig", () => {
       ["FOREMAN_WORKER_MAX_RETRIES", "two"],
       ["FOREMAN_WORKER_MAX_RETRIES", "-1"],
       ["FOREMAN_WORKER_DRAIN_SECONDS", "-5 seconds"],
-      ["FOREMAN_HEARTBEAT_INTERVAL_SECONDS", "Infinity"]
+      ["FOREMAN_HEARTBEAT_INTERVAL_SECONDS", "Infinity"],
+      ["FOREMAN_WORKER_PROTOCOL", "http"],
+      ["FOREMAN_WORKER_PROTOCOL", "PULL"],
+      ["FOREMAN_POLL_WAIT_SECONDS", "0"],
+      ["FOREMAN_POLL_WAIT_SECONDS", "61"],
+      ["FOREMAN_POLL_WAIT_SECONDS", "soon"]
     ]
     for (const [name, value] of invalid) {
       it.effect(`rejects ${name}=${value} naming the variable`, () =>
@@ -203,6 +216,12 @@ describe("WorkerConfig", () => {
           assert.include(error, name)
         }))
     }
+
+    it.effect("says which protocols there are", () =>
+      Effect.gen(function*() {
+        const error = yield* errorFrom([API, ["FOREMAN_WORKER_PROTOCOL", "http"]])
+        assert.include(error, "FOREMAN_WORKER_PROTOCOL must be pull or push, got \"http\"")
+      }))
 
     it.effect("rejects a queue limit below the capacity, naming both", () =>
       Effect.gen(function*() {
@@ -230,6 +249,7 @@ describe("WorkerConfig", () => {
   it("make fills the defaults around the required settings", () => {
     const config = WorkerConfig.make({ type: "training", apiUrl: "http://127.0.0.1:8000/", capacity: 3 })
     assert.strictEqual(config.apiUrl, "http://127.0.0.1:8000")
+    assert.strictEqual(config.protocol, "pull")
     assert.strictEqual(config.queueLimit, 3)
     assert.deepStrictEqual(config.devices, ["slot-0", "slot-1", "slot-2"])
     assert.strictEqual(config.id, "training-worker-00000000")

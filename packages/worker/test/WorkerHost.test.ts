@@ -1,10 +1,11 @@
 /**
- * WorkerHost over real HTTP against a fake coordinator: registration,
- * heartbeats, registering again after a 404, idempotent submit, reports of
- * progress, completion and failure, cancel, refusals (503) when full or
- * draining, graceful drain, results held while the coordinator is down, and
- * reports the coordinator refuses (400) turned into failures. Then against a
- * real coordinator: a result storage cannot keep ends as a failed job.
+ * A push WorkerHost (the legacy protocol) over real HTTP against a fake
+ * coordinator: registration, heartbeats, registering again after a 404,
+ * idempotent submit, reports of progress, completion and failure, cancel,
+ * refusals (503) when full or draining, graceful drain, results held while the
+ * coordinator is down, and reports the coordinator refuses (400) turned into
+ * failures. Then a pull worker against a real coordinator: a result storage
+ * cannot keep ends as a failed job. (Pull against the fake: WorkerHostPull.test.ts.)
  */
 import { HttpServer } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
@@ -15,22 +16,22 @@ import { Coordinator, type Domain, ForemanConfig, WorkerRegistry } from "@forema
 import { Context, Deferred, Duration, Effect, Fiber, Layer, Option, Redacted } from "effect"
 import type { WorkerHost } from "../src/index.js"
 import { eventually as until, quiet, tokenConfig } from "@foreman/testing/ApiHarness"
-import { eventually, jobSpec, startCoordinator, startWorker } from "@foreman/testing/WorkerHarness"
+import { eventually, jobSpec, startCoordinator, startPushWorker, startWorker } from "@foreman/testing/WorkerHarness"
 
 /** Completes with `{ doubled }` for a numeric input. */
 const double: WorkerHost.WorkerFunction = (job) => Effect.succeed({ doubled: Number(job.input) * 2 })
 
-describe("WorkerHost", () => {
+describe("WorkerHost, push", () => {
   it.scopedLive("registers with its endpoint, type and capacity, then heartbeats", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
-      const worker = yield* startWorker(double, { apiUrl: coordinator.url, capacity: 2, capabilities: { gpu: true } })
+      const worker = yield* startPushWorker(double, { apiUrl: coordinator.url, capacity: 2, capabilities: { gpu: true } })
       yield* eventually(() => coordinator.calls.heartbeats.length >= 2)
       const [registration] = coordinator.calls.registrations
       assert.strictEqual(registration?.id, "trainer-1")
       assert.strictEqual(registration?.type, "training")
-      assert.strictEqual(registration?.endpoint, worker.host.endpoint)
-      assert.match(worker.host.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/)
+      assert.strictEqual(registration?.endpoint, worker.endpoint)
+      assert.match(worker.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/)
       assert.strictEqual(registration?.capacity, 2)
       assert.deepStrictEqual(registration?.capabilities, { gpu: true, devices: ["slot-0", "slot-1"] })
       assert.deepStrictEqual(registration?.runningJobs, [])
@@ -43,7 +44,7 @@ describe("WorkerHost", () => {
   it.scopedLive("sends its registration's secret with heartbeats", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
-      yield* startWorker(double, { apiUrl: coordinator.url })
+      yield* startPushWorker(double, { apiUrl: coordinator.url })
       const beats = () => coordinator.calls.contacts.filter((c) => c.kind === "heartbeat")
       yield* eventually(() => beats().length >= 2)
       assert.isTrue(beats().every((h) => h.secret === "secret-1"))
@@ -54,7 +55,7 @@ describe("WorkerHost", () => {
       const coordinator = yield* startCoordinator()
       // Alone, its backoff would double 0.2 → 0.4 → 0.8 → 1.6 → 3.2 s; the coordinator tolerates 0.4 s.
       coordinator.tolerate(0.4)
-      yield* startWorker(double, {
+      yield* startPushWorker(double, {
         apiUrl: coordinator.url,
         heartbeatIntervalSeconds: 0.05,
         registerBackoffSeconds: 0.2,
@@ -73,7 +74,7 @@ describe("WorkerHost", () => {
   it.scopedLive("registers again, with its running jobs, when the coordinator forgets it (404)", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
-      const worker = yield* startWorker(() => Effect.never, { apiUrl: coordinator.url })
+      const worker = yield* startPushWorker(() => Effect.never, { apiUrl: coordinator.url })
       yield* eventually(() => coordinator.calls.heartbeats.length >= 1)
       const spec = jobSpec()
       yield* worker.client.jobs.submit({ payload: spec })
@@ -89,7 +90,7 @@ describe("WorkerHost", () => {
       const coordinator = yield* startCoordinator()
       const gate = yield* Deferred.make<void>()
       let runs = 0
-      const worker = yield* startWorker(
+      const worker = yield* startPushWorker(
         (job) => Effect.sync(() => runs++).pipe(Effect.zipRight(Deferred.await(gate)), Effect.as(job.input)),
         { apiUrl: coordinator.url }
       )
@@ -112,7 +113,7 @@ describe("WorkerHost", () => {
   it.scopedLive("reports progress and completion with the result", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
-      const worker = yield* startWorker(
+      const worker = yield* startPushWorker(
         (job, ctx) =>
           Effect.gen(function*() {
             yield* ctx.progress(0.5, "half way")
@@ -146,7 +147,7 @@ describe("WorkerHost", () => {
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
       const attempts: Array<number> = []
-      const worker = yield* startWorker(
+      const worker = yield* startPushWorker(
         (_job, ctx) => Effect.sync(() => attempts.push(ctx.attempt)).pipe(Effect.zipRight(Effect.fail(new Error("out of memory")))),
         { apiUrl: coordinator.url, maxRetries: 2 }
       )
@@ -163,7 +164,7 @@ describe("WorkerHost", () => {
   it.scopedLive("answers 404 for an unknown job", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
-      const worker = yield* startWorker(double, { apiUrl: coordinator.url })
+      const worker = yield* startPushWorker(double, { apiUrl: coordinator.url })
       const missing = jobSpec().jobId
       const got = yield* Effect.flip(worker.client.jobs.get({ path: { jobId: missing } }))
       assert.strictEqual(got._tag, "UnknownJob")
@@ -176,7 +177,7 @@ describe("WorkerHost", () => {
       const coordinator = yield* startCoordinator()
       const started = yield* Deferred.make<void>()
       const stopped = yield* Deferred.make<void>()
-      const worker = yield* startWorker(
+      const worker = yield* startPushWorker(
         () => Effect.zipRight(Deferred.succeed(started, undefined), Effect.never).pipe(Effect.onInterrupt(() => Deferred.succeed(stopped, undefined))),
         { apiUrl: coordinator.url }
       )
@@ -197,7 +198,7 @@ describe("WorkerHost", () => {
   it.scopedLive("stops a job the coordinator says is not its own", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
-      const worker = yield* startWorker(() => Effect.never, { apiUrl: coordinator.url })
+      const worker = yield* startPushWorker(() => Effect.never, { apiUrl: coordinator.url })
       yield* eventually(() => coordinator.calls.heartbeats.length >= 1)
       const spec = jobSpec()
       yield* worker.client.jobs.submit({ payload: spec })
@@ -219,7 +220,7 @@ describe("WorkerHost", () => {
   it.scopedLive("refuses a job its registration answer declared lost (a dispatch that crossed the registration)", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
-      const worker = yield* startWorker(() => Effect.succeed({ done: true }), { apiUrl: coordinator.url })
+      const worker = yield* startPushWorker(() => Effect.succeed({ done: true }), { apiUrl: coordinator.url })
       yield* eventually(() => coordinator.calls.heartbeats.length >= 1)
       const spec = jobSpec()
       coordinator.loseOnRegistration(spec.jobId)
@@ -236,7 +237,7 @@ describe("WorkerHost", () => {
   it.scopedLive("refuses with 503 when its queue is full", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
-      const worker = yield* startWorker(() => Effect.never, { apiUrl: coordinator.url, capacity: 1, queueLimit: 2 })
+      const worker = yield* startPushWorker(() => Effect.never, { apiUrl: coordinator.url, capacity: 1, queueLimit: 2 })
       yield* worker.client.jobs.submit({ payload: jobSpec() })
       yield* worker.client.jobs.submit({ payload: jobSpec() })
       const refused = yield* Effect.flip(worker.client.jobs.submit({ payload: jobSpec() }))
@@ -249,7 +250,7 @@ describe("WorkerHost", () => {
       const coordinator = yield* startCoordinator()
       let current = 0
       let peak = 0
-      const worker = yield* startWorker(
+      const worker = yield* startPushWorker(
         () =>
           Effect.acquireUseRelease(
             Effect.sync(() => (peak = Math.max(peak, ++current))),
@@ -268,7 +269,7 @@ describe("WorkerHost", () => {
       const coordinator = yield* startCoordinator()
       const started = yield* Deferred.make<void>()
       const gate = yield* Deferred.make<void>()
-      const worker = yield* startWorker(
+      const worker = yield* startPushWorker(
         (job) => Effect.zipRight(Deferred.succeed(started, undefined), Effect.as(Deferred.await(gate), job.input)),
         { apiUrl: coordinator.url, capacity: 1, queueLimit: 2, drainDeadlineSeconds: 5 }
       )
@@ -304,7 +305,7 @@ describe("WorkerHost", () => {
       const coordinator = yield* startCoordinator()
       const started = yield* Deferred.make<void>()
       const interrupted = yield* Deferred.make<void>()
-      const worker = yield* startWorker(
+      const worker = yield* startPushWorker(
         () => Effect.zipRight(Deferred.succeed(started, undefined), Effect.never).pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))),
         { apiUrl: coordinator.url, drainDeadlineSeconds: 0.2 }
       )
@@ -324,7 +325,7 @@ describe("WorkerHost", () => {
   it.scopedLive("a registration while a result is being delivered lists that job as running, not lost", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
-      const worker = yield* startWorker(double, { apiUrl: coordinator.url })
+      const worker = yield* startPushWorker(double, { apiUrl: coordinator.url })
       yield* eventually(() => coordinator.calls.heartbeats.length >= 1)
       coordinator.delayReports(800)
       const spec = jobSpec(21)
@@ -343,7 +344,7 @@ describe("WorkerHost", () => {
     Effect.gen(function*() {
       const first = yield* startCoordinator()
       const gate = yield* Deferred.make<void>()
-      const worker = yield* startWorker((job) => Effect.as(Deferred.await(gate), job.input), { apiUrl: first.url })
+      const worker = yield* startPushWorker((job) => Effect.as(Deferred.await(gate), job.input), { apiUrl: first.url })
       yield* eventually(() => first.calls.heartbeats.length >= 1)
       const ok = jobSpec("trained")
       yield* worker.client.jobs.submit({ payload: ok })
@@ -364,7 +365,7 @@ describe("WorkerHost", () => {
   it.scopedLive("with FOREMAN_WORKER_TOKEN: sends it to the coordinator and requires it from callers", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
-      const worker = yield* startWorker(double, { apiUrl: coordinator.url, token: Option.some(Redacted.make("s3cret")) })
+      const worker = yield* startPushWorker(double, { apiUrl: coordinator.url, token: Option.some(Redacted.make("s3cret")) })
       yield* eventually(() => coordinator.calls.heartbeats.length >= 1)
       assert.isTrue(coordinator.calls.tokens.length >= 2 && coordinator.calls.tokens.every((t) => t === "s3cret"))
       const refused = yield* Effect.flip(worker.client.jobs.submit({ payload: jobSpec(1) }))
@@ -376,7 +377,7 @@ describe("WorkerHost", () => {
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
       coordinator.refuseReports((body) => body._tag === "Completed" ? "Request body nests deeper than 64 levels" : undefined)
-      const worker = yield* startWorker(double, { apiUrl: coordinator.url })
+      const worker = yield* startPushWorker(double, { apiUrl: coordinator.url })
       yield* eventually(() => coordinator.calls.heartbeats.length >= 1)
       const spec = jobSpec(21)
       yield* worker.client.jobs.submit({ payload: spec })
@@ -400,7 +401,7 @@ describe("WorkerHost", () => {
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
       coordinator.refuseReports(() => "no reports today")
-      const worker = yield* startWorker(double, { apiUrl: coordinator.url })
+      const worker = yield* startPushWorker(double, { apiUrl: coordinator.url })
       yield* eventually(() => coordinator.calls.heartbeats.length >= 1)
       yield* worker.client.jobs.submit({ payload: jobSpec(1) })
       yield* eventually(() => coordinator.calls.reports.length >= 2)
@@ -414,7 +415,7 @@ describe("WorkerHost", () => {
   it.scopedLive("reports a result or an error storage cannot keep (NUL, lone surrogate, not JSON) as a failure in clean text", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()
-      const worker = yield* startWorker(
+      const worker = yield* startPushWorker(
         (job) =>
           job.input === "result"
             ? Effect.succeed({ log: "loss\u0000" })

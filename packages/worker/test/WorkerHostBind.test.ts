@@ -1,6 +1,6 @@
 /**
- * Where a worker listens: loopback unless `FOREMAN_WORKER_HOST` says otherwise,
- * and a warning when it listens beyond loopback without a token.
+ * Where a push worker listens: loopback unless `FOREMAN_WORKER_HOST` says
+ * otherwise, and a warning when it listens beyond loopback without a token.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Logger, LogLevel, Option, Redacted } from "effect"
@@ -19,7 +19,7 @@ const warningsOf = <A, E>(effect: Effect.Effect<A, E>) =>
   })
 
 const config = (settings: Partial<WorkerConfig.WorkerConfigShape> = {}) =>
-  WorkerConfig.make({ type: "training", apiUrl: "http://127.0.0.1:1", ...settings })
+  WorkerConfig.make({ type: "training", apiUrl: "http://127.0.0.1:1", protocol: "push", ...settings })
 
 const echo: WorkerHost.WorkerFunction = (job) => Effect.succeed(job.input)
 

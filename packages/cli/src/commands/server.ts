@@ -1,7 +1,8 @@
 /**
  * `foreman server`: the coordinator and its HTTP API (`Server.layer`:
  * PostgreSQL, embedded unless `DATABASE_URL` is set), optionally with example
- * workers as child processes. Ctrl+C or SIGTERM stops the workers (they
+ * workers as child processes (TypeScript, or the repository's Python ones with
+ * `--worker-runtime python`). Ctrl+C or SIGTERM stops the workers (they
  * drain), then the server.
  */
 import { Command, Options } from "@effect/cli"
@@ -142,10 +143,24 @@ export const server = Command.make(
       Options.withDescription(
         "Also run example workers as child processes, e.g. training=2,backtest=1 (env FOREMAN_LOCAL_WORKERS)"
       )
+    ),
+    workerRuntime: Options.choice("worker-runtime", ["typescript", "python"]).pipe(
+      Options.withDefault("typescript" as const),
+      Options.withDescription(
+        "The local workers' language: typescript (default), or python, the repository's examples/python workers " +
+          "under FOREMAN_PYTHON or a python3 with scikit-learn and pandas"
+      )
     )
   },
   (o) =>
     Effect.scoped(Effect.gen(function*() {
+      const workers = o.localWorkers.filter((w) => w.count > 0)
+      // Checked before anything starts: a missing Python is one line, not a server with workers that die.
+      const runtime: LocalWorkers.Runtime = o.workerRuntime === "python" && workers.length > 0
+        ? yield* LocalWorkers.python(workers.map((w) => w.type)).pipe(
+          Effect.mapError((error) => new CommandFailed({ message: error.message, hints: [] }))
+        )
+        : { _tag: "TypeScript" }
       const host = Option.getOrUndefined(o.host)
       const agents = yield* Providers.fromConfig().pipe(Effect.mapError(agentsFailure))
       const context = yield* Layer.build(
@@ -157,13 +172,13 @@ export const server = Command.make(
       const port = address._tag === "TcpAddress" ? address.port : o.port
       const base = `http://${loopbackHost(address._tag === "TcpAddress" ? address.hostname : "127.0.0.1")}:${port}`
       const next = `npx foreman agent trigger --brief "Explore RSI variations"`
-      const workers = o.localWorkers.filter((w) => w.count > 0)
       yield* o.json
         ? Console.log(JSON.stringify({
           apiUrl: base,
           docsUrl: `${base}/docs`,
           agents: { provider: agents.provider, model: agents.model, description: agents.description },
-          localWorkers: workers
+          localWorkers: workers,
+          workerRuntime: o.workerRuntime
         }))
         : Console.log([
           `Foreman coordinator running`,
@@ -178,7 +193,7 @@ export const server = Command.make(
           `Ctrl+C stops it.`
         ].join("\n"))
       if (!o.json) yield* Effect.forkScoped(printActivity(context))
-      if (workers.length > 0) yield* LocalWorkers.start({ apiUrl: base, workers })
+      if (workers.length > 0) yield* LocalWorkers.start({ apiUrl: base, workers, runtime })
       return yield* Effect.never
     }))
 ).pipe(Command.withDescription("Run the coordinator and its HTTP API, optionally with local example workers"))

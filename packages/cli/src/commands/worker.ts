@@ -1,8 +1,10 @@
 /**
  * `foreman worker`: runs a worker process through `WorkerHost` — one of the
  * example workers by type, or the default export of the user's module — until
- * SIGINT/SIGTERM, then drains. Settings come from the environment
- * (`WorkerConfig`); flags override their variables.
+ * SIGINT/SIGTERM, then drains. It pulls its jobs from the coordinator (no
+ * port) unless `--protocol push` has it serve them on `--host`/`--port`.
+ * Settings come from the environment (`WorkerConfig`); flags override their
+ * variables.
  */
 import { Command, Options } from "@effect/cli"
 import { exampleCapabilities, exampleWorkers } from "@foreman/examples/workers"
@@ -91,8 +93,19 @@ export const worker = Command.make(
       "Run the default export (a WorkerFunction) of this module instead of an example worker"
     ),
     apiUrl: optional(Options.text("api-url"), "The coordinator's URL (env FOREMAN_API_URL; default http://127.0.0.1:8000)"),
-    port: optional(Options.integer("port"), "Port to listen on, 0 = any free port (env FOREMAN_WORKER_PORT; default 5003)"),
-    host: optional(Options.text("host"), "Address to listen on, 0.0.0.0 to take jobs from other machines (env FOREMAN_WORKER_HOST; default 127.0.0.1)"),
+    protocol: optional(
+      Options.choice("protocol", ["pull", "push"]),
+      "pull: ask the coordinator for jobs, opening no port; push: serve them on --host and --port, the legacy protocol " +
+        "(env FOREMAN_WORKER_PROTOCOL; default pull)"
+    ),
+    port: optional(
+      Options.integer("port"),
+      "Port a push worker listens on, 0 = any free port (env FOREMAN_WORKER_PORT; default 5003)"
+    ),
+    host: optional(
+      Options.text("host"),
+      "Address a push worker listens on, 0.0.0.0 to take jobs from other machines (env FOREMAN_WORKER_HOST; default 127.0.0.1)"
+    ),
     id: optional(Options.text("id"), "The worker id (env FOREMAN_WORKER_ID; default <type>-worker-<8 hex>)"),
     capacity: optional(Options.integer("capacity"), "Jobs at once (env FOREMAN_WORKER_CAPACITY; default 1)")
   },
@@ -115,6 +128,7 @@ export const worker = Command.make(
       const set = (key: string, value: Option.Option<string | number>) =>
         Option.map(value, (v) => flags.set(key, String(v)))
       set("FOREMAN_API_URL", o.apiUrl)
+      set("FOREMAN_WORKER_PROTOCOL", o.protocol)
       set("FOREMAN_WORKER_PORT", o.port)
       set("FOREMAN_WORKER_HOST", o.host)
       set("FOREMAN_WORKER_ID", o.id)
@@ -139,11 +153,19 @@ export const worker = Command.make(
           )
         )
         const host = yield* WorkerHost.WorkerHost.pipe(Effect.provide(context))
-        const ready = { workerId: host.id, type: host.type, endpoint: host.endpoint, apiUrl: config.apiUrl }
+        const ready = {
+          workerId: host.id,
+          type: host.type,
+          protocol: host.protocol,
+          endpoint: host.endpoint,
+          apiUrl: config.apiUrl
+        }
         yield* o.json
           ? Console.log(JSON.stringify(ready))
           : Console.log(
-            `Worker ${host.id} (${host.type}) serving at ${host.endpoint}, coordinator ${config.apiUrl}; Ctrl+C drains and stops`
+            host.endpoint === null
+              ? `Worker ${host.id} (${host.type}) pulling jobs from ${config.apiUrl}; Ctrl+C drains and stops`
+              : `Worker ${host.id} (${host.type}) serving at ${host.endpoint}, coordinator ${config.apiUrl}; Ctrl+C drains and stops`
           )
         // Started by `foreman server --local-workers`: stop (draining) when that server is gone.
         const parent = yield* Config.option(Config.integer("FOREMAN_PARENT_PID")).pipe(Effect.orElseSucceed(Option.none))
