@@ -24,6 +24,8 @@ import { Coordinator, type CoordinatorEvents, type Domain, Errors, WorkerRegistr
 import {
   Cause,
   Config,
+  Context,
+  Deferred,
   ConfigError,
   Data,
   Effect,
@@ -46,6 +48,7 @@ import {
   ForemanApi,
   idempotencyKeyHeader,
   PayloadTooLarge,
+  type PollBody,
   pollRequest,
   researchFilter,
   Unauthorized,
@@ -290,9 +293,26 @@ const AgentLive = HttpApiBuilder.group(ForemanApi, "agent", (handlers) =>
 /** The digest a worker's secret is kept and compared as. */
 const secretDigest = (secret: string): string => createHash("sha256").update(secret, "utf8").digest("hex")
 
+/**
+ * Completes when the server begins to stop: a waiting poll answers at once
+ * (no job) instead of holding the server open until its wait ends. Provided by
+ * `serve`; an API mounted elsewhere polls until its wait ends.
+ */
+export class Stopping extends Context.Tag("@foreman/server/ApiServer/Stopping")<Stopping, Deferred.Deferred<void>>() {}
+
+const noWork: WorkerRegistry.PollAnswer = { jobs: [], stop: [] }
+
 const WorkersLive = HttpApiBuilder.group(ForemanApi, "workers", (handlers) =>
   Effect.gen(function*() {
     const registry = yield* WorkerRegistry.WorkerRegistry
+    const stopping = yield* Effect.serviceOption(Stopping)
+    /** A poll that ends, with no job, when the server begins to stop. */
+    const poll = (workerId: Domain.WorkerId, body: typeof PollBody.Type) =>
+      Option.match(stopping, {
+        onNone: () => registry.poll(workerId, pollRequest(body)),
+        onSome: (stopped) =>
+          Effect.raceFirst(registry.poll(workerId, pollRequest(body)), Effect.as(Deferred.await(stopped), noWork))
+      })
     /** A worker speaking about itself: a worker token that may speak for it, and its registration's credential. */
     const asWorker = (workerId: Domain.WorkerId, headers: typeof WorkerCredential.Type) =>
       Effect.zipRight(
@@ -314,7 +334,7 @@ const WorkersLive = HttpApiBuilder.group(ForemanApi, "workers", (handlers) =>
           return { ...worker, stop: yield* registry.toStop(path.workerId, payload.running ?? []) }
         }))
       .handle("poll", ({ headers, path, payload }) =>
-        Effect.zipRight(asWorker(path.workerId, headers), registry.poll(path.workerId, pollRequest(payload))))
+        Effect.zipRight(asWorker(path.workerId, headers), poll(path.workerId, payload)))
       .handle("deregister", ({ headers, path }) =>
         Effect.zipRight(asWorker(path.workerId, headers), registry.deregister(path.workerId)))
       .handle("list", ({ urlParams }) =>
@@ -326,7 +346,7 @@ const WorkersLive = HttpApiBuilder.group(ForemanApi, "workers", (handlers) =>
           const { next, ...report } = "next" in payload ? payload : { ...payload, next: undefined }
           const job = yield* registry.report({ ...report, jobId: path.jobId, workerId: path.workerId })
           if (next === undefined) return job
-          return { ...job, next: yield* registry.poll(path.workerId, pollRequest(next)) }
+          return { ...job, next: yield* poll(path.workerId, next) }
         }))
   }))
 
@@ -611,9 +631,12 @@ export const serve = (
     const host = options.host ?? (open ? "127.0.0.1" : "0.0.0.0")
     if (open && !isLoopback(host)) return yield* new InsecureBind({ host })
     if (open) yield* Effect.logWarning(`no API tokens configured: listening on ${host} only`)
-    return HttpApiBuilder.serve().pipe(
+    const stopping = yield* Deferred.make<void>()
+    // Torn down before the HTTP server (it depends on it), whose close waits for open requests.
+    const stopPolls = Layer.scopedDiscard(Effect.addFinalizer(() => Deferred.succeed(stopping, undefined)))
+    return Layer.merge(HttpApiBuilder.serve(), stopPolls).pipe(
       Layer.provide(docs),
-      Layer.provide(layerWith(options)),
+      Layer.provide(layerWith(options).pipe(Layer.provide(Layer.succeed(Stopping, stopping)))),
       HttpServer.withLogAddress,
       Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port: options.port }))
     )

@@ -8,7 +8,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
 import { ApiServer } from "@foreman/server"
-import { ConfigProvider, Effect } from "effect"
+import { ConfigProvider, Effect, Exit, Fiber, Scope } from "effect"
 import { eventually, json, startServer } from "@foreman/testing/ApiHarness"
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies read as a worker in any language would
@@ -125,6 +125,21 @@ describe("the pull protocol", () => {
       assert.strictEqual((yield* worker(server, "cpu-1", "training", "shared").register()).status, 200)
       assert.strictEqual((yield* worker(server, "backtest-1", "backtest", "bt-secret").register()).status, 200)
       assert.strictEqual((yield* worker(server, "backtest-2", "backtest", "bt-secret").register()).status, 403)
+    }))
+
+  it.live("a server that stops answers its waiting polls at once instead of waiting for them", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const server = yield* Scope.extend(startServer({ engine: { handlers: {} } }), scope)
+      const training = worker(server, "w-waiting", "training")
+      yield* training.register()
+      const waiting = yield* Effect.fork(training.poll([], 60))
+      yield* Effect.sleep("200 millis")
+      const began = Date.now()
+      yield* Scope.close(scope, Exit.void)
+      const answer = yield* Fiber.join(waiting)
+      assert.isBelow(Date.now() - began, 10_000, "the server did not wait out the poll")
+      assert.deepStrictEqual(answer.body, { jobs: [], stop: [] })
     }))
 
   it("refuses a malformed FOREMAN_WORKER_TOKENS naming the variable", () => {
