@@ -138,12 +138,13 @@ export const workers = (list: ReadonlyArray<Domain.Worker>): string =>
   list.length === 0
     ? "No workers registered."
     : table(
-      ["ID", "TYPE", "STATUS", "ENDPOINT", "JOBS"],
+      ["ID", "TYPE", "STATUS", "RUNTIME", "PROTOCOL", "JOBS"],
       list.map((w) => [
         w.id,
         w.type,
         w.status,
-        Domain.pulls(w) ? "(pulls jobs)" : w.endpoint,
+        w.runtime ?? "-",
+        Domain.pulls(w) ? "pull" : `push ${w.endpoint}`,
         `${w.currentJobs.length}/${w.capacity}${w.currentJobs.length > 0 ? ` ${w.currentJobs.join(", ")}` : ""}`
       ])
     )

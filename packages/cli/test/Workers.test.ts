@@ -5,7 +5,7 @@ import { startServer } from "@foreman/testing/ApiHarness"
 import { against } from "./cliHarness.js"
 
 describe("foreman workers", () => {
-  it.scopedLive("lists id, type, status, endpoint and jobs; filters by type and status; --json", () =>
+  it.scopedLive("lists id, type, status, runtime, protocol and jobs; filters by type and status; --json", () =>
     Effect.gen(function*() {
       const server = yield* startServer()
       yield* server.workers.spawn({ id: "training-1", type: "training", capacity: 2 })
@@ -15,9 +15,9 @@ describe("foreman workers", () => {
       const all = yield* run(["workers"])
       assert.strictEqual(all.code, 0)
       assert.deepStrictEqual(all.stdout.split("\n"), [
-        "ID          TYPE      STATUS     ENDPOINT             JOBS",
-        "backtest-1  backtest  available  memory://backtest-1  0/1",
-        "training-1  training  available  memory://training-1  0/2"
+        "ID          TYPE      STATUS     RUNTIME                PROTOCOL                  JOBS",
+        "backtest-1  backtest  available  in-memory (simulated)  push memory://backtest-1  0/1",
+        "training-1  training  available  in-memory (simulated)  push memory://training-1  0/2"
       ].sort((a, b) => (a.startsWith("ID") ? -1 : b.startsWith("ID") ? 1 : a.localeCompare(b))))
 
       const training = yield* run(["workers", "--type", "training"])
