@@ -112,6 +112,9 @@ export const make = Effect.sync(() => {
         }
         return { offline, removed }
       }),
+    forgetPolls: Effect.sync(() => {
+      for (const w of workers.values()) if (w.pollingUntil != null) put({ ...w, pollingUntil: null })
+    }),
     remove: (id) =>
       Effect.sync(() => {
         sorted = undefined

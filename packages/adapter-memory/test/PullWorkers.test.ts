@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Coordinator, type Domain, WorkerRegistry, WorkerStore } from "@foreman/core"
-import { Clock, Effect, Fiber } from "effect"
+import { Clock, Effect, Fiber, Option } from "effect"
 import { MemoryWorkers } from "@foreman/adapter-memory"
 import { advance, fresh, jobsOf, lead, phaseOf, show } from "@foreman/adapter-memory/TestEngine"
 
@@ -46,11 +46,11 @@ describe("pull workers", () => {
   it.scoped("an assignment no poll picks up goes back to the head of the queue, uncounted", () =>
     fresh(Effect.gen(function*() {
       yield* registerPull("py-1")
+      yield* lead
       const store = yield* WorkerStore.WorkerStore
       const now = yield* Clock.currentTimeMillis
-      // Its poll said it waits for a minute, then the worker went away without a word.
+      // Its poll said it waits for a minute, then the poll died without a word (its replica was killed).
       yield* store.heartbeat(id("py-1"), now, true, now + 60_000)
-      yield* lead
       const coordinator = yield* Coordinator.Coordinator
       const research = yield* coordinator.trigger({ brief: "Nobody picks it up", force: true })
       yield* advance(5)
@@ -97,4 +97,32 @@ describe("in-memory pull workers", () => {
       const stats = yield* pool.stats
       assert.deepStrictEqual(stats.duplicateStarts, [])
     }), { config: { pollIntervalSeconds: 1 } }))
+})
+
+describe("pull workers and the coordinator's limits", () => {
+  it.scoped("a poll answers (empty) by half the offline limit, so a waiting worker never goes offline", () =>
+    fresh(Effect.gen(function*() {
+      yield* registerPull("py-1")
+      yield* lead
+      const registry = yield* WorkerRegistry.WorkerRegistry
+      const poll = yield* Effect.fork(registry.poll(id("py-1"), { waitSeconds: 60, running: [] }))
+      yield* advance(15)
+      const answer = yield* Fiber.join(poll)
+      assert.deepStrictEqual(answer, { jobs: [], stop: [] })
+      assert.strictEqual((yield* registry.get(id("py-1"))).status, "available")
+    }), { config: { workerOfflineAfterSeconds: 30 } }))
+
+  it.scoped("a new leader forgets the polls waiting before it: no job goes to a poll that died with the old leader", () =>
+    fresh(Effect.gen(function*() {
+      yield* registerPull("py-1")
+      const store = yield* WorkerStore.WorkerStore
+      const now = yield* Clock.currentTimeMillis
+      yield* store.heartbeat(id("py-1"), now, true, now + 30_000)
+      yield* lead
+      assert.strictEqual(Option.getOrThrow(yield* store.get(id("py-1"))).pollingUntil, null)
+      const coordinator = yield* Coordinator.Coordinator
+      const research = yield* coordinator.trigger({ brief: "After a restart", force: true })
+      yield* advance(5)
+      assert.deepStrictEqual(yield* jobsOf(research.id), ["design:completed"], "waits for a live poll")
+    })))
 })

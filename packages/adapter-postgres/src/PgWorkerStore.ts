@@ -136,6 +136,7 @@ export const make = Effect.gen(function*() {
           removed: rows.filter((r) => r.kind === "removed").map((r) => r.id).sort()
         })
       )),
+    forgetPolls: storage(Effect.asVoid(sql`UPDATE foreman_workers SET polling_until = NULL WHERE polling_until IS NOT NULL`)),
     remove: (id) =>
       storage(Effect.map(sql`DELETE FROM foreman_workers WHERE id = ${id} RETURNING id`, (rows) => rows.length > 0))
   })

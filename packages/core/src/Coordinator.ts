@@ -941,9 +941,14 @@ export const make = Effect.gen(function*() {
       for (const key of stale) yield* FiberMap.remove(incarnation.fibers, key)
     })
 
-  /** Starts an incarnation for `epoch` in the current scope. */
+  /**
+   * Starts an incarnation for `epoch` in the current scope. The polls waiting
+   * before it are forgotten: those the previous leader's process served died
+   * with it, and no job must go to one (the others ask again with their next poll).
+   */
   const incarnate = (epoch: number) =>
     Effect.gen(function*() {
+      yield* registry.forgetPolls
       const now = yield* Clock.currentTimeMillis
       const incarnation: Incarnation = {
         epoch,

@@ -144,6 +144,12 @@ export interface WorkerRegistryShape {
    * (a prefix of `jobIds`).
    */
   readonly claim: (type: WorkerType, jobIds: ReadonlyArray<JobId>) => Effect.Effect<ReadonlyArray<Worker>, StorageError>
+  /**
+   * Forgets every waiting poll: a new leader cannot tell which polls died with
+   * the process that served them, so no job goes to one; workers ask again
+   * with their next poll.
+   */
+  readonly forgetPolls: Effect.Effect<void, StorageError>
   /** Frees the slot `jobId` held on a worker (no-op when it holds none) and wakes the loop. */
   readonly release: (workerId: WorkerId, jobId: JobId) => Effect.Effect<void, StorageError>
 }
@@ -338,6 +344,7 @@ export const make = Effect.gen(function*() {
     deregister,
     authenticate,
     markRefusing,
+    forgetPolls: workers.forgetPolls,
     claim: (type, jobIds) => Effect.flatMap(Clock.currentTimeMillis, (now) => workers.claim(type, jobIds, now)),
     release
   })

@@ -65,6 +65,8 @@ export interface WorkerStoreShape {
   /** Marks offline the workers silent since before `offlineBefore`; removes those silent since before `removeBefore`. */
   readonly expire: (offlineBefore: number, removeBefore: number) => Effect.Effect<ExpiredWorkers, StorageError>
   readonly remove: (id: WorkerId) => Effect.Effect<boolean, StorageError>
+  /** Forgets every waiting poll (sets no worker asking): the workers ask again with their next poll. */
+  readonly forgetPolls: Effect.Effect<void, StorageError>
 }
 
 export class WorkerStore extends Context.Tag("@foreman/core/WorkerStore")<WorkerStore, WorkerStoreShape>() {}

@@ -458,6 +458,9 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         assert.strictEqual(kept.pollingUntil, 25_000, "a plain heartbeat leaves the poll's wait as it is")
         const stopped = Option.getOrThrow(yield* store.heartbeat("p-1" as Domain.WorkerId, 7000, true, null))
         assert.strictEqual(stopped.pollingUntil, null)
+        yield* store.heartbeat("p-1" as Domain.WorkerId, 8000, true, 30_000)
+        yield* store.forgetPolls
+        assert.strictEqual(Option.getOrThrow(yield* store.get("p-1" as Domain.WorkerId)).pollingUntil, null, "forgotten")
       })))
 
     it.live("claims the least-loaded live worker of a type, within capacity", () =>

@@ -11,6 +11,7 @@ import { Clock, Duration, Effect, Option, Schema } from "effect"
 import { Assignments } from "../Assignments.js"
 import { type Job, JobId, type JobSpec, type WorkerId } from "../Domain.js"
 import { type StorageError, WorkerNotFound } from "../Errors.js"
+import { ForemanConfig } from "../ForemanConfig.js"
 import { ResearchStore } from "../ResearchStore.js"
 import { Wakeup } from "../Wakeup.js"
 import * as JobWrites from "./jobWrites.js"
@@ -47,6 +48,7 @@ const specOf = (job: Job): JobSpec => ({
 })
 
 export const make = (beat: Beat) => Effect.gen(function*() {
+  const config = yield* ForemanConfig
   const store = yield* ResearchStore
   const jobs = yield* JobWrites.make
   const assignments = yield* Assignments
@@ -87,7 +89,10 @@ export const make = (beat: Beat) => Effect.gen(function*() {
   const poll = (id: WorkerId, request: PollRequest) =>
     Effect.gen(function*() {
       const start = yield* Clock.currentTimeMillis
-      const deadline = start + Math.round(request.waitSeconds * 1000)
+      // A poll never outlasts half the time a silent worker stays online: it answers (empty)
+      // and the worker's next poll is heard as a heartbeat before the worker could be taken for gone.
+      const wait = Math.min(request.waitSeconds, config.workerOfflineAfterSeconds / 2)
+      const deadline = start + Math.round(wait * 1000)
       const asking = yield* beat(id, deadline)
       if (Option.isNone(asking)) return yield* new WorkerNotFound({ workerId: id })
       yield* wakeup.signal
