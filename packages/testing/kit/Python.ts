@@ -6,11 +6,13 @@
  */
 import { spawnSync } from "node:child_process"
 
-/** The first interpreter that imports `modules`, or undefined. */
+/** The first interpreter (Python 3.11 or newer, as the SDK needs) that imports `modules`, or undefined. */
 export const find = (modules: ReadonlyArray<string> = []): string | undefined =>
   [process.env["FOREMAN_PYTHON"], "/usr/bin/python3", "python3"].find((candidate) =>
     candidate !== undefined && candidate !== "" &&
-    spawnSync(candidate, ["-c", `import sys${modules.map((m) => `, ${m}`).join("")}`], { stdio: "ignore" }).status === 0
+    spawnSync(candidate, ["-c", `import sys${modules.map((m) => `, ${m}`).join("")}; sys.exit(sys.version_info < (3, 11))`], {
+      stdio: "ignore"
+    }).status === 0
   )
 
 /** `find(modules)`; when none, says once what to install (and fails in CI, where one must exist). */

@@ -5,7 +5,7 @@
  * operators and for a raw protocol client, the workers' log files, and a proxy
  * that loses one answer on its way back to a worker.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { request, createServer, type IncomingMessage, type Server } from "node:http"
 import { tmpdir } from "node:os"
@@ -14,12 +14,11 @@ import { fileURLToPath } from "node:url"
 import { build } from "esbuild"
 import { Effect } from "effect"
 import { createDatabase } from "@foreman/testing/PgDatabase"
+import * as Python from "@foreman/testing/Python"
 import { bin, cleanEnv, closedPort, exited, root, waitFor } from "../processes.js"
 
 /** A Python of at least 3.11 (the SDK's floor), or undefined. */
-const python = ["/usr/bin/python3", "python3"].find((candidate) =>
-  spawnSync(candidate, ["-c", "import sys; sys.exit(sys.version_info < (3, 11))"], { stdio: "ignore" }).status === 0
-)
+const python = Python.find()
 
 /** One SDK under test: how to run its conformance worker, if it can run here. */
 export interface Sdk {

@@ -15,19 +15,14 @@ import {
   registerRaw,
   removeBuilds,
   results,
+  type Sdk,
   sdks,
   startLab,
   starts,
   type WorkerProcess
 } from "./harness.js"
 
-for (const sdk of sdks) if (!sdk.available) process.stderr.write(`skipping the ${sdk.name} SDK's conformance: ${sdk.missing}\n`)
-
 const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-})
-afterAll(removeBuilds)
 
 /** A lab whose processes are killed after the test. */
 const lab = async (...args: Parameters<typeof startLab>): Promise<Lab> => {
@@ -45,7 +40,21 @@ const events = (worker: WorkerProcess) => worker.lines().map((line) => line.spli
 
 const timeout = 120_000
 
-describe.each(sdks.map((sdk) => [sdk.name, sdk] as const))("the %s SDK", (_name, sdk) => {
+/**
+ * The conformance list against the SDK named `name`, in the calling test file
+ * (one file per SDK, so the two run side by side).
+ */
+export const conformance = (name: Sdk["name"]): void => {
+  const sdk = sdks.find((s) => s.name === name)!
+  if (!sdk.available) process.stderr.write(`skipping the ${sdk.name} SDK's conformance: ${sdk.missing}\n`)
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+  })
+  afterAll(removeBuilds)
+  describe(`the ${sdk.name} SDK`, () => cases(sdk))
+}
+
+const cases = (sdk: Sdk): void => {
   const test = it.live.skipIf(!sdk.available)
 
   test("1. a job completes, its progress reaching the coordinator", () =>
@@ -286,4 +295,4 @@ describe.each(sdks.map((sdk) => [sdk.name, sdk] as const))("the %s SDK", (_name,
       assert.deepStrictEqual(events(training), [`start ${trained.id}`, `done ${trained.id}`])
       assert.strictEqual(training.child.exitCode, null, "the worker still runs")
     }), timeout)
-})
+}
