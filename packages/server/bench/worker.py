@@ -4,6 +4,7 @@ ends, in milliseconds since the epoch, as ``start <ms>`` / ``end <ms>`` lines,
 as bench/worker.ts does."""
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ TRAINING = {"kind": "classification", "testAccuracy": 0.62, "testLoss": 0.41}
 BACKTEST = {"sharpeRatio": 1.3, "winRate": 0.55, "totalReturn": 0.12, "totalTrades": 40,
             "maxDrawdown": 0.1, "netReturn": 0.1, "tradeCount": 40}
 
+logging.getLogger("foreman_worker").setLevel(logging.WARNING)  # one line per job would slow what is measured
 worker = Worker(type=sys.argv[1] if len(sys.argv) > 1 else "training")
 
 
