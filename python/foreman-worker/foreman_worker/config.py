@@ -159,6 +159,8 @@ class WorkerConfig:
     """Longest pause between attempts; the coordinator's ``retryWithinSeconds`` lowers it."""
     poll_timeout_margin_seconds: float = 10.0
     """How much longer than ``poll_wait_seconds`` a poll's HTTP timeout is."""
+    parent_pid: int | None = None
+    """A process whose end stops the worker (``FOREMAN_PARENT_PID``, set by ``foreman server --local-workers``)."""
 
     def __post_init__(self) -> None:
         set_field = object.__setattr__
@@ -210,4 +212,5 @@ class WorkerConfig:
             drain_seconds=setting("FOREMAN_WORKER_DRAIN_SECONDS", _seconds(0), 30.0),
             max_retries=setting("FOREMAN_WORKER_MAX_RETRIES", _integer(0), 2),
             poll_wait_seconds=setting("FOREMAN_POLL_WAIT_SECONDS", _seconds(0, 60), 20.0),
+            parent_pid=setting("FOREMAN_PARENT_PID", _integer(1), None),
         )

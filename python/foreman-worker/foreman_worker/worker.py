@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -163,7 +164,7 @@ class Worker:
                 "worker %s (%s) registered with %s, capacity %d", self.id, self.config.type, self.config.api_url,
                 self.config.capacity,
             )
-            for loop in (self._heartbeat_loop, self._progress_loop):
+            for loop in (self._heartbeat_loop, self._progress_loop, self._parent_watch):
                 threading.Thread(target=loop, name=f"foreman-{loop.__name__.strip('_')}", daemon=True).start()
             self._poll_loop()
             self._drain()
@@ -172,6 +173,20 @@ class Worker:
             with self._state:
                 self._state.notify_all()
             restore()
+
+    def _parent_watch(self) -> None:
+        """Drains and stops once the process in ``parent_pid`` is gone (the server that started this worker)."""
+        pid = self.config.parent_pid
+        if pid is None:
+            return
+        while not self._stop_requested.wait(1.0):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                log.warning("the server (pid %d) is gone: draining and stopping", pid)
+                self.stop()
+            except PermissionError:
+                pass  # alive, someone else's
 
     # Registration
 

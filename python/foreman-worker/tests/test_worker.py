@@ -350,3 +350,17 @@ def test_sigterm_drains_and_exits_0(fake: FakeCoordinator) -> None:
     finally:
         process.kill()
     assert fake.deregistered == ["sig-worker"]
+
+
+def test_stops_once_the_server_that_started_it_is_gone(fake: FakeCoordinator, start: Start) -> None:
+    parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        running = start(fake, {}, parent_pid=parent.pid)
+        fake.wait_for(lambda: fake.calls("/poll"))
+        assert fake.deregistered == []
+        parent.kill()
+        parent.wait()
+        fake.wait_for(lambda: fake.deregistered == [WORKER])
+        running.join()
+    finally:
+        parent.kill()
