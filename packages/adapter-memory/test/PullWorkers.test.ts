@@ -126,3 +126,35 @@ describe("pull workers and the coordinator's limits", () => {
       assert.deepStrictEqual(yield* jobsOf(research.id), ["design:completed"], "waits for a live poll")
     })))
 })
+
+describe("a pull worker that deregisters", () => {
+  it.scoped("gives its jobs back at once: one it never took uncounted, one it ran as lost, retried", () =>
+    fresh(Effect.gen(function*() {
+      yield* registerPull("py-1")
+      yield* registerPull("py-2")
+      yield* lead
+      const registry = yield* WorkerRegistry.WorkerRegistry
+      const coordinator = yield* Coordinator.Coordinator
+      const running = yield* coordinator.trigger({ brief: "Taken, then left", force: true })
+      const poll = yield* Effect.fork(registry.poll(id("py-1"), { waitSeconds: 60, running: [] }))
+      yield* advance(5)
+      assert.lengthOf((yield* Fiber.join(poll)).jobs, 1)
+      const store = yield* WorkerStore.WorkerStore
+      const now = yield* Clock.currentTimeMillis
+      // py-2 asked, then left before its poll's answer: its job is assigned, not taken.
+      yield* store.heartbeat(id("py-2"), now, true, now + 60_000)
+      const pending = yield* coordinator.trigger({ brief: "Assigned, never taken", force: true })
+      yield* advance(1)
+      assert.deepStrictEqual(yield* jobsOf(pending.id), ["design:completed", "training:pending"])
+      yield* registry.deregister(id("py-1"))
+      yield* registry.deregister(id("py-2"))
+      yield* advance(1)
+      const left = yield* show(running.id)
+      assert.strictEqual(left.jobs[1]!.status, "lost")
+      assert.strictEqual(left.jobs[1]!.error, "worker py-1 deregistered while running it")
+      const never = yield* show(pending.id)
+      assert.strictEqual(never.jobs[1]!.status, "refused")
+      assert.strictEqual(never.research.failures, 0)
+      assert.strictEqual(never.research.waitingFor?.workerType, "training")
+    })))
+})

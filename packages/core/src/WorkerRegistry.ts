@@ -327,8 +327,10 @@ export const make = Effect.gen(function*() {
     const before = yield* workers.get(id)
     const removed = yield* workers.remove(id)
     if (!removed) return yield* new WorkerNotFound({ workerId: id })
-    yield* wakeup.signal
     const now = yield* Clock.currentTimeMillis
+    // Its jobs go elsewhere now, not after the grace: those it never took, uncounted.
+    for (const job of yield* store.jobsOnWorker(id)) yield* jobs.abandon(job, id, now)
+    yield* wakeup.signal
     yield* changed(id, Option.getOrNull(Option.map(before, (w) => w.type)), "deregistered", now)
   })
 

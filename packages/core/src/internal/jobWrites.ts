@@ -44,6 +44,11 @@ export interface JobWrites {
    * dispatch crossed the registration; nothing ran there), else lost.
    */
   readonly disown: (job: Job, workerId: WorkerId, now: number) => Effect.Effect<boolean, StorageError>
+  /**
+   * A job whose worker deregistered: refused while still pending (it never
+   * started there; uncounted), else lost (retried at once, not after the grace).
+   */
+  readonly abandon: (job: Job, workerId: WorkerId, now: number) => Effect.Effect<boolean, StorageError>
   /** An in-process job finished with its output, if it still runs; tells whether it was written. */
   readonly complete: (job: Job, output: AgentOutput<unknown>, now: number) => Effect.Effect<boolean, StorageError>
   /** An in-process job failed with `error`, if it still runs; tells whether it was written. */
@@ -118,6 +123,13 @@ export const make: Effect.Effect<JobWrites, never, ResearchStore> = Effect.map(R
         job.status === "pending"
           ? JobTransitions.settle(job, "refused", `dispatch crossed a registration of worker ${workerId}; not started there`, now)
           : JobTransitions.settle(job, "lost", `worker ${workerId} re-registered without this job`, now),
+        [job.status]
+      ),
+    abandon: (job, workerId, now) =>
+      store.updateJob(
+        job.status === "pending"
+          ? JobTransitions.settle(job, "refused", `worker ${workerId} deregistered before taking it`, now)
+          : JobTransitions.settle(job, "lost", `worker ${workerId} deregistered while running it`, now),
         [job.status]
       ),
     complete: (job, output, now) => store.updateJob(JobTransitions.complete(job, output, now), ["running"]),
