@@ -4,7 +4,9 @@
  *
  * - lost: a trigger was accepted (202 with a research id) but that research
  *   does not exist.
- * - duplicated: a job id started more than once on the workers; a research
+ * - duplicated: a job id started more than once on the workers (a start by a
+ *   process we killed before it finished that job does not count: the next is
+ *   its retry); a research
  *   phase whose work completed more than once (two completed jobs of one kind
  *   in the coordinator's records, or two jobs of one kind that ran to the end
  *   on workers, not counting one whose worker we killed before it could report);
@@ -166,13 +168,17 @@ export const measure = async (
 
   // duplicated
   const events = readEvents(lab.startsFile)
-  const starts = countBy(events.filter((e) => e.event === "start"), (e) => e.jobId)
+  const killedPids = new Map(lab.workerKills.map((k) => [k.pid, k.at]))
+  // A start by a process we killed before it finished that job produced nothing: the job's
+  // next start (a pull worker's restarted process is offered its job again) is its retry.
+  const doneBy = new Set(events.filter((e) => e.event === "done").map((e) => `${e.jobId} ${e.pid}`))
+  const cutShort = (e: (typeof events)[number]) => killedPids.has(e.pid) && !doneBy.has(`${e.jobId} ${e.pid}`)
+  const starts = countBy(events.filter((e) => e.event === "start" && !cutShort(e)), (e) => e.jobId)
   const startedTwice = Array.from(starts).filter(([, n]) => n > 1)
   for (const [id, n] of startedTwice.slice(0, 5)) {
     const job = jobById.get(id)
     details.push(`duplicated: job ${id} (${job?.kind ?? "?"} of ${job?.researchId ?? "?"}) started ${n} times on workers`)
   }
-  const killedPids = new Map(lab.workerKills.map((k) => [k.pid, k.at]))
   const phases = new Set<string>()
   for (const [researchId, list] of jobs) {
     for (const [kind, n] of countBy(list.filter((j) => j.status === "completed"), (j) => j.kind)) {

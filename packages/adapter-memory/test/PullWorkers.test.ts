@@ -158,3 +158,43 @@ describe("a pull worker that deregisters", () => {
       assert.strictEqual(never.research.waitingFor?.workerType, "training")
     })))
 })
+
+describe("a pull worker that registers again", () => {
+  it.scoped("without a job its poll just delivered (the two crossed): keeps it, and a poll listing it acknowledges it", () =>
+    fresh(Effect.gen(function*() {
+      yield* registerPull("py-1")
+      yield* lead
+      const registry = yield* WorkerRegistry.WorkerRegistry
+      const coordinator = yield* Coordinator.Coordinator
+      const research = yield* coordinator.trigger({ brief: "Crossed", force: true })
+      const poll = yield* Effect.fork(registry.poll(id("py-1"), { waitSeconds: 60, running: [] }))
+      yield* advance(5)
+      const [job] = (yield* Fiber.join(poll)).jobs
+      // A registration sent before that answer arrived lists no job.
+      const answer = yield* registerPull("py-1")
+      assert.deepStrictEqual(answer.cancel, [])
+      assert.deepStrictEqual(answer.worker.currentJobs, [job!.jobId])
+      const again = yield* registry.poll(id("py-1"), { waitSeconds: 0, running: [job!.jobId] })
+      assert.deepStrictEqual(again, { jobs: [], stop: [] })
+      yield* advance(30)
+      assert.deepStrictEqual(yield* jobsOf(research.id), ["design:completed", "training:running"])
+      assert.strictEqual((yield* show(research.id)).research.failures, 0)
+    })))
+
+  it.scoped("after a restart (it holds nothing): the job is offered to it again, not lost", () =>
+    fresh(Effect.gen(function*() {
+      yield* registerPull("py-1")
+      yield* lead
+      const registry = yield* WorkerRegistry.WorkerRegistry
+      const coordinator = yield* Coordinator.Coordinator
+      const research = yield* coordinator.trigger({ brief: "Restarted", force: true })
+      const poll = yield* Effect.fork(registry.poll(id("py-1"), { waitSeconds: 60, running: [] }))
+      yield* advance(5)
+      const [job] = (yield* Fiber.join(poll)).jobs
+      yield* registerPull("py-1")
+      const offered = yield* registry.poll(id("py-1"), { waitSeconds: 0, running: [] })
+      assert.deepStrictEqual(offered.jobs.map((j) => j.jobId), [job!.jobId])
+      assert.deepStrictEqual(yield* jobsOf(research.id), ["design:completed", "training:running"])
+      assert.strictEqual((yield* show(research.id)).research.failures, 0)
+    })))
+})

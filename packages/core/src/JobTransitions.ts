@@ -54,6 +54,14 @@ export const create = ({ definition, epoch, id, now, queuedSince, research, work
 /** The worker took the dispatched job: it runs. */
 export const accepted = (job: Job, now: number): Job => ({ ...job, status: "running", updatedAt: now })
 
+/**
+ * A job a pull worker's registration did not list: offered to it again, taken
+ * by its next poll (re-run, if its process restarted), kept by a poll that
+ * lists it (the registration crossed the poll that delivered it), or back to
+ * the queue after the acknowledgement time.
+ */
+export const offeredAgain = (job: Job, now: number): Job => ({ ...job, status: "pending", updatedAt: now })
+
 /** A pending job sent to its worker again: its wait for a word starts over. */
 export const redispatched = (job: Job, now: number): Job => ({ ...job, updatedAt: now })
 

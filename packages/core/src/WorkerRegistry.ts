@@ -226,8 +226,12 @@ export const make = Effect.gen(function*() {
     }
     const assigned = yield* store.jobsOnWorker(input.id)
     const running = new Set(input.runningJobs)
-    const kept = assigned.filter((job) => running.has(job.id))
-    const lost = assigned.filter((job) => !running.has(job.id))
+    // A pull worker keeps the jobs assigned to it that it did not list: they are offered to it
+    // again (its registration may have crossed the poll that delivered them; if its process
+    // restarted, it runs them anew). A push worker's are lost, or refused while still pending.
+    const pulling = input.endpoint === undefined
+    const kept = pulling ? assigned : assigned.filter((job) => running.has(job.id))
+    const lost = pulling ? [] : assigned.filter((job) => !running.has(job.id))
     const candidate: Worker = {
       id: input.id,
       type: input.type,
@@ -250,6 +254,7 @@ export const make = Effect.gen(function*() {
     }
     const worker = stored.value
     for (const job of lost) yield* jobs.disown(job, input.id, now)
+    for (const job of kept) if (!running.has(job.id) && job.status === "running") yield* jobs.offerAgain(job, now)
     const assignedIds = new Set<string>(assigned.map((j) => j.id))
     yield* wakeup.signal
     yield* changed(worker.id, worker.type, "registered", now)

@@ -44,6 +44,8 @@ export interface JobWrites {
    * dispatch crossed the registration; nothing ran there), else lost.
    */
   readonly disown: (job: Job, workerId: WorkerId, now: number) => Effect.Effect<boolean, StorageError>
+  /** A running job its pull worker's registration did not list, offered to that worker again (see `JobTransitions.offeredAgain`). */
+  readonly offerAgain: (job: Job, now: number) => Effect.Effect<boolean, StorageError>
   /**
    * A job whose worker deregistered: refused while still pending (it never
    * started there; uncounted), else lost (retried at once, not after the grace).
@@ -125,6 +127,7 @@ export const make: Effect.Effect<JobWrites, never, ResearchStore> = Effect.map(R
           : JobTransitions.settle(job, "lost", `worker ${workerId} re-registered without this job`, now),
         [job.status]
       ),
+    offerAgain: (job, now) => store.updateJob(JobTransitions.offeredAgain(job, now), ["running"]),
     abandon: (job, workerId, now) =>
       store.updateJob(
         job.status === "pending"

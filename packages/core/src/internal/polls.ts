@@ -72,10 +72,19 @@ export const make = (beat: Beat) => Effect.gen(function*() {
       return stop
     })
 
+  /** Jobs offered again that the worker lists as held: it has them (a registration crossed their delivery). */
+  const acknowledge = (running: ReadonlySet<string>, assigned: ReadonlyArray<Job>, now: number) =>
+    Effect.forEach(
+      assigned.filter((job) => job.status === "pending" && running.has(job.id)),
+      (job) => jobs.dispatched(job, now),
+      { discard: true }
+    )
+
   /** What the worker should start and stop now, delivering what it starts. */
   const look = (id: WorkerId, running: ReadonlySet<string>, now: number) =>
     Effect.gen(function*() {
       const assigned = yield* store.jobsOnWorker(id)
+      yield* acknowledge(running, assigned, now)
       const stop = yield* stopping(id, running, assigned)
       const start: Array<JobSpec> = []
       for (const job of assigned) {
@@ -113,9 +122,11 @@ export const make = (beat: Beat) => Effect.gen(function*() {
     )
 
   const toStop = (id: WorkerId, running: ReadonlyArray<string>) =>
-    running.length === 0
-      ? Effect.succeed([])
-      : Effect.flatMap(store.jobsOnWorker(id), (assigned) => stopping(id, running, assigned))
+    running.length === 0 ? Effect.succeed([]) : Effect.gen(function*() {
+      const assigned = yield* store.jobsOnWorker(id)
+      yield* acknowledge(new Set(running), assigned, yield* Clock.currentTimeMillis)
+      return yield* stopping(id, running, assigned)
+    })
 
   return { poll, toStop } satisfies Polls
 })
