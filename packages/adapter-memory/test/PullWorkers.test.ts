@@ -159,17 +159,23 @@ describe("a pull worker that deregisters", () => {
     })))
 })
 
+/** A research whose training job a poll of pull worker py-1 has just been answered. */
+const delivered = (brief: string) =>
+  Effect.gen(function*() {
+    yield* registerPull("py-1")
+    yield* lead
+    const registry = yield* WorkerRegistry.WorkerRegistry
+    const research = yield* Effect.flatMap(Coordinator.Coordinator, (c) => c.trigger({ brief, force: true }))
+    const poll = yield* Effect.fork(registry.poll(id("py-1"), { waitSeconds: 60, running: [] }))
+    yield* advance(5)
+    const [job] = (yield* Fiber.join(poll)).jobs
+    return { job, registry, research }
+  })
+
 describe("a pull worker that registers again", () => {
   it.scoped("without a job its poll just delivered (the two crossed): keeps it, and a poll listing it acknowledges it", () =>
     fresh(Effect.gen(function*() {
-      yield* registerPull("py-1")
-      yield* lead
-      const registry = yield* WorkerRegistry.WorkerRegistry
-      const coordinator = yield* Coordinator.Coordinator
-      const research = yield* coordinator.trigger({ brief: "Crossed", force: true })
-      const poll = yield* Effect.fork(registry.poll(id("py-1"), { waitSeconds: 60, running: [] }))
-      yield* advance(5)
-      const [job] = (yield* Fiber.join(poll)).jobs
+      const { job, registry, research } = yield* delivered("Crossed")
       // A registration sent before that answer arrived lists no job.
       const answer = yield* registerPull("py-1")
       assert.deepStrictEqual(answer.cancel, [])
@@ -183,14 +189,7 @@ describe("a pull worker that registers again", () => {
 
   it.scoped("after a restart (it holds nothing): the job is offered to it again, not lost", () =>
     fresh(Effect.gen(function*() {
-      yield* registerPull("py-1")
-      yield* lead
-      const registry = yield* WorkerRegistry.WorkerRegistry
-      const coordinator = yield* Coordinator.Coordinator
-      const research = yield* coordinator.trigger({ brief: "Restarted", force: true })
-      const poll = yield* Effect.fork(registry.poll(id("py-1"), { waitSeconds: 60, running: [] }))
-      yield* advance(5)
-      const [job] = (yield* Fiber.join(poll)).jobs
+      const { job, registry, research } = yield* delivered("Restarted")
       yield* registerPull("py-1")
       const offered = yield* registry.poll(id("py-1"), { waitSeconds: 0, running: [] })
       assert.deepStrictEqual(offered.jobs.map((j) => j.jobId), [job!.jobId])
