@@ -279,7 +279,10 @@ const program = Effect.gen(function*() {
   const select = yield* sqlRoundTrip(url, 500)
   Table.row({ measure: "floor: one HTTP round trip, GET /health (baseline)", value: latency(http) })
   Table.row({ measure: "floor: one SQL round trip, SELECT 1 (baseline)", value: latency(select) })
-  if (only === "handover") return yield* handovers(http, postgres, memory)
+  if (only === "handover") {
+    yield* handovers(http, postgres, memory)
+    return yield* Scope.close(scope, Exit.void)
+  }
 
   const triggers = 2000
   const memRate = yield* triggersPerSecond(memory(), triggers, 8)
