@@ -27,8 +27,9 @@ import {
   type Scope
 } from "effect"
 import { Assessor, declaredCapabilities, Designer, usageOf } from "./Agents.js"
-import { Budget, type BudgetDay, BudgetStatus } from "./Budget.js"
+import { Budget, type BudgetDay } from "./Budget.js"
 import { CoordinatorEvents } from "./CoordinatorEvents.js"
+import type { ActiveResearch, Capacity, CoordinatorStatus } from "./CoordinatorStatus.js"
 import { CoordinatorLease } from "./CoordinatorLease.js"
 import {
   BudgetEntry,
@@ -41,7 +42,6 @@ import {
   loadStatus,
   Research,
   ResearchId,
-  ResearchStatus,
   Strategy,
   Worker,
   WorkerId,
@@ -112,43 +112,7 @@ export const TriggerRequest = Schema.Struct({
 }).pipe(Storable.filter)
 export type TriggerRequest = typeof TriggerRequest.Type
 
-/** One active research as the status view shows it. */
-export const ActiveResearch = Schema.Struct({
-  id: ResearchId,
-  phase: Schema.String,
-  status: ResearchStatus,
-  strategy: Schema.NullOr(Schema.String),
-  elapsedSeconds: Schema.Number,
-  /** Overall progress, 0 to 1. */
-  progress: Schema.Number,
-  /** The worker type it waits for, and for how long. */
-  waitingFor: Schema.NullOr(Schema.Struct({ workerType: Schema.String, seconds: Schema.Number })),
-  /** Its active job. */
-  job: Schema.NullOr(Schema.Struct({
-    id: JobId,
-    kind: Schema.String,
-    workerId: Schema.NullOr(WorkerId),
-    progress: Schema.Number
-  }))
-})
-export type ActiveResearch = typeof ActiveResearch.Type
-
-/** Active researches against the limit on them. */
-export const Capacity = Schema.Struct({ active: Schema.Number, limit: Schema.Number })
-export type Capacity = typeof Capacity.Type
-
-/** The status view: active researches, workers, today's budget and capacity. */
-export const CoordinatorStatus = Schema.Struct({
-  active: Schema.Array(ActiveResearch),
-  /** Job slots busy and in total, and workers, per worker type (offline workers excluded). */
-  workers: Schema.Record({
-    key: Schema.String,
-    value: Schema.Struct({ busy: Schema.Number, total: Schema.Number, workers: Schema.Number })
-  }),
-  budget: BudgetStatus,
-  capacity: Capacity
-})
-export type CoordinatorStatus = typeof CoordinatorStatus.Type
+export { ActiveResearch, Capacity, CoordinatorStatus } from "./CoordinatorStatus.js"
 
 /** A registered worker and what it has done. */
 export const WorkerActivity = Schema.Struct({

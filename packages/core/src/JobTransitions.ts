@@ -7,7 +7,6 @@
  */
 import { type AgentOutput, usageOf } from "./Agents.js"
 import type { Job, JobId, JobReport, Research, Worker } from "./Domain.js"
-import type { PhaseDefinition } from "./Pipeline.js"
 import type { JobPatch } from "./ResearchStore.js"
 
 /** What a new job is made from. */
@@ -15,7 +14,8 @@ export interface NewJob {
   readonly id: JobId
   /** The research in the phase the job runs, before the job starts. */
   readonly research: Research
-  readonly definition: PhaseDefinition
+  /** The phase it runs: its job kind, and the input it gives the job (a `Pipeline` phase definition). */
+  readonly definition: { readonly kind: string; readonly input: (research: Research) => unknown }
   /** The worker whose slot was claimed for it; null for an in-process job. */
   readonly worker: Worker | null
   /** The coordinator incarnation creating it. */

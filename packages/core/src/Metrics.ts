@@ -7,7 +7,7 @@
  * lists every one. Durations are in seconds, money in US dollars.
  */
 import { Cause, Clock, Effect, Exit, Metric, MetricBoundaries, Option, Ref } from "effect"
-import type { CoordinatorStatus } from "./Coordinator.js"
+import type { CoordinatorStatus } from "./CoordinatorStatus.js"
 import type { Job, Worker } from "./Domain.js"
 
 const boundaries = (values: ReadonlyArray<number>) => MetricBoundaries.fromIterable(values)
