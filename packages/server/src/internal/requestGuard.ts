@@ -1,0 +1,179 @@
+/**
+ * The guard on request bodies: size, JSON only, nesting depth, and readable
+ * 404/405/400 answers, before the API's decoders see anything.
+ */
+import {
+  HttpApi,
+  HttpApiBuilder,
+  HttpApiError,
+  HttpIncomingMessage,
+  HttpServerError,
+  HttpServerRequest,
+  HttpServerRespondable,
+  HttpServerResponse
+} from "@effect/platform"
+import { Cause, Effect, Option } from "effect"
+import { ForemanApi, PayloadTooLarge } from "@foreman/api/Api"
+
+// --- the request guard ----------------------------------------------------------
+
+/** The default request body limit: 1 MiB. */
+export const defaultMaxBodyBytes = 1024 * 1024
+
+/**
+ * How deep a request body may nest arrays and objects. Real payloads nest a
+ * few levels (a result inside a report, held results inside a registration);
+ * thousands of levels fit well under the size limit and overflow the stack of
+ * the recursive decoders and error formatters, so deeper bodies get 400
+ * before any of them runs.
+ */
+export const maxNestingDepth = 64
+
+const badRequest = (message: string) => new HttpApiError.HttpApiDecodeError({ issues: [], message })
+
+const hasPayload = (method: string): boolean => method === "POST" || method === "PUT" || method === "PATCH"
+
+const isJson = (contentType: string): boolean => {
+  const type = contentType.split(";")[0]!.trim().toLowerCase()
+  // Only plain JSON: the platform's decoder waits forever on other `+json` types.
+  return type === "application/json"
+}
+
+/**
+ * Checks request bodies before the API decodes them: over `maxBodyBytes` is
+ * 413, anything but JSON (or unreadable, or malformed, or nested deeper than
+ * `maxNestingDepth`) is 400, so a bad body never reaches the platform's
+ * decoders, which would turn it into a defect.
+ * A defect that still happens is logged and answered 500 without details.
+ */
+/** Every API route: its method and its path as a pattern (a parameter matches one segment). */
+const apiRoutes: ReadonlyArray<{ readonly method: string; readonly path: RegExp }> = (() => {
+  const routes: Array<{ readonly method: string; readonly path: RegExp }> = []
+  HttpApi.reflect(ForemanApi, {
+    onGroup: () => {},
+    onEndpoint: ({ endpoint }) =>
+      routes.push({ method: endpoint.method, path: new RegExp(`^${endpoint.path.replace(/:[^/]+/g, "[^/]+")}/?$`) })
+  })
+  return routes
+})()
+
+/** The methods the API answers on `path`; empty when no API route has that path. */
+const methodsOn = (path: string): ReadonlyArray<string> => [
+  ...new Set(apiRoutes.filter((route) => route.path.test(path)).map((route) => route.method))
+]
+
+/** 405 with the methods the path takes, in JSON like every other error. */
+const methodNotAllowed = (method: string, path: string, allowed: ReadonlyArray<string>) =>
+  HttpServerResponse.unsafeJson(
+    { _tag: "MethodNotAllowed", message: `${method} is not allowed on ${path}: use ${allowed.join(" or ")}` },
+    { status: 405, headers: { allow: allowed.join(", ") } }
+  )
+
+/** 404 for a path nothing serves, in JSON. */
+const notFound = (method: string, path: string) =>
+  HttpServerResponse.unsafeJson(
+    {
+      _tag: "NotFound",
+      message: `Nothing answers ${method} ${path}: the API is under /api/v1 (its reference is at /docs)`
+    },
+    { status: 404 }
+  )
+
+/**
+ * A request that does not fit its schema, said in words: each problem with
+ * where it is (`brief: Expected string, actual 5`), without the schema's own
+ * text; the issues stay in `issues`.
+ */
+const inWords = (error: HttpApiError.HttpApiDecodeError): HttpApiError.HttpApiDecodeError => {
+  if (error.issues.length === 0) return error
+  // An optional field's "Expected undefined" says nothing the field's own problem does not.
+  const said = error.issues.filter((issue, _, all) =>
+    !(issue.message.startsWith("Expected undefined") && all.some((other) => other !== issue && other.path.join(".") === issue.path.join(".")))
+  )
+  const lines = [...new Set(said.map((issue) => `${issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""}${issue.message}`))]
+  return new HttpApiError.HttpApiDecodeError({ issues: error.issues, message: `Invalid request: ${lines.join("; ")}` })
+}
+
+export const guard = (maxBodyBytes: number): HttpApiBuilder.MiddlewareFn<HttpApiError.HttpApiDecodeError | PayloadTooLarge> => {
+  const tooLarge = new PayloadTooLarge({ message: `Request body is larger than ${maxBodyBytes} bytes` })
+  return (app) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const path = new URL(request.url, "http://localhost").pathname
+      const allowed = methodsOn(path)
+      const method = request.method === "HEAD" ? "GET" : request.method
+      if (allowed.length > 0 && !allowed.includes(method) && method !== "OPTIONS") {
+        return methodNotAllowed(request.method, path, allowed)
+      }
+      if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") return yield* app
+      const declared = Number(request.headers["content-length"] ?? "0")
+      if (!(declared <= maxBodyBytes)) return yield* tooLarge
+      const contentType = request.headers["content-type"]
+      if (hasPayload(request.method) && contentType !== undefined && !isJson(contentType)) {
+        return yield* badRequest(`Unsupported content type ${contentType}: send JSON (application/json)`)
+      }
+      const body = yield* request.text.pipe(
+        Effect.mapError((error) => String(error.cause).includes("maxBytes") ? tooLarge : badRequest("Unreadable request body"))
+      )
+      // Web requests are read whole; Node requests stop at the limit while reading.
+      if (Buffer.byteLength(body, "utf8") > maxBodyBytes) return yield* tooLarge
+      if (hasPayload(request.method)) {
+        if (body.trim() === "") return yield* badRequest("Missing JSON request body")
+        if (nestsDeeper(body, maxNestingDepth)) {
+          return yield* badRequest(`Request body nests deeper than ${maxNestingDepth} levels`)
+        }
+        if (!isParsable(body)) return yield* badRequest("Request body is not valid JSON")
+      }
+      return yield* app
+    }).pipe(
+      Effect.catchAll((error) => {
+        // The router's RouteNotFound passes through here too, though the middleware's type does not say so.
+        const failure: unknown = error
+        if (HttpServerError.isServerError(failure) && failure._tag === "RouteNotFound") {
+          return Effect.succeed(notFound(failure.request.method, new URL(failure.request.url, "http://localhost").pathname))
+        }
+        return Effect.fail(error instanceof HttpApiError.HttpApiDecodeError ? inWords(error) : error)
+      }),
+      HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)),
+      Effect.catchAllCause((cause) => {
+        const defect = Cause.dieOption(cause)
+        if (Option.isNone(defect) || HttpServerRespondable.isRespondable(defect.value)) return Effect.failCause(cause)
+        return Effect.as(Effect.logError("request failed unexpectedly", cause), HttpServerResponse.empty({ status: 500 }))
+      })
+    )
+}
+
+const isParsable = (text: string): boolean => {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+const quote = 0x22
+const backslash = 0x5c
+const opening = new Set([0x5b, 0x7b]) // [ {
+const closing = new Set([0x5d, 0x7d]) // ] }
+
+/** Whether JSON text opens more than `limit` arrays and objects at once (brackets in strings do not count); one pass. */
+const nestsDeeper = (text: string, limit: number): boolean => {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (inString) {
+      if (code === backslash) i++
+      else if (code === quote) inString = false
+    } else if (code === quote) {
+      inString = true
+    } else if (opening.has(code)) {
+      if (++depth > limit) return true
+    } else if (closing.has(code)) {
+      depth--
+    }
+  }
+  return false
+}
+
