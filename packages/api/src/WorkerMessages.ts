@@ -7,6 +7,9 @@
 import { Domain, Storable, WorkerRegistry } from "@foreman/core"
 import { Schema } from "effect"
 
+/** Where the worker protocol is written down. */
+export const workerProtocolDoc = "https://github.com/foreman-lab/foreman/blob/main/docs/worker-protocol.md"
+
 export const WorkerQuery = Schema.Struct({
   type: Schema.optional(Domain.WorkerType),
   status: Schema.optional(Domain.WorkerStatus)
