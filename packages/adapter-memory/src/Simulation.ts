@@ -97,6 +97,7 @@ export interface SimulationReport {
   readonly simulatedSeconds: number
   readonly events: number
   readonly utilisation: { readonly training: number; readonly backtest: number }
+  /** The longest wait for a worker of each type; a wait still open at the end counts up to the end. */
   readonly maxWaitSeconds: { readonly training: number; readonly backtest: number }
   readonly workerStarts: number
   readonly coordinatorRestarts: number
@@ -254,6 +255,7 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
     const stats = yield* pool.stats
     for (const id of stats.duplicateStarts) referee.violations.push(`worker job ${id} started twice`)
     for (const pair of stats.overlapping) referee.violations.push(`two worker jobs at once for ${pair}`)
+    const longestWaits = referee.longestWaits(runtime.now)
     const count = (status: Domain.ResearchStatus) => all.filter((r) => r.status === status).length
     const utilisation = (type: "training" | "backtest") =>
       o.workers[type] === 0 || simulatedSeconds === 0
@@ -275,10 +277,7 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
       simulatedSeconds,
       events: referee.events,
       utilisation: { training: utilisation("training"), backtest: utilisation("backtest") },
-      maxWaitSeconds: {
-        training: referee.maxWaitSeconds["training"] ?? 0,
-        backtest: referee.maxWaitSeconds["backtest"] ?? 0
-      },
+      maxWaitSeconds: { training: longestWaits["training"] ?? 0, backtest: longestWaits["backtest"] ?? 0 },
       workerStarts: stats.starts,
       coordinatorRestarts: restarts,
       workerCrashes: crashes.count,

@@ -104,4 +104,15 @@ describe("Simulation", () => {
       assert.isTrue(report.outcomes.notTriggered > 0)
       assert.isTrue(report.outcomes.active > 0)
     }))
+
+  it.effect("counts waits still open at the end, up to the end of the simulation", () =>
+    Effect.gen(function*() {
+      const report = yield* Simulation.run({ researches: 2, workers: { training: 0 }, horizonSeconds: 3600 })
+      assert.deepStrictEqual(report.invariantViolations, [])
+      assert.strictEqual(report.outcomes.active, 2)
+      // The first research waits for a training worker from the end of its design to the end.
+      const design = Simulation.defaults.phaseSeconds.design
+      assert.strictEqual(report.maxWaitSeconds.training, report.simulatedSeconds - design)
+      assert.strictEqual(report.maxWaitSeconds.backtest, 0)
+    }))
 })

@@ -122,6 +122,15 @@ export class Referee {
     }
   }
 
+  /** The longest wait per worker type in seconds, counting the waits still open at `at` up to `at`. */
+  longestWaits(at: number): Record<string, number> {
+    const longest = { ...this.maxWaitSeconds }
+    for (const w of this.waiting.values()) {
+      longest[w.workerType] = Math.max(longest[w.workerType] ?? 0, (at - w.since) / 1000)
+    }
+    return longest
+  }
+
   /** Checks the workers as they stand after a step. */
   checkWorkers(workers: ReadonlyArray<Domain.Worker>, at: number): void {
     const holders = new Map<string, string>()
