@@ -8,7 +8,7 @@
  * endpoints refuse workers and worker endpoints refuse operators.
  */
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
-import { Budget, Coordinator, Domain, type ResearchStore, StrategyCatalogue, WorkerRegistry } from "@foreman/core"
+import { Budget, Coordinator, Domain, type ResearchStore, Storable, StrategyCatalogue, WorkerRegistry } from "@foreman/core"
 import { JSONSchema, Schema } from "effect"
 import { version } from "./internal/version.js"
 import {
@@ -46,7 +46,7 @@ export { Authorization, type Caller, CurrentCaller, Forbidden, PayloadTooLarge, 
 const researchId = HttpApiSchema.param("id", Domain.ResearchId)
 const workerId = HttpApiSchema.param("workerId", Domain.WorkerId)
 const jobId = HttpApiSchema.param("jobId", Domain.JobId)
-const strategyName = HttpApiSchema.param("name", Domain.Strategy.fields.name)
+const strategyName = HttpApiSchema.param("name", Storable.filter(Domain.Strategy.fields.name))
 
 /** Today's budget as reported: core's view, on the wire as it is. */
 export const BudgetStatus = Budget.BudgetStatus
@@ -83,7 +83,7 @@ export const ListQuery = Schema.Struct({
   since: Schema.optional(Moment),
   /** Created before. */
   until: Schema.optional(Moment),
-  strategy: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))),
+  strategy: Schema.optional(Storable.filter(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)))),
   verdict: Schema.optional(Domain.Assessment.fields.verdict),
   limit: Schema.optionalWith(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 500)), {
     default: () => 50

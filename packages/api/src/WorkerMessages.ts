@@ -37,7 +37,7 @@ export const workerProtocolVersion = 1
 /** Where the worker protocol is written down for people (linked from the OpenAPI document). */
 
 /** Ids of jobs a worker says it holds (running, or with a final report not yet answered). */
-const HeldJobs = Schema.Array(Schema.String.pipe(Schema.maxLength(200))).pipe(Schema.maxItems(1024))
+const HeldJobs = Schema.Array(Storable.filter(Schema.String.pipe(Schema.maxLength(200)))).pipe(Schema.maxItems(1024))
 
 /** A pull worker asks for work. */
 export const PollBody = Schema.Struct({

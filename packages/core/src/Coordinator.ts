@@ -104,12 +104,15 @@ export const RequestId = Schema.String.pipe(
  */
 export const TriggerRequest = Schema.Struct({
   requestId: Schema.optional(RequestId),
-  brief: Schema.optional(Schema.String.pipe(Schema.maxLength(10_000))),
-  strategy: Schema.optional(Schema.Union(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)), Strategy)),
-  model: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200))),
+  // Text storage cannot keep is refused field by field, so the error names the field.
+  brief: Schema.optional(Storable.filter(Schema.String.pipe(Schema.maxLength(10_000)))),
+  strategy: Schema.optional(
+    Storable.filter(Schema.Union(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)), Strategy))
+  ),
+  model: Schema.optional(Storable.filter(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)))),
   bypassGates: Schema.optional(Schema.Boolean),
   force: Schema.optional(Schema.Boolean)
-}).pipe(Storable.filter)
+})
 export type TriggerRequest = typeof TriggerRequest.Type
 
 export { ActiveResearch, Capacity, CoordinatorStatus } from "./CoordinatorStatus.js"

@@ -399,7 +399,7 @@ describe("ApiServer", () => {
         assert.strictEqual(response.status, 400, name)
         const answer = yield* bodyOf(response)
         assert.strictEqual(answer["_tag"], "HttpApiDecodeError", name)
-        assert.include(answer["message"], `${field}: text must be valid Unicode without NUL characters`, name)
+        assert.strictEqual(answer["message"], `Invalid request: ${field}: text must be valid Unicode without NUL characters`, name)
       }
       const after = yield* api.agent.show({ path: { id: researchId } })
       assert.deepStrictEqual(after.jobs, before.jobs)
@@ -407,6 +407,54 @@ describe("ApiServer", () => {
       const completed = yield* server.fetch(report, json("POST", { _tag: "Completed", result: { ...goodTraining, note: "📈" } }))
       assert.strictEqual(completed.status, 200)
       assert.strictEqual((yield* bodyOf(completed))["status"], "completed")
+    }))
+})
+
+describe("ApiServer text storage cannot keep", () => {
+  const storable = "text must be valid Unicode without NUL characters"
+
+  it.scopedLive("answers 400 naming the field in every request body and parameter, changing nothing", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer({ engine: { config: { maxConcurrentResearches: 5 } } })
+      const api = yield* server.client()
+      const registered = yield* server.fetch("/api/v1/workers/register", json("POST", { id: "gpu-1", type: "gpu" }))
+      const secret = String((yield* bodyOf(registered))["secret"])
+      const worker = { "x-foreman-worker-secret": secret }
+      const cases: ReadonlyArray<readonly [string, string, RequestInit, ReadonlyArray<string | number>]> = [
+        ["NUL in a brief", trigger, json("POST", { brief: "rsi\u0000" }), ["brief"]],
+        ["lone surrogate in a brief", trigger, json("POST", "{\"brief\": \"rsi \\ud800\"}"), ["brief"]],
+        ["NUL in a model", trigger, json("POST", { brief: "rsi", model: "sonnet\u0000" }), ["model"]],
+        ["NUL in a strategy's name", trigger, json("POST", { strategy: "rsi\u0000" }), ["strategy"]],
+        ["NUL in a strategy's spec", trigger, json("POST", { strategy: { name: "rsi", spec: { a: "\u0000" } } }), [
+          "strategy"
+        ]],
+        ["NUL in a strategy's name in the path", "/api/v1/strategies/rsi%00", {}, ["name"]],
+        ["NUL in the strategy a list asks for", "/api/v1/agent/researches?strategy=rsi%00", {}, ["strategy"]],
+        ["NUL in a runtime", "/api/v1/workers/register", json("POST", { id: "gpu-2", type: "gpu", runtime: "\u0000" }), [
+          "runtime"
+        ]],
+        ["NUL in a held job", "/api/v1/workers/gpu-1/heartbeat", json("POST", { running: ["job_\u0000"] }, worker), [
+          "running",
+          0
+        ]],
+        ["NUL in a polled job", "/api/v1/workers/gpu-1/poll", json("POST", { waitSeconds: 0, running: ["\u0000"] }, worker), [
+          "running",
+          0
+        ]]
+      ]
+      for (const [name, path, init, field] of cases) {
+        const response = yield* server.fetch(path, init)
+        assert.strictEqual(response.status, 400, name)
+        const answer = yield* bodyOf(response)
+        assert.strictEqual(answer["_tag"], "HttpApiDecodeError", name)
+        const issues = answer["issues"] as ReadonlyArray<{ readonly path: ReadonlyArray<string | number> }>
+        assert.isTrue(issues.some((issue) => issue.path.join(".") === field.join(".")), name)
+        // An optional field also fails its "Expected undefined" member, at the field.
+        for (const issue of issues) assert.deepStrictEqual(issue.path.slice(0, 1), field.slice(0, 1), name)
+        assert.strictEqual(answer["message"], `Invalid request: ${field.join(".")}: ${storable}`, name)
+      }
+      assert.deepStrictEqual((yield* api.agent.list({ urlParams: firstPage })).researches, [])
+      assert.deepStrictEqual((yield* api.workers.list({ urlParams: {} })).map((w) => w.id), ["gpu-1"])
     }))
 })
 

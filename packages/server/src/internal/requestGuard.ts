@@ -86,11 +86,17 @@ const notFound = (method: string, path: string) =>
  */
 const inWords = (error: HttpApiError.HttpApiDecodeError): HttpApiError.HttpApiDecodeError => {
   if (error.issues.length === 0) return error
-  // An optional field's "Expected undefined" says nothing the field's own problem does not.
+  // An optional field's "Expected undefined" says nothing the problem inside the field does not.
+  const within = (inner: ReadonlyArray<PropertyKey>, outer: ReadonlyArray<PropertyKey>) =>
+    inner.length >= outer.length && outer.every((key, i) => key === inner[i])
   const said = error.issues.filter((issue, _, all) =>
-    !(issue.message.startsWith("Expected undefined") && all.some((other) => other !== issue && other.path.join(".") === issue.path.join(".")))
+    !(issue.message.startsWith("Expected undefined") && all.some((other) => other !== issue && within(other.path, issue.path)))
   )
-  const lines = [...new Set(said.map((issue) => `${issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""}${issue.message}`))]
+  const where = (issue: typeof HttpApiError.Issue.Type) => issue.path.length > 0 ? `${issue.path.join(".")}: ` : ""
+  // Some messages name their field already (`result: text must be …`).
+  const lines = [
+    ...new Set(said.map((issue) => issue.message.startsWith(where(issue)) ? issue.message : where(issue) + issue.message))
+  ]
   return new HttpApiError.HttpApiDecodeError({ issues: error.issues, message: `Invalid request: ${lines.join("; ")}` })
 }
 
