@@ -5,12 +5,16 @@
  * workers declare they support; the assessor reads the gates and metrics.
  * Both report a simulated token usage priced like a Sonnet-class model ($3 in
  * / $15 out per million tokens), so the budget is exercised as it would be in
- * production; no tokens are spent.
+ * production; no tokens are spent. The LLM metrics count these calls under
+ * `model="offline"`.
  */
-import { Agents, type Domain } from "@foreman/core"
+import { Agents, type Domain, Metrics } from "@foreman/core"
 import { type Context, Duration, Effect, Layer, Random } from "effect"
 import { supported } from "./Design.js"
 import { cost } from "./Pricing.js"
+
+/** The name these agents' calls are counted under in the LLM metrics (`model="offline"`), whatever model was asked for. */
+export const name = "offline"
 
 /** What a coordinator says at start about these agents. */
 export const description = "offline: designs and assessments are not from a model (no LLM is called)"
@@ -78,15 +82,18 @@ const namedInstrument = (brief: string): (typeof INSTRUMENTS)[number] | undefine
   return INSTRUMENTS.find((i) => upper.includes(i)) ?? INSTRUMENT_ALIASES.find(([alias]) => upper.includes(alias))?.[1]
 }
 
-/** One simulated call, priced like the model it pretends to be. */
+/**
+ * One simulated call, priced like the model it pretends to be, counted in the
+ * LLM metrics as the model agents count theirs, under these agents' `name`.
+ */
 const call = (
   options: AgentOptions,
   model: string | null,
   latency: Duration.DurationInput | undefined,
   tokens: { readonly inputTokens: number; readonly outputTokens: number }
-): Domain.LlmCall => {
+): Effect.Effect<Domain.LlmCall> => {
   const price = { input: options.inputPricePerMillion ?? 3, output: options.outputPricePerMillion ?? 15 }
-  return {
+  const made: Domain.LlmCall = {
     model: model ?? options.model ?? "sonnet-class",
     ...tokens,
     cachedInputTokens: 0,
@@ -94,6 +101,7 @@ const call = (
     latencyMs: latency === undefined ? 0 : Duration.toMillis(Duration.decode(latency)),
     error: null
   }
+  return Effect.as(Metrics.recordLlmCall({ ...made, model: name, outcome: "answered" }), made)
 }
 
 const randomIndicators = (from: ReadonlyArray<IndicatorName>) => Effect.gen(function*() {
@@ -137,7 +145,7 @@ export const designer = (options: AgentOptions = {}): Context.Tag.Service<Agents
         }
         const inputTokens = 1500 + (yield* Random.nextIntBetween(0, 1500))
         const outputTokens = 600 + (yield* Random.nextIntBetween(0, 900))
-        return { result: strategy, calls: [call(options, model, options.designLatency, { inputTokens, outputTokens })] }
+        return { result: strategy, calls: [yield* call(options, model, options.designLatency, { inputTokens, outputTokens })] }
       })
   })
 
@@ -157,7 +165,7 @@ export const assessor = (options: AgentOptions = {}): Context.Tag.Service<Agents
         const outputTokens = 300 + (yield* Random.nextIntBetween(0, 500))
         return {
           result: { verdict, summary } as const,
-          calls: [call(options, model, options.assessLatency, { inputTokens, outputTokens })]
+          calls: [yield* call(options, model, options.assessLatency, { inputTokens, outputTokens })]
         }
       })
   })

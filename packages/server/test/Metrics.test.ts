@@ -10,7 +10,7 @@
 import { HttpServer } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Memory } from "@foreman/adapter-memory"
-import { Providers } from "@foreman/agents"
+import { OfflineAgents, Providers } from "@foreman/agents"
 import { Coordinator, ForemanConfig } from "@foreman/core"
 import { Server } from "@foreman/server"
 import * as Observability from "@foreman/server/Observability"
@@ -246,4 +246,41 @@ describe("GET /metrics", () => {
       assert.isTrue(end.some((s) => s.name === "foreman_http_requests_total" && s.labels["route"]?.includes(":workerId")))
       assert.isFalse(end.some((s) => s.labels["route"]?.includes("trainer-1")))
     }).pipe(Logger.withMinimumLogLevel(LogLevel.Error)), 90_000)
+
+  it.scopedLive("counts the offline agents' calls under their own name, not the model a trigger asks for", () =>
+    Effect.gen(function*() {
+      const agents = yield* Providers.fromConfig().pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["FOREMAN_LLM_PROVIDER", "offline"]])))
+      )
+      const context = yield* Layer.build(Server.layer({
+        host: "127.0.0.1",
+        port: 0,
+        storage: Memory.storage,
+        agents: agents.layer,
+        config: ForemanConfig.layerWith({ dailyBudgetUsd: 5 })
+      })).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map())))
+      const address = Context.get(context, HttpServer.HttpServer).address
+      const baseUrl = `http://127.0.0.1:${address._tag === "TcpAddress" ? address.port : 0}`
+      const coordinator = Context.get(context, Coordinator.Coordinator)
+      const triggered = yield* Effect.promise(() =>
+        fetch(`${baseUrl}/api/v1/agent/trigger`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ brief: "RSI on EURUSD", model: "claude-haiku-4-5" })
+        }).then((r) => r.status)
+      )
+      assert.strictEqual(triggered, 202)
+      // Designed, the research waits for a training worker (there is none).
+      yield* eventually(coordinator.status(), (s) => s.active[0]?.waitingFor?.workerType === "training", 30)
+      const text = yield* Effect.promise(() => fetch(`${baseUrl}/metrics`).then((r) => r.text()))
+      const samples = parse(text)
+      const model = OfflineAgents.name
+      assert.strictEqual(valueOf(samples, "foreman_llm_calls_total", { model, outcome: "answered" }), 1)
+      assert.isAbove(valueOf(samples, "foreman_llm_tokens_total", { model, kind: "output" }), 0)
+      assert.strictEqual(valueOf(samples, "foreman_llm_call_duration_seconds_count", { model }), 1)
+      const cost = valueOf(samples, "foreman_llm_cost_usd_total", { model })
+      assert.isAbove(cost, 0)
+      assert.closeTo(valueOf(samples, "foreman_budget_spent_usd"), cost, 1e-6)
+      assert.isFalse(samples.some((s) => s.labels["model"] === "claude-haiku-4-5"))
+    }).pipe(Logger.withMinimumLogLevel(LogLevel.Error)), 60_000)
 })
