@@ -8,10 +8,10 @@
  */
 import { LanguageModel } from "@effect/ai"
 import { Agents, type Domain, Errors } from "@foreman/core"
-import { Context, Effect, Layer, Option, Schema } from "effect"
+import { Context, Effect, Either, Layer, Schema } from "effect"
 import * as Design from "./Design.js"
 import { type CallSettings, generate, type Target } from "./internal/modelCall.js"
-import { lookup, type PriceTable } from "./Pricing.js"
+import { type PriceTable, priceOf } from "./Pricing.js"
 import * as Prompts from "./Prompts.js"
 
 export interface Settings extends CallSettings {
@@ -29,10 +29,9 @@ export const AssessmentAnswer = Schema.Struct({
 
 const target = (settings: Settings, requested: string | null): Effect.Effect<Target, string> => {
   const model = requested ?? settings.model
-  return Option.match(lookup(settings.prices, model), {
-    onNone: () =>
-      Effect.fail(`no price for model ${model}: add it to FOREMAN_LLM_PRICES (USD per million tokens)`),
-    onSome: (price) => Effect.succeed({ model, price })
+  return Either.match(priceOf(settings.prices, model), {
+    onLeft: Effect.fail,
+    onRight: (price) => Effect.succeed({ model, price })
   })
 }
 
@@ -116,12 +115,19 @@ export const assessor = (settings: Settings) =>
             }, () => null, calls)))
     }))
 
-/** Both agents over the `LanguageModel` a provider layer supplies. */
+/** The models these agents run: those the price table prices (a trigger naming another is refused). */
+export const models = (settings: Settings): Context.Tag.Service<Agents.Models> =>
+  Agents.Models.of({ refusal: (model) => Either.getLeft(priceOf(settings.prices, model)) })
+
+/** Both agents over the `LanguageModel` a provider layer supplies, and the models they run. */
 export const layer = (
   settings: Settings
-): Layer.Layer<Agents.Designer | Agents.Assessor, never, LanguageModel.LanguageModel> =>
+): Layer.Layer<Agents.Designer | Agents.Assessor | Agents.Models, never, LanguageModel.LanguageModel> =>
   Layer.effectContext(Effect.gen(function*() {
     const d = yield* designer(settings)
     const a = yield* assessor(settings)
-    return Context.make(Agents.Designer, d).pipe(Context.add(Agents.Assessor, a))
+    return Context.make(Agents.Designer, d).pipe(
+      Context.add(Agents.Assessor, a),
+      Context.add(Agents.Models, models(settings))
+    )
   }))

@@ -5,7 +5,7 @@
  * adds or replaces entries. A dated model id (`claude-sonnet-4-5-20250929`)
  * takes the price of the longest entry it starts with.
  */
-import { Option } from "effect"
+import { Either, Option } from "effect"
 
 export interface ModelPrice {
   readonly input: number
@@ -47,6 +47,19 @@ export const lookup = (table: PriceTable, model: string): Option.Option<ModelPri
     .sort((a, b) => b.length - a.length)[0]
   return prefix === undefined ? Option.none() : Option.some(table[prefix]!)
 }
+
+/**
+ * The price of `model`, or why it cannot be used: it has no price in `table`
+ * (naming the priced models and how to price another), so the server at
+ * start, a trigger and a design all refuse it in the same words.
+ */
+export const priceOf = (table: PriceTable, model: string): Either.Either<ModelPrice, string> =>
+  Either.fromOption(
+    lookup(table, model),
+    () =>
+      `no price for model ${model} (priced: ${Object.keys(table).join(", ")}, or a dated id of one): ` +
+      `use one of those, or add it to the server's FOREMAN_LLM_PRICES, e.g. {"${model}":{"input":3,"output":15}}`
+  )
 
 /** Tokens of one call: every prompt token (the cached ones among them) and the output. */
 export interface TokenCount {

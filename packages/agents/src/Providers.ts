@@ -35,6 +35,7 @@ export interface Chosen {
   readonly model: string | null
   /** One line for the start banner. */
   readonly description: string
+  /** The agents; model agents also say which models a trigger may name (`Agents.Models`). */
   readonly layer: Layer.Layer<Agents.Designer | Agents.Assessor>
 }
 
@@ -93,12 +94,8 @@ export const config = Effect.gen(function*() {
   })))
   const model = yield* Config.string("FOREMAN_LLM_MODEL").pipe(Config.withDefault(defaultModel[chosen]))
   const table = yield* prices
-  if (Option.isNone(Pricing.lookup(table, model))) {
-    return yield* Effect.fail(ConfigError.InvalidData(
-      ["FOREMAN_LLM_MODEL"],
-      `no price for model ${model}: add it to FOREMAN_LLM_PRICES, e.g. {"${model}":{"input":3,"output":15}}`
-    ))
-  }
+  const price = Pricing.priceOf(table, model)
+  if (Either.isLeft(price)) return yield* Effect.fail(ConfigError.InvalidData(["FOREMAN_LLM_MODEL"], price.left))
   return {
     provider: chosen,
     key,
@@ -164,7 +161,7 @@ const languageModel = (c: ModelConfig) =>
 export const modelAgents = (
   c: ModelConfig,
   options: { readonly retryDelay?: Duration.DurationInput } = {}
-): Layer.Layer<Agents.Designer | Agents.Assessor> => {
+): Layer.Layer<Agents.Designer | Agents.Assessor | Agents.Models> => {
   const lm = languageModel(c)
   return ModelAgents.layer({
     provider: c.provider,

@@ -429,10 +429,8 @@ for (const provider of providers) {
         Effect.gen(function*() {
           const { fake, design: run } = yield* agents(provider)
           const error = yield* Effect.flip(run(designRequest({ model: "mystery-model" })))
-          assert.strictEqual(
-            error.reason,
-            "no price for model mystery-model: add it to FOREMAN_LLM_PRICES (USD per million tokens)"
-          )
+          assert.match(error.reason, /^no price for model mystery-model \(priced: claude-opus-4-5, .*, o4-mini, or a dated id of one\): /)
+          assert.include(error.reason, "add it to the server's FOREMAN_LLM_PRICES, e.g. {\"mystery-model\":{\"input\":3,\"output\":15}}")
           assert.deepStrictEqual(error.calls, [])
           assert.strictEqual(fake.requests.length, 0)
         }))

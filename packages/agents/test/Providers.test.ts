@@ -189,9 +189,10 @@ describe("Providers.fromConfig", () => {
       if (error._tag !== "ConfigError") return
       assert.strictEqual(error._op, "InvalidData")
       assert.include(String(error), "FOREMAN_LLM_MODEL")
+      assert.include(String(error), "no price for model unknown-model (priced: claude-opus-4-5, ")
       assert.include(
         String(error),
-        "no price for model unknown-model: add it to FOREMAN_LLM_PRICES, e.g. {\"unknown-model\":{\"input\":3,\"output\":15}}"
+        "add it to the server's FOREMAN_LLM_PRICES, e.g. {\"unknown-model\":{\"input\":3,\"output\":15}}"
       )
     }))
 

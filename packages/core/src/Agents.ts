@@ -3,7 +3,7 @@
  * with every model call it made (tokens, cost, latency), which the budget is
  * charged; a failed agent reports its calls on the `AgentError`.
  */
-import type { Effect } from "effect"
+import type { Effect, Option } from "effect"
 import { Context } from "effect"
 import type { Assessment, GateOutcome, LlmCall, Research, ResearchId, Strategy, Usage, WorkerType } from "./Domain.js"
 import type { AgentError } from "./Errors.js"
@@ -51,6 +51,17 @@ export class Designer extends Context.Tag("@foreman/core/Designer")<Designer, {
 /** Judges a finished cycle. */
 export class Assessor extends Context.Tag("@foreman/core/Assessor")<Assessor, {
   readonly assess: (request: AssessmentRequest) => Effect.Effect<AgentOutput<Assessment>, AgentError>
+}>() {}
+
+/**
+ * Which models the agents can run, asked when a trigger names one: a model
+ * they cannot run is refused there (`InvalidInput` naming `model`), before a
+ * research starts. Optional: agents without it (the offline ones) take any
+ * model.
+ */
+export class Models extends Context.Tag("@foreman/core/Models")<Models, {
+  /** Why the agents cannot run `model` (and which they can), or none when they can. */
+  readonly refusal: (model: string) => Option.Option<string>
 }>() {}
 
 const round = (usd: number): number => Math.round(usd * 1e6) / 1e6

@@ -26,7 +26,7 @@ import {
   Schema,
   type Scope
 } from "effect"
-import { Assessor, declaredCapabilities, Designer, usageOf } from "./Agents.js"
+import { Assessor, declaredCapabilities, Designer, Models, usageOf } from "./Agents.js"
 import { Budget, type BudgetDay } from "./Budget.js"
 import { CoordinatorEvents } from "./CoordinatorEvents.js"
 import type { ActiveResearch, Capacity, CoordinatorStatus } from "./CoordinatorStatus.js"
@@ -157,7 +157,8 @@ export interface CoordinatorShape {
    * Starts a research. Refused with `AtCapacity` when the active researches
    * reach the limit and with `BudgetExhausted` when today's budget cannot
    * cover a cycle's estimate, unless `force` is set; `InvalidInput` for a
-   * request that gives neither a brief nor a strategy, or does not decode;
+   * request that gives neither a brief nor a strategy, names a model the
+   * agents cannot run (`Agents.Models`), or does not decode;
    * `StrategyNotFound` for a strategy name the catalogue does not hold (a
    * named strategy is the catalogue's design, and skips the design phase).
    * Repeated with a request id, answers the research it started, checking nothing.
@@ -282,6 +283,7 @@ export const make = Effect.gen(function*() {
   const config = yield* ForemanConfig
   const pipeline = yield* Pipeline
   const agents = yield* Effect.context<Designer | Assessor>()
+  const models = yield* Effect.serviceOption(Models)
   const current = yield* Ref.make(Option.none<Incarnation>())
   const pipelineTypes = new Set(workerTypes(pipeline))
 
@@ -410,6 +412,8 @@ export const make = Effect.gen(function*() {
     if (brief === "" && strategy === null) {
       return yield* new InvalidInput({ reason: "give a brief to design from, or an existing strategy" })
     }
+    const refusal = Option.flatMap(models, (m) => request.model === undefined ? Option.none() : m.refusal(request.model))
+    if (Option.isSome(refusal)) return yield* new InvalidInput({ reason: `model: ${refusal.value}` })
     return yield* admit({
       requestId: request.requestId,
       brief,

@@ -5,14 +5,16 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Memory } from "@foreman/adapter-memory"
-import { Coordinator, type Domain } from "@foreman/core"
+import { Providers } from "@foreman/agents"
+import { Coordinator, type Domain, ForemanConfig } from "@foreman/core"
 import { HttpServer } from "@effect/platform"
-import { Context, Effect, Layer } from "effect"
+import { ConfigProvider, Context, Effect, Layer } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
-import { ApiServer } from "../src/index.js"
+import { ApiServer, Server } from "../src/index.js"
 import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
 import { client, eventually, json, quiet, startServer, tokenConfig } from "@foreman/testing/ApiHarness"
+import * as FakeLlm from "@foreman/testing/FakeLlm"
 
 
 /** Workers that finish at once, so researches complete in milliseconds. */
@@ -455,6 +457,49 @@ describe("ApiServer text storage cannot keep", () => {
       }
       assert.deepStrictEqual((yield* api.agent.list({ urlParams: firstPage })).researches, [])
       assert.deepStrictEqual((yield* api.workers.list({ urlParams: {} })).map((w) => w.id), ["gpu-1"])
+    }))
+})
+
+describe("ApiServer trigger's model", () => {
+  it.scopedLive("refuses a model the agents have no price for with 400 naming model and the priced ones, starting nothing", () =>
+    Effect.gen(function*() {
+      const fake = yield* FakeLlm.scoped()
+      const agents = yield* Providers.fromConfig().pipe(
+        Effect.withConfigProvider(ConfigProvider.fromMap(
+          new Map([["ANTHROPIC_API_KEY", "sk-ant"], ["FOREMAN_LLM_BASE_URL", fake.anthropicUrl]])
+        ))
+      )
+      const context = yield* Layer.build(
+        ApiServer.serve({ host: "127.0.0.1", port: 0 }).pipe(Layer.provideMerge(Server.engine({
+          storage: Memory.storage,
+          agents: agents.layer,
+          config: ForemanConfig.layerWith({ maxConcurrentResearches: 5 })
+        })))
+      ).pipe(Effect.withConfigProvider(tokenConfig()), quiet)
+      const address = Context.get(context, HttpServer.HttpServer).address
+      const baseUrl = `http://127.0.0.1:${address._tag === "TcpAddress" ? address.port : 0}`
+      const post = (body: unknown) => Effect.promise(() => fetch(`${baseUrl}${trigger}`, json("POST", body)))
+
+      const refused = yield* post({ brief: "Explore RSI variations", model: "no-such-model" })
+      assert.strictEqual(refused.status, 400)
+      const body = yield* bodyOf(refused)
+      assert.strictEqual(body["_tag"], "InvalidInput")
+      const message = String(body["message"])
+      assert.match(message, /^Invalid input: model: no price for model no-such-model/)
+      assert.include(message, "claude-sonnet-4-5")
+      assert.include(message, "FOREMAN_LLM_PRICES")
+      const api = yield* client(baseUrl)
+      assert.deepStrictEqual((yield* api.agent.list({ urlParams: firstPage })).researches, [])
+      // A dated id takes the price of the model it names.
+      const accepted = yield* post({ brief: "Explore RSI variations", model: "claude-haiku-4-5-20251001" })
+      assert.strictEqual(accepted.status, 202)
+    }))
+
+  it.scopedLive("takes any model with the offline agents, which ignore it", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer()
+      const accepted = yield* server.fetch(trigger, json("POST", { brief: "Explore RSI variations", model: "no-such-model" }))
+      assert.strictEqual(accepted.status, 202)
     }))
 })
 
