@@ -131,7 +131,7 @@ export const examples = (root: string, file: string): { readonly examples: Reado
     while (above >= 0 && lines[above]!.trim() === "") above--
     const marker = above >= 0 ? lines[above]! : ""
     const comment = /^<!--\s*doc-test:\s*(.*?)\s*-->$/.exec(marker.trim())
-    const notRun = /Not run by the doc tests:\s*(.*)$/.exec(marker)
+    const notRun = /Not run by the doc tests:\s*([^*_]*)/.exec(marker)
     const parsed = comment !== null
       ? { key: comment[1]!, ...parseScene(comment[1]!) }
       : notRun !== null

@@ -27,8 +27,12 @@ export const shim = (): { readonly dir: string; readonly remove: () => void } =>
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
-/** The command as the test runs it: `npx foreman` is `foreman`. */
-export const asRun = (command: string): string => command.replace(/\bnpx foreman\b/g, "foreman")
+/**
+ * The command as the test runs it: `npx foreman` is `foreman`, and the default
+ * address of a coordinator, `http://127.0.0.1:8000`, is the scene's (`apiUrl`).
+ */
+export const asRun = (command: string, apiUrl: string | undefined): string =>
+  command.replace(/\bnpx foreman\b/g, "foreman").replace(/http:\/\/127\.0\.0\.1:8000\b/g, apiUrl ?? "$&")
 
 const signalGroup = (child: ChildProcess, signal: NodeJS.Signals) => {
   try {
@@ -56,7 +60,7 @@ export interface StepOptions {
 /** Runs one command line; answers what it printed and how it ended. */
 export const runStep = (command: string, options: StepOptions): Promise<Ran> =>
   new Promise((resolve) => {
-    const child = spawn("bash", ["-c", `exec 2>&1\n${asRun(command)}`], {
+    const child = spawn("bash", ["-c", `exec 2>&1\n${asRun(command, options.env["FOREMAN_API_URL"])}`], {
       // npm's scripts are the repository's.
       cwd: /^npm\b/.test(command) ? root : options.cwd,
       env: { ...cleanEnv, ...options.env },
