@@ -2,7 +2,9 @@
  * The worker SDK for code that does not use Effect: `runWorker` starts a
  * worker process's `WorkerHost` with async handlers, one per job kind, and
  * answers a handle to stop it. It pulls its jobs from the coordinator unless
- * told to serve them (`protocol: "push"`).
+ * told to serve them (`protocol: "push"`). On SIGINT or SIGTERM it stops
+ * (drains, deregisters) and, unless the program handles that signal itself,
+ * exits 0, as `WorkerHost.runNode` does.
  *
  * ```js
  * import { runWorker } from "@foreman/worker"
@@ -11,7 +13,7 @@
  *   apiUrl: "http://127.0.0.1:8000",
  *   handlers: { training: async (input, job) => { await job.progress(0.5); return { testAccuracy: 0.6 } } }
  * })
- * // … later
+ * // … later, or on SIGINT / SIGTERM
  * await worker.stop()
  * ```
  */
@@ -55,6 +57,12 @@ export interface RunWorkerOptions {
   readonly host?: string
   /** Capabilities the worker declares. */
   readonly capabilities?: Readonly<Record<string, unknown>>
+  /**
+   * Stop on SIGINT and SIGTERM (default true): drain, deregister, then exit 0
+   * unless the program has its own listener for that signal (then exiting is
+   * its call). `false` leaves the signals to the program, which calls `stop`.
+   */
+  readonly handleSignals?: boolean
 }
 
 /** A running worker. */
@@ -125,11 +133,36 @@ export const runWorker = async (options: RunWorkerOptions): Promise<RunningWorke
     throw new Error(`the worker could not start: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
   }
   const worker = started.value
-  return {
-    id: worker.id,
-    type: worker.type,
-    protocol: worker.protocol,
-    endpoint: worker.endpoint,
-    stop: () => runtime.dispose()
+  let stopping: Promise<void> | undefined
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      stopsOnSignal.delete(stop)
+      if (stopsOnSignal.size === 0) for (const name of signals) process.removeListener(name, onSignal)
+      await runtime.dispose()
+    })()
+    return stopping
   }
+  if (options.handleSignals !== false) {
+    if (stopsOnSignal.size === 0) for (const name of signals) process.on(name, onSignal)
+    stopsOnSignal.add(stop)
+  }
+  return { id: worker.id, type: worker.type, protocol: worker.protocol, endpoint: worker.endpoint, stop }
+}
+
+/** The signals a process is asked to stop with: Ctrl+C, and service managers' and orchestrators' stop. */
+const signals: ReadonlyArray<NodeJS.Signals> = ["SIGINT", "SIGTERM"]
+
+/** The `stop` of every running worker of this process that stops on those signals. */
+const stopsOnSignal = new Set<() => Promise<void>>()
+
+/**
+ * Stops every such worker; then, when the program has no listener of its own
+ * for the signal (Node would have exited on it), exits 0. While they drain
+ * the listener is gone, so a second Ctrl+C ends the process at once.
+ */
+const onSignal = (name: NodeJS.Signals): void => {
+  const exit = process.listenerCount(name) === 1
+  void Promise.allSettled([...stopsOnSignal].map((stop) => stop())).then(() => {
+    if (exit) process.exit(0)
+  })
 }
