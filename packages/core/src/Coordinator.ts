@@ -14,7 +14,6 @@ import {
   Context,
   Duration,
   Effect,
-  Exit,
   FiberHandle,
   FiberMap,
   FiberSet,
@@ -26,10 +25,10 @@ import {
   Schema,
   type Scope
 } from "effect"
-import { Assessor, declaredCapabilities, Designer, Models, usageOf } from "./Agents.js"
+import { Assessor, declaredCapabilities, Designer, usageOf } from "./Agents.js"
 import { Budget, type BudgetDay } from "./Budget.js"
 import { CoordinatorEvents } from "./CoordinatorEvents.js"
-import type { ActiveResearch, Capacity, CoordinatorStatus } from "./CoordinatorStatus.js"
+import type { Capacity, CoordinatorStatus } from "./CoordinatorStatus.js"
 import { CoordinatorLease } from "./CoordinatorLease.js"
 import {
   BudgetEntry,
@@ -44,7 +43,6 @@ import {
   ResearchId,
   Strategy,
   Worker,
-  WorkerId,
   type WorkerType
 } from "./Domain.js"
 import {
@@ -59,15 +57,17 @@ import {
   StorageError,
   StrategyNotFound
 } from "./Errors.js"
-import { concurrencyLimit, ForemanConfig } from "./ForemanConfig.js"
+import { ForemanConfig } from "./ForemanConfig.js"
 import * as Metrics from "./Metrics.js"
-import * as Batcher from "./internal/batcher.js"
 import * as Delivery from "./internal/delivery.js"
 import * as Ids from "./internal/ids.js"
 import * as JobWrites from "./internal/jobWrites.js"
 import * as Signal from "./internal/signal.js"
+import * as Admission from "./internal/admission.js"
+import * as Cancel from "./internal/cancel.js"
+import * as Queries from "./internal/queries.js"
 import * as JobTransitions from "./JobTransitions.js"
-import { type PhaseDefinition, Pipeline, progressOf, workerTypes } from "./Pipeline.js"
+import { type PhaseDefinition, Pipeline, workerTypes } from "./Pipeline.js"
 import * as ResearchTransitions from "./ResearchTransitions.js"
 import {
   type ActiveEntry,
@@ -260,16 +260,6 @@ interface Slot {
   readonly worker: Worker
 }
 
-/** A trigger checked and resolved, waiting to be admitted. */
-interface Admission {
-  readonly requestId: string | undefined
-  readonly brief: string
-  readonly strategy: Strategy | null
-  readonly model: string | null
-  readonly bypassGates: boolean
-  readonly force: boolean
-}
-
 /** Builds the coordinator over the engine's ports and services. */
 export const make = Effect.gen(function*() {
   const store = yield* ResearchStore
@@ -283,266 +273,26 @@ export const make = Effect.gen(function*() {
   const config = yield* ForemanConfig
   const pipeline = yield* Pipeline
   const agents = yield* Effect.context<Designer | Assessor>()
-  const models = yield* Effect.serviceOption(Models)
   const current = yield* Ref.make(Option.none<Incarnation>())
   const pipelineTypes = new Set(workerTypes(pipeline))
 
-  const liveWorkers = (all: ReadonlyArray<Worker>) =>
-    all.filter((w) => w.status !== "offline" && pipelineTypes.has(w.type))
+  const liveWorkers = (all: ReadonlyArray<Worker>) => Queries.liveWorkers(pipelineTypes, all)
 
-  const capacity = Effect.gen(function*() {
-    const [active, all] = yield* Effect.all([store.countActive, registry.list()])
-    return { active, limit: concurrencyLimit(config, liveWorkers(all).length) }
-  })
-
-  const findResearch = (id: ResearchId) =>
-    !isResearchId(id) ? Effect.fail(new ResearchNotFound({ researchId: String(id) })) : Effect.flatMap(
-      store.get(id),
-      Option.match({
-        onNone: () => Effect.fail(new ResearchNotFound({ researchId: id })),
-        onSome: Effect.succeed
-      })
-    )
-
-  /** The catalogued strategy named `name`, or `StrategyNotFound` with the nearest names. */
-  const catalogued = (name: string) =>
-    Effect.flatMap(
-      store.getStrategy(name),
-      Option.match({
-        onSome: Effect.succeed,
-        onNone: () =>
-          Effect.flatMap(store.strategyNames(""), (names) =>
-            Effect.fail(new StrategyNotFound({ name, closest: StrategyCatalogue.closest(name, names) })))
-      })
-    )
-
-  // --- trigger -------------------------------------------------------------
-
-  /**
-   * Admits a batch of triggers in one serialised pass (see `ResearchStore.serializeTriggers`):
-   * capacity and budget are read once, then each trigger in arrival order is
-   * refused or inserted, the ones accepted before it counting against the
-   * capacity. What happened is announced once the pass is written.
-   */
-  const admitAll = (admissions: ReadonlyArray<Admission>) =>
-    Effect.gen(function*() {
-      const { announcements, outcomes } = yield* store.serializeTriggers(Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const [{ active, limit }, money] = yield* Effect.all([capacity, budget.status()])
-        let admitted = active
-        const byRequestId = new Map<string, Research>()
-        const announcements: Array<Effect.Effect<void>> = []
-        const outcomes: Array<Exit.Exit<Research, AtCapacity | BudgetExhausted | StorageError>> = []
-        const refuse = (reason: "capacity" | "budget", error: AtCapacity | BudgetExhausted) => {
-          announcements.push(Effect.zipRight(
-            events.publish({ _tag: "Refused", at: now, reason }),
-            Metric.increment(Metric.tagged(Metrics.triggersRefused, "reason", reason))
-          ))
-          outcomes.push(Exit.fail(error))
-        }
-        for (const a of admissions) {
-          const repeated = a.requestId === undefined
-            ? undefined
-            : byRequestId.get(a.requestId) ?? Option.getOrUndefined(yield* store.findByRequestId(a.requestId))
-          if (repeated !== undefined) {
-            yield* Effect.logDebug(`trigger ${a.requestId} repeated: answering research ${repeated.id}`)
-            outcomes.push(Exit.succeed(repeated))
-            continue
-          }
-          if (!a.force && admitted >= limit) {
-            refuse("capacity", new AtCapacity({ active: admitted, limit }))
-            continue
-          }
-          if (!a.force && !money.canAfford) {
-            refuse(
-              "budget",
-              new BudgetExhausted({ remainingUsd: money.remainingUsd ?? 0, estimateUsd: money.estimateUsd, active: admitted })
-            )
-            continue
-          }
-          const research = ResearchTransitions.create({
-            id: yield* Ids.researchId,
-            brief: a.brief === "" && a.strategy !== null ? `strategy ${a.strategy.name}` : a.brief,
-            model: a.model,
-            bypassGates: a.bypassGates,
-            forced: a.force,
-            phase: pipeline.initialPhase({ hasStrategy: a.strategy !== null }),
-            strategy: a.strategy,
-            now
-          })
-          // The store's unique request id is the guarantee: it answers the research
-          // already inserted with it, if one slipped past the check above.
-          const stored = yield* store.insert(research, a.requestId)
-          if (a.requestId !== undefined) byRequestId.set(a.requestId, stored)
-          outcomes.push(Exit.succeed(stored))
-          if (stored.id !== research.id) continue
-          const activeBefore = admitted++
-          announcements.push(Effect.gen(function*() {
-            yield* events.publish({
-              _tag: "Triggered",
-              at: now,
-              researchId: research.id,
-              forced: a.force,
-              activeBefore,
-              limit,
-              remainingUsd: money.remainingUsd
-            })
-            yield* Metric.increment(Metric.tagged(Metrics.researchesTriggered, "forced", String(a.force)))
-            yield* Effect.logDebug(`research ${research.id} triggered${a.force ? " (forced)" : ""}`)
-          }))
-        }
-        return { announcements, outcomes }
-      }))
-      for (const announce of announcements) yield* announce
-      if (outcomes.some(Exit.isSuccess)) yield* wakeup.signal
-      return outcomes
-    }).pipe(Effect.withSpan("Coordinator.admit", { attributes: { "foreman.triggers": admissions.length } }))
-
-  /** Triggers arriving together are admitted together: one serialised pass for up to 64. */
-  const admit = yield* Batcher.make(admitAll, 64)
+  const queries = yield* Queries.make
+  const admission = yield* Admission.make
 
   const trigger = Effect.fn("Coordinator.trigger")(function*(input: TriggerRequest) {
     const request = yield* Schema.decodeUnknown(TriggerRequest)(input).pipe(
       Effect.mapError((error) => new InvalidInput({ reason: describeParseError(error) }))
     )
-    const brief = request.brief?.trim() ?? ""
-    const strategy = typeof request.strategy === "string"
-      ? (yield* catalogued(request.strategy)).strategy
-      : request.strategy ?? null
-    if (brief === "" && strategy === null) {
-      return yield* new InvalidInput({ reason: "give a brief to design from, or an existing strategy" })
-    }
-    const refusal = Option.flatMap(models, (m) => request.model === undefined ? Option.none() : m.refusal(request.model))
-    if (Option.isSome(refusal)) return yield* new InvalidInput({ reason: `model: ${refusal.value}` })
-    return yield* admit({
-      requestId: request.requestId,
-      brief,
-      strategy,
-      model: request.model ?? null,
-      bypassGates: request.bypassGates === true,
-      force: request.force === true
-    })
+    return yield* admission.trigger(request)
   })
 
-  // --- cancel --------------------------------------------------------------
-
-  const cancel = Effect.fn("Coordinator.cancel")(function*(id: ResearchId) {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const research = yield* findResearch(id)
-      if (research.status === "cancelled") return research
-      if (isTerminalStatus(research.status)) {
-        return yield* new NotCancellable({ researchId: id, status: research.status })
-      }
-      const job = research.activeJobId === null
-        ? undefined
-        : Option.getOrUndefined(yield* store.getJob(research.activeJobId))
-      const now = yield* Clock.currentTimeMillis
-      const next = ResearchTransitions.nextVersion(research, ResearchTransitions.cancel(research, now), now)
-      const live = job !== undefined && !isJobSettled(job.status)
-      const jobs: Array<JobWrite> = live
-        ? [{ job: JobTransitions.settle(job, "cancelled", "cancelled by operator", now), expected: job.status }]
-        : []
-      const committed = yield* store.commit({ research: next, expectedVersion: research.version, epoch: null, jobs })
-        .pipe(Effect.as(true), Effect.catchTag("StaleWrite", () => Effect.succeed(false)))
-      if (!committed) continue
-      const incarnation = yield* Ref.get(current)
-      if (Option.isSome(incarnation)) yield* FiberMap.remove(incarnation.value.fibers, id)
-      if (live && job.workerId !== null) yield* stopWorkerJob(job.workerId, job.id)
-      yield* events.publish({
-        _tag: "Transition",
-        at: now,
-        researchId: id,
-        phase: next.phase,
-        status: next.status,
-        waitingFor: null,
-        error: null
-      })
-      yield* Metric.increment(Metric.tagged(Metrics.researchesFinished, "status", "cancelled"))
-      yield* Effect.logDebug(`research ${id} cancelled`)
-      yield* wakeup.signal
-      return next
-    }
-    return yield* new StorageError({ reason: `research ${id} kept changing while being cancelled; try again` })
-  })
-
-  const stopWorkerJob = (workerId: WorkerId, jobId: JobId) =>
-    Effect.gen(function*() {
-      const worker = yield* registry.get(workerId).pipe(Effect.option)
-      if (Option.isSome(worker)) {
-        yield* delivery.withdraw(worker.value, jobId).pipe(
-          Effect.catchAll((error) => Effect.logWarning(`could not cancel ${jobId} on ${workerId}: ${error.reason}`))
-        )
-      }
-      yield* registry.release(workerId, jobId)
-    })
-
-  // --- queries -------------------------------------------------------------
-
-  const status = Effect.fn("Coordinator.status")(function*() {
-    const now = yield* Clock.currentTimeMillis
-    const [active, all, money] = yield* Effect.all([store.listActive, registry.list(), budget.status()])
-    const live = liveWorkers(all)
-    const workers: Record<string, { busy: number; total: number; workers: number }> = {}
-    for (const type of pipelineTypes) workers[type] = { busy: 0, total: 0, workers: 0 }
-    for (const w of live) {
-      const slot = workers[w.type] ?? { busy: 0, total: 0, workers: 0 }
-      workers[w.type] = {
-        busy: slot.busy + Math.min(w.currentJobs.length, w.capacity),
-        total: slot.total + w.capacity,
-        workers: slot.workers + 1
-      }
-    }
-    return {
-      active: active.map(({ job, research: r }): ActiveResearch => ({
-        id: r.id,
-        phase: r.phase,
-        status: r.status,
-        strategy: r.strategy?.name ?? null,
-        elapsedSeconds: Math.max(0, Math.floor((now - r.createdAt) / 1000)),
-        progress: progressOf(pipeline, r),
-        waitingFor: r.waitingFor === null
-          ? null
-          : { workerType: r.waitingFor.workerType, seconds: Math.floor((now - r.waitingFor.since) / 1000) },
-        job: job === null
-          ? null
-          : { id: job.id, kind: job.kind, workerId: job.workerId, progress: job.progress }
-      })),
-      workers,
-      budget: money,
-      capacity: { active: active.length, limit: concurrencyLimit(config, live.length) }
-    }
-  })
-
-  const show = Effect.fn("Coordinator.show")(function*(id: ResearchId) {
-    const research = yield* findResearch(id)
-    const [jobs, llmCalls] = yield* Effect.all([store.jobsOf(id), budget.charges(id)], { concurrency: 2 })
-    return { research, jobs, llmCalls, progress: progressOf(pipeline, research) }
-  })
-
-  const list = (query: ResearchQuery) => store.list(query)
-
-  const workerActivity = Effect.fn("Coordinator.workerActivity")(function*() {
-    const [all, counts] = yield* Effect.all([registry.list(), store.jobCountsByWorker], { concurrency: 2 })
-    const byWorker = new Map(counts.map((c) => [c.workerId, c]))
-    return all.map((worker) => ({
-      worker,
-      jobsCompleted: byWorker.get(worker.id)?.completed ?? 0,
-      jobsFailed: byWorker.get(worker.id)?.failed ?? 0
-    }))
-  })
-
-  const strategies = Effect.fn("Coordinator.strategies")(function*() {
-    const stored = yield* store.listStrategies
-    const researches = yield* store.researchesUsing(stored.map((s) => s.strategy.name))
-    return stored.map((s) =>
-      StrategyCatalogue.summarize(s, researches.filter((r) => r.strategy?.name === s.strategy.name))
-    )
-  })
-
-  const strategy = Effect.fn("Coordinator.strategy")(function*(name: string) {
-    const stored = yield* catalogued(name)
-    return StrategyCatalogue.summarize(stored, yield* store.researchesUsing([name]))
-  })
+  const cancel = yield* Cancel.make(queries.findResearch, (id) =>
+    Effect.flatMap(
+      Ref.get(current),
+      Option.match({ onNone: () => Effect.void, onSome: (incarnation) => FiberMap.remove(incarnation.fibers, id) })
+    ))
 
   // --- the loop ------------------------------------------------------------
 
@@ -982,16 +732,16 @@ export const make = Effect.gen(function*() {
   return Coordinator.of({
     trigger,
     cancel,
-    status,
-    show,
-    list,
+    status: queries.status,
+    show: queries.show,
+    list: store.list,
     totals: store.totals,
     budgetToday: budget.today,
-    workerActivity,
-    strategies,
-    strategy,
+    workerActivity: queries.workerActivity,
+    strategies: queries.strategies,
+    strategy: queries.strategy,
     report: registry.report,
-    capacity,
+    capacity: queries.capacity,
     leading: Effect.map(Ref.get(current), Option.isSome),
     run,
     manual
@@ -1014,6 +764,3 @@ export const layer: Layer.Layer<
   | Designer
   | Assessor
 > = Layer.scoped(Coordinator, make)
-
-/** Ids that do not even look like research ids are not looked up (library callers skip HTTP validation). */
-const isResearchId = Schema.is(ResearchId)

@@ -1,18 +1,27 @@
 /**
  * The one writer of job rows. Every change of a stored job outside a tick's
  * commit goes through here: a worker's report, a job its worker re-registered
- * without, a lost job revived by its late result, an in-process job's outcome
- * and the record of a dispatch. Each operation writes a value built by
- * `JobTransitions` and guards it with the status (and the worker) the job
- * must still have. The transitions a tick commits carry their job writes with
- * the research, in the coordinator's one atomic commit.
+ * without, a lost job revived by its late result, an in-process job's outcome,
+ * the record of a dispatch, and a job cancelled with its research. Each
+ * operation writes a value built by `JobTransitions` and guards it with the
+ * status (and the worker) the job must still have. The transitions a tick
+ * commits carry their job writes with the research, in the coordinator's one
+ * atomic commit.
  */
 import { Effect, Option } from "effect"
 import type { AgentOutput } from "../Agents.js"
-import { isTerminalStatus, type Job, type JobReport, type Usage, type WorkerId } from "../Domain.js"
+import {
+  isJobSettled,
+  isTerminalStatus,
+  type Job,
+  type JobReport,
+  type Research,
+  type Usage,
+  type WorkerId
+} from "../Domain.js"
 import { JobNotAssigned, JobNotFound, type StorageError } from "../Errors.js"
 import * as JobTransitions from "../JobTransitions.js"
-import { ResearchStore } from "../ResearchStore.js"
+import { type JobWrite, ResearchStore } from "../ResearchStore.js"
 import * as ResearchTransitions from "../ResearchTransitions.js"
 
 /** A report `report` did not write, made sense of: the job as it stands, and whether its result was used. */
@@ -20,6 +29,12 @@ export interface ReconciledReport {
   readonly job: Job
   readonly revived: boolean
 }
+
+/** The write that cancels `job` with its research: none without a job, or for one already settled. */
+export const cancelled = (job: Job | undefined, now: number): ReadonlyArray<JobWrite> =>
+  job === undefined || isJobSettled(job.status)
+    ? []
+    : [{ job: JobTransitions.settle(job, "cancelled", "cancelled by operator", now), expected: job.status }]
 
 /** The job-row writes of the coordinator and the worker registry. */
 export interface JobWrites {
@@ -53,8 +68,7 @@ export interface JobWrites {
   readonly abandon: (job: Job, workerId: WorkerId, now: number) => Effect.Effect<boolean, StorageError>
   /** An in-process job finished with its output, if it still runs; tells whether it was written. */
   readonly complete: (job: Job, output: AgentOutput<unknown>, now: number) => Effect.Effect<boolean, StorageError>
-  /** An in-process job failed with `error`, if it still runs; tells whether it was written. */
-  /** An in-process job failed; `usage` sums the LLM calls it made all the same. */
+  /** An in-process job failed with `error`, if it still runs; `usage` sums the LLM calls it made all the same. */
   readonly fail: (job: Job, error: string, now: number, usage?: Usage | null) => Effect.Effect<boolean, StorageError>
   /** The worker took the dispatched job, if it is still pending; tells whether it was written. */
   readonly dispatched: (job: Job, now: number) => Effect.Effect<boolean, StorageError>
@@ -68,6 +82,12 @@ export interface JobWrites {
     reason: string,
     now: number
   ) => Effect.Effect<boolean, StorageError>
+  /**
+   * Cancels a research and its job (see `cancelled`) in one write, conditional
+   * on the research's version; answers the research as written, or none when
+   * it changed meanwhile.
+   */
+  readonly cancel: (research: Research, job: Job | undefined, now: number) => Effect.Effect<Option.Option<Research>, StorageError>
 }
 
 /** The job writes over the research store. */
@@ -140,6 +160,11 @@ export const make: Effect.Effect<JobWrites, never, ResearchStore> = Effect.map(R
       store.updateJob({ ...JobTransitions.settle(job, "failed", error, now), usage }, ["running"]),
     dispatched: (job, now) => store.updateJob(JobTransitions.accepted(job, now), ["pending"]),
     undelivered: (job, outcome, reason, now) =>
-      store.updateJob(JobTransitions.settle(job, outcome, reason, now), ["pending"])
+      store.updateJob(JobTransitions.settle(job, outcome, reason, now), ["pending"]),
+    cancel: (research, job, now) => {
+      const next = ResearchTransitions.nextVersion(research, ResearchTransitions.cancel(research, now), now)
+      return store.commit({ research: next, expectedVersion: research.version, epoch: null, jobs: cancelled(job, now) })
+        .pipe(Effect.as(Option.some(next)), Effect.catchTag("StaleWrite", () => Effect.succeed(Option.none())))
+    }
   }
 })

@@ -1,0 +1,215 @@
+/**
+ * Admission: whether a trigger starts a research. A request is checked and
+ * resolved into an `Admission` (`admissionOf`); admissions arriving together
+ * are then admitted in one serialised pass, where each is refused or accepted
+ * by `verdict` (capacity, then budget; `force` overrides both) and the ones
+ * accepted before it count against the capacity. A request id makes a trigger
+ * idempotent: repeated, it answers the research the first one started.
+ */
+import { Clock, Effect, Either, Exit, Metric, Option } from "effect"
+import { Models } from "../Agents.js"
+import { Budget, type BudgetStatus } from "../Budget.js"
+import { CoordinatorEvents } from "../CoordinatorEvents.js"
+import type { Phase, Research, ResearchId, Strategy } from "../Domain.js"
+import { AtCapacity, BudgetExhausted, InvalidInput, type StorageError } from "../Errors.js"
+import * as Metrics from "../Metrics.js"
+import { Pipeline } from "../Pipeline.js"
+import { ResearchStore } from "../ResearchStore.js"
+import * as ResearchTransitions from "../ResearchTransitions.js"
+import { Wakeup } from "../Wakeup.js"
+import * as Batcher from "./batcher.js"
+import * as Ids from "./ids.js"
+import * as Queries from "./queries.js"
+
+/** A trigger request as decoded (see `Coordinator.TriggerRequest`). */
+export interface Request {
+  readonly requestId?: string | undefined
+  readonly brief?: string | undefined
+  readonly strategy?: string | Strategy | undefined
+  readonly model?: string | undefined
+  readonly bypassGates?: boolean | undefined
+  readonly force?: boolean | undefined
+}
+
+/** A trigger checked and resolved, waiting to be admitted. */
+export interface Admission {
+  readonly requestId: string | undefined
+  readonly brief: string
+  readonly strategy: Strategy | null
+  readonly model: string | null
+  readonly bypassGates: boolean
+  readonly force: boolean
+}
+
+/**
+ * Checks a request whose strategy is resolved (`strategy`: the catalogued or
+ * given one) against `refusal`, why the agents cannot run its model, if they
+ * cannot: a brief or a strategy is needed, and a model the agents can run.
+ */
+export const admissionOf = (
+  request: Request,
+  strategy: Strategy | null,
+  refusal: Option.Option<string>
+): Either.Either<Admission, InvalidInput> => {
+  const brief = request.brief?.trim() ?? ""
+  if (brief === "" && strategy === null) {
+    return Either.left(new InvalidInput({ reason: "give a brief to design from, or an existing strategy" }))
+  }
+  if (request.model !== undefined && Option.isSome(refusal)) {
+    return Either.left(new InvalidInput({ reason: `model: ${refusal.value}` }))
+  }
+  return Either.right({
+    requestId: request.requestId,
+    brief,
+    strategy,
+    model: request.model ?? null,
+    bypassGates: request.bypassGates === true,
+    force: request.force === true
+  })
+}
+
+/** Whether one admission gets in, and if not, why. */
+export type Verdict =
+  | { readonly _tag: "Admit" }
+  | { readonly _tag: "Refuse"; readonly reason: "capacity" | "budget"; readonly error: AtCapacity | BudgetExhausted }
+
+/**
+ * Capacity first, then budget: refused when `active` researches (those
+ * admitted before in the same pass included) reach `limit`, or when today's
+ * budget cannot cover a cycle's estimate, unless `force`.
+ */
+export const verdict = (force: boolean, active: number, limit: number, money: BudgetStatus): Verdict => {
+  if (force) return { _tag: "Admit" }
+  if (active >= limit) return { _tag: "Refuse", reason: "capacity", error: new AtCapacity({ active, limit }) }
+  if (!money.canAfford) {
+    return {
+      _tag: "Refuse",
+      reason: "budget",
+      error: new BudgetExhausted({ remainingUsd: money.remainingUsd ?? 0, estimateUsd: money.estimateUsd, active })
+    }
+  }
+  return { _tag: "Admit" }
+}
+
+/** The research an admission starts; a strategy given without a brief names it. */
+export const researchOf = (admission: Admission, id: ResearchId, phase: Phase, now: number): Research =>
+  ResearchTransitions.create({
+    id,
+    brief: admission.brief === "" && admission.strategy !== null ? `strategy ${admission.strategy.name}` : admission.brief,
+    model: admission.model,
+    bypassGates: admission.bypassGates,
+    forced: admission.force,
+    phase,
+    strategy: admission.strategy,
+    now
+  })
+
+type Outcome = Exit.Exit<Research, AtCapacity | BudgetExhausted | StorageError>
+
+/** One pass's running state: admitted so far, researches answered by request id, what to announce and answer. */
+interface Pass {
+  admitted: number
+  readonly byRequestId: Map<string, Research>
+  readonly announcements: Array<Effect.Effect<void>>
+  readonly outcomes: Array<Outcome>
+}
+
+/** Triggers arriving together are admitted together: one serialised pass for up to this many. */
+const MAX_BATCH = 64
+
+/** The trigger: checks a decoded request, then admits it in the next pass. Starts the batching fiber in the scope. */
+export const make = Effect.gen(function*() {
+  const store = yield* ResearchStore
+  const budget = yield* Budget
+  const events = yield* CoordinatorEvents
+  const wakeup = yield* Wakeup
+  const pipeline = yield* Pipeline
+  const models = yield* Effect.serviceOption(Models)
+  const queries = yield* Queries.make
+
+  const refuse = (pass: Pass, now: number, { error, reason }: Extract<Verdict, { _tag: "Refuse" }>) => {
+    pass.announcements.push(Effect.zipRight(
+      events.publish({ _tag: "Refused", at: now, reason }),
+      Metric.increment(Metric.tagged(Metrics.triggersRefused, "reason", reason))
+    ))
+    pass.outcomes.push(Exit.fail(error))
+  }
+
+  const announceTriggered = (
+    now: number,
+    researchId: ResearchId,
+    forced: boolean,
+    activeBefore: number,
+    limit: number,
+    money: BudgetStatus
+  ) =>
+    Effect.gen(function*() {
+      yield* events.publish({
+        _tag: "Triggered",
+        at: now,
+        researchId,
+        forced,
+        activeBefore,
+        limit,
+        remainingUsd: money.remainingUsd
+      })
+      yield* Metric.increment(Metric.tagged(Metrics.researchesTriggered, "forced", String(forced)))
+      yield* Effect.logDebug(`research ${researchId} triggered${forced ? " (forced)" : ""}`)
+    })
+
+  /** Admits (or refuses, or answers again) one admission of a pass. */
+  const admitOne = (pass: Pass, a: Admission, now: number, limit: number, money: BudgetStatus) =>
+    Effect.gen(function*() {
+      const repeated = a.requestId === undefined
+        ? undefined
+        : pass.byRequestId.get(a.requestId) ?? Option.getOrUndefined(yield* store.findByRequestId(a.requestId))
+      if (repeated !== undefined) {
+        yield* Effect.logDebug(`trigger ${a.requestId} repeated: answering research ${repeated.id}`)
+        pass.outcomes.push(Exit.succeed(repeated))
+        return
+      }
+      const decided = verdict(a.force, pass.admitted, limit, money)
+      if (decided._tag === "Refuse") return refuse(pass, now, decided)
+      const research = researchOf(a, yield* Ids.researchId, pipeline.initialPhase({ hasStrategy: a.strategy !== null }), now)
+      // The store's unique request id is the guarantee: it answers the research
+      // already inserted with it, if one slipped past the check above.
+      const stored = yield* store.insert(research, a.requestId)
+      if (a.requestId !== undefined) pass.byRequestId.set(a.requestId, stored)
+      pass.outcomes.push(Exit.succeed(stored))
+      if (stored.id !== research.id) return
+      pass.announcements.push(announceTriggered(now, research.id, a.force, pass.admitted++, limit, money))
+    })
+
+  /**
+   * Admits a batch of triggers in one serialised pass (see `ResearchStore.serializeTriggers`):
+   * capacity and budget are read once, then each trigger in arrival order is
+   * admitted or refused. What happened is announced once the pass is written.
+   */
+  const admitAll = (admissions: ReadonlyArray<Admission>) =>
+    Effect.gen(function*() {
+      const { announcements, outcomes } = yield* store.serializeTriggers(Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const [{ active, limit }, money] = yield* Effect.all([queries.capacity, budget.status()])
+        const pass: Pass = { admitted: active, byRequestId: new Map(), announcements: [], outcomes: [] }
+        for (const a of admissions) yield* admitOne(pass, a, now, limit, money)
+        return pass
+      }))
+      for (const announce of announcements) yield* announce
+      if (outcomes.some(Exit.isSuccess)) yield* wakeup.signal
+      return outcomes
+    }).pipe(Effect.withSpan("Coordinator.admit", { attributes: { "foreman.triggers": admissions.length } }))
+
+  const admit = yield* Batcher.make(admitAll, MAX_BATCH)
+
+  /** Resolves a named strategy from the catalogue, checks the request, and admits it. */
+  const trigger = (request: Request) =>
+    Effect.gen(function*() {
+      const strategy = typeof request.strategy === "string"
+        ? (yield* queries.catalogued(request.strategy)).strategy
+        : request.strategy ?? null
+      const refusal = Option.flatMap(models, (m) => request.model === undefined ? Option.none() : m.refusal(request.model))
+      return yield* admit(yield* admissionOf(request, strategy, refusal))
+    })
+
+  return { trigger }
+})
