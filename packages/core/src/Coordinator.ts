@@ -9,7 +9,6 @@
  * (with capacity and budget checks), cancels, and reports status.
  */
 import {
-  Cause,
   Clock,
   Context,
   Duration,
@@ -21,11 +20,10 @@ import {
   Metric,
   Option,
   Ref,
-  Schedule,
   Schema,
   type Scope
 } from "effect"
-import { Assessor, declaredCapabilities, Designer, usageOf } from "./Agents.js"
+import type { Assessor, Designer } from "./Agents.js"
 import { Budget, type BudgetDay } from "./Budget.js"
 import { CoordinatorEvents } from "./CoordinatorEvents.js"
 import type { Capacity, CoordinatorStatus } from "./CoordinatorStatus.js"
@@ -37,7 +35,6 @@ import {
   Job,
   JobId,
   type JobReport,
-  type LlmCall,
   loadStatus,
   Research,
   ResearchId,
@@ -59,15 +56,15 @@ import {
 } from "./Errors.js"
 import { ForemanConfig } from "./ForemanConfig.js"
 import * as Metrics from "./Metrics.js"
-import * as Delivery from "./internal/delivery.js"
 import * as Ids from "./internal/ids.js"
-import * as JobWrites from "./internal/jobWrites.js"
 import * as Signal from "./internal/signal.js"
 import * as Admission from "./internal/admission.js"
 import * as Cancel from "./internal/cancel.js"
+import * as Dispatch from "./internal/dispatch.js"
+import * as Runner from "./internal/runner.js"
 import * as Queries from "./internal/queries.js"
 import * as JobTransitions from "./JobTransitions.js"
-import { type PhaseDefinition, Pipeline, workerTypes } from "./Pipeline.js"
+import { type PhaseDefinition, Pipeline } from "./Pipeline.js"
 import * as ResearchTransitions from "./ResearchTransitions.js"
 import {
   type ActiveEntry,
@@ -222,11 +219,6 @@ interface Incarnation {
   expiredAt: number
 }
 
-interface Dispatch {
-  readonly worker: Worker
-  readonly job: Job
-}
-
 /** How a job a tick starts runs once its transition is written. */
 type Launch =
   | {
@@ -252,7 +244,7 @@ interface Change extends Step {
 }
 
 /** How many finished researches a designer is shown. */
-export const RECENT_OUTCOMES = 5
+export const RECENT_OUTCOMES = Runner.RECENT_OUTCOMES
 
 /** A worker slot granted to a job id drawn for it. */
 interface Slot {
@@ -263,20 +255,14 @@ interface Slot {
 /** Builds the coordinator over the engine's ports and services. */
 export const make = Effect.gen(function*() {
   const store = yield* ResearchStore
-  const jobs = yield* JobWrites.make
   const registry = yield* WorkerRegistry
   const budget = yield* Budget
-  const delivery = yield* Delivery.make
   const lease = yield* CoordinatorLease
   const wakeup = yield* Wakeup
   const events = yield* CoordinatorEvents
   const config = yield* ForemanConfig
   const pipeline = yield* Pipeline
-  const agents = yield* Effect.context<Designer | Assessor>()
   const current = yield* Ref.make(Option.none<Incarnation>())
-  const pipelineTypes = new Set(workerTypes(pipeline))
-
-  const liveWorkers = (all: ReadonlyArray<Worker>) => Queries.liveWorkers(pipelineTypes, all)
 
   const queries = yield* Queries.make
   const admission = yield* Admission.make
@@ -296,106 +282,8 @@ export const make = Effect.gen(function*() {
 
   // --- the loop ------------------------------------------------------------
 
-  /**
-   * What an agent is told, read again while storage fails for a while (a
-   * storage outage is not the agent's failure: the job waits for it, and a
-   * cancel or a lost lease interrupts the wait).
-   */
-  const agentContext = Effect.gen(function*() {
-    const [workers, recent] = yield* Effect.all([
-      registry.list(),
-      store.list({ statuses: ["completed", "failed"], limit: RECENT_OUTCOMES, offset: 0 })
-    ], { concurrency: 2 })
-    return { workers: declaredCapabilities(liveWorkers(workers)), recent }
-  }).pipe(
-    Effect.tapError((error) => Effect.logWarning(`cannot read what the agent is told (${error.message}); trying again`)),
-    Effect.retry(Schedule.union(Schedule.exponential(Duration.millis(200)), Schedule.spaced(Duration.seconds(5)))),
-    // The schedule never ends: no failure gets past it.
-    Effect.orDie
-  )
-
-  /** Charges each model call of an in-process job, answered or failed. */
-  const chargeCalls = (job: Job, calls: ReadonlyArray<LlmCall>, at: number) =>
-    Effect.forEach(calls, (call, i) => budget.charge({ researchId: job.researchId, jobId: job.id, call: i, ...call, at }), {
-      discard: true
-    })
-
-  /** Runs an in-process job, charges its LLM calls, records its outcome on the job and wakes the loop. */
-  const runInProcess = ({ runner }: PhaseDefinition, research: Research, job: Job) =>
-    runner._tag !== "InProcess" ? Effect.void : runner.run(research, agentContext).pipe(
-      Effect.provide(agents),
-      Effect.matchCauseEffect({
-        onSuccess: (output) =>
-          Effect.gen(function*() {
-            const now = yield* Clock.currentTimeMillis
-            yield* chargeCalls(job, output.calls, now)
-            yield* jobs.complete(job, output, now)
-          }),
-        onFailure: (cause) =>
-          Effect.gen(function*() {
-            const now = yield* Clock.currentTimeMillis
-            const failure = Option.getOrUndefined(Cause.failureOption(cause))
-            const calls = failure?._tag === "AgentError" ? failure.calls : []
-            yield* chargeCalls(job, calls, now)
-            const error = failure !== undefined ? failure.message : Cause.pretty(cause)
-            yield* jobs.fail(job, error, now, calls.length === 0 ? null : usageOf(calls))
-          }).pipe(Effect.unless(() => Cause.isInterruptedOnly(cause)))
-      }),
-      Effect.zipRight(wakeup.signal),
-      Effect.catchAll((error) => Effect.logError(`could not record ${job.kind} job ${job.id}: ${error.message}`)),
-      // Observability: one span per in-process phase run, a trace of its own (it outlives the tick).
-      Effect.withSpan("Coordinator.phase", {
-        root: true,
-        attributes: { "foreman.research.id": research.id, "foreman.phase": research.phase, "foreman.job.id": job.id }
-      })
-    )
-
-  /**
-   * A write after a dispatch, retried while storage fails for a moment; a job
-   * whose dispatch stays unrecorded is dispatched again after the grace.
-   */
-  const bookkeeping = <A>(write: Effect.Effect<A, StorageError>) =>
-    Effect.retry(write, { schedule: Schedule.exponential(Duration.millis(200)), times: 3 })
-
-  const dispatch = (now: number) => ({ worker, job }: Dispatch) =>
-    delivery.deliver(worker, {
-      jobId: job.id,
-      researchId: job.researchId,
-      kind: job.kind,
-      attempt: job.attempt,
-      input: job.input
-    }).pipe(
-      Metrics.trackDispatch(worker.type),
-      Effect.matchEffect({
-        // An offered job is recorded as taken by the poll that delivers it.
-        onSuccess: (how) => how === "sent" ? Effect.asVoid(bookkeeping(jobs.dispatched(job, now))) : Effect.void,
-        onFailure: (error) =>
-          Effect.gen(function*() {
-            // A worker that is full or shutting down is a scheduling fact: the job goes
-            // back to the queue uncounted and the worker gets no more until it says so.
-            const refused = error.refused
-            yield* Effect.logWarning(
-              `${job.id}: ${error.message}; ${refused === undefined ? "will retry on another worker" : "back to the queue"}`
-            )
-            yield* bookkeeping(jobs.undelivered(job, refused === undefined ? "lost" : "refused", error.message, now))
-            yield* bookkeeping(
-              refused === undefined
-                ? registry.release(worker.id, job.id)
-                : registry.markRefusing(worker.id, job.id, refused)
-            )
-          })
-      }),
-      Effect.catchAll((error) => Effect.logError(`dispatch bookkeeping failed: ${error.message}`)),
-      Effect.withSpan("Coordinator.dispatch", {
-        attributes: {
-          "foreman.research.id": job.researchId,
-          "foreman.job.id": job.id,
-          "foreman.job.kind": job.kind,
-          "foreman.worker.id": worker.id,
-          "foreman.worker.type": worker.type
-        }
-      })
-    )
+  const runner = yield* Runner.make
+  const dispatcher = yield* Dispatch.make
 
   /** Publishes what a written transition changed. */
   const announce = (now: number, before: Research, research: Research) =>
@@ -544,7 +432,7 @@ export const make = Effect.gen(function*() {
       const actions = yield* nameDesigns(plan.actions)
       const granted = yield* claimSlots(plan.claims)
       for (const note of plan.notes) yield* Effect.logWarning(note)
-      const redispatches: Array<Dispatch> = []
+      const redispatches: Array<Dispatch.Dispatch> = []
       const changes: Array<Change> = []
       for (const action of actions) {
         if (action._tag === "Redispatch") redispatches.push({ worker: action.worker, job: action.job })
@@ -602,14 +490,14 @@ export const make = Effect.gen(function*() {
         yield* Metrics.recordJobStarted(job, now)
         started++
         if (launch._tag === "Fork") {
-          yield* FiberMap.run(incarnation.fibers, launch.research.id, runInProcess(launch.definition, launch.research, job))
+          yield* FiberMap.run(incarnation.fibers, launch.research.id, runner.run(launch.definition, launch.research, job))
         } else {
           dispatches.push(launch)
         }
       }
       // Dispatches run beside the loop: a slow worker does not hold up the next tick,
       // and a failed one frees its worker, which wakes the loop again.
-      for (const d of dispatches) yield* FiberSet.run(incarnation.dispatching, dispatch(now)(d))
+      for (const d of dispatches) yield* FiberSet.run(incarnation.dispatching, dispatcher.dispatch(now, d))
       yield* reap(incarnation, active)
       yield* Effect.annotateCurrentSpan({
         "foreman.tick.researches": active.length,
