@@ -1,0 +1,73 @@
+/**
+ * One term of leadership: the epoch the lease granted, the in-process jobs and
+ * dispatches it runs, and what it knows of hearing workers. `Hearing` changes
+ * only through the pure transitions below: silent workers are expired at most
+ * once a second, and after a storage outage (a failed tick) workers' grace
+ * starts over, since they could not be heard meanwhile.
+ */
+import { Effect, FiberMap, FiberSet, Option, Ref, type Scope } from "effect"
+import type { ResearchId } from "../Domain.js"
+
+/** What the leader knows of hearing workers between ticks. */
+export interface Hearing {
+  /** Since when workers could be heard: the start, or the end of the last storage outage. */
+  readonly since: number
+  /** The last tick failed (storage unreachable): workers' silence is not theirs. */
+  readonly deaf: boolean
+  /** When silent workers were last expired. */
+  readonly expiredAt: number
+}
+
+/** How often silent workers are expired at most (heartbeats are seconds apart). */
+export const EXPIRE_EVERY_MILLIS = 1000
+
+/** Hearing at the start of a term. */
+export const hearingFrom = (now: number): Hearing => ({ since: now, deaf: false, expiredAt: Number.NEGATIVE_INFINITY })
+
+/** Whether silent workers are due to be expired now. */
+export const expireDue = (hearing: Hearing, now: number): boolean => now - hearing.expiredAt >= EXPIRE_EVERY_MILLIS
+
+/** Silent workers expired now. */
+export const expired = (hearing: Hearing, now: number): Hearing => ({ ...hearing, expiredAt: now })
+
+/** Storage answered: after an outage, workers' grace starts over now. */
+export const heard = (hearing: Hearing, now: number): Hearing =>
+  hearing.deaf ? { ...hearing, deaf: false, since: now } : hearing
+
+/** A tick failed: storage could not be reached. */
+export const deafened = (hearing: Hearing): Hearing => ({ ...hearing, deaf: true })
+
+/** One term of leadership. */
+export interface Incarnation {
+  readonly epoch: number
+  readonly hearing: Ref.Ref<Hearing>
+  /** In-process jobs, one per research. */
+  readonly fibers: FiberMap.FiberMap<ResearchId>
+  /** Dispatches to workers in flight. */
+  readonly dispatching: FiberSet.FiberSet
+}
+
+/** Starts a term for `epoch` at `now`; its fibers are interrupted when the scope closes. */
+export const make = (epoch: number, now: number): Effect.Effect<Incarnation, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    return {
+      epoch,
+      hearing: yield* Ref.make(hearingFrom(now)),
+      fibers: yield* FiberMap.make<ResearchId>(),
+      dispatching: yield* FiberSet.make()
+    }
+  })
+
+/** The term this process leads in, if any. */
+export type Current = Ref.Ref<Option.Option<Incarnation>>
+
+/** Interrupts the in-process job of a research, if the current term runs one. */
+export const stopInProcess = (current: Current, id: ResearchId): Effect.Effect<void> =>
+  Effect.flatMap(
+    Ref.get(current),
+    Option.match({ onNone: () => Effect.void, onSome: (incarnation) => FiberMap.remove(incarnation.fibers, id) })
+  )
+
+/** The researches whose in-process jobs run in this term but are no longer active: to interrupt. */
+export const stale = (running: Iterable<ResearchId>, active: ReadonlySet<ResearchId>): ReadonlyArray<ResearchId> =>
+  Array.from(running).filter((id) => !active.has(id))

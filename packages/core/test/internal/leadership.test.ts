@@ -1,0 +1,46 @@
+/**
+ * A term of leadership from plain data: when silent workers are expired, how
+ * a storage outage restarts workers' grace, which in-process jobs are reaped,
+ * and when the loop wakes for a retry backoff.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Duration } from "effect"
+import type { ResearchId } from "../../src/Domain.js"
+import * as Incarnation from "../../src/internal/incarnation.js"
+import * as Leadership from "../../src/internal/leadership.js"
+
+describe("Hearing", () => {
+  it("expires silent workers at once, then at most once a second", () => {
+    const start = Incarnation.hearingFrom(5_000)
+    assert.isTrue(Incarnation.expireDue(start, 5_000))
+    const after = Incarnation.expired(start, 5_000)
+    assert.isFalse(Incarnation.expireDue(after, 5_999))
+    assert.isTrue(Incarnation.expireDue(after, 6_000))
+  })
+
+  it("keeps the start of hearing while storage answers", () => {
+    const start = Incarnation.hearingFrom(5_000)
+    assert.strictEqual(Incarnation.heard(start, 9_000), start)
+  })
+
+  it("starts workers' grace over once storage answers after an outage", () => {
+    const deaf = Incarnation.deafened(Incarnation.hearingFrom(5_000))
+    assert.isTrue(deaf.deaf)
+    const heard = Incarnation.heard(deaf, 9_000)
+    assert.deepInclude(heard, { since: 9_000, deaf: false })
+  })
+})
+
+describe("stale", () => {
+  it("reaps the in-process jobs of researches no longer active", () => {
+    const [a, b, c] = ["op_1" as ResearchId, "op_2" as ResearchId, "op_3" as ResearchId]
+    assert.deepStrictEqual(Incarnation.stale([a, b, c], new Set([b])), [a, c])
+  })
+})
+
+describe("retryDelay", () => {
+  it("waits until the earliest backoff ends, or not at all", () => {
+    assert.isNull(Leadership.retryDelay(null, 1_000))
+    assert.isTrue(Duration.equals(Leadership.retryDelay(4_000, 1_000)!, Duration.millis(3_000)))
+  })
+})
