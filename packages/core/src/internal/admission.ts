@@ -9,7 +9,7 @@
 import { Clock, Effect, Either, Exit, Metric, Option } from "effect"
 import { Models } from "../Agents.js"
 import { Budget, type BudgetStatus } from "../Budget.js"
-import { CoordinatorEvents } from "../CoordinatorEvents.js"
+import { type CoordinatorEvent, CoordinatorEvents, type CoordinatorEventsShape } from "../CoordinatorEvents.js"
 import type { Phase, Research, ResearchId, Strategy } from "../Domain.js"
 import { AtCapacity, BudgetExhausted, InvalidInput, type StorageError } from "../Errors.js"
 import * as Metrics from "../Metrics.js"
@@ -106,16 +106,29 @@ export const researchOf = (admission: Admission, id: ResearchId, phase: Phase, n
 
 type Outcome = Exit.Exit<Research, AtCapacity | BudgetExhausted | StorageError>
 
+/** What a pass tells observers once it is written. */
+export type Announcement = Extract<CoordinatorEvent, { readonly _tag: "Triggered" | "Refused" }>
+
 /** One pass's running state: admitted so far, researches answered by request id, what to announce and answer. */
 interface Pass {
   admitted: number
   readonly byRequestId: Map<string, Research>
-  readonly announcements: Array<Effect.Effect<void>>
+  readonly announcements: Array<Announcement>
   readonly outcomes: Array<Outcome>
 }
 
 /** Triggers arriving together are admitted together: one serialised pass for up to this many. */
 const MAX_BATCH = 64
+
+/** Publishes one announcement of a pass and counts it. */
+const announce = (events: CoordinatorEventsShape, a: Announcement): Effect.Effect<void> =>
+  a._tag === "Refused"
+    ? Effect.zipRight(events.publish(a), Metric.increment(Metric.tagged(Metrics.triggersRefused, "reason", a.reason)))
+    : Effect.gen(function*() {
+      yield* events.publish(a)
+      yield* Metric.increment(Metric.tagged(Metrics.researchesTriggered, "forced", String(a.forced)))
+      yield* Effect.logDebug(`research ${a.researchId} triggered${a.forced ? " (forced)" : ""}`)
+    })
 
 /** The trigger: checks a decoded request, then admits it in the next pass. Starts the batching fiber in the scope. */
 export const make = Effect.gen(function*() {
@@ -126,36 +139,6 @@ export const make = Effect.gen(function*() {
   const pipeline = yield* Pipeline
   const models = yield* Effect.serviceOption(Models)
   const queries = yield* Queries.make
-
-  const refuse = (pass: Pass, now: number, { error, reason }: Extract<Verdict, { _tag: "Refuse" }>) => {
-    pass.announcements.push(Effect.zipRight(
-      events.publish({ _tag: "Refused", at: now, reason }),
-      Metric.increment(Metric.tagged(Metrics.triggersRefused, "reason", reason))
-    ))
-    pass.outcomes.push(Exit.fail(error))
-  }
-
-  const announceTriggered = (
-    now: number,
-    researchId: ResearchId,
-    forced: boolean,
-    activeBefore: number,
-    limit: number,
-    money: BudgetStatus
-  ) =>
-    Effect.gen(function*() {
-      yield* events.publish({
-        _tag: "Triggered",
-        at: now,
-        researchId,
-        forced,
-        activeBefore,
-        limit,
-        remainingUsd: money.remainingUsd
-      })
-      yield* Metric.increment(Metric.tagged(Metrics.researchesTriggered, "forced", String(forced)))
-      yield* Effect.logDebug(`research ${researchId} triggered${forced ? " (forced)" : ""}`)
-    })
 
   /** Admits (or refuses, or answers again) one admission of a pass. */
   const admitOne = (pass: Pass, a: Admission, now: number, limit: number, money: BudgetStatus) =>
@@ -169,7 +152,11 @@ export const make = Effect.gen(function*() {
         return
       }
       const decided = verdict(a.force, pass.admitted, limit, money)
-      if (decided._tag === "Refuse") return refuse(pass, now, decided)
+      if (decided._tag === "Refuse") {
+        pass.announcements.push({ _tag: "Refused", at: now, reason: decided.reason })
+        pass.outcomes.push(Exit.fail(decided.error))
+        return
+      }
       const research = researchOf(a, yield* Ids.researchId, pipeline.initialPhase({ hasStrategy: a.strategy !== null }), now)
       // The store's unique request id is the guarantee: it answers the research
       // already inserted with it, if one slipped past the check above.
@@ -177,7 +164,15 @@ export const make = Effect.gen(function*() {
       if (a.requestId !== undefined) pass.byRequestId.set(a.requestId, stored)
       pass.outcomes.push(Exit.succeed(stored))
       if (stored.id !== research.id) return
-      pass.announcements.push(announceTriggered(now, research.id, a.force, pass.admitted++, limit, money))
+      pass.announcements.push({
+        _tag: "Triggered",
+        at: now,
+        researchId: research.id,
+        forced: a.force,
+        activeBefore: pass.admitted++,
+        limit,
+        remainingUsd: money.remainingUsd
+      })
     })
 
   /**
@@ -194,7 +189,7 @@ export const make = Effect.gen(function*() {
         for (const a of admissions) yield* admitOne(pass, a, now, limit, money)
         return pass
       }))
-      for (const announce of announcements) yield* announce
+      for (const a of announcements) yield* announce(events, a)
       if (outcomes.some(Exit.isSuccess)) yield* wakeup.signal
       return outcomes
     }).pipe(Effect.withSpan("Coordinator.admit", { attributes: { "foreman.triggers": admissions.length } }))
