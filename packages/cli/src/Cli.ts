@@ -5,13 +5,15 @@
  * never a stack trace. `--help` (and a group without its command) prints the
  * help of `internal/help.ts`; a mistyped command or flag, or a value of the
  * wrong kind, is found before anything runs and answered in one line (exit 2).
+ * `--log-level LEVEL` is taken anywhere before `--`, before or after the
+ * command and its flags.
  * All output goes through Effect's `Console`, so tests run commands in-process
  * and capture it.
  */
 import { Command, ValidationError } from "@effect/cli"
 import type { CliApp } from "@effect/cli"
 import type { HttpClient } from "@effect/platform"
-import { Cause, Console, Data, Effect, Layer, Option } from "effect"
+import { Cause, Console, Data, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import * as Help from "./internal/help.js"
 import * as Client from "./Client.js"
 import { agent } from "./commands/agent.js"
@@ -58,15 +60,47 @@ export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const
 /** A mistake on the command line, found before running anything: one line, exit code 2. */
 class Mistake extends Data.TaggedError("Mistake")<{ readonly message: string }> {}
 
-/** Prints a failure as its line and hints on stderr and answers its exit code. */
-const report = (error: unknown): Effect.Effect<number> => {
+/**
+ * `argv` without its `--log-level LEVEL` (or `--log-level=LEVEL`) before any
+ * `--`, and the level the last one names. @effect/cli takes the flag only
+ * right after a command name; here it may come anywhere. Its value was
+ * checked already (`Help.mistake`).
+ */
+const takeLogLevel = (
+  argv: ReadonlyArray<string>
+): { readonly rest: ReadonlyArray<string>; readonly level: Option.Option<LogLevel.LogLevel> } => {
+  const rest: Array<string> = []
+  let level = Option.none<LogLevel.LogLevel>()
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!
+    if (word === "--") {
+      rest.push(...argv.slice(i))
+      break
+    }
+    const match = /^--log-level(?:=(.*))?$/i.exec(word)
+    if (match === null) {
+      rest.push(word)
+      continue
+    }
+    const name = match[1] ?? argv[++i] ?? ""
+    level = Option.orElse(
+      Option.fromNullable(LogLevel.allLevels.find((l) => l._tag.toLowerCase() === name.toLowerCase())),
+      () => level
+    )
+  }
+  return { rest, level }
+}
+
+/** Prints a failure of the command at `where` (`foreman agent trigger`) as its line and hints on stderr and answers its exit code. */
+const report = (error: unknown, where: string): Effect.Effect<number> => {
   if (ValidationError.isValidationError(error)) {
     // @effect/cli has printed the problem and the usage already.
     return Effect.succeed(ExitCode.usage)
   }
   if (error instanceof Mistake) return Effect.as(Console.error(error.message), ExitCode.usage)
   if (error instanceof Client.UsageError) {
-    return Effect.as(Console.error(`${error.message}\nSee: foreman --help`), ExitCode.usage)
+    const lines = [error.message, ...(error.hints ?? [`See: ${where} --help`])]
+    return Effect.as(Console.error(lines.join("\n")), ExitCode.usage)
   }
   if (error instanceof Client.CommandFailed) {
     const lines = [error.message, ...error.hints].filter((line) => line !== "")
@@ -84,8 +118,10 @@ const report = (error: unknown): Effect.Effect<number> => {
 export const run = (
   argv: ReadonlyArray<string>,
   options: { readonly interactive?: boolean } = {}
-): Effect.Effect<number, never, CliApp.CliApp.Environment | HttpClient.HttpClient> =>
-  Effect.suspend((): Effect.Effect<
+): Effect.Effect<number, never, CliApp.CliApp.Environment | HttpClient.HttpClient> => {
+  const root = commandTree()
+  const { node, unknown } = Help.locate(root, argv)
+  return Effect.suspend((): Effect.Effect<
     void,
     Mistake | Client.UsageError | Client.CommandFailed | ValidationError.ValidationError,
     CliApp.CliApp.Environment | HttpClient.HttpClient
@@ -97,8 +133,6 @@ export const run = (
         })
       )
     }
-    const root = commandTree()
-    const { node, unknown } = Help.locate(root, argv)
     if (unknown === undefined && asksHelp(argv)) return Console.log(Help.render(node, version))
     const mistake = Help.mistake(root, argv)
     if (mistake !== undefined) return Effect.fail(new Mistake({ message: mistake }))
@@ -106,16 +140,22 @@ export const run = (
     if (node.children.length > 0 && !argv.some((word) => /^--(completions|wizard|version)(=|$)/.test(word))) {
       return Console.log(Help.render(node, version))
     }
-    return Effect.flatMap(Effect.console, (console) => Effect.withConsole(cli(["node", "foreman", ...argv]), oneLineErrors(console)))
+    const { level, rest } = takeLogLevel(argv)
+    const command = Effect.flatMap(
+      Effect.console,
+      (console) => Effect.withConsole(cli(["node", "foreman", ...rest]), oneLineErrors(console))
+    )
+    return Option.match(level, { onNone: () => command, onSome: (l) => Logger.withMinimumLogLevel(command, l) })
   }).pipe(
     Effect.as(ExitCode.ok),
     Effect.catchAllCause((cause) => {
       if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
       const failure = Cause.failureOption(cause)
-      if (Option.isSome(failure)) return report(failure.value)
+      if (Option.isSome(failure)) return report(failure.value, node.path.join(" "))
       return Effect.as(Console.error(`Unexpected failure: ${Client.messageOf(Cause.squash(cause))}`), ExitCode.failed)
     })
   ) as Effect.Effect<number, never, CliApp.CliApp.Environment | HttpClient.HttpClient>
+}
 
 /** What `run` needs besides the platform (`NodeContext`): the HTTP client. */
 export const layer: Layer.Layer<HttpClient.HttpClient> = Client.layerHttp

@@ -18,19 +18,39 @@ export class CommandFailed extends Data.TaggedError("CommandFailed")<{
   readonly hints: ReadonlyArray<string>
 }> {}
 
-/** A failure from the command line itself (a missing flag combination…). Exit code 2. */
-export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
+/**
+ * A failure from the command line itself (a missing flag combination, a bad
+ * setting…). Exit code 2. Its `hints` are printed under it; without them, a
+ * pointer to the command's help.
+ */
+export class UsageError extends Data.TaggedError("UsageError")<{
+  readonly message: string
+  readonly hints?: ReadonlyArray<string>
+}> {}
 
 /** No answer within the time limit. */
 class NoAnswer extends Data.TaggedError("NoAnswer")<{ readonly after: Duration.Duration }> {}
 
-/** Where the coordinator is and how to authenticate. */
+/** Where the coordinator is, how to authenticate, and how long a request may take (default `requestTimeout`). */
 export interface Connection {
   readonly apiUrl: string
   readonly token: Option.Option<Redacted.Redacted>
+  readonly timeout?: Duration.Duration
 }
 
+/** Under a refused connection: nothing listens there. */
 const startHint = "Is it running? Start it with: npx foreman server"
+
+/** Under a connection that failed otherwise: the address, or the way to it. */
+const addressHint = "Check --api-url (FOREMAN_API_URL) and the network between here and the coordinator."
+
+/** Under a request the coordinator took but never answered. */
+const noAnswerHint =
+  "It accepted the connection but did not answer: it may be overloaded or stuck (its log says why); " +
+  "FOREMAN_REQUEST_TIMEOUT_SECONDS waits longer."
+
+/** Under a trigger that may have reached the coordinator. */
+const mayHaveStartedHint = "The research may have started: check `foreman agent status` before triggering again."
 
 /** The first `code` (ECONNREFUSED, ENOTFOUND, …) found down an error's `cause` chain. */
 const errorCode = (error: unknown): string | undefined => {
@@ -104,11 +124,14 @@ export const describe = (apiUrl: string, error: unknown): CommandFailed => {
     return fail(`The coordinator at ${apiUrl} could not answer (503): ${messageOf(error)}`, "Its log says why.")
   }
   if (error instanceof NoAnswer) {
-    return fail(`No answer from the coordinator at ${apiUrl} within ${Duration.format(error.after)}`, startHint)
+    return fail(`No answer from the coordinator at ${apiUrl} within ${Duration.format(error.after)}`, noAnswerHint)
   }
   if (error instanceof HttpClientError.RequestError) {
     return error.reason === "Transport"
-      ? fail(`Cannot reach the coordinator at ${apiUrl} (${networkReason(error.cause)})`, startHint)
+      ? fail(
+        `Cannot reach the coordinator at ${apiUrl} (${networkReason(error.cause)})`,
+        errorCode(error.cause) === "ECONNREFUSED" ? startHint : addressHint
+      )
       : fail(`Cannot send the request to ${apiUrl}: ${error.description ?? error.reason}`, "Check --api-url (FOREMAN_API_URL).")
   }
   if (error instanceof HttpClientError.ResponseError) {
@@ -161,18 +184,21 @@ export const messageOf = (error: unknown): string => {
 export interface Client {
   readonly apiUrl: string
   readonly api: ApiClient.ApiClient
-  /** Runs one call: fails with `CommandFailed` after `timeout` or on any error. */
+  /** Runs one call: fails with `CommandFailed` after the connection's timeout or on any error. */
   readonly call: <A, E>(request: Effect.Effect<A, E>) => Effect.Effect<A, CommandFailed>
   /**
    * Triggers a research under a fresh `Idempotency-Key`, sent once more with
-   * the same key after a 503 or a network error.
+   * the same key after a 503 or a network error, both attempts within the
+   * connection's timeout. When the trigger may have reached the coordinator
+   * (no answer, or a failed retry), the failure says to check before
+   * triggering again.
    */
   readonly trigger: (
     payload: Coordinator.TriggerRequest
   ) => Effect.Effect<typeof Api.TriggerAccepted.Type, CommandFailed>
 }
 
-/** How long one call may take. */
+/** How long one call may take, by default. */
 export const requestTimeout = Duration.seconds(10)
 
 /** Whether the coordinator may have done the request: it may have, unless it was never reached. */
@@ -182,8 +208,8 @@ const mayHaveArrived = (error: unknown): boolean => {
   return code !== "ECONNREFUSED" && code !== "ENOTFOUND" && code !== "EAI_AGAIN"
 }
 
-const limited = <A, E>(request: Effect.Effect<A, E>) =>
-  Effect.timeoutFail(request, { duration: requestTimeout, onTimeout: () => new NoAnswer({ after: requestTimeout }) })
+const limited = (after: Duration.Duration) => <A, E>(request: Effect.Effect<A, E>) =>
+  Effect.timeoutFail(request, { duration: after, onTimeout: () => new NoAnswer({ after }) })
 
 /** A client of the coordinator at `connection.apiUrl`; needs an `HttpClient`. */
 export const make = (connection: Connection): Effect.Effect<Client, CommandFailed, HttpClient.HttpClient> =>
@@ -196,23 +222,18 @@ export const make = (connection: Connection): Effect.Effect<Client, CommandFaile
       })
     }
     const client = yield* ApiClient.make({ url: apiUrl, token: Option.getOrUndefined(connection.token) })
+    const within = limited(connection.timeout ?? requestTimeout)
     return {
       apiUrl,
       api: client.api,
-      call: (request) => Effect.mapError(limited(request), (error) => describe(apiUrl, error)),
-      // Two attempts and the pause between them.
+      call: (request) => Effect.mapError(within(request), (error) => describe(apiUrl, error)),
       trigger: (payload) =>
-        Effect.timeoutFail(client.trigger(payload), {
-          duration: Duration.sum(Duration.times(requestTimeout, 2), ApiClient.triggerRetryPause),
-          onTimeout: () => new NoAnswer({ after: requestTimeout })
-        }).pipe(Effect.mapError((error) => {
+        Effect.mapError(within(client.trigger(payload)), (error) => {
           const failed = describe(apiUrl, error)
+          if (error instanceof NoAnswer) return new CommandFailed({ message: failed.message, hints: [mayHaveStartedHint] })
           if (!ApiClient.isRetryable(error) || !mayHaveArrived(error)) return failed
-          return new CommandFailed({
-            message: failed.message,
-            hints: [...failed.hints, "The research may have started: see `foreman agent status` before triggering again."]
-          })
-        }))
+          return new CommandFailed({ message: failed.message, hints: [...failed.hints, mayHaveStartedHint] })
+        })
     } satisfies Client
   })
 

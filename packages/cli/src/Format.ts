@@ -19,6 +19,13 @@ export const duration = (seconds: number): string => {
   return `${m}m ${s}s`
 }
 
+/**
+ * `text` on one line: each line break, with the blanks around it, becomes one
+ * space. For text shown where one line is expected (a table cell, a log line):
+ * a provider's error may carry a "Suggestion: …" paragraph after a blank line.
+ */
+export const oneLine = (text: string): string => text.replace(/\s*[\r\n]\s*/g, " ").trimEnd()
+
 /** `$3.42`. */
 export const usd = (amount: number): string => `$${amount.toFixed(2)}`
 
@@ -105,7 +112,7 @@ export const endedLine = (detail: ResearchDetail): string => {
     `  ${r.id}  ${r.status.toUpperCase()}`,
     r.strategy === null ? null : `strategy ${r.strategy.name}`,
     verdict === undefined ? null : `verdict ${verdict}`,
-    r.error
+    r.error === null ? null : oneLine(r.error)
   ].filter((part) => part !== null).join("  ")
 }
 
@@ -231,7 +238,7 @@ export const research = (detail: ResearchDetail, now: number): string => {
   if (r.waitingFor !== null) {
     lines.push(`Waiting:   for a ${r.waitingFor.workerType} worker (${duration((now - r.waitingFor.since) / 1000)})`)
   }
-  if (r.error !== null) lines.push(`Error:     ${r.error}`)
+  if (r.error !== null) lines.push(`Error:     ${oneLine(r.error)}`)
 
   lines.push("", "Jobs:")
   if (detail.jobs.length === 0) {
@@ -243,7 +250,7 @@ export const research = (detail: ResearchDetail, now: number): string => {
       job.workerId ?? "-",
       String(job.attempt),
       duration(((job.finishedAt ?? now) - job.createdAt) / 1000),
-      job.error ?? ""
+      oneLine(job.error ?? "")
     ])
     lines.push(...table(["KIND", "STATUS", "WORKER", "ATTEMPT", "DURATION", "ERROR"], rows).split("\n").map((l) => `  ${l}`))
   }
@@ -256,7 +263,7 @@ export const research = (detail: ResearchDetail, now: number): string => {
   for (const [name, gate] of gates) {
     const verdict = gate.passed ? "passed" : "failed"
     lines.push(
-      `  ${name.padEnd(9)} ${verdict}${gate.reason === null ? "" : `: ${gate.reason}`}${gate.bypassed ? " (bypassed)" : ""}`
+      `  ${name.padEnd(9)} ${verdict}${gate.reason === null ? "" : `: ${oneLine(gate.reason)}`}${gate.bypassed ? " (bypassed)" : ""}`
     )
   }
 
@@ -287,7 +294,7 @@ const llmCalls = (detail: ResearchDetail): ReadonlyArray<string> => {
     String(c.outputTokens),
     `$${c.costUsd.toFixed(4)}`,
     `${(c.latencyMs / 1000).toFixed(1)}s`,
-    c.error ?? ""
+    oneLine(c.error ?? "")
   ])
   const total = detail.llmCalls.reduce((sum, c) => sum + c.costUsd, 0)
   return [

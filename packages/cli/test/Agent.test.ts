@@ -346,7 +346,7 @@ describe("connection and usage failures", () => {
       assert.strictEqual((yield* foreman(["agent", "status", "--interval", "soon"])).code, 2)
       for (const interval of ["0", "NaN", "Infinity"]) {
         const out = yield* foreman(["agent", "status", "--watch", "--interval", interval])
-        assert.deepStrictEqual(out, { code: 2, stdout: "", stderr: "--interval must be a number of seconds > 0\nSee: foreman --help" })
+        assert.deepStrictEqual(out, { code: 2, stdout: "", stderr: `--interval must be a number of seconds > 0, got ${interval}` })
       }
       assert.strictEqual((yield* foreman(["nonsense"])).code, 2)
       const faults = yield* foreman(["simulate", "--faults", "meteor=0.5"])

@@ -44,6 +44,15 @@ describe("Format", () => {
     assert.strictEqual(Format.progressBar(Number.NaN, 4), "[░░░░]   0%")
   })
 
+  it("text shown where one line is expected: line breaks and the blanks around them become one space", () => {
+    const error = "cannot reach anthropic: Transport error (POST http://127.0.0.1:1/v1/messages)\n\nSuggestion: Check your network.\n"
+    assert.strictEqual(
+      Format.oneLine(error),
+      "cannot reach anthropic: Transport error (POST http://127.0.0.1:1/v1/messages) Suggestion: Check your network."
+    )
+    assert.strictEqual(Format.oneLine("op_1  training   started"), "op_1  training   started", "spacing within a line is kept")
+  })
+
   it("tables align columns and trim line ends", () => {
     assert.strictEqual(Format.table(["A", "LONGER"], [["xyz", "1"], ["q", ""]]), "A    LONGER\nxyz  1\nq")
   })

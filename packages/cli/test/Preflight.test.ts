@@ -66,20 +66,20 @@ describe("foreman preflight", () => {
       assert.isString(json.checks[0]!.cure)
     }))
 
-  it.effect("an unusable --api-url fails check 1 too, with the report as text and JSON", () =>
+  it.effect("an unusable --api-url is a usage error, as for every command: exit 2 before any check", () =>
     Effect.gen(function*() {
       const out = yield* foreman(["preflight", "--api-url", "ftp://example"])
-      assert.strictEqual(out.code, 1)
-      const lines = out.stdout.split("\n")
-      assert.strictEqual(lines[0], "FAIL: Not an http(s) URL: ftp://example")
-      assert.match(lines[3]!, /^ {2}Cure: /)
-      assert.strictEqual(lines.at(-1), "Pre-flight failed (1 check failed)")
+      assert.deepStrictEqual(out, {
+        code: 2,
+        stdout: "",
+        stderr: "--api-url must be an http(s) URL such as http://127.0.0.1:8000, got \"ftp://example\""
+      })
       const json = yield* foreman(["preflight", "--json"], { FOREMAN_API_URL: "not a url" })
-      assert.strictEqual(json.code, 1)
-      const report = JSON.parse(json.stdout) as Report
-      assert.deepStrictEqual(report.checks.map((c) => [c.name, c.ok, c.detail]), [
-        ["coordinator reachable, workers registered", false, "Not an http(s) URL: not a url"]
-      ])
+      assert.deepStrictEqual(json, {
+        code: 2,
+        stdout: "",
+        stderr: "FOREMAN_API_URL must be an http(s) URL such as http://127.0.0.1:8000, got \"not a url\""
+      })
     }))
 
   it.scopedLive("fails check 1 when no worker is registered", () =>

@@ -141,7 +141,16 @@ describe("mistakes on the command line", () => {
     [["agent", "trigger", "--brief"], "--brief needs a value (text)"],
     [["agent", "show", "op_1", "op_2"], "Unexpected argument op_2 for foreman agent show; it takes <id>"],
     // A global --log-level before the command (as `foreman server --local-workers` starts its workers).
-    [["--log-level", "warning", "worker", "--typo", "x"], "Unknown flag --typo for foreman worker; did you mean --type?"]
+    [["--log-level", "warning", "worker", "--typo", "x"], "Unknown flag --typo for foreman worker; did you mean --type?"],
+    // --log-level anywhere, its value checked like any flag's.
+    [
+      ["agent", "status", "--json", "--log-level", "loud"],
+      "--log-level must be one of all, trace, debug, info, warning, error, fatal, none, got \"loud\""
+    ],
+    [["agent", "status", "--log-level", "error", "--jsn"], "Unknown flag --jsn for foreman agent status; did you mean --json?"],
+    // What follows `--` is arguments, counted as such.
+    [["agent", "show", "op_1", "--", "op_2"], "Unexpected argument op_2 for foreman agent show; it takes <id>"],
+    [["agent", "budget", "--", "extra"], "Unexpected argument extra for foreman agent budget; it takes none"]
   ]
   it.live("each is one line on stderr naming the level or the flag, exit 2", () =>
     Effect.gen(function*() {
@@ -178,6 +187,68 @@ describe("mistakes on the command line", () => {
     }), 60_000)
 })
 
+describe("flags after the command, and settings from flags or variables", () => {
+  it.live("--log-level works anywhere after the command, as before it", () =>
+    Effect.gen(function*() {
+      const port = yield* closedPort
+      const url = `http://127.0.0.1:${port}`
+      const outs = yield* Effect.all([
+        foreman(["agent", "status", "--api-url", url, "--log-level", "error"]),
+        foreman(["agent", "status", "--log-level=error", "--api-url", url]),
+        foreman(["--log-level", "error", "agent", "status", "--api-url", url])
+      ], { concurrency: "unbounded" })
+      for (const out of outs) {
+        assert.deepStrictEqual([out.code, out.stdout, out.stderr], [
+          1,
+          "",
+          `Cannot reach the coordinator at ${url} (connection refused)\nIs it running? Start it with: npx foreman server\n`
+        ])
+      }
+    }), 60_000)
+
+  it.live("a bad value is one line naming the flag or the variable it came from, exit 2", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [ReadonlyArray<string>, Record<string, string>, string]> = [
+        [["agent", "status", "--api-url", "localhost:8000"], {}, "--api-url must be an http(s) URL such as http://127.0.0.1:8000, got \"localhost:8000\""],
+        [["agent", "status"], { FOREMAN_API_URL: "localhost:8000" }, "FOREMAN_API_URL must be an http(s) URL such as http://127.0.0.1:8000, got \"localhost:8000\""],
+        [["preflight", "--api-url", "ftp://example"], {}, "--api-url must be an http(s) URL such as http://127.0.0.1:8000, got \"ftp://example\""],
+        [["simulate"], { FOREMAN_SIM_SEED: "x" }, "FOREMAN_SIM_SEED must be an integer, got \"x\""],
+        [["simulate"], { FOREMAN_SIM_RESEARCHES: "-2" }, "FOREMAN_SIM_RESEARCHES must be 0 or more, got -2"],
+        [["simulate", "--researches", "-2"], {}, "--researches must be 0 or more, got -2"],
+        [["simulate"], { FOREMAN_SIM_DAILY_BUDGET: "lots" }, "FOREMAN_SIM_DAILY_BUDGET must be a number, got \"lots\""],
+        [["agent", "status"], { FOREMAN_STATUS_INTERVAL: "soon" }, "FOREMAN_STATUS_INTERVAL must be a number of seconds, got \"soon\""],
+        [["agent", "status"], { FOREMAN_STATUS_INTERVAL: "0" }, "FOREMAN_STATUS_INTERVAL must be a number of seconds > 0, got 0"],
+        [["agent", "status", "--interval", "0"], {}, "--interval must be a number of seconds > 0, got 0"],
+        [
+          ["agent", "status"],
+          { FOREMAN_REQUEST_TIMEOUT_SECONDS: "soon" },
+          "FOREMAN_REQUEST_TIMEOUT_SECONDS must be a number > 0 (seconds, or a duration such as \"500 millis\"), got \"soon\""
+        ],
+        [["worker", "--type", "training", "--protocol", "push", "--port", "99999"], {}, "--port must be a port number 0-65535, got \"99999\""],
+        [["worker", "--type", "training", "--protocol", "push"], { FOREMAN_WORKER_PORT: "99999" }, "FOREMAN_WORKER_PORT must be a port number 0-65535, got \"99999\""],
+        [["worker", "--type", "training", "--capacity", "0"], {}, "--capacity must be an integer from 1 to 1024, got \"0\""]
+      ]
+      const outs = yield* Effect.forEach(cases, ([args, env]) => foreman(args, { env }), { concurrency: 4 })
+      outs.forEach((out, i) => {
+        const [args, env, line] = cases[i]!
+        assert.deepStrictEqual([out.code, out.stdout, out.stderr], [2, "", `${line}\n`], `${JSON.stringify(env)} ${args.join(" ")}`)
+      })
+    }), 120_000)
+
+  it.live("a command's own mistakes point to its own help", () =>
+    Effect.gen(function*() {
+      const [trigger, worker] = yield* Effect.all([foreman(["agent", "trigger"]), foreman(["worker"])], { concurrency: "unbounded" })
+      assert.deepStrictEqual([trigger.code, trigger.stderr], [
+        2,
+        "Give --brief \"what to research\" or --strategy NAME\nSee: foreman agent trigger --help\n"
+      ])
+      assert.deepStrictEqual([worker.code, worker.stderr], [
+        2,
+        "Give --type (training, backtest, or any type with --module)\nSee: foreman worker --help\n"
+      ])
+    }), 60_000)
+})
+
 describe("foreman server with bad options", () => {
   it.live("is refused in one line naming the flag or variable, before the database starts", () =>
     Effect.gen(function*() {
@@ -190,7 +261,8 @@ describe("foreman server with bad options", () => {
         foreman(["server"], { env: { ...env, FOREMAN_PORT: "http" } }),
         foreman(["server", "--port", "eighty"], { env }),
         foreman(["server", "--local-workers", "training=100"], { env }),
-        foreman(["server"], { env: { ...env, FOREMAN_HOST: "0.0.0.0" } })
+        foreman(["server"], { env: { ...env, FOREMAN_HOST: "0.0.0.0" } }),
+        foreman(["server"], { env: { ...env, FOREMAN_DAILY_BUDGET_USD: "x" } })
       ], { concurrency: "unbounded" })
       const exists = existsSync(data)
       rmSync(dataDir, { recursive: true, force: true })
@@ -204,8 +276,14 @@ describe("foreman server with bad options", () => {
           2,
           "--host (or FOREMAN_HOST): Refusing to listen on 0.0.0.0 without tokens: " +
           "set FOREMAN_API_TOKEN and FOREMAN_WORKER_TOKEN, or listen on 127.0.0.1\n"
+        ],
+        [
+          2,
+          "FOREMAN_DAILY_BUDGET_USD must be a number >= 0 (0 means unlimited), got \"x\"\n" +
+          "See docs/configuration.md for the variables\n"
         ]
       ])
+      assert.deepStrictEqual(outs.map((out) => out.stdout), outs.map(() => ""), "nothing was started, nor logged")
       assert.isFalse(exists, "the embedded database was not touched")
     }), 60_000)
 })

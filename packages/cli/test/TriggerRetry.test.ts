@@ -3,12 +3,15 @@
  * the coordinator lets the trigger through, then drops the connection (or
  * answers 503) instead of passing the answer on. The CLI sends the trigger
  * once more with the same `Idempotency-Key` and prints the research the first
- * attempt started; exactly one research exists.
+ * attempt started; exactly one research exists. A coordinator that takes the
+ * connection and never answers: the research may have started, and nothing
+ * says to start a coordinator that is there.
  */
 import { assert, describe, it } from "@effect/vitest"
 import type { Memory } from "@foreman/adapter-memory"
 import { Effect } from "effect"
 import { createServer, type IncomingMessage } from "node:http"
+import { createServer as createTcpServer, type Socket } from "node:net"
 import { startServer } from "@foreman/testing/ApiHarness"
 import { against } from "./cliHarness.js"
 
@@ -75,6 +78,28 @@ const lossyProxy = (upstream: string, fault: (attempt: number) => Fault) =>
     return { url: `http://127.0.0.1:${port}`, keys }
   })
 
+/** A TCP server that accepts every connection and never answers. */
+const silentServer = Effect.acquireRelease(
+  Effect.async<{ readonly url: string; readonly close: () => Promise<void> }>((resume) => {
+    const sockets = new Set<Socket>()
+    const server = createTcpServer((socket) => {
+      sockets.add(socket)
+      socket.on("close", () => sockets.delete(socket))
+    })
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      const close = () =>
+        new Promise<void>((done) => {
+          for (const socket of sockets) socket.destroy()
+          server.close(() => done())
+        })
+      resume(Effect.succeed({ url: `http://127.0.0.1:${port}`, close }))
+    })
+  }),
+  (server) => Effect.promise(server.close)
+)
+
 const triggeredId = (stdout: string) => /^Research triggered: (op_\w+)$/.exec(stdout)?.[1]
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -106,7 +131,7 @@ describe("foreman agent trigger, when the answer is lost", () => {
       assert.deepStrictEqual(out.stderr.split("\n"), [
         "Storage failure: connection lost",
         "The coordinator's storage is unavailable or busy: try again in a moment.",
-        "The research may have started: see `foreman agent status` before triggering again."
+        "The research may have started: check `foreman agent status` before triggering again."
       ])
       assert.strictEqual(proxy.keys.length, 2)
       const api = yield* server.client()
@@ -125,4 +150,27 @@ describe("foreman agent trigger, when the answer is lost", () => {
       const api = yield* server.client()
       assert.strictEqual((yield* api.agent.list({ urlParams: { limit: 50, offset: 0 } })).researches.length, 2)
     }))
+
+  it.scopedLive("a coordinator that never answers: the research may have started; no advice to start one", () =>
+    Effect.gen(function*() {
+      const silent = yield* silentServer
+      const env = { FOREMAN_REQUEST_TIMEOUT_SECONDS: "0.5" }
+      const started = Date.now()
+      const out = yield* against(silent.url)(["agent", "trigger", "--brief", "Explore RSI variations"], env)
+      assert.isBelow(Date.now() - started, 5_000, "FOREMAN_REQUEST_TIMEOUT_SECONDS bounds the whole trigger")
+      assert.strictEqual(out.code, 1)
+      assert.strictEqual(out.stdout, "")
+      assert.deepStrictEqual(out.stderr.split("\n"), [
+        `No answer from the coordinator at ${silent.url} within 500ms`,
+        "The research may have started: check `foreman agent status` before triggering again."
+      ])
+      const status = yield* against(silent.url)(["agent", "status"], env)
+      assert.strictEqual(status.code, 1)
+      assert.notInclude(status.stderr, "Start it with")
+      assert.deepStrictEqual(status.stderr.split("\n"), [
+        `No answer from the coordinator at ${silent.url} within 500ms`,
+        "It accepted the connection but did not answer: it may be overloaded or stuck (its log says why); " +
+        "FOREMAN_REQUEST_TIMEOUT_SECONDS waits longer."
+      ])
+    }), 60_000)
 })

@@ -10,7 +10,16 @@ import { Clock, Config, Console, Duration, Effect, Either, Option, Queue, Redact
 import * as Client from "../Client.js"
 import { CommandFailed, UsageError } from "../Client.js"
 import * as Format from "../Format.js"
-import { briefMaxLength, client, connection, invalid, print, printJson } from "../internal/shared.js"
+import {
+  briefMaxLength,
+  client,
+  connection,
+  invalid,
+  orVariable,
+  print,
+  printJson,
+  readNumber
+} from "../internal/shared.js"
 
 const optionalText = (name: string, description: string) =>
   Options.text(name).pipe(Options.optional, Options.withDescription(description))
@@ -67,9 +76,13 @@ const statusOptions = {
   watch: Options.boolean("watch").pipe(
     Options.withDescription("Redraw live as things happen, with a progress bar per research and those just ended, until Ctrl+C")
   ),
-  interval: Options.float("interval").pipe(
-    Options.withFallbackConfig(Config.number("FOREMAN_STATUS_INTERVAL")),
-    Options.withDefault(2),
+  interval: orVariable(Options.float("interval"), "interval", {
+    name: "FOREMAN_STATUS_INTERVAL",
+    kind: "a number of seconds",
+    read: readNumber,
+    check: (seconds) => (Number.isFinite(seconds) && seconds > 0 ? undefined : "a number of seconds > 0")
+  }).pipe(
+    Options.map(Option.getOrElse(() => 2)),
     Options.withDescription("Seconds between redraws with --watch (env FOREMAN_STATUS_INTERVAL; default 2)")
   )
 }
@@ -82,9 +95,6 @@ const clearScreen = "\x1b[2J\x1b[H"
 
 export const status = Command.make("status", statusOptions, (o) =>
   Effect.scoped(Effect.gen(function*() {
-    if (!(Number.isFinite(o.interval) && o.interval > 0)) {
-      return yield* new UsageError({ message: "--interval must be a number of seconds > 0" })
-    }
     const c = yield* client(o)
     const fetch = c.call(c.api.agent.status())
     if (!o.watch) {
@@ -263,7 +273,7 @@ export const wait = Command.make("wait", waitOptions, (o) =>
     const line = `${r.id} ${r.status}${r.strategy === null ? "" : ` (strategy ${r.strategy.name})`}`
     if (r.status === "completed") return yield* print(o.json, last, () => line)
     if (o.json) yield* printJson(last)
-    return yield* new CommandFailed({ message: r.error === null ? line : `${line}: ${r.error}`, hints: [] })
+    return yield* new CommandFailed({ message: r.error === null ? line : `${line}: ${Format.oneLine(r.error)}`, hints: [] })
   })).pipe(Command.withDescription("Wait until a research ends: exit 0 when it completed, 1 when it failed or was cancelled"))
 
 /** The research an event is about, if any. */

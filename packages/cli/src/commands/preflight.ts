@@ -7,9 +7,13 @@ import * as Preflight from "../Preflight.js"
 
 export const preflight = Command.make("preflight", connection, (o) =>
   Effect.gen(function*() {
-    // An unusable --api-url fails check 1 like an unreachable coordinator: the report still comes out.
+    // A coordinator that cannot be reached fails check 1: the report still comes out.
     const report = yield* client(o).pipe(
-      Effect.matchEffect({ onFailure: (failure) => Effect.succeed(Preflight.unreachable(failure)), onSuccess: Preflight.run })
+      Effect.matchEffect({
+        onFailure: (failure) =>
+          failure._tag === "UsageError" ? Effect.fail(failure) : Effect.succeed(Preflight.unreachable(failure)),
+        onSuccess: Preflight.run
+      })
     )
     yield* o.json ? printJson(report) : Console.log(Preflight.format(report))
     if (!report.ok) return yield* new CommandFailed({ message: "", hints: [] })

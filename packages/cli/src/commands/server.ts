@@ -3,17 +3,20 @@
  * PostgreSQL, embedded unless `DATABASE_URL` is set), optionally with example
  * workers as child processes (TypeScript, or the repository's Python ones with
  * `--worker-runtime python`). Ctrl+C or SIGTERM stops the workers (they
- * drain), then the server.
+ * drain), then the server. Bad settings are refused before the database
+ * starts. With `--json`, stdout carries only the JSON line; logs and the
+ * workers' output go to stderr.
  */
 import { Command, Options } from "@effect/cli"
 import { HttpServer } from "@effect/platform"
 import { Postgres } from "@foreman/adapter-postgres"
 import { Providers } from "@foreman/agents"
 import { ApiServer, Server } from "@foreman/server"
-import { Coordinator, CoordinatorEvents } from "@foreman/core"
-import { Config, type ConfigError, Console, Context, Effect, Layer, Option, Queue } from "effect"
-import { CommandFailed } from "../Client.js"
-import { invalid, json, parsePairs } from "../internal/shared.js"
+import { Coordinator, CoordinatorEvents, ForemanConfig } from "@foreman/core"
+import { Config, ConfigError, Console, Context, Effect, Layer, Option, Queue } from "effect"
+import { CommandFailed, UsageError } from "../Client.js"
+import * as Format from "../Format.js"
+import { configMessage, invalid, json, jsonOnStdout, parsePairs } from "../internal/shared.js"
 import * as LocalWorkers from "../LocalWorkers.js"
 
 const workerTypes = ["training", "backtest"]
@@ -37,8 +40,16 @@ const addressInUse = (error: unknown): boolean =>
   /EADDRINUSE/.test(String(error)) ||
   (typeof error === "object" && error !== null && "cause" in error && /EADDRINUSE/.test(String(error.cause)))
 
+/** Where the engine's variables are told. */
+const configurationHint = "See docs/configuration.md for the variables"
+
 /** One line (and a hint) for each way the server can fail to start. */
-const startFailure = (host: string, port: number, error: { readonly _tag: string; readonly message: string }) => {
+const startFailure = (
+  host: string,
+  port: number,
+  error: { readonly _tag: string; readonly message: string }
+): CommandFailed | UsageError => {
+  if (ConfigError.isConfigError(error)) return new UsageError({ message: configMessage(error), hints: [configurationHint] })
   const text = error.message !== "" ? error.message : error._tag
   switch (error._tag) {
     case "ServeError":
@@ -48,8 +59,6 @@ const startFailure = (host: string, port: number, error: { readonly _tag: string
       })
     case "InsecureBind":
       return new CommandFailed({ message: text, hints: [] })
-    case "ConfigError":
-      return new CommandFailed({ message: `Invalid configuration: ${String(error)}`, hints: ["See docs/cli.md for the variables"] })
     default:
       return new CommandFailed({
         message: `Cannot start the database: ${text}`,
@@ -72,16 +81,17 @@ const printActivity = (context: Context.Context<Coordinator.Coordinator | Coordi
         if (name !== undefined) strategies.set(event.researchId, name)
       }
       const line = CoordinatorEvents.describe(event, (id) => strategies.get(id))
-      if (line !== null) yield* Console.log(`[${new Date(event.at).toTimeString().slice(0, 8)}] ${line}`)
+      if (line !== null) yield* Console.log(`[${new Date(event.at).toTimeString().slice(0, 8)}] ${Format.oneLine(line)}`)
     }))
   })
 
-/** Agents that cannot start: a setting missing or wrong, or a key the provider refused. */
-const agentsFailure = (error: ConfigError.ConfigError | Providers.KeyRefused) =>
-  new CommandFailed({
-    message: error._tag === "KeyRefused" ? error.message : `Invalid agents configuration: ${String(error)}`,
-    hints: ["See docs/agents.md for FOREMAN_LLM_PROVIDER, FOREMAN_LLM_MODEL and the API keys"]
-  })
+/** Agents that cannot start: a setting missing or wrong (a usage error), or a key the provider refused. */
+const agentsFailure = (error: ConfigError.ConfigError | Providers.KeyRefused) => {
+  const hints = ["See docs/agents.md for FOREMAN_LLM_PROVIDER, FOREMAN_LLM_MODEL and the API keys"]
+  return error._tag === "KeyRefused"
+    ? new CommandFailed({ message: error.message, hints })
+    : new UsageError({ message: configMessage(error), hints })
+}
 
 const defaultPort = 8000
 
@@ -153,47 +163,52 @@ export const server = Command.make(
     )
   },
   (o) =>
-    Effect.scoped(Effect.gen(function*() {
-      const workers = o.localWorkers.filter((w) => w.count > 0)
-      // Checked before anything starts: a missing Python is one line, not a server with workers that die.
-      const runtime: LocalWorkers.Runtime = o.workerRuntime === "python" && workers.length > 0
-        ? yield* LocalWorkers.python(workers.map((w) => w.type)).pipe(
-          Effect.mapError((error) => new CommandFailed({ message: error.message, hints: [] }))
+    jsonOnStdout(o.json, (stdout) =>
+      Effect.scoped(Effect.gen(function*() {
+        // The engine's settings (budget, intervals, gates…), checked before the database starts.
+        yield* Effect.mapError(ForemanConfig.config, (error) =>
+          new UsageError({ message: configMessage(error), hints: [configurationHint] }))
+        const workers = o.localWorkers.filter((w) => w.count > 0)
+        // Checked before anything starts: a missing Python is one line, not a server with workers that die.
+        const runtime: LocalWorkers.Runtime = o.workerRuntime === "python" && workers.length > 0
+          ? yield* LocalWorkers.python(workers.map((w) => w.type)).pipe(
+            Effect.mapError((error) => new CommandFailed({ message: error.message, hints: [] }))
+          )
+          : { _tag: "TypeScript" }
+        const host = Option.getOrUndefined(o.host)
+        const agents = yield* Providers.fromConfig().pipe(Effect.mapError(agentsFailure))
+        const context = yield* Layer.build(
+          Server.layer({ host, port: o.port, storage: Postgres.layerFromEnv(), agents: agents.layer })
+        ).pipe(
+          Effect.mapError((error) => startFailure(host ?? "127.0.0.1", o.port, error))
         )
-        : { _tag: "TypeScript" }
-      const host = Option.getOrUndefined(o.host)
-      const agents = yield* Providers.fromConfig().pipe(Effect.mapError(agentsFailure))
-      const context = yield* Layer.build(
-        Server.layer({ host, port: o.port, storage: Postgres.layerFromEnv(), agents: agents.layer })
-      ).pipe(
-        Effect.mapError((error) => startFailure(host ?? "127.0.0.1", o.port, error))
-      )
-      const address = Context.get(context, HttpServer.HttpServer).address
-      const port = address._tag === "TcpAddress" ? address.port : o.port
-      const base = `http://${loopbackHost(address._tag === "TcpAddress" ? address.hostname : "127.0.0.1")}:${port}`
-      const next = `npx foreman agent trigger --brief "Explore RSI variations"`
-      yield* o.json
-        ? Console.log(JSON.stringify({
-          apiUrl: base,
-          docsUrl: `${base}/docs`,
-          agents: { provider: agents.provider, model: agents.model, description: agents.description },
-          localWorkers: workers,
-          workerRuntime: o.workerRuntime
-        }))
-        : Console.log([
-          `Foreman coordinator running`,
-          `  API:   ${base}  (endpoints under /api/v1)`,
-          `  Docs:  ${base}/docs`,
-          `  Agents: ${agents.description}`,
-          ...(agents.provider === "offline"
-            ? [`          set ANTHROPIC_API_KEY or OPENAI_API_KEY to design with a model (docs/agents.md)`]
-            : []),
-          ...(port === defaultPort ? [] : [`  Point the CLI at it: export FOREMAN_API_URL=${base}`]),
-          `  Next:  ${next}`,
-          `Ctrl+C stops it.`
-        ].join("\n"))
-      if (!o.json) yield* Effect.forkScoped(printActivity(context))
-      if (workers.length > 0) yield* LocalWorkers.start({ apiUrl: base, workers, runtime })
-      return yield* Effect.never
-    }))
+        const address = Context.get(context, HttpServer.HttpServer).address
+        const port = address._tag === "TcpAddress" ? address.port : o.port
+        const base = `http://${loopbackHost(address._tag === "TcpAddress" ? address.hostname : "127.0.0.1")}:${port}`
+        const next = `npx foreman agent trigger --brief "Explore RSI variations"`
+        yield* o.json
+          ? stdout.log(JSON.stringify({
+            apiUrl: base,
+            docsUrl: `${base}/docs`,
+            agents: { provider: agents.provider, model: agents.model, description: agents.description },
+            localWorkers: workers,
+            workerRuntime: o.workerRuntime
+          }))
+          : Console.log([
+            `Foreman coordinator running`,
+            `  API:   ${base}  (endpoints under /api/v1)`,
+            `  Docs:  ${base}/docs`,
+            `  Agents: ${agents.description}`,
+            ...(agents.provider === "offline"
+              ? [`          set ANTHROPIC_API_KEY or OPENAI_API_KEY to design with a model (docs/agents.md)`]
+              : []),
+            ...(port === defaultPort ? [] : [`  Point the CLI at it: export FOREMAN_API_URL=${base}`]),
+            `  Next:  ${next}`,
+            `Ctrl+C stops it.`
+          ].join("\n"))
+        if (!o.json) yield* Effect.forkScoped(printActivity(context))
+        if (workers.length > 0) yield* LocalWorkers.start({ apiUrl: base, workers, runtime })
+        return yield* Effect.never
+      }))
+    )
 ).pipe(Command.withDescription("Run the coordinator and its HTTP API, optionally with local example workers"))

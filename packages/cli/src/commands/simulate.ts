@@ -4,7 +4,7 @@ import { Simulation } from "@foreman/adapter-memory"
 import { Config, Console, Effect, Option } from "effect"
 import { CommandFailed } from "../Client.js"
 import * as Format from "../Format.js"
-import { invalid, json, parseDecimal, parsePairs } from "../internal/shared.js"
+import { invalid, json, orVariable, parseDecimal, parsePairs, readInteger, readNumber } from "../internal/shared.js"
 
 /** `--faults` keys (kebab-case or the option's own name) → the Simulation's fault options. */
 export const faultKeys: Readonly<Record<string, keyof Simulation.Faults>> = {
@@ -37,25 +37,27 @@ export const parseFaults = (text: string) =>
       return Effect.succeed({ ...faults, [name]: value })
     }))
 
-/** A finite number ≥ 0 from `--name`, else the variable `env`, else `fallback`. */
+/** A finite number ≥ 0 from `--name`, else the variable `env` (read as `kind` by `read`), else `fallback`. */
 const nonNegative = (
   option: Options.Options<number>,
   name: string,
-  env: Config.Config<number>,
+  env: { readonly name: string; readonly kind: string; readonly read: (text: string) => number | undefined },
   fallback: number,
   description: string
 ) =>
-  option.pipe(
-    Options.withFallbackConfig(env),
-    Options.withDefault(fallback),
-    Options.mapEffect((n) =>
-      Number.isFinite(n) && n >= 0 ? Effect.succeed(n) : Effect.fail(invalid(`--${name} must be 0 or more, got ${n}`))
-    ),
+  orVariable(option, name, { ...env, check: (n) => (Number.isFinite(n) && n >= 0 ? undefined : "0 or more") }).pipe(
+    Options.map(Option.getOrElse(() => fallback)),
     Options.withDescription(description)
   )
 
 const count = (name: string, env: string, fallback: number, description: string) =>
-  nonNegative(Options.integer(name), name, Config.integer(env), fallback, `${description} (env ${env}; default ${fallback})`)
+  nonNegative(
+    Options.integer(name),
+    name,
+    { name: env, kind: "an integer", read: readInteger },
+    fallback,
+    `${description} (env ${env}; default ${fallback})`
+  )
 
 export const simulate = Command.make(
   "simulate",
@@ -78,7 +80,7 @@ export const simulate = Command.make(
     dailyBudget: nonNegative(
       Options.float("daily-budget"),
       "daily-budget",
-      Config.number("FOREMAN_SIM_DAILY_BUDGET"),
+      { name: "FOREMAN_SIM_DAILY_BUDGET", kind: "a number", read: readNumber },
       Simulation.defaults.dailyBudgetUsd,
       `Daily LLM budget in USD, 0 = unlimited (env FOREMAN_SIM_DAILY_BUDGET; default ${Simulation.defaults.dailyBudgetUsd})`
     ),

@@ -4,7 +4,9 @@
  * SIGINT/SIGTERM, then drains. It pulls its jobs from the coordinator (no
  * port) unless `--protocol push` has it serve them on `--host`/`--port`.
  * Settings come from the environment (`WorkerConfig`); flags override their
- * variables.
+ * variables, and a bad value is told in one line naming the flag or the
+ * variable it came from. With `--json`, stdout carries only the JSON line;
+ * logs go to stderr.
  */
 import { Command, Options } from "@effect/cli"
 import { exampleCapabilities, exampleWorkers } from "@foreman/examples/workers"
@@ -13,7 +15,7 @@ import { Config, ConfigProvider, Console, Duration, Effect, Layer, Option } from
 import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { CommandFailed, defaultApiUrl, messageOf, UsageError } from "../Client.js"
-import { json } from "../internal/shared.js"
+import { configMessage, json, jsonOnStdout } from "../internal/shared.js"
 
 const exampleTypes = Object.keys(exampleWorkers)
 
@@ -125,14 +127,19 @@ export const worker = Command.make(
 
       // Flags become configuration that wins over the environment; WorkerConfig validates everything.
       const flags = new Map<string, string>([["FOREMAN_WORKER_TYPE", type]])
-      const set = (key: string, value: Option.Option<string | number>) =>
-        Option.map(value, (v) => flags.set(key, String(v)))
-      set("FOREMAN_API_URL", o.apiUrl)
-      set("FOREMAN_WORKER_PROTOCOL", o.protocol)
-      set("FOREMAN_WORKER_PORT", o.port)
-      set("FOREMAN_WORKER_HOST", o.host)
-      set("FOREMAN_WORKER_ID", o.id)
-      set("FOREMAN_WORKER_CAPACITY", o.capacity)
+      // The flag each variable came from, to name it in errors.
+      const given = new Map<string, string>()
+      const set = (key: string, flag: string, value: Option.Option<string | number>) =>
+        Option.map(value, (v) => {
+          flags.set(key, String(v))
+          given.set(key, `--${flag}`)
+        })
+      set("FOREMAN_API_URL", "api-url", o.apiUrl)
+      set("FOREMAN_WORKER_PROTOCOL", "protocol", o.protocol)
+      set("FOREMAN_WORKER_PORT", "port", o.port)
+      set("FOREMAN_WORKER_HOST", "host", o.host)
+      set("FOREMAN_WORKER_ID", "id", o.id)
+      set("FOREMAN_WORKER_CAPACITY", "capacity", o.capacity)
       const environment = yield* Effect.configProviderWith(Effect.succeed)
       const provider = ConfigProvider.fromMap(flags).pipe(
         ConfigProvider.orElse(() => environment),
@@ -140,10 +147,18 @@ export const worker = Command.make(
       )
       const config = yield* WorkerConfig.load({ type, ...(capabilities === undefined ? {} : { capabilities }) }).pipe(
         Effect.withConfigProvider(provider),
-        Effect.mapError((error) => new UsageError({ message: `Invalid worker configuration: ${String(error)}` }))
+        Effect.mapError((error) =>
+          new UsageError({
+            message: [...given].reduce(
+              (message, [key, flag]) => message.replace(new RegExp(`\\b${key}\\b`, "g"), flag),
+              configMessage(error)
+            ),
+            hints: []
+          })
+        )
       )
 
-      yield* Effect.scoped(Effect.gen(function*() {
+      yield* jsonOnStdout(o.json, (stdout) => Effect.scoped(Effect.gen(function*() {
         const context = yield* Layer.build(WorkerHost.layerNode(fn, config)).pipe(
           Effect.mapError((error) =>
             new CommandFailed({
@@ -161,7 +176,7 @@ export const worker = Command.make(
           apiUrl: config.apiUrl
         }
         yield* o.json
-          ? Console.log(JSON.stringify(ready))
+          ? stdout.log(JSON.stringify(ready))
           : Console.log(
             host.endpoint === null
               ? `Worker ${host.id} (${host.type}) pulling jobs from ${config.apiUrl}; Ctrl+C drains and stops`
@@ -172,6 +187,6 @@ export const worker = Command.make(
         if (Option.isNone(parent)) return yield* Effect.never
         yield* Effect.repeat(Effect.sleep(Duration.seconds(2)), { while: () => isAlive(parent.value) })
         yield* Console.error(`The server (pid ${parent.value}) is gone: draining and stopping`)
-      }))
+      })))
     })
 ).pipe(Command.withDescription("Run a worker: an example worker by --type, or your module's default export with --module"))

@@ -296,8 +296,9 @@ const badValue = (kind: string, value: string): string | undefined => {
 /**
  * The first mistake in `argv` for the tree at `root`, as one line: an unknown
  * command or flag (with the closest known one), a flag without its value, or a
- * value of the wrong kind. Positional arguments and what a value means are
- * left to the command.
+ * value of the wrong kind, or more arguments than the command takes (those
+ * after `--` included). What an argument or a value means is left to the
+ * command.
  */
 export const mistake = (root: Node, argv: ReadonlyArray<string>): string | undefined => {
   const { node, rest, unknown } = locate(root, argv)
@@ -310,10 +311,15 @@ export const mistake = (root: Node, argv: ReadonlyArray<string>): string | undef
   }
   const flags = [...node.flags, ...builtIns]
   let positional = 0
+  let afterDashes = false
   for (let i = 0; i < rest.length; i++) {
     const word = rest[i]!
-    if (word === "--") break
-    if (!word.startsWith("-") || /^-\d/.test(word)) {
+    if (word === "--" && !afterDashes) {
+      // Everything after `--` is an argument, however it looks.
+      afterDashes = true
+      continue
+    }
+    if (afterDashes || !word.startsWith("-") || /^-\d/.test(word)) {
       if (++positional > node.args.length && node.children.length === 0) {
         return `Unexpected argument ${word} for ${where}` +
           (node.args.length === 0 ? "; it takes none" : `; it takes ${node.args.map((a) => a.name).join(" ")}`)
