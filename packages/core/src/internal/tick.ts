@@ -53,7 +53,7 @@ export const make = Effect.gen(function*() {
   const dispatcher = yield* Dispatch.make
 
   /** Announces the changes written and launches their jobs: forked here, or answered to dispatch. */
-  const launch = (incarnation: Incarnation.Incarnation, now: number, written: ReadonlyArray<TickChanges.Change>) =>
+  const launchAll = (incarnation: Incarnation.Incarnation, now: number, written: ReadonlyArray<TickChanges.Change>) =>
     Effect.gen(function*() {
       const dispatches: Array<Dispatch.Dispatch> = []
       for (const { after, before, launch } of written) {
@@ -93,7 +93,7 @@ export const make = Effect.gen(function*() {
       const plan = TickPlan.make({ pipeline, config, now, epoch, hearingSince, active, workers })
       const { redispatches, written } = yield* commitPlan(epoch, plan, now)
       const started = written.filter((c) => c.launch !== null).length
-      const dispatches = [...redispatches, ...yield* launch(incarnation, now, written)]
+      const dispatches = [...redispatches, ...yield* launchAll(incarnation, now, written)]
       // Dispatches run beside the loop: a slow worker does not hold up the next tick,
       // and a failed one frees its worker, which wakes the loop again.
       for (const d of dispatches) yield* FiberSet.run(incarnation.dispatching, dispatcher.dispatch(now, d))
