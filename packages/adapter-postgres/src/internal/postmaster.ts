@@ -208,13 +208,23 @@ const stop = (server: CommandExecutor.Process, ready: Ref.Ref<boolean>) =>
   }).pipe(Effect.catchAll((error) => Effect.logError(error.message)))
 
 /**
- * How a postmaster is shut down, gentlest first, with the time each step gets. SIGTERM
- * (smart shutdown) is skipped: it waits for every client to disconnect.
+ * How a postmaster is shut down, gentlest first, with the time each step gets.
+ *
+ * A smart shutdown (SIGTERM) comes first, for a short while: it waits for the
+ * clients to disconnect, and the clients of a stopping program are
+ * disconnecting. A connection pool's `end()` resolves once it has asked its
+ * idle connections to close, not once they are closed, so a fast shutdown
+ * right after it races their goodbyes, and each backend it wins against logs
+ * `FATAL: terminating connection due to administrator command` (a warning
+ * here) for a connection that was closing anyway. A client still connected
+ * when the grace runs out is cut by the fast shutdown that follows, and that
+ * is told.
  */
 const shutdownSteps = [
-  { signal: "SIGINT", mode: "fast shutdown", grace: "15 seconds" },
-  { signal: "SIGQUIT", mode: "immediate shutdown", grace: "5 seconds" },
-  { signal: "SIGKILL", mode: "SIGKILL", grace: "5 seconds" }
+  { signal: "SIGTERM", mode: "smart shutdown", grace: "2 seconds", quiet: true },
+  { signal: "SIGINT", mode: "fast shutdown", grace: "15 seconds", quiet: false },
+  { signal: "SIGQUIT", mode: "immediate shutdown", grace: "5 seconds", quiet: false },
+  { signal: "SIGKILL", mode: "SIGKILL", grace: "5 seconds", quiet: false }
 ] as const
 
 /** Signals a postmaster until it exits (`signalAndAwaitExit` returns once it has); returns how it was stopped. */
@@ -223,9 +233,10 @@ const shutdown = <R>(
   signalAndAwaitExit: (signal: (typeof shutdownSteps)[number]["signal"]) => Effect.Effect<void, PostmasterError, R>
 ) =>
   Effect.gen(function*() {
-    for (const { grace, mode, signal } of shutdownSteps) {
+    for (const { grace, mode, quiet, signal } of shutdownSteps) {
       if (Option.isSome(yield* Effect.timeoutOption(signalAndAwaitExit(signal), grace))) return `${mode} (${signal})`
-      yield* Effect.logWarning(`PostgreSQL (pid ${pid}) did not exit within ${grace} of ${signal}`)
+      const late = `PostgreSQL (pid ${pid}) did not exit within ${grace} of ${signal}`
+      yield* quiet ? Effect.logDebug(`${late}: clients are still connected`) : Effect.logWarning(late)
     }
     return yield* new PostmasterError({ message: `PostgreSQL (pid ${pid}) survived SIGKILL` })
   })
