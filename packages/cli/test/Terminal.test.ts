@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { createServer as createHttpServer } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { bin, cleanEnv, closedPort } from "./processes.js"
+import { bin, cleanEnv, closedPort, exited, waitFor } from "./processes.js"
 
 interface Outcome {
   readonly code: number | null
@@ -60,6 +60,21 @@ describe("foreman in a pipe", () => {
       assert.strictEqual(out.code, 0, out.stderr)
       assert.strictEqual(out.stderr, "")
       assert.notMatch(out.stdout, escape, "no clear-screen in a pipe")
+    }), 60_000)
+
+  it.live("a live status stops with exit 0 on Ctrl+C (SIGINT to its process group)", () =>
+    Effect.promise(async () => {
+      const port = await Effect.runPromise(closedPort)
+      const child = spawn(
+        process.execPath,
+        [bin, "agent", "status", "--watch", "--interval", "0.1", "--api-url", `http://127.0.0.1:${port}`],
+        { env: cleanEnv, stdio: ["ignore", "pipe", "pipe"], detached: true }
+      )
+      let stdout = ""
+      child.stdout.on("data", (chunk) => (stdout += String(chunk)))
+      await waitFor("the first frame", async () => (stdout.includes("Foreman status at") ? true : undefined), 30_000)
+      process.kill(-child.pid!, "SIGINT")
+      assert.strictEqual(await exited(child), 0)
     }), 60_000)
 
   it.live("--help to a closed pipe exits 0 without a stack trace", () =>
