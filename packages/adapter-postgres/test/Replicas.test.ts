@@ -36,12 +36,15 @@ describe("two coordinators on one database", () => {
       yield* Effect.forkScoped(coordinatorA.run)
       yield* Effect.forkScoped(coordinatorB.run)
 
+      // Advisory locks belong to a database: the leases of other test files' databases on
+      // the same server are not this test's.
+      const thisDatabase = sql`database = (SELECT oid FROM pg_database WHERE datname = current_database())`
       // Referee: at most one lease holder, no worker over capacity, sampled every 50 ms.
       const problems = yield* Ref.make<Array<string>>([])
       const maxLeaders = yield* Ref.make(0)
       yield* Effect.gen(function*() {
         const [locks] = yield* sql<{ n: number }>`
-          SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted
+          SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND ${thisDatabase}
           AND ((classid::bigint << 32) | objid::bigint) = ${LEADER_LOCK}`
         yield* Ref.update(maxLeaders, (n) => Math.max(n, locks?.n ?? 0))
         const over = yield* sql<{ id: string }>`SELECT id FROM foreman_workers WHERE cardinality(current_jobs) > capacity`
@@ -61,7 +64,8 @@ describe("two coordinators on one database", () => {
       const [before] = yield* sql<{ epoch: number }>`SELECT epoch::int AS epoch FROM foreman_lease`
       const killed = yield* sql<{ pid: number }>`
         SELECT pg_terminate_backend(pid) AS ok, pid FROM pg_locks
-        WHERE locktype = 'advisory' AND granted AND ((classid::bigint << 32) | objid::bigint) = ${LEADER_LOCK}`
+        WHERE locktype = 'advisory' AND granted AND ${thisDatabase}
+        AND ((classid::bigint << 32) | objid::bigint) = ${LEADER_LOCK}`
       assert.strictEqual(killed.length, 1, "one leader held the lease")
 
       yield* completed.pipe(
