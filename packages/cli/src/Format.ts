@@ -330,8 +330,12 @@ export const researchList = (page: ResearchPage, now: number): string => {
 
 // --- simulate -------------------------------------------------------------------------
 
-/** A human summary of a simulation report. */
-export const simulation = (report: Simulation.SimulationReport, workers: { training: number; backtest: number }): string => {
+/** A human summary of a simulation report; `replay` is the command line that replays the run. */
+export const simulation = (
+  report: Simulation.SimulationReport,
+  workers: { training: number; backtest: number },
+  replay: string
+): string => {
   const o = report.outcomes
   const lines = [
     `Simulation (seed ${report.seed}): ${report.researches} researches, ${workers.training} training + ${workers.backtest} backtest workers`,
@@ -346,7 +350,8 @@ export const simulation = (report: Simulation.SimulationReport, workers: { train
       ? "Invariants:  all held"
       : `Invariants:  ${report.invariantViolations.length} violated`,
     ...report.invariantViolations.map((v) => `  - ${v}`),
-    `Trace:       ${report.traceHash} (replay with --seed ${report.seed})`
+    `Trace:       ${report.traceHash}`,
+    `Replay:      ${replay}`
   ]
   return lines.join("\n")
 }

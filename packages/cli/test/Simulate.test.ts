@@ -42,6 +42,23 @@ describe("foreman simulate", () => {
       assert.notStrictEqual(calm.traceHash, report.traceHash)
     }))
 
+  it.effect("the replay line names every setting that changes the trace, and replays the same run", () =>
+    Effect.gen(function*() {
+      const out = yield* foreman([
+        "simulate", "--seed", "3", "--researches", "4", "--backtest-workers", "2", "--daily-budget", "0.5",
+        "--faults", "job-failure=0.3,coordinator-restart=0.2"
+      ])
+      const replay = /^Replay: +(.*)$/m.exec(out.stdout)?.[1]
+      assert.strictEqual(
+        replay,
+        "foreman simulate --seed 3 --researches 4 --backtest-workers 2 --daily-budget 0.5 --faults job-failure=0.3,coordinator-restart=0.2"
+      )
+      const again = yield* foreman(replay!.split(" ").slice(1))
+      assert.strictEqual(again.stdout, out.stdout)
+      const plainRun = yield* foreman(["simulate", "--researches", "2"])
+      assert.match(plainRun.stdout, /\nReplay: +foreman simulate --seed 1 --researches 2$/)
+    }))
+
   it.effect("flags fall back to environment variables", () =>
     Effect.gen(function*() {
       const out = yield* foreman(["simulate"], { FOREMAN_SIM_RESEARCHES: "3", FOREMAN_SIM_SEED: "9" })

@@ -59,6 +59,34 @@ const count = (name: string, env: string, fallback: number, description: string)
     `${description} (env ${env}; default ${fallback})`
   )
 
+/** `jobFailure` → `job-failure`. */
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+
+/**
+ * The command line that replays a run: its seed, and every setting that is not
+ * the built-in default (each changes the trace), so the line replays the same
+ * run wherever it is pasted.
+ */
+export const replayCommand = (o: {
+  readonly seed: number
+  readonly researches: number
+  readonly trainingWorkers: number
+  readonly backtestWorkers: number
+  readonly dailyBudget: number
+  readonly faults: Partial<Record<keyof Simulation.Faults, number>>
+}): string => {
+  const d = Simulation.defaults
+  const faults = Object.entries(o.faults).map(([name, p]) => `${kebab(name)}=${p}`)
+  return [
+    `foreman simulate --seed ${o.seed}`,
+    ...(o.researches === d.researches ? [] : [`--researches ${o.researches}`]),
+    ...(o.trainingWorkers === d.workers.training ? [] : [`--training-workers ${o.trainingWorkers}`]),
+    ...(o.backtestWorkers === d.workers.backtest ? [] : [`--backtest-workers ${o.backtestWorkers}`]),
+    ...(o.dailyBudget === d.dailyBudgetUsd ? [] : [`--daily-budget ${o.dailyBudget}`]),
+    ...(faults.length === 0 ? [] : [`--faults ${faults.join(",")}`])
+  ].join(" ")
+}
+
 export const simulate = Command.make(
   "simulate",
   {
@@ -104,7 +132,7 @@ export const simulate = Command.make(
         dailyBudgetUsd: o.dailyBudget,
         faults: o.faults
       })
-      yield* o.json ? Console.log(JSON.stringify(report, null, 2)) : Console.log(Format.simulation(report, workers))
+      yield* o.json ? Console.log(JSON.stringify(report, null, 2)) : Console.log(Format.simulation(report, workers, replayCommand(o)))
       if (report.invariantViolations.length > 0) return yield* new CommandFailed({ message: "", hints: [] })
     })
 ).pipe(Command.withDescription("Run a simulated lab (a day of coordinator time in a second) and print its report"))
