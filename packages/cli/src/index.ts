@@ -1,7 +1,9 @@
 /**
- * @foreman/cli — the `foreman` command line: its command tree (run it
- * in-process with `Cli.run`), the coordinator client it uses, the pre-flight
- * checks, local worker processes, and the text layouts.
+ * The `foreman` command line's modules, for its tests: its command tree (run
+ * it in-process with `Cli.run`), the coordinator client it uses, the
+ * pre-flight checks, local worker processes, and the text layouts. The
+ * package publishes only the bundled program (docs/cli.md, "Using it from
+ * code"), not these.
  */
 export * as Cli from "./Cli.js"
 export * as Client from "./Client.js"

@@ -2,6 +2,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
+import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { closedPort } from "./cliHarness.js"
 
@@ -28,6 +29,25 @@ describe("the foreman binary", () => {
       const out = yield* foreman(["--help"])
       assert.strictEqual(out.code, 0)
       assert.include(out.stdout, "agent trigger")
+    }), 60_000)
+
+  it.live("the package is the program only: importing it is refused by its exports, as docs/cli.md says", () =>
+    Effect.gen(function*() {
+      const out = yield* Effect.promise(() =>
+        new Promise<string>((resolve) => {
+          const child = spawn(process.execPath, [
+            "--input-type=module",
+            "-e",
+            `import("@foreman/cli").then(() => console.log("imported"), (e) => console.log(e.code))`
+          ], { env: cleanEnv })
+          let stdout = ""
+          child.stdout.on("data", (chunk) => (stdout += String(chunk)))
+          child.on("exit", () => resolve(stdout.trim()))
+        })
+      )
+      assert.strictEqual(out, "ERR_PACKAGE_PATH_NOT_EXPORTED")
+      const doc = readFileSync(fileURLToPath(new URL("../../../docs/cli.md", import.meta.url)), "utf8")
+      assert.include(doc, "`import(\"@foreman/cli\")` fails (`ERR_PACKAGE_PATH_NOT_EXPORTED`)")
     }), 60_000)
 
   it.live("--wizard without a terminal is a usage error, not a wait for answers", () =>
