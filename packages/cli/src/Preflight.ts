@@ -120,7 +120,7 @@ export const run = (client: Client.Client): Effect.Effect<Report, never, HttpCli
       ))
       return done()
     }
-    checks.push(pass(reachable, `Coordinator at ${client.apiUrl} answers; ${workers.length} workers registered`))
+    checks.push(pass(reachable, `Coordinator at ${client.apiUrl} answers; ${workers.length === 1 ? "1 worker" : `${workers.length} workers`} registered`))
 
     // 2. both worker types
     const counts = requiredTypes.map((type) => `${type}=${count(workers, type)}`).join(", ")
