@@ -70,8 +70,11 @@ export const make = Effect.gen(function*() {
       const changes: Array<TickChanges.Change> = []
       for (const action of actions) {
         if (action._tag === "Redispatch") redispatches.push({ worker: action.worker, job: action.job })
-        const jobId = action._tag === "RunInProcess" ? yield* Ids.jobId : null
-        changes.push(TickChanges.toChange(grants, action, jobId))
+        changes.push(
+          action._tag === "RunInProcess"
+            ? TickChanges.inProcess(grants, action, yield* Ids.jobId)
+            : TickChanges.toChange(grants, action)
+        )
       }
       const changed = changes.filter(TickChanges.changes)
       const results = yield* write(changed, epoch, now)

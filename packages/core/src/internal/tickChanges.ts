@@ -2,10 +2,10 @@
  * A tick's plan made concrete, without side effects. `TickPlan` decides what
  * each research does; here its designs are named after the catalogue
  * (`nameDesigns`), each action becomes the change to write with the job it
- * starts (`toChange`, given the slots claimed and the job ids drawn), the
- * changes become the store's transitions, and what a written change tells
- * observers is decided (`transitionEvent`, `jobStartedEvent`). The tick's
- * interpreter (`tick.ts`) draws, claims, writes and launches.
+ * starts (`inProcess`, `toChange`: given the slots claimed and the ids
+ * drawn), the changes become the store's transitions, and what a written
+ * change tells observers is decided (`transitionEvent`, `jobStartedEvent`).
+ * `commitPlan.ts` draws, claims and writes; `tick.ts` announces and launches.
  */
 import type { CoordinatorEvent } from "../CoordinatorEvents.js"
 import { isTerminalStatus, type Job, type JobId, type Research, type Strategy, type Worker, type WorkerType } from "../Domain.js"
@@ -96,23 +96,28 @@ export interface Grants {
   readonly granted: ReadonlyMap<WorkerType, ReadonlyArray<Slot>>
 }
 
-/**
- * Makes one planned action concrete. `jobId` is the id drawn for the job a
- * `RunInProcess` starts (ignored otherwise); a `ClaimWorker` without a
- * granted slot keeps its research waiting.
- */
-export const toChange = ({ epoch, granted, now }: Grants, action: TickAction, jobId: JobId | null): Change => {
+/** A planned action that starts no in-process job. */
+export type OtherAction = Exclude<TickAction, { readonly _tag: "RunInProcess" }>
+
+/** Makes a `RunInProcess` concrete: its job, with the id drawn for it, forked once written. */
+export const inProcess = (
+  { epoch, now }: Grants,
+  action: Extract<TickAction, { readonly _tag: "RunInProcess" }>,
+  jobId: JobId
+): Change => {
+  const { definition, research } = action
+  const job = JobTransitions.create({ id: jobId, research, definition, worker: null, epoch, now })
+  const launch: Launch = { _tag: "Fork", job, definition, research: { ...research, activeJobId: job.id } }
+  return starting(action, job, launch, StrategyCatalogue.designOf(action))
+}
+
+/** Makes any other planned action concrete; a `ClaimWorker` without a granted slot keeps its research waiting. */
+export const toChange = ({ epoch, granted, now }: Grants, action: OtherAction): Change => {
   const design = StrategyCatalogue.designOf(action)
   switch (action._tag) {
     case "Commit":
     case "Redispatch":
       return { before: action.before, after: action.after, writes: action.writes, launch: null, design }
-    case "RunInProcess": {
-      const { definition, research } = action
-      if (jobId === null) throw new Error("an in-process job needs an id")
-      const job = JobTransitions.create({ id: jobId, research, definition, worker: null, epoch, now })
-      return starting(action, job, { _tag: "Fork", job, definition, research: { ...research, activeJobId: job.id } }, design)
-    }
     case "ClaimWorker": {
       const slot = granted.get(action.workerType)?.[action.slot]
       if (slot === undefined) {

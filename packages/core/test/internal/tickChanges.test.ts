@@ -65,10 +65,10 @@ describe("nameDesigns", () => {
   })
 })
 
-describe("toChange", () => {
+describe("inProcess and toChange", () => {
   it("writes a commit as planned, launching nothing", () => {
     const after = { ...training, status: "failed" } as Research
-    const change = TickChanges.toChange(noGrants, TickAction.Commit({ before: training, after, writes: [] }), null)
+    const change = TickChanges.toChange(noGrants, TickAction.Commit({ before: training, after, writes: [] }))
     assert.deepStrictEqual(change, { before: training, after, writes: [], launch: null, design: null })
   })
 
@@ -79,7 +79,7 @@ describe("toChange", () => {
       writes: [],
       definition: definition("designing")
     })
-    const change = TickChanges.toChange(noGrants, action, "job_a" as JobId)
+    const change = TickChanges.inProcess(noGrants, action, "job_a" as JobId)
     assert.strictEqual(change.launch?._tag, "Fork")
     if (change.launch?._tag !== "Fork") return
     assert.strictEqual(change.launch.job.id, "job_a")
@@ -106,7 +106,7 @@ describe("toChange", () => {
     const granted = new Map<WorkerType, ReadonlyArray<TickChanges.Slot>>([
       ["training", [{ jobId: "job_b" as JobId, worker }]]
     ])
-    const change = TickChanges.toChange({ ...noGrants, granted }, claim(0), null)
+    const change = TickChanges.toChange({ ...noGrants, granted }, claim(0))
     assert.strictEqual(change.launch?._tag, "Dispatch")
     if (change.launch?._tag !== "Dispatch") return
     assert.strictEqual(change.launch.worker, worker)
@@ -116,13 +116,13 @@ describe("toChange", () => {
   })
 
   it("keeps the research waiting when its slot was not granted", () => {
-    const change = TickChanges.toChange(noGrants, claim(1), null)
+    const change = TickChanges.toChange(noGrants, claim(1))
     assert.isNull(change.launch)
     assert.deepStrictEqual(change.after.waitingFor, { workerType: "training", since: NOW - 5_000 })
   })
 
   it("carries the design a transition records", () => {
-    const change = TickChanges.toChange(noGrants, designed("op_1", "rsi"), null)
+    const change = TickChanges.toChange(noGrants, designed("op_1", "rsi"))
     assert.deepStrictEqual(change.design, strategy("rsi"))
   })
 })
