@@ -6,9 +6,18 @@
  */
 import { Effect } from "effect"
 import { Assignments } from "../Assignments.js"
-import { type JobId, type JobSpec, pulls, type Worker } from "../Domain.js"
+import { type Job, type JobId, type JobSpec, pulls, type Worker } from "../Domain.js"
 import type { DispatchError } from "../Errors.js"
 import { WorkerTransport } from "../WorkerTransport.js"
+
+/** What a worker is given of a job: its id, research, kind, attempt and input. */
+export const specOf = (job: Job): JobSpec => ({
+  jobId: job.id,
+  researchId: job.researchId,
+  kind: job.kind,
+  attempt: job.attempt,
+  input: job.input
+})
 
 export interface Delivery {
   /** Sends a job to a push worker (`sent`: it took it), or offers it to a pull worker's polls (`offered`). */

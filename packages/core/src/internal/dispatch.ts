@@ -7,7 +7,7 @@
  * frees the worker's slot for a retry elsewhere.
  */
 import { Effect, Schedule, Duration } from "effect"
-import type { Job, JobSpec, Worker } from "../Domain.js"
+import type { Job, Worker } from "../Domain.js"
 import type { DispatchError, StorageError } from "../Errors.js"
 import * as Metrics from "../Metrics.js"
 import { WorkerRegistry } from "../WorkerRegistry.js"
@@ -19,15 +19,6 @@ export interface Dispatch {
   readonly worker: Worker
   readonly job: Job
 }
-
-/** What the worker is sent. */
-export const specOf = (job: Job): JobSpec => ({
-  jobId: job.id,
-  researchId: job.researchId,
-  kind: job.kind,
-  attempt: job.attempt,
-  input: job.input
-})
 
 /** What a failed delivery records on the job, and what it does to the worker. */
 export type AfterFailure =
@@ -67,7 +58,7 @@ export const make = Effect.gen(function*() {
 
   /** Sends the job to its worker (sent, recorded as running) or offers it to its polls (recorded when taken). */
   const dispatch = (now: number, d: Dispatch) =>
-    delivery.deliver(d.worker, specOf(d.job)).pipe(
+    delivery.deliver(d.worker, Delivery.specOf(d.job)).pipe(
       Metrics.trackDispatch(d.worker.type),
       Effect.matchEffect({
         onSuccess: (how) => how === "sent" ? Effect.asVoid(bookkeeping(jobs.dispatched(d.job, now))) : Effect.void,

@@ -14,6 +14,7 @@ import { type StorageError, WorkerNotFound } from "../Errors.js"
 import { ForemanConfig } from "../ForemanConfig.js"
 import { ResearchStore } from "../ResearchStore.js"
 import { Wakeup } from "../Wakeup.js"
+import * as Delivery from "./delivery.js"
 import * as JobWrites from "./jobWrites.js"
 
 /** Records a heartbeat of the worker, setting until when it asks for work (null: it stopped); none when unknown. */
@@ -38,14 +39,6 @@ export interface Polls {
 }
 
 const isJobId = Schema.is(JobId)
-
-const specOf = (job: Job): JobSpec => ({
-  jobId: job.id,
-  researchId: job.researchId,
-  kind: job.kind,
-  attempt: job.attempt,
-  input: job.input
-})
 
 export const make = (beat: Beat) => Effect.gen(function*() {
   const config = yield* ForemanConfig
@@ -90,7 +83,7 @@ export const make = (beat: Beat) => Effect.gen(function*() {
       for (const job of assigned) {
         if (running.has(job.id)) continue
         if (job.status === "pending" && !(yield* jobs.dispatched(job, now))) continue
-        start.push(specOf(job))
+        start.push(Delivery.specOf(job))
       }
       return { jobs: start, stop } satisfies PollAnswer
     })

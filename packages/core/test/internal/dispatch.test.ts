@@ -1,16 +1,17 @@
 /**
- * Dispatch decided from plain data: what a worker is sent, and what a failed
+ * Dispatch decided from plain data: what a worker is given of a job, and what a failed
  * delivery means (a refusal is a scheduling fact, anything else loses the attempt).
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as fixtures from "@foreman/adapter-memory/TestEngine"
 import { DispatchError } from "../../src/Errors.js"
+import * as Delivery from "../../src/internal/delivery.js"
 import * as Dispatch from "../../src/internal/dispatch.js"
 
-describe("specOf", () => {
+describe("Delivery.specOf", () => {
   it("sends the job's id, research, kind, attempt and input", () => {
     const job = fixtures.job("job_1", "op_1", { attempt: 2 })
-    assert.deepStrictEqual(Dispatch.specOf(job), {
+    assert.deepStrictEqual(Delivery.specOf(job), {
       jobId: job.id,
       researchId: job.researchId,
       kind: "training",
