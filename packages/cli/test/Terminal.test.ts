@@ -165,7 +165,9 @@ describe("mistakes on the command line", () => {
     [["agent", "status", "--log-level", "error", "--jsn"], "Unknown flag --jsn for foreman agent status; did you mean --json?"],
     // What follows `--` is arguments, counted as such.
     [["agent", "show", "op_1", "--", "op_2"], "Unexpected argument op_2 for foreman agent show; it takes <id>"],
-    [["agent", "budget", "--", "extra"], "Unexpected argument extra for foreman agent budget; it takes none"]
+    [["agent", "budget", "--", "extra"], "Unexpected argument extra for foreman agent budget; it takes none"],
+    // The root's own flags are the root's.
+    [["agent", "status", "--json", "--version"], "Unknown flag --version for foreman agent status; see foreman agent status --help"]
   ]
   it.live("each is one line on stderr naming the level or the flag, exit 2", () =>
     Effect.gen(function*() {

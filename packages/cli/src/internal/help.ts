@@ -309,7 +309,11 @@ export const mistake = (root: Node, argv: ReadonlyArray<string>): string | undef
     return `Unknown command ${unknown} for ${where}; ` +
       (near === undefined ? `use one of: ${names.join(", ")}` : `did you mean ${near}?`)
   }
-  const flags = [...node.flags, ...builtIns]
+  // --version and --completions belong to the root: with a command's flags, @effect/cli would not take them.
+  const flags = [
+    ...node.flags,
+    ...(node.path.length === 1 ? builtIns : builtIns.filter((f) => !f.names.some((n) => n === "--version" || n === "--completions")))
+  ]
   let positional = 0
   let afterDashes = false
   for (let i = 0; i < rest.length; i++) {
