@@ -279,7 +279,8 @@ describe("foreman server with bad options", () => {
         foreman(["server", "--port", "eighty"], { env }),
         foreman(["server", "--local-workers", "training=100"], { env }),
         foreman(["server"], { env: { ...env, FOREMAN_HOST: "0.0.0.0" } }),
-        foreman(["server"], { env: { ...env, FOREMAN_DAILY_BUDGET_USD: "x" } })
+        foreman(["server"], { env: { ...env, FOREMAN_DAILY_BUDGET_USD: "x" } }),
+        foreman(["server"], { env: { ...env, FOREMAN_LLM_PROVIDER: "gpt" } })
       ], { concurrency: "unbounded" })
       const exists = existsSync(data)
       rmSync(dataDir, { recursive: true, force: true })
@@ -298,6 +299,11 @@ describe("foreman server with bad options", () => {
           2,
           "FOREMAN_DAILY_BUDGET_USD must be a number >= 0 (0 means unlimited), got \"x\"\n" +
           "See docs/configuration.md for the variables\n"
+        ],
+        [
+          2,
+          "FOREMAN_LLM_PROVIDER: Expected one of (anthropic, openai, offline) but received \"gpt\"\n" +
+          "See docs/agents.md for FOREMAN_LLM_PROVIDER, FOREMAN_LLM_MODEL and the API keys\n"
         ]
       ])
       assert.deepStrictEqual(outs.map((out) => out.stdout), outs.map(() => ""), "nothing was started, nor logged")
