@@ -16,18 +16,12 @@ import { join } from "node:path"
 import { maskedLines, matches } from "./docs/compare.js"
 import { documents, type Example, examples, type Scene } from "./docs/examples.js"
 import { runStep, shim } from "./docs/session.js"
-import { bin, cleanEnv, closedPort, exited, root, waitFor } from "./processes.js"
+import { bin, cleanEnv, closedPort, exited, root, signalGroup, waitFor } from "./processes.js"
 
 const foremanOnPath = shim()
 const running: Array<ChildProcess> = []
 afterAll(async () => {
-  for (const child of running) {
-    try {
-      process.kill(-child.pid!, "SIGINT")
-    } catch {
-      // gone
-    }
-  }
+  for (const child of running) signalGroup(child, "SIGINT")
   await Promise.all(running.map(exited))
   foremanOnPath.remove()
 })

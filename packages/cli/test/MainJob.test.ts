@@ -9,7 +9,7 @@ import { afterAll, assert, describe, it } from "@effect/vitest"
 import { type ChildProcess, spawn } from "node:child_process"
 import { createDatabase } from "@foreman/testing/PgDatabase"
 import { Effect } from "effect"
-import { cleanEnv, closedPort, exited, foreman, root, waitFor } from "./processes.js"
+import { cleanEnv, closedPort, exited, foreman, root, waitFor, signalGroup } from "./processes.js"
 
 interface Shown {
   readonly research: {
@@ -23,13 +23,7 @@ interface Shown {
 let lab: ChildProcess | undefined
 afterAll(() => {
   // Whatever the test left running (a failed run): the lab's whole process group.
-  if (lab?.pid !== undefined && lab.exitCode === null && lab.signalCode === null) {
-    try {
-      process.kill(-lab.pid, "SIGKILL")
-    } catch {
-      // already gone
-    }
-  }
+  signalGroup(lab)
 })
 
 describe("npm start", () => {
@@ -104,7 +98,7 @@ describe("npm start", () => {
       assert.include(output, `${id}  COMPLETED`)
 
       // Ctrl+C: workers drain and stop, then the server.
-      process.kill(-lab.pid!, "SIGINT")
+      signalGroup(lab, "SIGINT")
       const code = await Promise.race([exited(lab), new Promise<string>((r) => setTimeout(() => r("timeout"), 60_000))])
       assert.notStrictEqual(code, "timeout", output)
       assert.include(output, "Local workers stopped")

@@ -12,7 +12,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as FakeLlm from "@foreman/testing/FakeLlm"
 import { createDatabase } from "@foreman/testing/PgDatabase"
 import { Effect } from "effect"
-import { bin, cleanEnv, closedPort, exited, foreman, waitFor } from "./processes.js"
+import { bin, cleanEnv, closedPort, exited, foreman, waitFor, signalGroup } from "./processes.js"
 
 interface LlmCall {
   readonly jobId: string
@@ -82,13 +82,7 @@ let lab: ChildProcess | undefined
 let fake: FakeLlm.FakeLlm | undefined
 afterAll(async () => {
   // Whatever the test left running (a failed run): the lab's whole process group, and the fake.
-  if (lab?.pid !== undefined && lab.exitCode === null && lab.signalCode === null) {
-    try {
-      process.kill(-lab.pid, "SIGKILL")
-    } catch {
-      // already gone
-    }
-  }
+  signalGroup(lab)
   await fake?.close()
 })
 
@@ -269,7 +263,7 @@ describe("foreman server with model agents", () => {
       assert.closeTo(reshown.research.costUsd, 0.0315, 1e-9)
 
       // Ctrl+C: workers drain and stop, then the server.
-      process.kill(-lab.pid!, "SIGINT")
+      signalGroup(lab, "SIGINT")
       const code = await Promise.race([exited(lab), new Promise<string>((r) => setTimeout(() => r("timeout"), 60_000))])
       assert.notStrictEqual(code, "timeout", output)
       assert.include(output, "Local workers stopped")

@@ -9,17 +9,11 @@ import { afterAll, assert, describe, it } from "@effect/vitest"
 import { type ChildProcess, spawn } from "node:child_process"
 import { createDatabase } from "@foreman/testing/PgDatabase"
 import { Effect } from "effect"
-import { bin, cleanEnv, closedPort, exited, foreman, waitFor } from "./processes.js"
+import { bin, cleanEnv, closedPort, exited, foreman, waitFor, signalGroup } from "./processes.js"
 
 let lab: ChildProcess | undefined
 afterAll(() => {
-  if (lab?.pid !== undefined && lab.exitCode === null && lab.signalCode === null) {
-    try {
-      process.kill(-lab.pid, "SIGKILL")
-    } catch {
-      // already gone
-    }
-  }
+  signalGroup(lab)
 })
 
 describe("a provider's error with a Suggestion paragraph", () => {

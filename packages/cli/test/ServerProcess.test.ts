@@ -12,21 +12,13 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
-import { bin, cleanEnv, exited, foreman, waitFor } from "./processes.js"
+import { bin, cleanEnv, exited, foreman, signalGroup, waitFor } from "./processes.js"
 
 const started: Array<ChildProcess> = []
 const dataDirs: Array<string> = []
 afterAll(() => {
   // Whatever a failed run left: each child's process group.
-  for (const child of started) {
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(-child.pid, "SIGKILL")
-      } catch {
-        // already gone
-      }
-    }
-  }
+  for (const child of started) signalGroup(child)
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true })
 })
 

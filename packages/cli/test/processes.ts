@@ -68,6 +68,20 @@ export const waitFor = async <A>(
   }
 }
 
+/**
+ * Sends `signal` to the process group `child` leads (it was started with
+ * `detached: true`), unless it has ended: for Ctrl+C as a terminal sends it,
+ * and for whatever a failed test left running.
+ */
+export const signalGroup = (child: ChildProcess | undefined, signal: NodeJS.Signals = "SIGKILL"): void => {
+  if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    // already gone
+  }
+}
+
 /** The exit code of `child`, once it exits. */
 export const exited = (child: ChildProcess) =>
   new Promise<number | null>((resolve) => {

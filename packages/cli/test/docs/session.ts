@@ -5,11 +5,11 @@
  * running once its output matches the example (a server, a worker, `--watch`)
  * gets Ctrl+C (SIGINT to its process group), as its reader would send.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { bin, cleanEnv, root } from "../processes.js"
+import { bin, cleanEnv, root, signalGroup } from "../processes.js"
 import { maskedLines, matches } from "./compare.js"
 
 export interface Ran {
@@ -33,14 +33,6 @@ export const shim = (): { readonly dir: string; readonly remove: () => void } =>
  */
 export const asRun = (command: string, apiUrl: string | undefined): string =>
   command.replace(/\bnpx foreman\b/g, "foreman").replace(/http:\/\/127\.0\.0\.1:8000\b/g, apiUrl ?? "$&")
-
-const signalGroup = (child: ChildProcess, signal: NodeJS.Signals) => {
-  try {
-    process.kill(-child.pid!, signal)
-  } catch {
-    // already gone
-  }
-}
 
 export interface StepOptions {
   readonly cwd: string
