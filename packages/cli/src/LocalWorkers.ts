@@ -15,7 +15,7 @@
 import { Config, Console, Data, Duration, Effect, Option, Queue, Ref, type Scope } from "effect"
 import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { existsSync } from "node:fs"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 
@@ -52,14 +52,26 @@ export interface LocalWorker {
   readonly pid: () => number | undefined
 }
 
+/**
+ * This package's folder, the one with `bin/foreman.mjs`: this module runs from
+ * `src/`, from the bundle in `dist/`, or from one of its chunks in `dist/chunks/`.
+ */
+const packageRoot = (): string => {
+  const start = dirname(fileURLToPath(import.meta.url))
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "bin", "foreman.mjs"))) return dir
+    if (dirname(dir) === dir) return dirname(start)
+  }
+}
+
 /** `node <this package>/bin/foreman.mjs`. */
 export const defaultCommand = (): { readonly executable: string; readonly args: ReadonlyArray<string> } => ({
   executable: process.execPath,
-  args: [fileURLToPath(new URL("../bin/foreman.mjs", import.meta.url))]
+  args: [join(packageRoot(), "bin", "foreman.mjs")]
 })
 
 /** The repository this CLI package sits in (`<root>/packages/cli`). */
-const repositoryRoot = (): string => fileURLToPath(new URL("../../../", import.meta.url))
+const repositoryRoot = (): string => join(packageRoot(), "..", "..")
 
 /** The Python example worker of `type`. */
 export const pythonWorker = (type: string): string => join(repositoryRoot(), "examples", "python", `${type}_worker.py`)

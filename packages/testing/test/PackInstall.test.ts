@@ -3,7 +3,8 @@
  * installed from the tarballs into a temporary project that has no
  * TypeScript tooling, where plain `node` runs an ESM script using the
  * Promise client against a running coordinator, one running a Simulation,
- * one starting a worker with `runWorker`, and `npx foreman --help`.
+ * one starting a worker with `runWorker`, `npx foreman --help`, and `npx
+ * foreman simulate`, whose run is a chunk of the bundle loaded on demand.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { startServer } from "@foreman/testing/ApiHarness"
@@ -105,5 +106,9 @@ describe("npm packages", () => {
       assert.strictEqual(help.code, 0, help.stderr)
       assert.include(help.stdout, "foreman")
       assert.include(help.stdout, "agent")
+
+      const simulated = yield* node(project, ["foreman", "simulate", "--researches", "3", "--json"], {}, "npx")
+      assert.strictEqual(simulated.code, 0, simulated.stderr)
+      assert.strictEqual((JSON.parse(simulated.stdout) as { researches: number }).researches, 3)
     }), 900_000)
 })

@@ -1,10 +1,12 @@
-/** `foreman simulate`: a deterministic simulated lab run in memory, with optional faults. */
+/**
+ * `foreman simulate`: a deterministic simulated lab run in memory, with
+ * optional faults. Its options are here; the simulator loads only when the
+ * command runs (`simulateRun.ts`).
+ */
 import { Command, Options } from "@effect/cli"
-import { Simulation } from "@foreman/adapter-memory"
-import { Config, Console, Effect, Option } from "effect"
-import { CommandFailed } from "../Client.js"
-import * as Format from "../Format.js"
-import { invalid, json, orVariable, parseDecimal, parsePairs, readInteger, readNumber } from "../internal/shared.js"
+import * as Simulation from "@foreman/adapter-memory/SimulationOptions"
+import { Config, Effect, Option } from "effect"
+import { invalid, json, lazy, orVariable, parseDecimal, parsePairs, readInteger, readNumber } from "../internal/shared.js"
 
 /** `--faults` keys (kebab-case or the option's own name) → the Simulation's fault options. */
 export const faultKeys: Readonly<Record<string, keyof Simulation.Faults>> = {
@@ -122,17 +124,5 @@ export const simulate = Command.make(
       )
     )
   },
-  (o) =>
-    Effect.gen(function*() {
-      const workers = { training: o.trainingWorkers, backtest: o.backtestWorkers }
-      const report = yield* Simulation.run({
-        seed: o.seed,
-        researches: o.researches,
-        workers,
-        dailyBudgetUsd: o.dailyBudget,
-        faults: o.faults
-      })
-      yield* o.json ? Console.log(JSON.stringify(report, null, 2)) : Console.log(Format.simulation(report, workers, replayCommand(o)))
-      if (report.invariantViolations.length > 0) return yield* new CommandFailed({ message: "", hints: [] })
-    })
+  (o) => Effect.flatMap(lazy(() => import("./simulateRun.js")), (run) => run.simulate(o))
 ).pipe(Command.withDescription("Run a simulated lab (a day of coordinator time in a second) and print its report"))

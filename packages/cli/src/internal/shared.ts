@@ -192,6 +192,22 @@ export const jsonOnStdout = <A, E, R>(
 ): Effect.Effect<A, E, R> =>
   Effect.flatMap(Effect.console, (console) => (json ? Effect.withConsole(body(console), toStderr(console)) : body(console)))
 
+/**
+ * The module a command's run lives in, loaded when the command runs (a
+ * dynamic `import()`), so that other commands start without it: the server,
+ * the workers and the simulator are most of the bundle. It can fail only when
+ * the installed package lacks a part of itself.
+ */
+export const lazy = <M>(load: () => Promise<M>): Effect.Effect<M, Client.CommandFailed> =>
+  Effect.tryPromise({
+    try: load,
+    catch: (error) =>
+      new Client.CommandFailed({
+        message: `Cannot load this command: ${Client.messageOf(error).split("\n")[0]}`,
+        hints: ["The installed @foreman/cli is incomplete: install it again"]
+      })
+  })
+
 /** Prints a value as indented JSON on stdout. */
 export const printJson = (value: unknown): Effect.Effect<void> => Console.log(JSON.stringify(value, null, 2))
 
