@@ -61,6 +61,17 @@ const count = (name: string, env: string, fallback: number, description: string)
     `${description} (env ${env}; default ${fallback})`
   )
 
+/** The options of `foreman simulate`, parsed. */
+export interface SimulateOptions {
+  readonly json: boolean
+  readonly seed: number
+  readonly researches: number
+  readonly trainingWorkers: number
+  readonly backtestWorkers: number
+  readonly dailyBudget: number
+  readonly faults: Partial<Record<keyof Simulation.Faults, number>>
+}
+
 /** `jobFailure` → `job-failure`. */
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
 
@@ -69,14 +80,7 @@ const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase(
  * the built-in default (each changes the trace), so the line replays the same
  * run wherever it is pasted.
  */
-export const replayCommand = (o: {
-  readonly seed: number
-  readonly researches: number
-  readonly trainingWorkers: number
-  readonly backtestWorkers: number
-  readonly dailyBudget: number
-  readonly faults: Partial<Record<keyof Simulation.Faults, number>>
-}): string => {
+export const replayCommand = (o: Omit<SimulateOptions, "json">): string => {
   const d = Simulation.defaults
   const faults = Object.entries(o.faults).map(([name, p]) => `${kebab(name)}=${p}`)
   return [

@@ -3,18 +3,7 @@ import { Simulation } from "@foreman/adapter-memory"
 import { Console, Effect } from "effect"
 import { CommandFailed } from "../Client.js"
 import * as Format from "../Format.js"
-import { replayCommand } from "./simulate.js"
-
-/** The options of `foreman simulate`, parsed. */
-export interface SimulateOptions {
-  readonly json: boolean
-  readonly seed: number
-  readonly researches: number
-  readonly trainingWorkers: number
-  readonly backtestWorkers: number
-  readonly dailyBudget: number
-  readonly faults: Partial<Record<keyof Simulation.Faults, number>>
-}
+import { replayCommand, type SimulateOptions } from "./simulate.js"
 
 /** Runs the simulated lab and prints its report (JSON with `json`); invariant violations fail the command. */
 export const simulate = (o: SimulateOptions): Effect.Effect<void, CommandFailed> =>
