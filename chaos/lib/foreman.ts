@@ -6,7 +6,7 @@
  * fresh bundle of the current sources with `--build`.
  */
 import { execFileSync } from "node:child_process"
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs"
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs"
 import { dirname, join } from "node:path"
 import * as Processes from "./processes.js"
 
@@ -49,6 +49,17 @@ export interface Bundle {
 }
 
 /**
+ * Copies the bundle's entry and the chunks beside it (`chunks/`, loaded when a
+ * command runs: the server's, the worker's), when there are any: a bundle of
+ * an older commit is one file.
+ */
+const copyBundle = (entry: string, to: string) => {
+  const chunks = join(dirname(entry), "chunks")
+  if (existsSync(chunks)) cpSync(chunks, join(dirname(to), "chunks"), { recursive: true })
+  copyFileSync(entry, to)
+}
+
+/**
  * Prepares the bundle under `node_modules/.cache/foreman-chaos/<run>` (inside
  * the repository, so its external packages resolve): a copy of
  * `packages/cli/dist/foreman.mjs` (built first when missing), or with `build` a
@@ -60,7 +71,7 @@ export const prepareBundle = (run: string, build: boolean, given?: string): Bund
   Processes.onExit(() => rmSync(dir, { recursive: true, force: true }))
   const path = join(dir, "foreman.mjs")
   if (given !== undefined) {
-    copyFileSync(given, path)
+    copyBundle(given, path)
     return { path, description: `${given} (--bundle, built ${new Date(statSync(given).mtimeMs).toISOString()})`, warning: undefined }
   }
   if (build) {
@@ -71,7 +82,7 @@ export const prepareBundle = (run: string, build: boolean, given?: string): Bund
     process.stdout.write("packages/cli/dist/foreman.mjs is missing: building it (npm run build -w @foreman/cli)\n")
     execFileSync("npm", ["run", "build", "--silent", "--workspace", "@foreman/cli"], { cwd: repoRoot, stdio: "inherit" })
   }
-  copyFileSync(distBundle, path)
+  copyBundle(distBundle, path)
   const built = statSync(distBundle).mtimeMs
   const stale = newestSource() > built
   return {
