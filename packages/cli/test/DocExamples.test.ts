@@ -135,7 +135,10 @@ for (const file of documents(root)) {
 
     for (const example of found.examples) {
       if (example.scene._tag === "NotRun") {
-        it.skip(`${example.where} (not run: ${example.scene.reason})`, () => {})
+        const reason = example.scene.reason
+        it(`${example.where} says visibly why it is not run: ${reason}`, () => {
+          assert.match(reason, /\w{3}/, `${example.where}: "Not run by the doc tests:" needs its reason`)
+        })
         continue
       }
       it(`${example.where}: ${example.steps.map((s) => s.command).join(" · ").slice(0, 120)}`, () => runExample(example), 240_000)
