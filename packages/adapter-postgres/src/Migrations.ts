@@ -1,13 +1,17 @@
 /**
  * Forward-only migrations (the PostgreSQL dialect of `@effect/sql`'s Migrator),
  * bundled as static imports (file-system loaders break
- * under bundling). Safe when several processes start at once: the run holds a
- * transaction-level advisory lock, so they take turns and the later ones find
- * nothing left to do.
+ * under bundling), then the SQL functions' current definitions
+ * (`SqlFunctions`, one module each under `functions/`), re-applied when they
+ * changed. Migrations are the history of released databases and change only
+ * the schema; the definitions are where a function's current SQL lives. Safe
+ * when several processes start at once: the run holds a transaction-level
+ * advisory lock, so they take turns and the later ones find nothing left to do.
  */
 import { Migrator, SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { sqlDefectsAsFailures } from "./internal/storage.js"
+import * as SqlFunctions from "./SqlFunctions.js"
 import m0001 from "./migrations/0001_create_tables.js"
 import m0002 from "./migrations/0002_worker_credentials.js"
 import m0003 from "./migrations/0003_trigger_request_ids.js"
@@ -34,12 +38,20 @@ export const migrations = Migrator.fromRecord({
 /** The migrator, without schema dumps (they need a file system and pg_dump). */
 const migrate = Migrator.make({})
 
+/** What a run did: the migrations it ran, and the functions it (re)applied or dropped. */
+export interface Report {
+  readonly migrations: ReadonlyArray<readonly [id: number, name: string]>
+  readonly functions: SqlFunctions.Applied
+}
+
 /**
- * Runs every migration of `loader` not yet run; returns those it ran. A
- * loader holding a prefix of `migrations` builds a database as an older
- * release left it (the upgrade tests do).
+ * Runs every migration of `loader` not yet run, then, when `functions` are
+ * given, brings the SQL functions to them (`SqlFunctions.apply`), all in one
+ * transaction under the advisory lock. Without `functions` the functions stay
+ * as the migrations left them: a loader holding a prefix of `migrations`
+ * builds a database as an older release left it (the upgrade tests do).
  */
-export const runWith = (loader: Migrator.Loader) =>
+export const runReporting = (loader: Migrator.Loader, functions?: ReadonlyArray<SqlFunctions.SqlFunction>) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     return yield* sqlDefectsAsFailures(sql.withTransaction(Effect.gen(function*() {
@@ -51,9 +63,17 @@ export const runWith = (loader: Migrator.Loader) =>
         created_at timestamp with time zone NOT NULL DEFAULT now(),
         name text NOT NULL
       )`
-      return yield* migrate({ loader, table: "foreman_migrations" })
+      const ran = yield* migrate({ loader, table: "foreman_migrations" })
+      // After the migrations: a definition may use what they add, and they may drop what an old one used.
+      const applied = functions === undefined
+        ? { applied: [], dropped: [] }
+        : yield* SqlFunctions.apply(functions)
+      return { migrations: ran, functions: applied } satisfies Report
     })))
   })
 
-/** Runs every pending migration; returns those it ran. */
-export const run = runWith(migrations)
+/** Runs every migration of `loader` not yet run (the functions stay as they leave them); returns those it ran. */
+export const runWith = (loader: Migrator.Loader) => Effect.map(runReporting(loader), (report) => report.migrations)
+
+/** Runs every pending migration, then re-applies every changed SQL function; returns the migrations it ran. */
+export const run = Effect.map(runReporting(migrations, SqlFunctions.all), (report) => report.migrations)

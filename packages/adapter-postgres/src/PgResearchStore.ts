@@ -78,6 +78,7 @@ export const make = Effect.gen(function*() {
 
   /** One round trip: the `foreman_commit` function does every check and write, or none. */
   const commit = (t: ResearchStore.Transition) =>
+    // foreman_commit is defined in src/functions/foreman_commit.ts.
     sql`SELECT foreman_commit(${sql.json(transitionRows(t))})`.pipe(
       Effect.catchIf(
         (e) => (e.cause as { code?: string } | undefined)?.code === "FMSTL",
@@ -187,6 +188,7 @@ export const make = Effect.gen(function*() {
     commitAll: (ts) =>
       storage(Effect.map(
         // A top-level array would be sent as a PostgreSQL array, not JSON: send the text.
+        // foreman_commit_all is defined in src/functions/foreman_commit_all.ts.
         sql<{ written: ReadonlyArray<boolean> }>`
           SELECT foreman_commit_all(${JSON.stringify(ts.map(transitionRows))}::jsonb) AS written`,
         (rows) => rows[0]?.written ?? ts.map(() => false)
@@ -231,6 +233,7 @@ export const make = Effect.gen(function*() {
       expected.length === 0
         ? Effect.succeed(false)
         : storage(Effect.map(
+          // foreman_update_job is defined in src/functions/foreman_update_job.ts.
           sql<{ written: boolean }>`
             SELECT foreman_update_job(${sql.json(jobRow(job))}, ${[...expected] as Array<string>}::text[]) AS written`,
           (rows) => rows[0]?.written === true

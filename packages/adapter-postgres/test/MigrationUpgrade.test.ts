@@ -4,7 +4,9 @@
  * blob beside a few columns, moments as epoch milliseconds in doubles), then
  * the remaining migrations. Every research, job, worker, ledger entry and the
  * lease read back through the stores equal what was written, and the stores
- * go on working on the upgraded tables.
+ * go on working on the upgraded tables. The upgraded schema, functions
+ * included, is the one a fresh database gets, and its functions are the
+ * current definitions (`src/functions/`).
  */
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
@@ -21,10 +23,14 @@ import { beforeAll } from "vitest"
 import { createDatabase } from "@foreman/testing/PgDatabase"
 import * as Migrations from "../src/Migrations.js"
 import * as Postgres from "../src/Postgres.js"
+import * as SqlFunctions from "../src/SqlFunctions.js"
+import { schema } from "./fixtures/schema.js"
 
 let url = ""
+let freshUrl = ""
 beforeAll(async () => {
   url = await createDatabase("foreman_migration_upgrade")
+  freshUrl = await createDatabase("foreman_migration_fresh")
 })
 
 /** The migrations of the release before typed columns. */
@@ -549,6 +555,17 @@ describe("upgrading a database made by the previous release", () => {
           .filter((c) => c.data_type !== "timestamp with time zone"),
         [],
         "every moment is a timestamptz"
+      )
+
+      const upgraded = yield* schema
+      const fresh = yield* Effect.zipRight(Migrations.run, schema).pipe(
+        Effect.provide(Postgres.client({ url: freshUrl, maxConnections: 1 }))
+      )
+      assert.deepStrictEqual(upgraded, fresh, "the upgraded schema is a fresh database's")
+      assert.deepStrictEqual(
+        upgraded.functions.map((f) => [f.name, f.body]),
+        [...SqlFunctions.all].sort((a, b) => (a.name < b.name ? -1 : 1)).map((f) => [f.name, f.body]),
+        "the functions are the current definitions"
       )
 
       yield* Effect.scoped(Effect.gen(function*() {
