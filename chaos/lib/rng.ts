@@ -1,8 +1,10 @@
 /**
- * A small seeded pseudo-random generator (sfc32, seeded through splitmix32),
- * so every random choice of a chaos run — kill moments, which process, fuzz
- * requests — comes from the seed and the run can be replayed.
+ * The chaos suite's seeded generator, so every random choice of a chaos run —
+ * kill moments, which process, fuzz requests — comes from the seed and the run
+ * can be replayed. It draws from the repository's one PRNG (sfc32, in
+ * `@foreman/examples/seededRandom`), its state seeded through splitmix32.
  */
+import { hashSeed, sfc32 } from "@foreman/examples/seededRandom"
 
 const splitmix32 = (state: number) => () => {
   state = (state + 0x9e3779b9) | 0
@@ -13,43 +15,20 @@ const splitmix32 = (state: number) => () => {
 }
 
 /** A 32-bit FNV-1a hash of a string (to derive one seed per scenario). */
-export const hash32 = (text: string): number => {
-  let h = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  return h >>> 0
-}
+export const hash32 = hashSeed
 
 export class Rng {
-  private a: number
-  private b: number
-  private c: number
-  private d: number
+  /** The next unsigned 32-bit output. */
+  readonly uint32: () => number
 
   constructor(seed: number) {
     const next = splitmix32(seed >>> 0)
-    this.a = next()
-    this.b = next()
-    this.c = next()
-    this.d = next()
-    for (let i = 0; i < 12; i++) this.uint32()
+    this.uint32 = sfc32(next(), next(), next(), next(), 12)
   }
 
   /** A generator for one purpose, derived from this seed and a label, independent of other draws. */
   static derive(seed: number, label: string): Rng {
     return new Rng((seed ^ hash32(label)) >>> 0)
-  }
-
-  uint32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0
-    this.d = (this.d + 1) | 0
-    this.a = this.b ^ (this.b >>> 9)
-    this.b = (this.c + (this.c << 3)) | 0
-    this.c = (this.c << 21) | (this.c >>> 11)
-    this.c = (this.c + t) | 0
-    return t >>> 0
   }
 
   /** A float in [0, 1). */

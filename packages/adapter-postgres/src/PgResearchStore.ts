@@ -13,7 +13,7 @@ import { Effect, Layer, Option, Schema } from "effect"
 import { decode, Timestamp, TimestampText, toDate } from "./internal/rows.js"
 import { jobColumns, JobColumns, jobRow, ResearchColumns, researchRow, toJob, toResearch } from "./internal/researchRows.js"
 import * as ActiveSet from "./internal/activeSet.js"
-import { storage } from "./internal/storage.js"
+import { hasSqlState, SqlState, storage } from "./internal/storage.js"
 
 /** Advisory lock key that serialises triggers across processes. */
 const TRIGGER_LOCK = 0x666f72656d6174
@@ -81,7 +81,7 @@ export const make = Effect.gen(function*() {
     // foreman_commit is defined in src/functions/foreman_commit.ts.
     sql`SELECT foreman_commit(${sql.json(transitionRows(t))})`.pipe(
       Effect.catchIf(
-        (e) => (e.cause as { code?: string } | undefined)?.code === "FMSTL",
+        hasSqlState(SqlState.staleWrite),
         (e) =>
           Effect.fail(
             new Errors.StaleWrite({
@@ -137,12 +137,11 @@ export const make = Effect.gen(function*() {
         }
         return existing.value
       })).pipe(
-        Effect.catchTag("StorageError", (e) =>
-          Effect.fail(
-            e.reason.includes("duplicate key")
-              ? new Errors.StorageError({ reason: `research ${r.id} already exists` })
-              : e
-          ))
+        // Another row with this id (the request id's conflict is handled above).
+        Effect.catchIf(
+          hasSqlState(SqlState.uniqueViolation),
+          (e) => Effect.fail(new Errors.StorageError({ reason: `research ${r.id} already exists`, cause: e.cause }))
+        )
       ),
     get: (id) =>
       storage(Effect.map(Effect.flatMap(sql`SELECT * FROM foreman_researches WHERE id = ${id}`, researches), first)),

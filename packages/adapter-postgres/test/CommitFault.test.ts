@@ -59,7 +59,9 @@ describe("a connection lost at COMMIT or ROLLBACK", () => {
       const dropped = yield* proxy.dropAt("COMMIT", "before")
       const exit = yield* Effect.exit(store.serializeTriggers(store.insert(research("op_lost"))))
       yield* dropped
-      assert.strictEqual((failureOf(exit) as { _tag: string })._tag, "StorageError")
+      const error = failureOf(exit) as Errors.StorageError
+      assert.strictEqual(error._tag, "StorageError")
+      assert.strictEqual((error.cause as { _tag?: string } | undefined)?._tag, "SqlError", "the SQL error is kept as the cause")
       assert.isTrue(Option.isNone(yield* direct.get("op_lost" as never)))
       assert.strictEqual(yield* store.countActive, 0)
     }).pipe(Effect.provide(Layer.fresh(freshPorts(url)))))

@@ -35,6 +35,7 @@ describe("rows that break the domain's schemas", () => {
         const error = yield* Effect.flip(read)
         assert.strictEqual(error._tag, "StorageError")
         assert.include(error.reason, "phase")
+        assert.strictEqual((error.cause as { _tag?: string } | undefined)?._tag, "ParseError", "the parse error is kept")
       }
 
       yield* sql`

@@ -21,6 +21,7 @@ import {
   InvalidInput,
   ResearchNotFound,
   NotCancellable,
+  CancelConflict,
   WorkerNotFound,
   WorkerNotAuthenticated,
   JobNotFound,
@@ -106,7 +107,7 @@ export * from "./WorkerMessages.js"
 
 export const Health = Schema.Struct({ status: Schema.Literal("ok"), leading: Schema.Boolean })
 
-/** Storage is down or a write kept conflicting: try again. */
+/** Storage is down: try again. */
 const unavailable = { status: 503 } as const
 
 /**
@@ -217,9 +218,11 @@ export class AgentGroup extends HttpApiGroup.make("agent")
       .addSuccess(Domain.Research)
       .addError(ResearchNotFound, { status: 404 })
       .addError(NotCancellable, { status: 409 })
+      .addError(CancelConflict, { status: 409 })
       .annotateContext(OpenApi.annotations({
         summary: "Cancel a research",
-        description: "Stops a research and its jobs; 409 when it has already finished."
+        description: "Stops a research and its jobs. 409 `NotCancellable` when it has already finished; 409 " +
+          "`CancelConflict` when it kept changing while being cancelled (nothing was cancelled: send it again)."
       }))
   )
   .add(
@@ -227,6 +230,7 @@ export class AgentGroup extends HttpApiGroup.make("agent")
       .addSuccess(Domain.Research)
       .addError(ResearchNotFound, { status: 404 })
       .addError(NotCancellable, { status: 409 })
+      .addError(CancelConflict, { status: 409 })
       .annotateContext(OpenApi.annotations({
         summary: "Cancel a research (alias)",
         description: "The same as `DELETE /agent/researches/{id}`."

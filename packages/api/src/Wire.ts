@@ -42,20 +42,29 @@ export class Unavailable extends Schema.TaggedError<Unavailable>()(
 /**
  * A core error on the wire: its fields plus `message`, the line a person reads.
  * Core computes messages from the fields, so `message` is written when encoding
- * and ignored when decoding.
+ * and ignored when decoding. A `cause` (the driver's error under a
+ * `StorageError`) is for the server's logs and never crosses the wire.
  */
 const withMessage = <Self extends { readonly message: string }, Tag extends string, Fields extends Schema.Struct.Fields>(
   error: Schema.TaggedErrorClass<Self, Tag, Fields> & Schema.Schema<Self, Schema.Struct.Encoded<Fields>, never>
 ) => {
   const decodeError = Schema.decodeUnknownSync<Self, Schema.Struct.Encoded<Fields>>(error)
-  return Schema.transform(Schema.Struct({ ...error.fields, message: Schema.String }), Schema.typeSchema(error), {
-    strict: false,
-    decode: (wire) => {
-      const { message: _, ...fields } = wire as Record<string, unknown>
-      return decodeError(fields)
-    },
-    encode: (self) => ({ ...self, message: self.message })
-  }).annotations({ identifier: error.identifier })
+  const { cause: _cause, ...fields } = error.fields as Fields & { readonly cause?: unknown }
+  return Schema.transform(
+    Schema.Struct({ ...(fields as Omit<Fields, "cause">), message: Schema.String }),
+    Schema.typeSchema(error),
+    {
+      strict: false,
+      decode: (wire) => {
+        const { message: _, ...fields } = wire as Record<string, unknown>
+        return decodeError(fields)
+      },
+      encode: (self) => {
+        const { cause: _, ...fields } = self as Self & { readonly cause?: unknown }
+        return { ...fields, message: self.message }
+      }
+    }
+  ).annotations({ identifier: error.identifier })
 }
 
 export const AtCapacity = withMessage(Errors.AtCapacity)
@@ -68,6 +77,7 @@ export const WorkerNotAuthenticated = withMessage(Errors.WorkerNotAuthenticated)
 export const JobNotFound = withMessage(Errors.JobNotFound)
 export const JobNotAssigned = withMessage(Errors.JobNotAssigned)
 export const StorageError = withMessage(Errors.StorageError)
+export const CancelConflict = withMessage(Errors.CancelConflict)
 export const StrategyNotFound = withMessage(Errors.StrategyNotFound)
 
 /** Who is calling: decided by the token, or both when the server runs without tokens. */

@@ -114,7 +114,7 @@ export const describe = (apiUrl: string, error: unknown): CommandFailed => {
     return fail(error.message, "The coordinator's storage is unavailable or busy: try again in a moment.")
   }
   if (
-    error instanceof Errors.ResearchNotFound || error instanceof Errors.NotCancellable ||
+    error instanceof Errors.ResearchNotFound || error instanceof Errors.NotCancellable || error instanceof Errors.CancelConflict ||
     error instanceof Errors.InvalidInput || error instanceof Errors.WorkerNotFound ||
     error instanceof Errors.StrategyNotFound
   ) {

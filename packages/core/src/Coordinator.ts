@@ -23,6 +23,7 @@ import { BudgetEntry, Job, type JobReport, Research, type ResearchId, Strategy, 
 import {
   type AtCapacity,
   type BudgetExhausted,
+  type CancelConflict,
   describeParseError,
   InvalidInput,
   type JobNotAssigned,
@@ -120,9 +121,12 @@ export interface CoordinatorShape {
   /**
    * Cancels one research: stops its job wherever it runs and frees its
    * worker, answering the research as cancelled. Idempotent; `NotCancellable`
-   * for a research that completed or failed.
+   * for a research that completed or failed; `CancelConflict` when it kept
+   * changing meanwhile (nothing cancelled: cancel it again).
    */
-  readonly cancel: (id: ResearchId) => Effect.Effect<Research, ResearchNotFound | NotCancellable | StorageError>
+  readonly cancel: (
+    id: ResearchId
+  ) => Effect.Effect<Research, ResearchNotFound | NotCancellable | CancelConflict | StorageError>
   /** Every active research, workers busy and in total per type, today's budget and capacity. */
   readonly status: () => Effect.Effect<CoordinatorStatus, StorageError>
   /** One research with all its jobs. */

@@ -100,12 +100,32 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
   }
 }
 
-/** Storage could not be read or written; adapters map their own errors to this. */
+/**
+ * Storage could not be read or written; adapters map their own errors to this.
+ * `cause` keeps the failure underneath (the driver's error, a parse error) for
+ * logs and for the adapter that needs to tell failures apart (by the error's
+ * tag or code, never by its text); it stays out of the wire (see `@foreman/api`).
+ */
 export class StorageError extends Schema.TaggedError<StorageError>()("StorageError", {
-  reason: Schema.String
+  reason: Schema.String,
+  cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {
     return `Storage failure: ${this.reason}`
+  }
+}
+
+/**
+ * A cancel lost to concurrent changes of the research every time it tried
+ * (another replica or the coordinator's loop wrote it meanwhile): nothing was
+ * cancelled; sending the cancel again is safe.
+ */
+export class CancelConflict extends Schema.TaggedError<CancelConflict>()("CancelConflict", {
+  researchId: Schema.String,
+  attempts: Schema.Number
+}) {
+  override get message(): string {
+    return `Research ${this.researchId} kept changing while being cancelled (${this.attempts} attempts): cancel it again`
   }
 }
 

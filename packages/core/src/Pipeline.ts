@@ -174,10 +174,23 @@ export const progressOf = (pipeline: PipelineShape, r: Research): number =>
 export interface World {
   readonly now: number
   readonly epoch: number
-  /** When this coordinator incarnation started. */
-  readonly startedAt: number
+  /**
+   * Since when workers could be heard: when this coordinator incarnation
+   * started, or when storage answered again after an outage. A silent worker's
+   * job is declared lost only once the orphan grace has passed since then.
+   */
+  readonly hearingSince: number
   readonly workers: ReadonlyMap<WorkerId, Worker>
   readonly config: ForemanConfigShape
+}
+
+/**
+ * @deprecated The `World` of the previous release, whose `startedAt` held what
+ * `hearingSince` holds now; `advance` still takes it. Use `World`.
+ */
+export type WorldWithStartedAt = Omit<World, "hearingSince"> & {
+  /** @deprecated Use `World.hearingSince`. */
+  readonly startedAt: number
 }
 
 /** The one side effect a step asks for. */
@@ -202,7 +215,7 @@ const none: Action = { _tag: "None", wakeAt: null }
 /** A job the world no longer runs: its worker went silent or vanished for longer than the grace period. */
 const workerGone = (job: Job, world: World): boolean => {
   const grace = world.config.orphanGraceSeconds * 1000
-  if (world.now - world.startedAt < grace || job.workerId === null) return false
+  if (world.now - world.hearingSince < grace || job.workerId === null) return false
   const worker = world.workers.get(job.workerId)
   if (worker === undefined) return world.now - job.updatedAt >= grace
   return worker.status === "offline" &&
@@ -220,7 +233,13 @@ const unpickedAssignment = (job: Job, world: World): boolean => {
  * Advances one research as far as it can go without side effects. Pure: the
  * same inputs always give the same step.
  */
-export const advance = (pipeline: PipelineShape, start: Research, activeJob: Job | undefined, world: World): Step => {
+export const advance = (
+  pipeline: PipelineShape,
+  start: Research,
+  activeJob: Job | undefined,
+  given: World | WorldWithStartedAt
+): Step => {
+  const world: World = "hearingSince" in given ? given : { ...given, hearingSince: given.startedAt }
   let r = start
   let job = activeJob !== undefined && activeJob.id === start.activeJobId ? activeJob : undefined
   const jobWrites: Array<JobWrite> = []

@@ -178,7 +178,7 @@ export const make = (snapshot: Snapshot): TickPlan => {
   const { active, config, epoch, hearingSince, now, pipeline } = snapshot
   const workers = new Map(snapshot.workers.map((w) => [w.id, w]))
   const free = freeSlots(snapshot.workers, now)
-  const world = { now, epoch, startedAt: hearingSince, workers, config }
+  const world = { now, epoch, hearingSince, workers, config }
   // Researches still waiting in a queue are not advanced: only as many as there are
   // free slots of their type can change (they take one), so only those are planned.
   const steps: Array<Planned> = []

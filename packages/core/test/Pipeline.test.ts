@@ -21,7 +21,7 @@ const trainerId = "trainer-1" as WorkerId
 const world = (overrides: Partial<Pipeline.World> = {}): Pipeline.World => ({
   now: NOW,
   epoch: EPOCH,
-  startedAt: NOW - 3_600_000,
+  hearingSince: NOW - 3_600_000,
   workers: new Map(),
   config,
   ...overrides
@@ -589,7 +589,7 @@ describe("Pipeline", () => {
       const running = withJob("training", { status: "running" }, { strategy })
 
       it("marks the job lost and retries the phase after a backoff", () => {
-        const s = step(running.research, running.job, world({ startedAt: NOW - grace, workers: workersOf(offline) }))
+        const s = step(running.research, running.job, world({ hearingSince: NOW - grace, workers: workersOf(offline) }))
         assert.strictEqual(s.jobWrites.length, 1)
         const write = s.jobWrites[0]!
         assert.strictEqual(write.expected, "running")
@@ -631,11 +631,19 @@ describe("Pipeline", () => {
         assert.deepStrictEqual(s.action, { _tag: "None", wakeAt: null })
       })
 
-      it("waits while the coordinator started less than the grace period ago", () => {
-        const s = step(running.research, running.job, world({ startedAt: NOW - grace + 1, workers: workersOf(offline) }))
+      it("waits while workers could be heard for less than the grace period", () => {
+        const s = step(running.research, running.job, world({ hearingSince: NOW - grace + 1, workers: workersOf(offline) }))
         assert.strictEqual(s.research, running.research)
         assert.deepStrictEqual(s.jobWrites, [])
         assert.deepStrictEqual(s.action, { _tag: "None", wakeAt: null })
+      })
+
+      it("still takes the deprecated startedAt for hearingSince", () => {
+        const { hearingSince: _, ...rest } = world({ workers: workersOf(offline) })
+        const early = Pipeline.advance(Pipeline.research, running.research, running.job, { ...rest, startedAt: NOW - grace + 1 })
+        assert.deepStrictEqual(early.jobWrites, [])
+        const late = Pipeline.advance(Pipeline.research, running.research, running.job, { ...rest, startedAt: NOW - grace })
+        assert.strictEqual(late.jobWrites[0]?.job.status, "lost")
       })
 
       it("does not declare a silent worker gone until the registry marks it offline", () => {

@@ -36,6 +36,7 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         assert.strictEqual((yield* store.activeAmong([])).size, 0)
         const duplicate = yield* Effect.flip(store.insert(research("op_a")))
         assert.strictEqual(duplicate._tag, "StorageError")
+        assert.strictEqual(duplicate.reason, "research op_a already exists")
       })))
 
     it.live("lists active researches as they stand after every kind of change between reads", () =>

@@ -23,6 +23,6 @@ export const decode = <A, I>(schema: Schema.Schema<A, I>) => {
   return (rows: unknown): Effect.Effect<A, Errors.StorageError> =>
     Effect.mapError(
       decodeUnknown(rows),
-      (error) => new Errors.StorageError({ reason: `unreadable row: ${Errors.describeParseError(error)}` })
+      (error) => new Errors.StorageError({ reason: `unreadable row: ${Errors.describeParseError(error)}`, cause: error })
     )
 }

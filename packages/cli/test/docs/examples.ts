@@ -26,7 +26,8 @@
 import { readdirSync, readFileSync } from "node:fs"
 import { join, relative } from "node:path"
 
-export interface Step {
+/** One command of a console example: what it prints and how it exits. */
+export interface ConsoleCommand {
   readonly command: string
   readonly expected: ReadonlyArray<string>
   readonly exit: number | undefined
@@ -40,7 +41,7 @@ export interface Example {
   /** Where the block starts, `docs/cli.md:120`. */
   readonly where: string
   readonly file: string
-  readonly steps: ReadonlyArray<Step>
+  readonly steps: ReadonlyArray<ConsoleCommand>
   /** The scene line as written (blocks of a file with equal keys share a server), or the reason it is not run. */
   readonly key: string
   readonly scene: Scene | { readonly _tag: "NotRun"; readonly reason: string }
@@ -65,7 +66,7 @@ export const documents = (root: string): ReadonlyArray<string> => [
 const EXIT = /\s+\(exit (\d+)\)\s*$/
 
 /** The steps of a session block's body. */
-export const steps = (body: ReadonlyArray<string>): ReadonlyArray<Step> => {
+export const steps = (body: ReadonlyArray<string>): ReadonlyArray<ConsoleCommand> => {
   const found: Array<{ command: string; lines: Array<string> }> = []
   for (const line of body) {
     if (line.startsWith("$ ")) found.push({ command: line.slice(2).trim(), lines: [] })

@@ -3,14 +3,15 @@
  * does as it stands (nothing for one already cancelled, `NotCancellable` for
  * one that completed or failed); the research and its live job are written
  * cancelled together by `JobWrites.cancel`, conditional on the research's
- * version, and tried again when the research changed meanwhile. Once written,
+ * version, and tried again when the research changed meanwhile (`CancelConflict`
+ * when it changed every time). Once written,
  * the job is stopped where it runs: its in-process fiber interrupted, or its
  * worker told and its slot freed.
  */
 import { Clock, Effect, Metric, Option } from "effect"
 import { type CoordinatorEvent, CoordinatorEvents } from "../CoordinatorEvents.js"
 import { isJobSettled, isTerminalStatus, type Job, type JobId, type Research, type ResearchId, type WorkerId } from "../Domain.js"
-import { NotCancellable, type ResearchNotFound, StorageError } from "../Errors.js"
+import { CancelConflict, NotCancellable, type ResearchNotFound, type StorageError } from "../Errors.js"
 import * as Metrics from "../Metrics.js"
 import { ResearchStore } from "../ResearchStore.js"
 import { Wakeup } from "../Wakeup.js"
@@ -105,6 +106,6 @@ export const make = (
         yield* stopped(written.value, job, now)
         return written.value
       }
-      return yield* new StorageError({ reason: `research ${id} kept changing while being cancelled; try again` })
+      return yield* new CancelConflict({ researchId: id, attempts: ATTEMPTS })
     })
   })

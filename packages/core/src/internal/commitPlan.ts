@@ -5,7 +5,7 @@
  * transitions found stale are handed back. What is decided here is decided
  * by `tickChanges.ts`; this module draws, reads, claims and writes.
  */
-import { Effect } from "effect"
+import { Cause, Effect } from "effect"
 import type { JobId, WorkerType } from "../Domain.js"
 import type { StorageError } from "../Errors.js"
 import { ResearchStore } from "../ResearchStore.js"
@@ -52,7 +52,7 @@ export const make = Effect.gen(function*() {
   /** Writes the changes in one batch: whether each was written (none, when storage failed). */
   const write = (changed: ReadonlyArray<TickChanges.Change>, epoch: number, now: number) =>
     changed.length === 0 ? Effect.succeed([]) : store.commitAll(changed.map((c) => TickChanges.transitionOf(c, epoch, now))).pipe(
-      Effect.catchTag("StorageError", (e) => Effect.as(Effect.logError(e.message), changed.map(() => false)))
+      Effect.catchTag("StorageError", (e) => Effect.as(Effect.logError(e.message, Cause.fail(e)), changed.map(() => false)))
     )
 
   /**

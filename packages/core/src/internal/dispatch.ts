@@ -6,7 +6,7 @@
  * gets no more until it says so); any other failure loses the attempt and
  * frees the worker's slot for a retry elsewhere.
  */
-import { Effect, Schedule, Duration } from "effect"
+import { Cause, Effect, Schedule, Duration } from "effect"
 import type { Job, Worker } from "../Domain.js"
 import type { DispatchError, StorageError } from "../Errors.js"
 import * as Metrics from "../Metrics.js"
@@ -64,7 +64,7 @@ export const make = Effect.gen(function*() {
         onSuccess: (how) => how === "sent" ? Effect.asVoid(bookkeeping(jobs.dispatched(d.job, now))) : Effect.void,
         onFailure: (error) => undelivered(now, d, error)
       }),
-      Effect.catchAll((error) => Effect.logError(`dispatch bookkeeping failed: ${error.message}`)),
+      Effect.catchAll((error) => Effect.logError(`dispatch bookkeeping failed: ${error.message}`, Cause.fail(error))),
       Effect.withSpan("Coordinator.dispatch", {
         attributes: {
           "foreman.research.id": d.job.researchId,

@@ -6,7 +6,7 @@
  * tick (storage unreachable) deafens the term, so workers' grace starts over
  * once storage answers.
  */
-import { Clock, Duration, Effect, FiberHandle, Option, Ref, type Scope } from "effect"
+import { Cause, Clock, Duration, Effect, FiberHandle, Option, Ref, type Scope } from "effect"
 import { CoordinatorLease } from "../CoordinatorLease.js"
 import type { StorageError } from "../Errors.js"
 import { ForemanConfig } from "../ForemanConfig.js"
@@ -93,7 +93,7 @@ export const make = (
     /** Runs the loop forever, re-acquiring the lease whenever it is lost. */
     const run: Effect.Effect<never> = Effect.forever(
       lead.pipe(
-        Effect.catchAll((error) => Effect.zipRight(Effect.logError(`lease: ${error.message}`), Effect.sleep(RETRY_LEASE)))
+        Effect.catchAll((error) => Effect.zipRight(Effect.logError(`lease: ${error.message}`, Cause.fail(error)), Effect.sleep(RETRY_LEASE)))
       )
     )
 

@@ -99,7 +99,7 @@ export const make = Effect.gen(function*() {
         onFailure: (cause) => recordFailure(job, failureOf(cause))
       }),
       Effect.zipRight(wakeup.signal),
-      Effect.catchAll((error) => Effect.logError(`could not record ${job.kind} job ${job.id}: ${error.message}`)),
+      Effect.catchAll((error) => Effect.logError(`could not record ${job.kind} job ${job.id}: ${error.message}`, Cause.fail(error))),
       // Observability: one span per in-process phase run, a trace of its own (it outlives the tick).
       Effect.withSpan("Coordinator.phase", {
         root: true,

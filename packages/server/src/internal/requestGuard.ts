@@ -100,6 +100,15 @@ const inWords = (error: HttpApiError.HttpApiDecodeError): HttpApiError.HttpApiDe
   return new HttpApiError.HttpApiDecodeError({ issues: error.issues, message: `Invalid request: ${lines.join("; ")}` })
 }
 
+/**
+ * Whether reading a body failed because it passed the size limit. The Node
+ * platform fails that read with a bare `new Error("maxBytes exceeded")` (no
+ * tag, no code), so the whole message is all that tells it apart; a dropped
+ * connection fails with a Node error that carries a `code`.
+ */
+const stoppedAtLimit = (error: HttpServerError.RequestError): boolean =>
+  error.cause instanceof Error && !("code" in error.cause) && error.cause.message === "maxBytes exceeded"
+
 export const guard = (maxBodyBytes: number): HttpApiBuilder.MiddlewareFn<HttpApiError.HttpApiDecodeError | PayloadTooLarge> => {
   const tooLarge = new PayloadTooLarge({ message: `Request body is larger than ${maxBodyBytes} bytes` })
   return (app) =>
@@ -119,7 +128,7 @@ export const guard = (maxBodyBytes: number): HttpApiBuilder.MiddlewareFn<HttpApi
         return yield* badRequest(`Unsupported content type ${contentType}: send JSON (application/json)`)
       }
       const body = yield* request.text.pipe(
-        Effect.mapError((error) => String(error.cause).includes("maxBytes") ? tooLarge : badRequest("Unreadable request body"))
+        Effect.mapError((error) => stoppedAtLimit(error) ? tooLarge : badRequest("Unreadable request body"))
       )
       // Web requests are read whole; Node requests stop at the limit while reading.
       if (Buffer.byteLength(body, "utf8") > maxBodyBytes) return yield* tooLarge
