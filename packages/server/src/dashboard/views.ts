@@ -4,16 +4,21 @@
  * update with the very same code, so a page looks the same before and after
  * its script runs.
  *
- * The views come in parts (`viewParts`, then one per page), each a function
- * that refers to nothing outside itself but JavaScript's built-ins and the
- * parts it is given (types aside), and `assemble` puts them together. The page
- * ships their source text: `String(dashboardViews)` is a function that
- * assembles the parts' sources, and runs in the browser as `dashboardViews()`
- * does on the server. Times are shown in UTC, the same on both sides.
+ * The views come in pieces (`viewParts`, then a few per page), each a
+ * function that refers to nothing outside itself but JavaScript's built-ins
+ * and the pieces it is given (types aside), and `assemble` puts them
+ * together. The page ships their source text: `String(dashboardViews)` is a
+ * function that assembles the pieces' sources, and runs in the browser as
+ * `dashboardViews()` does on the server. Times are shown in UTC, the same on
+ * both sides.
  */
+import { budgetViews } from "./budgetViews.js"
 import { overviewViews } from "./overviewViews.js"
 import { researchesViews } from "./researchesViews.js"
 import { researchViews } from "./researchViews.js"
+import { resultViews } from "./resultViews.js"
+import { statusViews } from "./statusViews.js"
+import { timelineViews } from "./timelineViews.js"
 import { viewParts } from "./viewParts.js"
 import { workerViews } from "./workerViews.js"
 
@@ -26,24 +31,47 @@ export type {
   WorkersData
 } from "./viewData.js"
 
-/** Every view, from the parts it is given (the same functions on the server, their source in the browser). */
-function assemble(
-  parts: typeof viewParts,
-  overview: typeof overviewViews,
-  list: typeof researchesViews,
-  one: typeof researchViews,
-  fleet: typeof workerViews
-) {
-  const shared = parts()
-  return { esc: shared.esc, usd: shared.usd, ...overview(shared), ...list(shared), ...one(shared), ...fleet(shared) }
+const pieces = {
+  viewParts,
+  statusViews,
+  budgetViews,
+  overviewViews,
+  researchesViews,
+  timelineViews,
+  resultViews,
+  researchViews,
+  workerViews
 }
 
-const pieces = [viewParts, overviewViews, researchesViews, researchViews, workerViews] as const
+/** Every view, from the pieces it is given (the same functions on the server, their source in the browser). */
+function assemble(given: typeof pieces) {
+  const parts = given.viewParts()
+  const status = given.statusViews(parts)
+  const budget = given.budgetViews(parts)
+  const overview = given.overviewViews(parts, status, budget)
+  const timeline = given.timelineViews(parts)
+  const research = given.researchViews(parts, timeline, given.resultViews(parts))
+  return {
+    esc: parts.esc,
+    usd: parts.usd,
+    overview: overview.overview,
+    ...status,
+    ...budget,
+    recentTable: overview.recentTable,
+    ...given.researchesViews(parts),
+    researchDetail: research.researchDetail,
+    waterfall: timeline.waterfall,
+    ...given.workerViews(parts)
+  }
+}
 
-/** Every view. */
-export const dashboardViews = Object.assign(() => assemble(...pieces), {
-  /** The source the page ships: a function of no arguments, self-contained, that answers what `dashboardViews()` does. */
-  toString: () => `function dashboardViews() {\n  return (${String(assemble)})(\n${pieces.map(String).join(",\n")}\n  )\n}`
-})
+/** The source the page ships: a function of no arguments, self-contained, that answers what `dashboardViews()` does. */
+const source = () =>
+  `function dashboardViews() {\n  return (${String(assemble)})({\n${
+    Object.entries(pieces).map(([name, piece]) => `${name}: ${String(piece)}`).join(",\n")
+  }\n  })\n}`
+
+/** Every view; `String(dashboardViews)` is their source, as the page ships it. */
+export const dashboardViews = Object.assign(() => assemble(pieces), { toString: source })
 
 export type Views = ReturnType<typeof dashboardViews>
