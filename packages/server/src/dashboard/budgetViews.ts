@@ -2,8 +2,8 @@
  * Today's budget, for the overview page: what is spent and left, what a
  * cycle costs, and the day's cumulative spending against the limit as an SVG.
  *
- * `budgetViews` refers to nothing outside itself but JavaScript's built-ins and
- * the parts it is given (types aside), since the page ships its source text
+ * `budgetViews` refers to nothing outside itself but JavaScript's built-ins
+ * and the pieces it is given (types aside): the page ships its source text
  * (see `views.ts`).
  */
 import type { Coordinator } from "@foreman/core"

@@ -2,8 +2,8 @@
  * The overview page: the status and budget sections beside the latest
  * completions.
  *
- * `overviewViews` refers to nothing outside itself but JavaScript's built-ins and
- * the parts it is given (types aside), since the page ships its source text
+ * `overviewViews` refers to nothing outside itself but JavaScript's built-ins
+ * and the pieces it is given (types aside): the page ships its source text
  * (see `views.ts`).
  */
 import type { Domain } from "@foreman/core"

@@ -2,8 +2,8 @@
  * One research's page: its facts, timeline and results, Cancel, and the form
  * to trigger the research its assessment suggests.
  *
- * `researchViews` refers to nothing outside itself but JavaScript's built-ins and
- * the parts it is given (types aside), since the page ships its source text
+ * `researchViews` refers to nothing outside itself but JavaScript's built-ins
+ * and the pieces it is given (types aside): the page ships its source text
  * (see `views.ts`).
  */
 import type { Coordinator } from "@foreman/core"

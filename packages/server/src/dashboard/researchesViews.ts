@@ -2,9 +2,9 @@
  * The researches page's views: the trigger form, the filter, and one page of
  * the history with its totals and the links to the pages beside it.
  *
- * `researchesViews` refers to nothing outside itself but JavaScript's
- * built-ins and the parts it is given (types aside), since the page ships its
- * source text (see `views.ts`).
+ * `researchesViews` refers to nothing outside itself but JavaScript's built-ins
+ * and the pieces it is given (types aside): the page ships its source text
+ * (see `views.ts`).
  */
 import type { ResearchesData, ResearchFilterView } from "./viewData.js"
 import type { ViewParts } from "./viewParts.js"

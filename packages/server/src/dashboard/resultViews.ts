@@ -2,8 +2,8 @@
  * One research's results: its gates, the metrics its training and backtest
  * report, its assessment, and the LLM calls it made.
  *
- * `resultViews` refers to nothing outside itself but JavaScript's built-ins and
- * the parts it is given (types aside), since the page ships its source text
+ * `resultViews` refers to nothing outside itself but JavaScript's built-ins
+ * and the pieces it is given (types aside): the page ships its source text
  * (see `views.ts`).
  */
 import type { Domain } from "@foreman/core"

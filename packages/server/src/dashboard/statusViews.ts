@@ -3,8 +3,8 @@
  * worker slots, waiting researches and today's budget as cards; the active
  * researches by phase; the queues and slots per worker type.
  *
- * `statusViews` refers to nothing outside itself but JavaScript's built-ins and
- * the parts it is given (types aside), since the page ships its source text
+ * `statusViews` refers to nothing outside itself but JavaScript's built-ins
+ * and the pieces it is given (types aside): the page ships its source text
  * (see `views.ts`).
  */
 import type { Coordinator } from "@foreman/core"

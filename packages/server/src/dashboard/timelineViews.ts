@@ -2,8 +2,8 @@
  * One research's timeline: its phases and jobs on one time axis, each job's
  * wait for a worker (hatched) and run, labelled with kind, worker and status.
  *
- * `timelineViews` refers to nothing outside itself but JavaScript's built-ins and
- * the parts it is given (types aside), since the page ships its source text
+ * `timelineViews` refers to nothing outside itself but JavaScript's built-ins
+ * and the pieces it is given (types aside): the page ships its source text
  * (see `views.ts`).
  */
 import type { Coordinator, Domain } from "@foreman/core"

@@ -4,8 +4,8 @@
  * and failed, runtime and protocol.
  *
  * `workerViews` refers to nothing outside itself but JavaScript's built-ins
- * and the parts it is given (types aside), since the page ships its source
- * text (see `views.ts`).
+ * and the pieces it is given (types aside): the page ships its source text
+ * (see `views.ts`).
  */
 import type { WorkersData } from "./viewData.js"
 import type { ViewParts } from "./viewParts.js"
