@@ -44,4 +44,26 @@ describe("docs", () => {
     const guides = readdirSync(join(root, "docs")).filter((name) => name.endsWith(".md"))
     expect(guides.filter((name) => !row.includes(`(docs/${name})`))).toEqual([])
   })
+
+  // The versions the docs state are read from the code, so a new one cannot leave the docs behind:
+  // the HTTP API's from its paths' /api/vN prefix, the worker protocol's from workerProtocolVersion.
+  it("docs state the HTTP API's and the worker protocol's versions as the code has them", () => {
+    const prefixes = new Set<string>()
+    HttpApi.reflect(Api.ForemanApi, {
+      onGroup: () => {},
+      onEndpoint: ({ endpoint }) => prefixes.add(/^\/api\/v(\d+)\//.exec(endpoint.path)?.[1] ?? endpoint.path)
+    })
+    expect([...prefixes]).toHaveLength(1)
+    const [api] = prefixes
+    const server = read("docs/server.md")
+    expect(server).toContain(`This is version ${api} of the HTTP API: every path is under \`/api/v${api}\`.`)
+    expect(server).toContain(`## The API (under \`/api/v${api}\`)`)
+
+    const protocol = Api.workerProtocolVersion
+    const doc = read("docs/worker-protocol.md")
+    expect(doc.split("\n")[0]).toBe(`# The worker protocol (pull, version ${protocol})`)
+    expect(doc).toContain(`This page is version ${protocol} of the worker protocol`)
+    expect(doc).toContain(`"protocolVersion": ${protocol}\n`)
+    expect(doc).toContain(`- \`protocolVersion\`: \`${protocol}\`.`)
+  })
 })

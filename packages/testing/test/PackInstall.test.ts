@@ -5,12 +5,14 @@
  * Promise client against a running coordinator, one running a Simulation,
  * one starting a worker with `runWorker`, `npx foreman --help`, and `npx
  * foreman simulate`, whose run is a chunk of the bundle loaded on demand.
+ * Each tarball carries the repository's MIT LICENSE and the package's
+ * CHANGELOG.md, and its package.json declares MIT.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { startServer } from "@foreman/testing/ApiHarness"
 import { Effect } from "effect"
-import { execFile, execFileSync } from "node:child_process"
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { execFile } from "node:child_process"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -18,8 +20,29 @@ import { fileURLToPath } from "node:url"
 const root = fileURLToPath(new URL("../../..", import.meta.url))
 const published = ["core", "adapter-memory", "adapter-postgres", "agents", "api", "worker", "server", "cli"]
 
+/** What a package directory (in the repository, or installed from its tarball) must carry for a release. */
+const releaseFiles = (dir: string, name: string) => {
+  const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name: string; license?: string }
+  assert.strictEqual(manifest.name, name)
+  assert.strictEqual(manifest.license, "MIT", `${name}: license`)
+  assert.isTrue(existsSync(join(dir, "LICENSE")), `${name}: no LICENSE in ${dir}`)
+  assert.strictEqual(readFileSync(join(dir, "LICENSE"), "utf8"), readFileSync(join(root, "LICENSE"), "utf8"), `${name}: LICENSE differs from the repository's`)
+  assert.isTrue(existsSync(join(dir, "CHANGELOG.md")), `${name}: no CHANGELOG.md in ${dir}`)
+  const changelog = readFileSync(join(dir, "CHANGELOG.md"), "utf8")
+  assert.isTrue(changelog.startsWith(`# ${name}\n`), `${name}: CHANGELOG.md starts with its name`)
+  assert.include(changelog, "\n## 0.1.0\n", `${name}: CHANGELOG.md has the 0.1.0 entry`)
+}
+
+/**
+ * Runs npm and fails with its output when it fails. Asynchronous: a build or an install blocking
+ * the test's thread for a minute or more made vitest's calls to it time out (onTaskUpdate).
+ */
 const npm = (args: ReadonlyArray<string>, cwd: string) =>
-  execFileSync("npm", [...args], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 600_000 })
+  Effect.async<string>((resume) => {
+    const child = execFile("npm", [...args], { cwd, encoding: "utf8", timeout: 600_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+      resume(error === null ? Effect.succeed(stdout) : Effect.die(new Error(`npm ${args.join(" ")}: ${error.message}\n${stdout}${stderr}`))))
+    child.stdin?.end()
+  })
 
 /** Runs `node script` (or any command) in the project; resolves with its exit code and output. */
 const node = (cwd: string, args: ReadonlyArray<string>, env: Record<string, string> = {}, command = process.execPath) =>
@@ -65,18 +88,37 @@ console.log(JSON.stringify({ id: worker.id, registered: answer.id === worker.id,
 `
 
 describe("npm packages", () => {
+  // Fast, without packing: each published package's LICENSE is a copy of the repository's (npm packs
+  // only the one in the package's directory), and its CHANGELOG.md is there for changesets to extend.
+  it("every published package carries the repository's LICENSE and a CHANGELOG.md", () => {
+    assert.include(readFileSync(join(root, "LICENSE"), "utf8"), "MIT License\n\nCopyright (c) 2026 Foreman contributors\n")
+    for (const p of published) releaseFiles(join(root, "packages", p), `@foreman/${p}`)
+  })
+
+  it("the published packages are the workspaces not private, and changesets releases them together", () => {
+    const read = (path: string) => JSON.parse(readFileSync(join(root, path), "utf8")) as Record<string, unknown>
+    const workspaces = read("package.json")["workspaces"] as ReadonlyArray<string>
+    const open = workspaces.map((dir) => read(join(dir, "package.json"))).filter((m) => m["private"] !== true).map((m) => m["name"])
+    const names = published.map((p) => `@foreman/${p}`)
+    assert.sameMembers(open, names)
+    const config = read(".changeset/config.json") as { fixed: ReadonlyArray<ReadonlyArray<string>>; access: string }
+    assert.deepStrictEqual(config.fixed.map((group) => [...group].sort()), [[...names].sort()])
+    assert.strictEqual(config.access, "public")
+  })
+
   it.scopedLive("pack, install into a plain project, and run with node", () =>
     Effect.gen(function*() {
-      npm(["run", "build"], root)
+      yield* npm(["run", "build"], root)
       const project = mkdtempSync(join(tmpdir(), "foreman-pack-"))
       yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(project, { recursive: true, force: true })))
-      npm(["pack", "--silent", "--pack-destination", project, ...published.flatMap((p) => ["-w", `@foreman/${p}`])], root)
+      yield* npm(["pack", "--silent", "--pack-destination", project, ...published.flatMap((p) => ["-w", `@foreman/${p}`])], root)
       const tarballs = readdirSync(project).filter((f) => f.endsWith(".tgz"))
       assert.strictEqual(tarballs.length, published.length, tarballs.join(", "))
       writeFileSync(join(project, "package.json"), JSON.stringify({ name: "plain-project", private: true, type: "module" }))
-      npm(["install", "--no-audit", "--no-fund", "--loglevel=error", ...tarballs.map((t) => `./${t}`)], project)
+      yield* npm(["install", "--no-audit", "--no-fund", "--loglevel=error", ...tarballs.map((t) => `./${t}`)], project)
       const installed = readdirSync(join(project, "node_modules"))
       assert.isFalse(installed.includes("typescript") || installed.includes("tsx"), `no TypeScript tooling: ${installed.join(" ")}`)
+      for (const p of published) releaseFiles(join(project, "node_modules", "@foreman", p), `@foreman/${p}`)
 
       const server = yield* startServer()
       const env = { FOREMAN_API_URL: server.baseUrl }
