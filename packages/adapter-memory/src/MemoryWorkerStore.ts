@@ -1,8 +1,13 @@
-/** In-memory storage of registered workers. */
-import { Domain, WorkerStore } from "@foreman/core"
+/**
+ * In-memory storage of registered workers. Every status it writes is decided
+ * by `WorkerTransitions` in core (the owner of the worker state machine).
+ */
+import { type Domain, WorkerStore, WorkerTransitions } from "@foreman/core"
 import { Effect, Layer, Option } from "effect"
 
 type Worker = Domain.Worker
+
+const full = (jobs: ReadonlyArray<unknown>, worker: Worker) => WorkerTransitions.isFull(jobs.length, worker.capacity)
 
 export const make = Effect.sync(() => {
   const workers = new Map<Domain.WorkerId, Worker>()
@@ -29,7 +34,7 @@ export const make = Effect.sync(() => {
           // A registration is not a poll: the worker asks for work again when it polls.
           pollingUntil: null,
           currentJobs,
-          status: Domain.loadStatus(worker, currentJobs.length)
+          status: WorkerTransitions.registered(worker.status, full(currentJobs, worker))
         }
         put(next)
         secrets.set(worker.id, secretHash)
@@ -41,7 +46,7 @@ export const make = Effect.sync(() => {
         const worker = workers.get(id)
         if (worker === undefined) return
         const currentJobs = worker.currentJobs.filter((j) => j !== jobId)
-        put({ ...worker, currentJobs, status: Domain.takesJobs(worker.status) ? status : worker.status })
+        put({ ...worker, currentJobs, status: WorkerTransitions.refused(worker.status, status) })
       }),
     get: (id) => Effect.sync(() => Option.fromNullable(workers.get(id))),
     list: Effect.sync(() => {
@@ -52,15 +57,9 @@ export const make = Effect.sync(() => {
       Effect.sync(() => {
         const worker = workers.get(id)
         if (worker === undefined) return Option.none()
-        // A healthy heartbeat revives a worker to its load; a draining one stays draining.
-        const status = !healthy
-          ? "error"
-          : worker.status === "draining"
-          ? "draining"
-          : Domain.loadStatus({ ...worker, status: "available" }, worker.currentJobs.length)
         const next: Worker = {
           ...worker,
-          status,
+          status: WorkerTransitions.heartbeat(worker.status, full(worker.currentJobs, worker), healthy),
           lastHeartbeatAt: at,
           ...(pollingUntil === undefined ? {} : { pollingUntil })
         }
@@ -73,7 +72,7 @@ export const make = Effect.sync(() => {
         for (const jobId of jobIds) {
           let best: Worker | undefined
           for (const w of workers.values()) {
-            if (w.type !== type || !Domain.hasFreeSlot(w, now)) continue
+            if (w.type !== type || !WorkerTransitions.canTake(w, now)) continue
             if (
               best === undefined || w.currentJobs.length < best.currentJobs.length ||
               (w.currentJobs.length === best.currentJobs.length && w.id < best.id)
@@ -81,7 +80,7 @@ export const make = Effect.sync(() => {
           }
           if (best === undefined) break
           const currentJobs = [...best.currentJobs, jobId]
-          const next: Worker = { ...best, currentJobs, status: Domain.loadStatus(best, currentJobs.length) }
+          const next: Worker = { ...best, currentJobs, status: WorkerTransitions.claimed(best.status, full(currentJobs, best)) }
           put(next)
           claimed.push(next)
         }
@@ -92,7 +91,7 @@ export const make = Effect.sync(() => {
         const worker = workers.get(id)
         if (worker === undefined || !worker.currentJobs.includes(jobId)) return
         const currentJobs = worker.currentJobs.filter((j) => j !== jobId)
-        put({ ...worker, currentJobs, status: Domain.loadStatus(worker, currentJobs.length) })
+        put({ ...worker, currentJobs, status: WorkerTransitions.released(worker.status, full(currentJobs, worker)) })
       }),
     expire: (offlineBefore, removeBefore) =>
       Effect.sync(() => {
@@ -105,8 +104,8 @@ export const make = Effect.sync(() => {
             sequences.delete(w.id)
             sorted = undefined
             removed.push(w.id)
-          } else if (w.lastHeartbeatAt < offlineBefore && w.status !== "offline") {
-            put({ ...w, status: "offline" })
+          } else if (w.lastHeartbeatAt < offlineBefore && WorkerTransitions.expired(w.status) !== w.status) {
+            put({ ...w, status: WorkerTransitions.expired(w.status) })
             offline.push(w.id)
           }
         }

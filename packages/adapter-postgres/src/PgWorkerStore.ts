@@ -5,12 +5,18 @@
  * for one slot can never both get it. A registration merges its jobs into the
  * row in one statement, so it never erases a claim made meanwhile. Rows are
  * decoded with the worker's field schemas; moments are `timestamptz`.
+ *
+ * Every status written here is decided by `WorkerTransitions` in core (the
+ * owner of the worker state machine): each statement evaluates the core
+ * function's table on the row it writes (`internal/workerStatus.ts`), and the
+ * claim's SQL function transcribes it; no status rule is written here.
  */
 import { PgClient } from "@effect/sql-pg"
-import { Domain, WorkerStore } from "@foreman/core"
+import { Domain, WorkerStore, WorkerTransitions } from "@foreman/core"
 import { Effect, Layer, Option, Schema } from "effect"
 import { decode, Timestamp, toDate } from "./internal/rows.js"
 import { storage } from "./internal/storage.js"
+import * as WorkerStatus from "./internal/workerStatus.js"
 
 const worker = Domain.Worker.fields
 
@@ -63,10 +69,11 @@ export const make = Effect.gen(function*() {
       // worker runs, minus what this registration declared lost. Evaluated on the locked row.
       const merged = sql`ARRAY(SELECT DISTINCT j FROM unnest(foreman_workers.current_jobs || EXCLUDED.current_jobs) AS j
         WHERE j <> ALL(${[...lost] as Array<string>}::text[]))`
+      const registered = (full: boolean) => WorkerTransitions.registered(w.status, full)
       return storage(one(sql`
           INSERT INTO foreman_workers (id, type, endpoint, status, capacity, current_jobs, capabilities,
             registered_at, last_heartbeat_at, secret_hash, registration_sequence, protocol, runtime)
-          VALUES (${w.id}, ${w.type}, ${w.endpoint}, ${Domain.loadStatus(w, w.currentJobs.length)}, ${w.capacity},
+          VALUES (${w.id}, ${w.type}, ${w.endpoint}, ${registered(WorkerTransitions.isFull(w.currentJobs.length, w.capacity))}, ${w.capacity},
             ${[...w.currentJobs] as Array<string>}::text[], ${sql.json(w.capabilities)}, ${toDate(w.registeredAt)},
             ${toDate(w.lastHeartbeatAt)}, ${secretHash}, ${sequence}, ${w.protocol ?? "push"}, ${w.runtime ?? null})
           ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, endpoint = EXCLUDED.endpoint, capacity = EXCLUDED.capacity,
@@ -75,9 +82,7 @@ export const make = Effect.gen(function*() {
             last_heartbeat_at = EXCLUDED.last_heartbeat_at, secret_hash = EXCLUDED.secret_hash,
             registration_sequence = COALESCE(EXCLUDED.registration_sequence, foreman_workers.registration_sequence),
             current_jobs = ${merged},
-            status = CASE WHEN ${w.status} IN ('available', 'busy')
-              THEN (CASE WHEN cardinality(${merged}) >= EXCLUDED.capacity THEN 'busy' ELSE 'available' END)
-              ELSE ${w.status} END
+            status = ${WorkerStatus.onLoad(sql, registered, sql`cardinality(${merged}) >= EXCLUDED.capacity`)}
           WHERE EXCLUDED.registration_sequence IS NULL OR foreman_workers.registration_sequence IS NULL
             OR EXCLUDED.registration_sequence > foreman_workers.registration_sequence
           RETURNING *`))
@@ -90,7 +95,7 @@ export const make = Effect.gen(function*() {
     markRefusing: (id, jobId, status) =>
       storage(Effect.asVoid(sql`
         UPDATE foreman_workers SET current_jobs = array_remove(current_jobs, ${jobId}::text),
-          status = CASE WHEN status IN ('available', 'busy') THEN ${status} ELSE status END
+          status = ${WorkerStatus.onRow(sql, (current) => WorkerTransitions.refused(current, status), sql`false`)}
         WHERE id = ${id}`)),
     get: (id) => storage(one(sql`SELECT * FROM foreman_workers WHERE id = ${id}`)),
     list: storage(Effect.flatMap(sql`SELECT * FROM foreman_workers ORDER BY id`, workers)),
@@ -102,22 +107,26 @@ export const make = Effect.gen(function*() {
           ? sql`polling_until`
           : sql`${pollingUntil === null ? null : toDate(pollingUntil)}::timestamptz`
       },
-          status = CASE WHEN NOT ${healthy} THEN 'error' WHEN status = 'draining' THEN 'draining'
-                        WHEN cardinality(current_jobs) >= capacity THEN 'busy' ELSE 'available' END
+          status = ${
+        WorkerStatus.onRow(
+          sql,
+          (current, full) => WorkerTransitions.heartbeat(current, full, healthy),
+          sql`cardinality(current_jobs) >= capacity`
+        )
+      }
         WHERE id = ${id} RETURNING *`)),
     claim: (type, jobIds, now) =>
       jobIds.length === 0
         ? Effect.succeed([])
         : storage(Effect.flatMap(
+          // foreman_claim is defined in src/functions/foreman_claim.ts.
           sql`SELECT * FROM foreman_claim(${type}, ${[...jobIds] as Array<string>}::text[], ${toDate(now)})`,
           workers
         )),
     release: (id, jobId) =>
       storage(Effect.asVoid(sql`
         UPDATE foreman_workers SET current_jobs = array_remove(current_jobs, ${jobId}::text),
-          status = CASE WHEN status IN ('available', 'busy')
-            THEN (CASE WHEN cardinality(current_jobs) - 1 >= capacity THEN 'busy' ELSE 'available' END)
-            ELSE status END
+          status = ${WorkerStatus.onRow(sql, WorkerTransitions.released, sql`cardinality(current_jobs) - 1 >= capacity`)}
         WHERE id = ${id} AND ${jobId}::text = ANY(current_jobs)`)),
     expire: (offlineBefore, removeBefore) =>
       storage(Effect.map(
@@ -125,9 +134,9 @@ export const make = Effect.gen(function*() {
           WITH removed AS (
             DELETE FROM foreman_workers WHERE last_heartbeat_at < ${toDate(removeBefore)} RETURNING id
           ), offline AS (
-            UPDATE foreman_workers SET status = 'offline'
+            UPDATE foreman_workers SET status = ${WorkerStatus.onRow(sql, WorkerTransitions.expired, sql`false`)}
             WHERE last_heartbeat_at < ${toDate(offlineBefore)} AND last_heartbeat_at >= ${toDate(removeBefore)}
-              AND status <> 'offline'
+              AND status IN ${WorkerStatus.changing(sql, WorkerTransitions.expired)}
             RETURNING id
           )
           SELECT 'removed' AS kind, id FROM removed UNION ALL SELECT 'offline' AS kind, id FROM offline`,

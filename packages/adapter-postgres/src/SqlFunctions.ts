@@ -32,18 +32,9 @@ import foreman_commit from "./functions/foreman_commit.js"
 import foreman_commit_all from "./functions/foreman_commit_all.js"
 import foreman_mark_changed from "./functions/foreman_mark_changed.js"
 import foreman_update_job from "./functions/foreman_update_job.js"
+import type { SqlFunction } from "./internal/sqlFunction.js"
 
-/** One SQL function as `CREATE FUNCTION` defines it. */
-export interface SqlFunction {
-  readonly name: string
-  /** Its parameters, name and type, in order. */
-  readonly parameters: ReadonlyArray<readonly [name: string, type: string]>
-  /** What it returns, as written after `RETURNS`. */
-  readonly returns: string
-  readonly language: "plpgsql" | "sql"
-  /** The body between the dollar quotes: what `pg_proc.prosrc` holds. */
-  readonly body: string
-}
+export type { SqlFunction } from "./internal/sqlFunction.js"
 
 /** Every function, in the order they are applied (one that another calls first). */
 export const all: ReadonlyArray<SqlFunction> = [

@@ -4,6 +4,7 @@
  * validate HTTP bodies, storage rows and simulation reports.
  */
 import { Schema } from "effect"
+import * as WorkerTransitions from "./WorkerTransitions.js"
 
 /** Research (parent operation) id: `op_` followed by 1–64 url-safe characters. */
 export const ResearchId = Schema.String.pipe(
@@ -239,10 +240,10 @@ export type JobSpec = typeof JobSpec.Type
 /**
  * `available` has a free slot, `busy` has none (or said it is full), `draining`
  * is shutting down and takes no new jobs, `error` reported itself unhealthy,
- * `offline` missed its heartbeats.
+ * `offline` missed its heartbeats. Its changes are decided by `WorkerTransitions`.
  */
-export const WorkerStatus = Schema.Literal("available", "busy", "draining", "error", "offline")
-export type WorkerStatus = typeof WorkerStatus.Type
+export const WorkerStatus = WorkerTransitions.Status
+export type WorkerStatus = WorkerTransitions.Status
 
 /**
  * How a worker gets its jobs: `pull` workers connect out and poll for them
@@ -280,19 +281,23 @@ export interface Worker extends Schema.Schema.Type<typeof Worker> {}
 export const pulls = (worker: Worker): boolean => worker.protocol === "pull"
 
 /** Whether a worker is asking for a job at `now`: always for push workers, while a poll waits for pull workers. */
-export const isAsking = (worker: Worker, now: number): boolean =>
-  !pulls(worker) || (worker.pollingUntil ?? -1) >= now
+export const isAsking: (worker: Worker, now: number) => boolean = WorkerTransitions.isAsking
 
-/** Whether a worker can be given one more job at `now`. */
-export const hasFreeSlot = (worker: Worker, now: number): boolean =>
-  worker.status === "available" && worker.currentJobs.length < worker.capacity && isAsking(worker, now)
+/** Whether a worker can be given one more job at `now` (`WorkerTransitions.canTake`). */
+export const hasFreeSlot: (worker: Worker, now: number) => boolean = WorkerTransitions.canTake
 
-/** Whether a worker in this status takes jobs when it has a free slot (not draining, in error or offline). */
-export const takesJobs = (status: WorkerStatus): boolean => status === "available" || status === "busy"
+/**
+ * Whether a worker in this status takes jobs when it has a free slot (not draining, in error or offline).
+ * @deprecated Use `WorkerTransitions.takesJobs`.
+ */
+export const takesJobs: (status: WorkerStatus) => boolean = WorkerTransitions.takesJobs
 
-/** The status a worker taking jobs has with `jobs` running: available or busy; others keep theirs. */
+/**
+ * The status a worker taking jobs has with `jobs` running: available or busy; others keep theirs.
+ * @deprecated Use `WorkerTransitions` (`released`, `claimed`, `registered`), which own the worker's status.
+ */
 export const loadStatus = (worker: Worker, jobs: number): WorkerStatus =>
-  takesJobs(worker.status) ? (jobs >= worker.capacity ? "busy" : "available") : worker.status
+  WorkerTransitions.released(worker.status, WorkerTransitions.isFull(jobs, worker.capacity))
 
 /** One charged LLM call. */
 export const BudgetEntry = Schema.Struct({

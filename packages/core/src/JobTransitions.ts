@@ -1,12 +1,22 @@
 /**
  * The job state machine: a job's first state and every change of its status,
- * as pure functions from one job value to the next. The coordinator, the
- * pipeline and the worker registry all build new job values here and only
- * decide when to write them: in a tick's commit, or through the one job
- * writer, `internal/jobWrites`.
+ * as pure functions from one job value to the next, and the statuses each
+ * change applies to (`from`). The coordinator, the pipeline and the worker
+ * registry all build new job values here and only decide when to write them:
+ * in a tick's commit, or through the one job writer, `internal/jobWrites`.
+ * Stores write a job only while its status is still one it was built from.
+ *
+ * ```
+ *   pending → running      accepted (dispatch, delivery to a poll), a progress report
+ *   running → pending      offered again to its pull worker
+ *   pending|running → completed | failed   a report, an in-process outcome
+ *   pending → refused      never started (refused, dispatch crossed a registration, worker left)
+ *   running → lost         its worker lost it; lost → completed when its late result is used
+ *   pending|running → cancelled   with its research
+ * ```
  */
 import { type AgentOutput, usageOf } from "./Agents.js"
-import type { Job, JobId, JobReport, Research, Worker } from "./Domain.js"
+import { isJobSettled, type Job, type JobId, type JobReport, type JobStatus, type Research, type Worker } from "./Domain.js"
 import type { JobPatch } from "./ResearchStore.js"
 
 /** What a new job is made from. */
@@ -107,3 +117,46 @@ export const reportPatch = (report: JobReport, now: number): JobPatch => {
 
 /** The job with a report's change applied. */
 export const patched = (job: Job, patch: JobPatch): Job => ({ ...job, ...patch })
+
+/**
+ * A job its worker re-registered without: refused while still pending (the
+ * dispatch crossed the registration; nothing ran there), else lost.
+ */
+export const disowned = (job: Job, workerId: string, now: number): Job =>
+  job.status === "pending"
+    ? settle(job, "refused", `dispatch crossed a registration of worker ${workerId}; not started there`, now)
+    : settle(job, "lost", `worker ${workerId} re-registered without this job`, now)
+
+/**
+ * A job whose worker deregistered: refused while still pending (it never
+ * started there; uncounted), else lost (retried at once, not after the grace).
+ */
+export const abandoned = (job: Job, workerId: string, now: number): Job =>
+  job.status === "pending"
+    ? settle(job, "refused", `worker ${workerId} deregistered before taking it`, now)
+    : settle(job, "lost", `worker ${workerId} deregistered while running it`, now)
+
+/** The job cancelled with its research; none for one already settled. */
+export const cancelledWithResearch = (job: Job, now: number): Job | undefined =>
+  isJobSettled(job.status) ? undefined : settle(job, "cancelled", "cancelled by operator", now)
+
+/**
+ * A report the job's write did not take (the job is settled): the job made
+ * whole by it when it is a result for a job declared lost (`lost` →
+ * `completed`, used if its research has not moved on), else none.
+ */
+export const revivedBy = (job: Job, report: JobReport, now: number): Job | undefined =>
+  job.status === "lost" && report._tag === "Completed" ? patched(job, reportPatch(report, now)) : undefined
+
+/** The statuses each change applies to: the condition under which its write is stored. */
+export const from = {
+  /** A worker's report (`reportPatch`). */
+  report: ["pending", "running"],
+  accepted: ["pending"],
+  offeredAgain: ["running"],
+  /** An in-process outcome (`complete`, or `settle` as failed). */
+  outcome: ["running"],
+  /** A dispatch that failed (`settle` as lost or refused). */
+  undelivered: ["pending"],
+  revivedBy: ["lost"]
+} as const satisfies Record<string, ReadonlyArray<JobStatus>>

@@ -4,7 +4,7 @@
  * one research value to the next. The coordinator, the pipeline and the worker
  * registry build new research values here and only decide when to write them.
  */
-import type { Job, JobId, Phase, Research, ResearchId, Strategy, WorkerType } from "./Domain.js"
+import { isTerminalStatus, type Job, type JobId, type Phase, type Research, type ResearchId, type Strategy, type WorkerType } from "./Domain.js"
 
 /** What a new research is made from. */
 export interface NewResearch {
@@ -109,8 +109,15 @@ export const requeue = (research: Research, job: Job): Research => ({
 })
 
 /**
+ * Whether the research can resume from a result of `job`, declared lost:
+ * it is still active, in the job's phase, and has not started another attempt.
+ */
+export const canRevive = (research: Research, job: Job): boolean =>
+  !isTerminalStatus(research.status) && research.phase === job.phase && research.activeJobId === null
+
+/**
  * A job already declared lost finished after all, before another attempt
- * started: the research runs it again, and the failure is taken back.
+ * started (`canRevive`): the research runs it again, and the failure is taken back.
  */
 export const revive = (research: Research, jobId: JobId): Research => ({
   ...research,

@@ -19,10 +19,12 @@ import { CoordinatorEvents } from "./CoordinatorEvents.js"
 import { ForemanConfig } from "./ForemanConfig.js"
 import * as JobWrites from "./internal/jobWrites.js"
 import * as Polls from "./internal/polls.js"
+import * as RegistrationPlan from "./internal/registration.js"
 import { ResearchStore } from "./ResearchStore.js"
 import { filter as filterStorable, isStorable, reason as storableReason } from "./Storable.js"
 import { Wakeup } from "./Wakeup.js"
 import { type ExpiredWorkers, WorkerStore } from "./WorkerStore.js"
+import * as WorkerTransitions from "./WorkerTransitions.js"
 
 /** What a worker says when it registers. */
 export const Registration = Schema.Struct({
@@ -157,44 +159,41 @@ export interface WorkerRegistryShape {
 /** The worker registry service. */
 export class WorkerRegistry extends Context.Tag("@foreman/core/WorkerRegistry")<WorkerRegistry, WorkerRegistryShape>() {}
 
-/** Builds the registry over the worker and research stores. */
-export const make = Effect.gen(function*() {
-  const workers = yield* WorkerStore
-  const store = yield* ResearchStore
-  const jobs = yield* JobWrites.make
-  const wakeup = yield* Wakeup
-  const config = yield* ForemanConfig
-  const events = yield* CoordinatorEvents
+/** What the registry's operations share: its ports and configuration, resolved when it is built. */
+interface Deps {
+  readonly workers: Context.Tag.Service<WorkerStore>
+  readonly store: Context.Tag.Service<ResearchStore>
+  readonly jobs: JobWrites.JobWrites
+  readonly wakeup: Context.Tag.Service<Wakeup>
+  readonly config: Context.Tag.Service<ForemanConfig>
+  readonly events: Context.Tag.Service<CoordinatorEvents>
+}
 
-  const changed = (
-    workerId: WorkerId,
-    workerType: WorkerType | null,
-    change: "registered" | "back" | "offline" | "removed" | "deregistered",
-    at: number
-  ) => events.publish({ _tag: "WorkerChanged", at, workerId, workerType, change })
+type WorkerChange = "registered" | "back" | "offline" | "removed" | "deregistered"
 
-  const release = (workerId: WorkerId, jobId: JobId) =>
-    Effect.zipRight(workers.release(workerId, jobId), wakeup.signal)
+const changed = (d: Deps, workerId: WorkerId, workerType: WorkerType | null, change: WorkerChange, at: number) =>
+  d.events.publish({ _tag: "WorkerChanged", at, workerId, workerType, change })
 
-  /** The longest re-registration backoff the coordinator tolerates (see `RegistrationResult`). */
-  const retryWithinSeconds = Math.max(1, Math.floor(config.orphanGraceSeconds / 2))
+/** The longest re-registration backoff the coordinator tolerates (see `RegistrationResult`). */
+const retryWithinSeconds = (d: Deps) => Math.max(1, Math.floor(d.config.orphanGraceSeconds / 2))
 
-  /** Releasing a job the worker no longer holds changes nothing, so a final report always releases. */
-  const report = Effect.fn("WorkerRegistry.report")(function*(report: JobReport) {
+/** Releasing a job the worker no longer holds changes nothing, so a final report always releases. */
+const reporter = (d: Deps) =>
+  Effect.fn("WorkerRegistry.report")(function*(report: JobReport) {
     const now = yield* Clock.currentTimeMillis
     const final = report._tag !== "Progress"
     const [written] = yield* Effect.all([
-      jobs.report(report, now),
-      final ? workers.release(report.workerId, report.jobId) : Effect.void
+      d.jobs.report(report, now),
+      final ? d.workers.release(report.workerId, report.jobId) : Effect.void
     ], { concurrency: 2 })
     // A freed slot wakes the loop even when the job itself was settled already.
-    if (final) yield* wakeup.signal
+    if (final) yield* d.wakeup.signal
     const job = Option.isSome(written) ? written.value : yield* Effect.gen(function*() {
-      const reconciled = yield* jobs.reconcileReport(report, now)
-      if (reconciled.revived) yield* wakeup.signal
+      const reconciled = yield* d.jobs.reconcileReport(report, now)
+      if (reconciled.revived) yield* d.wakeup.signal
       return reconciled.job
     })
-    yield* events.publish({
+    yield* d.events.publish({
       _tag: "JobReported",
       at: now,
       researchId: job.researchId,
@@ -207,153 +206,137 @@ export const make = Effect.gen(function*() {
     return job
   })
 
-  /** A held report storage cannot keep becomes the job's failure, so it never blocks a registration. */
-  const storable = (finished: JobReport): JobReport =>
-    isStorable(finished) ? finished : {
-      _tag: "Failed",
-      jobId: finished.jobId,
-      workerId: finished.workerId,
-      error: `the worker's report on this job could not be stored: ${storableReason}`
-    }
+/** A held report storage cannot keep becomes the job's failure, so it never blocks a registration. */
+const storable = (finished: JobReport): JobReport =>
+  isStorable(finished) ? finished : {
+    _tag: "Failed",
+    jobId: finished.jobId,
+    workerId: finished.workerId,
+    error: `the worker's report on this job could not be stored: ${storableReason}`
+  }
 
-  const register = Effect.fnUntraced(function*(input: Registration, secretHash: string | null = null) {
+/** Registers a worker: applies the results it holds, then stores what `Registration.plan` decides. */
+const registrar = (d: Deps, report: (report: JobReport) => ReturnType<WorkerRegistryShape["report"]>) =>
+  Effect.fnUntraced(function*(input: Registration, secretHash: string | null = null) {
     const now = yield* Clock.currentTimeMillis
-    const previous = yield* workers.get(input.id)
+    const previous = yield* d.workers.get(input.id)
     for (const finished of input.finishedJobs) {
       yield* report(storable({ ...finished, workerId: input.id })).pipe(
         Effect.catchTags({ JobNotFound: () => Effect.void, JobNotAssigned: () => Effect.void })
       )
     }
-    const assigned = yield* store.jobsOnWorker(input.id)
-    const running = new Set(input.runningJobs)
-    // A pull worker keeps the jobs assigned to it that it did not list: they are offered to it
-    // again (its registration may have crossed the poll that delivered them; if its process
-    // restarted, it runs them anew). A push worker's are lost, or refused while still pending.
-    const pulling = input.endpoint === undefined
-    const kept = pulling ? assigned : assigned.filter((job) => running.has(job.id))
-    const lost = pulling ? [] : assigned.filter((job) => !running.has(job.id))
-    const candidate: Worker = {
-      id: input.id,
-      type: input.type,
-      endpoint: input.endpoint ?? "",
-      protocol: input.endpoint === undefined ? "pull" : "push",
-      ...(input.runtime === undefined ? {} : { runtime: input.runtime }),
-      capacity: input.capacity,
-      capabilities: input.capabilities,
-      currentJobs: kept.map((job) => job.id),
-      status: "available",
-      registeredAt: Option.match(previous, { onNone: () => now, onSome: (w) => w.registeredAt }),
-      lastHeartbeatAt: now
-    }
-    const stored = yield* workers.register(candidate, lost.map((job) => job.id), secretHash, input.sequence ?? null)
+    const plan = RegistrationPlan.plan(input, yield* d.store.jobsOnWorker(input.id), previous, now)
+    const lost = plan.lost.map((job) => job.id)
+    const stored = yield* d.workers.register(plan.candidate, lost, secretHash, input.sequence ?? null)
     if (Option.isNone(stored)) {
       // Sent before a registration already applied: what it says is out of date.
       yield* Effect.logWarning(`worker ${input.id}: a registration older than its latest arrived late; ignored`)
-      const current = Option.getOrElse(yield* workers.get(input.id), () => candidate)
-      return { worker: current, retryWithinSeconds, cancel: [] } satisfies RegistrationResult
+      const current = Option.getOrElse(yield* d.workers.get(input.id), () => plan.candidate)
+      return { worker: current, retryWithinSeconds: retryWithinSeconds(d), cancel: [] } satisfies RegistrationResult
     }
     const worker = stored.value
-    for (const job of lost) yield* jobs.disown(job, input.id, now)
-    for (const job of kept) if (!running.has(job.id) && job.status === "running") yield* jobs.offerAgain(job, now)
-    const assignedIds = new Set<string>(assigned.map((j) => j.id))
-    yield* wakeup.signal
-    yield* changed(worker.id, worker.type, "registered", now)
+    for (const job of plan.lost) yield* d.jobs.disown(job, input.id, now)
+    for (const job of plan.offerAgain) yield* d.jobs.offerAgain(job, now)
+    yield* d.wakeup.signal
+    yield* changed(d, worker.id, worker.type, "registered", now)
     yield* Effect.logInfo(
       `worker ${worker.id} (${worker.type}) registered ${Domain.pulls(worker) ? "to pull jobs" : `at ${worker.endpoint}`}`
     ).pipe(
       Effect.when(() => Option.isNone(previous))
     )
-    return {
-      worker,
-      retryWithinSeconds,
-      cancel: [...input.runningJobs.filter((id) => !assignedIds.has(id)), ...lost.map((job) => job.id)]
-    } satisfies RegistrationResult
+    return { worker, retryWithinSeconds: retryWithinSeconds(d), cancel: plan.cancel } satisfies RegistrationResult
   })
 
-  const authenticate = Effect.fnUntraced(function*(id: WorkerId, presentedHash: string | null) {
-    const expected = yield* workers.secretHash(id)
+const authenticator = (d: Deps) =>
+  Effect.fnUntraced(function*(id: WorkerId, presentedHash: string | null) {
+    const expected = yield* d.workers.secretHash(id)
     if (Option.isNone(expected) || expected.value === null) return
     if (presentedHash !== expected.value) return yield* new WorkerNotAuthenticated({ workerId: id })
   })
 
-  const markRefusing = (id: WorkerId, jobId: JobId, refused: "full" | "draining") =>
-    Effect.zipRight(workers.markRefusing(id, jobId, refused === "full" ? "busy" : "draining"), wakeup.signal)
-
-  /** A heartbeat, optionally setting until when a pull worker asks for work; a worker heard again is announced. */
-  const beat = Effect.fnUntraced(function*(id: WorkerId, healthy: boolean, pollingUntil?: number | null) {
+/** A heartbeat, optionally setting until when a pull worker asks for work; a worker heard again is announced. */
+const beater = (d: Deps) =>
+  Effect.fnUntraced(function*(id: WorkerId, healthy: boolean, pollingUntil?: number | null) {
     const now = yield* Clock.currentTimeMillis
-    const before = yield* workers.get(id)
-    const worker = yield* workers.heartbeat(id, now, healthy, pollingUntil)
-    if (Option.isSome(worker) && Option.exists(before, (w) => w.status === "offline" || w.status === "error")) {
-      yield* wakeup.signal
-      if (worker.value.status !== "offline" && worker.value.status !== "error") yield* changed(id, worker.value.type, "back", now)
+    const before = yield* d.workers.get(id)
+    const worker = yield* d.workers.heartbeat(id, now, healthy, pollingUntil)
+    if (Option.isSome(worker) && Option.exists(before, (w) => WorkerTransitions.isOut(w.status))) {
+      yield* d.wakeup.signal
+      if (!WorkerTransitions.isOut(worker.value.status)) yield* changed(d, id, worker.value.type, "back", now)
     }
     return worker
   })
 
-  const heartbeat = Effect.fnUntraced(function*(id: WorkerId, healthy: boolean = true) {
-    const worker = yield* beat(id, healthy)
-    if (Option.isNone(worker)) return yield* new WorkerNotFound({ workerId: id })
-    return worker.value
-  })
-
-  const polls = yield* Polls.make((id, pollingUntil) => beat(id, true, pollingUntil))
-
-  const get = Effect.fnUntraced(function*(id: WorkerId) {
-    const worker = yield* workers.get(id)
-    if (Option.isNone(worker)) return yield* new WorkerNotFound({ workerId: id })
-    return worker.value
-  })
-
-  const list = (filter: WorkerFilter = {}) =>
-    Effect.map(workers.list, (all) =>
-      Arr.filter(all, (w) =>
-        (filter.type === undefined || w.type === filter.type) &&
-        (filter.status === undefined || w.status === filter.status)))
-
-  const expire = Effect.gen(function*() {
+const expirer = (d: Deps) =>
+  Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    const expired = yield* workers.expire(
-      now - config.workerOfflineAfterSeconds * 1000,
-      now - config.workerRemoveAfterSeconds * 1000
+    const expired = yield* d.workers.expire(
+      now - d.config.workerOfflineAfterSeconds * 1000,
+      now - d.config.workerRemoveAfterSeconds * 1000
     )
     for (const id of expired.offline) yield* Effect.logWarning(`worker ${id} missed its heartbeats: offline`)
     for (const id of expired.removed) yield* Effect.logWarning(`worker ${id} silent too long: removed`)
     if (expired.offline.length + expired.removed.length > 0) {
       // A removed worker is gone from the store: its type is no longer known.
-      const types = new Map((yield* workers.list).map((w) => [w.id, w.type]))
-      for (const id of expired.offline) yield* changed(id, types.get(id) ?? null, "offline", now)
-      for (const id of expired.removed) yield* changed(id, null, "removed", now)
+      const types = new Map((yield* d.workers.list).map((w) => [w.id, w.type]))
+      for (const id of expired.offline) yield* changed(d, id, types.get(id) ?? null, "offline", now)
+      for (const id of expired.removed) yield* changed(d, id, null, "removed", now)
     }
     return expired
   })
 
-  const deregister = Effect.fnUntraced(function*(id: WorkerId) {
-    const before = yield* workers.get(id)
-    const removed = yield* workers.remove(id)
+const deregistrar = (d: Deps) =>
+  Effect.fnUntraced(function*(id: WorkerId) {
+    const before = yield* d.workers.get(id)
+    const removed = yield* d.workers.remove(id)
     if (!removed) return yield* new WorkerNotFound({ workerId: id })
     const now = yield* Clock.currentTimeMillis
     // Its jobs go elsewhere now, not after the grace: those it never took, uncounted.
-    for (const job of yield* store.jobsOnWorker(id)) yield* jobs.abandon(job, id, now)
-    yield* wakeup.signal
-    yield* changed(id, Option.getOrNull(Option.map(before, (w) => w.type)), "deregistered", now)
+    for (const job of yield* d.store.jobsOnWorker(id)) yield* d.jobs.abandon(job, id, now)
+    yield* d.wakeup.signal
+    yield* changed(d, id, Option.getOrNull(Option.map(before, (w) => w.type)), "deregistered", now)
   })
 
+const found = (id: WorkerId) =>
+  Effect.flatMap(Option.match({
+    onNone: () => Effect.fail(new WorkerNotFound({ workerId: id })),
+    onSome: (worker: Worker) => Effect.succeed(worker)
+  }))
+
+/** Builds the registry over the worker and research stores. */
+export const make = Effect.gen(function*() {
+  const d: Deps = {
+    workers: yield* WorkerStore,
+    store: yield* ResearchStore,
+    jobs: yield* JobWrites.make,
+    wakeup: yield* Wakeup,
+    config: yield* ForemanConfig,
+    events: yield* CoordinatorEvents
+  }
+  const { wakeup, workers } = d
+  const report = reporter(d)
+  const beat = beater(d)
+  const polls = yield* Polls.make((id, pollingUntil) => beat(id, true, pollingUntil))
   return WorkerRegistry.of({
-    register,
-    heartbeat,
+    register: registrar(d, report),
+    heartbeat: (id, healthy = true) => found(id)(beat(id, healthy)),
     poll: polls.poll,
     toStop: polls.toStop,
     report,
-    get,
-    list,
-    expire,
-    deregister,
-    authenticate,
-    markRefusing,
+    get: (id) => found(id)(workers.get(id)),
+    list: (filter = {}) =>
+      Effect.map(workers.list, (all) =>
+        Arr.filter(all, (w) =>
+          (filter.type === undefined || w.type === filter.type) &&
+          (filter.status === undefined || w.status === filter.status))),
+    expire: expirer(d),
+    deregister: deregistrar(d),
+    authenticate: authenticator(d),
+    markRefusing: (id, jobId, refused) =>
+      Effect.zipRight(workers.markRefusing(id, jobId, WorkerTransitions.refusal(refused)), wakeup.signal),
     forgetPolls: workers.forgetPolls,
     claim: (type, jobIds) => Effect.flatMap(Clock.currentTimeMillis, (now) => workers.claim(type, jobIds, now)),
-    release
+    release: (workerId, jobId) => Effect.zipRight(workers.release(workerId, jobId), wakeup.signal)
   })
 })
 

@@ -5,19 +5,19 @@
  * answers the workers of a prefix of `job_ids`.
  *
  * For each job: the least-loaded worker of the type (ties by id) that can take
- * one more at `at` — `WorkerStatus.canTake` in core: status `available`, a free
+ * one more at `at` — `WorkerTransitions.canTake` in core: status `available`, a free
  * slot, and asking for work (a push worker always, a pull worker while its poll
  * waits, `polling_until >= at`). The row is locked `FOR UPDATE SKIP LOCKED`, so
  * two coordinators claiming at once never take one slot twice (the second
  * skips the row and takes the next worker, or none). The job is appended to
  * `current_jobs` and the status follows the new load: a direct transcription
- * of `WorkerStatus.claimed` (packages/core/src/WorkerStatus.ts), which owns
+ * of `WorkerTransitions.claimed` (packages/core/src/WorkerTransitions.ts), which owns
  * the worker state machine; the contract test `WorkerStatusContract` runs the
  * same cases through both, so they cannot drift.
  *
  * History: migrations 0001, 0002 (only `available` workers), 0008 (pull workers, `at`).
  */
-import type { SqlFunction } from "../SqlFunctions.js"
+import type { SqlFunction } from "../internal/sqlFunction.js"
 
 export default {
   name: "foreman_claim",
@@ -31,10 +31,10 @@ DECLARE
 BEGIN
   FOREACH job_id IN ARRAY job_ids LOOP
     UPDATE foreman_workers SET current_jobs = array_append(current_jobs, job_id),
-      -- WorkerStatus.claimed: busy once full, else available.
+      -- WorkerTransitions.claimed: busy once full, else available.
       status = CASE WHEN cardinality(current_jobs) + 1 >= capacity THEN 'busy' ELSE 'available' END
     WHERE id = (
-      -- WorkerStatus.canTake: available, a free slot, asking for work at \`at\`.
+      -- WorkerTransitions.canTake: available, a free slot, asking for work at \`at\`.
       SELECT id FROM foreman_workers
       WHERE type = worker_type AND status = 'available' AND cardinality(current_jobs) < capacity
         AND (protocol = 'push' OR polling_until >= at)

@@ -21,7 +21,7 @@
  * whole call; the store maps it to `StaleWrite`. History: migrations 0001
  * (blob columns), 0004 (typed columns), 0005 (the strategy catalogue).
  */
-import type { SqlFunction } from "../SqlFunctions.js"
+import type { SqlFunction } from "../internal/sqlFunction.js"
 
 export default {
   name: "foreman_commit",

@@ -6,7 +6,7 @@
  * the answer says, for each, whether it was written. Any other error aborts
  * the whole batch. History: migration 0001.
  */
-import type { SqlFunction } from "../SqlFunctions.js"
+import type { SqlFunction } from "../internal/sqlFunction.js"
 
 export default {
   name: "foreman_commit_all",

@@ -5,7 +5,7 @@
  * last read (`internal/activeSet.ts`). The triggers that run it, one per
  * table, are schema and live in migration 0007, which first defined it.
  */
-import type { SqlFunction } from "../SqlFunctions.js"
+import type { SqlFunction } from "../internal/sqlFunction.js"
 
 export default {
   name: "foreman_mark_changed",

@@ -7,7 +7,7 @@
  * updates, by `foreman_commit`. `job` is a row as `jsonb` (column names).
  * History: migration 0004.
  */
-import type { SqlFunction } from "../SqlFunctions.js"
+import type { SqlFunction } from "../internal/sqlFunction.js"
 
 export default {
   name: "foreman_update_job",

@@ -10,15 +10,7 @@
  */
 import { Effect, Option } from "effect"
 import type { AgentOutput } from "../Agents.js"
-import {
-  isJobSettled,
-  isTerminalStatus,
-  type Job,
-  type JobReport,
-  type Research,
-  type Usage,
-  type WorkerId
-} from "../Domain.js"
+import type { Job, JobReport, Research, Usage, WorkerId } from "../Domain.js"
 import { JobNotAssigned, JobNotFound, type StorageError } from "../Errors.js"
 import * as JobTransitions from "../JobTransitions.js"
 import { type JobWrite, ResearchStore } from "../ResearchStore.js"
@@ -31,10 +23,10 @@ export interface ReconciledReport {
 }
 
 /** The write that cancels `job` with its research: none without a job, or for one already settled. */
-export const cancelled = (job: Job | undefined, now: number): ReadonlyArray<JobWrite> =>
-  job === undefined || isJobSettled(job.status)
-    ? []
-    : [{ job: JobTransitions.settle(job, "cancelled", "cancelled by operator", now), expected: job.status }]
+export const cancelled = (job: Job | undefined, now: number): ReadonlyArray<JobWrite> => {
+  const next = job === undefined ? undefined : JobTransitions.cancelledWithResearch(job, now)
+  return job === undefined || next === undefined ? [] : [{ job: next, expected: job.status }]
+}
 
 /** The job-row writes of the coordinator and the worker registry. */
 export interface JobWrites {
@@ -102,12 +94,12 @@ export const make: Effect.Effect<JobWrites, never, ResearchStore> = Effect.map(R
       const research = yield* store.get(job.researchId)
       if (Option.isNone(research)) return false
       const r = research.value
-      if (isTerminalStatus(r.status) || r.phase !== job.phase || r.activeJobId !== null) return false
+      if (!ResearchTransitions.canRevive(r, job)) return false
       return yield* store.commit({
         research: ResearchTransitions.nextVersion(r, ResearchTransitions.revive(r, job.id), revived.updatedAt),
         expectedVersion: r.version,
         epoch: null,
-        jobs: [{ job: revived, expected: "lost" }]
+        jobs: [{ job: revived, expected: job.status }]
       }).pipe(
         Effect.as(true),
         Effect.catchTag("StaleWrite", () => Effect.succeed(false)),
@@ -129,38 +121,28 @@ export const make: Effect.Effect<JobWrites, never, ResearchStore> = Effect.map(R
     if (job.workerId !== report.workerId) {
       return yield* new JobNotAssigned({ jobId: report.jobId, workerId: report.workerId })
     }
-    if (job.status === "lost" && report._tag === "Completed") {
-      const revived = JobTransitions.patched(job, JobTransitions.reportPatch(report, now))
-      if (yield* revive(job, revived)) return { job: revived, revived: true } satisfies ReconciledReport
+    const revived = JobTransitions.revivedBy(job, report, now)
+    if (revived !== undefined && (yield* revive(job, revived))) {
+      return { job: revived, revived: true } satisfies ReconciledReport
     }
     return { job, revived: false } satisfies ReconciledReport
   })
 
   return {
     report: (report, now) =>
-      store.patchJob(report.jobId, report.workerId, JobTransitions.reportPatch(report, now), ["pending", "running"]),
+      store.patchJob(report.jobId, report.workerId, JobTransitions.reportPatch(report, now), JobTransitions.from.report),
     reconcileReport,
-    disown: (job, workerId, now) =>
-      store.updateJob(
-        job.status === "pending"
-          ? JobTransitions.settle(job, "refused", `dispatch crossed a registration of worker ${workerId}; not started there`, now)
-          : JobTransitions.settle(job, "lost", `worker ${workerId} re-registered without this job`, now),
-        [job.status]
-      ),
-    offerAgain: (job, now) => store.updateJob(JobTransitions.offeredAgain(job, now), ["running"]),
-    abandon: (job, workerId, now) =>
-      store.updateJob(
-        job.status === "pending"
-          ? JobTransitions.settle(job, "refused", `worker ${workerId} deregistered before taking it`, now)
-          : JobTransitions.settle(job, "lost", `worker ${workerId} deregistered while running it`, now),
-        [job.status]
-      ),
-    complete: (job, output, now) => store.updateJob(JobTransitions.complete(job, output, now), ["running"]),
+    // Written only while the job is as it was read: the change was built from its status.
+    disown: (job, workerId, now) => store.updateJob(JobTransitions.disowned(job, workerId, now), [job.status]),
+    offerAgain: (job, now) => store.updateJob(JobTransitions.offeredAgain(job, now), JobTransitions.from.offeredAgain),
+    abandon: (job, workerId, now) => store.updateJob(JobTransitions.abandoned(job, workerId, now), [job.status]),
+    complete: (job, output, now) =>
+      store.updateJob(JobTransitions.complete(job, output, now), JobTransitions.from.outcome),
     fail: (job, error, now, usage = null) =>
-      store.updateJob({ ...JobTransitions.settle(job, "failed", error, now), usage }, ["running"]),
-    dispatched: (job, now) => store.updateJob(JobTransitions.accepted(job, now), ["pending"]),
+      store.updateJob({ ...JobTransitions.settle(job, "failed", error, now), usage }, JobTransitions.from.outcome),
+    dispatched: (job, now) => store.updateJob(JobTransitions.accepted(job, now), JobTransitions.from.accepted),
     undelivered: (job, outcome, reason, now) =>
-      store.updateJob(JobTransitions.settle(job, outcome, reason, now), ["pending"]),
+      store.updateJob(JobTransitions.settle(job, outcome, reason, now), JobTransitions.from.undelivered),
     cancel: (research, job, now) => {
       const next = ResearchTransitions.nextVersion(research, ResearchTransitions.cancel(research, now), now)
       return store.commit({ research: next, expectedVersion: research.version, epoch: null, jobs: cancelled(job, now) })
