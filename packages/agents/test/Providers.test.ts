@@ -7,6 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Agents, Domain } from "@foreman/core"
 import * as FakeLlm from "@foreman/testing/FakeLlm"
+import { design } from "@foreman/testing/Fixtures"
 import { ConfigProvider, Context, Duration, Effect, Layer, Logger, Option, Redacted } from "effect"
 import { OfflineAgents, Pricing, Providers } from "../src/index.js"
 
@@ -33,15 +34,6 @@ const refusal = (entries: Entries) => Effect.flip(Providers.fromConfig().pipe(wi
 
 const capabilities = { indicators: ["rsi"], instruments: ["EURUSD"], timeframes: ["1d"] }
 
-const design = {
-  name: "rsi_trend",
-  hypothesis: "RSI below 30 precedes a rise in EURUSD within two days.",
-  instrument: "EURUSD",
-  timeframe: "1d",
-  indicators: [{ name: "rsi", parameters: [{ name: "period", value: 14 }] }],
-  labelHorizonDays: 2,
-  model: { family: "mlp", parameters: [{ name: "hiddenUnits", value: 16 }, { name: "epochs", value: 100 }, { name: "learningRate", value: 0.01 }] }
-}
 
 /** Designs once with the chosen agents. */
 const designWith = (chosen: Providers.Chosen) =>

@@ -16,32 +16,12 @@ import { Server } from "@foreman/server"
 import * as Observability from "@foreman/server/Observability"
 import { eventually } from "@foreman/testing/ApiHarness"
 import * as FakeLlm from "@foreman/testing/FakeLlm"
+import { designOrAssessment as answer, passingBacktest as backtest, passingTraining as training } from "@foreman/testing/Fixtures"
 import { startWorker } from "@foreman/testing/WorkerHarness"
 import { ConfigProvider, Context, Deferred, Effect, Layer, Logger, LogLevel } from "effect"
 
-const design = {
-  name: "rsi_trend",
-  hypothesis: "RSI below 30 precedes a rise in EURUSD within two days.",
-  instrument: "EURUSD",
-  timeframe: "1d",
-  indicators: [{ name: "rsi", parameters: [{ name: "period", value: 14 }] }],
-  labelHorizonDays: 2,
-  model: { family: "mlp", parameters: [{ name: "hiddenUnits", value: 16 }, { name: "epochs", value: 100 }, { name: "learningRate", value: 0.01 }] }
-}
-/** One answer that decodes as a design and as an assessment (extra fields are ignored). */
-const answer = { ...design, verdict: "promising", summary: "It held up.", nextBrief: "Try RSI on GBPUSD" }
 const usage = { inputTokens: 1000, outputTokens: 200, cachedInputTokens: 100 }
 
-const training = { testAccuracy: 0.6, testLoss: 0.4, epochLosses: [0.9, 0.6, 0.45] }
-const backtest = {
-  sharpeRatio: 1.2,
-  winRate: 0.55,
-  totalReturn: 0.1,
-  totalTrades: 30,
-  maxDrawdown: 0.1,
-  netReturn: 0.09,
-  tradeCount: 30
-}
 
 interface Sample {
   readonly name: string

@@ -15,6 +15,7 @@ import { Coordinator, type Domain, ForemanConfig } from "@foreman/core"
 import { Server } from "@foreman/server"
 import { eventually } from "@foreman/testing/ApiHarness"
 import * as FakeLlm from "@foreman/testing/FakeLlm"
+import { designOrAssessment as answer, passingBacktest as backtest, passingTraining as training } from "@foreman/testing/Fixtures"
 import { startWorker } from "@foreman/testing/WorkerHarness"
 import { ConfigProvider, Context, Effect, Exit, FiberRef, HashSet, Layer, Logger, LogLevel, Scope } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
@@ -120,26 +121,6 @@ const otlpReceiver = Effect.acquireRelease(
   (receiver) => Effect.async<void>((resume) => receiver.close(() => resume(Effect.void)))
 )
 
-const design = {
-  name: "rsi_trend",
-  hypothesis: "RSI below 30 precedes a rise in EURUSD within two days.",
-  instrument: "EURUSD",
-  timeframe: "1d",
-  indicators: [{ name: "rsi", parameters: [{ name: "period", value: 14 }] }],
-  labelHorizonDays: 2,
-  model: { family: "mlp", parameters: [{ name: "hiddenUnits", value: 16 }, { name: "epochs", value: 100 }, { name: "learningRate", value: 0.01 }] }
-}
-const answer = { ...design, verdict: "promising", summary: "It held up.", nextBrief: "Try RSI on GBPUSD" }
-const training = { testAccuracy: 0.6, testLoss: 0.4, epochLosses: [0.9, 0.6, 0.45] }
-const backtest = {
-  sharpeRatio: 1.2,
-  winRate: 0.55,
-  totalReturn: 0.1,
-  totalTrades: 30,
-  maxDrawdown: 0.1,
-  netReturn: 0.09,
-  tradeCount: 30
-}
 
 const env = (entries: Record<string, string>) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries))))
 
