@@ -17,6 +17,8 @@ export default defineConfig({
     globalSetup: ["./scripts/vitest-global-setup.ts"],
     maxWorkers: workers,
     minWorkers: 1,
+    // Files whose cases run side by side (the docs' scenes, the conformance cases) run three at once.
+    maxConcurrency: 3,
     testTimeout: 60_000,
     hookTimeout: 120_000
   }

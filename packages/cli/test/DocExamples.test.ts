@@ -125,8 +125,19 @@ const runExample = async (example: Example) => {
   }
 }
 
+/** The examples in groups that share a server (their scene line), in the order the document shows them. */
+const byScene = (found: ReadonlyArray<Example>) => {
+  const groups = new Map<string, Array<Example>>()
+  for (const example of found) {
+    const key = example.scene._tag === "Server" ? example.key : example.where
+    groups.set(key, [...groups.get(key) ?? [], example])
+  }
+  return groups
+}
+
+// The groups run side by side (each waits mostly on its processes); a group's examples in order.
 for (const file of documents(root)) {
-  describe(file, () => {
+  describe(file, { concurrent: true }, () => {
     const found = examples(root, file)
 
     it("shows terminal sessions only in console blocks (which this test runs)", () => {
@@ -134,14 +145,20 @@ for (const file of documents(root)) {
     })
 
     for (const example of found.examples) {
-      if (example.scene._tag === "NotRun") {
-        const reason = example.scene.reason
-        it(`${example.where} says visibly why it is not run: ${reason}`, () => {
-          assert.match(reason, /\w{3}/, `${example.where}: "Not run by the doc tests:" needs its reason`)
-        })
-        continue
-      }
-      it(`${example.where}: ${example.steps.map((s) => s.command).join(" · ").slice(0, 120)}`, () => runExample(example), 240_000)
+      if (example.scene._tag !== "NotRun") continue
+      const reason = example.scene.reason
+      it(`${example.where} says visibly why it is not run: ${reason}`, () => {
+        assert.match(reason, /\w{3}/, `${example.where}: "Not run by the doc tests:" needs its reason`)
+      })
+    }
+
+    for (const [key, group] of byScene(found.examples.filter((e) => e.scene._tag !== "NotRun"))) {
+      describe(key, () => {
+        for (const example of group) {
+          const name = `${example.where}: ${example.steps.map((s) => s.command).join(" · ").slice(0, 120)}`
+          it.sequential(name, () => runExample(example), 240_000)
+        }
+      })
     }
   })
 }
