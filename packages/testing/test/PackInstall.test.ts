@@ -93,6 +93,9 @@ describe("npm packages", () => {
   it("every published package carries the repository's LICENSE and a CHANGELOG.md", () => {
     assert.include(readFileSync(join(root, "LICENSE"), "utf8"), "MIT License\n\nCopyright (c) 2026 Foreman contributors\n")
     for (const p of published) releaseFiles(join(root, "packages", p), `@foreman/${p}`)
+    // The Python SDK's distributions take the LICENSE beside its pyproject.toml (setuptools' default).
+    const python = readFileSync(join(root, "python/foreman-worker/LICENSE"), "utf8")
+    assert.strictEqual(python, readFileSync(join(root, "LICENSE"), "utf8"), "python/foreman-worker/LICENSE differs")
   })
 
   it("the published packages are the workspaces not private, and changesets releases them together", () => {
