@@ -6,7 +6,7 @@
  * (`python_worker.py`, `typescript_worker.ts`), which logs `start`/`done`/
  * `cancelled` lines per job. Every wait polls the API or a log file.
  */
-import { afterAll, afterEach, assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import {
   type Lab,
@@ -21,15 +21,6 @@ import {
   starts,
   type WorkerProcess
 } from "./harness.js"
-
-const cleanups: Array<() => Promise<void>> = []
-
-/** A lab whose processes are killed after the test. */
-const lab = async (...args: Parameters<typeof startLab>): Promise<Lab> => {
-  const started = await startLab(...args)
-  cleanups.push(started.close)
-  return started
-}
 
 /** Waits until the worker's log has a `start` line, answering its job id. */
 const started = (l: Lab, worker: WorkerProcess) =>
@@ -47,18 +38,37 @@ const timeout = 120_000
 export const conformance = (name: Sdk["name"]): void => {
   const sdk = sdks.find((s) => s.name === name)!
   if (!sdk.available) process.stderr.write(`skipping the ${sdk.name} SDK's conformance: ${sdk.missing}\n`)
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
-  })
   afterAll(removeBuilds)
-  describe(`the ${sdk.name} SDK`, () => cases(sdk))
+  // Each case has a coordinator and database of its own, and mostly waits (on jobs that take
+  // seconds, on heartbeats and graces): the cases run side by side.
+  describe(`the ${sdk.name} SDK`, { concurrent: true }, () => cases(sdk))
+}
+
+/** What a case gets: labs and other things that are closed when it ends, however it ends. */
+interface Case {
+  readonly lab: (...args: Parameters<typeof startLab>) => Promise<Lab>
+  readonly onEnd: (close: () => Promise<void>) => void
 }
 
 const cases = (sdk: Sdk): void => {
-  const test = it.live.skipIf(!sdk.available)
+  const test = (name: string, body: (c: Case) => Promise<void>) =>
+    it.live.skipIf(!sdk.available)(name, () =>
+      Effect.promise(async () => {
+        const closes: Array<() => Promise<void>> = []
+        const onEnd = (close: () => Promise<void>) => void closes.push(close)
+        const lab = async (...args: Parameters<typeof startLab>) => {
+          const started = await startLab(...args)
+          onEnd(started.close)
+          return started
+        }
+        try {
+          await body({ lab, onEnd })
+        } finally {
+          for (const close of closes.reverse()) await close()
+        }
+      }), timeout)
 
-  test("1. a job completes, its progress reaching the coordinator", () =>
-    Effect.promise(async () => {
+  test("1. a job completes, its progress reaching the coordinator", async ({ lab }) => {
       const l = await lab(sdk, "progress")
       const training = await l.worker({ type: "training", seconds: 3 })
       const backtest = await l.worker({ type: "backtest" })
@@ -84,10 +94,9 @@ const cases = (sdk: Sdk): void => {
       assert.strictEqual(backtested!.workerId, backtest.id)
       assert.deepStrictEqual(training.lines(), [`start ${trained!.id} 1`, `done ${trained!.id}`])
       assert.deepStrictEqual(backtest.lines(), [`start ${backtested!.id} 1`, `done ${backtested!.id}`])
-    }), timeout)
+  })
 
-  test("2. a job cancelled mid-run stops within one heartbeat interval, with no result", () =>
-    Effect.promise(async () => {
+  test("2. a job cancelled mid-run stops within one heartbeat interval, with no result", async ({ lab }) => {
       const l = await lab(sdk, "cancel")
       const training = await l.worker({ type: "training", seconds: 30 })
       const id = await l.trigger()
@@ -108,10 +117,9 @@ const cases = (sdk: Sdk): void => {
       // The worker is free again and asks for work; the job never finished.
       await l.polling(training)
       assert.deepStrictEqual(training.lines(), [`start ${jobId} 1`, `cancelled ${jobId}`])
-    }), timeout)
+  })
 
-  test("3. a coordinator SIGKILLed mid-job and restarted keeps the result and does not run the job again", () =>
-    Effect.promise(async () => {
+  test("3. a coordinator SIGKILLed mid-job and restarted keeps the result and does not run the job again", async ({ lab }) => {
       const l = await lab(sdk, "coordinator_kill", { FOREMAN_ORPHAN_GRACE_SECONDS: "2" })
       const training = await l.worker({ type: "training", seconds: 3 })
       await l.worker({ type: "backtest" })
@@ -129,10 +137,9 @@ const cases = (sdk: Sdk): void => {
       assert.deepStrictEqual(trainingJobs.map((j) => [j.id, j.status, j.workerId]), [[jobId, "completed", training.id]])
       assert.deepStrictEqual(trainingJobs[0]!.result, results.training)
       assert.deepStrictEqual(training.lines(), [`start ${jobId} 1`, `done ${jobId}`])
-    }), timeout)
+  })
 
-  test("4. a worker SIGKILLed mid-job: the job is lost and retried on another worker of its type", () =>
-    Effect.promise(async () => {
+  test("4. a worker SIGKILLed mid-job: the job is lost and retried on another worker of its type", async ({ lab }) => {
       const l = await lab(sdk, "worker_kill", quickRecovery)
       const first = await l.worker({ type: "training", seconds: 30 })
       await l.worker({ type: "backtest" })
@@ -154,13 +161,12 @@ const cases = (sdk: Sdk): void => {
       // The log's attempt is left out: Python's job.attempt is the coordinator's (2 here), while
       // runWorker's JobInfo.attempt counts the worker's own re-runs of the job (1).
       assert.deepStrictEqual(events(second), [`start ${trainingJobs[1]!.id}`, `done ${trainingJobs[1]!.id}`])
-    }), timeout)
+  })
 
-  test("5. a final report sent twice is one outcome (a lost answer resent by the SDK; a raw client's repeat)", () =>
-    Effect.promise(async () => {
+  test("5. a final report sent twice is one outcome (a lost answer resent by the SDK; a raw client's repeat)", async ({ lab, onEnd }) => {
       const l = await lab(sdk, "report_twice")
       const proxy = await lossyProxy(l.url)
-      cleanups.push(proxy.close)
+      onEnd(proxy.close)
       const training = await l.worker({ type: "training", apiUrl: proxy.url })
       const backtest = await registerRaw(l.url, `raw-${sdk.name}-backtest`, "backtest")
       const id = await l.trigger()
@@ -194,10 +200,9 @@ const cases = (sdk: Sdk): void => {
       assert.deepStrictEqual(shown.jobs[1]!.result, results.training)
       assert.deepStrictEqual(shown.jobs[2]!.result, results.backtest)
       assert.deepStrictEqual(training.lines(), [`start ${jobId} 1`, `done ${jobId}`])
-    }), timeout)
+  })
 
-  test("6. a report on another worker's job is refused with 403 JobNotAssigned", () =>
-    Effect.promise(async () => {
+  test("6. a report on another worker's job is refused with 403 JobNotAssigned", async ({ lab }) => {
       const l = await lab(sdk, "not_assigned")
       const training = await l.worker({ type: "training", seconds: 3 })
       await l.worker({ type: "backtest" })
@@ -221,10 +226,9 @@ const cases = (sdk: Sdk): void => {
       assert.deepStrictEqual([trained.id, trained.workerId], [jobId, training.id])
       assert.deepStrictEqual(trained.result, results.training)
       assert.deepStrictEqual(training.lines(), [`start ${jobId} 1`, `done ${jobId}`])
-    }), timeout)
+  })
 
-  test("7. a wrong worker token is refused: the worker says so (and exits or retries), nothing is registered", () =>
-    Effect.promise(async () => {
+  test("7. a wrong worker token is refused: the worker says so (and exits or retries), nothing is registered", async ({ lab }) => {
       const l = await lab(sdk, "token", { FOREMAN_API_TOKEN: "operator-secret", FOREMAN_WORKER_TOKEN: "worker-secret" })
       const wrong = await l.worker({ type: "training", env: { FOREMAN_WORKER_TOKEN: "not-the-token" } })
       if (sdk.badToken.does === "exit") {
@@ -243,10 +247,9 @@ const cases = (sdk: Sdk): void => {
       const right = await l.worker({ type: "training", env: { FOREMAN_WORKER_TOKEN: "worker-secret" } })
       await l.polling(right)
       assert.deepStrictEqual((await l.workers()).map((w) => w.id), [right.id])
-    }), timeout)
+  })
 
-  test("8. SIGTERM mid-job: the job finishes, no new job is taken, the worker deregisters and exits 0", () =>
-    Effect.promise(async () => {
+  test("8. SIGTERM mid-job: the job finishes, no new job is taken, the worker deregisters and exits 0", async ({ lab }) => {
       const l = await lab(sdk, "sigterm")
       const training = await l.worker({ type: "training", seconds: 3 })
       await l.worker({ type: "backtest" })
@@ -274,10 +277,9 @@ const cases = (sdk: Sdk): void => {
       const done = await l.finished(second)
       assert.strictEqual(done.research.status, "completed", l.context())
       assert.strictEqual(done.jobs.find((j) => j.kind === "training")?.workerId, next.id)
-    }), timeout)
+  })
 
-  test("9. a worker polling across a coordinator restart reconnects and takes the next job", () =>
-    Effect.promise(async () => {
+  test("9. a worker polling across a coordinator restart reconnects and takes the next job", async ({ lab }) => {
       const l = await lab(sdk, "poll_restart", { FOREMAN_ORPHAN_GRACE_SECONDS: "2" })
       const training = await l.worker({ type: "training", env: { FOREMAN_POLL_WAIT_SECONDS: "20" } })
       const backtest = await l.worker({ type: "backtest", env: { FOREMAN_POLL_WAIT_SECONDS: "20" } })
@@ -294,5 +296,5 @@ const cases = (sdk: Sdk): void => {
       assert.strictEqual(trained.workerId, training.id)
       assert.deepStrictEqual(events(training), [`start ${trained.id}`, `done ${trained.id}`])
       assert.strictEqual(training.child.exitCode, null, "the worker still runs")
-    }), timeout)
+  })
 }
