@@ -12,7 +12,7 @@ import {
   HttpServerRespondable,
   HttpServerResponse
 } from "@effect/platform"
-import { Cause, Effect, Option } from "effect"
+import { Cause, Effect, Option, Predicate } from "effect"
 import { ForemanApi, PayloadTooLarge } from "@foreman/api/Api"
 
 // --- the request guard ----------------------------------------------------------
@@ -146,6 +146,10 @@ export const guard = (maxBodyBytes: number): HttpApiBuilder.MiddlewareFn<HttpApi
         const failure: unknown = error
         if (HttpServerError.isServerError(failure) && failure._tag === "RouteNotFound") {
           return Effect.succeed(notFound(failure.request.method, new URL(failure.request.url, "http://localhost").pathname))
+        }
+        if (Predicate.isTagged(failure, "StorageError")) {
+          // Answered 503 with its reason; the log keeps what failed underneath (its cause).
+          return Effect.zipRight(Effect.logError("storage failed; answered 503", Cause.fail(failure)), Effect.fail(error))
         }
         return Effect.fail(error instanceof HttpApiError.HttpApiDecodeError ? inWords(error) : error)
       }),
