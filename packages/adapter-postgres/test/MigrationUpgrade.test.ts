@@ -563,6 +563,11 @@ describe("upgrading a database made by the previous release", () => {
       )
       assert.deepStrictEqual(upgraded, fresh, "the upgraded schema is a fresh database's")
       assert.deepStrictEqual(
+        [upgraded.columns, upgraded.constraints, upgraded.indexes, upgraded.triggers].map((lines) => lines.length > 1),
+        [true, true, true, true],
+        "the comparison reads the catalogue"
+      )
+      assert.deepStrictEqual(
         upgraded.functions.map((f) => [f.name, f.body]),
         [...SqlFunctions.all].sort((a, b) => (a.name < b.name ? -1 : 1)).map((f) => [f.name, f.body]),
         "the functions are the current definitions"
