@@ -21,7 +21,7 @@ import { Coordinator, Domain, Errors } from "@foreman/core"
 import { Clock, Config, Effect, Either, Layer, Option, Schema } from "effect"
 import { clientScript } from "./dashboard/client.js"
 import { styleSheet } from "./dashboard/style.js"
-import { dashboardViews, type ResearchFilterView } from "./dashboard/views.js"
+import { dashboardViews, dashboardViewsSource, type ResearchFilterView } from "./dashboard/views.js"
 
 const views = dashboardViews()
 
@@ -30,7 +30,7 @@ const views = dashboardViews()
  * that compile this module with `keepNames` (tsx, vitest) wrap functions in
  * a `__name` helper that the page does not have; it gets a stand-in.
  */
-const script = `var __name = function (f) { return f; };\n${clientScript.replace("VIEWS", () => String(dashboardViews))}`
+const script = `var __name = function (f) { return f; };\n${clientScript.replace("VIEWS", dashboardViewsSource)}`
 if (/<\/script/i.test(script) || /<\/style/i.test(styleSheet)) {
   throw new Error("the dashboard's script or style would end its element early")
 }

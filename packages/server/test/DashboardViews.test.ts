@@ -1,11 +1,11 @@
 /**
- * The dashboard's views as the page ships them: `String(dashboardViews)` runs
+ * The dashboard's views as the page ships them: `dashboardViewsSource()` runs
  * in a context with nothing but JavaScript's built-ins (and the `__name`
  * stand-in the page defines) and renders exactly what the server renders.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { runInNewContext } from "node:vm"
-import { dashboardViews, type Views } from "../src/dashboard/views.js"
+import { dashboardViews, dashboardViewsSource, type Views } from "../src/dashboard/views.js"
 
 const now = Date.parse("2026-12-06T12:00:00Z")
 
@@ -118,7 +118,7 @@ const renderAll = (typed: Views): ReadonlyArray<string> => {
 describe("dashboard views", () => {
   it("run from their shipped source with nothing but built-ins, rendering what the server renders", () => {
     const server = dashboardViews()
-    const shipped = runInNewContext(`(${String(dashboardViews)})()`, { __name: (f: unknown) => f }) as Views
+    const shipped = runInNewContext(`(${dashboardViewsSource()})()`, { __name: (f: unknown) => f }) as Views
     assert.deepStrictEqual(Object.keys(shipped), Object.keys(server))
     assert.deepStrictEqual(renderAll(shipped), renderAll(server))
     assert.include(renderAll(server).join(""), "&lt;b&gt;markup&lt;/b&gt;")

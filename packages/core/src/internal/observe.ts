@@ -7,7 +7,8 @@
  * killed between its claim and its commit.
  */
 import { Effect, Ref } from "effect"
-import { isJobSettled, type JobId, loadStatus, type Worker } from "../Domain.js"
+import { isJobSettled, type JobId, type Worker } from "../Domain.js"
+import * as WorkerTransitions from "../WorkerTransitions.js"
 import { type ActiveEntry, ResearchStore } from "../ResearchStore.js"
 import { WorkerRegistry } from "../WorkerRegistry.js"
 import * as Incarnation from "./incarnation.js"
@@ -38,7 +39,7 @@ export const leakedSlots = (active: ReadonlyArray<ActiveEntry>, workers: Readonl
     }
     leaks.push({ worker: w, jobIds: leaked })
     const currentJobs = w.currentJobs.filter((id) => live.has(id))
-    freed.push({ ...w, currentJobs, status: loadStatus(w, currentJobs.length) })
+    freed.push({ ...w, currentJobs, status: WorkerTransitions.released(w.status, WorkerTransitions.isFull(currentJobs.length, w.capacity)) })
   }
   return { workers: freed, leaks }
 }

@@ -7,7 +7,7 @@
  * The views come in pieces (`viewParts`, then a few per page), each a
  * function that refers to nothing outside itself but JavaScript's built-ins
  * and the pieces it is given (types aside), and `assemble` puts them
- * together. The page ships their source text: `String(dashboardViews)` is a
+ * together. The page ships their source text: `dashboardViewsSource()` is a
  * function that assembles the pieces' sources, and runs in the browser as
  * `dashboardViews()` does on the server. Times are shown in UTC, the same on
  * both sides.
@@ -65,13 +65,13 @@ function assemble(given: typeof pieces) {
   }
 }
 
+/** Every view, as the server renders them. */
+export const dashboardViews = () => assemble(pieces)
+
 /** The source the page ships: a function of no arguments, self-contained, that answers what `dashboardViews()` does. */
-const source = () =>
+export const dashboardViewsSource = (): string =>
   `function dashboardViews() {\n  return (${String(assemble)})({\n${
     Object.entries(pieces).map(([name, piece]) => `${name}: ${String(piece)}`).join(",\n")
   }\n  })\n}`
-
-/** Every view; `String(dashboardViews)` is their source, as the page ships it. */
-export const dashboardViews = Object.assign(() => assemble(pieces), { toString: source })
 
 export type Views = ReturnType<typeof dashboardViews>
