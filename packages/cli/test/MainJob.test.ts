@@ -9,7 +9,7 @@ import { afterAll, assert, describe, it } from "@effect/vitest"
 import { type ChildProcess, spawn } from "node:child_process"
 import { createDatabase } from "@foreman/testing/PgDatabase"
 import { Effect } from "effect"
-import { cleanEnv, closedPort, exited, foreman, root, waitFor, signalGroup } from "./processes.js"
+import { apiGet, cleanEnv, cliJson, closedPort, exited, foreman, root, signalGroup, waitFor } from "./processes.js"
 
 interface Shown {
   readonly research: {
@@ -48,8 +48,7 @@ describe("npm start", () => {
       assert.include(output, "Agents: offline: designs and assessments are not from a model")
       assert.include(output, `npx foreman agent trigger --brief`)
       await waitFor("three registered workers", async () => {
-        const out = await foreman(["workers", "--json"], { FOREMAN_API_URL: apiUrl })
-        const workers = JSON.parse(out.stdout) as ReadonlyArray<{ readonly status: string }>
+        const workers = await apiGet<ReadonlyArray<{ readonly status: string }>>(apiUrl, "/workers")
         return workers.filter((w) => w.status === "available").length === 3 ? true : undefined
       }, 90_000)
 
@@ -58,11 +57,11 @@ describe("npm start", () => {
       const id = /^Research triggered: (op_\w+)$/m.exec(triggered.stdout)?.[1]
       assert.isDefined(id, triggered.stdout)
 
-      const shown = await waitFor("the research to finish", async () => {
-        const out = await foreman(["agent", "show", id!, "--json"], { FOREMAN_API_URL: apiUrl })
-        const detail = JSON.parse(out.stdout) as Shown
-        return detail.research.status === "completed" || detail.research.status === "failed" ? detail : undefined
+      await waitFor("the research to finish", async () => {
+        const detail = await apiGet<Shown>(apiUrl, `/agent/researches/${id!}`)
+        return detail.research.status === "completed" || detail.research.status === "failed" ? true : undefined
       }, 120_000)
+      const shown = await cliJson<Shown>(["agent", "show", id!], apiUrl)
 
       assert.strictEqual(shown.research.status, "completed", JSON.stringify(shown.research))
       assert.deepStrictEqual(shown.jobs.map((j) => [j.kind, j.status]), [

@@ -12,7 +12,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { createDatabase } from "@foreman/testing/PgDatabase"
 import * as Python from "@foreman/testing/Python"
 import { Effect } from "effect"
-import { bin, cleanEnv, closedPort, foreman, root, waitFor } from "./processes.js"
+import { apiGet, bin, cleanEnv, cliJson, closedPort, foreman, root, waitFor } from "./processes.js"
 
 const python = Python.orSkip(
   "the Python workers' end-to-end test",
@@ -83,11 +83,11 @@ describe.skipIf(python === undefined)("workers in any language", () => {
         readonly research: { readonly status: string; readonly error: string | null; readonly results: Record<string, Record<string, unknown>> }
         readonly jobs: ReadonlyArray<{ readonly kind: string; readonly status: string; readonly workerId: string | null }>
       }
-      const registered = (id: string) =>
-        waitFor(`${id} to register`, async () => {
-          const out = await foreman(["workers", "--json"], { FOREMAN_API_URL: urlA })
-          return (JSON.parse(out.stdout) as ReadonlyArray<Listed>).find((w) => w.id === id)
-        }, 60_000, everything)
+      const registered = async (id: string) => {
+        await waitFor(`${id} to register`, async () =>
+          (await apiGet<ReadonlyArray<Listed>>(urlA, "/workers")).some((w) => w.id === id) ? true : undefined, 60_000, everything)
+        return (await cliJson<ReadonlyArray<Listed>>(["workers"], urlA)).find((w) => w.id === id)!
+      }
       const training = await registered("py-sdk-train-1")
       assert.match(training.runtime ?? "", /^python 3\.\d+$/)
       assert.strictEqual(training.protocol, "pull")
@@ -100,11 +100,11 @@ describe.skipIf(python === undefined)("workers in any language", () => {
         const triggered = await foreman(["agent", "trigger", "--brief", `Momentum on EURUSD, variant ${i}`], { FOREMAN_API_URL: urlA })
         assert.strictEqual(triggered.code, 0, triggered.stderr)
         const id = /^Research triggered: (op_\w+)$/m.exec(triggered.stdout)![1]!
-        const shown = await waitFor(`research ${id} to finish`, async () => {
-          const out = await foreman(["agent", "show", id, "--json"], { FOREMAN_API_URL: urlB })
-          const detail = JSON.parse(out.stdout) as Shown
-          return ["completed", "failed", "cancelled"].includes(detail.research.status) ? detail : undefined
+        await waitFor(`research ${id} to finish`, async () => {
+          const detail = await apiGet<Shown>(urlB, `/agent/researches/${id}`)
+          return ["completed", "failed", "cancelled"].includes(detail.research.status) ? true : undefined
         }, 240_000, everything)
+        const shown = await cliJson<Shown>(["agent", "show", id], urlB)
         assert.strictEqual(shown.research.status, "completed", shown.research.error ?? "")
         const ran = (kind: string) => shown.jobs.find((j) => j.kind === kind && j.status === "completed")?.workerId
         assert.strictEqual(ran("training"), "py-sdk-train-1")

@@ -12,7 +12,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as FakeLlm from "@foreman/testing/FakeLlm"
 import { createDatabase } from "@foreman/testing/PgDatabase"
 import { Effect } from "effect"
-import { bin, cleanEnv, closedPort, exited, foreman, waitFor, signalGroup } from "./processes.js"
+import { apiGet, bin, cleanEnv, cliJson, closedPort, exited, foreman, signalGroup, waitFor } from "./processes.js"
 
 interface LlmCall {
   readonly jobId: string
@@ -126,8 +126,7 @@ describe("foreman server with model agents", () => {
       await waitFor("the banner", async () => (output.includes("Next:") ? true : undefined), 60_000, () => output)
       assert.include(output, `Agents: anthropic claude-sonnet-4-5 via ${llm.anthropicUrl}`)
       await waitFor("two registered workers", async () => {
-        const out = await foreman(["workers", "--json"], { FOREMAN_API_URL: apiUrl })
-        const workers = JSON.parse(out.stdout) as ReadonlyArray<{ readonly status: string }>
+        const workers = await apiGet<ReadonlyArray<{ readonly status: string }>>(apiUrl, "/workers")
         return workers.filter((w) => w.status === "available").length === 2 ? true : undefined
       }, 90_000, () => output)
 
@@ -138,11 +137,11 @@ describe("foreman server with model agents", () => {
       const id = /^Research triggered: (op_\w+)$/m.exec(triggered.stdout)?.[1]
       assert.isDefined(id, triggered.stdout)
 
-      const shown = await waitFor("the research to finish", async () => {
-        const out = await foreman(["agent", "show", id!, "--json"], { FOREMAN_API_URL: apiUrl })
-        const detail = JSON.parse(out.stdout) as Shown
-        return ["completed", "failed", "cancelled"].includes(detail.research.status) ? detail : undefined
+      await waitFor("the research to finish", async () => {
+        const detail = await apiGet<Shown>(apiUrl, `/agent/researches/${id!}`)
+        return ["completed", "failed", "cancelled"].includes(detail.research.status) ? true : undefined
       }, 180_000, () => output)
+      const shown = await cliJson<Shown>(["agent", "show", id!], apiUrl)
 
       assert.strictEqual(shown.research.status, "completed", `${JSON.stringify(shown.research)}\n${output}`)
       assert.deepStrictEqual(shown.jobs.map((j) => [j.kind, j.status]), [
@@ -243,11 +242,11 @@ describe("foreman server with model agents", () => {
       assert.strictEqual(again.code, 0, again.stderr)
       const againId = /^Research triggered: (op_\w+)$/m.exec(again.stdout)?.[1]
       assert.isDefined(againId, again.stdout)
-      const reshown = await waitFor("the strategy research to finish", async () => {
-        const out = await foreman(["agent", "show", againId!, "--json"], { FOREMAN_API_URL: apiUrl })
-        const detail = JSON.parse(out.stdout) as Shown
-        return ["completed", "failed", "cancelled"].includes(detail.research.status) ? detail : undefined
+      await waitFor("the strategy research to finish", async () => {
+        const detail = await apiGet<Shown>(apiUrl, `/agent/researches/${againId!}`)
+        return ["completed", "failed", "cancelled"].includes(detail.research.status) ? true : undefined
       }, 180_000, () => output)
+      const reshown = await cliJson<Shown>(["agent", "show", againId!], apiUrl)
       assert.strictEqual(reshown.research.status, "completed", `${JSON.stringify(reshown.research)}\n${output}`)
       assert.deepStrictEqual(reshown.jobs.map((j) => [j.kind, j.status]), [
         ["training", "completed"],

@@ -12,7 +12,7 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Effect } from "effect"
-import { bin, cleanEnv, exited, foreman, signalGroup, waitFor } from "./processes.js"
+import { apiGet, bin, cleanEnv, exited, signalGroup, waitFor } from "./processes.js"
 
 const started: Array<ChildProcess> = []
 const dataDirs: Array<string> = []
@@ -92,8 +92,7 @@ describe("foreman server and worker as processes", () => {
 
       const worker = run(["worker", "--type", "backtest", "--json", "--api-url", apiUrl], {})
       await waitFor("the worker's registration", async () => {
-        const out = await foreman(["workers", "--json"], { FOREMAN_API_URL: apiUrl })
-        const workers = JSON.parse(out.stdout) as ReadonlyArray<{ readonly type: string; readonly status: string }>
+        const workers = await apiGet<ReadonlyArray<{ readonly type: string; readonly status: string }>>(apiUrl, "/workers")
         return workers.some((w) => w.type === "backtest" && w.status === "available") ? true : undefined
       }, 60_000, worker.stderr)
       assert.strictEqual(await worker.stop(), 0, worker.stderr())

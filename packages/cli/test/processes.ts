@@ -52,6 +52,23 @@ export const foreman = (args: ReadonlyArray<string>, env: Record<string, string>
     child.on("exit", (code) => resolve({ code, stdout, stderr }))
   })
 
+/**
+ * `GET /api/v1{path}` of the coordinator at `apiUrl`, decoded. Waits probe the API with it: a CLI
+ * process per probe would start Node every half second. What a test asserts it reads with `cliJson`.
+ */
+export const apiGet = async <A>(apiUrl: string, path: string): Promise<A> => {
+  const response = await fetch(`${apiUrl}/api/v1${path}`)
+  if (!response.ok) throw new Error(`GET ${path}: ${response.status}`)
+  return (await response.json()) as A
+}
+
+/** What `foreman ...args --json` prints against `apiUrl`, decoded (it must exit 0). */
+export const cliJson = async <A>(args: ReadonlyArray<string>, apiUrl: string): Promise<A> => {
+  const out = await foreman([...args, "--json"], { FOREMAN_API_URL: apiUrl })
+  if (out.code !== 0) throw new Error(`foreman ${args.join(" ")} exited ${out.code}: ${out.stderr}`)
+  return JSON.parse(out.stdout) as A
+}
+
 /** Asks `probe` every half second until it answers; fails after `timeoutMs` with `context()` in the message. */
 export const waitFor = async <A>(
   what: string,
