@@ -36,6 +36,12 @@ export const make = Effect.gen(function*() {
     jobs.set(job.id, job)
   }
 
+  const listActive = (): ReadonlyArray<ResearchStore.ActiveEntry> =>
+    Array.from(active.values(), (research) => ({
+      research,
+      job: research.activeJobId === null ? null : jobs.get(research.activeJobId) ?? null
+    }))
+
   const commit = (t: ResearchStore.Transition) =>
     Effect.gen(function*() {
       const id = t.research.id
@@ -101,12 +107,9 @@ export const make = Effect.gen(function*() {
         const selected = Array.from(researches.values()).filter((r) => ResearchStore.matches(filter, r))
         return { count: selected.length, costUsd: selected.reduce((sum, r) => sum + r.costUsd, 0) }
       }),
-    listActive: Effect.sync(() =>
-      Array.from(active.values(), (research) => ({
-        research,
-        job: research.activeJobId === null ? null : jobs.get(research.activeJobId) ?? null
-      }))
-    ),
+    listActive: Effect.sync(listActive),
+    // A full read costs no more than a read of what changed: always answer in full.
+    activeChangedSince: () => Effect.sync(() => ({ complete: true, entries: listActive(), mark: null })),
     countActive: Effect.sync(() => active.size),
     activeAmong: (ids) => Effect.sync(() => new Set(ids.filter((id) => active.has(id)))),
     commit,

@@ -12,7 +12,6 @@ import { Domain, Errors, ResearchStore } from "@foreman/core"
 import { Effect, Layer, Option, Schema } from "effect"
 import { decode, Timestamp, TimestampText, toDate } from "./internal/rows.js"
 import { jobColumns, JobColumns, jobRow, ResearchColumns, researchRow, toJob, toResearch } from "./internal/researchRows.js"
-import * as ActiveSet from "./internal/activeSet.js"
 import { hasSqlState, SqlState, storage } from "./internal/storage.js"
 
 /** Advisory lock key that serialises triggers across processes. */
@@ -50,7 +49,7 @@ const decodeResearches = decode(Schema.Array(ResearchColumns))
 const decodeJobs = decode(Schema.Array(JobColumns))
 /**
  * A research's row, with its active job's row as JSON (`to_jsonb`) so their
- * columns do not collide, and the horizon of the read (see `ActiveSet`).
+ * columns do not collide, and the horizon of the read (see `activeChangedSince`).
  */
 const decodeActive = decode(Schema.Array(Schema.Struct({
   ...ResearchColumns.fields,
@@ -92,31 +91,48 @@ export const make = Effect.gen(function*() {
       )
     )
 
-  /** Researches with their active job, and the horizon of the read (see `ActiveSet`). */
+  /** Researches with their active job, oldest first, and the horizon of the read. */
   const activeReads = (where: Statement.Fragment) =>
     Effect.map(
       Effect.flatMap(
         sql`
           SELECT r.*, to_jsonb(j) AS active_job, pg_snapshot_xmin(pg_current_snapshot())::text AS horizon
           FROM foreman_researches r LEFT JOIN foreman_jobs j ON j.id = r.active_job_id
-          WHERE ${where}`,
+          WHERE ${where} ORDER BY r.created_at, r.id`,
         decodeActive
       ),
-      (rows) =>
-        rows.map((row): ActiveSet.Read => ({
-          active: !Domain.isTerminalStatus(row.status),
-          horizon: row.horizon,
-          entry: { research: toResearch(row), job: row.active_job === null ? null : toJob(row.active_job) }
+      (rows) => ({
+        horizon: rows[0]?.horizon ?? null,
+        entries: rows.map((row): ResearchStore.ActiveEntry => ({
+          research: toResearch(row),
+          job: row.active_job === null ? null : toJob(row.active_job)
         }))
+      })
     )
+  const activeResearches = sql`r.status IN ${sql.in(ACTIVE)}`
 
-  const listActive = storage(ActiveSet.make({
-    all: activeReads(sql`r.status IN ${sql.in(ACTIVE)}`),
-    since: (horizon) =>
-      activeReads(sql`r.id IN (
-        SELECT id FROM foreman_researches WHERE changed_xid >= ${horizon}::xid8
-        UNION SELECT research_id FROM foreman_jobs WHERE changed_xid >= ${horizon}::xid8)`)
-  }))
+  /**
+   * Every research and job row records the transaction that last wrote it
+   * (`changed_xid`, migration 0007, set by `foreman_mark_changed`). A read
+   * answers its snapshot's horizon as the mark: the oldest transaction still
+   * running then. Every write the read could not see belongs to a transaction
+   * at or past that horizon, so the next read asks for the researches whose
+   * row, or one of whose jobs, was written by a transaction at or past it.
+   */
+  const activeChangedSince = (mark: ResearchStore.ChangeMark | null) =>
+    mark === null
+      ? Effect.map(activeReads(activeResearches), ({ entries, horizon }): ResearchStore.ActiveChanges => ({
+        complete: true,
+        entries,
+        mark: horizon
+      }))
+      : Effect.map(
+        activeReads(sql`r.id IN (
+          SELECT id FROM foreman_researches WHERE changed_xid >= ${mark}::xid8
+          UNION SELECT research_id FROM foreman_jobs WHERE changed_xid >= ${mark}::xid8)`),
+        // No row, no horizon: nothing was written since, so reading from the same mark again is right.
+        ({ entries, horizon }): ResearchStore.ActiveChanges => ({ complete: false, entries, mark: horizon ?? mark })
+      )
 
   return ResearchStore.ResearchStore.of({
     insert: (r, requestId) =>
@@ -172,7 +188,8 @@ export const make = Effect.gen(function*() {
           FROM foreman_researches WHERE ${where(filter)}`,
         (rows) => ({ count: rows[0]?.count ?? 0, costUsd: rows[0]?.cost_usd ?? 0 })
       )),
-    listActive,
+    listActive: storage(Effect.map(activeReads(activeResearches), ({ entries }) => entries)),
+    activeChangedSince: (mark) => storage(activeChangedSince(mark)),
     countActive: storage(Effect.map(
       sql<{ n: number }>`SELECT count(*)::int AS n FROM foreman_researches WHERE status IN ${sql.in(ACTIVE)}`,
       (rows) => rows[0]?.n ?? 0

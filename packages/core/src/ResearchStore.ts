@@ -96,6 +96,22 @@ export interface ActiveEntry {
   readonly job: Job | null
 }
 
+/** A point in storage's history of research and job writes, as an adapter marks it: opaque to its readers. */
+export type ChangeMark = string
+
+/** What changed among the researches since a mark (see `activeChangedSince`). */
+export interface ActiveChanges {
+  /**
+   * True: `entries` are every active research, oldest first, and replace what
+   * the reader kept. False: `entries` are the researches written since the mark,
+   * or whose jobs were, in any order; a terminal one is no longer active.
+   */
+  readonly complete: boolean
+  readonly entries: ReadonlyArray<ActiveEntry>
+  /** The mark to ask from next time; null asks for every active research again. */
+  readonly mark: ChangeMark | null
+}
+
 /** The fields a worker's report changes on its job. */
 export type JobPatch =
   & Pick<Job, "status" | "updatedAt">
@@ -119,6 +135,14 @@ export interface ResearchStoreShape {
   readonly totals: (filter: ResearchFilter) => Effect.Effect<ResearchTotals, StorageError>
   /** Every pending or running research, oldest first, each read with its active job in one statement. */
   readonly listActive: Effect.Effect<ReadonlyArray<ActiveEntry>, StorageError>
+  /**
+   * What changed among the researches since `mark`, for a reader that keeps the
+   * active set between reads (the leader does: see `ActiveSet`); with a null
+   * mark, every active research. Every write committed before this read began,
+   * by any process, is in it or in an earlier answer since the mark. An
+   * adapter may always answer in full (`complete`, with a null mark).
+   */
+  readonly activeChangedSince: (mark: ChangeMark | null) => Effect.Effect<ActiveChanges, StorageError>
   readonly countActive: Effect.Effect<number, StorageError>
   /** Which of these researches are pending or running. */
   readonly activeAmong: (ids: ReadonlyArray<ResearchId>) => Effect.Effect<ReadonlySet<ResearchId>, StorageError>

@@ -2,6 +2,7 @@
  * @foreman/core — the pure engine: domain, phase handlers, coordinator,
  * worker registry, budget, and the ports that adapters implement.
  */
+export * as ActiveSet from "./ActiveSet.js"
 export * as Agents from "./Agents.js"
 export * as Assignments from "./Assignments.js"
 export * as Budget from "./Budget.js"

@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Fiber, type Layer, Option, Scope } from "effect"
-import { BudgetLedger, CoordinatorLease, type Domain, ResearchStore, WorkerStore } from "@foreman/core"
+import { ActiveSet, BudgetLedger, CoordinatorLease, type Domain, ResearchStore, WorkerStore } from "@foreman/core"
 import { job, research, worker } from "@foreman/adapter-memory/TestEngine"
 
 export type Ports =
@@ -39,14 +39,17 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         assert.strictEqual(duplicate.reason, "research op_a already exists")
       })))
 
-    it.live("lists active researches as they stand after every kind of change between reads", () =>
+    it.live("lists active researches, in full and by what changed since a mark, after every kind of change", () =>
       run(Effect.gen(function*() {
         const store = yield* ResearchStore.ResearchStore
         const w1 = "w-1" as Domain.WorkerId
+        // A leader's active set, kept from what changed since its last read.
+        const kept = ActiveSet.make()
         const expectActive = (expected: ReadonlyArray<[string, Domain.Job | null]>) =>
           Effect.gen(function*() {
             const active = yield* store.listActive
             assert.deepStrictEqual(active.map((e): [string, Domain.Job | null] => [e.research.id, e.job]), [...expected])
+            assert.deepStrictEqual(yield* ActiveSet.refresh(kept, store.activeChangedSince), active)
             for (const { research: r } of active) {
               assert.deepStrictEqual(r, Option.getOrThrow(yield* store.get(r.id)))
             }

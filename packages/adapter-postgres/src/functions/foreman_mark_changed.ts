@@ -2,7 +2,7 @@
  * `foreman_mark_changed() RETURNS trigger`: stamps each inserted or updated
  * research and job row with the transaction that wrote it (`changed_xid`), so
  * a reader of the active researches asks for just the rows written since its
- * last read (`internal/activeSet.ts`). The triggers that run it, one per
+ * last read (`activeChangedSince` in `PgResearchStore.ts`). The triggers that run it, one per
  * table, are schema and live in migration 0007, which first defined it.
  */
 import type { SqlFunction } from "../internal/sqlFunction.js"

@@ -3,7 +3,7 @@
  * domain's own field schemas, and a plain function renames them into the
  * domain object (one pass: a `Schema.transform` to the domain schema would
  * check every field a second time, and `listActive` reads every active row on
- * every tick). A row that does not decode is a `StorageError`.
+ * every status read). A row that does not decode is a `StorageError`.
  */
 import { Errors } from "@foreman/core"
 import { Effect, Schema } from "effect"

@@ -2,7 +2,7 @@
  * Every research and job row records the transaction that last wrote it
  * (`changed_xid`, set by a trigger on each insert and update), indexed, so a
  * reader of the active researches can ask for just the rows written since its
- * last read instead of reading them all again (see `internal/activeSet.ts`).
+ * last read instead of reading them all again (see `activeChangedSince` in `PgResearchStore.ts`, and core's `ActiveSet`).
  */
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"

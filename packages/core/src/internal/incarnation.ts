@@ -1,11 +1,13 @@
 /**
  * One term of leadership: the epoch the lease granted, the in-process jobs and
- * dispatches it runs, and what it knows of hearing workers. `Hearing` changes
+ * dispatches it runs, the active researches as it last read them, and what it
+ * knows of hearing workers. `Hearing` changes
  * only through the pure transitions below: silent workers are expired at most
  * once a second, and after a storage outage (a failed tick) workers' grace
  * starts over, since they could not be heard meanwhile.
  */
 import { Effect, FiberMap, FiberSet, Option, Ref, type Scope } from "effect"
+import * as ActiveSet from "../ActiveSet.js"
 import type { ResearchId } from "../Domain.js"
 
 /** What the leader knows of hearing workers between ticks. */
@@ -41,6 +43,8 @@ export const deafened = (hearing: Hearing): Hearing => ({ ...hearing, deaf: true
 export interface Incarnation {
   readonly epoch: number
   readonly hearing: Ref.Ref<Hearing>
+  /** The active researches as this term last read them: empty when it starts. */
+  readonly active: ActiveSet.ActiveSet
   /** In-process jobs, one per research. */
   readonly fibers: FiberMap.FiberMap<ResearchId>
   /** Dispatches to workers in flight. */
@@ -53,6 +57,7 @@ export const make = (epoch: number, now: number): Effect.Effect<Incarnation, nev
     return {
       epoch,
       hearing: yield* Ref.make(hearingFrom(now)),
+      active: ActiveSet.make(),
       fibers: yield* FiberMap.make<ResearchId>(),
       dispatching: yield* FiberSet.make()
     }

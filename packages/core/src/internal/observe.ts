@@ -1,5 +1,6 @@
 /**
- * What a tick reads: every active research with its job and every worker,
+ * What a tick reads: every active research with its job (what changed since
+ * the term's last read, applied to the active set it keeps) and every worker,
  * with silent workers expired first (at most once a second) and the slots an
  * earlier leader leaked freed. `leakedSlots` decides which slots leaked: every
  * claim of this leader's earlier ticks is committed or released by the time it
@@ -7,6 +8,7 @@
  * killed between its claim and its commit.
  */
 import { Effect, Ref } from "effect"
+import * as ActiveSet from "../ActiveSet.js"
 import { isJobSettled, type JobId, type Worker } from "../Domain.js"
 import * as WorkerTransitions from "../WorkerTransitions.js"
 import { type ActiveEntry, ResearchStore } from "../ResearchStore.js"
@@ -72,7 +74,10 @@ export const make = Effect.gen(function*() {
         yield* Ref.set(incarnation.hearing, Incarnation.expired(before, now))
         yield* registry.expire
       }
-      const [active, listed] = yield* Effect.all([store.listActive, registry.list()], { concurrency: 2 })
+      const [active, listed] = yield* Effect.all([
+        ActiveSet.refresh(incarnation.active, store.activeChangedSince),
+        registry.list()
+      ], { concurrency: 2 })
       const hearing = yield* Ref.updateAndGet(incarnation.hearing, (h) => Incarnation.heard(h, now))
       const { leaks, workers } = leakedSlots(active, listed)
       yield* releaseLeaks(leaks)

@@ -1,0 +1,77 @@
+/**
+ * The leader's active set from plain changes: a full answer replaces what is
+ * kept, a partial one merges (kept while active, dropped once terminal, oldest
+ * first), and a failed read makes the next one ask for everything.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as fixtures from "@foreman/adapter-memory/TestEngine"
+import { Effect } from "effect"
+import * as ActiveSet from "../src/ActiveSet.js"
+import type { Research } from "../src/Domain.js"
+import { StorageError } from "../src/Errors.js"
+import type { ActiveChanges, ActiveEntry, ChangeMark } from "../src/ResearchStore.js"
+
+const entry = (id: string, overrides: Partial<Research> = {}): ActiveEntry => ({
+  research: fixtures.research(id, overrides),
+  job: null
+})
+const ids = (set: ActiveSet.ActiveSet) => set.entries().map((e) => e.research.id)
+
+describe("ActiveSet", () => {
+  it("starts empty, with no mark", () => {
+    const set = ActiveSet.make()
+    assert.deepStrictEqual(set.entries(), [])
+    assert.isNull(set.mark())
+  })
+
+  it("takes a full answer as it stands, in the order answered, and its mark", () => {
+    const set = ActiveSet.make()
+    set.apply({ complete: true, entries: [entry("op_a", { createdAt: 1 })], mark: "5" })
+    set.apply({ complete: true, entries: [entry("op_c", { createdAt: 3 }), entry("op_b", { createdAt: 3 })], mark: "9" })
+    assert.deepStrictEqual(ids(set), ["op_c", "op_b"])
+    assert.strictEqual(set.mark(), "9")
+  })
+
+  it("merges changes: updates kept researches, adds new ones oldest first, drops terminal ones", () => {
+    const set = ActiveSet.make()
+    set.apply({ complete: true, entries: [entry("op_a", { createdAt: 1 }), entry("op_b", { createdAt: 2 })], mark: "1" })
+    const running = entry("op_a", { createdAt: 1, status: "running", version: 1 })
+    set.apply({
+      complete: false,
+      entries: [entry("op_d", { createdAt: 4 }), running, entry("op_b", { createdAt: 2, status: "cancelled" })],
+      mark: "2"
+    })
+    assert.deepStrictEqual(ids(set), ["op_a", "op_d"])
+    assert.deepStrictEqual(set.entries()[0], running)
+    // One committed late, older than the newest kept: sorted in by creation, then id.
+    set.apply({ complete: false, entries: [entry("op_c", { createdAt: 1 }), entry("op_0", { createdAt: 1 })], mark: "3" })
+    assert.deepStrictEqual(ids(set), ["op_0", "op_a", "op_c", "op_d"])
+    // A terminal research never kept stays out.
+    set.apply({ complete: false, entries: [entry("op_x", { createdAt: 9, status: "failed" })], mark: "4" })
+    assert.deepStrictEqual(ids(set), ["op_0", "op_a", "op_c", "op_d"])
+    assert.strictEqual(set.mark(), "4")
+  })
+
+  it.effect("refresh reads from the mark; after a failed read it asks for everything", () =>
+    Effect.gen(function*() {
+      const set = ActiveSet.make()
+      const asked: Array<ChangeMark | null> = []
+      const answers: Array<ActiveChanges | StorageError> = [
+        { complete: true, entries: [entry("op_a", { createdAt: 1 })], mark: "1" },
+        { complete: false, entries: [entry("op_b", { createdAt: 2 })], mark: "2" },
+        new StorageError({ reason: "connection lost" }),
+        { complete: true, entries: [entry("op_b", { createdAt: 2 })], mark: "3" }
+      ]
+      const read = (mark: ChangeMark | null) =>
+        Effect.suspend(() => {
+          asked.push(mark)
+          const answer = answers.shift()!
+          return answer instanceof StorageError ? Effect.fail(answer) : Effect.succeed(answer)
+        })
+      assert.deepStrictEqual((yield* ActiveSet.refresh(set, read)).map((e) => e.research.id), ["op_a"])
+      assert.deepStrictEqual((yield* ActiveSet.refresh(set, read)).map((e) => e.research.id), ["op_a", "op_b"])
+      assert.strictEqual((yield* Effect.flip(ActiveSet.refresh(set, read)))._tag, "StorageError")
+      assert.deepStrictEqual((yield* ActiveSet.refresh(set, read)).map((e) => e.research.id), ["op_b"])
+      assert.deepStrictEqual(asked, [null, "1", "2", null])
+    }))
+})
