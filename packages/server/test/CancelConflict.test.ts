@@ -5,41 +5,16 @@
  * The store here loses every conditional write of a research, as when another
  * replica keeps writing it.
  */
-import { HttpServer } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Memory } from "@foreman/adapter-memory"
-import * as MemoryWorkers from "@foreman/adapter-memory/MemoryWorkers"
-import * as OfflineAgents from "@foreman/agents/OfflineAgents"
-import { Engine, Errors, ForemanConfig, ResearchStore } from "@foreman/core"
-import { Context, Effect, Layer, Logger, LogLevel } from "effect"
-import { json, tokenConfig } from "@foreman/testing/ApiHarness"
-import { ApiServer } from "../src/index.js"
+import { Errors } from "@foreman/core"
+import { Effect, Logger, LogLevel } from "effect"
+import { engineWithStore, json, serveOver } from "@foreman/testing/ApiHarness"
 
 /** The in-memory stores, but every conditional write of a research loses. */
-const losingStorage = Layer.effect(
-  ResearchStore.ResearchStore,
-  Effect.map(ResearchStore.ResearchStore, (store) =>
-    ResearchStore.ResearchStore.of({
-      ...store,
-      commit: (t) => Effect.fail(new Errors.StaleWrite({ researchId: t.research.id, reason: "changed meanwhile" }))
-    }))
-).pipe(Layer.provideMerge(Memory.storage))
-
-const engine = Engine.layer({
-  storage: losingStorage,
-  agents: OfflineAgents.layer(),
-  transport: MemoryWorkers.layer({ handlers: Memory.defaultHandlers }),
-  config: ForemanConfig.layerWith()
-})
-
-const serve = Effect.gen(function*() {
-  const context = yield* Layer.build(ApiServer.serve({ host: "127.0.0.1", port: 0 }).pipe(Layer.provide(engine))).pipe(
-    Effect.withConfigProvider(tokenConfig()),
-    Logger.withMinimumLogLevel(LogLevel.None)
-  )
-  const address = Context.get(context, HttpServer.HttpServer).address
-  return address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : ""
-})
+const losing = engineWithStore((store) => ({
+  ...store,
+  commit: (t) => Effect.fail(new Errors.StaleWrite({ researchId: t.research.id, reason: "changed meanwhile" }))
+}))
 
 const send = (url: string, init: RequestInit) =>
   Effect.promise(async () => {
@@ -50,7 +25,7 @@ const send = (url: string, init: RequestInit) =>
 describe("DELETE /agent/researches/{id} in a conflicting state", () => {
   it.scopedLive("answers 409 CancelConflict, says to cancel again, and cancels nothing", () =>
     Effect.gen(function*() {
-      const baseUrl = yield* serve
+      const baseUrl = yield* Logger.withMinimumLogLevel(serveOver(losing), LogLevel.None)
       const triggered = yield* send(`${baseUrl}/api/v1/agent/trigger`, json("POST", { brief: "Explore RSI variations" }))
       assert.strictEqual(triggered.status, 202)
       const id = String(triggered.body["researchId"])

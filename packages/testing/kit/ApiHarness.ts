@@ -1,7 +1,8 @@
 /** Test helpers: the coordinator's API served on 127.0.0.1 over a fresh in-memory engine. */
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
 import { Memory, MemoryWorkers } from "@foreman/adapter-memory"
-import { Coordinator } from "@foreman/core"
+import * as OfflineAgents from "@foreman/agents/OfflineAgents"
+import { Coordinator, Engine, ForemanConfig, ResearchStore } from "@foreman/core"
 import { ConfigProvider, Context, Duration, Effect, Layer, Logger, LogLevel } from "effect"
 import { Api } from "@foreman/api"
 import { ApiServer } from "@foreman/server"
@@ -23,6 +24,31 @@ export const tokenConfig = (tokens: TestTokens = {}, extra: Readonly<Record<stri
 
 /** Keeps the expected warnings (open server, refused triggers) out of the test output. */
 export const quiet = <A, E, R>(self: Effect.Effect<A, E, R>) => Logger.withMinimumLogLevel(self, LogLevel.Error)
+
+/**
+ * A fresh in-memory engine whose `ResearchStore` is the memory one changed by
+ * `change` (a store that loses every write, or fails a read), to see what the
+ * coordinator and the API make of it. Start no loop: a test drives it.
+ */
+export const engineWithStore = (change: (store: ResearchStore.ResearchStoreShape) => ResearchStore.ResearchStoreShape) =>
+  Engine.layer({
+    storage: Layer.effect(ResearchStore.ResearchStore, Effect.map(ResearchStore.ResearchStore, change)).pipe(
+      Layer.provideMerge(Memory.storage)
+    ),
+    agents: OfflineAgents.layer(),
+    transport: MemoryWorkers.layer({ handlers: Memory.defaultHandlers }),
+    config: ForemanConfig.layerWith()
+  })
+
+/** Serves the API over `engine` on 127.0.0.1 in the caller's scope, with no tokens; answers its base URL. */
+export const serveOver = <E>(engine: Layer.Layer<ApiServer.EngineServices, E>) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(ApiServer.serve({ host: "127.0.0.1", port: 0 }).pipe(Layer.provide(engine))).pipe(
+      Effect.withConfigProvider(tokenConfig())
+    )
+    const address = Context.get(context, HttpServer.HttpServer).address
+    return address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : ""
+  })
 
 /** A typed client of `ForemanApi` at `baseUrl`, sending `token` as bearer when given. */
 export const client = (baseUrl: string, token?: string) =>
