@@ -3,7 +3,7 @@
  * coordinator, agents and in-process workers, as one layer. Used by tests,
  * the simulation and `npm start`'s simulated lab.
  */
-import { Assignments, Engine, ForemanConfig, Wakeup } from "@foreman/core"
+import { Assignments, Engine, ForemanConfig, type ResearchStore, Wakeup } from "@foreman/core"
 import { Layer } from "effect"
 import * as OfflineAgents from "@foreman/agents/OfflineAgents"
 import * as MemoryBudgetLedger from "./MemoryBudgetLedger.js"
@@ -31,7 +31,7 @@ export const defaultHandlers: MemoryWorkers.MemoryWorkersOptions["handlers"] = {
 }
 
 /** Every storage port in memory: stores, ledger, lease, wakeup and announcements (the engine needs config and agents beside them). */
-export const storage: Layer.Layer<Engine.Storage> = MemoryResearchStore.layer.pipe(
+export const storage: Layer.Layer<Engine.Storage | ResearchStore.ResearchStore> = MemoryResearchStore.layer.pipe(
   Layer.provideMerge(
     Layer.mergeAll(MemoryLease.layer, MemoryWorkerStore.layer, MemoryBudgetLedger.layer, Wakeup.layerLocal, Assignments.layerLocal)
   )

@@ -1,6 +1,10 @@
-/** In-memory storage of researches and jobs, with the same conditional writes as the durable stores. */
-import { CoordinatorLease, Domain, Errors, ResearchStore } from "@foreman/core"
-import { Effect, Layer, Option } from "effect"
+/**
+ * In-memory storage of researches, their jobs and the strategy catalogue, with
+ * the same conditional writes as the durable stores: one store that provides
+ * the `Researches`, `Jobs` and `Strategies` ports.
+ */
+import { CoordinatorLease, Domain, Errors, Jobs, Researches, ResearchStore, Strategies } from "@foreman/core"
+import { Context, Effect, Layer, Option } from "effect"
 
 type Research = Domain.Research
 type Job = Domain.Job
@@ -36,13 +40,13 @@ export const make = Effect.gen(function*() {
     jobs.set(job.id, job)
   }
 
-  const listActive = (): ReadonlyArray<ResearchStore.ActiveEntry> =>
+  const listActive = (): ReadonlyArray<Researches.ActiveEntry> =>
     Array.from(active.values(), (research) => ({
       research,
       job: research.activeJobId === null ? null : jobs.get(research.activeJobId) ?? null
     }))
 
-  const commit = (t: ResearchStore.Transition) =>
+  const commit = (t: Researches.Transition) =>
     Effect.gen(function*() {
       const id = t.research.id
       if (t.epoch !== null) {
@@ -74,7 +78,7 @@ export const make = Effect.gen(function*() {
       }
     })
 
-  return ResearchStore.ResearchStore.of({
+  const store: Researches.ResearchesShape & Jobs.JobsShape & Strategies.StrategiesShape = {
     insert: (research, requestId) =>
       Effect.suspend(() => {
         const existing = requested(requestId)
@@ -91,7 +95,7 @@ export const make = Effect.gen(function*() {
       Effect.sync(() => Option.fromNullable(requested(requestId))),
     list: ({ limit, offset, ...filter }) =>
       Effect.sync(() =>
-        Array.from(researches.values()).filter((r) => ResearchStore.matches(filter, r)).reverse().slice(offset, offset + limit)
+        Array.from(researches.values()).filter((r) => Researches.matches(filter, r)).reverse().slice(offset, offset + limit)
       ),
     jobCountsByWorker: Effect.sync(() => {
       const counts = new Map<Domain.WorkerId, { completed: number; failed: number }>()
@@ -104,7 +108,7 @@ export const make = Effect.gen(function*() {
     }),
     totals: (filter) =>
       Effect.sync(() => {
-        const selected = Array.from(researches.values()).filter((r) => ResearchStore.matches(filter, r))
+        const selected = Array.from(researches.values()).filter((r) => Researches.matches(filter, r))
         return { count: selected.length, costUsd: selected.reduce((sum, r) => sum + r.costUsd, 0) }
       }),
     listActive: Effect.sync(listActive),
@@ -152,10 +156,19 @@ export const make = Effect.gen(function*() {
         const wanted = new Set(names)
         return Array.from(researches.values()).filter((r) => r.strategy !== null && wanted.has(r.strategy.name))
       })
-  })
+  }
+  return store
 })
 
-export const layer: Layer.Layer<ResearchStore.ResearchStore, never, CoordinatorLease.CoordinatorLease> = Layer.effect(
-  ResearchStore.ResearchStore,
-  make
-)
+/** The `Researches`, `Jobs` and `Strategies` ports, in memory, fenced by the lease's epoch. (and, for one release, the deprecated `ResearchStore` made of them). */
+export const layer: Layer.Layer<
+  Researches.Researches | Jobs.Jobs | Strategies.Strategies | ResearchStore.ResearchStore,
+  never,
+  CoordinatorLease.CoordinatorLease
+> =
+  Layer.effectContext(Effect.map(make, (store) =>
+    Context.make(Researches.Researches, store).pipe(
+      Context.add(Jobs.Jobs, store),
+      Context.add(Strategies.Strategies, store),
+      Context.add(ResearchStore.ResearchStore, store)
+    )))

@@ -13,7 +13,7 @@ import {
   Coordinator,
   CoordinatorEvents,
   type Domain,
-  ResearchStore,
+  Researches,
   Wakeup,
   WorkerStore
 } from "@foreman/core"
@@ -71,7 +71,7 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
     const coordinator = yield* Coordinator.Coordinator
     const pool = yield* MemoryWorkers
     const events = yield* CoordinatorEvents.CoordinatorEvents
-    const store = yield* ResearchStore.ResearchStore
+    const store = yield* Researches.Researches
     const workerStore = yield* WorkerStore.WorkerStore
     const ledger = yield* BudgetLedger.BudgetLedger
     const budget = yield* Budget.Budget

@@ -7,7 +7,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { OfflineAgents } from "@foreman/agents"
-import { Agents, Budget, Coordinator, type Domain, Engine, Errors, ForemanConfig, ResearchStore } from "@foreman/core"
+import { Agents, Budget, Coordinator, type Domain, Engine, Errors, ForemanConfig, Researches } from "@foreman/core"
 import { Effect, Layer } from "effect"
 import { Memory, MemoryWorkers } from "../src/index.js"
 import { advance, goodBacktest, goodTraining, lead, show, takes } from "../src/TestEngine.js"
@@ -48,10 +48,10 @@ const lab = (asked: Array<Agents.DesignRequest>, storage = Memory.storage) =>
 /** The memory storage, with research lists failing `times` times first (a database outage). */
 const flakyStorage = (times: number) =>
   Layer.effect(
-    ResearchStore.ResearchStore,
-    Effect.map(ResearchStore.ResearchStore, (store) => {
+    Researches.Researches,
+    Effect.map(Researches.Researches, (store) => {
       let failures = 0
-      return ResearchStore.ResearchStore.of({
+      return Researches.Researches.of({
         ...store,
         list: (query) =>
           failures++ < times ? Effect.fail(new Errors.StorageError({ reason: "connection terminated" })) : store.list(query)

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Budget, BudgetLedger, Coordinator, type Domain, ResearchStore } from "@foreman/core"
+import { Budget, BudgetLedger, Coordinator, type Domain, Researches } from "@foreman/core"
 import { Effect, TestClock } from "effect"
 import { fresh, research } from "../src/TestEngine.js"
 
@@ -80,7 +80,7 @@ describe("Budget", () => {
   it.scoped("uses the configured estimate with fewer than 3 finished cycles; running researches do not count", () =>
     fresh(
       Effect.gen(function*() {
-        yield* (yield* ResearchStore.ResearchStore).insert(research("op_3"))
+        yield* (yield* Researches.Researches).insert(research("op_3"))
         for (const id of ["op_1", "op_2", "op_3"]) yield* charge(`${id}_design`, 0.3, id)
         const status = yield* (yield* Budget.Budget).status()
         assert.strictEqual(status.remainingUsd, 0.25)

@@ -19,7 +19,7 @@ import {
   type Domain,
   Engine,
   ForemanConfig,
-  ResearchStore,
+  Researches,
   WorkerRegistry
 } from "@foreman/core"
 import { Deferred, Effect, Exit, Layer, Logger, LogLevel, Queue, Scope, Tracer } from "effect"
@@ -31,7 +31,7 @@ import * as GraphileWorker from "./graphileWorker.js"
 
 type Handlers = MemoryWorkers.MemoryWorkersOptions["handlers"]
 type EngineLayer = (handlers: Handlers, config: Parameters<typeof ForemanConfig.make>[0]) => Layer.Layer<
-  Coordinator.Coordinator | MemoryWorkers.MemoryWorkers | CoordinatorEvents.CoordinatorEvents | ResearchStore.ResearchStore | WorkerRegistry.WorkerRegistry,
+  Coordinator.Coordinator | MemoryWorkers.MemoryWorkers | CoordinatorEvents.CoordinatorEvents | Researches.Researches | WorkerRegistry.WorkerRegistry,
   unknown
 >
 
@@ -67,7 +67,7 @@ const throughput = (layer: EngineLayer, researches: number) =>
   Effect.gen(function*() {
     const coordinator = yield* Coordinator.Coordinator
     const pool = yield* MemoryWorkers.MemoryWorkers
-    const store = yield* ResearchStore.ResearchStore
+    const store = yield* Researches.Researches
     for (let i = 0; i < 8; i++) {
       yield* pool.spawn({ id: `t-${i}`, type: "training", capacity: 4 })
       yield* pool.spawn({ id: `b-${i}`, type: "backtest", capacity: 4 })
@@ -92,7 +92,7 @@ const throughput = (layer: EngineLayer, researches: number) =>
 /** `n` researches designed and waiting for a training worker, written straight to storage, oldest first. */
 const waitingForTraining = (n: number) =>
   Effect.gen(function*() {
-    const store = yield* ResearchStore.ResearchStore
+    const store = yield* Researches.Researches
     yield* Effect.forEach(
       Array.from({ length: n }, (_, i) => i),
       (i) =>

@@ -1,5 +1,5 @@
 /**
- * Researches and jobs in PostgreSQL, a column per field (structured results as
+ * The `Researches`, `Jobs` and `Strategies` ports in PostgreSQL: researches and jobs, a column per field (structured results as
  * `jsonb`, moments as `timestamptz`), every row decoded with its Schema on read.
  * A transition is one call of the `foreman_commit` function: one round trip,
  * one transaction, that checks the coordinator epoch (holding the lease row in
@@ -8,8 +8,8 @@
  */
 import type { Statement } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { Domain, Errors, ResearchStore } from "@foreman/core"
-import { Effect, Layer, Option, Schema } from "effect"
+import { Domain, Errors, Jobs, Researches, ResearchStore, Strategies } from "@foreman/core"
+import { Context, Effect, Layer, Option, Schema } from "effect"
 import { decode, Timestamp, TimestampText, toDate } from "./internal/rows.js"
 import { jobColumns, JobColumns, jobRow, ResearchColumns, researchRow, toJob, toResearch } from "./internal/researchRows.js"
 import { hasSqlState, SqlState, storage } from "./internal/storage.js"
@@ -20,7 +20,7 @@ const TRIGGER_LOCK = 0x666f72656d6174
 const ACTIVE = ["pending", "running"] as const
 
 /** A transition as `foreman_commit` reads it: rows in place of the research and its jobs. */
-const transitionRows = (t: ResearchStore.Transition) => ({
+const transitionRows = (t: Researches.Transition) => ({
   epoch: t.epoch,
   expectedVersion: t.expectedVersion,
   research: researchRow(t.research),
@@ -64,8 +64,8 @@ const first = <A>(rows: ReadonlyArray<A>): Option.Option<A> => Option.fromNullab
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
 
-  /** The conditions of a filter, as `ResearchStore.matches` reads them. */
-  const where = (filter: ResearchStore.ResearchFilter) =>
+  /** The conditions of a filter, as `Researches.matches` reads them. */
+  const where = (filter: Researches.ResearchFilter) =>
     sql.and([
       sql`true`,
       ...(filter.statuses === undefined ? [] : [sql`status IN ${sql.in(filter.statuses.length === 0 ? [""] : filter.statuses)}`]),
@@ -76,7 +76,7 @@ export const make = Effect.gen(function*() {
     ])
 
   /** One round trip: the `foreman_commit` function does every check and write, or none. */
-  const commit = (t: ResearchStore.Transition) =>
+  const commit = (t: Researches.Transition) =>
     // foreman_commit is defined in src/functions/foreman_commit.ts.
     sql`SELECT foreman_commit(${sql.json(transitionRows(t))})`.pipe(
       Effect.catchIf(
@@ -103,7 +103,7 @@ export const make = Effect.gen(function*() {
       ),
       (rows) => ({
         horizon: rows[0]?.horizon ?? null,
-        entries: rows.map((row): ResearchStore.ActiveEntry => ({
+        entries: rows.map((row): Researches.ActiveEntry => ({
           research: toResearch(row),
           job: row.active_job === null ? null : toJob(row.active_job)
         }))
@@ -119,9 +119,9 @@ export const make = Effect.gen(function*() {
    * at or past that horizon, so the next read asks for the researches whose
    * row, or one of whose jobs, was written by a transaction at or past it.
    */
-  const activeChangedSince = (mark: ResearchStore.ChangeMark | null) =>
+  const activeChangedSince = (mark: Researches.ChangeMark | null) =>
     mark === null
-      ? Effect.map(activeReads(activeResearches), ({ entries, horizon }): ResearchStore.ActiveChanges => ({
+      ? Effect.map(activeReads(activeResearches), ({ entries, horizon }): Researches.ActiveChanges => ({
         complete: true,
         entries,
         mark: horizon
@@ -131,10 +131,10 @@ export const make = Effect.gen(function*() {
           SELECT id FROM foreman_researches WHERE changed_xid >= ${mark}::xid8
           UNION SELECT research_id FROM foreman_jobs WHERE changed_xid >= ${mark}::xid8)`),
         // No row, no horizon: nothing was written since, so reading from the same mark again is right.
-        ({ entries, horizon }): ResearchStore.ActiveChanges => ({ complete: false, entries, mark: horizon ?? mark })
+        ({ entries, horizon }): Researches.ActiveChanges => ({ complete: false, entries, mark: horizon ?? mark })
       )
 
-  return ResearchStore.ResearchStore.of({
+  const store: Researches.ResearchesShape & Jobs.JobsShape & Strategies.StrategiesShape = {
     insert: (r, requestId) =>
       storage(Effect.gen(function*() {
         // A research with this request id, committed even by a concurrent transaction,
@@ -273,10 +273,19 @@ export const make = Effect.gen(function*() {
         sql`SELECT * FROM foreman_researches WHERE strategy->>'name' IN ${sql.in(names)} ORDER BY created_at, id`,
         researches
       ))
-  })
+  }
+  return store
 })
 
-export const layer: Layer.Layer<ResearchStore.ResearchStore, never, PgClient.PgClient> = Layer.effect(
-  ResearchStore.ResearchStore,
-  make
-)
+/** The `Researches`, `Jobs` and `Strategies` ports on a PostgreSQL client. (and, for one release, the deprecated `ResearchStore` made of them). */
+export const layer: Layer.Layer<
+  Researches.Researches | Jobs.Jobs | Strategies.Strategies | ResearchStore.ResearchStore,
+  never,
+  PgClient.PgClient
+> =
+  Layer.effectContext(Effect.map(make, (store) =>
+    Context.make(Researches.Researches, store).pipe(
+      Context.add(Jobs.Jobs, store),
+      Context.add(Strategies.Strategies, store),
+      Context.add(ResearchStore.ResearchStore, store)
+    )))

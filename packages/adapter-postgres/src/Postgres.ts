@@ -5,7 +5,7 @@
  */
 import { PgClient } from "@effect/sql-pg"
 import { type Migrator, SqlClient, type SqlError } from "@effect/sql"
-import type { Assignments, BudgetLedger, CoordinatorLease, ResearchStore, Wakeup, WorkerStore } from "@foreman/core"
+import type { Assignments, BudgetLedger, CoordinatorLease, Jobs, Researches, ResearchStore, Strategies, Wakeup, WorkerStore } from "@foreman/core"
 import { Config, type ConfigError, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import * as EmbeddedPostgres from "./EmbeddedPostgres.js"
 import * as Migrations from "./Migrations.js"
@@ -17,6 +17,10 @@ import * as PgWakeup from "./PgWakeup.js"
 import * as PgWorkerStore from "./PgWorkerStore.js"
 
 export type Ports =
+  | Researches.Researches
+  | Jobs.Jobs
+  | Strategies.Strategies
+  /** @deprecated Made of `Researches`, `Jobs` and `Strategies`; provided for one release. */
   | ResearchStore.ResearchStore
   | WorkerStore.WorkerStore
   | BudgetLedger.BudgetLedger

@@ -5,7 +5,7 @@
  * research its first attempt committed instead of creating a second one.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Coordinator, Errors, ResearchStore } from "@foreman/core"
+import { Coordinator, Errors, Researches } from "@foreman/core"
 import { Cause, Context, Effect, Exit, Layer, Logger, LogLevel, Option } from "effect"
 import { beforeAll } from "vitest"
 import { research } from "@foreman/adapter-memory/TestEngine"
@@ -27,7 +27,7 @@ const quiet = Logger.withMinimumLogLevel(LogLevel.Error)
 const storeVia = (proxyUrl: string) =>
   Effect.map(
     Layer.build(PgResearchStore.layer.pipe(Layer.provide(Postgres.client({ url: proxyUrl, maxConnections: 2 })))),
-    Context.get(ResearchStore.ResearchStore)
+    Context.get(Researches.Researches)
   )
 
 /** The failure of an exit that must fail, never die. */
@@ -40,7 +40,7 @@ const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
 describe("a connection lost at COMMIT or ROLLBACK", () => {
   it.scopedLive("after the server committed: StorageError, and the write is there", () =>
     Effect.gen(function*() {
-      const direct = yield* ResearchStore.ResearchStore
+      const direct = yield* Researches.Researches
       const proxy = yield* faultProxy(url)
       const store = yield* storeVia(proxy.url)
       const dropped = yield* proxy.dropAt("COMMIT", "after")
@@ -53,7 +53,7 @@ describe("a connection lost at COMMIT or ROLLBACK", () => {
 
   it.scopedLive("before the server committed: StorageError, and nothing is written", () =>
     Effect.gen(function*() {
-      const direct = yield* ResearchStore.ResearchStore
+      const direct = yield* Researches.Researches
       const proxy = yield* faultProxy(url)
       const store = yield* storeVia(proxy.url)
       const dropped = yield* proxy.dropAt("COMMIT", "before")
@@ -68,7 +68,7 @@ describe("a connection lost at COMMIT or ROLLBACK", () => {
 
   it.scopedLive("at ROLLBACK: StorageError, and nothing is written", () =>
     Effect.gen(function*() {
-      const direct = yield* ResearchStore.ResearchStore
+      const direct = yield* Researches.Researches
       const proxy = yield* faultProxy(url)
       const store = yield* storeVia(proxy.url)
       const dropped = yield* proxy.dropAt("ROLLBACK", "before")
@@ -82,7 +82,7 @@ describe("a connection lost at COMMIT or ROLLBACK", () => {
 
   it.scopedLive("a trigger retried with its request id answers the research its first attempt committed", () =>
     Effect.gen(function*() {
-      const direct = yield* ResearchStore.ResearchStore
+      const direct = yield* Researches.Researches
       const proxy = yield* faultProxy(url)
       const context = yield* Layer.build(engine(proxy.url))
       const coordinator = Context.get(context, Coordinator.Coordinator)

@@ -5,7 +5,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { type Errors, ResearchStore, WorkerStore } from "@foreman/core"
+import { type Errors, Researches, WorkerStore } from "@foreman/core"
 import { Effect, Layer } from "effect"
 import { beforeAll } from "vitest"
 import { TestEngine } from "@foreman/adapter-memory"
@@ -22,7 +22,7 @@ describe("rows that break the domain's schemas", () => {
   it.live("fail the read with StorageError", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
-      const store = yield* ResearchStore.ResearchStore
+      const store = yield* Researches.Researches
       const workers = yield* WorkerStore.WorkerStore
       yield* store.insert(research)
       yield* sql`UPDATE foreman_researches SET phase = 'Not A Phase' WHERE id = ${research.id}`

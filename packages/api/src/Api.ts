@@ -8,7 +8,7 @@
  * endpoints refuse workers and worker endpoints refuse operators.
  */
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
-import { Budget, Coordinator, Domain, type ResearchStore, Storable, StrategyCatalogue, WorkerRegistry } from "@foreman/core"
+import { Budget, Coordinator, Domain, type Researches, Storable, StrategyCatalogue, WorkerRegistry } from "@foreman/core"
 import { JSONSchema, Schema } from "effect"
 import { version } from "./internal/version.js"
 import {
@@ -95,7 +95,7 @@ export const ListQuery = Schema.Struct({
 })
 
 /** The researches a list query selects, as the coordinator reads a filter. */
-export const researchFilter = (query: typeof ListQuery.Type): ResearchStore.ResearchFilter => ({
+export const researchFilter = (query: typeof ListQuery.Type): Researches.ResearchFilter => ({
   statuses: query.status === undefined ? undefined : [query.status],
   since: query.since?.getTime(),
   until: query.until?.getTime(),

@@ -1,13 +1,13 @@
 /**
  * The active researches as a reader last read them, kept up to date by reading
- * only what changed since a mark (`ResearchStore.activeChangedSince`). The
+ * only what changed since a mark (`Researches.activeChangedSince`). The
  * leader keeps one for its term of leadership: a new term starts empty, so its
  * first read asks for every active research. After a failed read the next one
  * asks for everything again.
  */
 import { Effect } from "effect"
 import { isTerminalStatus } from "./Domain.js"
-import type { ActiveChanges, ActiveEntry, ChangeMark } from "./ResearchStore.js"
+import type { ActiveChanges, ActiveEntry, ChangeMark } from "./Researches.js"
 
 /** A kept active set. Change it only through `apply`, `reset` and `refresh`. */
 export interface ActiveSet {

@@ -10,7 +10,7 @@ import { CoordinatorEvents } from "./CoordinatorEvents.js"
 import type { BudgetEntry, ResearchId } from "./Domain.js"
 import type { StorageError } from "./Errors.js"
 import { ForemanConfig } from "./ForemanConfig.js"
-import { ResearchStore } from "./ResearchStore.js"
+import { Researches } from "./Researches.js"
 
 const DAY = 86_400_000
 
@@ -77,7 +77,7 @@ const round = (usd: number): number => Math.round(usd * 1e6) / 1e6
  */
 export const make = Effect.gen(function*() {
   const ledger = yield* BudgetLedger
-  const store = yield* ResearchStore
+  const researches = yield* Researches
   const config = yield* ForemanConfig
   const events = yield* CoordinatorEvents
 
@@ -85,7 +85,7 @@ export const make = Effect.gen(function*() {
     // The most recent cycles, more of them while active ones leave fewer than wanted.
     for (let limit = LEARNED_CYCLES;; limit *= 2) {
       const recent = yield* ledger.recentCycleCosts(limit)
-      const active = yield* store.activeAmong(recent.map((cycle) => cycle.researchId))
+      const active = yield* researches.activeAmong(recent.map((cycle) => cycle.researchId))
       const finished = recent.filter((cycle) => !active.has(cycle.researchId))
       if (finished.length < LEARNED_CYCLES && recent.length === limit) continue
       if (finished.length < MIN_LEARNED_CYCLES) return config.cycleCostEstimateUsd
@@ -163,7 +163,7 @@ export const make = Effect.gen(function*() {
 })
 
 /** The budget, over the ledger, the research store (which researches are active), the configuration and the events. */
-export const layer: Layer.Layer<Budget, never, BudgetLedger | ResearchStore | ForemanConfig | CoordinatorEvents> = Layer.effect(
+export const layer: Layer.Layer<Budget, never, BudgetLedger | Researches | ForemanConfig | CoordinatorEvents> = Layer.effect(
   Budget,
   make
 )

@@ -41,7 +41,9 @@ import * as Leadership from "./internal/leadership.js"
 import * as Queries from "./internal/queries.js"
 import * as Runner from "./internal/runner.js"
 import * as Tick from "./internal/tick.js"
-import { type ResearchFilter, type ResearchQuery, ResearchStore, type ResearchTotals } from "./ResearchStore.js"
+import type { Jobs } from "./Jobs.js"
+import { type ResearchFilter, type ResearchQuery, Researches, type ResearchTotals } from "./Researches.js"
+import type { Strategies } from "./Strategies.js"
 import * as Storable from "./Storable.js"
 import type * as StrategyCatalogue from "./StrategyCatalogue.js"
 import type { Wakeup } from "./Wakeup.js"
@@ -173,7 +175,7 @@ export const RECENT_OUTCOMES = Runner.RECENT_OUTCOMES
  * runner and dispatch, leadership), composed here.
  */
 export const make = Effect.gen(function*() {
-  const store = yield* ResearchStore
+  const researches = yield* Researches
   const registry = yield* WorkerRegistry
   const budget = yield* Budget
   const current: Incarnation.Current = yield* Ref.make(Option.none<Incarnation.Incarnation>())
@@ -195,8 +197,8 @@ export const make = Effect.gen(function*() {
     cancel,
     status: queries.status,
     show: queries.show,
-    list: store.list,
-    totals: store.totals,
+    list: researches.list,
+    totals: researches.totals,
     budgetToday: budget.today,
     workerActivity: queries.workerActivity,
     strategies: queries.strategies,
@@ -213,7 +215,9 @@ export const make = Effect.gen(function*() {
 export const layer: Layer.Layer<
   Coordinator,
   never,
-  | ResearchStore
+  | Researches
+  | Jobs
+  | Strategies
   | WorkerRegistry
   | Budget
   | WorkerTransport

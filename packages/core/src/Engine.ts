@@ -13,14 +13,17 @@ import * as Coordinator from "./Coordinator.js"
 import * as CoordinatorEvents from "./CoordinatorEvents.js"
 import type { CoordinatorLease } from "./CoordinatorLease.js"
 import type { ForemanConfig } from "./ForemanConfig.js"
-import type { ResearchStore } from "./ResearchStore.js"
+import type { Jobs } from "./Jobs.js"
+import type { Researches } from "./Researches.js"
+import * as ResearchStore from "./ResearchStore.js"
+import type { Strategies } from "./Strategies.js"
 import type { Wakeup } from "./Wakeup.js"
 import * as WorkerRegistry from "./WorkerRegistry.js"
 import type { WorkerStore } from "./WorkerStore.js"
 import type { WorkerTransport } from "./WorkerTransport.js"
 
 /** Every storage port: stores, ledger, lease, wakeup and the pull workers' announcements. */
-export type Storage = ResearchStore | WorkerStore | BudgetLedger | CoordinatorLease | Wakeup | Assignments
+export type Storage = Researches | Jobs | Strategies | WorkerStore | BudgetLedger | CoordinatorLease | Wakeup | Assignments
 
 /** The agents of the in-process phases. */
 export type Agents = Designer | Assessor
@@ -33,6 +36,8 @@ export type TransportContext =
   | WorkerRegistry.WorkerRegistry
   | Budget.Budget
   | CoordinatorEvents.CoordinatorEvents
+  /** @deprecated Made of `Researches`, `Jobs` and `Strategies`; provided for one release. */
+  | ResearchStore.ResearchStore
 
 /** Every service and port of a running engine. */
 export type Services = TransportContext | Coordinator.Coordinator | WorkerTransport
@@ -51,7 +56,7 @@ export interface Parts<T, S, ES, RS, EA, RA, ET, RT, EC> {
 export const layer = <T = never, S = never, ES = never, RS = never, EA = never, RA = never, ET = never, RT = never, EC = ConfigError.ConfigError>(
   parts: Parts<T, S, ES, RS, EA, RA, ET, RT, EC>
 ): Layer.Layer<Services | T | S, ES | EA | ET | EC, RS | RA | Exclude<RT, TransportContext | S>> => {
-  const base = Layer.mergeAll(parts.storage, parts.config, parts.agents)
+  const base = ResearchStore.layerFromPorts.pipe(Layer.provideMerge(Layer.mergeAll(parts.storage, parts.config, parts.agents)))
   const services = Layer.mergeAll(WorkerRegistry.layer, Budget.layer).pipe(
     Layer.provideMerge(CoordinatorEvents.layer),
     Layer.provideMerge(base)

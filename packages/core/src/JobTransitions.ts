@@ -17,7 +17,7 @@
  */
 import { type AgentOutput, usageOf } from "./Agents.js"
 import { isJobSettled, type Job, type JobId, type JobReport, type JobStatus, type Research, type Worker } from "./Domain.js"
-import type { JobPatch } from "./ResearchStore.js"
+import type { JobPatch } from "./Jobs.js"
 
 /** What a new job is made from. */
 export interface NewJob {
@@ -98,7 +98,7 @@ export const settle = (
   now: number
 ): Job => ({ ...job, status, error, updatedAt: now, finishedAt: now })
 
-/** The change a worker's report makes to its job, written in one step with `ResearchStore.patchJob`. */
+/** The change a worker's report makes to its job, written in one step with `Jobs.patchJob`. */
 export const reportPatch = (report: JobReport, now: number): JobPatch => {
   switch (report._tag) {
     case "Progress":

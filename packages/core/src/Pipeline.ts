@@ -26,7 +26,7 @@ import { type AgentError, describeParseError } from "./Errors.js"
 import { type ForemanConfigShape, type GateThresholds, retryBackoffMillis } from "./ForemanConfig.js"
 import * as Gates from "./Gates.js"
 import * as JobTransitions from "./JobTransitions.js"
-import type { JobWrite } from "./ResearchStore.js"
+import type { JobWrite } from "./Researches.js"
 import * as ResearchTransitions from "./ResearchTransitions.js"
 
 /** Where a phase's job runs. */

@@ -1,187 +1,45 @@
 /**
- * Port: durable storage of researches and their jobs. Every phase transition is
- * one atomic `commit`, conditional on the research's version and on the
- * coordinator epoch, so a stale writer gets `StaleWrite`, never an overwrite.
+ * Deprecated: the port that held researches, jobs and the strategy catalogue
+ * together, now split into `Researches`, `Jobs` and `Strategies`. Kept for one
+ * release: the engine still provides `ResearchStore` (made of the three ports),
+ * its types are re-exported from their new modules, and `layerPorts` gives the
+ * three ports from a store written against the old shape.
  */
-import type { Effect, Option } from "effect"
-import { Context } from "effect"
-import type {
-  Assessment,
-  Job,
-  JobId,
-  JobStatus,
-  Research,
-  ResearchId,
-  ResearchStatus,
-  Strategy,
-  StoredStrategy,
-  WorkerId
-} from "./Domain.js"
-import type { StaleWrite, StorageError } from "./Errors.js"
+import { Context, Effect, Layer } from "effect"
+import { Jobs, type JobsShape } from "./Jobs.js"
+import { Researches, type ResearchesShape } from "./Researches.js"
+import { Strategies, type StrategiesShape } from "./Strategies.js"
 
-/** A job row to write: inserted when `expected` is null, else only if its status is still `expected`. */
-export interface JobWrite {
-  readonly job: Job
-  readonly expected: JobStatus | null
-}
+export type {
+  ActiveChanges,
+  ActiveEntry,
+  ChangeMark,
+  JobWrite,
+  ResearchFilter,
+  ResearchQuery,
+  ResearchTotals,
+  Transition
+} from "./Researches.js"
+export type { JobPatch, WorkerJobCounts } from "./Jobs.js"
+export { matches, verdictOf } from "./Researches.js"
 
-/** One atomic transition of one research. */
-export interface Transition {
-  /** The new state; its `version` must be `expectedVersion + 1`. */
-  readonly research: Research
-  readonly expectedVersion: number
-  /** The writer's coordinator epoch, which must still be current; null for operator actions. */
-  readonly epoch: number | null
-  readonly jobs: ReadonlyArray<JobWrite>
-  /**
-   * A strategy this transition designed, stored in the catalogue with it, under
-   * its name, as designed by the research at its `updatedAt`. The transition is
-   * stale when the catalogue already holds the name.
-   */
-  readonly design?: Strategy | undefined
-}
+/** @deprecated Use `Researches`, `Jobs` and `Strategies`. */
+export type ResearchStoreShape = ResearchesShape & JobsShape & StrategiesShape
 
-/** Which researches: every condition given must hold. */
-export interface ResearchFilter {
-  readonly statuses?: ReadonlyArray<ResearchStatus> | undefined
-  /** Created at or after this moment. */
-  readonly since?: number | undefined
-  /** Created before this moment. */
-  readonly until?: number | undefined
-  /** Its strategy's name. */
-  readonly strategy?: string | undefined
-  /** Its assessment's verdict. */
-  readonly verdict?: Assessment["verdict"] | undefined
-}
-
-/** A page of researches, newest first. */
-export interface ResearchQuery extends ResearchFilter {
-  readonly limit: number
-  readonly offset: number
-}
-
-/** How many researches a filter selects, and what they cost. */
-export interface ResearchTotals {
-  readonly count: number
-  readonly costUsd: number
-}
-
-/** How many jobs a worker completed and how many failed (lost ones included). */
-export interface WorkerJobCounts {
-  readonly workerId: WorkerId
-  readonly completed: number
-  readonly failed: number
-}
-
-/** The verdict of a research's assessment, if it has one. */
-export const verdictOf = (research: Research): string | undefined => {
-  const assessment = research.results["assessment"]
-  return typeof assessment === "object" && assessment !== null && "verdict" in assessment &&
-      typeof assessment.verdict === "string"
-    ? assessment.verdict
-    : undefined
-}
-
-/** Whether `research` is one `filter` selects (what a storage adapter's query must agree with). */
-export const matches = (filter: ResearchFilter, research: Research): boolean =>
-  (filter.statuses === undefined || filter.statuses.includes(research.status)) &&
-  (filter.since === undefined || research.createdAt >= filter.since) &&
-  (filter.until === undefined || research.createdAt < filter.until) &&
-  (filter.strategy === undefined || research.strategy?.name === filter.strategy) &&
-  (filter.verdict === undefined || verdictOf(research) === filter.verdict)
-
-/** An active research and its active job (null when it has none, or the job is missing). */
-export interface ActiveEntry {
-  readonly research: Research
-  readonly job: Job | null
-}
-
-/** A point in storage's history of research and job writes, as an adapter marks it: opaque to its readers. */
-export type ChangeMark = string
-
-/** What changed among the researches since a mark (see `activeChangedSince`). */
-export interface ActiveChanges {
-  /**
-   * True: `entries` are every active research, oldest first, and replace what
-   * the reader kept. False: `entries` are the researches written since the mark,
-   * or whose jobs were, in any order; a terminal one is no longer active.
-   */
-  readonly complete: boolean
-  readonly entries: ReadonlyArray<ActiveEntry>
-  /** The mark to ask from next time; null asks for every active research again. */
-  readonly mark: ChangeMark | null
-}
-
-/** The fields a worker's report changes on its job. */
-export type JobPatch =
-  & Pick<Job, "status" | "updatedAt">
-  & Partial<Pick<Job, "progress" | "message" | "result" | "error" | "finishedAt">>
-
-export interface ResearchStoreShape {
-  /**
-   * Inserts a new research and answers it. With a `requestId` the insert is
-   * idempotent by that key, atomically: when a research was already inserted
-   * with it, nothing is written and that research is answered instead.
-   */
-  readonly insert: (research: Research, requestId?: string) => Effect.Effect<Research, StorageError>
-  readonly get: (id: ResearchId) => Effect.Effect<Option.Option<Research>, StorageError>
-  /** The research inserted with this request id, if any. */
-  readonly findByRequestId: (requestId: string) => Effect.Effect<Option.Option<Research>, StorageError>
-  /** Newest first. */
-  readonly list: (query: ResearchQuery) => Effect.Effect<ReadonlyArray<Research>, StorageError>
-  /** Jobs completed and failed on each worker that ran any. */
-  readonly jobCountsByWorker: Effect.Effect<ReadonlyArray<WorkerJobCounts>, StorageError>
-  /** How many researches the filter selects and their cost, summed. */
-  readonly totals: (filter: ResearchFilter) => Effect.Effect<ResearchTotals, StorageError>
-  /** Every pending or running research, oldest first, each read with its active job in one statement. */
-  readonly listActive: Effect.Effect<ReadonlyArray<ActiveEntry>, StorageError>
-  /**
-   * What changed among the researches since `mark`, for a reader that keeps the
-   * active set between reads (the leader does: see `ActiveSet`); with a null
-   * mark, every active research. Every write committed before this read began,
-   * by any process, is in it or in an earlier answer since the mark. An
-   * adapter may always answer in full (`complete`, with a null mark).
-   */
-  readonly activeChangedSince: (mark: ChangeMark | null) => Effect.Effect<ActiveChanges, StorageError>
-  readonly countActive: Effect.Effect<number, StorageError>
-  /** Which of these researches are pending or running. */
-  readonly activeAmong: (ids: ReadonlyArray<ResearchId>) => Effect.Effect<ReadonlySet<ResearchId>, StorageError>
-  readonly commit: (transition: Transition) => Effect.Effect<void, StaleWrite | StorageError>
-  /**
-   * Commits many transitions in one go, each atomic on its own: says for each
-   * whether it was written (false: it was stale and wrote nothing).
-   */
-  readonly commitAll: (transitions: ReadonlyArray<Transition>) => Effect.Effect<ReadonlyArray<boolean>, StorageError>
-  readonly getJob: (id: JobId) => Effect.Effect<Option.Option<Job>, StorageError>
-  /** Jobs of one research, oldest first. */
-  readonly jobsOf: (researchId: ResearchId) => Effect.Effect<ReadonlyArray<Job>, StorageError>
-  /** Pending or running jobs assigned to one worker. */
-  readonly jobsOnWorker: (workerId: WorkerId) => Effect.Effect<ReadonlyArray<Job>, StorageError>
-  /**
-   * Runs `self` while no other trigger runs against this store (in any process),
-   * so a capacity or budget check and the insert that follows it are one step.
-   */
-  readonly serializeTriggers: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StorageError, R>
-  /**
-   * Applies `patch` to a job in one step, only if it is assigned to `workerId` and its
-   * status is one of `expected`; answers the job as written, or none when nothing matched.
-   */
-  readonly patchJob: (
-    id: JobId,
-    workerId: WorkerId,
-    patch: JobPatch,
-    expected: ReadonlyArray<JobStatus>
-  ) => Effect.Effect<Option.Option<Job>, StorageError>
-  /** Writes `job` only if the stored job's status is one of `expected`; tells whether it did. */
-  readonly updateJob: (job: Job, expected: ReadonlyArray<JobStatus>) => Effect.Effect<boolean, StorageError>
-  /** The catalogued strategy with this name. */
-  readonly getStrategy: (name: string) => Effect.Effect<Option.Option<StoredStrategy>, StorageError>
-  /** Every catalogued strategy, newest first. */
-  readonly listStrategies: Effect.Effect<ReadonlyArray<StoredStrategy>, StorageError>
-  /** Names in the catalogue that start with `prefix` (every name for ""). */
-  readonly strategyNames: (prefix: string) => Effect.Effect<ReadonlyArray<string>, StorageError>
-  /** Researches whose strategy has one of these names. */
-  readonly researchesUsing: (names: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Research>, StorageError>
-}
-
+/** @deprecated Use `Researches`, `Jobs` and `Strategies`. */
 export class ResearchStore extends Context.Tag("@foreman/core/ResearchStore")<ResearchStore, ResearchStoreShape>() {}
+
+/** @deprecated The old port made of the three new ones (the engine provides it so). */
+export const layerFromPorts: Layer.Layer<ResearchStore, never, Researches | Jobs | Strategies> = Layer.effect(
+  ResearchStore,
+  Effect.map(
+    Effect.all([Researches, Jobs, Strategies]),
+    ([researches, jobs, strategies]) => ResearchStore.of({ ...researches, ...jobs, ...strategies })
+  )
+)
+
+/** @deprecated The three ports from a store written against the old shape: for an adapter not yet split. */
+export const layerPorts: Layer.Layer<Researches | Jobs | Strategies, never, ResearchStore> = Layer.effectContext(
+  Effect.map(ResearchStore, (store) =>
+    Context.make(Researches, store).pipe(Context.add(Jobs, store), Context.add(Strategies, store)))
+)

@@ -12,7 +12,7 @@ import { Data } from "effect"
 import { hasFreeSlot, type Job, type JobId, type Research, type Worker, type WorkerId, type WorkerType } from "./Domain.js"
 import type { ForemanConfigShape } from "./ForemanConfig.js"
 import { type Action, advance, type PhaseDefinition, type PipelineShape, type Step } from "./Pipeline.js"
-import type { ActiveEntry, JobWrite } from "./ResearchStore.js"
+import type { ActiveEntry, JobWrite } from "./Researches.js"
 import * as ResearchTransitions from "./ResearchTransitions.js"
 
 /** The world as one tick reads it. */

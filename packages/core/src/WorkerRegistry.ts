@@ -20,7 +20,8 @@ import { ForemanConfig } from "./ForemanConfig.js"
 import * as JobWrites from "./internal/jobWrites.js"
 import * as Polls from "./internal/polls.js"
 import * as RegistrationPlan from "./internal/registration.js"
-import { ResearchStore } from "./ResearchStore.js"
+import { Jobs } from "./Jobs.js"
+import type { Researches } from "./Researches.js"
 import { filter as filterStorable, isStorable, reason as storableReason } from "./Storable.js"
 import { Wakeup } from "./Wakeup.js"
 import { type ExpiredWorkers, WorkerStore } from "./WorkerStore.js"
@@ -162,7 +163,7 @@ export class WorkerRegistry extends Context.Tag("@foreman/core/WorkerRegistry")<
 /** What the registry's operations share: its ports and configuration, resolved when it is built. */
 interface Deps {
   readonly workers: Context.Tag.Service<WorkerStore>
-  readonly store: Context.Tag.Service<ResearchStore>
+  readonly jobStore: Context.Tag.Service<Jobs>
   readonly jobs: JobWrites.JobWrites
   readonly wakeup: Context.Tag.Service<Wakeup>
   readonly config: Context.Tag.Service<ForemanConfig>
@@ -225,7 +226,7 @@ const registrar = (d: Deps, report: (report: JobReport) => ReturnType<WorkerRegi
         Effect.catchTags({ JobNotFound: () => Effect.void, JobNotAssigned: () => Effect.void })
       )
     }
-    const plan = RegistrationPlan.plan(input, yield* d.store.jobsOnWorker(input.id), previous, now)
+    const plan = RegistrationPlan.plan(input, yield* d.jobStore.jobsOnWorker(input.id), previous, now)
     const lost = plan.lost.map((job) => job.id)
     const stored = yield* d.workers.register(plan.candidate, lost, secretHash, input.sequence ?? null)
     if (Option.isNone(stored)) {
@@ -292,7 +293,7 @@ const deregistrar = (d: Deps) =>
     if (!removed) return yield* new WorkerNotFound({ workerId: id })
     const now = yield* Clock.currentTimeMillis
     // Its jobs go elsewhere now, not after the grace: those it never took, uncounted.
-    for (const job of yield* d.store.jobsOnWorker(id)) yield* d.jobs.abandon(job, id, now)
+    for (const job of yield* d.jobStore.jobsOnWorker(id)) yield* d.jobs.abandon(job, id, now)
     yield* d.wakeup.signal
     yield* changed(d, id, Option.getOrNull(Option.map(before, (w) => w.type)), "deregistered", now)
   })
@@ -307,7 +308,7 @@ const found = (id: WorkerId) =>
 export const make = Effect.gen(function*() {
   const d: Deps = {
     workers: yield* WorkerStore,
-    store: yield* ResearchStore,
+    jobStore: yield* Jobs,
     jobs: yield* JobWrites.make,
     wakeup: yield* Wakeup,
     config: yield* ForemanConfig,
@@ -344,6 +345,6 @@ export const make = Effect.gen(function*() {
 export const layer: Layer.Layer<
   WorkerRegistry,
   never,
-  WorkerStore | ResearchStore | Wakeup | Assignments | ForemanConfig | CoordinatorEvents
+  WorkerStore | Researches | Jobs | Wakeup | Assignments | ForemanConfig | CoordinatorEvents
 > =
   Layer.effect(WorkerRegistry, make)

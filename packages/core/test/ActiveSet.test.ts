@@ -9,7 +9,7 @@ import { Effect } from "effect"
 import * as ActiveSet from "../src/ActiveSet.js"
 import type { Research } from "../src/Domain.js"
 import { StorageError } from "../src/Errors.js"
-import type { ActiveChanges, ActiveEntry, ChangeMark } from "../src/ResearchStore.js"
+import type { ActiveChanges, ActiveEntry, ChangeMark } from "../src/Researches.js"
 
 const entry = (id: string, overrides: Partial<Research> = {}): ActiveEntry => ({
   research: fixtures.research(id, overrides),

@@ -8,7 +8,7 @@ import * as fixtures from "@foreman/adapter-memory/TestEngine"
 import type { Job, JobId, Research, Worker, WorkerId, WorkerType } from "../src/Domain.js"
 import * as ForemanConfig from "../src/ForemanConfig.js"
 import * as Pipeline from "../src/Pipeline.js"
-import type { ActiveEntry } from "../src/ResearchStore.js"
+import type { ActiveEntry } from "../src/Researches.js"
 import * as TickPlan from "../src/TickPlan.js"
 
 const NOW = 10_000_000

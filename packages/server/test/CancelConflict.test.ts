@@ -8,10 +8,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Errors } from "@foreman/core"
 import { Effect, Logger, LogLevel } from "effect"
-import { engineWithStore, json, serveOver } from "@foreman/testing/ApiHarness"
+import { engineWithResearches, json, serveOver } from "@foreman/testing/ApiHarness"
 
 /** The in-memory stores, but every conditional write of a research loses. */
-const losing = engineWithStore((store) => ({
+const losing = engineWithResearches((store) => ({
   ...store,
   commit: (t) => Effect.fail(new Errors.StaleWrite({ researchId: t.research.id, reason: "changed meanwhile" }))
 }))

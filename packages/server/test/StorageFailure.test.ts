@@ -6,13 +6,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Errors } from "@foreman/core"
 import { Cause, Effect, Logger } from "effect"
-import { engineWithStore, serveOver } from "@foreman/testing/ApiHarness"
+import { engineWithResearches, serveOver } from "@foreman/testing/ApiHarness"
 
 /** What the driver said, as the adapter keeps it. */
 const driverError = Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" })
 
 /** The in-memory stores, but reading one research fails as a lost database would. */
-const failing = engineWithStore((store) => ({
+const failing = engineWithResearches((store) => ({
   ...store,
   get: () => Effect.fail(new Errors.StorageError({ reason: "connection lost", cause: driverError }))
 }))

@@ -2,7 +2,7 @@
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
 import { Memory, MemoryWorkers } from "@foreman/adapter-memory"
 import * as OfflineAgents from "@foreman/agents/OfflineAgents"
-import { Coordinator, Engine, ForemanConfig, ResearchStore } from "@foreman/core"
+import { Coordinator, Engine, ForemanConfig, Researches } from "@foreman/core"
 import { ConfigProvider, Context, Duration, Effect, Layer, Logger, LogLevel } from "effect"
 import { Api } from "@foreman/api"
 import { ApiServer } from "@foreman/server"
@@ -26,13 +26,13 @@ export const tokenConfig = (tokens: TestTokens = {}, extra: Readonly<Record<stri
 export const quiet = <A, E, R>(self: Effect.Effect<A, E, R>) => Logger.withMinimumLogLevel(self, LogLevel.Error)
 
 /**
- * A fresh in-memory engine whose `ResearchStore` is the memory one changed by
+ * A fresh in-memory engine whose `Researches` port is the memory one changed by
  * `change` (a store that loses every write, or fails a read), to see what the
  * coordinator and the API make of it. Start no loop: a test drives it.
  */
-export const engineWithStore = (change: (store: ResearchStore.ResearchStoreShape) => ResearchStore.ResearchStoreShape) =>
+export const engineWithResearches = (change: (researches: Researches.ResearchesShape) => Researches.ResearchesShape) =>
   Engine.layer({
-    storage: Layer.effect(ResearchStore.ResearchStore, Effect.map(ResearchStore.ResearchStore, change)).pipe(
+    storage: Layer.effect(Researches.Researches, Effect.map(Researches.Researches, change)).pipe(
       Layer.provideMerge(Memory.storage)
     ),
     agents: OfflineAgents.layer(),

@@ -5,10 +5,23 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Fiber, type Layer, Option, Scope } from "effect"
-import { ActiveSet, BudgetLedger, CoordinatorLease, type Domain, ResearchStore, WorkerStore } from "@foreman/core"
+import {
+  ActiveSet,
+  BudgetLedger,
+  CoordinatorLease,
+  type Domain,
+  Jobs,
+  Researches,
+  ResearchStore,
+  Strategies,
+  WorkerStore
+} from "@foreman/core"
 import { job, research, worker } from "@foreman/adapter-memory/TestEngine"
 
 export type Ports =
+  | Researches.Researches
+  | Jobs.Jobs
+  | Strategies.Strategies
   | ResearchStore.ResearchStore
   | WorkerStore.WorkerStore
   | BudgetLedger.BudgetLedger
@@ -20,46 +33,47 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
   const run = <A, E>(self: Effect.Effect<A, E, Ports | Scope.Scope>) =>
     Effect.scoped(Effect.provide(self, makeLayer()))
 
-  describe(`${name}: ResearchStore`, () => {
+  describe(`${name}: Researches`, () => {
     it.live("inserts, reads and lists active researches oldest first", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore.ResearchStore
-        yield* store.insert(research("op_a", { createdAt: 1 }))
-        yield* store.insert(research("op_b", { createdAt: 2, status: "running" }))
-        yield* store.insert(research("op_c", { createdAt: 3, status: "completed" }))
-        assert.deepStrictEqual(Option.getOrThrow(yield* store.get("op_a" as Domain.ResearchId)), research("op_a", { createdAt: 1 }))
-        assert.isTrue(Option.isNone(yield* store.get("op_zzz" as Domain.ResearchId)))
-        assert.deepStrictEqual((yield* store.listActive).map((entry) => entry.research.id), ["op_a", "op_b"])
-        assert.strictEqual(yield* store.countActive, 2)
-        const among = yield* store.activeAmong(["op_c", "op_b", "op_zzz"] as Array<Domain.ResearchId>)
+        const researches = yield* Researches.Researches
+        yield* researches.insert(research("op_a", { createdAt: 1 }))
+        yield* researches.insert(research("op_b", { createdAt: 2, status: "running" }))
+        yield* researches.insert(research("op_c", { createdAt: 3, status: "completed" }))
+        assert.deepStrictEqual(Option.getOrThrow(yield* researches.get("op_a" as Domain.ResearchId)), research("op_a", { createdAt: 1 }))
+        assert.isTrue(Option.isNone(yield* researches.get("op_zzz" as Domain.ResearchId)))
+        assert.deepStrictEqual((yield* researches.listActive).map((entry) => entry.research.id), ["op_a", "op_b"])
+        assert.strictEqual(yield* researches.countActive, 2)
+        const among = yield* researches.activeAmong(["op_c", "op_b", "op_zzz"] as Array<Domain.ResearchId>)
         assert.deepStrictEqual([...among], ["op_b"])
-        assert.strictEqual((yield* store.activeAmong([])).size, 0)
-        const duplicate = yield* Effect.flip(store.insert(research("op_a")))
+        assert.strictEqual((yield* researches.activeAmong([])).size, 0)
+        const duplicate = yield* Effect.flip(researches.insert(research("op_a")))
         assert.strictEqual(duplicate._tag, "StorageError")
         assert.strictEqual(duplicate.reason, "research op_a already exists")
       })))
 
     it.live("lists active researches, in full and by what changed since a mark, after every kind of change", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore.ResearchStore
+        const researches = yield* Researches.Researches
+        const jobStore = yield* Jobs.Jobs
         const w1 = "w-1" as Domain.WorkerId
         // A leader's active set, kept from what changed since its last read.
         const kept = ActiveSet.make()
         const expectActive = (expected: ReadonlyArray<[string, Domain.Job | null]>) =>
           Effect.gen(function*() {
-            const active = yield* store.listActive
+            const active = yield* researches.listActive
             assert.deepStrictEqual(active.map((e): [string, Domain.Job | null] => [e.research.id, e.job]), [...expected])
-            assert.deepStrictEqual(yield* ActiveSet.refresh(kept, store.activeChangedSince), active)
+            assert.deepStrictEqual(yield* ActiveSet.refresh(kept, researches.activeChangedSince), active)
             for (const { research: r } of active) {
-              assert.deepStrictEqual(r, Option.getOrThrow(yield* store.get(r.id)))
+              assert.deepStrictEqual(r, Option.getOrThrow(yield* researches.get(r.id)))
             }
           })
-        yield* store.insert(research("op_a", { createdAt: 1 }))
-        yield* store.insert(research("op_b", { createdAt: 2 }))
+        yield* researches.insert(research("op_a", { createdAt: 1 }))
+        yield* researches.insert(research("op_b", { createdAt: 2 }))
         yield* expectActive([["op_a", null], ["op_b", null]])
         // A transition of the research with a new job.
         const running = job("job_a", "op_a", { status: "pending", workerId: w1 })
-        yield* store.commit({
+        yield* researches.commit({
           research: research("op_a", { createdAt: 1, version: 1, status: "running", activeJobId: running.id }),
           expectedVersion: 0,
           epoch: null,
@@ -68,11 +82,11 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         yield* expectActive([["op_a", running], ["op_b", null]])
         // A change of the job alone: a worker's report.
         const progress = { status: "running", progress: 0.5, updatedAt: 7 } as const
-        yield* store.patchJob(running.id, w1, progress, ["pending"])
+        yield* jobStore.patchJob(running.id, w1, progress, ["pending"])
         yield* expectActive([["op_a", { ...running, ...progress }], ["op_b", null]])
         // A newer research, and an older one finishing.
-        yield* store.insert(research("op_c", { createdAt: 3 }))
-        yield* store.commit({
+        yield* researches.insert(research("op_c", { createdAt: 3 }))
+        yield* researches.commit({
           research: research("op_b", { createdAt: 2, version: 1, status: "cancelled" }),
           expectedVersion: 0,
           epoch: null,
@@ -83,20 +97,20 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
 
     it.live("lists newest first with status filters and paging", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore.ResearchStore
+        const researches = yield* Researches.Researches
         for (let i = 0; i < 5; i++) {
-          yield* store.insert(research(`op_${i}`, { createdAt: i, status: i % 2 === 0 ? "completed" : "pending" }))
+          yield* researches.insert(research(`op_${i}`, { createdAt: i, status: i % 2 === 0 ? "completed" : "pending" }))
         }
-        assert.deepStrictEqual((yield* store.list({ limit: 2, offset: 1 })).map((r) => r.id), ["op_3", "op_2"])
+        assert.deepStrictEqual((yield* researches.list({ limit: 2, offset: 1 })).map((r) => r.id), ["op_3", "op_2"])
         assert.deepStrictEqual(
-          (yield* store.list({ limit: 10, offset: 0, statuses: ["completed"] })).map((r) => r.id),
+          (yield* researches.list({ limit: 10, offset: 0, statuses: ["completed"] })).map((r) => r.id),
           ["op_4", "op_2", "op_0"]
         )
       })))
 
     it.live("filters by status, creation time, strategy and verdict, and totals what a filter selects", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore.ResearchStore
+        const researches = yield* Researches.Researches
         const strategy = (name: string) => ({ name, spec: {} })
         const assessed = (verdict: string) => ({ assessment: { verdict, summary: "" } })
         const rows = [
@@ -105,10 +119,10 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
           research("op_3", { createdAt: 3000, status: "failed", costUsd: 0.125, strategy: strategy("macd_b") }),
           research("op_4", { createdAt: 4000, status: "running", costUsd: 0, strategy: null })
         ]
-        for (const r of rows) yield* store.insert(r)
-        const ids = (filter: ResearchStore.ResearchFilter) =>
-          Effect.map(store.list({ ...filter, limit: 10, offset: 0 }), (list) => list.map((r) => r.id))
-        const cases: ReadonlyArray<readonly [ResearchStore.ResearchFilter, ReadonlyArray<string>]> = [
+        for (const r of rows) yield* researches.insert(r)
+        const ids = (filter: Researches.ResearchFilter) =>
+          Effect.map(researches.list({ ...filter, limit: 10, offset: 0 }), (list) => list.map((r) => r.id))
+        const cases: ReadonlyArray<readonly [Researches.ResearchFilter, ReadonlyArray<string>]> = [
           [{}, ["op_4", "op_3", "op_2", "op_1"]],
           [{ statuses: ["completed", "failed"] }, ["op_3", "op_2", "op_1"]],
           [{ since: 2000 }, ["op_4", "op_3", "op_2"]],
@@ -121,7 +135,7 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         for (const [filter, expected] of cases) {
           assert.deepStrictEqual(yield* ids(filter), expected, JSON.stringify(filter))
           assert.deepStrictEqual(
-            yield* store.totals(filter),
+            yield* researches.totals(filter),
             {
               count: expected.length,
               costUsd: rows.filter((r) => expected.includes(r.id)).reduce((sum, r) => sum + r.costUsd, 0)
@@ -130,35 +144,35 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
           )
           assert.deepStrictEqual(
             yield* ids(filter),
-            rows.filter((r) => ResearchStore.matches(filter, r)).map((r) => r.id).reverse(),
-            "the adapter agrees with ResearchStore.matches"
+            rows.filter((r) => Researches.matches(filter, r)).map((r) => r.id).reverse(),
+            "the adapter agrees with Researches.matches"
           )
         }
       })))
 
     it.live("commits conditionally on the version", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore.ResearchStore
-        yield* store.insert(research("op_a"))
-        yield* store.commit({
+        const researches = yield* Researches.Researches
+        yield* researches.insert(research("op_a"))
+        yield* researches.commit({
           research: research("op_a", { version: 1, phase: "training" }),
           expectedVersion: 0,
           epoch: null,
           jobs: []
         })
-        const stale = yield* Effect.flip(store.commit({
+        const stale = yield* Effect.flip(researches.commit({
           research: research("op_a", { version: 1, phase: "assessing" }),
           expectedVersion: 0,
           epoch: null,
           jobs: []
         }))
         assert.strictEqual(stale._tag, "StaleWrite")
-        assert.strictEqual(Option.getOrThrow(yield* store.get("op_a" as Domain.ResearchId)).phase, "training")
+        assert.strictEqual(Option.getOrThrow(yield* researches.get("op_a" as Domain.ResearchId)).phase, "training")
       })))
 
     it.live("fences writes of a superseded epoch", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore.ResearchStore
+        const researches = yield* Researches.Researches
         const lease = yield* CoordinatorLease.CoordinatorLease
         const first = yield* Scope.make()
         const old = yield* Scope.extend(lease.acquire, first)
@@ -166,30 +180,31 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         const current = yield* lease.acquire
         assert.isTrue(current.epoch > old.epoch)
         assert.strictEqual(yield* lease.current, current.epoch)
-        yield* store.insert(research("op_a"))
-        const fenced = yield* Effect.flip(store.commit({
+        yield* researches.insert(research("op_a"))
+        const fenced = yield* Effect.flip(researches.commit({
           research: research("op_a", { version: 1 }),
           expectedVersion: 0,
           epoch: old.epoch,
           jobs: []
         }))
         assert.strictEqual(fenced._tag, "StaleWrite")
-        yield* store.commit({ research: research("op_a", { version: 1 }), expectedVersion: 0, epoch: current.epoch, jobs: [] })
+        yield* researches.commit({ research: research("op_a", { version: 1 }), expectedVersion: 0, epoch: current.epoch, jobs: [] })
       })))
 
     it.live("writes a transition's research and jobs atomically", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore.ResearchStore
-        yield* store.insert(research("op_a"))
-        yield* store.insert(research("op_b"))
-        yield* store.commit({
+        const researches = yield* Researches.Researches
+        const jobStore = yield* Jobs.Jobs
+        yield* researches.insert(research("op_a"))
+        yield* researches.insert(research("op_b"))
+        yield* researches.commit({
           research: research("op_a", { version: 1, activeJobId: "job_1" as Domain.JobId }),
           expectedVersion: 0,
           epoch: null,
           jobs: [{ job: job("job_1", "op_a"), expected: null }]
         })
         // The second job write conflicts, so neither the research nor the first job changes.
-        const conflict = yield* Effect.flip(store.commit({
+        const conflict = yield* Effect.flip(researches.commit({
           research: research("op_a", { version: 2, phase: "assessing" }),
           expectedVersion: 1,
           epoch: null,
@@ -199,10 +214,10 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
           ]
         }))
         assert.strictEqual(conflict._tag, "StaleWrite")
-        assert.strictEqual(Option.getOrThrow(yield* store.get("op_a" as Domain.ResearchId)).version, 1)
-        assert.isTrue(Option.isNone(yield* store.getJob("job_2" as Domain.JobId)))
-        assert.strictEqual(Option.getOrThrow(yield* store.getJob("job_1" as Domain.JobId)).status, "running")
-        const duplicate = yield* Effect.flip(store.commit({
+        assert.strictEqual(Option.getOrThrow(yield* researches.get("op_a" as Domain.ResearchId)).version, 1)
+        assert.isTrue(Option.isNone(yield* jobStore.getJob("job_2" as Domain.JobId)))
+        assert.strictEqual(Option.getOrThrow(yield* jobStore.getJob("job_1" as Domain.JobId)).status, "running")
+        const duplicate = yield* Effect.flip(researches.commit({
           research: research("op_a", { version: 2 }),
           expectedVersion: 1,
           epoch: null,
@@ -213,11 +228,12 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
 
     it.live("commits a batch, each transition on its own", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore.ResearchStore
-        yield* store.insert(research("op_a"))
-        yield* store.insert(research("op_b"))
-        yield* store.insert(research("op_c"))
-        const written = yield* store.commitAll([
+        const researches = yield* Researches.Researches
+        const jobStore = yield* Jobs.Jobs
+        yield* researches.insert(research("op_a"))
+        yield* researches.insert(research("op_b"))
+        yield* researches.insert(research("op_c"))
+        const written = yield* researches.commitAll([
           {
             research: research("op_a", { version: 1, phase: "training" }),
             expectedVersion: 0,
@@ -233,64 +249,113 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
           { research: research("op_c", { version: 1, status: "running" }), expectedVersion: 0, epoch: null, jobs: [] }
         ])
         assert.deepStrictEqual(written, [true, false, true])
-        assert.strictEqual(Option.getOrThrow(yield* store.get("op_a" as Domain.ResearchId)).phase, "training")
-        assert.strictEqual(Option.getOrThrow(yield* store.get("op_b" as Domain.ResearchId)).version, 0)
-        assert.isTrue(Option.isNone(yield* store.getJob("job_b" as Domain.JobId)), "a stale transition writes nothing")
-        assert.isTrue(Option.isSome(yield* store.getJob("job_a" as Domain.JobId)))
-        assert.deepStrictEqual(yield* store.commitAll([]), [])
+        assert.strictEqual(Option.getOrThrow(yield* researches.get("op_a" as Domain.ResearchId)).phase, "training")
+        assert.strictEqual(Option.getOrThrow(yield* researches.get("op_b" as Domain.ResearchId)).version, 0)
+        assert.isTrue(Option.isNone(yield* jobStore.getJob("job_b" as Domain.JobId)), "a stale transition writes nothing")
+        assert.isTrue(Option.isSome(yield* jobStore.getJob("job_a" as Domain.JobId)))
+        assert.deepStrictEqual(yield* researches.commitAll([]), [])
       })))
 
+    it.live("stores odd text verbatim", () =>
+      run(Effect.gen(function*() {
+        const researches = yield* Researches.Researches
+        const odd = research("op_odd", {
+          brief: ODD.replace("\u0000", ""),
+          strategy: { name: "名前 'x'", spec: { "weird key \"": ["$1", null, 1e-9] } },
+          results: { design: { text: "line1\nline2\t'; --" } }
+        })
+        yield* researches.insert(odd)
+        assert.deepStrictEqual(Option.getOrThrow(yield* researches.get(odd.id)), odd)
+      })))
+
+    it.live("inserts once per request id: the same id again answers the first research", () =>
+      run(Effect.gen(function*() {
+        const researches = yield* Researches.Researches
+        assert.isTrue(Option.isNone(yield* researches.findByRequestId("key-1")))
+        assert.strictEqual((yield* researches.insert(research("op_a", { createdAt: 1 }), "key-1")).id, "op_a")
+        const again = yield* researches.insert(research("op_b", { createdAt: 2, brief: "other" }), "key-1")
+        assert.deepStrictEqual(again, research("op_a", { createdAt: 1 }))
+        assert.strictEqual((yield* researches.insert(research("op_c", { createdAt: 3 }), "key-2")).id, "op_c")
+        assert.strictEqual((yield* researches.insert(research("op_d", { createdAt: 4 }))).id, "op_d")
+        assert.strictEqual((yield* researches.insert(research("op_e", { createdAt: 5 }))).id, "op_e")
+        assert.deepStrictEqual((yield* researches.list({ limit: 10, offset: 0 })).map((r) => r.id), ["op_e", "op_d", "op_c", "op_a"])
+        assert.strictEqual(Option.getOrThrow(yield* researches.findByRequestId("key-1")).id, "op_a")
+        assert.strictEqual(Option.getOrThrow(yield* researches.findByRequestId("key-2")).id, "op_c")
+        const moved = research("op_a", { createdAt: 1, version: 1, status: "running" })
+        yield* researches.commit({ research: moved, expectedVersion: 0, epoch: null, jobs: [] })
+        assert.deepStrictEqual(Option.getOrThrow(yield* researches.findByRequestId("key-1")), moved, "answers it as it is now")
+        const taken = yield* Effect.flip(researches.insert(research("op_a"), "key-3"))
+        assert.strictEqual(taken._tag, "StorageError")
+      })))
+
+    it.live("concurrent inserts with one request id store one research", () =>
+      run(Effect.gen(function*() {
+        const researches = yield* Researches.Researches
+        const answers = yield* Effect.forEach(
+          Array.from({ length: 8 }, (_, i) => research(`op_${i}`, { createdAt: i })),
+          (r) => researches.insert(r, "same-key"),
+          { concurrency: "unbounded" }
+        )
+        const stored = yield* researches.list({ limit: 10, offset: 0 })
+        assert.strictEqual(stored.length, 1)
+        assert.deepStrictEqual(new Set(answers.map((r) => r.id)), new Set([stored[0]!.id]))
+      })))
+  })
+
+  describe(`${name}: Jobs`, () => {
     it.live("reads and updates jobs conditionally", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore.ResearchStore
-        yield* store.insert(research("op_a"))
+        const researches = yield* Researches.Researches
+        const jobStore = yield* Jobs.Jobs
+        yield* researches.insert(research("op_a"))
         const jobs = [
           job("job_1", "op_a", { status: "completed", createdAt: 1, result: { testAccuracy: 0.5 } }),
           job("job_2", "op_a", { status: "running", createdAt: 2 }),
           job("job_3", "op_a", { status: "pending", createdAt: 3, workerId: "w-2" as Domain.WorkerId })
         ]
-        yield* store.commit({
+        yield* researches.commit({
           research: research("op_a", { version: 1, status: "running", activeJobId: "job_2" as Domain.JobId }),
           expectedVersion: 0,
           epoch: null,
           jobs: jobs.map((j) => ({ job: j, expected: null }))
         })
-        assert.deepStrictEqual(yield* store.jobsOf("op_a" as Domain.ResearchId), jobs)
+        assert.deepStrictEqual(yield* jobStore.jobsOf("op_a" as Domain.ResearchId), jobs)
         // Active researches come with their active job, or null when it is missing.
-        yield* store.insert(research("op_b", { createdAt: 2000, activeJobId: "job_404" as Domain.JobId }))
+        yield* researches.insert(research("op_b", { createdAt: 2000, activeJobId: "job_404" as Domain.JobId }))
         assert.deepStrictEqual(
-          (yield* store.listActive).map((entry) => [entry.research.id, entry.job?.id ?? null]),
+          (yield* researches.listActive).map((entry) => [entry.research.id, entry.job?.id ?? null]),
           [["op_a", "job_2"], ["op_b", null]]
         )
-        assert.deepStrictEqual((yield* store.listActive)[0]!.job, jobs[1])
-        assert.deepStrictEqual((yield* store.jobsOnWorker("w-1" as Domain.WorkerId)).map((j) => j.id), ["job_2"])
-        assert.isFalse(yield* store.updateJob({ ...jobs[0]!, status: "failed" }, ["running"]))
-        assert.isTrue(yield* store.updateJob({ ...jobs[1]!, status: "completed", progress: 1, result: [1, "two"] }, [
+        assert.deepStrictEqual((yield* researches.listActive)[0]!.job, jobs[1])
+        assert.deepStrictEqual((yield* jobStore.jobsOnWorker("w-1" as Domain.WorkerId)).map((j) => j.id), ["job_2"])
+        assert.isFalse(yield* jobStore.updateJob({ ...jobs[0]!, status: "failed" }, ["running"]))
+        assert.isTrue(yield* jobStore.updateJob({ ...jobs[1]!, status: "completed", progress: 1, result: [1, "two"] }, [
           "pending",
           "running"
         ]))
-        assert.deepStrictEqual(Option.getOrThrow(yield* store.getJob("job_2" as Domain.JobId)).result, [1, "two"])
-        assert.isFalse(yield* store.updateJob(job("job_404", "op_a"), ["running"]))
+        assert.deepStrictEqual(Option.getOrThrow(yield* jobStore.getJob("job_2" as Domain.JobId)).result, [1, "two"])
+        assert.isFalse(yield* jobStore.updateJob(job("job_404", "op_a"), ["running"]))
         // A patch applies only to a job assigned to that worker, in an expected status.
         const done = { status: "completed", progress: 1, result: { a: [1] }, updatedAt: 5, finishedAt: 5 } as const
         const w2 = "w-2" as Domain.WorkerId
-        assert.isTrue(Option.isNone(yield* store.patchJob("job_3" as Domain.JobId, "w-1" as Domain.WorkerId, done, ["pending"])))
-        assert.isTrue(Option.isNone(yield* store.patchJob("job_3" as Domain.JobId, w2, done, ["running"])))
-        assert.isTrue(Option.isNone(yield* store.patchJob("job_404" as Domain.JobId, w2, done, ["pending"])))
-        assert.deepStrictEqual(Option.getOrThrow(yield* store.getJob("job_3" as Domain.JobId)), jobs[2])
-        const patched = yield* store.patchJob("job_3" as Domain.JobId, w2, done, ["pending", "running"])
+        assert.isTrue(Option.isNone(yield* jobStore.patchJob("job_3" as Domain.JobId, "w-1" as Domain.WorkerId, done, ["pending"])))
+        assert.isTrue(Option.isNone(yield* jobStore.patchJob("job_3" as Domain.JobId, w2, done, ["running"])))
+        assert.isTrue(Option.isNone(yield* jobStore.patchJob("job_404" as Domain.JobId, w2, done, ["pending"])))
+        assert.deepStrictEqual(Option.getOrThrow(yield* jobStore.getJob("job_3" as Domain.JobId)), jobs[2])
+        const patched = yield* jobStore.patchJob("job_3" as Domain.JobId, w2, done, ["pending", "running"])
         assert.deepStrictEqual(Option.getOrThrow(patched), { ...jobs[2]!, ...done })
-        assert.deepStrictEqual(Option.getOrThrow(yield* store.getJob("job_3" as Domain.JobId)), { ...jobs[2]!, ...done })
-        assert.deepStrictEqual(yield* store.jobsOnWorker(w2), [])
+        assert.deepStrictEqual(Option.getOrThrow(yield* jobStore.getJob("job_3" as Domain.JobId)), { ...jobs[2]!, ...done })
+        assert.deepStrictEqual(yield* jobStore.jobsOnWorker(w2), [])
       })))
 
     it.live("counts each worker's completed and failed jobs", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore.ResearchStore
-        yield* store.insert(research("op_a"))
+        const researches = yield* Researches.Researches
+        const jobStore = yield* Jobs.Jobs
+        yield* researches.insert(research("op_a"))
         const on = (id: string, workerId: string | null, status: Domain.JobStatus) =>
           ({ job: job(id, "op_a", { workerId: workerId as Domain.WorkerId | null, status }), expected: null })
-        yield* store.commit({
+        yield* researches.commit({
           research: research("op_a", { version: 1 }),
           expectedVersion: 0,
           epoch: null,
@@ -303,61 +368,18 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
             on("job_6", null, "completed")
           ]
         })
-        const counts = [...(yield* store.jobCountsByWorker)].sort((a, b) => a.workerId.localeCompare(b.workerId))
+        const counts = [...(yield* jobStore.jobCountsByWorker)].sort((a, b) => a.workerId.localeCompare(b.workerId))
         assert.deepStrictEqual(counts, [
           { workerId: "w-1" as Domain.WorkerId, completed: 2, failed: 1 },
           { workerId: "w-2" as Domain.WorkerId, completed: 0, failed: 1 }
         ])
       })))
+  })
 
-    it.live("stores odd text verbatim", () =>
-      run(Effect.gen(function*() {
-        const store = yield* ResearchStore.ResearchStore
-        const odd = research("op_odd", {
-          brief: ODD.replace("\u0000", ""),
-          strategy: { name: "名前 'x'", spec: { "weird key \"": ["$1", null, 1e-9] } },
-          results: { design: { text: "line1\nline2\t'; --" } }
-        })
-        yield* store.insert(odd)
-        assert.deepStrictEqual(Option.getOrThrow(yield* store.get(odd.id)), odd)
-      })))
-
-    it.live("inserts once per request id: the same id again answers the first research", () =>
-      run(Effect.gen(function*() {
-        const store = yield* ResearchStore.ResearchStore
-        assert.isTrue(Option.isNone(yield* store.findByRequestId("key-1")))
-        assert.strictEqual((yield* store.insert(research("op_a", { createdAt: 1 }), "key-1")).id, "op_a")
-        const again = yield* store.insert(research("op_b", { createdAt: 2, brief: "other" }), "key-1")
-        assert.deepStrictEqual(again, research("op_a", { createdAt: 1 }))
-        assert.strictEqual((yield* store.insert(research("op_c", { createdAt: 3 }), "key-2")).id, "op_c")
-        assert.strictEqual((yield* store.insert(research("op_d", { createdAt: 4 }))).id, "op_d")
-        assert.strictEqual((yield* store.insert(research("op_e", { createdAt: 5 }))).id, "op_e")
-        assert.deepStrictEqual((yield* store.list({ limit: 10, offset: 0 })).map((r) => r.id), ["op_e", "op_d", "op_c", "op_a"])
-        assert.strictEqual(Option.getOrThrow(yield* store.findByRequestId("key-1")).id, "op_a")
-        assert.strictEqual(Option.getOrThrow(yield* store.findByRequestId("key-2")).id, "op_c")
-        const moved = research("op_a", { createdAt: 1, version: 1, status: "running" })
-        yield* store.commit({ research: moved, expectedVersion: 0, epoch: null, jobs: [] })
-        assert.deepStrictEqual(Option.getOrThrow(yield* store.findByRequestId("key-1")), moved, "answers it as it is now")
-        const taken = yield* Effect.flip(store.insert(research("op_a"), "key-3"))
-        assert.strictEqual(taken._tag, "StorageError")
-      })))
-
-    it.live("concurrent inserts with one request id store one research", () =>
-      run(Effect.gen(function*() {
-        const store = yield* ResearchStore.ResearchStore
-        const answers = yield* Effect.forEach(
-          Array.from({ length: 8 }, (_, i) => research(`op_${i}`, { createdAt: i })),
-          (r) => store.insert(r, "same-key"),
-          { concurrency: "unbounded" }
-        )
-        const stored = yield* store.list({ limit: 10, offset: 0 })
-        assert.strictEqual(stored.length, 1)
-        assert.deepStrictEqual(new Set(answers.map((r) => r.id)), new Set([stored[0]!.id]))
-      })))
-
+  describe(`${name}: Strategies`, () => {
     const rsi: Domain.Strategy = { name: "rsi_variant_29", spec: { indicators: [{ name: "rsi", period: 14 }] } }
     /** The transition recording `design` on a fresh research `id`, at `at`. */
-    const designing = (id: string, design: Domain.Strategy, at: number): ResearchStore.Transition => ({
+    const designing = (id: string, design: Domain.Strategy, at: number): Researches.Transition => ({
       research: research(id, { version: 1, phase: "training", strategy: design, updatedAt: at }),
       expectedVersion: 0,
       epoch: null,
@@ -367,65 +389,80 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
 
     it.live("stores a design with its transition, under a name no other design has", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore.ResearchStore
-        for (const id of ["op_a", "op_b", "op_c"]) yield* store.insert(research(id))
-        yield* store.commit(designing("op_a", rsi, 2000))
-        assert.deepStrictEqual(Option.getOrThrow(yield* store.getStrategy(rsi.name)), {
+        const researches = yield* Researches.Researches
+        const strategies = yield* Strategies.Strategies
+        for (const id of ["op_a", "op_b", "op_c"]) yield* researches.insert(research(id))
+        yield* researches.commit(designing("op_a", rsi, 2000))
+        assert.deepStrictEqual(Option.getOrThrow(yield* strategies.getStrategy(rsi.name)), {
           strategy: rsi,
           researchId: "op_a" as Domain.ResearchId,
           createdAt: 2000
         })
         // The name is taken: the whole transition is stale, the research stays as it was.
-        const taken = yield* Effect.flip(store.commit(designing("op_b", { ...rsi, spec: { other: true } }, 3000)))
+        const taken = yield* Effect.flip(researches.commit(designing("op_b", { ...rsi, spec: { other: true } }, 3000)))
         assert.strictEqual(taken._tag, "StaleWrite")
-        assert.strictEqual(Option.getOrThrow(yield* store.get("op_b" as Domain.ResearchId)).version, 0)
-        assert.deepStrictEqual(Option.getOrThrow(yield* store.getStrategy(rsi.name)).strategy, rsi)
+        assert.strictEqual(Option.getOrThrow(yield* researches.get("op_b" as Domain.ResearchId)).version, 0)
+        assert.deepStrictEqual(Option.getOrThrow(yield* strategies.getStrategy(rsi.name)).strategy, rsi)
         const second = { name: `${rsi.name}_2`, spec: { other: true } }
-        yield* store.commit(designing("op_b", second, 3000))
+        yield* researches.commit(designing("op_b", second, 3000))
         // A stale research writes no design.
-        const stale = yield* Effect.flip(store.commit({ ...designing("op_c", { name: "macd_1", spec: {} }, 4000), expectedVersion: 5 }))
+        const stale = yield* Effect.flip(researches.commit({ ...designing("op_c", { name: "macd_1", spec: {} }, 4000), expectedVersion: 5 }))
         assert.strictEqual(stale._tag, "StaleWrite")
-        assert.isTrue(Option.isNone(yield* store.getStrategy("macd_1")))
-        assert.isTrue(Option.isNone(yield* store.getStrategy("rsi_variant")))
+        assert.isTrue(Option.isNone(yield* strategies.getStrategy("macd_1")))
+        assert.isTrue(Option.isNone(yield* strategies.getStrategy("rsi_variant")))
 
-        assert.deepStrictEqual((yield* store.listStrategies).map((s) => [s.strategy.name, s.researchId]), [
+        assert.deepStrictEqual((yield* strategies.listStrategies).map((s) => [s.strategy.name, s.researchId]), [
           [second.name, "op_b"],
           [rsi.name, "op_a"]
         ])
-        assert.deepStrictEqual([...(yield* store.strategyNames("rsi_variant_2"))].sort(), [rsi.name, second.name])
-        assert.deepStrictEqual([...(yield* store.strategyNames(""))].sort(), [rsi.name, second.name])
-        assert.deepStrictEqual(yield* store.strategyNames("macd"), [])
-        assert.deepStrictEqual((yield* store.researchesUsing([second.name])).map((r) => r.id), ["op_b"])
-        assert.deepStrictEqual(yield* store.researchesUsing([]), [])
+        assert.deepStrictEqual([...(yield* strategies.strategyNames("rsi_variant_2"))].sort(), [rsi.name, second.name])
+        assert.deepStrictEqual([...(yield* strategies.strategyNames(""))].sort(), [rsi.name, second.name])
+        assert.deepStrictEqual(yield* strategies.strategyNames("macd"), [])
+        assert.deepStrictEqual((yield* researches.researchesUsing([second.name])).map((r) => r.id), ["op_b"])
+        assert.deepStrictEqual(yield* researches.researchesUsing([]), [])
       })))
 
     it.live("one batch stores a name once", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore.ResearchStore
-        yield* store.insert(research("op_a"))
-        yield* store.insert(research("op_b"))
+        const researches = yield* Researches.Researches
+        const strategies = yield* Strategies.Strategies
+        yield* researches.insert(research("op_a"))
+        yield* researches.insert(research("op_b"))
         assert.deepStrictEqual(
-          yield* store.commitAll([designing("op_a", rsi, 2000), designing("op_b", rsi, 2000)]),
+          yield* researches.commitAll([designing("op_a", rsi, 2000), designing("op_b", rsi, 2000)]),
           [true, false]
         )
-        assert.strictEqual(Option.getOrThrow(yield* store.getStrategy(rsi.name)).researchId, "op_a")
-        assert.strictEqual(Option.getOrThrow(yield* store.get("op_b" as Domain.ResearchId)).version, 0)
+        assert.strictEqual(Option.getOrThrow(yield* strategies.getStrategy(rsi.name)).researchId, "op_a")
+        assert.strictEqual(Option.getOrThrow(yield* researches.get("op_b" as Domain.ResearchId)).version, 0)
       })))
 
     it.live("concurrent designs of one name store it once", () =>
       run(Effect.gen(function*() {
-        const store = yield* ResearchStore.ResearchStore
+        const researches = yield* Researches.Researches
+        const strategies = yield* Strategies.Strategies
         const ids = Array.from({ length: 8 }, (_, i) => `op_${i}`)
-        for (const id of ids) yield* store.insert(research(id))
+        for (const id of ids) yield* researches.insert(research(id))
         const written = yield* Effect.forEach(
           ids,
-          (id) => store.commit(designing(id, rsi, 2000)).pipe(Effect.as(true), Effect.catchTag("StaleWrite", () => Effect.succeed(false))),
+          (id) => researches.commit(designing(id, rsi, 2000)).pipe(Effect.as(true), Effect.catchTag("StaleWrite", () => Effect.succeed(false))),
           { concurrency: "unbounded" }
         )
         assert.strictEqual(written.filter((w) => w).length, 1)
         const designer = ids[written.indexOf(true)]
-        assert.strictEqual(Option.getOrThrow(yield* store.getStrategy(rsi.name)).researchId, designer)
-        assert.deepStrictEqual((yield* store.listStrategies).length, 1)
+        assert.strictEqual(Option.getOrThrow(yield* strategies.getStrategy(rsi.name)).researchId, designer)
+        assert.deepStrictEqual((yield* strategies.listStrategies).length, 1)
+      })))
+  })
+
+  describe(`${name}: ResearchStore (deprecated)`, () => {
+    it.live("is the three ports together", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore.ResearchStore
+        yield* store.insert(research("op_a", { createdAt: 1 }))
+        const researches = yield* Researches.Researches
+        assert.deepStrictEqual(yield* store.get("op_a" as Domain.ResearchId), yield* researches.get("op_a" as Domain.ResearchId))
+        assert.deepStrictEqual(yield* store.jobsOf("op_a" as Domain.ResearchId), [])
+        assert.deepStrictEqual(yield* store.strategyNames(""), [])
       })))
   })
 

@@ -14,7 +14,7 @@ import type { Phase, Research, ResearchId, Strategy } from "../Domain.js"
 import { AtCapacity, BudgetExhausted, InvalidInput, type StorageError } from "../Errors.js"
 import * as Metrics from "../Metrics.js"
 import { Pipeline } from "../Pipeline.js"
-import { ResearchStore } from "../ResearchStore.js"
+import { Researches } from "../Researches.js"
 import * as ResearchTransitions from "../ResearchTransitions.js"
 import { Wakeup } from "../Wakeup.js"
 import * as Batcher from "./batcher.js"
@@ -132,7 +132,7 @@ const announce = (events: CoordinatorEventsShape, a: Announcement): Effect.Effec
 
 /** The trigger: checks a decoded request, then admits it in the next pass. Starts the batching fiber in the scope. */
 export const make = Effect.gen(function*() {
-  const store = yield* ResearchStore
+  const researches = yield* Researches
   const budget = yield* Budget
   const events = yield* CoordinatorEvents
   const wakeup = yield* Wakeup
@@ -145,7 +145,7 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       const repeated = a.requestId === undefined
         ? undefined
-        : pass.byRequestId.get(a.requestId) ?? Option.getOrUndefined(yield* store.findByRequestId(a.requestId))
+        : pass.byRequestId.get(a.requestId) ?? Option.getOrUndefined(yield* researches.findByRequestId(a.requestId))
       if (repeated !== undefined) {
         yield* Effect.logDebug(`trigger ${a.requestId} repeated: answering research ${repeated.id}`)
         pass.outcomes.push(Exit.succeed(repeated))
@@ -160,7 +160,7 @@ export const make = Effect.gen(function*() {
       const research = researchOf(a, yield* Ids.researchId, pipeline.initialPhase({ hasStrategy: a.strategy !== null }), now)
       // The store's unique request id is the guarantee: it answers the research
       // already inserted with it, if one slipped past the check above.
-      const stored = yield* store.insert(research, a.requestId)
+      const stored = yield* researches.insert(research, a.requestId)
       if (a.requestId !== undefined) pass.byRequestId.set(a.requestId, stored)
       pass.outcomes.push(Exit.succeed(stored))
       if (stored.id !== research.id) return
@@ -176,13 +176,13 @@ export const make = Effect.gen(function*() {
     })
 
   /**
-   * Admits a batch of triggers in one serialised pass (see `ResearchStore.serializeTriggers`):
+   * Admits a batch of triggers in one serialised pass (see `Researches.serializeTriggers`):
    * capacity and budget are read once, then each trigger in arrival order is
    * admitted or refused. What happened is announced once the pass is written.
    */
   const admitAll = (admissions: ReadonlyArray<Admission>) =>
     Effect.gen(function*() {
-      const { announcements, outcomes } = yield* store.serializeTriggers(Effect.gen(function*() {
+      const { announcements, outcomes } = yield* researches.serializeTriggers(Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const [{ active, limit }, money] = yield* Effect.all([queries.capacity, budget.status()])
         const pass: Pass = { admitted: active, byRequestId: new Map(), announcements: [], outcomes: [] }

@@ -13,7 +13,7 @@ import { type CoordinatorEvent, CoordinatorEvents } from "../CoordinatorEvents.j
 import { isJobSettled, isTerminalStatus, type Job, type JobId, type Research, type ResearchId, type WorkerId } from "../Domain.js"
 import { CancelConflict, NotCancellable, type ResearchNotFound, type StorageError } from "../Errors.js"
 import * as Metrics from "../Metrics.js"
-import { ResearchStore } from "../ResearchStore.js"
+import { Jobs } from "../Jobs.js"
 import { Wakeup } from "../Wakeup.js"
 import { WorkerRegistry } from "../WorkerRegistry.js"
 import * as Delivery from "./delivery.js"
@@ -61,7 +61,7 @@ export const make = (
   stopInProcess: (id: ResearchId) => Effect.Effect<void>
 ) =>
   Effect.gen(function*() {
-    const store = yield* ResearchStore
+    const jobStore = yield* Jobs
     const jobs = yield* JobWrites.make
     const registry = yield* WorkerRegistry
     const delivery = yield* Delivery.make
@@ -99,7 +99,7 @@ export const make = (
         if (decision._tag === "Refuse") return yield* decision.error
         const job = research.activeJobId === null
           ? undefined
-          : Option.getOrUndefined(yield* store.getJob(research.activeJobId))
+          : Option.getOrUndefined(yield* jobStore.getJob(research.activeJobId))
         const now = yield* Clock.currentTimeMillis
         const written = yield* jobs.cancel(research, job, now)
         if (Option.isNone(written)) continue

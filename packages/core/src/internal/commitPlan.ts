@@ -8,7 +8,8 @@
 import { Cause, Effect } from "effect"
 import type { JobId, WorkerType } from "../Domain.js"
 import type { StorageError } from "../Errors.js"
-import { ResearchStore } from "../ResearchStore.js"
+import { Researches } from "../Researches.js"
+import { Strategies } from "../Strategies.js"
 import type * as TickPlan from "../TickPlan.js"
 import { WorkerRegistry } from "../WorkerRegistry.js"
 import type * as Dispatch from "./dispatch.js"
@@ -23,7 +24,8 @@ export interface Committed {
 
 /** Writes tick plans over storage and the registry. */
 export const make = Effect.gen(function*() {
-  const store = yield* ResearchStore
+  const researches = yield* Researches
+  const strategies = yield* Strategies
   const registry = yield* WorkerRegistry
 
   /** Claims the plan's batches in order, a job id drawn for each slot: the slots granted, per type in slot order. */
@@ -45,13 +47,13 @@ export const make = Effect.gen(function*() {
       const names = TickChanges.designNames(actions)
       if (names.length === 0) return actions
       const taken = new Map<string, ReadonlyArray<string>>()
-      for (const name of names) taken.set(name, yield* store.strategyNames(name))
+      for (const name of names) taken.set(name, yield* strategies.strategyNames(name))
       return TickChanges.nameDesigns(actions, (name) => taken.get(name) ?? [])
     })
 
   /** Writes the changes in one batch: whether each was written (none, when storage failed). */
   const write = (changed: ReadonlyArray<TickChanges.Change>, epoch: number, now: number) =>
-    changed.length === 0 ? Effect.succeed([]) : store.commitAll(changed.map((c) => TickChanges.transitionOf(c, epoch, now))).pipe(
+    changed.length === 0 ? Effect.succeed([]) : researches.commitAll(changed.map((c) => TickChanges.transitionOf(c, epoch, now))).pipe(
       Effect.catchTag("StorageError", (e) => Effect.as(Effect.logError(e.message, Cause.fail(e)), changed.map(() => false)))
     )
 

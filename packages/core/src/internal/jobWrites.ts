@@ -13,7 +13,8 @@ import type { AgentOutput } from "../Agents.js"
 import type { Job, JobReport, Research, Usage, WorkerId } from "../Domain.js"
 import { JobNotAssigned, JobNotFound, type StorageError } from "../Errors.js"
 import * as JobTransitions from "../JobTransitions.js"
-import { type JobWrite, ResearchStore } from "../ResearchStore.js"
+import { Jobs } from "../Jobs.js"
+import { type JobWrite, Researches } from "../Researches.js"
 import * as ResearchTransitions from "../ResearchTransitions.js"
 
 /** A report `report` did not write, made sense of: the job as it stands, and whether its result was used. */
@@ -82,8 +83,8 @@ export interface JobWrites {
   readonly cancel: (research: Research, job: Job | undefined, now: number) => Effect.Effect<Option.Option<Research>, StorageError>
 }
 
-/** The job writes over the research store. */
-export const make: Effect.Effect<JobWrites, never, ResearchStore> = Effect.map(ResearchStore, (store) => {
+/** The job writes over the researches and jobs ports. */
+export const make: Effect.Effect<JobWrites, never, Researches | Jobs> = Effect.map(Effect.all([Researches, Jobs]), ([researches, jobStore]) => {
   /**
    * Uses the result of a job already declared lost, before its research
    * started another attempt: the research resumes from it instead of running
@@ -91,11 +92,11 @@ export const make: Effect.Effect<JobWrites, never, ResearchStore> = Effect.map(R
    */
   const revive = (job: Job, revived: Job) =>
     Effect.gen(function*() {
-      const research = yield* store.get(job.researchId)
+      const research = yield* researches.get(job.researchId)
       if (Option.isNone(research)) return false
       const r = research.value
       if (!ResearchTransitions.canRevive(r, job)) return false
-      return yield* store.commit({
+      return yield* researches.commit({
         research: ResearchTransitions.nextVersion(r, ResearchTransitions.revive(r, job.id), revived.updatedAt),
         expectedVersion: r.version,
         epoch: null,
@@ -112,7 +113,7 @@ export const make: Effect.Effect<JobWrites, never, ResearchStore> = Effect.map(R
     })
 
   const reconcileReport = Effect.fnUntraced(function*(report: JobReport, now: number) {
-    const job = yield* store.getJob(report.jobId).pipe(
+    const job = yield* jobStore.getJob(report.jobId).pipe(
       Effect.flatMap(Option.match({
         onNone: () => Effect.fail(new JobNotFound({ jobId: report.jobId })),
         onSome: Effect.succeed
@@ -130,22 +131,22 @@ export const make: Effect.Effect<JobWrites, never, ResearchStore> = Effect.map(R
 
   return {
     report: (report, now) =>
-      store.patchJob(report.jobId, report.workerId, JobTransitions.reportPatch(report, now), JobTransitions.from.report),
+      jobStore.patchJob(report.jobId, report.workerId, JobTransitions.reportPatch(report, now), JobTransitions.from.report),
     reconcileReport,
     // Written only while the job is as it was read: the change was built from its status.
-    disown: (job, workerId, now) => store.updateJob(JobTransitions.disowned(job, workerId, now), [job.status]),
-    offerAgain: (job, now) => store.updateJob(JobTransitions.offeredAgain(job, now), JobTransitions.from.offeredAgain),
-    abandon: (job, workerId, now) => store.updateJob(JobTransitions.abandoned(job, workerId, now), [job.status]),
+    disown: (job, workerId, now) => jobStore.updateJob(JobTransitions.disowned(job, workerId, now), [job.status]),
+    offerAgain: (job, now) => jobStore.updateJob(JobTransitions.offeredAgain(job, now), JobTransitions.from.offeredAgain),
+    abandon: (job, workerId, now) => jobStore.updateJob(JobTransitions.abandoned(job, workerId, now), [job.status]),
     complete: (job, output, now) =>
-      store.updateJob(JobTransitions.complete(job, output, now), JobTransitions.from.outcome),
+      jobStore.updateJob(JobTransitions.complete(job, output, now), JobTransitions.from.outcome),
     fail: (job, error, now, usage = null) =>
-      store.updateJob({ ...JobTransitions.settle(job, "failed", error, now), usage }, JobTransitions.from.outcome),
-    dispatched: (job, now) => store.updateJob(JobTransitions.accepted(job, now), JobTransitions.from.accepted),
+      jobStore.updateJob({ ...JobTransitions.settle(job, "failed", error, now), usage }, JobTransitions.from.outcome),
+    dispatched: (job, now) => jobStore.updateJob(JobTransitions.accepted(job, now), JobTransitions.from.accepted),
     undelivered: (job, outcome, reason, now) =>
-      store.updateJob(JobTransitions.settle(job, outcome, reason, now), JobTransitions.from.undelivered),
+      jobStore.updateJob(JobTransitions.settle(job, outcome, reason, now), JobTransitions.from.undelivered),
     cancel: (research, job, now) => {
       const next = ResearchTransitions.nextVersion(research, ResearchTransitions.cancel(research, now), now)
-      return store.commit({ research: next, expectedVersion: research.version, epoch: null, jobs: cancelled(job, now) })
+      return researches.commit({ research: next, expectedVersion: research.version, epoch: null, jobs: cancelled(job, now) })
         .pipe(Effect.as(Option.some(next)), Effect.catchTag("StaleWrite", () => Effect.succeed(Option.none())))
     }
   }

@@ -11,7 +11,7 @@ import { Effect, Ref } from "effect"
 import * as ActiveSet from "../ActiveSet.js"
 import { isJobSettled, type JobId, type Worker } from "../Domain.js"
 import * as WorkerTransitions from "../WorkerTransitions.js"
-import { type ActiveEntry, ResearchStore } from "../ResearchStore.js"
+import { type ActiveEntry, Researches } from "../Researches.js"
 import { WorkerRegistry } from "../WorkerRegistry.js"
 import * as Incarnation from "./incarnation.js"
 
@@ -56,7 +56,7 @@ export interface Observation {
 
 /** Reads the world for a tick over storage and the registry. */
 export const make = Effect.gen(function*() {
-  const store = yield* ResearchStore
+  const researches = yield* Researches
   const registry = yield* WorkerRegistry
 
   const releaseLeaks = (leaks: ReadonlyArray<Leak>) =>
@@ -75,7 +75,7 @@ export const make = Effect.gen(function*() {
         yield* registry.expire
       }
       const [active, listed] = yield* Effect.all([
-        ActiveSet.refresh(incarnation.active, store.activeChangedSince),
+        ActiveSet.refresh(incarnation.active, researches.activeChangedSince),
         registry.list()
       ], { concurrency: 2 })
       const hearing = yield* Ref.updateAndGet(incarnation.hearing, (h) => Incarnation.heard(h, now))

@@ -12,7 +12,7 @@ import { Assignments } from "../Assignments.js"
 import { type Job, JobId, type JobSpec, type WorkerId } from "../Domain.js"
 import { type StorageError, WorkerNotFound } from "../Errors.js"
 import { ForemanConfig } from "../ForemanConfig.js"
-import { ResearchStore } from "../ResearchStore.js"
+import { Jobs } from "../Jobs.js"
 import { Wakeup } from "../Wakeup.js"
 import * as Delivery from "./delivery.js"
 import * as JobWrites from "./jobWrites.js"
@@ -42,7 +42,7 @@ const isJobId = Schema.is(JobId)
 
 export const make = (beat: Beat) => Effect.gen(function*() {
   const config = yield* ForemanConfig
-  const store = yield* ResearchStore
+  const jobStore = yield* Jobs
   const jobs = yield* JobWrites.make
   const assignments = yield* Assignments
   const wakeup = yield* Wakeup
@@ -58,7 +58,7 @@ export const make = (beat: Beat) => Effect.gen(function*() {
       const stop: Array<string> = []
       for (const jobId of running) {
         if (mine.has(jobId)) continue
-        const job = isJobId(jobId) ? yield* store.getJob(jobId) : Option.none()
+        const job = isJobId(jobId) ? yield* jobStore.getJob(jobId) : Option.none()
         const finishedHere = Option.exists(job, (j) => j.workerId === id && (j.status === "completed" || j.status === "failed"))
         if (!finishedHere) stop.push(jobId)
       }
@@ -76,7 +76,7 @@ export const make = (beat: Beat) => Effect.gen(function*() {
   /** What the worker should start and stop now, delivering what it starts. */
   const look = (id: WorkerId, running: ReadonlySet<string>, now: number) =>
     Effect.gen(function*() {
-      const assigned = yield* store.jobsOnWorker(id)
+      const assigned = yield* jobStore.jobsOnWorker(id)
       yield* acknowledge(running, assigned, now)
       const stop = yield* stopping(id, running, assigned)
       const start: Array<JobSpec> = []
@@ -116,7 +116,7 @@ export const make = (beat: Beat) => Effect.gen(function*() {
 
   const toStop = (id: WorkerId, running: ReadonlyArray<string>) =>
     running.length === 0 ? Effect.succeed([]) : Effect.gen(function*() {
-      const assigned = yield* store.jobsOnWorker(id)
+      const assigned = yield* jobStore.jobsOnWorker(id)
       yield* acknowledge(new Set(running), assigned, yield* Clock.currentTimeMillis)
       return yield* stopping(id, running, assigned)
     })

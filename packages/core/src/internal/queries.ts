@@ -11,7 +11,9 @@ import { type Research, ResearchId, type Worker, type WorkerType } from "../Doma
 import { ResearchNotFound, StrategyNotFound } from "../Errors.js"
 import { concurrencyLimit, ForemanConfig, type ForemanConfigShape } from "../ForemanConfig.js"
 import { Pipeline, type PipelineShape, progressOf, workerTypes } from "../Pipeline.js"
-import { type ActiveEntry, ResearchStore, type WorkerJobCounts } from "../ResearchStore.js"
+import { type WorkerJobCounts, Jobs } from "../Jobs.js"
+import { type ActiveEntry, Researches } from "../Researches.js"
+import { Strategies } from "../Strategies.js"
 import * as StrategyCatalogue from "../StrategyCatalogue.js"
 import { WorkerRegistry } from "../WorkerRegistry.js"
 
@@ -87,7 +89,9 @@ const isResearchId = Schema.is(ResearchId)
 
 /** The coordinator's read side over storage, the registry and the budget. */
 export const make = Effect.gen(function*() {
-  const store = yield* ResearchStore
+  const researchStore = yield* Researches
+  const jobStore = yield* Jobs
+  const catalogue = yield* Strategies
   const registry = yield* WorkerRegistry
   const budget = yield* Budget
   const config = yield* ForemanConfig
@@ -95,13 +99,13 @@ export const make = Effect.gen(function*() {
   const types = new Set(workerTypes(pipeline))
 
   const capacity = Effect.gen(function*() {
-    const [active, all] = yield* Effect.all([store.countActive, registry.list()])
+    const [active, all] = yield* Effect.all([researchStore.countActive, registry.list()])
     return { active, limit: concurrencyLimit(config, liveWorkers(types, all).length) } satisfies Capacity
   })
 
   const findResearch = (id: ResearchId) =>
     !isResearchId(id) ? Effect.fail(new ResearchNotFound({ researchId: String(id) })) : Effect.flatMap(
-      store.get(id),
+      researchStore.get(id),
       Option.match({
         onNone: () => Effect.fail(new ResearchNotFound({ researchId: id })),
         onSome: Effect.succeed
@@ -111,35 +115,35 @@ export const make = Effect.gen(function*() {
   /** The catalogued strategy named `name`, or `StrategyNotFound` with the nearest names. */
   const catalogued = (name: string) =>
     Effect.flatMap(
-      store.getStrategy(name),
+      catalogue.getStrategy(name),
       Option.match({
         onSome: Effect.succeed,
         onNone: () =>
-          Effect.flatMap(store.strategyNames(""), (names) =>
+          Effect.flatMap(catalogue.strategyNames(""), (names) =>
             Effect.fail(new StrategyNotFound({ name, closest: StrategyCatalogue.closest(name, names) })))
       })
     )
 
   const status = Effect.fn("Coordinator.status")(function*() {
     const now = yield* Clock.currentTimeMillis
-    const [active, workers, money] = yield* Effect.all([store.listActive, registry.list(), budget.status()])
+    const [active, workers, money] = yield* Effect.all([researchStore.listActive, registry.list(), budget.status()])
     return statusOf({ now, pipeline, config, active, workers, budget: money })
   })
 
   const show = Effect.fn("Coordinator.show")(function*(id: ResearchId) {
     const research: Research = yield* findResearch(id)
-    const [jobs, llmCalls] = yield* Effect.all([store.jobsOf(id), budget.charges(id)], { concurrency: 2 })
+    const [jobs, llmCalls] = yield* Effect.all([jobStore.jobsOf(id), budget.charges(id)], { concurrency: 2 })
     return { research, jobs, llmCalls, progress: progressOf(pipeline, research) }
   })
 
   const workerActivity = Effect.fn("Coordinator.workerActivity")(function*() {
-    const [all, counts] = yield* Effect.all([registry.list(), store.jobCountsByWorker], { concurrency: 2 })
+    const [all, counts] = yield* Effect.all([registry.list(), jobStore.jobCountsByWorker], { concurrency: 2 })
     return activityOf(all, counts)
   })
 
   const strategies = Effect.fn("Coordinator.strategies")(function*() {
-    const stored = yield* store.listStrategies
-    const researches = yield* store.researchesUsing(stored.map((s) => s.strategy.name))
+    const stored = yield* catalogue.listStrategies
+    const researches = yield* researchStore.researchesUsing(stored.map((s) => s.strategy.name))
     return stored.map((s) =>
       StrategyCatalogue.summarize(s, researches.filter((r) => r.strategy?.name === s.strategy.name))
     )
@@ -147,7 +151,7 @@ export const make = Effect.gen(function*() {
 
   const strategy = Effect.fn("Coordinator.strategy")(function*(name: string) {
     const stored = yield* catalogued(name)
-    return StrategyCatalogue.summarize(stored, yield* store.researchesUsing([name]))
+    return StrategyCatalogue.summarize(stored, yield* researchStore.researchesUsing([name]))
   })
 
   return { capacity, findResearch, catalogued, status, show, workerActivity, strategies, strategy }

@@ -11,7 +11,7 @@ import { Budget } from "../Budget.js"
 import type { Job, LlmCall, Research, Usage } from "../Domain.js"
 import type { AgentError } from "../Errors.js"
 import { type PhaseDefinition, Pipeline, workerTypes } from "../Pipeline.js"
-import { ResearchStore } from "../ResearchStore.js"
+import { Researches } from "../Researches.js"
 import { Wakeup } from "../Wakeup.js"
 import { WorkerRegistry } from "../WorkerRegistry.js"
 import * as JobWrites from "./jobWrites.js"
@@ -46,7 +46,7 @@ export const failureOf = (cause: Cause.Cause<AgentError>): Failure | null => {
 
 /** Runs in-process jobs over the agents, the budget and the job writes. */
 export const make = Effect.gen(function*() {
-  const store = yield* ResearchStore
+  const researches = yield* Researches
   const jobs = yield* JobWrites.make
   const registry = yield* WorkerRegistry
   const budget = yield* Budget
@@ -62,7 +62,7 @@ export const make = Effect.gen(function*() {
   const agentContext = Effect.gen(function*() {
     const [workers, recent] = yield* Effect.all([
       registry.list(),
-      store.list({ statuses: ["completed", "failed"], limit: RECENT_OUTCOMES, offset: 0 })
+      researches.list({ statuses: ["completed", "failed"], limit: RECENT_OUTCOMES, offset: 0 })
     ], { concurrency: 2 })
     return { workers: declaredCapabilities(liveWorkers(types, workers)), recent }
   }).pipe(
