@@ -4,7 +4,7 @@
  * empty storage each time it is called.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, type Layer, Option, Scope } from "effect"
+import { Context, Duration, Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
 import {
   ActiveSet,
   BudgetLedger,
@@ -463,6 +463,17 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         assert.deepStrictEqual(yield* store.get("op_a" as Domain.ResearchId), yield* researches.get("op_a" as Domain.ResearchId))
         assert.deepStrictEqual(yield* store.jobsOf("op_a" as Domain.ResearchId), [])
         assert.deepStrictEqual(yield* store.strategyNames(""), [])
+      })))
+
+    it.live("layerPorts gives the three ports from a store of the old shape", () =>
+      run(Effect.gen(function*() {
+        const store = yield* ResearchStore.ResearchStore
+        yield* store.insert(research("op_a", { createdAt: 1 }))
+        const ports = yield* Layer.build(ResearchStore.layerPorts)
+        const researches = Context.get(ports, Researches.Researches)
+        assert.deepStrictEqual((yield* researches.listActive).map((e) => e.research.id), ["op_a"])
+        assert.deepStrictEqual(yield* Context.get(ports, Jobs.Jobs).jobsOf("op_a" as Domain.ResearchId), [])
+        assert.deepStrictEqual(yield* Context.get(ports, Strategies.Strategies).listStrategies, [])
       })))
   })
 
