@@ -4,7 +4,7 @@
  * the `Researches`, `Jobs` and `Strategies` ports.
  */
 import { CoordinatorLease, Domain, Errors, Jobs, Researches, ResearchStore, Strategies } from "@foreman/core"
-import { Context, Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 
 type Research = Domain.Research
 type Job = Domain.Job
@@ -160,15 +160,10 @@ export const make = Effect.gen(function*() {
   return store
 })
 
-/** The `Researches`, `Jobs` and `Strategies` ports, in memory, fenced by the lease's epoch. (and, for one release, the deprecated `ResearchStore` made of them). */
+/** The `Researches`, `Jobs` and `Strategies` ports, in memory, fenced by the lease's epoch (and, for one release, the deprecated `ResearchStore` made of them). */
 export const layer: Layer.Layer<
   Researches.Researches | Jobs.Jobs | Strategies.Strategies | ResearchStore.ResearchStore,
   never,
   CoordinatorLease.CoordinatorLease
 > =
-  Layer.effectContext(Effect.map(make, (store) =>
-    Context.make(Researches.Researches, store).pipe(
-      Context.add(Jobs.Jobs, store),
-      Context.add(Strategies.Strategies, store),
-      Context.add(ResearchStore.ResearchStore, store)
-    )))
+  Layer.effectContext(Effect.map(make, ResearchStore.portsOf))

@@ -9,7 +9,7 @@
 import type { Statement } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Domain, Errors, Jobs, Researches, ResearchStore, Strategies } from "@foreman/core"
-import { Context, Effect, Layer, Option, Schema } from "effect"
+import { Effect, Layer, Option, Schema } from "effect"
 import { decode, Timestamp, TimestampText, toDate } from "./internal/rows.js"
 import { jobColumns, JobColumns, jobRow, ResearchColumns, researchRow, toJob, toResearch } from "./internal/researchRows.js"
 import { hasSqlState, SqlState, storage } from "./internal/storage.js"
@@ -277,15 +277,10 @@ export const make = Effect.gen(function*() {
   return store
 })
 
-/** The `Researches`, `Jobs` and `Strategies` ports on a PostgreSQL client. (and, for one release, the deprecated `ResearchStore` made of them). */
+/** The `Researches`, `Jobs` and `Strategies` ports on a PostgreSQL client (and, for one release, the deprecated `ResearchStore` made of them). */
 export const layer: Layer.Layer<
   Researches.Researches | Jobs.Jobs | Strategies.Strategies | ResearchStore.ResearchStore,
   never,
   PgClient.PgClient
 > =
-  Layer.effectContext(Effect.map(make, (store) =>
-    Context.make(Researches.Researches, store).pipe(
-      Context.add(Jobs.Jobs, store),
-      Context.add(Strategies.Strategies, store),
-      Context.add(ResearchStore.ResearchStore, store)
-    )))
+  Layer.effectContext(Effect.map(make, ResearchStore.portsOf))

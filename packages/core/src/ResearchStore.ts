@@ -38,8 +38,18 @@ export const layerFromPorts: Layer.Layer<ResearchStore, never, Researches | Jobs
   )
 )
 
+/** The three ports from one object that serves them all. */
+const threePorts = (store: ResearchesShape & JobsShape & StrategiesShape) =>
+  Context.make(Researches, store).pipe(Context.add(Jobs, store), Context.add(Strategies, store))
+
+/**
+ * The three ports, and for one release the deprecated `ResearchStore`, from one
+ * object that serves them all, as both adapters' stores do.
+ */
+export const portsOf = (store: ResearchesShape & JobsShape & StrategiesShape) =>
+  threePorts(store).pipe(Context.add(ResearchStore, store))
+
 /** @deprecated The three ports from a store written against the old shape: for an adapter not yet split. */
 export const layerPorts: Layer.Layer<Researches | Jobs | Strategies, never, ResearchStore> = Layer.effectContext(
-  Effect.map(ResearchStore, (store) =>
-    Context.make(Researches, store).pipe(Context.add(Jobs, store), Context.add(Strategies, store)))
+  Effect.map(ResearchStore, threePorts)
 )
