@@ -8,7 +8,7 @@
  * endpoints refuse workers and worker endpoints refuse operators.
  */
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
-import { Budget, Coordinator, Domain, type Researches, Storable, StrategyCatalogue, WorkerRegistry } from "@foreman/core"
+import { Budget, Coordinator, Domain, type Researches, Storable, StrategyCatalogue } from "@foreman/core"
 import { JSONSchema, Schema } from "effect"
 import { version } from "./internal/version.js"
 import {
@@ -22,31 +22,16 @@ import {
   ResearchNotFound,
   NotCancellable,
   CancelConflict,
-  WorkerNotFound,
-  WorkerNotAuthenticated,
-  JobNotFound,
-  JobNotAssigned,
   StorageError,
+  storageUnavailable,
   StrategyNotFound
 } from "./Wire.js"
-import {
-  Heartbeat,
-  HeartbeatAnswer,
-  PollAnswer,
-  PollBody,
-  RegistrationAccepted,
-  ReportAnswer,
-  ReportBody,
-  WorkerCredential,
-  workerProtocolDoc,
-  WorkerQuery
-} from "./WorkerMessages.js"
+import { workerProtocolDoc } from "./WorkerMessages.js"
+import { WorkersGroup } from "./WorkersGroup.js"
 
 export { Authorization, type Caller, CurrentCaller, Forbidden, PayloadTooLarge, Unauthorized, Unavailable } from "./Wire.js"
 
 const researchId = HttpApiSchema.param("id", Domain.ResearchId)
-const workerId = HttpApiSchema.param("workerId", Domain.WorkerId)
-const jobId = HttpApiSchema.param("jobId", Domain.JobId)
 const strategyName = HttpApiSchema.param("name", Storable.filter(Domain.Strategy.fields.name))
 
 /** Today's budget as reported: core's view, on the wire as it is. */
@@ -104,11 +89,10 @@ export const researchFilter = (query: typeof ListQuery.Type): Researches.Researc
 })
 
 export * from "./WorkerMessages.js"
+export { WorkersGroup } from "./WorkersGroup.js"
 
 export const Health = Schema.Struct({ status: Schema.Literal("ok"), leading: Schema.Boolean })
 
-/** Storage is down: try again. */
-const unavailable = { status: 503 } as const
 
 /**
  * The header that carries a trigger's request id, as `requestId` in the body
@@ -265,108 +249,13 @@ export class AgentGroup extends HttpApiGroup.make("agent")
         description: "One catalogued strategy; 404 names the closest ones."
       }))
   )
-  .addError(StorageError, unavailable)
+  .addError(StorageError, storageUnavailable)
   .addError(Forbidden)
   .middleware(Authorization)
   .annotate(
     OpenApi.Description,
     "For operators (the operator token): trigger and cancel researches, read the status, the budget, " +
       "researches, workers and strategies, and follow events."
-  )
-{}
-
-export class WorkersGroup extends HttpApiGroup.make("workers")
-  .add(
-    HttpApiEndpoint.post("register", "/workers/register")
-      .setPayload(WorkerRegistry.Registration)
-      .addSuccess(RegistrationAccepted)
-      .annotateContext(OpenApi.annotations({
-        summary: "Register a worker",
-        description: "Once at start and again after any 404, listing the jobs the worker runs and the final " +
-          "reports it could not deliver. The answer's `secret` goes in `X-Foreman-Worker-Secret` on the worker's " +
-          "later calls; `cancel` names jobs it must not run. Without `endpoint` the worker polls for jobs."
-      }))
-  )
-  .add(
-    HttpApiEndpoint.post("heartbeat")`/workers/${workerId}/heartbeat`
-      .setPayload(Heartbeat)
-      .setHeaders(WorkerCredential)
-      .addSuccess(HeartbeatAnswer)
-      .addError(WorkerNotFound, { status: 404 })
-      .addError(WorkerNotAuthenticated, { status: 403 })
-      .annotateContext(OpenApi.annotations({
-        summary: "Send a heartbeat",
-        description: "Every 10 s while the worker holds a job, listing the jobs it holds; the answer's `stop` " +
-          "names those no longer its own. 404 or 403 (`WorkerNotAuthenticated`): register again."
-      }))
-  )
-  .add(
-    HttpApiEndpoint.post("poll")`/workers/${workerId}/poll`
-      .setPayload(PollBody)
-      .setHeaders(WorkerCredential)
-      .addSuccess(PollAnswer)
-      .addError(WorkerNotFound, { status: 404 })
-      .addError(WorkerNotAuthenticated, { status: 403 })
-      .annotateContext(OpenApi.annotations({
-        summary: "Poll for jobs",
-        description: "Waits up to `waitSeconds` and answers as soon as a job is assigned to the worker (only a " +
-          "polling worker is given jobs). `jobs` are to start, `stop` names held jobs no longer its own. " +
-          "Counts as a heartbeat."
-      }))
-  )
-  .add(
-    HttpApiEndpoint.del("deregister")`/workers/${workerId}`
-      .setHeaders(WorkerCredential)
-      .addSuccess(HttpApiSchema.NoContent)
-      .addError(WorkerNotFound, { status: 404 })
-      .addError(WorkerNotAuthenticated, { status: 403 })
-      .annotateContext(OpenApi.annotations({
-        summary: "Deregister a worker",
-        description: "Sent by a worker that stops: the coordinator stops counting it."
-      }))
-  )
-  .add(
-    HttpApiEndpoint.get("list", "/workers")
-      .setUrlParams(WorkerQuery)
-      .addSuccess(Schema.Array(Domain.Worker))
-      .annotateContext(OpenApi.annotations({
-        summary: "List workers",
-        description: "The registered workers, optionally of one type or status. Operators and workers may call it."
-      }))
-  )
-  .add(
-    HttpApiEndpoint.get("get")`/workers/${workerId}`
-      .addSuccess(Domain.Worker)
-      .addError(WorkerNotFound, { status: 404 })
-      .annotateContext(OpenApi.annotations({
-        summary: "Get a worker",
-        description: "One registered worker. Operators and workers may call it."
-      }))
-  )
-  .add(
-    HttpApiEndpoint.post("report")`/workers/${workerId}/jobs/${jobId}/report`
-      .setPayload(ReportBody)
-      .setHeaders(WorkerCredential)
-      .addError(WorkerNotAuthenticated, { status: 403 })
-      .addSuccess(ReportAnswer)
-      .addError(JobNotFound, { status: 404 })
-      .addError(WorkerNotFound, { status: 404 })
-      .addError(JobNotAssigned, { status: 403 })
-      .annotateContext(OpenApi.annotations({
-        summary: "Report on a job",
-        description: "`Progress` any number of times, then the result once (`Completed` or `Failed`). Reports are " +
-          "idempotent: resend after a network failure or a 503. With `next` on a final report, the answer also " +
-          "carries the worker's next poll."
-      }))
-  )
-  .addError(StorageError, unavailable)
-  .addError(Forbidden)
-  .middleware(Authorization)
-  .annotate(
-    OpenApi.Description,
-    `[The worker protocol](${workerProtocolDoc}), for workers (a worker token): register, poll for jobs, ` +
-      "send heartbeats, report, deregister; operators may list workers too. Calls about a worker carry its " +
-      "registration's secret in `X-Foreman-Worker-Secret`."
   )
 {}
 

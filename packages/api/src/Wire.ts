@@ -77,6 +77,9 @@ export const WorkerNotAuthenticated = withMessage(Errors.WorkerNotAuthenticated)
 export const JobNotFound = withMessage(Errors.JobNotFound)
 export const JobNotAssigned = withMessage(Errors.JobNotAssigned)
 export const StorageError = withMessage(Errors.StorageError)
+
+/** How every group answers a `StorageError`: storage is down, try again. */
+export const storageUnavailable = { status: 503 } as const
 export const CancelConflict = withMessage(Errors.CancelConflict)
 export const StrategyNotFound = withMessage(Errors.StrategyNotFound)
 
