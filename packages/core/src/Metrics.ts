@@ -54,10 +54,17 @@ export const workerSlotsBusy = Metric.gauge("foreman_worker_slots_busy", {
   description: "Job slots in use on workers that are not offline, by worker type"
 })
 
-/** Job slots on live workers, by `worker_type`; set at scrape time. */
-export const workerSlotsTotal = Metric.gauge("foreman_worker_slots_total", {
+/**
+ * Job slots on live workers, by `worker_type`; set at scrape time. A gauge, so
+ * no `_total` suffix (Prometheus keeps that for counters); it was called
+ * `foreman_worker_slots_total` up to 0.1.0.
+ */
+export const workerSlots = Metric.gauge("foreman_worker_slots", {
   description: "Job slots on workers that are not offline, by worker type"
 })
+
+/** @deprecated Renamed `workerSlots` (the metric `foreman_worker_slots`, a gauge without `_total`). */
+export const workerSlotsTotal = workerSlots
 
 /** Registered workers, by `worker_type` and `status`; set at scrape time. */
 export const workers = Metric.gauge("foreman_workers", {
@@ -232,7 +239,7 @@ const scrapeGauges = {
   queueDepth,
   queueOldestWait,
   workerSlotsBusy,
-  workerSlotsTotal,
+  workerSlots,
   workers,
   capacityActive,
   capacityLimit,
@@ -289,7 +296,7 @@ export const makeStatusRecorder: Effect.Effect<
       for (const [type, seconds] of oldest) add("queueOldestWait", { worker_type: type }, seconds)
       for (const [type, slots] of Object.entries(status.workers)) {
         add("workerSlotsBusy", { worker_type: type }, slots.busy)
-        add("workerSlotsTotal", { worker_type: type }, slots.total)
+        add("workerSlots", { worker_type: type }, slots.total)
       }
       for (const worker of registered) add("workers", { worker_type: worker.type, status: worker.status }, 1)
       add("capacityActive", {}, status.capacity.active)

@@ -119,7 +119,7 @@ describe("GET /metrics", () => {
       assert.strictEqual(valueOf(now, "foreman_queue_depth", { worker_type: "backtest" }), 0)
       assert.isAtLeast(valueOf(now, "foreman_queue_oldest_wait_seconds", { worker_type: "training" }), 0)
       assert.strictEqual(valueOf(now, "foreman_worker_slots_busy", { worker_type: "training" }), 1)
-      assert.strictEqual(valueOf(now, "foreman_worker_slots_total", { worker_type: "training" }), 1)
+      assert.strictEqual(valueOf(now, "foreman_worker_slots", { worker_type: "training" }), 1)
       assert.strictEqual(valueOf(now, "foreman_worker_slots_busy", { worker_type: "backtest" }), 0)
       assert.strictEqual(valueOf(now, "foreman_workers", { worker_type: "training", status: "busy" }), 1)
       assert.strictEqual(valueOf(now, "foreman_researches_active"), 2)
@@ -148,7 +148,7 @@ describe("GET /metrics", () => {
         ["foreman_queue_depth", "gauge"],
         ["foreman_queue_oldest_wait_seconds", "gauge"],
         ["foreman_worker_slots_busy", "gauge"],
-        ["foreman_worker_slots_total", "gauge"],
+        ["foreman_worker_slots", "gauge"],
         ["foreman_workers", "gauge"],
         ["foreman_capacity_active", "gauge"],
         ["foreman_capacity_limit", "gauge"],
