@@ -13,6 +13,7 @@ import {
   HttpServerResponse
 } from "@effect/platform"
 import { Cause, Effect, Option, Predicate } from "effect"
+import { IncomingMessage } from "node:http"
 import { ForemanApi, PayloadTooLarge } from "@foreman/api/Api"
 
 // --- the request guard ----------------------------------------------------------
@@ -127,9 +128,12 @@ export const guard = (maxBodyBytes: number): HttpApiBuilder.MiddlewareFn<HttpApi
       if (hasPayload(request.method) && contentType !== undefined && !isJson(contentType)) {
         return yield* badRequest(`Unsupported content type ${contentType}: send JSON (application/json)`)
       }
-      const body = yield* request.text.pipe(
-        Effect.mapError((error) => stoppedAtLimit(error) ? tooLarge : badRequest("Unreadable request body"))
-      )
+      const node = request.source instanceof IncomingMessage ? request.source : undefined
+      const body = node === undefined
+        ? yield* request.text.pipe(
+          Effect.mapError((error) => stoppedAtLimit(error) ? tooLarge : badRequest("Unreadable request body"))
+        )
+        : yield* readNode(node, maxBodyBytes, tooLarge)
       // Web requests are read whole; Node requests stop at the limit while reading.
       if (Buffer.byteLength(body, "utf8") > maxBodyBytes) return yield* tooLarge
       if (hasPayload(request.method)) {
@@ -139,7 +143,9 @@ export const guard = (maxBodyBytes: number): HttpApiBuilder.MiddlewareFn<HttpApi
         }
         if (!isParsable(body)) return yield* badRequest("Request body is not valid JSON")
       }
-      return yield* app
+      return yield* node === undefined
+        ? app
+        : Effect.provideService(app, HttpServerRequest.HttpServerRequest, withBody(request, body))
     }).pipe(
       Effect.catchAll((error) => {
         // The router's RouteNotFound passes through here too, though the middleware's type does not say so.
@@ -161,6 +167,63 @@ export const guard = (maxBodyBytes: number): HttpApiBuilder.MiddlewareFn<HttpApi
       })
     )
 }
+
+/**
+ * Reads a Node request's body, up to `maxBytes`. The platform's own reader
+ * destroys the request when it passes its limit, which resets the connection
+ * before any answer (a chunked body declares no length to refuse it by): past
+ * the limit this one stops keeping the bytes and lets the rest flow by, so the
+ * 413 reaches the client, and Node reads the remainder off the connection.
+ */
+const readNode = <E>(incoming: IncomingMessage, maxBytes: number, tooLarge: E) =>
+  Effect.async<string, E | HttpApiError.HttpApiDecodeError>((resume) => {
+    const chunks: Array<Buffer> = []
+    let bytes = 0
+    const stop = () => {
+      incoming.off("data", onData)
+      incoming.off("end", onEnd)
+      incoming.off("error", onError)
+      incoming.off("aborted", onError)
+    }
+    const onData = (chunk: Buffer) => {
+      bytes += chunk.length
+      if (bytes <= maxBytes) {
+        chunks.push(chunk)
+        return
+      }
+      stop()
+      // Flowing with no listener: the rest of the body is read and dropped.
+      incoming.resume()
+      resume(Effect.fail(tooLarge))
+    }
+    const onEnd = () => {
+      stop()
+      resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
+    }
+    const onError = () => {
+      stop()
+      resume(Effect.fail(badRequest("Unreadable request body")))
+    }
+    incoming.on("data", onData)
+    incoming.once("end", onEnd)
+    incoming.once("error", onError)
+    incoming.once("aborted", onError)
+    return Effect.sync(stop)
+  })
+
+/**
+ * `request` with its body already read as `body`: the API's decoders read it
+ * from here (a Node request's stream can be read once), through `modify` too.
+ */
+const withBody = (
+  request: HttpServerRequest.HttpServerRequest,
+  body: string
+): HttpServerRequest.HttpServerRequest =>
+  Object.create(request, {
+    text: { value: Effect.succeed(body) },
+    arrayBuffer: { value: Effect.sync(() => new TextEncoder().encode(body).buffer) },
+    modify: { value: (options: Parameters<typeof request.modify>[0]) => withBody(request.modify(options), body) }
+  }) as HttpServerRequest.HttpServerRequest
 
 const isParsable = (text: string): boolean => {
   try {
