@@ -12,7 +12,7 @@ export default defineConfig({
   // packages as Node resolves them (not by bundlers' `module` condition, whose builds Node cannot always load).
   ssr: { resolve: { conditions: ["source", ...defaultServerConditions.filter((c) => c !== "module")] } },
   test: {
-    include: ["packages/*/test/**/*.test.ts", "examples/test/**/*.test.ts"],
+    include: ["packages/*/test/**/*.test.ts", "examples/test/**/*.test.ts", "chaos/test/**/*.test.ts"],
     reporters: ["default", "./scripts/summary-reporter.ts"],
     globalSetup: ["./scripts/vitest-global-setup.ts"],
     maxWorkers: workers,

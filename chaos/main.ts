@@ -2,9 +2,10 @@
  * `npm run chaos`: bounded chaos scenarios against real processes on loopback
  * and a PostgreSQL of our own (or DATABASE_URL). Each scenario prints one line
  *
- *   NAME: trials T, lost L, duplicated D, stuck S, failed-by-us F, 5xx X
+ *   NAME: trials T, lost L, duplicated D, stuck S, failed-by-us F, 5xx X, refused R,
+ *     unanswered U, stale-epoch E, unconfirmed C, db-mismatch M, under-floor B (accepted A, completed P, floor N)
  *
- * and the run exits 1 when any of them is not 0 (or a process crashed, or a
+ * and the run exits 1 when any figure but the trials and those in brackets is not 0 (or a process crashed, or a
  * scenario could not run). See chaos/README.md.
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync } from "node:fs"
@@ -13,6 +14,7 @@ import { join, resolve } from "node:path"
 import * as Foreman from "./lib/foreman.js"
 import * as Postgres from "./lib/postgres.js"
 import * as Processes from "./lib/processes.js"
+import { failureCount, type Verdict } from "./lib/measure.js"
 import { secs } from "./lib/wait.js"
 import type { Mode, Scenario, ScenarioResult } from "./scenarios/common.js"
 import { scenarios } from "./scenarios/index.js"
@@ -22,8 +24,10 @@ const out = (line: string) => process.stdout.write(`${line}\n`)
 const usage = `Usage: npm run chaos -- [--short | --long] [--scenario NAME[,NAME]] [--seed N] [--trials N] [--build | --bundle FILE] [--keep]
 
 Runs chaos scenarios against real foreman processes on 127.0.0.1 and prints one line each:
-  NAME: trials T, lost L, duplicated D, stuck S, failed-by-us F, 5xx X
-Exits 1 when any figure is not 0, a process crashed, or a scenario could not run.
+  NAME: trials T, lost L, duplicated D, stuck S, failed-by-us F, 5xx X, refused R, unanswered U,
+    stale-epoch E, unconfirmed C, db-mismatch M, under-floor B (accepted A, completed P, floor N)
+Exits 1 when any figure but T, A, P and N is not 0, a process crashed, or a scenario could not run
+(see chaos/README.md for what each counts).
 
   --short             a few trials of each scenario (the default; what CI runs, under 10 minutes)
   --long              many trials: >= 60 coordinator kills, 15 PostgreSQL restarts with a 15 s outage, ...
@@ -117,8 +121,10 @@ const parse = (argv: ReadonlyArray<string>): Options => {
   return { mode, names, seed, trials, build, bundle, keep }
 }
 
-const line = (name: string, r: { trials: number; lost: number; duplicated: number; stuck: number; failedByUs: number; fiveXX: number }) =>
-  `${name}: trials ${r.trials}, lost ${r.lost}, duplicated ${r.duplicated}, stuck ${r.stuck}, failed-by-us ${r.failedByUs}, 5xx ${r.fiveXX}`
+const line = (name: string, trials: number, r: Verdict) =>
+  `${name}: trials ${trials}, lost ${r.lost}, duplicated ${r.duplicated}, stuck ${r.stuck}, failed-by-us ${r.failedByUs}, 5xx ${r.fiveXX}, ` +
+  `refused ${r.refused}, unanswered ${r.unanswered}, stale-epoch ${r.staleEpoch}, unconfirmed ${r.unconfirmed}, ` +
+  `db-mismatch ${r.dbMismatch}, under-floor ${r.underFloor} (accepted ${r.accepted}, completed ${r.completed}, floor ${r.floor})`
 
 const main = async () => {
   const options = parse(process.argv.slice(2))
@@ -165,6 +171,7 @@ const main = async () => {
     try {
       const result = await scenario.run({
         name: scenario.name,
+        floor: scenario.floor(trials),
         seed: options.seed,
         mode: options.mode,
         trials,
@@ -177,7 +184,7 @@ const main = async () => {
       })
       for (const fact of result.facts) out(`  ${fact}`)
       for (const detail of result.verdict.details) out(`  ${detail}`)
-      out(line(scenario.name, { trials: result.trials, ...result.verdict }))
+      out(line(scenario.name, result.trials, result.verdict))
       results.push({ scenario, result, ms: Date.now() - t })
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error)
@@ -196,7 +203,7 @@ const main = async () => {
 
   const failed = results.filter(({ result, error }) =>
     error !== undefined ||
-    (result !== undefined && (result.verdict.lost + result.verdict.duplicated + result.verdict.stuck + result.verdict.failedByUs + result.verdict.fiveXX + result.verdict.crashes) > 0)
+    (result !== undefined && failureCount(result.verdict) > 0)
   )
   const ran = results.filter((r) => r.result !== undefined || r.error !== undefined)
   out("")

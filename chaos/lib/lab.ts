@@ -13,6 +13,7 @@ import * as Postgres from "./postgres.js"
 import * as Processes from "./processes.js"
 import { Proxy } from "./proxy.js"
 import { Recorder } from "./recorder.js"
+import { installLeaseHistory } from "./rows.js"
 import { freePort, until } from "./wait.js"
 
 export interface WorkerSpec {
@@ -54,6 +55,8 @@ interface Slot {
   readonly port: number
   child: Processes.Child | undefined
   starts: number
+  /** Closes the recorder's window for this coordinator being down (set from a kill or crash until it answers again). */
+  downEnd?: (() => void) | undefined
 }
 
 export class Lab {
@@ -114,6 +117,7 @@ export class Lab {
     }
     for (let i = 0; i < this.coordinatorSlots.length; i++) this.startCoordinator(i)
     await Promise.all(this.coordinatorSlots.map((_, i) => this.waitCoordinator(i)))
+    await installLeaseHistory(this.databaseUrl)
     for (const id of this.workerSlots.keys()) this.startWorker(id)
     await this.waitWorkersRegistered()
   }
@@ -131,7 +135,16 @@ export class Lab {
       ...(this.options.coordinatorEnv === undefined ? {} : { env: this.options.coordinatorEnv })
     })
     slot.child = child
-    this.watch(child, () => this.startCoordinator(index))
+    this.watch(child, () => {
+      slot.downEnd ??= this.recorder.down(`${slot.name} crashed`, slot.port)
+      this.startCoordinator(index)
+    })
+    const downEnd = slot.downEnd
+    if (downEnd !== undefined) {
+      // Down until the new process answers: silence from it until then is explained.
+      slot.downEnd = undefined
+      void this.waitCoordinator(index, 120_000).then(downEnd, downEnd)
+    }
   }
 
   /** Waits until coordinator `index` answers `GET /health`. */
@@ -156,8 +169,11 @@ export class Lab {
 
   /** SIGKILLs coordinator `index`. */
   async killCoordinator(index: number): Promise<void> {
-    const child = this.coordinatorSlots[index]?.child
-    if (child !== undefined) await Processes.kill(child)
+    const slot = this.coordinatorSlots[index]!
+    const child = slot.child
+    if (child === undefined) return
+    slot.downEnd ??= this.recorder.down(`${slot.name} killed`, slot.port)
+    await Processes.kill(child)
   }
 
   startWorker(id: string): void {

@@ -19,10 +19,26 @@
  *   worker was down: from the kill until it registered again) is not counted
  *   (the retry limit did its job), but listed.
  * - 5xx: answers >= 500 other than 503 during a database outage.
+ *
+ * And, not taking the coordinator's word for it (lib/checks.ts):
+ *
+ * - refused: a trigger not accepted (answered 4xx, or given up after its
+ *   patience); under-floor: fewer researches accepted, or completed, than the
+ *   scenario's floor.
+ * - unanswered: a request (runner, workers, fuzzer) that got no answer at all
+ *   (reset, closed, timed out, or refused by every coordinator), except from
+ *   a coordinator we had killed (lib/recorder.ts).
+ * - stale-epoch: a job row written by an epoch already superseded, or a job
+ *   run on a worker with no row (lib/rows.ts reads them with SQL).
+ * - unconfirmed: a worker job the API calls completed with no "done" in the
+ *   worker's log; db-mismatch: a research or job on which the rows and the
+ *   API disagree.
  */
 import { readFileSync } from "node:fs"
 import * as Api from "./api.js"
+import { crossCheck, parseEvents, staleEpochCheck, type WorkerEvent, workloadCheck } from "./checks.js"
 import type { Lab } from "./lab.js"
+import { readRows } from "./rows.js"
 import { TimeoutError, until } from "./wait.js"
 import { Workload } from "./workload.js"
 
@@ -53,8 +69,23 @@ export interface Verdict {
   readonly failedByUs: number
   readonly fiveXX: number
   readonly crashes: number
+  readonly refused: number
+  readonly unanswered: number
+  readonly staleEpoch: number
+  readonly unconfirmed: number
+  readonly dbMismatch: number
+  readonly underFloor: number
+  /** Researches the workload's triggers got accepted, those of them completed, and the scenario's floor for both. */
+  readonly accepted: number
+  readonly completed: number
+  readonly floor: number
   readonly details: ReadonlyArray<string>
 }
+
+/** The figures of a verdict that must be 0 (every one but the informative counts). */
+export const failureCount = (v: Verdict): number =>
+  v.lost + v.duplicated + v.stuck + v.failedByUs + v.fiveXX + v.crashes +
+  v.refused + v.unanswered + v.staleEpoch + v.unconfirmed + v.dbMismatch + v.underFloor
 
 const terminal = new Set(["completed", "failed", "cancelled"])
 
@@ -108,27 +139,12 @@ export const settle = async (
   return Date.now() - began
 }
 
-interface WorkerEvent {
-  readonly event: "start" | "done"
-  readonly jobId: string
-  readonly researchId: string
-  readonly kind: string
-  readonly workerId: string
-  readonly pid: number
-  readonly at: number
-}
-
 const readEvents = (file: string): Array<WorkerEvent> => {
-  let text = ""
   try {
-    text = readFileSync(file, "utf8")
+    return parseEvents(readFileSync(file, "utf8"))
   } catch {
     return []
   }
-  return text.split("\n").filter((l) => l.trim() !== "").map((line) => {
-    const [event, jobId, researchId, kind, workerId, pid, , at] = line.split(" ")
-    return { event: event as "start" | "done", jobId: jobId!, researchId: researchId!, kind: kind!, workerId: workerId!, pid: Number(pid), at: Number(at) }
-  })
 }
 
 const countBy = <A>(items: ReadonlyArray<A>, key: (a: A) => string): Map<string, number> => {
@@ -148,6 +164,8 @@ export const measure = async (
     readonly token?: string | undefined
     /** Researches accepted outside the workload (the fuzzer's valid triggers). */
     readonly extraAccepted?: ReadonlyArray<string>
+    /** The least number of researches the workload must get accepted, and completed. */
+    readonly floor?: number
   } = {}
 ): Promise<Verdict> => {
   const token = options.token
@@ -275,8 +293,33 @@ export const measure = async (
     for (const line of crash.tail.split("\n").slice(-4)) details.push(`  | ${line.slice(0, 300)}`)
   }
 
+  // Not the coordinator's word: the workload's own record, silences, the rows, the workers' log.
+  const work = workloadCheck(workload.triggers, researches, options.floor ?? 1)
+  const silences = lab.recorder.judgeSilences()
+  for (const [what, n] of Array.from(countBy(silences.bad, (s) => `${s.why} ${s.source} ${s.route}${s.note === undefined ? "" : ` [${s.note}]`}`)).slice(0, 8)) {
+    details.push(`unanswered: ${n} x ${what}`)
+  }
+  if (silences.expected > 0) details.push(`note: ${silences.expected} request(s) unanswered by a coordinator we had killed (expected)`)
+  const apiJobs = Array.from(jobs.values()).flat()
+  let rows = await readRows(lab.databaseUrl)
+  let cross = crossCheck({ researches, jobs: apiJobs }, rows, events)
+  if (cross.mismatch.count > 0) {
+    // A row written between the two reads: read both again once, and count what still differs.
+    const again = await listAll(lab, token)
+    const againJobs: Array<Job> = []
+    for (const research of again) {
+      const { json } = await getJson(lab, `/api/v1/agent/researches/${research.id}`, token)
+      againJobs.push(...((json as { jobs: Array<Job> }).jobs ?? []))
+    }
+    rows = await readRows(lab.databaseUrl)
+    cross = { unconfirmed: cross.unconfirmed, mismatch: crossCheck({ researches: again, jobs: againJobs }, rows, events).mismatch }
+  }
+  const stale = staleEpochCheck(rows.jobs, rows.bumps, events)
+  details.push(...work.refused.details, ...work.underFloor.details, ...stale.details, ...cross.unconfirmed.details, ...cross.mismatch.details)
+  if (rows.bumps.length > 1) {
+    details.push(`note: the lease handed out epochs ${rows.bumps[0]!.epoch}-${rows.bumps.at(-1)!.epoch} during the run (${rows.bumps.length - 1} takeovers); ${rows.jobs.length} job rows checked against them`)
+  }
   const refused = workload.triggers.filter((t) => t.researchId === undefined)
-  for (const t of refused.slice(0, 3)) details.push(`note: trigger #${t.index} was not accepted: ${t.refused ?? "?"}`)
   const statuses = Array.from(judged.statuses).sort(([a], [b]) => a - b).map(([s, n]) => `${s}x${n}`).join(" ")
   details.push(
     `researches ${researches.length} (${accepted.length} triggers accepted${refused.length > 0 ? `, ${refused.length} not` : ""}; ` +
@@ -290,6 +333,15 @@ export const measure = async (
     failedByUs: failures.length,
     fiveXX: judged.bad.length,
     crashes: lab.crashes.length,
+    refused: work.refused.count,
+    unanswered: silences.bad.length,
+    staleEpoch: stale.count,
+    unconfirmed: cross.unconfirmed.count,
+    dbMismatch: cross.mismatch.count,
+    underFloor: work.underFloor.count,
+    accepted: work.accepted,
+    completed: work.completed,
+    floor: work.floor,
     details
   }
 }

@@ -4,7 +4,12 @@
  * to workers are counted too), fails over between several coordinators (the
  * leader-failover scenario: a worker has one URL, whichever replica answers),
  * and closes the client's connection when no coordinator answers, as a refused
- * connection would. For the register-storm scenario it can answer a worker's
+ * connection would; every such silence is recorded (refused by every
+ * coordinator, reset, or no answer within `answerTimeoutMs`), for the
+ * `unanswered` figure. A request sent on a kept-alive connection that the
+ * coordinator had closed meanwhile (reset before any answer, on a reused
+ * socket: Node's keep-alive race) is sent once more on a fresh connection,
+ * since the coordinator never read it. For the register-storm scenario it can answer a worker's
  * heartbeat with 404 `WorkerNotFound` at chosen moments, which makes the real
  * `WorkerHost` register again at once, with its real job list, and handle the
  * answer's `cancel` list itself.
@@ -17,7 +22,11 @@ export interface ProxyOptions {
   readonly recorder: Recorder
   /** Ports of the coordinators, in the order to try for this request. */
   readonly backends: () => ReadonlyArray<number>
+  /** How long a coordinator may take to answer before the request counts as unanswered (default 30 s; pull polls wait 20 s). */
+  readonly answerTimeoutMs?: number
 }
+
+type Outcome = "answered" | "refused" | "reset" | "timeout"
 
 /** What the interceptor says about a request: pass it on, or answer it here. */
 export type Interception = { readonly _tag: "Pass" } | { readonly _tag: "Answer"; readonly status: number; readonly body: unknown }
@@ -85,15 +94,20 @@ export class Proxy {
       if (value !== undefined && !hopByHop.has(key)) headers[key] = value
     }
     headers["content-length"] = String(body.length)
+    let silent: { why: "refused" | "reset" | "timeout"; port: number | undefined } = { why: "refused", port: undefined }
     for (const port of this.options.backends()) {
       const outcome = await this.forward(port, method, path, headers, body, res)
       if (outcome === "answered") {
         this.options.recorder.record({ at, endAt: Date.now(), status: res.statusCode, source, route: routeOf(method, path) })
         return
       }
-      if (outcome === "broken") break
+      if (outcome !== "refused") {
+        silent = { why: outcome, port }
+        break
+      }
       // refused: try the next coordinator
     }
+    this.options.recorder.silence({ at, endAt: Date.now(), source, route: routeOf(method, path), ...silent })
     req.socket.destroy()
   }
 
@@ -104,23 +118,27 @@ export class Proxy {
     path: string,
     headers: Record<string, string | Array<string>>,
     body: Buffer,
-    res: ServerResponse
-  ): Promise<"answered" | "refused" | "broken"> {
+    res: ServerResponse,
+    fresh = false
+  ): Promise<Outcome> {
     return new Promise((resolve) => {
       let settled = false
-      const done = (outcome: "answered" | "refused" | "broken") => {
+      let answered = false
+      const done = (outcome: Outcome) => {
         if (settled) return
         settled = true
         resolve(outcome)
       }
-      const upstream = request({ host: "127.0.0.1", port, method, path, headers, agent: this.agent }, (answer) => {
+      const agent = fresh ? false : this.agent
+      const upstream = request({ host: "127.0.0.1", port, method, path, headers, agent }, (answer) => {
+        answered = true
         const out: Record<string, string | Array<string>> = {}
         for (const [key, value] of Object.entries(answer.headers)) {
           if (value !== undefined && !hopByHop.has(key)) out[key] = value
         }
         const chunks: Array<Buffer> = []
         answer.on("data", (chunk: Buffer) => chunks.push(chunk))
-        answer.on("error", () => done("broken"))
+        answer.on("error", () => done("reset"))
         answer.on("end", () => {
           const data = Buffer.concat(chunks)
           out["content-length"] = String(data.length)
@@ -129,10 +147,23 @@ export class Proxy {
           done("answered")
         })
       })
-      upstream.setTimeout(30_000, () => upstream.destroy(new Error("timeout")))
+      let timedOut = false
+      upstream.setTimeout(this.options.answerTimeoutMs ?? 30_000, () => {
+        timedOut = true
+        upstream.destroy(new Error("timeout"))
+      })
       upstream.on("error", (error: NodeJS.ErrnoException) => {
+        if (settled) return
         // Nothing was sent to a coordinator that refused the connection: another may take it.
-        done(error.code === "ECONNREFUSED" ? "refused" : "broken")
+        if (error.code === "ECONNREFUSED") return done("refused")
+        if (timedOut) return done("timeout")
+        // The coordinator closed this kept-alive connection before reading the request: send it again, once.
+        if (!fresh && !answered && upstream.reusedSocket && (error.code === "ECONNRESET" || error.code === "EPIPE")) {
+          settled = true
+          void this.forward(port, method, path, headers, body, res, true).then(resolve)
+          return
+        }
+        done("reset")
       })
       upstream.end(body)
     })

@@ -99,3 +99,11 @@ export const send = (port: number, request: RawRequest, timeoutMs = 15_000): Pro
     socket.on("close", () => finish(parse() ?? { _tag: "Closed" }))
     socket.on("error", (error) => finish(parse() ?? { _tag: "Error", message: error.message }))
   })
+
+/**
+ * What an outcome says about the server, when it did not answer: `reset` (it
+ * closed or reset the connection with no status line), `timeout` (nothing in
+ * time); undefined when it answered.
+ */
+export const silenceOf = (outcome: RawOutcome): "reset" | "timeout" | undefined =>
+  outcome._tag === "Status" ? undefined : outcome._tag === "Timeout" ? "timeout" : "reset"

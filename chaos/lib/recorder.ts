@@ -4,6 +4,12 @@
  * windows, so 5xx answers can be judged: a 503 while the database is down (or
  * within a short grace after it is back) is expected; any other 5xx is a
  * failure, and so is a 503 outside an outage.
+ *
+ * It also records every request that got no answer at all (the connection
+ * refused by every coordinator, reset, or closed, or no answer in time), with
+ * the windows in which a coordinator was down because we killed it: silence
+ * from a coordinator we killed (or, for a refused connection, while any was
+ * down) is expected; any other is a failure (`unanswered`).
  */
 
 export interface Answer {
@@ -22,6 +28,25 @@ export interface Window {
   readonly from: number
   to: number
   readonly why: string
+  /** The coordinator's port (a down window); undefined for a database outage. */
+  readonly port?: number | undefined
+}
+
+/** A request that got no answer. */
+export interface Silence {
+  readonly at: number
+  readonly endAt: number
+  /** Who asked: operator (the runner), worker (through the proxy), fuzz. */
+  readonly source: string
+  readonly route: string
+  /**
+   * refused: no coordinator took the connection; reset: the connection broke
+   * (reset, or closed without an answer); timeout: no answer in time.
+   */
+  readonly why: "refused" | "reset" | "timeout"
+  /** The coordinator that went silent (undefined: none took the connection). */
+  readonly port?: number | undefined
+  readonly note?: string | undefined
 }
 
 /** Turns a path into a route: ids and long segments become `{id}`, the query is dropped. */
@@ -36,6 +61,9 @@ export const routeOf = (method: string, path: string): string => {
 export class Recorder {
   readonly answers: Array<Answer> = []
   readonly outages: Array<Window> = []
+  readonly silences: Array<Silence> = []
+  /** Coordinators down because we killed them: from the kill until the new process answers. */
+  readonly downs: Array<Window> = []
   /** Time after an outage ends during which 503s are still expected (pools reconnecting). */
   constructor(readonly graceMs = 3_000) {}
 
@@ -50,6 +78,40 @@ export class Recorder {
     return () => {
       window.to = Date.now()
     }
+  }
+
+  /** Records a request that got no answer. */
+  silence(silence: Silence): void {
+    this.silences.push(silence)
+  }
+
+  /** Opens a window in which the coordinator on `port` is down because we killed it; call the answer to close it. */
+  down(why: string, port: number): () => void {
+    const window: Window = { from: Date.now(), to: Number.POSITIVE_INFINITY, why, port }
+    this.downs.push(window)
+    return () => {
+      window.to = Date.now()
+    }
+  }
+
+  /**
+   * The silences that count as failures, and those explained by a coordinator
+   * we killed: a connection that broke or timed out on a coordinator while it
+   * was down (the request overlapped the window, give or take half a second), or one refused by every
+   * coordinator while any was down. A database outage explains no silence: a
+   * coordinator must answer (503) while its database is away.
+   */
+  judgeSilences(): { readonly bad: ReadonlyArray<Silence>; readonly expected: number } {
+    const bad: Array<Silence> = []
+    let expected = 0
+    for (const s of this.silences) {
+      const explained = this.downs.some((w) =>
+        (s.port === undefined || w.port === s.port) && s.endAt >= w.from - 100 && s.at <= w.to + 500
+      )
+      if (explained) expected++
+      else bad.push(s)
+    }
+    return { bad, expected }
   }
 
   private inOutage(answer: Answer): boolean {

@@ -13,6 +13,8 @@ export type Mode = "short" | "long"
 
 export interface ScenarioContext {
   readonly name: string
+  /** The scenario's floor of accepted and completed researches for this run. */
+  readonly floor: number
   readonly seed: number
   readonly mode: Mode
   /** Trials to run (kills, restarts, rounds or requests, depending on the scenario). */
@@ -43,6 +45,12 @@ export interface Scenario {
   readonly description: string
   /** Trials in short (CI) and long runs. */
   readonly trials: { readonly short: number; readonly long: number }
+  /**
+   * The least number of researches the workload must get accepted, and see
+   * completed, for `trials` trials (below it the run fails: a coordinator
+   * that refused or dropped the work cannot pass).
+   */
+  readonly floor: (trials: number) => number
   /** Needs control of the PostgreSQL server (not possible on DATABASE_URL). */
   readonly needsOwnPostgres?: boolean
   readonly run: (context: ScenarioContext) => Promise<ScenarioResult>
@@ -80,7 +88,11 @@ export const withLab = async (
     facts.push(`faults over after ${secs(Date.now() - faultsBegan)}; ${workload.triggers.length} triggers sent`)
     const waited = await settle(lab, workload, options.operatorToken, context.settleMs)
     facts.push(`researches settled ${secs(waited)} after the faults stopped`)
-    const verdict = await measure(lab, workload, { token: options.operatorToken, ...(extraAccepted === undefined ? {} : { extraAccepted }) })
+    const verdict = await measure(lab, workload, {
+      token: options.operatorToken,
+      floor: context.floor,
+      ...(extraAccepted === undefined ? {} : { extraAccepted })
+    })
     return { trials, verdict, facts }
   } finally {
     await lab.close()

@@ -11,6 +11,8 @@ export const coordinatorKill: Scenario = {
   name: "coordinator-kill",
   description: "SIGKILL the coordinator at random moments (start it again at once) while researches are triggered",
   trials: { short: 10, long: 60 },
+  // About four triggers go in between two kills: at least one each must be accepted and completed.
+  floor: (trials) => trials,
   run: (context) =>
     withLab(context, { coordinators: 1, workers: [...standardWorkers, ...pythonWorkers], jobMs: "200-1500" }, async (lab, workload, facts) => {
       const faults = rngFor(context, "faults")

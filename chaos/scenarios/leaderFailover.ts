@@ -3,6 +3,12 @@
  * /health `leading`) is SIGKILLed again and again and started again as a
  * standby. Workers and the runner reach whichever coordinator answers (the
  * proxy tries them in a random order). Each time, the other must take over.
+ *
+ * Two coordinators that both say they lead, for a moment, is by design (a
+ * deposed leader learns it lost the lease at its next keep-alive, and its
+ * epoch fences its writes meanwhile), so it is only noted; what counts is in
+ * the verdict's stale-epoch figure, from the rows: a job written by an epoch
+ * already superseded, or run on a worker with no row behind it.
  */
 import { secs, sleep, until } from "../lib/wait.js"
 import { rngFor, type Scenario, standardWorkers, withLab } from "./common.js"
@@ -11,6 +17,8 @@ export const leaderFailover: Scenario = {
   name: "leader-failover",
   description: "two coordinators on one database, the leader SIGKILLed repeatedly",
   trials: { short: 5, long: 25 },
+  // About three triggers go in between two kills.
+  floor: (trials) => trials,
   run: (context) => {
     const routing = rngFor(context, "routing")
     return withLab(context, {
@@ -45,7 +53,7 @@ export const leaderFailover: Scenario = {
       const worst = Math.max(...failovers)
       const average = failovers.reduce((a, b) => a + b, 0) / Math.max(1, failovers.length)
       facts.push(`${context.trials} leader kills; a new leader after ${secs(average)} on average, ${secs(worst)} at worst`)
-      if (bothLeading > 0) facts.push(`note: both coordinators said leading=true at once in ${bothLeading} sample(s)`)
+      if (bothLeading > 0) facts.push(`note: both coordinators said leading=true at once in ${bothLeading} sample(s) (by design for a moment; writes by a deposed epoch are counted as stale-epoch)`)
       return { trials: context.trials }
     })
   }

@@ -13,6 +13,8 @@ export const postgresRestart: Scenario = {
   name: "postgres-restart",
   description: "restart PostgreSQL (fast, and kill -9 of the postmaster) and one long outage, while researches run",
   trials: { short: 5, long: 15 },
+  // About seven triggers go in per restart.
+  floor: (trials) => 2 * trials,
   needsOwnPostgres: true,
   run: (context) =>
     withLab(context, { coordinators: 1, workers: standardWorkers, jobMs: "200-1500" }, async (lab, workload, facts) => {

@@ -25,6 +25,8 @@ export const registerStorm: Scenario = {
   name: "register-storm",
   description: "two workers re-register every 30-150 ms while 30 researches wait for them",
   trials: { short: 2, long: 6 },
+  // 30 researches a round.
+  floor: (trials) => 25 * trials,
   run: (context) =>
     withLab(context, {
       coordinators: 1,

@@ -13,6 +13,8 @@ export const terminateBackends: Scenario = {
   name: "terminate-backends",
   description: "pg_terminate_backend of every connection of the coordinator, repeatedly, during bursts of triggers",
   trials: { short: 3, long: 15 },
+  // Each burst sends 20-30 triggers.
+  floor: (trials) => 15 * trials,
   run: (context) =>
     withLab(context, { coordinators: 1, workers: standardWorkers, jobMs: "200-1200" }, async (lab, workload, facts) => {
       const faults = rngFor(context, "faults")

@@ -40,6 +40,8 @@ export const workerKill: Scenario = {
   name: "worker-kill",
   description: "SIGKILL a worker mid-job and start it again under the same id",
   trials: { short: 8, long: 60 },
+  // About four triggers go in between two kills.
+  floor: (trials) => trials,
   run: (context) =>
     withLab(context, { coordinators: 1, workers, jobMs: "400-1500" }, async (lab, workload, facts) => {
       const faults = rngFor(context, "faults")
