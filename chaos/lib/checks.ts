@@ -12,7 +12,8 @@
  *   should have refused it), and a job run on a worker that has no row at all
  *   (dispatched by a write the database refused).
  * - unconfirmed / db-mismatch (`crossCheck`): every worker job the API calls
- *   completed has a `done` in the worker's own log; the database rows (read
+ *   completed, and every worker phase a completed research was gated on, has a
+ *   `done` in the worker's own log; the database rows (read
  *   with SQL) agree with the API on every research and job.
  */
 import type { Trigger } from "./workload.js"
@@ -39,6 +40,8 @@ export interface ResearchView {
   readonly id: string
   readonly status: string
   readonly phase: string
+  /** Gate outcomes by worker phase (`training`, `backtest`), as the API shows them. */
+  readonly gates?: Readonly<Record<string, unknown>>
 }
 
 /** A job as the API or the database shows it (the fields compared). */
@@ -179,7 +182,8 @@ export interface CrossCheck {
  * The API's account against independent evidence: every job that ran on a
  * worker (it has a worker) and that the API calls completed must have a
  * `done` in the workers' own log (the fake work writes it before it returns
- * its result, so a result the coordinator took has one); and the database's
+ * its result, so a result the coordinator took has one), and so must a job of
+ * each worker phase whose gate a completed research shows; and the database's
  * rows must say what the API says (status and phase of each research; status,
  * kind and worker of each job; nothing one has that the other lacks), so
  * `stuck` and `failed-by-us`, read from the API, hold for the rows too.
@@ -190,7 +194,12 @@ export const crossCheck = (
   events: ReadonlyArray<WorkerEvent>
 ): CrossCheck => {
   const done = new Set(events.filter((e) => e.event === "done").map((e) => e.jobId))
+  const donePhases = new Set(events.filter((e) => e.event === "done").map((e) => `${e.researchId} ${e.kind}`))
   const unconfirmed = api.jobs.filter((j) => j.status === "completed" && j.workerId !== null && !done.has(j.id))
+  // A completed research's gate of a worker phase judged a result some worker produced.
+  const ungrounded = api.researches.filter((r) => r.status === "completed").flatMap((r) =>
+    ["training", "backtest"].filter((kind) => r.gates?.[kind] !== undefined && !donePhases.has(`${r.id} ${kind}`)).map((kind) => ({ r, kind }))
+  )
   const mismatches: Array<string> = []
   const dbResearch = new Map(db.researches.map((r) => [r.id, r]))
   const apiResearch = new Map(api.researches.map((r) => [r.id, r]))
@@ -218,8 +227,11 @@ export const crossCheck = (
   }
   return {
     unconfirmed: {
-      count: unconfirmed.length,
-      details: unconfirmed.slice(0, 5).map((j) => `unconfirmed: job ${j.id} (${j.kind} of ${j.researchId} on ${j.workerId}) is completed in the API but its worker's log has no "done" for it`)
+      count: unconfirmed.length + ungrounded.length,
+      details: [
+        ...unconfirmed.slice(0, 5).map((j) => `unconfirmed: job ${j.id} (${j.kind} of ${j.researchId} on ${j.workerId}) is completed in the API but its worker's log has no "done" for it`),
+        ...ungrounded.slice(0, 5).map(({ kind, r }) => `unconfirmed: research ${r.id} completed with a ${kind} gate, but no worker's log has a ${kind} job of it done`)
+      ]
     },
     mismatch: { count: mismatches.length, details: mismatches.slice(0, 5).map((m) => `db-mismatch: ${m}`) }
   }

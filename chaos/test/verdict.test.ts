@@ -255,7 +255,7 @@ describe("stale epochs, from the rows", () => {
 })
 
 describe("the API against the workers' log and the rows", () => {
-  const research = { id: "op_1", status: "completed", phase: "assessing" }
+  const research = { id: "op_1", status: "completed", phase: "assessing", gates: { training: { passed: false } } }
   const jobs = [
     { id: "job_d", researchId: "op_1", kind: "design", workerId: null, status: "completed" },
     { id: "job_t", researchId: "op_1", kind: "training", workerId: "training-1", status: "completed" }
@@ -269,8 +269,16 @@ describe("the API against the workers' log and the rows", () => {
 
   it("a job the API calls completed that no worker finished fails (unconfirmed)", () => {
     const check = crossCheck({ researches: [research], jobs }, { researches: [research], jobs }, log.filter((e) => e.event === "start"))
-    expect(check.unconfirmed.count).toBe(1)
+    // The job, and the training gate of the research, have no "done" behind them.
+    expect(check.unconfirmed.count).toBe(2)
     expect(check.unconfirmed.details[0]).toContain("job_t")
+  })
+
+  it("a research gated on a phase no worker finished fails (unconfirmed), even with no job to show for it", () => {
+    const invented = { ...research, gates: { training: { passed: true }, backtest: { passed: true } } }
+    const check = crossCheck({ researches: [invented], jobs }, { researches: [invented], jobs }, log)
+    expect(check.unconfirmed.count).toBe(1)
+    expect(check.unconfirmed.details[0]).toContain("backtest gate")
   })
 
   it("rows that disagree with the API fail (db-mismatch): a status, a missing row, an extra row", () => {
