@@ -63,6 +63,8 @@ const one = <E>(statement: Effect.Effect<ReadonlyArray<unknown>, E>) =>
 
 export const make = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
+  /** An expiry's cutoff: minus infinity (nobody is that silent) is PostgreSQL's `-infinity`, not an invalid date. */
+  const cutoff = (before: number) => Number.isFinite(before) ? sql`${toDate(before)}` : sql`'-infinity'::timestamptz`
   return WorkerStore.WorkerStore.of({
     register: (w, lost, secretHash, sequence) => {
       // The merged slots: what the row holds (claims in flight included) plus what the
@@ -132,10 +134,10 @@ export const make = Effect.gen(function*() {
       storage(Effect.map(
         sql<{ kind: "offline" | "removed"; id: Domain.WorkerId }>`
           WITH removed AS (
-            DELETE FROM foreman_workers WHERE last_heartbeat_at < ${toDate(removeBefore)} RETURNING id
+            DELETE FROM foreman_workers WHERE last_heartbeat_at < ${cutoff(removeBefore)} RETURNING id
           ), offline AS (
             UPDATE foreman_workers SET status = ${WorkerStatus.onRow(sql, WorkerTransitions.expired, sql`false`)}
-            WHERE last_heartbeat_at < ${toDate(offlineBefore)} AND last_heartbeat_at >= ${toDate(removeBefore)}
+            WHERE last_heartbeat_at < ${cutoff(offlineBefore)} AND last_heartbeat_at >= ${cutoff(removeBefore)}
               AND status IN ${WorkerStatus.changing(sql, WorkerTransitions.expired)}
             RETURNING id
           )

@@ -122,8 +122,18 @@ export interface WorkerRegistryShape {
   readonly get: (id: WorkerId) => Effect.Effect<Worker, WorkerNotFound | StorageError>
   /** Registered workers, ordered by id, optionally of one type or status. */
   readonly list: (filter?: WorkerFilter) => Effect.Effect<ReadonlyArray<Worker>, StorageError>
-  /** Marks silent workers offline and removes long-silent ones, answering which. */
+  /**
+   * Marks silent workers offline and removes long-silent ones, answering which;
+   * as `expireHeard` with no outage (silence counts however long ago it began).
+   */
   readonly expire: Effect.Effect<ExpiredWorkers, StorageError>
+  /**
+   * Like `expire`, but silence counts only from `hearingSince`, when the
+   * coordinator could hear workers again (its start, or the end of a storage
+   * outage): a worker is never offline for the coordinator's own outage
+   * (`WorkerTransitions.expiryCutoffs`).
+   */
+  readonly expireHeard: (hearingSince: number) => Effect.Effect<ExpiredWorkers, StorageError>
   /** Removes a worker; `WorkerNotFound` when unknown. */
   readonly deregister: (id: WorkerId) => Effect.Effect<void, WorkerNotFound | StorageError>
   /**
@@ -268,13 +278,14 @@ const beater = (d: Deps) =>
     return worker
   })
 
-const expirer = (d: Deps) =>
+const expirer = (d: Deps) => (hearingSince: number) =>
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    const expired = yield* d.workers.expire(
-      now - d.config.workerOfflineAfterSeconds * 1000,
-      now - d.config.workerRemoveAfterSeconds * 1000
-    )
+    const cutoffs = WorkerTransitions.expiryCutoffs(now, hearingSince, {
+      offlineAfterMillis: d.config.workerOfflineAfterSeconds * 1000,
+      removeAfterMillis: d.config.workerRemoveAfterSeconds * 1000
+    })
+    const expired = yield* d.workers.expire(cutoffs.offlineBefore, cutoffs.removeBefore)
     for (const id of expired.offline) yield* Effect.logWarning(`worker ${id} missed its heartbeats: offline`)
     for (const id of expired.removed) yield* Effect.logWarning(`worker ${id} silent too long: removed`)
     if (expired.offline.length + expired.removed.length > 0) {
@@ -330,7 +341,8 @@ export const make = Effect.gen(function*() {
         Arr.filter(all, (w) =>
           (filter.type === undefined || w.type === filter.type) &&
           (filter.status === undefined || w.status === filter.status))),
-    expire: expirer(d),
+    expire: expirer(d)(Number.NEGATIVE_INFINITY),
+    expireHeard: expirer(d),
     deregister: deregistrar(d),
     authenticate: authenticator(d),
     markRefusing: (id, jobId, refused) =>

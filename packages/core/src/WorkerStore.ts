@@ -62,7 +62,10 @@ export interface WorkerStoreShape {
   ) => Effect.Effect<ReadonlyArray<Worker>, StorageError>
   /** Frees the slot `jobId` held on worker `id` (no-op when it holds none). */
   readonly release: (id: WorkerId, jobId: JobId) => Effect.Effect<void, StorageError>
-  /** Marks offline the workers silent since before `offlineBefore`; removes those silent since before `removeBefore`. */
+  /**
+   * Marks offline the workers silent since before `offlineBefore`; removes those silent since before `removeBefore`.
+   * Either may be minus infinity: nobody (`WorkerTransitions.expiryCutoffs` gives it after a storage outage).
+   */
   readonly expire: (offlineBefore: number, removeBefore: number) => Effect.Effect<ExpiredWorkers, StorageError>
   readonly remove: (id: WorkerId) => Effect.Effect<boolean, StorageError>
   /** Forgets every waiting poll (sets no worker asking): the workers ask again with their next poll. */

@@ -101,6 +101,29 @@ export const heartbeat = (status: Status, full: boolean, healthy: boolean): Stat
 /** Silent past the offline delay: offline. */
 export const expired = (_status: Status): Status => "offline"
 
+/** The heartbeat times before which an expiry marks a worker offline, and removes it. */
+export interface ExpiryCutoffs {
+  readonly offlineBefore: number
+  readonly removeBefore: number
+}
+
+/**
+ * What an expiry at `now` may take for silence: a worker is offline (removed)
+ * once it has been silent for `offlineAfterMillis` (`removeAfterMillis`) while
+ * the coordinator could hear it, that is since `hearingSince` (its start, or
+ * the end of a storage outage, during which every heartbeat failed). Until a
+ * delay has passed since then, its cutoff is minus infinity: nobody is taken
+ * for silent for the coordinator's own deafness.
+ */
+export const expiryCutoffs = (
+  now: number,
+  hearingSince: number,
+  delays: { readonly offlineAfterMillis: number; readonly removeAfterMillis: number }
+): ExpiryCutoffs => {
+  const cutoff = (after: number) => now - hearingSince >= after ? now - after : Number.NEGATIVE_INFINITY
+  return { offlineBefore: cutoff(delays.offlineAfterMillis), removeBefore: cutoff(delays.removeAfterMillis) }
+}
+
 /** The statuses from which `decide` changes anything (what a conditional write expects). */
 export const changing = (decide: (status: Status) => Status): ReadonlyArray<Status> =>
   statuses.filter((status) => decide(status) !== status)

@@ -51,3 +51,25 @@ describe("WorkerTransitions", () => {
     assert.deepStrictEqual(WorkerTransitions.statuses.filter(WorkerTransitions.isOut), ["error", "offline"])
   })
 })
+
+describe("expiryCutoffs", () => {
+  const delays = { offlineAfterMillis: 30_000, removeAfterMillis: 300_000 }
+
+  it("counts silence from when workers could be heard: nobody is silent before the delay has passed since", () => {
+    assert.deepStrictEqual(WorkerTransitions.expiryCutoffs(100_000, 90_000, delays), {
+      offlineBefore: Number.NEGATIVE_INFINITY,
+      removeBefore: Number.NEGATIVE_INFINITY
+    })
+  })
+
+  it("takes the usual cutoffs once a delay has passed since hearing began", () => {
+    assert.deepStrictEqual(WorkerTransitions.expiryCutoffs(100_000, 70_000, delays), {
+      offlineBefore: 70_000,
+      removeBefore: Number.NEGATIVE_INFINITY
+    })
+    assert.deepStrictEqual(WorkerTransitions.expiryCutoffs(1_000_000, 0, delays), {
+      offlineBefore: 970_000,
+      removeBefore: 700_000
+    })
+  })
+})

@@ -615,6 +615,11 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         yield* store.register(worker("w-2", { lastHeartbeatAt: 5000 }), [], null, null)
         yield* store.register(worker("w-3", { lastHeartbeatAt: 9000 }), [], null, null)
         assert.isTrue(Option.isNone(yield* store.heartbeat("w-9" as Domain.WorkerId, 9500, true)))
+        // A cutoff of minus infinity (silence not yet heard long enough, after an outage) expires nobody.
+        const none = { offline: [], removed: [] }
+        assert.deepStrictEqual(yield* store.expire(Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY), none)
+        assert.deepStrictEqual(yield* store.expire(2000, Number.NEGATIVE_INFINITY), { offline: ["w-1" as Domain.WorkerId], removed: [] })
+        yield* store.heartbeat("w-1" as Domain.WorkerId, 1000, true)
         const expired = yield* store.expire(6000, 2000)
         assert.deepStrictEqual(expired, { offline: ["w-2" as Domain.WorkerId], removed: ["w-1" as Domain.WorkerId] })
         assert.strictEqual(Option.getOrThrow(yield* store.get("w-2" as Domain.WorkerId)).status, "offline")

@@ -72,7 +72,9 @@ export const make = Effect.gen(function*() {
       const before = yield* Ref.get(incarnation.hearing)
       if (Incarnation.expireDue(before, now)) {
         yield* Ref.set(incarnation.hearing, Incarnation.expired(before, now))
-        yield* registry.expire
+        // Silence counts from when workers could be heard: after an outage, from now (this
+        // tick's reads are the first to answer), never for the coordinator's own deafness.
+        yield* registry.expireHeard(Incarnation.heard(before, now).since)
       }
       const [active, listed] = yield* Effect.all([
         ActiveSet.refresh(incarnation.active, researches.activeChangedSince),
