@@ -19,11 +19,12 @@ export const make = Effect.gen(function*() {
   const jobsByResearch = new Map<Domain.ResearchId, Array<Domain.JobId>>()
   /** The strategy catalogue by name, in the order stored. */
   const strategies = new Map<string, Domain.StoredStrategy>()
-  /** Researches by the request id they were triggered with. */
-  const byRequestId = new Map<string, Domain.ResearchId>()
-  const requested = (requestId: string | undefined): Research | undefined => {
-    const id = requestId === undefined ? undefined : byRequestId.get(requestId)
-    return id === undefined ? undefined : researches.get(id)
+  /** Request keys by id, with the research that holds each. */
+  const byRequestId = new Map<string, { readonly key: Researches.RequestKey; readonly researchId: Domain.ResearchId }>()
+  const requested = (requestId: string): Researches.Requested | undefined => {
+    const held = byRequestId.get(requestId)
+    const research = held === undefined ? undefined : researches.get(held.researchId)
+    return held === undefined || research === undefined ? undefined : { research, key: held.key }
   }
 
   const put = (research: Research) => {
@@ -79,15 +80,16 @@ export const make = Effect.gen(function*() {
     })
 
   const store: Researches.ResearchesShape & Jobs.JobsShape & Strategies.StrategiesShape = {
-    insert: (research, requestId) =>
+    insert: (research, key, expiredBefore = Number.NEGATIVE_INFINITY) =>
       Effect.suspend(() => {
-        const existing = requested(requestId)
-        if (existing !== undefined) return Effect.succeed(existing)
+        const existing = key === undefined ? undefined : requested(key.id)
+        if (existing !== undefined && existing.key.recordedAt >= expiredBefore) return Effect.succeed(existing.research)
         if (researches.has(research.id)) {
           return Effect.fail(new Errors.StorageError({ reason: `research ${research.id} already exists` }))
         }
         put(research)
-        if (requestId !== undefined) byRequestId.set(requestId, research.id)
+        // An expired key passes to the new research.
+        if (key !== undefined) byRequestId.set(key.id, { key, researchId: research.id })
         return Effect.succeed(research)
       }),
     get: (id) => Effect.sync(() => Option.fromNullable(researches.get(id))),

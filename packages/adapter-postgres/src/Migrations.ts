@@ -20,6 +20,8 @@ import m0005 from "./migrations/0005_strategies.js"
 import m0006 from "./migrations/0006_llm_calls.js"
 import m0007 from "./migrations/0007_change_marks.js"
 import m0008 from "./migrations/0008_pull_workers.js"
+import m0009 from "./migrations/0009_idempotency_keys.js"
+import m0010 from "./migrations/0010_simulated_llm_calls.js"
 
 /** Advisory lock key for migrations ("foreman" in ASCII, fits in int8). */
 const MIGRATION_LOCK = 0x666f72656d616e
@@ -32,7 +34,9 @@ export const migrations = Migrator.fromRecord({
   "0005_strategies": m0005,
   "0006_llm_calls": m0006,
   "0007_change_marks": m0007,
-  "0008_pull_workers": m0008
+  "0008_pull_workers": m0008,
+  "0009_idempotency_keys": m0009,
+  "0010_simulated_llm_calls": m0010
 })
 
 /** The migrator, without schema dumps (they need a file system and pg_dump). */

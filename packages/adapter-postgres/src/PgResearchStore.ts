@@ -58,6 +58,24 @@ const decodeActive = decode(Schema.Array(Schema.Struct({
 })))
 
 const researches = (rows: unknown) => Effect.map(decodeResearches(rows), (rows) => rows.map(toResearch))
+
+/** A research's row with the request key it holds (migrations 0003 and 0009). */
+const decodeRequested = decode(Schema.Array(Schema.Struct({
+  ...ResearchColumns.fields,
+  request_id: Schema.String,
+  request_fingerprint: Schema.NullOr(Schema.String),
+  request_recorded_at: Schema.NullOr(Timestamp)
+})))
+const requested = (rows: unknown) =>
+  Effect.map(decodeRequested(rows), (rows) =>
+    rows.map((row): Researches.Requested => ({
+      research: toResearch(row),
+      key: {
+        id: row.request_id,
+        fingerprint: row.request_fingerprint,
+        recordedAt: (row.request_recorded_at ?? row.created_at).getTime()
+      }
+    })))
 const jobs = (rows: unknown) => Effect.map(decodeJobs(rows), (rows) => rows.map(toJob))
 const first = <A>(rows: ReadonlyArray<A>): Option.Option<A> => Option.fromNullable(rows[0])
 
@@ -135,24 +153,35 @@ export const make = Effect.gen(function*() {
       )
 
   const store: Researches.ResearchesShape & Jobs.JobsShape & Strategies.StrategiesShape = {
-    insert: (r, requestId) =>
-      storage(Effect.gen(function*() {
+    insert: (r, key, expiredBefore) =>
+      storage(sql.withTransaction(Effect.gen(function*() {
+        if (key !== undefined && expiredBefore !== undefined) {
+          // An expired key passes to the new research: the research that held it lets it go.
+          yield* sql`
+            UPDATE foreman_researches SET request_id = NULL, request_fingerprint = NULL, request_recorded_at = NULL
+            WHERE request_id = ${key.id} AND request_recorded_at < ${toDate(expiredBefore)}`
+        }
         // A research with this request id, committed even by a concurrent transaction,
         // makes the insert do nothing (the unique constraint waits for that transaction).
-        const row = sql.json({ ...researchRow(r), request_id: requestId ?? null })
+        const row = sql.json({
+          ...researchRow(r),
+          request_id: key?.id ?? null,
+          request_fingerprint: key?.fingerprint ?? null,
+          request_recorded_at: key === undefined ? null : toDate(key.recordedAt)
+        })
         const inserted = yield* sql`
           INSERT INTO foreman_researches SELECT * FROM jsonb_populate_record(NULL::foreman_researches, ${row})
           ON CONFLICT (request_id) DO NOTHING RETURNING id`
-        if (inserted.length > 0 || requestId === undefined) return r
+        if (inserted.length > 0 || key === undefined) return r
         // A statement of its own: its snapshot sees the row the insert conflicted with.
         const existing = first(
-          yield* Effect.flatMap(sql`SELECT * FROM foreman_researches WHERE request_id = ${requestId}`, researches)
+          yield* Effect.flatMap(sql`SELECT * FROM foreman_researches WHERE request_id = ${key.id}`, researches)
         )
         if (Option.isNone(existing)) {
-          return yield* new Errors.StorageError({ reason: `request id ${requestId} is taken by no research` })
+          return yield* new Errors.StorageError({ reason: `request id ${key.id} is taken by no research` })
         }
         return existing.value
-      })).pipe(
+      }))).pipe(
         // Another row with this id (the request id's conflict is handled above).
         Effect.catchIf(
           hasSqlState(SqlState.uniqueViolation),
@@ -163,7 +192,7 @@ export const make = Effect.gen(function*() {
       storage(Effect.map(Effect.flatMap(sql`SELECT * FROM foreman_researches WHERE id = ${id}`, researches), first)),
     findByRequestId: (requestId) =>
       storage(Effect.map(
-        Effect.flatMap(sql`SELECT * FROM foreman_researches WHERE request_id = ${requestId}`, researches),
+        Effect.flatMap(sql`SELECT * FROM foreman_researches WHERE request_id = ${requestId}`, requested),
         first
       )),
     list: ({ limit, offset, ...filter }) =>

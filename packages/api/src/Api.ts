@@ -15,9 +15,11 @@ import {
   Authorization,
   Forbidden,
   PayloadTooLarge,
+  TooManyConnections,
   Unavailable,
   AtCapacity,
   BudgetExhausted,
+  IdempotencyKeyReused,
   InvalidInput,
   ResearchNotFound,
   NotCancellable,
@@ -29,7 +31,16 @@ import {
 import { workerProtocolDoc } from "./WorkerMessages.js"
 import { WorkersGroup } from "./WorkersGroup.js"
 
-export { Authorization, type Caller, CurrentCaller, Forbidden, PayloadTooLarge, Unauthorized, Unavailable } from "./Wire.js"
+export {
+  Authorization,
+  type Caller,
+  CurrentCaller,
+  Forbidden,
+  PayloadTooLarge,
+  TooManyConnections,
+  Unauthorized,
+  Unavailable
+} from "./Wire.js"
 
 const researchId = HttpApiSchema.param("id", Domain.ResearchId)
 const strategyName = HttpApiSchema.param("name", Storable.filter(Domain.Strategy.fields.name))
@@ -105,7 +116,8 @@ const idempotencyKeyParameter = {
   in: "header",
   required: false,
   description: "The trigger's request id (like `requestId` in the body; 400 when both are given and differ). " +
-    "A trigger sent again with the same id answers 202 with the research the first one started.",
+    "A trigger sent again with the same id and body answers 202 with the research the first one started; with " +
+    "another body, 409 `IdempotencyKeyReused`. Ids expire after 24 hours by default.",
   schema: JSONSchema.fromAST(Coordinator.RequestId.ast, { definitions: {}, topLevelReferenceStrategy: "skip" })
 }
 
@@ -131,6 +143,7 @@ export class AgentGroup extends HttpApiGroup.make("agent")
       .addSuccess(TriggerAccepted, { status: 202 })
       .addError(AtCapacity, { status: 409 })
       .addError(BudgetExhausted, { status: 409 })
+      .addError(IdempotencyKeyReused, { status: 409 })
       .addError(InvalidInput, { status: 400 })
       // A strategy named in the request that the catalogue does not hold: 404, like `GET /strategies/{name}`.
       .addError(StrategyNotFound, { status: 404 })
@@ -139,7 +152,9 @@ export class AgentGroup extends HttpApiGroup.make("agent")
         summary: "Trigger a research",
         description: "Starts a research from a brief, or from a strategy: a catalogued name (the design phase is " +
           "skipped) or a full `{ name, spec }`, trained as given. Send a request id (`Idempotency-Key` or " +
-          "`requestId`) to make a retry safe: a repeat answers the research the first one started."
+          "`requestId`) to make a retry safe: a repeat with the same body answers the research the first one " +
+          "started; the same key with another body is 409 `IdempotencyKeyReused`. A key is kept 24 hours by " +
+          "default (`FOREMAN_IDEMPOTENCY_KEY_TTL_SECONDS`), then may start a new research."
       }))
       .annotate(OpenApi.Transform, (operation) => ({
         ...operation,
@@ -277,6 +292,7 @@ export class ForemanApi extends HttpApi.make("foreman")
   .add(WorkersGroup)
   .add(HealthGroup)
   .addError(PayloadTooLarge)
+  .addError(TooManyConnections)
   .prefix("/api/v1")
   .annotateContext(OpenApi.annotations({
     title: "Foreman coordinator API",

@@ -29,6 +29,16 @@ export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
 ) {}
 
 /**
+ * One credential (a bearer token, or a worker's secret) already holds as many
+ * open requests as the server allows it: finish some, then send again.
+ */
+export class TooManyConnections extends Schema.TaggedError<TooManyConnections>()(
+  "TooManyConnections",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 429 })
+) {}
+
+/**
  * A request failed unexpectedly (answered 503, never an empty 500): sending
  * it again is safe, and a trigger sent again with its request id does not
  * start a second research.
@@ -69,6 +79,7 @@ const withMessage = <Self extends { readonly message: string }, Tag extends stri
 
 export const AtCapacity = withMessage(Errors.AtCapacity)
 export const BudgetExhausted = withMessage(Errors.BudgetExhausted)
+export const IdempotencyKeyReused = withMessage(Errors.IdempotencyKeyReused)
 export const InvalidInput = withMessage(Errors.InvalidInput)
 export const ResearchNotFound = withMessage(Errors.ResearchNotFound)
 export const NotCancellable = withMessage(Errors.NotCancellable)

@@ -25,6 +25,7 @@ import {
   type BudgetExhausted,
   type CancelConflict,
   describeParseError,
+  type IdempotencyKeyReused,
   InvalidInput,
   type JobNotAssigned,
   type JobNotFound,
@@ -65,8 +66,10 @@ export const RequestId = Schema.String.pipe(
  * A request to start a research: a brief to design from, or an existing
  * strategy: the name of a catalogued design (reused as stored, without a
  * design phase) or a full strategy. With a `requestId`, a trigger is
- * idempotent: repeated with the same id, it answers the research the first
- * one started.
+ * idempotent: repeated with the same id and the same request, it answers the
+ * research the first one started; with another request, it is refused
+ * (`IdempotencyKeyReused`). An id is kept `idempotencyKeyTtlSeconds` (24 h by
+ * default), then may start a new research.
  */
 export const TriggerRequest = Schema.Struct({
   requestId: Schema.optional(RequestId),
@@ -115,11 +118,15 @@ export interface CoordinatorShape {
    * agents cannot run (`Agents.Models`), or does not decode;
    * `StrategyNotFound` for a strategy name the catalogue does not hold (a
    * named strategy is the catalogue's design, and skips the design phase).
-   * Repeated with a request id, answers the research it started, checking nothing.
+   * Repeated with a live request id and the same request, answers the research
+   * it started, checking nothing; with another request, `IdempotencyKeyReused`.
    */
   readonly trigger: (
     request: TriggerRequest
-  ) => Effect.Effect<Research, InvalidInput | StrategyNotFound | AtCapacity | BudgetExhausted | StorageError>
+  ) => Effect.Effect<
+    Research,
+    InvalidInput | StrategyNotFound | AtCapacity | BudgetExhausted | IdempotencyKeyReused | StorageError
+  >
   /**
    * Cancels one research: stops its job wherever it runs and frees its
    * worker, answering the research as cancelled. Idempotent; `NotCancellable`

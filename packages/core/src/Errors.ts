@@ -28,6 +28,20 @@ export class BudgetExhausted extends Schema.TaggedError<BudgetExhausted>()("Budg
   }
 }
 
+/**
+ * Trigger refused: its idempotency key was used, within the keys' lifetime, by
+ * a trigger that said something else (the same key with the same request
+ * answers the research the first one started).
+ */
+export class IdempotencyKeyReused extends Schema.TaggedError<IdempotencyKeyReused>()("IdempotencyKeyReused", {
+  requestId: Schema.String
+}) {
+  override get message(): string {
+    return `Idempotency key ${this.requestId} was already used with a different request: ` +
+      `send a new key for a new request, or repeat the first request as it was`
+  }
+}
+
 export class ResearchNotFound extends Schema.TaggedError<ResearchNotFound>()("ResearchNotFound", {
   researchId: Schema.String
 }) {

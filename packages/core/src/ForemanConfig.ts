@@ -41,6 +41,12 @@ export interface ForemanConfigShape {
   readonly maxJobAttempts: number
   readonly retryBackoffSeconds: number
   readonly retryBackoffMaxSeconds: number
+  /**
+   * How long a trigger's idempotency key is kept: a repeat within it answers the
+   * first research (or is refused when its request differs); after it, the key
+   * may start a new research.
+   */
+  readonly idempotencyKeyTtlSeconds: number
   readonly gates: GateThresholds
 }
 
@@ -69,6 +75,7 @@ export const defaults: ForemanConfigShape = {
   maxJobAttempts: 3,
   retryBackoffSeconds: 5,
   retryBackoffMaxSeconds: 60,
+  idempotencyKeyTtlSeconds: 24 * 60 * 60,
   gates: defaultGates
 }
 
@@ -220,6 +227,11 @@ export const config: Config.Config<ForemanConfigShape> = Config.all({
     "FOREMAN_RETRY_BACKOFF_MAX_SECONDS",
     seconds(atLeastZero),
     defaults.retryBackoffMaxSeconds
+  ),
+  idempotencyKeyTtlSeconds: read(
+    "FOREMAN_IDEMPOTENCY_KEY_TTL_SECONDS",
+    seconds(aboveZero),
+    defaults.idempotencyKeyTtlSeconds
   ),
   gates: Config.all({
     trainingMinAccuracy: gate("TRAINING_MIN_ACCURACY", defaultGates.trainingMinAccuracy),

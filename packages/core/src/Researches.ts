@@ -97,18 +97,44 @@ export interface ActiveChanges {
   readonly mark: ChangeMark | null
 }
 
+/** The idempotency key a research was triggered under, as stored with it. */
+export interface RequestKey {
+  /** The key (`Coordinator.RequestId`). */
+  readonly id: string
+  /**
+   * The fingerprint of the request that recorded it (a hash of its canonical
+   * body); null for a key recorded before fingerprints were.
+   */
+  readonly fingerprint: string | null
+  /** When it was recorded. */
+  readonly recordedAt: number
+}
+
+/** A research and the request key it holds. */
+export interface Requested {
+  readonly research: Research
+  readonly key: RequestKey
+}
+
 /** The researches port. */
 export interface ResearchesShape {
 
   /**
-   * Inserts a new research and answers it. With a `requestId` the insert is
-   * idempotent by that key, atomically: when a research was already inserted
-   * with it, nothing is written and that research is answered instead.
+   * Inserts a new research and answers it. With a request `key` the insert is
+   * idempotent by the key's id, atomically: when a research holds that id,
+   * recorded at or after `expiredBefore` (by default, ever), nothing is written
+   * and that research is answered instead. A key recorded before
+   * `expiredBefore` has expired: the research that held it lets it go, and the
+   * new one takes it.
    */
-  readonly insert: (research: Research, requestId?: string) => Effect.Effect<Research, StorageError>
+  readonly insert: (
+    research: Research,
+    key?: RequestKey,
+    expiredBefore?: number
+  ) => Effect.Effect<Research, StorageError>
   readonly get: (id: ResearchId) => Effect.Effect<Option.Option<Research>, StorageError>
-  /** The research inserted with this request id, if any. */
-  readonly findByRequestId: (requestId: string) => Effect.Effect<Option.Option<Research>, StorageError>
+  /** The research that holds this request key (expired or not), with the key as recorded. */
+  readonly findByRequestId: (requestId: string) => Effect.Effect<Option.Option<Requested>, StorageError>
   /** Newest first. */
   readonly list: (query: ResearchQuery) => Effect.Effect<ReadonlyArray<Research>, StorageError>
   /** How many researches the filter selects and their cost, summed. */

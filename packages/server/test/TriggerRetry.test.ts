@@ -1,6 +1,8 @@
 /**
  * Triggers a client can retry safely, over real HTTP: the `Idempotency-Key`
- * header (or `requestId`) makes a repeat answer the first research; a
+ * header (or `requestId`) makes a repeat answer the first research, the same
+ * key with another body is 409 naming the key, and a key expires (in memory
+ * and on PostgreSQL); a
  * failure no one planned for answers 503 with JSON, never an empty 500; and a
  * database connection lost at COMMIT (through a proxy that drops it there)
  * answers 503, after which the retry answers the research that was committed.
@@ -15,11 +17,14 @@ import { engine } from "@foreman/testing/PgEngine"
 import { faultProxy } from "@foreman/testing/FaultProxy"
 import { createDatabase } from "@foreman/testing/PgDatabase"
 import { ApiServer } from "../src/index.js"
-import { json, quiet, startServer, tokenConfig } from "@foreman/testing/ApiHarness"
+import { eventually, json, quiet, startServer, tokenConfig } from "@foreman/testing/ApiHarness"
 
 let url = ""
+/** A database of its own for the keys' test, whose researches would count against another test's capacity. */
+let keysUrl = ""
 beforeAll(async () => {
   url = await createDatabase("foreman_server_trigger")
+  keysUrl = await createDatabase("foreman_server_trigger_keys")
 })
 
 const trigger = "/api/v1/agent/trigger"
@@ -64,6 +69,38 @@ describe("POST /agent/trigger, retried", () => {
       const api = yield* server.client()
       assert.strictEqual((yield* api.agent.list({ urlParams: { limit: 50, offset: 0 } })).researches.length, 1)
     }))
+
+  for (const store of ["memory", "PostgreSQL"] as const) {
+    it.scopedLive(`${store}: the same key with another body is 409 naming the key; an expired key starts a new research`, () =>
+      Effect.gen(function*() {
+        // Keys live one second here: long enough for the checks before, short enough to wait out.
+        const config = { maxConcurrentResearches: 5, idempotencyKeyTtlSeconds: 1 }
+        const baseUrl = store === "memory"
+          ? (yield* startServer({ engine: { config } })).baseUrl
+          : yield* serveOver(engine(keysUrl, { config }))
+        const key = `key-${store}`
+        const first = yield* send(baseUrl, { brief: "Explore RSI variations" }, { "Idempotency-Key": key })
+        assert.strictEqual(first.status, 202)
+        const same = yield* send(baseUrl, { brief: "Explore RSI variations", requestId: key })
+        assert.strictEqual(bodyOf(same)["researchId"], bodyOf(first)["researchId"], "the same body answers the first research")
+        const other = yield* send(baseUrl, { brief: "Explore MACD" }, { "Idempotency-Key": key })
+        assert.strictEqual(other.status, 409)
+        assert.deepStrictEqual(bodyOf(other), {
+          _tag: "IdempotencyKeyReused",
+          requestId: key,
+          message: `Idempotency key ${key} was already used with a different request: ` +
+            "send a new key for a new request, or repeat the first request as it was"
+        })
+        const inBody = yield* send(baseUrl, { brief: "Explore RSI variations", force: true, requestId: key })
+        assert.strictEqual(inBody.status, 409, "force is part of the body")
+        // Once the key has expired, the other body starts a research of its own.
+        const next = yield* eventually(
+          send(baseUrl, { brief: "Explore MACD" }, { "Idempotency-Key": key }),
+          (answer) => answer.status === 202
+        )
+        assert.notStrictEqual(bodyOf(next)["researchId"], bodyOf(first)["researchId"])
+      }).pipe(quiet))
+  }
 
   it.scopedLive("400 for an invalid key, or a header and requestId that differ", () =>
     Effect.gen(function*() {

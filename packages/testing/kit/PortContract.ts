@@ -27,6 +27,13 @@ export type Ports =
   | BudgetLedger.BudgetLedger
   | CoordinatorLease.CoordinatorLease
 
+/** A request key recorded at `recordedAt` by a request whose body was `body`. */
+const key = (id: string, recordedAt: number, body = "body"): Researches.RequestKey => ({
+  id,
+  fingerprint: `fingerprint of ${body}`,
+  recordedAt
+})
+
 const ODD = "brief with 'quotes'; DROP TABLE researches; -- \\ \u0000x 🚀 \u202e ünïcödé " + "x".repeat(9_000)
 
 export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, unknown>) => {
@@ -272,20 +279,47 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
       run(Effect.gen(function*() {
         const researches = yield* Researches.Researches
         assert.isTrue(Option.isNone(yield* researches.findByRequestId("key-1")))
-        assert.strictEqual((yield* researches.insert(research("op_a", { createdAt: 1 }), "key-1")).id, "op_a")
-        const again = yield* researches.insert(research("op_b", { createdAt: 2, brief: "other" }), "key-1")
+        assert.strictEqual((yield* researches.insert(research("op_a", { createdAt: 1 }), key("key-1", 1))).id, "op_a")
+        const again = yield* researches.insert(research("op_b", { createdAt: 2, brief: "other" }), key("key-1", 2, "other"))
         assert.deepStrictEqual(again, research("op_a", { createdAt: 1 }))
-        assert.strictEqual((yield* researches.insert(research("op_c", { createdAt: 3 }), "key-2")).id, "op_c")
+        assert.strictEqual((yield* researches.insert(research("op_c", { createdAt: 3 }), key("key-2", 3))).id, "op_c")
         assert.strictEqual((yield* researches.insert(research("op_d", { createdAt: 4 }))).id, "op_d")
         assert.strictEqual((yield* researches.insert(research("op_e", { createdAt: 5 }))).id, "op_e")
         assert.deepStrictEqual((yield* researches.list({ limit: 10, offset: 0 })).map((r) => r.id), ["op_e", "op_d", "op_c", "op_a"])
-        assert.strictEqual(Option.getOrThrow(yield* researches.findByRequestId("key-1")).id, "op_a")
-        assert.strictEqual(Option.getOrThrow(yield* researches.findByRequestId("key-2")).id, "op_c")
+        assert.deepStrictEqual(
+          Option.getOrThrow(yield* researches.findByRequestId("key-1")),
+          { research: research("op_a", { createdAt: 1 }), key: key("key-1", 1) },
+          "the key as the first insert recorded it"
+        )
+        assert.strictEqual(Option.getOrThrow(yield* researches.findByRequestId("key-2")).research.id, "op_c")
         const moved = research("op_a", { createdAt: 1, version: 1, status: "running" })
         yield* researches.commit({ research: moved, expectedVersion: 0, epoch: null, jobs: [] })
-        assert.deepStrictEqual(Option.getOrThrow(yield* researches.findByRequestId("key-1")), moved, "answers it as it is now")
-        const taken = yield* Effect.flip(researches.insert(research("op_a"), "key-3"))
+        assert.deepStrictEqual(
+          Option.getOrThrow(yield* researches.findByRequestId("key-1")).research,
+          moved,
+          "answers it as it is now"
+        )
+        const taken = yield* Effect.flip(researches.insert(research("op_a"), key("key-3", 6)))
         assert.strictEqual(taken._tag, "StorageError")
+      })))
+
+    it.live("an expired request key passes to the next research inserted with it", () =>
+      run(Effect.gen(function*() {
+        const researches = yield* Researches.Researches
+        yield* researches.insert(research("op_a", { createdAt: 1000 }), key("key-1", 1000))
+        const alive = yield* researches.insert(research("op_b", { createdAt: 2000 }), key("key-1", 2000, "other"), 1000)
+        assert.strictEqual(alive.id, "op_a", "recorded at the moment keys expire before: still alive")
+        const next = yield* researches.insert(research("op_c", { createdAt: 3000 }), key("key-1", 3000, "other"), 1001)
+        assert.strictEqual(next.id, "op_c", "expired: the key starts a new research")
+        assert.deepStrictEqual(Option.getOrThrow(yield* researches.findByRequestId("key-1")), {
+          research: research("op_c", { createdAt: 3000 }),
+          key: key("key-1", 3000, "other")
+        })
+        assert.deepStrictEqual(
+          (yield* researches.list({ limit: 10, offset: 0 })).map((r) => r.id),
+          ["op_c", "op_a"],
+          "the old research stays"
+        )
       })))
 
     it.live("concurrent inserts with one request id store one research", () =>
@@ -293,7 +327,7 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         const researches = yield* Researches.Researches
         const answers = yield* Effect.forEach(
           Array.from({ length: 8 }, (_, i) => research(`op_${i}`, { createdAt: i })),
-          (r) => researches.insert(r, "same-key"),
+          (r) => researches.insert(r, key("same-key", r.createdAt)),
           { concurrency: "unbounded" }
         )
         const stored = yield* researches.list({ limit: 10, offset: 0 })

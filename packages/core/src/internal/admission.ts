@@ -4,20 +4,26 @@
  * are then admitted in one serialised pass, where each is refused or accepted
  * by `verdict` (capacity, then budget; `force` overrides both) and the ones
  * accepted before it count against the capacity. A request id makes a trigger
- * idempotent: repeated, it answers the research the first one started.
+ * idempotent, as Stripe's idempotency keys do: repeated with the same request
+ * (by its fingerprint), it answers the research the first one started; with
+ * another request, it is refused (`IdempotencyKeyReused`). A key lasts
+ * `idempotencyKeyTtlSeconds` from when it was recorded; after that it may
+ * start a new research.
  */
 import { Clock, Effect, Either, Exit, Metric, Option } from "effect"
 import { Models } from "../Agents.js"
 import { Budget, type BudgetStatus } from "../Budget.js"
 import { type CoordinatorEvent, CoordinatorEvents, type CoordinatorEventsShape } from "../CoordinatorEvents.js"
 import type { Phase, Research, ResearchId, Strategy } from "../Domain.js"
-import { AtCapacity, BudgetExhausted, InvalidInput, type StorageError } from "../Errors.js"
+import { AtCapacity, BudgetExhausted, IdempotencyKeyReused, InvalidInput, type StorageError } from "../Errors.js"
+import { ForemanConfig } from "../ForemanConfig.js"
 import * as Metrics from "../Metrics.js"
 import { Pipeline } from "../Pipeline.js"
-import { Researches } from "../Researches.js"
+import { type Requested, Researches } from "../Researches.js"
 import * as ResearchTransitions from "../ResearchTransitions.js"
 import { Wakeup } from "../Wakeup.js"
 import * as Batcher from "./batcher.js"
+import * as Fingerprint from "./fingerprint.js"
 import * as Ids from "./ids.js"
 import * as Queries from "./queries.js"
 
@@ -34,6 +40,8 @@ export interface Request {
 /** A trigger checked and resolved, waiting to be admitted. */
 export interface Admission {
   readonly requestId: string | undefined
+  /** The fingerprint of the request, without its request id: what a repeat must match. */
+  readonly fingerprint: string
   readonly brief: string
   readonly strategy: Strategy | null
   readonly model: string | null
@@ -58,8 +66,10 @@ export const admissionOf = (
   if (request.model !== undefined && Option.isSome(refusal)) {
     return Either.left(new InvalidInput({ reason: `model: ${refusal.value}` }))
   }
+  const { requestId, ...body } = request
   return Either.right({
-    requestId: request.requestId,
+    requestId,
+    fingerprint: Fingerprint.of(body),
     brief,
     strategy,
     model: request.model ?? null,
@@ -104,7 +114,20 @@ export const researchOf = (admission: Admission, id: ResearchId, phase: Phase, n
     now
   })
 
-type Outcome = Exit.Exit<Research, AtCapacity | BudgetExhausted | StorageError>
+type Outcome = Exit.Exit<Research, AtCapacity | BudgetExhausted | IdempotencyKeyReused | StorageError>
+
+/**
+ * What a trigger under a key already held answers: the research, when the key
+ * is alive and the requests match (a key recorded before fingerprints were
+ * matches any); a refusal when they differ; nothing when the key expired.
+ */
+export const repeatOf = (held: Requested, a: Admission, expiredBefore: number): Outcome | undefined => {
+  if (held.key.recordedAt < expiredBefore) return undefined
+  if (held.key.fingerprint !== null && held.key.fingerprint !== a.fingerprint) {
+    return Exit.fail(new IdempotencyKeyReused({ requestId: held.key.id }))
+  }
+  return Exit.succeed(held.research)
+}
 
 /** What a pass tells observers once it is written. */
 export type Announcement = Extract<CoordinatorEvent, { readonly _tag: "Triggered" | "Refused" }>
@@ -112,7 +135,7 @@ export type Announcement = Extract<CoordinatorEvent, { readonly _tag: "Triggered
 /** One pass's running state: admitted so far, researches answered by request id, what to announce and answer. */
 interface Pass {
   admitted: number
-  readonly byRequestId: Map<string, Research>
+  readonly byRequestId: Map<string, Requested>
   readonly announcements: Array<Announcement>
   readonly outcomes: Array<Outcome>
 }
@@ -139,16 +162,33 @@ export const make = Effect.gen(function*() {
   const pipeline = yield* Pipeline
   const models = yield* Effect.serviceOption(Models)
   const queries = yield* Queries.make
+  const keyLifetime = (yield* ForemanConfig).idempotencyKeyTtlSeconds * 1000
+
+  /** The research holding `requestId`, found in this pass or in storage. */
+  const holding = (pass: Pass, requestId: string) => {
+    const inPass = pass.byRequestId.get(requestId)
+    return inPass !== undefined
+      ? Effect.succeed(inPass)
+      : Effect.map(researches.findByRequestId(requestId), Option.getOrUndefined)
+  }
+
+  /** Answers a repeat of a live key (or refuses it), and says whether it did. */
+  const answeredAgain = (pass: Pass, a: Admission, held: Requested | undefined, expiredBefore: number) =>
+    Effect.gen(function*() {
+      const again = held === undefined ? undefined : repeatOf(held, a, expiredBefore)
+      if (again === undefined) return false
+      yield* Exit.isSuccess(again)
+        ? Effect.logDebug(`trigger ${a.requestId} repeated: answering research ${again.value.id}`)
+        : Effect.logInfo(`trigger ${a.requestId} refused: the key was used with a different request`)
+      pass.outcomes.push(again)
+      return true
+    })
 
   /** Admits (or refuses, or answers again) one admission of a pass. */
   const admitOne = (pass: Pass, a: Admission, now: number, limit: number, money: BudgetStatus) =>
     Effect.gen(function*() {
-      const repeated = a.requestId === undefined
-        ? undefined
-        : pass.byRequestId.get(a.requestId) ?? Option.getOrUndefined(yield* researches.findByRequestId(a.requestId))
-      if (repeated !== undefined) {
-        yield* Effect.logDebug(`trigger ${a.requestId} repeated: answering research ${repeated.id}`)
-        pass.outcomes.push(Exit.succeed(repeated))
+      const expiredBefore = now - keyLifetime
+      if (a.requestId !== undefined && (yield* answeredAgain(pass, a, yield* holding(pass, a.requestId), expiredBefore))) {
         return
       }
       const decided = verdict(a.force, pass.admitted, limit, money)
@@ -160,10 +200,15 @@ export const make = Effect.gen(function*() {
       const research = researchOf(a, yield* Ids.researchId, pipeline.initialPhase({ hasStrategy: a.strategy !== null }), now)
       // The store's unique request id is the guarantee: it answers the research
       // already inserted with it, if one slipped past the check above.
-      const stored = yield* researches.insert(research, a.requestId)
-      if (a.requestId !== undefined) pass.byRequestId.set(a.requestId, stored)
+      const key = a.requestId === undefined ? undefined : { id: a.requestId, fingerprint: a.fingerprint, recordedAt: now }
+      const stored = yield* researches.insert(research, key, expiredBefore)
+      if (stored.id !== research.id) {
+        const held = key === undefined ? undefined : yield* holding(pass, key.id)
+        if (!(yield* answeredAgain(pass, a, held, Number.NEGATIVE_INFINITY))) pass.outcomes.push(Exit.succeed(stored))
+        return
+      }
+      if (key !== undefined) pass.byRequestId.set(key.id, { research: stored, key })
       pass.outcomes.push(Exit.succeed(stored))
-      if (stored.id !== research.id) return
       pass.announcements.push({
         _tag: "Triggered",
         at: now,
