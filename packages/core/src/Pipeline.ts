@@ -193,7 +193,11 @@ export type WorldWithStartedAt = Omit<World, "hearingSince"> & {
   readonly startedAt: number
 }
 
-/** The one side effect a step asks for. */
+/**
+ * The one side effect a step asks for. `None` says when time alone would
+ * change that (`wakeAt`: a retry backoff ends, or a rule on the active job
+ * comes due, see `jobDueAt`), null when nothing will until something else changes.
+ */
 export type Action =
   | { readonly _tag: "None"; readonly wakeAt: number | null }
   | { readonly _tag: "RunInProcess"; readonly definition: PhaseDefinition }
@@ -212,22 +216,50 @@ export interface Step {
 
 const none: Action = { _tag: "None", wakeAt: null }
 
-/** A job the world no longer runs: its worker went silent or vanished for longer than the grace period. */
-const workerGone = (job: Job, world: World): boolean => {
-  const grace = world.config.orphanGraceSeconds * 1000
-  if (world.now - world.hearingSince < grace || job.workerId === null) return false
+/** The earlier of two times, either of which may be none. */
+const earliest = (a: number | null, b: number | null): number | null =>
+  a === null ? b : b === null ? a : Math.min(a, b)
+
+/**
+ * When a worker job counts as lost with its worker: once its worker has been
+ * silent (offline) or gone (removed, the job unchanged since) for the orphan
+ * grace, and workers could be heard for that long. None while its worker is
+ * online: it goes offline first.
+ */
+const lostAt = (job: Job, world: World): number | null => {
+  if (job.workerId === null) return null
+  const { config } = world
   const worker = world.workers.get(job.workerId)
-  if (worker === undefined) return world.now - job.updatedAt >= grace
-  return worker.status === "offline" &&
-    world.now - worker.lastHeartbeatAt >= world.config.workerOfflineAfterSeconds * 1000 + grace
+  const silentSince = worker === undefined
+    ? job.updatedAt
+    : worker.status === "offline"
+    ? worker.lastHeartbeatAt + config.workerOfflineAfterSeconds * 1000
+    : null
+  return silentSince === null ? null : Math.max(world.hearingSince, silentSince) + config.orphanGraceSeconds * 1000
 }
 
-/** A job assigned to a pull worker that no poll of its picked up within the acknowledgement time. */
-const unpickedAssignment = (job: Job, world: World): boolean => {
+/** When a pending job assigned to a pull worker goes back to the queue if no poll of the worker picked it up. */
+const unpickedAt = (job: Job, world: World): number | null => {
   const worker = job.workerId === null ? undefined : world.workers.get(job.workerId)
-  return worker !== undefined && pulls(worker) &&
-    world.now - job.updatedAt >= world.config.assignmentAckSeconds * 1000
+  return worker !== undefined && pulls(worker) ? job.updatedAt + world.config.assignmentAckSeconds * 1000 : null
 }
+
+/** When a pending job whose dispatch was never recorded is dispatched again. */
+const againAt = (job: Job, config: ForemanConfigShape): number => job.updatedAt + config.orphanGraceSeconds * 1000
+
+/**
+ * When time alone next changes what `advance` does with a worker job that
+ * stays pending or running: the earliest of the times it counts as lost,
+ * goes back to the queue unpicked, or is dispatched again (each rule fires
+ * once `now` reaches its time, so for a job `advance` left alone every one is
+ * after `now`). Null when none will come before something else changes: a
+ * job on an online worker has none until the worker goes offline, which the
+ * tick wakes for (`TickPlan.expiryDue`).
+ */
+export const jobDueAt = (job: Job, world: World): number | null =>
+  job.status === "pending"
+    ? earliest(lostAt(job, world), earliest(unpickedAt(job, world), againAt(job, world.config)))
+    : lostAt(job, world)
 
 /**
  * Advances one research as far as it can go without side effects. Pure: the
@@ -285,7 +317,8 @@ export const advance = (
             job = undefined
             continue
           }
-          if (workerGone(job, world)) {
+          const lost = lostAt(job, world)
+          if (lost !== null && now >= lost) {
             const error = `lost: worker ${job.workerId} stopped answering while running it`
             notes.push(`${r.id}: ${job.id} ${error}`)
             settle(job, "lost", error)
@@ -293,7 +326,8 @@ export const advance = (
             job = undefined
             continue
           }
-          if (job.status === "pending" && unpickedAssignment(job, world)) {
+          const unpicked = job.status === "pending" ? unpickedAt(job, world) : null
+          if (unpicked !== null && now >= unpicked) {
             // Assigned to a pull worker that has not polled for it since: another worker may.
             const error = `not picked up by worker ${job.workerId} within ${config.assignmentAckSeconds}s of its assignment`
             notes.push(`${r.id}: ${job.id} ${error}: back to the queue`)
@@ -305,7 +339,7 @@ export const advance = (
           if (job.status === "pending" && job.epoch !== world.epoch) {
             return { research: r, jobWrites, action: { _tag: "Redispatch", job }, notes }
           }
-          if (job.status === "pending" && now - job.updatedAt >= config.orphanGraceSeconds * 1000) {
+          if (job.status === "pending" && now >= againAt(job, config)) {
             // A dispatch whose outcome was never recorded (storage failed meanwhile): send it
             // again (workers take a repeated job id idempotently), at most once per grace.
             const again = JobTransitions.redispatched(job, now)
@@ -313,7 +347,7 @@ export const advance = (
             notes.push(`${r.id}: ${job.id} has been pending since its dispatch without a word: dispatching again`)
             return { research: r, jobWrites, action: { _tag: "Redispatch", job: again }, notes }
           }
-          return { research: r, jobWrites, action: none, notes }
+          return { research: r, jobWrites, action: { _tag: "None", wakeAt: jobDueAt(job, world) }, notes }
         }
         case "completed": {
           const base = ResearchTransitions.jobDone(r, job.usage?.costUsd ?? 0)

@@ -9,9 +9,18 @@
  * gives the same plan.
  */
 import { Data } from "effect"
-import { hasFreeSlot, type Job, type JobId, type Research, type Worker, type WorkerId, type WorkerType } from "./Domain.js"
+import {
+  hasFreeSlot,
+  type Job,
+  type JobId,
+  pulls,
+  type Research,
+  type Worker,
+  type WorkerId,
+  type WorkerType
+} from "./Domain.js"
 import type { ForemanConfigShape } from "./ForemanConfig.js"
-import { type Action, advance, type PhaseDefinition, type PipelineShape, type Step } from "./Pipeline.js"
+import { type Action, advance, jobDueAt, type PhaseDefinition, type PipelineShape, type Step } from "./Pipeline.js"
 import type { ActiveEntry, JobWrite } from "./Researches.js"
 import * as ResearchTransitions from "./ResearchTransitions.js"
 
@@ -109,8 +118,19 @@ export interface TickPlan {
    * left out.
    */
   readonly actions: ReadonlyArray<TickAction>
-  /** The earliest end of a retry backoff, if any research waits for one. */
+  /**
+   * When time alone next changes what a tick would do for the researches
+   * (a retry backoff ends, a job is lost, unpicked or dispatched again, see
+   * `Pipeline.jobDueAt`, counting the jobs this plan starts and sends again),
+   * always after `now`; null when nothing will until something else changes.
+   */
   readonly wakeAt: number | null
+  /**
+   * When the next registered worker is due to be marked offline or removed
+   * for its silence (`WorkerRegistry.expire`), as the workers read stand
+   * (a heartbeat since only makes it later); null with no worker.
+   */
+  readonly expireAt: number | null
   /**
    * Jobs assigned to pull workers that no poll of theirs picked up in time
    * (refused by this plan): those workers are not asking any more, whatever
@@ -126,6 +146,27 @@ const freeSlots = (workers: ReadonlyArray<Worker>, now: number): ReadonlyMap<Wor
     if (hasFreeSlot(w, now)) free.set(w.type, (free.get(w.type) ?? 0) + w.capacity - w.currentJobs.length)
   }
   return free
+}
+
+/** The earlier of two times, either of which may be none. */
+const earliest = (a: number | null, b: number | null): number | null =>
+  a === null ? b : b === null ? a : Math.min(a, b)
+
+/**
+ * When the next worker is due to expire: `WorkerRegistry.expire` marks
+ * offline a worker silent for longer than `workerOfflineAfterSeconds` and
+ * removes one silent for longer than `workerRemoveAfterSeconds` (strictly
+ * longer: a millisecond after the limit).
+ */
+export const expiryDue = (workers: ReadonlyArray<Worker>, config: ForemanConfigShape): number | null => {
+  let due: number | null = null
+  for (const w of workers) {
+    const limit = w.status === "offline"
+      ? config.workerRemoveAfterSeconds
+      : Math.min(config.workerOfflineAfterSeconds, config.workerRemoveAfterSeconds)
+    due = earliest(due, w.lastHeartbeatAt + limit * 1000 + 1)
+  }
+  return due
 }
 
 /** One research's step, with its place in the read order (ties in the queue keep it). */
@@ -179,6 +220,13 @@ export const make = (snapshot: Snapshot): TickPlan => {
   const workers = new Map(snapshot.workers.map((w) => [w.id, w]))
   const free = freeSlots(snapshot.workers, now)
   const world = { now, epoch, hearingSince, workers, config }
+  const pulled = new Set<WorkerType>()
+  for (const w of snapshot.workers) if (pulls(w)) pulled.add(w.type)
+  /** How long after its dispatch a new pending job on a worker of the type first comes due (`Pipeline.jobDueAt`). */
+  const firstDue = (type: WorkerType) =>
+    pulled.has(type)
+      ? Math.min(config.orphanGraceSeconds, config.assignmentAckSeconds) * 1000
+      : config.orphanGraceSeconds * 1000
   // Researches still waiting in a queue are not advanced: only as many as there are
   // free slots of their type can change (they take one), so only those are planned.
   const steps: Array<Planned> = []
@@ -208,6 +256,9 @@ export const make = (snapshot: Snapshot): TickPlan => {
   const claimed = new Map<WorkerType, number>()
   const actions: Array<TickAction> = []
   let wakeAt: number | null = null
+  const due = (at: number | null) => {
+    if (at !== null && at > now) wakeAt = earliest(wakeAt, at)
+  }
   const commit = (before: Research, after: Research, writes: ReadonlyArray<JobWrite>) => {
     if (after !== before || writes.length > 0) actions.push(TickAction.Commit({ before, after, writes }))
   }
@@ -215,7 +266,7 @@ export const make = (snapshot: Snapshot): TickPlan => {
     const { action, jobWrites: writes, research } = step
     switch (action._tag) {
       case "None": {
-        if (action.wakeAt !== null) wakeAt = wakeAt === null ? action.wakeAt : Math.min(wakeAt, action.wakeAt)
+        due(action.wakeAt)
         commit(before, research, writes)
         break
       }
@@ -223,6 +274,7 @@ export const make = (snapshot: Snapshot): TickPlan => {
         const worker = action.job.workerId === null ? undefined : workers.get(action.job.workerId)
         if (worker === undefined) commit(before, research, writes)
         else actions.push(TickAction.Redispatch({ before, after: research, writes, job: action.job, worker }))
+        due(jobDueAt(action.job, world))
         break
       }
       case "RunInProcess": {
@@ -235,6 +287,8 @@ export const make = (snapshot: Snapshot): TickPlan => {
         const slot = claimed.get(workerType) ?? 0
         if (slot < (free.get(workerType) ?? 0)) {
           claimed.set(workerType, slot + 1)
+          // The job it starts is pending until its worker takes it.
+          due(now + firstDue(workerType))
           actions.push(
             TickAction.ClaimWorker({ before, research, waiting, writes, definition, workerType, since, slot })
           )
@@ -255,7 +309,8 @@ export const make = (snapshot: Snapshot): TickPlan => {
     notes: ordered.flatMap(({ step }) => step.notes),
     claims: Array.from(claimed, ([workerType, count]) => ({ workerType, count })),
     actions,
-    wakeAt
+    wakeAt,
+    expireAt: expiryDue(snapshot.workers, config)
   }
 }
 

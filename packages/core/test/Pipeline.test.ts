@@ -567,7 +567,21 @@ describe("Pipeline", () => {
     it("waits for a pending worker job of the current epoch", () => {
       const { job, research } = withJob("training", { status: "pending", epoch: EPOCH }, { strategy })
       const s = step(research, job, world({ workers: workersOf(makeWorker()) }))
-      assert.deepStrictEqual(s.action, { _tag: "None", wakeAt: null })
+      // It comes due when it would be dispatched again.
+      assert.deepStrictEqual(s.action, { _tag: "None", wakeAt: job.updatedAt + config.orphanGraceSeconds * 1000 })
+    })
+
+    it("comes due for a pull worker's assignment when it goes back to the queue unpicked", () => {
+      const { job, research } = withJob("training", { status: "pending", epoch: EPOCH, updatedAt: NOW - 1_000 }, { strategy })
+      const puller = makeWorker({ protocol: "pull" })
+      const s = step(research, job, world({ workers: workersOf(puller) }))
+      assert.deepStrictEqual(s.action, { _tag: "None", wakeAt: job.updatedAt + config.assignmentAckSeconds * 1000 })
+      assert.strictEqual(step(research, job, world({ now: job.updatedAt + config.assignmentAckSeconds * 1000, workers: workersOf(puller) })).research.activeJobId, null)
+    })
+
+    it("has nothing due for a running job on an online worker: the worker goes offline first", () => {
+      const { job, research } = withJob("training", { status: "running" }, { strategy })
+      assert.deepStrictEqual(step(research, job, world({ workers: workersOf(makeWorker()) })).action, { _tag: "None", wakeAt: null })
     })
 
     it("dispatches again a pending job of the current epoch whose dispatch was never recorded, once per grace", () => {
@@ -579,7 +593,7 @@ describe("Pipeline", () => {
       if (s.action._tag === "Redispatch") assert.deepStrictEqual(s.action.job, { ...job, updatedAt: at })
       assert.deepStrictEqual(s.jobWrites, [{ job: { ...job, updatedAt: at }, expected: "pending" }])
       const soon = step(research, job, { ...later, now: at - 1 })
-      assert.deepStrictEqual(soon.action, { _tag: "None", wakeAt: null })
+      assert.deepStrictEqual(soon.action, { _tag: "None", wakeAt: at })
     })
 
     describe("on a worker that went offline", () => {
@@ -628,14 +642,14 @@ describe("Pipeline", () => {
         const s = step(running.research, running.job, world({ workers: workersOf(recent) }))
         assert.strictEqual(s.research, running.research)
         assert.deepStrictEqual(s.jobWrites, [])
-        assert.deepStrictEqual(s.action, { _tag: "None", wakeAt: null })
+        assert.deepStrictEqual(s.action, { _tag: "None", wakeAt: NOW + 1 })
       })
 
       it("waits while workers could be heard for less than the grace period", () => {
         const s = step(running.research, running.job, world({ hearingSince: NOW - grace + 1, workers: workersOf(offline) }))
         assert.strictEqual(s.research, running.research)
         assert.deepStrictEqual(s.jobWrites, [])
-        assert.deepStrictEqual(s.action, { _tag: "None", wakeAt: null })
+        assert.deepStrictEqual(s.action, { _tag: "None", wakeAt: NOW + 1 })
       })
 
       it("still takes the deprecated startedAt for hearingSince", () => {
@@ -669,6 +683,7 @@ describe("Pipeline", () => {
         const s = step(research, job)
         assert.strictEqual(s.research, research)
         assert.deepStrictEqual(s.jobWrites, [])
+        assert.deepStrictEqual(s.action, { _tag: "None", wakeAt: NOW + 1 })
       })
     })
   })

@@ -40,6 +40,9 @@ const job = (id: string, researchId: string, overrides: Partial<Job> = {}): Job 
 const worker = (id: string, overrides: Partial<Worker> = {}): Worker =>
   fixtures.worker(id, { capabilities: {}, registeredAt: 0, lastHeartbeatAt: NOW - 1_000, ...overrides })
 
+/** When a worker last heard at `heardAt` is due to go offline: a millisecond past the limit. */
+const expiry = (heardAt: number) => heardAt + config.workerOfflineAfterSeconds * 1000 + 1
+
 const idle = (r: Research): ActiveEntry => ({ research: r, job: null })
 const running = (r: Research, j: Job): ActiveEntry => ({ research: { ...r, activeJobId: j.id }, job: j })
 
@@ -72,7 +75,8 @@ describe("TickPlan", () => {
     assert.deepStrictEqual(p.claims, [{ workerType: "training", count: 2 }])
     assert.deepStrictEqual(summary(p), [["ClaimWorker", "op_b", 0], ["ClaimWorker", "op_c", 1]])
     assert.deepStrictEqual(p.notes, [])
-    assert.isNull(p.wakeAt)
+    // The jobs it starts are pending until their workers take them: dispatched again after the grace.
+    assert.strictEqual(p.wakeAt, NOW + config.orphanGraceSeconds * 1000)
   })
 
   it("breaks a tie in waiting time by the research's age", () => {
@@ -149,7 +153,7 @@ describe("TickPlan", () => {
       ],
       [worker("w-1", { status: "busy", currentJobs: ["job_t" as JobId] })]
     )
-    assert.deepStrictEqual(p, { notes: [], claims: [], actions: [], wakeAt: null, unpicked: [] })
+    assert.deepStrictEqual(p, { notes: [], claims: [], actions: [], wakeAt: null, expireAt: expiry(NOW - 1_000), unpicked: [] })
   })
 
   it("a research needing a worker when none is free starts waiting from now", () => {
@@ -246,6 +250,26 @@ describe("TickPlan", () => {
       idle(research("op_sooner", { failures: 1, retryAt: NOW + 2_000 })),
       idle(research("op_latest", { failures: 2, retryAt: NOW + 9_000 }))
     ], [worker("w-1")])
-    assert.deepStrictEqual(p, { notes: [], claims: [], actions: [], wakeAt: NOW + 2_000, unpicked: [] })
+    assert.deepStrictEqual(p, { notes: [], claims: [], actions: [], wakeAt: NOW + 2_000, expireAt: expiry(NOW - 1_000), unpicked: [] })
+  })
+
+  it("wakes when a job it leaves alone comes due, and for the jobs it starts on pull workers when unpicked", () => {
+    const pending = job("job_p", "op_p", { status: "pending", updatedAt: NOW - 1_000 })
+    const p = plan([running(research("op_p"), pending)], [worker("w-1", { status: "busy", currentJobs: ["job_p" as JobId] })])
+    assert.deepStrictEqual(p.actions, [])
+    assert.strictEqual(p.wakeAt, NOW - 1_000 + config.orphanGraceSeconds * 1000)
+    const pulled = plan([idle(waiting("op_w", NOW - 1_000))], [worker("w-2", { protocol: "pull", pollingUntil: NOW + 20_000 })])
+    assert.deepStrictEqual(summary(pulled), [["ClaimWorker", "op_w", 0]])
+    assert.strictEqual(pulled.wakeAt, NOW + config.assignmentAckSeconds * 1000)
+  })
+
+  it("says when the next worker is due to go offline or be removed for its silence", () => {
+    const p = plan([], [
+      worker("w-1", { lastHeartbeatAt: NOW - 5_000 }),
+      worker("w-2", { status: "offline", lastHeartbeatAt: NOW - 200_000 })
+    ])
+    assert.strictEqual(p.expireAt, expiry(NOW - 5_000))
+    assert.strictEqual(TickPlan.expiryDue([worker("w-2", { status: "offline", lastHeartbeatAt: NOW - 200_000 })], config), NOW - 200_000 + config.workerRemoveAfterSeconds * 1000 + 1)
+    assert.isNull(plan([]).expireAt)
   })
 })

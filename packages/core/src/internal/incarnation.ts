@@ -29,6 +29,13 @@ export const hearingFrom = (now: number): Hearing => ({ since: now, deaf: false,
 /** Whether silent workers are due to be expired now. */
 export const expireDue = (hearing: Hearing, now: number): boolean => now - hearing.expiredAt >= EXPIRE_EVERY_MILLIS
 
+/**
+ * When the loop must wake to expire a worker due at `expireAt`: then, or, if
+ * that is too soon after the last expiry, once expiring is due again.
+ */
+export const expiryWake = (hearing: Hearing, expireAt: number | null): number | null =>
+  expireAt === null ? null : Math.max(expireAt, hearing.expiredAt + EXPIRE_EVERY_MILLIS)
+
 /** Silent workers expired now. */
 export const expired = (hearing: Hearing, now: number): Hearing => ({ ...hearing, expiredAt: now })
 

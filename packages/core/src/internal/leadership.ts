@@ -1,10 +1,13 @@
 /**
  * Leadership: the coordinator loop runs only while this process holds the
  * lease. A term (`incarnation.ts`) starts with the lease's epoch and ends
- * when the lease is lost; meanwhile the loop ticks on every wakeup, at least
- * every poll interval, and when the earliest retry backoff ends. A failed
+ * when the lease is lost; meanwhile the loop ticks on every wakeup and when
+ * the last tick said the next is due (something time-based: a backoff ends,
+ * a job's deadline, a silent worker to expire). Unless every change wakes it
+ * (`Wakeup.complete`: one process, in memory), it also ticks at least every
+ * poll interval, the fallback for wakeups lost between processes. A failed
  * tick (storage unreachable) deafens the term, so workers' grace starts over
- * once storage answers.
+ * once storage answers, and is tried again after the poll interval.
  */
 import { Cause, Clock, Duration, Effect, FiberHandle, Option, Ref, type Scope } from "effect"
 import { CoordinatorLease } from "../CoordinatorLease.js"
@@ -19,9 +22,33 @@ import type { TickSummary } from "./tick.js"
 /** How long a lease that could not be acquired is left before trying again. */
 const RETRY_LEASE = Duration.seconds(1)
 
-/** How long the loop sleeps before the retry backoff ending at `wakeAt` (none: no wait is needed). */
-export const retryDelay = (wakeAt: number | null, now: number): Duration.Duration | null =>
-  wakeAt === null ? null : Duration.millis(wakeAt - now)
+/** How long the loop sleeps before the tick due at `wakeAt` (none: no tick is due). */
+export const delayUntil = (wakeAt: number | null, now: number): Duration.Duration | null =>
+  wakeAt === null ? null : Duration.millis(Math.max(0, wakeAt - now))
+
+/** The loop's timer: kicks it when the next tick is due. */
+interface Timer {
+  /** Sets the timer for `wakeAt` (none: clears it); one already set for that time is kept. */
+  readonly set: (wakeAt: number | null) => Effect.Effect<void>
+}
+
+/** A timer that raises `kick`, one sleeping fiber at a time, in the current scope. */
+const makeTimer = (kick: Signal.Signal): Effect.Effect<Timer, never, Scope.Scope> =>
+  Effect.map(FiberHandle.make(), (handle) => {
+    let armed: number | null = null
+    return {
+      set: (wakeAt) =>
+        wakeAt === armed ? Effect.void : Effect.gen(function*() {
+          armed = wakeAt
+          if (wakeAt === null) return yield* FiberHandle.clear(handle)
+          const delay = delayUntil(wakeAt, yield* Clock.currentTimeMillis)!
+          yield* FiberHandle.run(handle, Effect.zipRight(Effect.sleep(delay), Effect.suspend(() => {
+            armed = null
+            return kick.raise
+          })))
+        })
+    }
+  })
 
 /** A coordinator leading by hand: its epoch, and one tick to run when the caller wants. */
 export interface ManualLeadership {
@@ -42,6 +69,7 @@ export const make = (
     const wakeup = yield* Wakeup
     const config = yield* ForemanConfig
     const registry = yield* WorkerRegistry
+    const pollMillis = Duration.toMillis(Duration.seconds(config.pollIntervalSeconds))
 
     /**
      * Starts a term for `epoch` in the current scope. The polls waiting
@@ -57,36 +85,41 @@ export const make = (
         return incarnation
       })
 
-    /** One turn of the loop: a tick (a failed one deafens the term), the retry timer set, then a wait for a kick. */
-    const turn = (incarnation: Incarnation.Incarnation, kick: Signal.Signal, retryTimer: FiberHandle.FiberHandle) =>
+    /**
+     * One turn of the loop: a tick (a failed one deafens the term and is tried
+     * again after the poll interval), the timer set for when the next one is
+     * due, then a wait for a kick.
+     */
+    const turn = (incarnation: Incarnation.Incarnation, kick: Signal.Signal, timer: Timer) =>
       Effect.gen(function*() {
         const summary = yield* tick(incarnation).pipe(
           Effect.catchAllCause((cause) =>
-            Effect.zipRight(
-              Ref.update(incarnation.hearing, Incarnation.deafened),
-              Effect.as(Effect.logError("tick failed", cause), { wakeAt: null } as const)
-            )
+            Effect.gen(function*() {
+              yield* Ref.update(incarnation.hearing, Incarnation.deafened)
+              yield* Effect.logError("tick failed", cause)
+              return { wakeAt: (yield* Clock.currentTimeMillis) + pollMillis }
+            })
           )
         )
-        const delay = retryDelay(summary.wakeAt, yield* Clock.currentTimeMillis)
-        if (delay !== null) yield* FiberHandle.run(retryTimer, Effect.zipRight(Effect.sleep(delay), kick.raise))
+        yield* timer.set(summary.wakeAt)
         yield* kick.await
       })
 
-    /** Leads while the lease is held: ticks on every wakeup, and at least every poll interval. */
+    /** Leads while the lease is held: ticks on every wakeup, when a tick is due, and at least every poll interval. */
     const lead: Effect.Effect<void, StorageError> = Effect.scoped(Effect.gen(function*() {
       const leadership = yield* lease.acquire
       const incarnation = yield* incarnate(leadership.epoch)
       yield* Effect.logInfo(`coordinator leading (epoch ${incarnation.epoch})`)
-      // The loop waits on one local signal, raised by wakeups, by the poll fallback and
-      // by a timer for the earliest retry backoff, so a wait forks nothing.
+      // The loop waits on one local signal, raised by wakeups, by the timer for the next
+      // tick due and, unless every change signals (`Wakeup.complete`), by the poll, so a
+      // wait forks nothing.
       const kick = yield* Signal.make
-      const retryTimer = yield* FiberHandle.make()
+      const timer = yield* makeTimer(kick)
       yield* Effect.forkScoped(Effect.forever(Effect.zipRight(wakeup.await, kick.raise)))
-      yield* Effect.forkScoped(
-        Effect.forever(Effect.zipRight(Effect.sleep(Duration.seconds(config.pollIntervalSeconds)), kick.raise))
-      )
-      yield* Effect.race(Effect.forever(turn(incarnation, kick, retryTimer)), leadership.lost)
+      if (wakeup.complete !== true) {
+        yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(Duration.millis(pollMillis)), kick.raise)))
+      }
+      yield* Effect.race(Effect.forever(turn(incarnation, kick, timer)), leadership.lost)
       yield* Effect.logWarning(`coordinator lost the lease (epoch ${incarnation.epoch})`)
     }))
 

@@ -52,6 +52,8 @@ export interface Observation {
   readonly workers: ReadonlyArray<Worker>
   /** Since when workers could be heard. */
   readonly hearingSince: number
+  /** What the term knows of hearing workers after this read. */
+  readonly hearing: Incarnation.Hearing
 }
 
 /** Reads the world for a tick over storage and the registry. */
@@ -83,7 +85,7 @@ export const make = Effect.gen(function*() {
       const hearing = yield* Ref.updateAndGet(incarnation.hearing, (h) => Incarnation.heard(h, now))
       const { leaks, workers } = leakedSlots(active, listed)
       yield* releaseLeaks(leaks)
-      return { active, workers, hearingSince: hearing.since } satisfies Observation
+      return { active, workers, hearingSince: hearing.since, hearing } satisfies Observation
     })
 
   return { observe }

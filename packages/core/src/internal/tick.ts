@@ -26,7 +26,10 @@ export interface TickSummary {
   readonly researches: number
   readonly committed: number
   readonly started: number
-  /** The earliest retry backoff that ends, if any. */
+  /**
+   * When the next tick is due if nothing else happens (something time-based:
+   * a backoff ends, a job's deadline, a silent worker to expire), after now; none if nothing is.
+   */
   readonly wakeAt: number | null
 }
 
@@ -88,7 +91,7 @@ export const make = Effect.gen(function*() {
   const tick = (incarnation: Incarnation.Incarnation): Effect.Effect<TickSummary, StorageError> =>
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const { active, hearingSince, workers } = yield* observe(incarnation, now)
+      const { active, hearing, hearingSince, workers } = yield* observe(incarnation, now)
       const { epoch } = incarnation
       const plan = TickPlan.make({ pipeline, config, now, epoch, hearingSince, active, workers })
       const { redispatches, written } = yield* commitPlan(epoch, plan, now)
@@ -103,7 +106,9 @@ export const make = Effect.gen(function*() {
         "foreman.tick.committed": written.length,
         "foreman.tick.started": started
       })
-      return { researches: active.length, committed: written.length, started, wakeAt: plan.wakeAt }
+      const expiry = Incarnation.expiryWake(hearing, plan.expireAt)
+      const wakeAt = plan.wakeAt === null ? expiry : expiry === null ? plan.wakeAt : Math.min(plan.wakeAt, expiry)
+      return { researches: active.length, committed: written.length, started, wakeAt }
     }).pipe(
       Metric.trackDurationWith(Metrics.tickDuration, Duration.toSeconds),
       Effect.withSpan("Coordinator.tick", { attributes: { "foreman.epoch": incarnation.epoch } })

@@ -1,7 +1,7 @@
 /**
  * A term of leadership from plain data: when silent workers are expired, how
  * a storage outage restarts workers' grace, which in-process jobs are reaped,
- * and when the loop wakes for a retry backoff.
+ * and when the loop wakes for a tick due.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Duration } from "effect"
@@ -38,9 +38,19 @@ describe("stale", () => {
   })
 })
 
-describe("retryDelay", () => {
-  it("waits until the earliest backoff ends, or not at all", () => {
-    assert.isNull(Leadership.retryDelay(null, 1_000))
-    assert.isTrue(Duration.equals(Leadership.retryDelay(4_000, 1_000)!, Duration.millis(3_000)))
+describe("delayUntil", () => {
+  it("waits until the next tick is due, or not at all", () => {
+    assert.isNull(Leadership.delayUntil(null, 1_000))
+    assert.isTrue(Duration.equals(Leadership.delayUntil(4_000, 1_000)!, Duration.millis(3_000)))
+    assert.isTrue(Duration.equals(Leadership.delayUntil(900, 1_000)!, Duration.zero))
+  })
+})
+
+describe("expiryWake", () => {
+  it("wakes when a worker is due to expire, but not before expiring is due again", () => {
+    const after = Incarnation.expired(Incarnation.hearingFrom(5_000), 5_000)
+    assert.isNull(Incarnation.expiryWake(after, null))
+    assert.strictEqual(Incarnation.expiryWake(after, 9_000), 9_000)
+    assert.strictEqual(Incarnation.expiryWake(after, 5_400), 6_000)
   })
 })
