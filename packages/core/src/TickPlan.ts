@@ -153,18 +153,23 @@ const earliest = (a: number | null, b: number | null): number | null =>
   a === null ? b : b === null ? a : Math.min(a, b)
 
 /**
- * When the next worker is due to expire: `WorkerRegistry.expire` marks
- * offline a worker silent for longer than `workerOfflineAfterSeconds` and
+ * When the next worker is due to expire: `WorkerRegistry.expireHeard` marks
+ * offline a worker silent for longer than `workerOfflineAfterSeconds`, and
  * removes one silent for longer than `workerRemoveAfterSeconds` (strictly
- * longer: a millisecond after the limit).
+ * longer: a millisecond after the limit), silence counting from
+ * `hearingSince` at the earliest (`WorkerTransitions.expiryCutoffs`).
  */
-export const expiryDue = (workers: ReadonlyArray<Worker>, config: ForemanConfigShape): number | null => {
+export const expiryDue = (
+  workers: ReadonlyArray<Worker>,
+  config: ForemanConfigShape,
+  hearingSince: number
+): number | null => {
   let due: number | null = null
   for (const w of workers) {
     const limit = w.status === "offline"
       ? config.workerRemoveAfterSeconds
       : Math.min(config.workerOfflineAfterSeconds, config.workerRemoveAfterSeconds)
-    due = earliest(due, w.lastHeartbeatAt + limit * 1000 + 1)
+    due = earliest(due, Math.max(hearingSince, w.lastHeartbeatAt + 1) + limit * 1000)
   }
   return due
 }
@@ -310,7 +315,7 @@ export const make = (snapshot: Snapshot): TickPlan => {
     claims: Array.from(claimed, ([workerType, count]) => ({ workerType, count })),
     actions,
     wakeAt,
-    expireAt: expiryDue(snapshot.workers, config)
+    expireAt: expiryDue(snapshot.workers, config, hearingSince)
   }
 }
 

@@ -269,7 +269,11 @@ describe("TickPlan", () => {
       worker("w-2", { status: "offline", lastHeartbeatAt: NOW - 200_000 })
     ])
     assert.strictEqual(p.expireAt, expiry(NOW - 5_000))
-    assert.strictEqual(TickPlan.expiryDue([worker("w-2", { status: "offline", lastHeartbeatAt: NOW - 200_000 })], config), NOW - 200_000 + config.workerRemoveAfterSeconds * 1000 + 1)
+    const offline = worker("w-2", { status: "offline", lastHeartbeatAt: NOW - 200_000 })
+    assert.strictEqual(TickPlan.expiryDue([offline], config, 0), NOW - 200_000 + config.workerRemoveAfterSeconds * 1000 + 1)
+    // Silence counts from when workers could be heard.
+    const silent = worker("w-1", { lastHeartbeatAt: NOW - 100_000 })
+    assert.strictEqual(TickPlan.expiryDue([silent], config, NOW), NOW + config.workerOfflineAfterSeconds * 1000)
     assert.isNull(plan([]).expireAt)
   })
 })
