@@ -29,7 +29,7 @@ import { createServer } from "node:http"
 import * as Dashboard from "./Dashboard.js"
 import * as EventLog from "./EventLog.js"
 import { isOpen, layerAuthorization, requireAnyone, requireOperator, speakingFor, tokensConfig } from "./internal/authorization.js"
-import { defaultMaxBodyBytes, guard } from "./internal/requestGuard.js"
+import { defaultMaxBodyBytes, defaultMaxConnectionsPerCredential, guard } from "./internal/requestGuard.js"
 import {
   ForemanApi,
   idempotencyKeyHeader,
@@ -53,7 +53,7 @@ export {
   type Tokens,
   tokensConfig
 } from "./internal/authorization.js"
-export { defaultMaxBodyBytes, maxNestingDepth } from "./internal/requestGuard.js"
+export { defaultMaxBodyBytes, defaultMaxConnectionsPerCredential, maxNestingDepth } from "./internal/requestGuard.js"
 
 // --- handlers -------------------------------------------------------------------
 
@@ -207,6 +207,12 @@ const HealthLive = HttpApiBuilder.group(ForemanApi, "health", (handlers) =>
 export interface ApiOptions {
   /** Larger request bodies get 413; 1 MiB by default. */
   readonly maxBodyBytes?: number | undefined
+  /**
+   * How many requests one credential (a bearer token, or a worker's own
+   * secret) may have open at once on a Node server, long-polls and event
+   * streams included; more get 429 `TooManyConnections`. 64 by default.
+   */
+  readonly maxConnectionsPerCredential?: number | undefined
 }
 
 /** `ForemanApi` with every group, the authorization middleware and the body guard. */
@@ -218,7 +224,13 @@ export const layerWith = (
       Layer.provide([AgentLive, WorkersLive, HealthLive]),
       Layer.provide([layerAuthorization, EventLog.layer()])
     ),
-    HttpApiBuilder.middleware(ForemanApi, guard(options.maxBodyBytes ?? defaultMaxBodyBytes))
+    HttpApiBuilder.middleware(
+      ForemanApi,
+      guard(
+        options.maxBodyBytes ?? defaultMaxBodyBytes,
+        options.maxConnectionsPerCredential ?? defaultMaxConnectionsPerCredential
+      )
+    )
   )
 
 /** `ForemanApi` with the default body limit; needs the coordinator and the registry. */
@@ -295,6 +307,33 @@ export interface ServeOptions extends ApiOptions {
   readonly host?: string | undefined
   /** 0 lets the system choose. */
   readonly port: number
+  /** How long a client may take to send a request's headers before its connection is closed; 10 s by default. */
+  readonly headersTimeoutSeconds?: number | undefined
+  /**
+   * How long a client may take to send a whole request, headers and body, before
+   * its connection is closed; 30 s by default. Only the request: a long-poll or
+   * an event stream, whose request is sent at once, may then stay open.
+   */
+  readonly requestTimeoutSeconds?: number | undefined
+}
+
+/** The timeouts' defaults, in seconds. */
+export const defaultTimeouts = { headersTimeoutSeconds: 10, requestTimeoutSeconds: 30 } as const
+
+/**
+ * Node's HTTP server with the timeouts: a connection still sending its request
+ * past them is closed (Node answers 408 and closes it), checked every second
+ * (Node's default is every 30 s, which let a slow client stay past 40 s).
+ */
+const nodeServer = (options: ServeOptions) => () => {
+  const headersTimeout = (options.headersTimeoutSeconds ?? defaultTimeouts.headersTimeoutSeconds) * 1000
+  const requestTimeout = (options.requestTimeoutSeconds ?? defaultTimeouts.requestTimeoutSeconds) * 1000
+  return createServer({
+    headersTimeout,
+    // Node wants the headers' timeout within the request's.
+    requestTimeout: Math.max(requestTimeout, headersTimeout),
+    connectionsCheckingInterval: Math.min(1000, headersTimeout / 2)
+  })
 }
 
 /**
@@ -321,7 +360,7 @@ export const serve = (
       Layer.provide(docs),
       Layer.provide(layerWith(options).pipe(Layer.provide(Layer.succeed(Stopping, stopping)))),
       HttpServer.withLogAddress,
-      Layer.provideMerge(NodeHttpServer.layer(createServer, { host, port: options.port }))
+      Layer.provideMerge(NodeHttpServer.layer(nodeServer(options), { host, port: options.port }))
     )
   }))
 

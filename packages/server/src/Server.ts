@@ -16,11 +16,41 @@ import * as Observability from "./Observability.js"
 
 export interface ServerOptions extends ApiServer.ServeOptions {}
 
-/** Where to listen: `FOREMAN_HOST` (default chosen by the token rule) and `FOREMAN_PORT` (8000). */
+/** A number of seconds above zero, or the default when unset. */
+const positiveSeconds = (name: string, fallback: number) =>
+  Config.number(name).pipe(
+    Config.validate({ message: `${name} must be a number of seconds > 0`, validation: (n) => Number.isFinite(n) && n > 0 }),
+    Config.withDefault(fallback)
+  )
+
+/**
+ * The limits that keep slow or greedy clients from holding the API's
+ * connections: `FOREMAN_HEADERS_TIMEOUT_SECONDS` (10), `FOREMAN_REQUEST_TIMEOUT_SECONDS`
+ * (30) and `FOREMAN_MAX_CONNECTIONS_PER_CREDENTIAL` (64); see `ApiServer.ServeOptions`.
+ */
+export const limitsFromEnv: Config.Config<
+  Required<Pick<ServerOptions, "headersTimeoutSeconds" | "requestTimeoutSeconds" | "maxConnectionsPerCredential">>
+> = Config.all({
+  headersTimeoutSeconds: positiveSeconds(
+    "FOREMAN_HEADERS_TIMEOUT_SECONDS",
+    ApiServer.defaultTimeouts.headersTimeoutSeconds
+  ),
+  requestTimeoutSeconds: positiveSeconds(
+    "FOREMAN_REQUEST_TIMEOUT_SECONDS",
+    ApiServer.defaultTimeouts.requestTimeoutSeconds
+  ),
+  maxConnectionsPerCredential: Config.integer("FOREMAN_MAX_CONNECTIONS_PER_CREDENTIAL").pipe(
+    Config.validate({ message: "FOREMAN_MAX_CONNECTIONS_PER_CREDENTIAL must be an integer > 0", validation: (n) => n > 0 }),
+    Config.withDefault(ApiServer.defaultMaxConnectionsPerCredential)
+  )
+})
+
+/** Where to listen: `FOREMAN_HOST` (default chosen by the token rule) and `FOREMAN_PORT` (8000), and the limits (`limitsFromEnv`). */
 export const optionsFromEnv: Config.Config<ServerOptions> = Config.all({
   host: Config.option(Config.string("FOREMAN_HOST")),
-  port: Config.port("FOREMAN_PORT").pipe(Config.withDefault(8000))
-}).pipe(Config.map(({ host, port }) => ({ host: host._tag === "Some" ? host.value : undefined, port })))
+  port: Config.port("FOREMAN_PORT").pipe(Config.withDefault(8000)),
+  limits: limitsFromEnv
+}).pipe(Config.map(({ host, limits, port }) => ({ host: host._tag === "Some" ? host.value : undefined, port, ...limits })))
 
 /** Runs the coordinator loop for the layer's lifetime (it stands by while another process leads). */
 export const loop = Layer.scopedDiscard(Effect.flatMap(Coordinator.Coordinator, (c) => Effect.forkScoped(c.run)))

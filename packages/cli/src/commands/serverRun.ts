@@ -115,6 +115,9 @@ export const server = (o: ServerOptions): Effect.Effect<never, CommandFailed | U
       // The engine's settings (budget, intervals, gates…), checked before the database starts.
       yield* Effect.mapError(ForemanConfig.config, (error) =>
         new UsageError({ message: configMessage(error), hints: [configurationHint] }))
+      // The connection limits (FOREMAN_HEADERS_TIMEOUT_SECONDS, …), checked the same way.
+      const limits = yield* Effect.mapError(Server.limitsFromEnv, (error) =>
+        new UsageError({ message: configMessage(error), hints: [configurationHint] }))
       const workers = o.localWorkers.filter((w) => w.count > 0)
       // Checked before anything starts: a missing Python is one line, not a server with workers that die.
       const runtime: LocalWorkers.Runtime = o.workerRuntime === "python" && workers.length > 0
@@ -125,7 +128,7 @@ export const server = (o: ServerOptions): Effect.Effect<never, CommandFailed | U
       const host = Option.getOrUndefined(o.host)
       const agents = yield* Providers.fromConfig().pipe(Effect.mapError(agentsFailure))
       const context = yield* Layer.build(
-        Server.layer({ host, port: o.port, storage: Postgres.layerFromEnv(), agents: agents.layer })
+        Server.layer({ host, port: o.port, ...limits, storage: Postgres.layerFromEnv(), agents: agents.layer })
       ).pipe(
         Effect.mapError((error) => startFailure(host ?? "127.0.0.1", o.port, error))
       )

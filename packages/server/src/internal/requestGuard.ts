@@ -1,6 +1,7 @@
 /**
- * The guard on request bodies: size, JSON only, nesting depth, and readable
- * 404/405/400 answers, before the API's decoders see anything.
+ * The guard on requests: open requests per credential, body size, JSON only,
+ * nesting depth, and readable 404/405/400 answers, before the API's decoders
+ * see anything.
  */
 import {
   HttpApi,
@@ -12,14 +13,58 @@ import {
   HttpServerRespondable,
   HttpServerResponse
 } from "@effect/platform"
+import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Cause, Effect, Option, Predicate } from "effect"
+import { createHash } from "node:crypto"
 import { IncomingMessage } from "node:http"
-import { ForemanApi, PayloadTooLarge } from "@foreman/api/Api"
+import { ForemanApi, PayloadTooLarge, TooManyConnections, workerSecretHeader } from "@foreman/api/Api"
 
 // --- the request guard ----------------------------------------------------------
 
 /** The default request body limit: 1 MiB. */
 export const defaultMaxBodyBytes = 1024 * 1024
+
+/** The default number of requests one credential may have open at once. */
+export const defaultMaxConnectionsPerCredential = 64
+
+/**
+ * Who a request speaks as, for counting its open requests: a worker's own
+ * secret when it sends one (each worker is its own credential, even when a
+ * fleet shares a token), else its bearer token, as a digest (no token is kept).
+ * None for a request without either: a server with tokens refuses it at once.
+ */
+const credentialOf = (request: HttpServerRequest.HttpServerRequest): string | undefined => {
+  const secret = request.headers[workerSecretHeader]
+  const authorization = request.headers["authorization"]
+  const presented = secret !== undefined && secret !== "" ? `secret ${secret}` : authorization
+  return presented === undefined || presented === "" ? undefined : createHash("sha256").update(presented).digest("base64")
+}
+
+/**
+ * Counts the requests each credential has open on a Node server (one per
+ * connection at a time: HTTP/1.1 carries one request at a time), from the
+ * guard to the response's close, which is when its connection is done with
+ * it: a long-poll's answer, an event stream's end, or a dropped connection.
+ * Credentials, not addresses: workers behind one NAT share an address.
+ */
+const openRequests = (limit: number) => {
+  const open = new Map<string, number>()
+  const release = (credential: string) => {
+    const n = (open.get(credential) ?? 1) - 1
+    if (n <= 0) open.delete(credential)
+    else open.set(credential, n)
+  }
+  /** Takes a slot for the request, or says none is left. */
+  return (request: HttpServerRequest.HttpServerRequest): boolean => {
+    const credential = credentialOf(request)
+    if (credential === undefined || !(request.source instanceof IncomingMessage)) return true
+    const n = open.get(credential) ?? 0
+    if (n >= limit) return false
+    open.set(credential, n + 1)
+    NodeHttpServerRequest.toServerResponse(request).once("close", () => release(credential))
+    return true
+  }
+}
 
 /**
  * How deep a request body may nest arrays and objects. Real payloads nest a
@@ -110,11 +155,19 @@ const inWords = (error: HttpApiError.HttpApiDecodeError): HttpApiError.HttpApiDe
 const stoppedAtLimit = (error: HttpServerError.RequestError): boolean =>
   error.cause instanceof Error && !("code" in error.cause) && error.cause.message === "maxBytes exceeded"
 
-export const guard = (maxBodyBytes: number): HttpApiBuilder.MiddlewareFn<HttpApiError.HttpApiDecodeError | PayloadTooLarge> => {
+export const guard = (
+  maxBodyBytes: number,
+  maxConnectionsPerCredential: number
+): HttpApiBuilder.MiddlewareFn<HttpApiError.HttpApiDecodeError | PayloadTooLarge | TooManyConnections> => {
   const tooLarge = new PayloadTooLarge({ message: `Request body is larger than ${maxBodyBytes} bytes` })
+  const tooMany = new TooManyConnections({
+    message: `This credential already has ${maxConnectionsPerCredential} requests open: finish some, then send again`
+  })
+  const admit = openRequests(maxConnectionsPerCredential)
   return (app) =>
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
+      if (!admit(request)) return yield* tooMany
       const path = new URL(request.url, "http://localhost").pathname
       const allowed = methodsOn(path)
       const method = request.method === "HEAD" ? "GET" : request.method
