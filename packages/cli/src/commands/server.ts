@@ -61,6 +61,20 @@ export const server = Command.make(
       })),
       Options.withDescription(`Port to listen on, 0 = any free port (env FOREMAN_PORT; default ${defaultPort})`)
     ),
+    idempotencyKeyTtl: Options.integer("idempotency-key-ttl").pipe(
+      Options.optional,
+      Options.mapEffect(Option.match({
+        onNone: () => Effect.succeed(Option.none<number>()),
+        onSome: (seconds) =>
+          seconds > 0
+            ? Effect.succeed(Option.some(seconds))
+            : Effect.fail(invalid(`--idempotency-key-ttl must be a number of seconds > 0, got ${seconds}`))
+      })),
+      Options.withDescription(
+        "How long a trigger's Idempotency-Key is kept, in seconds (env FOREMAN_IDEMPOTENCY_KEY_TTL_SECONDS; " +
+          "default 86400)"
+      )
+    ),
     localWorkers: Options.text("local-workers").pipe(
       Options.withFallbackConfig(Config.string("FOREMAN_LOCAL_WORKERS")),
       Options.optional,

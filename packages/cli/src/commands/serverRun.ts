@@ -103,6 +103,8 @@ export interface ServerOptions {
   readonly json: boolean
   readonly host: Option.Option<string>
   readonly port: number
+  /** Overrides `FOREMAN_IDEMPOTENCY_KEY_TTL_SECONDS`. */
+  readonly idempotencyKeyTtl: Option.Option<number>
   readonly localWorkers: ReadonlyArray<LocalWorkers.WorkerCount>
   readonly workerRuntime: "typescript" | "python"
 }
@@ -128,7 +130,22 @@ export const server = (o: ServerOptions): Effect.Effect<never, CommandFailed | U
       const host = Option.getOrUndefined(o.host)
       const agents = yield* Providers.fromConfig().pipe(Effect.mapError(agentsFailure))
       const context = yield* Layer.build(
-        Server.layer({ host, port: o.port, ...limits, storage: Postgres.layerFromEnv(), agents: agents.layer })
+        Server.layer({
+          host,
+          port: o.port,
+          ...limits,
+          storage: Postgres.layerFromEnv(),
+          agents: agents.layer,
+          ...Option.match(o.idempotencyKeyTtl, {
+            onNone: () => ({}),
+            onSome: (seconds) => ({
+              config: Layer.effect(
+                ForemanConfig.ForemanConfig,
+                Effect.map(ForemanConfig.load, (config) => ({ ...config, idempotencyKeyTtlSeconds: seconds }))
+              )
+            })
+          })
+        })
       ).pipe(
         Effect.mapError((error) => startFailure(host ?? "127.0.0.1", o.port, error))
       )
