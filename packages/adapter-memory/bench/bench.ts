@@ -12,8 +12,8 @@
  *   against the 120 run.
  * With the defaults ($5 a day, a one-day horizon) the runs from 240 researches
  * up end at the horizon, so their time is that of one simulated day; a run
- * costs in proportion to simulated time (the coordinator's 2 s polls and the
- * heartbeats) plus the researches, whatever the length of the line.
+ * costs in proportion to simulated time (the workers' heartbeats; in memory
+ * the coordinator does not poll) plus the researches, whatever the length of the line.
  */
 import { Coordinator } from "@foreman/core"
 import { Duration, Effect, Layer, Logger, LogLevel } from "effect"

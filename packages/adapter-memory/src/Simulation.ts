@@ -241,9 +241,10 @@ const crashing = (
   })
 
 /**
- * Runs a simulation. Its cost grows with simulated time (the coordinator ticks at
- * least every `pollIntervalSeconds`, every worker heartbeats) and with the
- * researches, not with how many wait at once.
+ * Runs a simulation. Its cost grows with simulated time (every worker
+ * heartbeats; the coordinator, which does not poll in memory, ticks on what
+ * happens and when something time-based is due) and with the researches, not
+ * with how many wait at once.
  */
 export const run = (input: SimulationInput = {}): Effect.Effect<SimulationReport> =>
   Effect.suspend(() => {
