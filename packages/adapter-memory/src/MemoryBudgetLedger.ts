@@ -30,6 +30,8 @@ export const make = Effect.sync(() => {
   const ordered: Array<Domain.BudgetEntry> = []
   /** `totals[i]` is the sum of the first `i` entries. */
   const totals: Array<number> = [0]
+  /** `simulatedTotals[i]` is the sum of the simulated ones among them. */
+  const simulatedTotals: Array<number> = [0]
   const cycles = new Map<Domain.ResearchId, Cycle>()
   /** The values of `cycles`, most recent first. */
   const recent: Array<Cycle> = []
@@ -72,6 +74,9 @@ export const make = Effect.sync(() => {
         ordered.splice(i, 0, entry)
         totals.splice(i + 1, 0, totals[i]! + entry.costUsd)
         for (let j = i + 2; j < totals.length; j++) totals[j] = totals[j]! + entry.costUsd
+        const simulated = entry.simulated === true ? entry.costUsd : 0
+        simulatedTotals.splice(i + 1, 0, simulatedTotals[i]! + simulated)
+        if (simulated > 0) for (let j = i + 2; j < simulatedTotals.length; j++) simulatedTotals[j] = simulatedTotals[j]! + simulated
         const cycle = cycles.get(entry.researchId)
         if (cycle !== undefined) recent.splice(placeOf(cycle), 1)
         const next: Cycle = cycle === undefined
@@ -84,6 +89,8 @@ export const make = Effect.sync(() => {
       Effect.sync(() => ordered.slice(firstAtOrAfter(from), firstAtOrAfter(to)).sort(inChargeOrder)),
     entriesOf: (researchId) => Effect.sync(() => (entries.get(researchId) ?? []).slice().sort(inChargeOrder)),
     spentBetween: (from, to) => Effect.sync(() => totals[firstAtOrAfter(to)]! - totals[firstAtOrAfter(from)]!),
+    simulatedBetween: (from, to) =>
+      Effect.sync(() => simulatedTotals[firstAtOrAfter(to)]! - simulatedTotals[firstAtOrAfter(from)]!),
     recentCycleCosts: (limit) =>
       Effect.sync(() => recent.slice(0, Math.max(0, limit)).map(({ amountUsd, researchId }) => ({ researchId, amountUsd })))
   })

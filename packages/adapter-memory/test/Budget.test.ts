@@ -3,7 +3,7 @@ import { Budget, BudgetLedger, Coordinator, type Domain, Researches } from "@for
 import { Effect, TestClock } from "effect"
 import { fresh, research } from "../src/TestEngine.js"
 
-const charge = (jobId: string, amountUsd: number, researchId = "op_1") =>
+const charge = (jobId: string, amountUsd: number, researchId = "op_1", simulated = false) =>
   Effect.gen(function*() {
     const ledger = yield* BudgetLedger.BudgetLedger
     yield* ledger.record({
@@ -17,11 +17,26 @@ const charge = (jobId: string, amountUsd: number, researchId = "op_1") =>
       costUsd: amountUsd,
       latencyMs: 0,
       error: null,
+      ...(simulated ? { simulated: true, model: "offline" } : {}),
       at: yield* TestClock.currentTimeMillis
     })
   })
 
 describe("Budget", () => {
+  it.scoped("says how much of what it charged was simulated (the offline agents': no model called)", () =>
+    fresh(Effect.gen(function*() {
+      const budget = yield* Budget.Budget
+      yield* TestClock.setTime(Date.UTC(2026, 10, 22, 12, 0))
+      yield* charge("job_a", 0.5)
+      yield* charge("job_b", 0.02, "op_2", true)
+      yield* charge("job_c", 0.03, "op_2", true)
+      const status = yield* budget.status()
+      assert.deepInclude(status, { spentUsd: 0.55, simulatedUsd: 0.05 }, "simulated calls count against the budget")
+      assert.deepInclude(yield* budget.today(), { spentUsd: 0.55, simulatedUsd: 0.05 })
+      const calls = yield* budget.charges("op_2" as Domain.ResearchId)
+      assert.deepStrictEqual(calls.map((c) => [c.model, c.simulated]), [["offline", true], ["offline", true]])
+    })))
+
   it.scoped("charges today's window, once per job, and renews at UTC midnight", () =>
     fresh(Effect.gen(function*() {
       const budget = yield* Budget.Budget
@@ -35,6 +50,7 @@ describe("Budget", () => {
         unlimited: false,
         limitUsd: 5,
         spentUsd: 1.58,
+        simulatedUsd: 0,
         remainingUsd: 3.42,
         estimateUsd: 0.15,
         cyclesAffordable: 22,

@@ -25,6 +25,7 @@ const decodeEntries = decode(Schema.Array(Schema.Struct({
   amount_usd: fields.costUsd,
   latency_ms: fields.latencyMs,
   error: fields.error,
+  simulated: Schema.Boolean,
   at: Timestamp
 })))
 
@@ -37,7 +38,7 @@ export const make = Effect.gen(function*() {
       Effect.flatMap(
         sql`
           SELECT research_id, job_id, call, model, input_tokens, output_tokens, cached_input_tokens, amount_usd,
-            latency_ms, error, at
+            latency_ms, error, simulated, at
           FROM foreman_budget ${where}
           ORDER BY at, job_id COLLATE "C", call`,
         decodeEntries
@@ -54,6 +55,7 @@ export const make = Effect.gen(function*() {
           costUsd: row.amount_usd,
           latencyMs: row.latency_ms,
           error: row.error,
+          ...(row.simulated ? { simulated: true } : {}),
           at: row.at.getTime()
         }))
     ))
@@ -62,9 +64,9 @@ export const make = Effect.gen(function*() {
     record: (e) =>
       storage(Effect.asVoid(sql`
         INSERT INTO foreman_budget (job_id, call, research_id, model, input_tokens, output_tokens, cached_input_tokens,
-          amount_usd, latency_ms, error, at)
+          amount_usd, latency_ms, error, simulated, at)
         VALUES (${e.jobId}, ${e.call}, ${e.researchId}, ${e.model}, ${e.inputTokens}, ${e.outputTokens},
-          ${e.cachedInputTokens}, ${e.costUsd}, ${e.latencyMs}, ${e.error}, ${toDate(e.at)})
+          ${e.cachedInputTokens}, ${e.costUsd}, ${e.latencyMs}, ${e.error}, ${e.simulated === true}, ${toDate(e.at)})
         ON CONFLICT (job_id, call) DO NOTHING`)),
     entriesBetween: (from, to) =>
       entries(sql`WHERE at >= ${toDate(from)} AND at < ${toDate(to)}`),
@@ -74,6 +76,13 @@ export const make = Effect.gen(function*() {
         sql<{ total: number }>`
           SELECT coalesce(sum(amount_usd), 0)::float8 AS total FROM foreman_budget
           WHERE at >= ${toDate(from)} AND at < ${toDate(to)}`,
+        (rows) => rows[0]?.total ?? 0
+      )),
+    simulatedBetween: (from, to) =>
+      storage(Effect.map(
+        sql<{ total: number }>`
+          SELECT coalesce(sum(amount_usd), 0)::float8 AS total FROM foreman_budget
+          WHERE simulated AND at >= ${toDate(from)} AND at < ${toDate(to)}`,
         (rows) => rows[0]?.total ?? 0
       )),
     // `COLLATE "C"` breaks ties by code unit, as the memory ledger does.

@@ -5,15 +5,17 @@
  * workers declare they support; the assessor reads the gates and metrics.
  * Both report a simulated token usage priced like a Sonnet-class model ($3 in
  * / $15 out per million tokens), so the budget is exercised as it would be in
- * production; no tokens are spent. The LLM metrics count these calls under
- * `model="offline"`.
+ * production; no tokens are spent. Their calls are recorded under these
+ * agents' own name, `offline` (never the model a trigger asks for), marked
+ * `simulated` in the ledger, the API and the LLM metrics (`simulated="true"`);
+ * they still count against the daily budget.
  */
 import { Agents, type Domain, Metrics } from "@foreman/core"
 import { type Context, Duration, Effect, Layer, Random } from "effect"
 import { supported } from "./Design.js"
 import { cost } from "./Pricing.js"
 
-/** The name these agents' calls are counted under in the LLM metrics (`model="offline"`), whatever model was asked for. */
+/** The name these agents' calls are recorded under, in the ledger and the LLM metrics (`model="offline"`), whatever model was asked for. */
 export const name = "offline"
 
 /** What a coordinator says at start about these agents. */
@@ -24,6 +26,7 @@ export interface AgentOptions {
   readonly designLatency?: Duration.DurationInput
   /** Simulated thinking time of each assessment. */
   readonly assessLatency?: Duration.DurationInput
+  /** The name the calls are recorded under; by default `offline` (`name`). */
   readonly model?: string
   readonly inputPricePerMillion?: number
   readonly outputPricePerMillion?: number
@@ -83,25 +86,26 @@ const namedInstrument = (brief: string): (typeof INSTRUMENTS)[number] | undefine
 }
 
 /**
- * One simulated call, priced like the model it pretends to be, counted in the
- * LLM metrics as the model agents count theirs, under these agents' `name`.
+ * One simulated call, priced like a Sonnet-class model, recorded under these
+ * agents' `name` (not the model a trigger asked for: none was called) and
+ * marked simulated, in the ledger and in the LLM metrics.
  */
 const call = (
   options: AgentOptions,
-  model: string | null,
   latency: Duration.DurationInput | undefined,
   tokens: { readonly inputTokens: number; readonly outputTokens: number }
 ): Effect.Effect<Domain.LlmCall> => {
   const price = { input: options.inputPricePerMillion ?? 3, output: options.outputPricePerMillion ?? 15 }
   const made: Domain.LlmCall = {
-    model: model ?? options.model ?? "sonnet-class",
+    model: options.model ?? name,
     ...tokens,
     cachedInputTokens: 0,
     costUsd: cost({ ...price, cachedInput: price.input }, { ...tokens, cachedInputTokens: 0 }),
     latencyMs: latency === undefined ? 0 : Duration.toMillis(Duration.decode(latency)),
-    error: null
+    error: null,
+    simulated: true
   }
-  return Effect.as(Metrics.recordLlmCall({ ...made, model: name, outcome: "answered" }), made)
+  return Effect.as(Metrics.recordLlmCall({ ...made, outcome: "answered" }), made)
 }
 
 const randomIndicators = (from: ReadonlyArray<IndicatorName>) => Effect.gen(function*() {
@@ -124,7 +128,7 @@ const think = (latency: Duration.DurationInput | undefined) =>
  */
 export const designer = (options: AgentOptions = {}): Context.Tag.Service<Agents.Designer> =>
   Agents.Designer.of({
-    design: ({ brief, model, workers }) =>
+    design: ({ brief, workers }) =>
       Effect.gen(function*() {
         yield* think(options.designLatency)
         const support = supported(workers)
@@ -145,14 +149,14 @@ export const designer = (options: AgentOptions = {}): Context.Tag.Service<Agents
         }
         const inputTokens = 1500 + (yield* Random.nextIntBetween(0, 1500))
         const outputTokens = 600 + (yield* Random.nextIntBetween(0, 900))
-        return { result: strategy, calls: [yield* call(options, model, options.designLatency, { inputTokens, outputTokens })] }
+        return { result: strategy, calls: [yield* call(options, options.designLatency, { inputTokens, outputTokens })] }
       })
   })
 
 /** An assessor that calls a cycle promising when both gates passed, rejected when one failed. */
 export const assessor = (options: AgentOptions = {}): Context.Tag.Service<Agents.Assessor> =>
   Agents.Assessor.of({
-    assess: ({ gates, model, strategy }) =>
+    assess: ({ gates, strategy }) =>
       Effect.gen(function*() {
         yield* think(options.assessLatency)
         const outcomes = Object.entries(gates)
@@ -165,7 +169,7 @@ export const assessor = (options: AgentOptions = {}): Context.Tag.Service<Agents
         const outputTokens = 300 + (yield* Random.nextIntBetween(0, 500))
         return {
           result: { verdict, summary } as const,
-          calls: [yield* call(options, model, options.assessLatency, { inputTokens, outputTokens })]
+          calls: [yield* call(options, options.assessLatency, { inputTokens, outputTokens })]
         }
       })
   })

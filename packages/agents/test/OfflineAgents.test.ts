@@ -15,8 +15,23 @@ describe("OfflineAgents.designer", () => {
       const first = yield* design("Explore RSI variations", 3)
       assert.deepStrictEqual(yield* design("Explore RSI variations", 3), first)
       assert.strictEqual(first.calls.length, 1)
-      assert.strictEqual(first.calls[0]?.model, "test-model")
       assert.isTrue(first.calls[0]!.costUsd > 0 && first.calls[0]!.inputTokens >= 1500)
+    }))
+
+  it.effect("records its calls under its own name, simulated, not under the model a trigger asks for", () =>
+    Effect.gen(function*() {
+      const designed = yield* design("Explore RSI variations", 3)
+      assert.deepInclude(designed.calls[0], { model: OfflineAgents.name, simulated: true })
+      assert.strictEqual(OfflineAgents.name, "offline")
+      const assessed = yield* OfflineAgents.assessor().assess({
+        researchId: Domain.ResearchId.make("op_design"),
+        brief: "Explore RSI variations",
+        model: "claude-opus-4-5",
+        strategy: designed.result,
+        results: {},
+        gates: {}
+      })
+      assert.deepInclude(assessed.calls[0], { model: "offline", simulated: true })
     }))
 
   it.effect("uses the indicators and instrument the brief names, with their parameters", () =>

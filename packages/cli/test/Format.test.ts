@@ -7,6 +7,7 @@ const budget = {
   unlimited: false,
   limitUsd: 5,
   spentUsd: 1.58,
+  simulatedUsd: 0,
   remainingUsd: 3.42,
   estimateUsd: 0.15,
   cyclesAffordable: 22,

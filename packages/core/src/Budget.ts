@@ -20,7 +20,13 @@ export const BudgetStatus = Schema.Struct({
   day: Schema.String,
   unlimited: Schema.Boolean,
   limitUsd: Schema.Number,
+  /** Charged today, the offline agents' simulated calls included. */
   spentUsd: Schema.Number,
+  /**
+   * Of `spentUsd`, what the offline agents' simulated calls were charged (no
+   * model was called; they count against the budget so a demo exercises its rules).
+   */
+  simulatedUsd: Schema.optionalWith(Schema.Number, { default: () => 0 }),
   /** Null when unlimited. */
   remainingUsd: Schema.NullOr(Schema.Number),
   /** What a new cycle is expected to cost: learned from recent cycles, else configured (see `make`). */
@@ -38,7 +44,10 @@ export const BudgetDay = Schema.Struct({
   day: Schema.String,
   /** Null when unlimited. */
   limitUsd: Schema.NullOr(Schema.Number),
+  /** Charged today, the offline agents' simulated calls included. */
   spentUsd: Schema.Number,
+  /** Of `spentUsd`, what the offline agents' simulated calls were charged. */
+  simulatedUsd: Schema.optionalWith(Schema.Number, { default: () => 0 }),
   points: Schema.Array(Schema.Struct({ at: Schema.Number, spentUsd: Schema.Number }))
 })
 export type BudgetDay = typeof BudgetDay.Type
@@ -98,6 +107,11 @@ export const make = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const dayStart = now - (now % DAY)
     const spent = round(yield* ledger.spentBetween(dayStart, dayStart + DAY))
+    const simulatedUsd = round(
+      ledger.simulatedBetween === undefined
+        ? (yield* ledger.entriesBetween(dayStart, dayStart + DAY)).reduce((sum, e) => e.simulated === true ? sum + e.costUsd : sum, 0)
+        : yield* ledger.simulatedBetween(dayStart, dayStart + DAY)
+    )
     const day = DateTime.formatIsoDateUtc(DateTime.unsafeMake(dayStart))
     const estimateUsd = yield* estimate
     if (config.dailyBudgetUsd === 0) {
@@ -106,6 +120,7 @@ export const make = Effect.gen(function*() {
         unlimited: true,
         limitUsd: 0,
         spentUsd: spent,
+        simulatedUsd,
         remainingUsd: null,
         estimateUsd,
         cyclesAffordable: null,
@@ -118,6 +133,7 @@ export const make = Effect.gen(function*() {
       unlimited: false,
       limitUsd: config.dailyBudgetUsd,
       spentUsd: spent,
+      simulatedUsd,
       remainingUsd: remaining,
       estimateUsd,
       cyclesAffordable: estimateUsd > 0 ? Math.floor(remaining / estimateUsd + 1e-9) : null,
@@ -131,8 +147,10 @@ export const make = Effect.gen(function*() {
     const entries = yield* ledger.entriesBetween(dayStart, dayStart + DAY)
     const points: Array<{ at: number; spentUsd: number }> = []
     let spent = 0
+    let simulated = 0
     for (const entry of entries) {
       spent += entry.costUsd
+      if (entry.simulated === true) simulated += entry.costUsd
       const at = entry.at - (entry.at % MINUTE) + MINUTE
       const last = points[points.length - 1]
       if (last !== undefined && last.at === at) points[points.length - 1] = { at, spentUsd: round(spent) }
@@ -142,6 +160,7 @@ export const make = Effect.gen(function*() {
       day: DateTime.formatIsoDateUtc(DateTime.unsafeMake(dayStart)),
       limitUsd: config.dailyBudgetUsd === 0 ? null : config.dailyBudgetUsd,
       spentUsd: round(spent),
+      simulatedUsd: round(simulated),
       points
     } satisfies BudgetDay
   })

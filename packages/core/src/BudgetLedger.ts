@@ -13,8 +13,13 @@ export interface CycleCost {
 export interface BudgetLedgerShape {
   /** Records a charge; a second entry for the same job and call is ignored. */
   readonly record: (entry: BudgetEntry) => Effect.Effect<void, StorageError>
-  /** Total charged in `[from, to)`. */
+  /** Total charged in `[from, to)`, simulated calls included. */
   readonly spentBetween: (from: number, to: number) => Effect.Effect<number, StorageError>
+  /**
+   * Of that total, what simulated calls (`simulated`, the offline agents') were
+   * charged. Optional: without it the budget sums `entriesBetween`.
+   */
+  readonly simulatedBetween?: (from: number, to: number) => Effect.Effect<number, StorageError>
   /**
    * The total charged to each of the `limit` researches charged most recently,
    * newest first: by their latest charge, ties by research id, descending.

@@ -98,7 +98,10 @@ export type Usage = typeof Usage.Type
  * One call to a model, answered or not: the tokens the provider reported
  * (`inputTokens` counts every prompt token, the `cachedInputTokens` among them
  * were read from the provider's cache), its cost, how long it took, and why it
- * failed (null when it answered with something usable).
+ * failed (null when it answered with something usable). `simulated` marks a
+ * call no model answered: the offline agents' (recorded under their own name,
+ * `offline`), whose invented tokens are priced and charged to the budget all
+ * the same so a demo exercises its rules; false when absent.
  */
 export const LlmCall = Schema.Struct({
   model: Schema.String,
@@ -107,7 +110,8 @@ export const LlmCall = Schema.Struct({
   cachedInputTokens: Tokens,
   costUsd: Schema.Number.pipe(Schema.nonNegative()),
   latencyMs: Schema.Number.pipe(Schema.nonNegative()),
-  error: Schema.NullOr(Schema.String)
+  error: Schema.NullOr(Schema.String),
+  simulated: Schema.optional(Schema.Boolean)
 })
 export type LlmCall = typeof LlmCall.Type
 

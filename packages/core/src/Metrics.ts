@@ -88,9 +88,15 @@ export const budgetLimit = Metric.gauge("foreman_budget_limit_usd", {
   description: "Today's LLM budget in USD (0 means unlimited)"
 })
 
-/** Charged to today's budget so far, in USD; set at scrape time. */
+/** Charged to today's budget so far, in USD, simulated calls included; set at scrape time. */
 export const budgetSpent = Metric.gauge("foreman_budget_spent_usd", {
-  description: "LLM spending charged to today's budget, in USD"
+  description:
+    "LLM spending charged to today's budget, in USD; includes the offline agents' simulated calls (foreman_budget_simulated_usd)"
+})
+
+/** Of what today's budget was charged, the offline agents' simulated calls (no model called), in USD; set at scrape time. */
+export const budgetSimulated = Metric.gauge("foreman_budget_simulated_usd", {
+  description: "Of today's LLM spending, what the offline agents' simulated calls were charged (no model was called), in USD"
 })
 
 /** What remains of today's budget, in USD (`+Inf` when unlimited); set at scrape time. */
@@ -135,19 +141,20 @@ export const dispatchLatency = Metric.histogram(
 
 /** Model calls (each attempt), by `model` and `outcome`: `answered`, `unusable` or `failed`. */
 export const llmCalls = Metric.counter("foreman_llm_calls_total", {
-  description: "LLM call attempts, by model and outcome (answered, unusable, failed)",
+  description:
+    "LLM call attempts, by model, outcome (answered, unusable, failed) and simulated (true for the offline agents: no model called)",
   incremental: true
 })
 
 /** Tokens of model calls, by `model` and `kind`: `input` (cached ones included), `cached_input` or `output`. */
 export const llmTokens = Metric.counter("foreman_llm_tokens_total", {
-  description: "LLM tokens, by model and kind (input includes cached_input)",
+  description: "LLM tokens, by model, simulated and kind (input includes cached_input)",
   incremental: true
 })
 
 /** What model calls cost, in USD, by `model`. */
 export const llmCost = Metric.counter("foreman_llm_cost_usd_total", {
-  description: "What LLM calls cost, in USD, by model",
+  description: "What LLM calls cost, in USD, by model and simulated (charged to the budget either way)",
   incremental: true
 })
 
@@ -218,16 +225,20 @@ export const recordLlmCall = (call: {
   readonly costUsd: number
   readonly latencyMs: number
   readonly outcome: "answered" | "unusable" | "failed"
+  /** No model answered (the offline agents): labelled `simulated="true"`. */
+  readonly simulated?: boolean | undefined
 }): Effect.Effect<void> => {
-  const tokens = (kind: string, count: number) =>
-    Metric.incrementBy(Metric.tagged(Metric.tagged(llmTokens, "model", call.model), "kind", kind), count)
+  const simulated = call.simulated === true ? "true" : "false"
+  const labelled = <Type, In, Out>(metric: Metric.Metric<Type, In, Out>) =>
+    Metric.tagged(Metric.tagged(metric, "model", call.model), "simulated", simulated)
+  const tokens = (kind: string, count: number) => Metric.incrementBy(Metric.tagged(labelled(llmTokens), "kind", kind), count)
   return Effect.all([
-    Metric.increment(Metric.tagged(Metric.tagged(llmCalls, "model", call.model), "outcome", call.outcome)),
+    Metric.increment(Metric.tagged(labelled(llmCalls), "outcome", call.outcome)),
     tokens("input", call.inputTokens),
     tokens("cached_input", call.cachedInputTokens),
     tokens("output", call.outputTokens),
-    Metric.incrementBy(Metric.tagged(llmCost, "model", call.model), call.costUsd),
-    Metric.update(Metric.tagged(llmCallDuration, "model", call.model), call.latencyMs / 1000)
+    Metric.incrementBy(labelled(llmCost), call.costUsd),
+    Metric.update(labelled(llmCallDuration), call.latencyMs / 1000)
   ], { discard: true })
 }
 
@@ -245,6 +256,7 @@ const scrapeGauges = {
   capacityLimit,
   budgetLimit,
   budgetSpent,
+  budgetSimulated,
   budgetRemaining
 }
 type ScrapeGauge = keyof typeof scrapeGauges
@@ -303,6 +315,7 @@ export const makeStatusRecorder: Effect.Effect<
       add("capacityLimit", {}, status.capacity.limit)
       add("budgetLimit", {}, status.budget.unlimited ? 0 : status.budget.limitUsd)
       add("budgetSpent", {}, status.budget.spentUsd)
+      add("budgetSimulated", {}, status.budget.simulatedUsd)
       add("budgetRemaining", {}, status.budget.remainingUsd ?? Number.POSITIVE_INFINITY)
 
       const before = yield* Ref.get(seen)

@@ -154,6 +154,7 @@ describe("GET /metrics", () => {
         ["foreman_capacity_limit", "gauge"],
         ["foreman_budget_limit_usd", "gauge"],
         ["foreman_budget_spent_usd", "gauge"],
+        ["foreman_budget_simulated_usd", "gauge"],
         ["foreman_budget_remaining_usd", "gauge"],
         ["foreman_tick_duration_seconds", "histogram"],
         ["foreman_jobs_started_total", "counter"],
@@ -194,7 +195,7 @@ describe("GET /metrics", () => {
       )
 
       const model = agents.model!
-      const calls = valueOf(end, "foreman_llm_calls_total", { model, outcome: "answered" })
+      const calls = valueOf(end, "foreman_llm_calls_total", { model, outcome: "answered", simulated: "false" })
       assert.strictEqual(calls, 4) // a design and an assessment for each research
       assert.strictEqual(valueOf(end, "foreman_llm_tokens_total", { model, kind: "output" }), 4 * 200)
       assert.strictEqual(valueOf(end, "foreman_llm_tokens_total", { model, kind: "cached_input" }), 4 * 100)
@@ -255,12 +256,29 @@ describe("GET /metrics", () => {
       const text = yield* Effect.promise(() => fetch(`${baseUrl}/metrics`).then((r) => r.text()))
       const samples = parse(text)
       const model = OfflineAgents.name
-      assert.strictEqual(valueOf(samples, "foreman_llm_calls_total", { model, outcome: "answered" }), 1)
+      assert.strictEqual(valueOf(samples, "foreman_llm_calls_total", { model, outcome: "answered", simulated: "true" }), 1)
+      assert.isFalse(samples.some((s) => s.labels["model"] === model && s.labels["simulated"] !== "true"))
       assert.isAbove(valueOf(samples, "foreman_llm_tokens_total", { model, kind: "output" }), 0)
       assert.strictEqual(valueOf(samples, "foreman_llm_call_duration_seconds_count", { model }), 1)
       const cost = valueOf(samples, "foreman_llm_cost_usd_total", { model })
       assert.isAbove(cost, 0)
       assert.closeTo(valueOf(samples, "foreman_budget_spent_usd"), cost, 1e-6)
+      assert.closeTo(valueOf(samples, "foreman_budget_simulated_usd"), cost, 1e-6)
       assert.isFalse(samples.some((s) => s.labels["model"] === "claude-haiku-4-5"))
+
+      // The ledger, as the API gives it, says the same: the offline agents' name, simulated, charged.
+      const id = (yield* coordinator.list({ limit: 1, offset: 0 }))[0]!.id
+      const detail = yield* Effect.promise(() =>
+        fetch(`${baseUrl}/api/v1/agent/researches/${id}`).then((r) => r.json() as Promise<{ llmCalls: Array<unknown> }>)
+      )
+      assert.deepStrictEqual(
+        detail.llmCalls.map((c) => [(c as { model: string }).model, (c as { simulated?: boolean }).simulated]),
+        [["offline", true]]
+      )
+      const budget = yield* Effect.promise(() =>
+        fetch(`${baseUrl}/api/v1/agent/budget`).then((r) => r.json() as Promise<{ spentUsd: number; simulatedUsd: number }>)
+      )
+      assert.closeTo(budget.simulatedUsd, cost, 1e-6)
+      assert.strictEqual(budget.simulatedUsd, budget.spentUsd)
     }).pipe(Logger.withMinimumLogLevel(LogLevel.Error)), 60_000)
 })

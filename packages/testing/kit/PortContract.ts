@@ -696,6 +696,20 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         assert.strictEqual(yield* ledger.spentBetween(301, 1000), 0)
       })))
 
+    it.live("keeps which calls were simulated (the offline agents'), and what they were charged", () =>
+      run(Effect.gen(function*() {
+        const ledger = yield* BudgetLedger.BudgetLedger
+        const real = charge("op_s", "job_1", 100, 0.25)
+        const simulated: Domain.BudgetEntry = { ...charge("op_s", "job_2", 200, 0.125), model: "offline", simulated: true }
+        yield* ledger.record(real)
+        yield* ledger.record(simulated)
+        assert.deepStrictEqual(yield* ledger.entriesOf("op_s" as Domain.ResearchId), [real, simulated])
+        assert.deepStrictEqual(yield* ledger.entriesBetween(0, 1000), [real, simulated])
+        assert.strictEqual(yield* ledger.spentBetween(0, 1000), 0.375, "simulated calls count against the budget")
+        assert.strictEqual(yield* ledger.simulatedBetween!(0, 1000), 0.125)
+        assert.strictEqual(yield* ledger.simulatedBetween!(0, 150), 0)
+      })))
+
     it.live("totals each research's charges, the most recently charged first", () =>
       run(Effect.gen(function*() {
         const ledger = yield* BudgetLedger.BudgetLedger

@@ -18,6 +18,7 @@ const budget: BudgetStatus = {
   unlimited: true,
   limitUsd: 0,
   spentUsd: 0,
+  simulatedUsd: 0,
   remainingUsd: null,
   estimateUsd: 0.5,
   cyclesAffordable: null,
