@@ -1,13 +1,15 @@
 /**
  * Admission decided from plain data: which requests are valid, which are
- * refused for capacity or budget (and `force` overriding both), and the
- * research an accepted trigger starts.
+ * refused for capacity or budget (and `force` overriding both), what a repeat
+ * under a request key answers, and the research an accepted trigger starts.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Either, Option } from "effect"
+import { Either, Exit, Option } from "effect"
 import type { BudgetStatus } from "../../src/Budget.js"
 import type { ResearchId } from "../../src/Domain.js"
+import { IdempotencyKeyReused } from "../../src/Errors.js"
 import * as Admission from "../../src/internal/admission.js"
+import * as Fingerprint from "../../src/internal/fingerprint.js"
 
 const strategy = { name: "rsi_momentum", spec: { indicator: "rsi", period: 14 } }
 
@@ -25,6 +27,7 @@ const money = (overrides: Partial<BudgetStatus> = {}): BudgetStatus => ({
 
 const admission = (overrides: Partial<Admission.Admission> = {}): Admission.Admission => ({
   requestId: undefined,
+  fingerprint: "",
   brief: "Explore RSI variations",
   strategy: null,
   model: null,
@@ -33,10 +36,16 @@ const admission = (overrides: Partial<Admission.Admission> = {}): Admission.Admi
   ...overrides
 })
 
+/** An admission as checked, with the fingerprint of the request it came from. */
+const admitted = (request: Admission.Request, overrides: Partial<Admission.Admission>) => {
+  const { requestId: _, ...body } = request
+  return Either.right(admission({ fingerprint: Fingerprint.of(body), ...overrides }))
+}
+
 describe("admissionOf", () => {
   it("trims the brief and fills the defaults", () => {
     const result = Admission.admissionOf({ brief: "  Explore RSI  " }, null, Option.none())
-    assert.deepStrictEqual(result, Either.right(admission({ brief: "Explore RSI" })))
+    assert.deepStrictEqual(result, admitted({ brief: "  Explore RSI  " }, { brief: "Explore RSI" }))
   })
 
   it("refuses a request with neither a brief nor a strategy", () => {
@@ -50,7 +59,10 @@ describe("admissionOf", () => {
 
   it("takes a strategy without a brief", () => {
     const result = Admission.admissionOf({ force: true, bypassGates: true }, strategy, Option.none())
-    assert.deepStrictEqual(result, Either.right(admission({ brief: "", strategy, force: true, bypassGates: true })))
+    assert.deepStrictEqual(
+      result,
+      admitted({ force: true, bypassGates: true }, { brief: "", strategy, force: true, bypassGates: true })
+    )
   })
 
   it("refuses a model the agents cannot run, saying why", () => {
@@ -64,9 +76,34 @@ describe("admissionOf", () => {
     assert.isTrue(Either.isLeft(result) && result.left.reason.startsWith("give a brief"))
   })
 
-  it("keeps the request id and the model", () => {
+  it("keeps the request id and the model, and fingerprints the request without its id", () => {
     const result = Admission.admissionOf({ brief: "b", model: "m", requestId: "req-1" }, null, Option.none())
-    assert.deepStrictEqual(result, Either.right(admission({ brief: "b", model: "m", requestId: "req-1" })))
+    assert.deepStrictEqual(result, admitted({ brief: "b", model: "m" }, { brief: "b", model: "m", requestId: "req-1" }))
+    const again = Admission.admissionOf({ model: "m", brief: "b", requestId: "req-2" }, null, Option.none())
+    assert.strictEqual(Either.getOrThrow(again).fingerprint, Either.getOrThrow(result).fingerprint)
+  })
+})
+
+describe("repeatOf", () => {
+  const held = (fingerprint: string | null, recordedAt: number) => ({
+    research: { id: "op_first" } as never,
+    key: { id: "req-1", fingerprint, recordedAt }
+  })
+  const repeat = admission({ requestId: "req-1", fingerprint: "same" })
+
+  it("answers the research for a live key and the same request (or a key recorded without a fingerprint)", () => {
+    assert.deepStrictEqual(Admission.repeatOf(held("same", 1000), repeat, 1000), Exit.succeed({ id: "op_first" } as never))
+    assert.deepStrictEqual(Admission.repeatOf(held(null, 1000), repeat, 500), Exit.succeed({ id: "op_first" } as never))
+  })
+
+  it("refuses another request under a live key, naming the key", () => {
+    const refused = Admission.repeatOf(held("other", 1000), repeat, 0)
+    assert.deepStrictEqual(refused, Exit.fail(new IdempotencyKeyReused({ requestId: "req-1" })))
+  })
+
+  it("answers nothing for an expired key: it may start a new research", () => {
+    assert.isUndefined(Admission.repeatOf(held("other", 999), repeat, 1000))
+    assert.isUndefined(Admission.repeatOf(held("same", 999), repeat, 1000))
   })
 })
 
