@@ -107,3 +107,33 @@ export const send = (port: number, request: RawRequest, timeoutMs = 15_000): Pro
  */
 export const silenceOf = (outcome: RawOutcome): "reset" | "timeout" | undefined =>
   outcome._tag === "Status" ? undefined : outcome._tag === "Timeout" ? "timeout" : "reset"
+
+/** The coordinator's limit on a request body (`ApiServer`'s default, 1 MiB). */
+export const maxBodyBytes = 1_048_576
+
+/** How many bytes of body a request sends (its raw bytes, when it is raw). */
+const bodyBytes = (request: RawRequest): number => request.raw?.length ?? request.body?.length ?? 0
+
+/**
+ * Sends `request` until it is answered, at most `attempts` times, while it
+ * carries a body over the coordinator's limit and the connection breaks
+ * (reset, EPIPE) with no answer. A server refuses such a body early (413 on
+ * its declared length, or at the limit while reading) and closes: it sends
+ * its answer, a FIN, then a reset for the bytes still coming, and a client
+ * still writing may see the reset before it reads the answer, under load (1
+ * in 2,000 fuzzed requests on a loaded machine). The server stopped reading
+ * it, so sending it again is safe; a server that resets it without an answer
+ * does so every time, and it counts. Any other silence counts at once.
+ * Answers the last outcome and how many attempts it took.
+ */
+export const sendUntilAnswered = async (
+  port: number,
+  request: RawRequest,
+  timeoutMs = 15_000,
+  attempts = 3
+): Promise<{ readonly outcome: RawOutcome; readonly attempts: number }> => {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await send(port, request, timeoutMs)
+    if (attempt >= attempts || outcome._tag !== "Error" || bodyBytes(request) <= maxBodyBytes) return { outcome, attempts: attempt }
+  }
+}
