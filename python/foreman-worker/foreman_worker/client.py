@@ -18,8 +18,9 @@ from urllib.parse import quote, urlsplit
 
 USER_AGENT = "foreman-worker-python/0.1"
 
-# Status codes that mean "try again later": the coordinator's 503, and a proxy's 502/504.
-_PASSING = frozenset({502, 503, 504})
+# Status codes that mean "try again later": the coordinator's 503, its 429 (this credential has too
+# many requests open) and 408 (a request too slow to arrive), and a proxy's 502/504.
+_PASSING = frozenset({408, 429, 502, 503, 504})
 # Errors of a kept-alive connection the server closed meanwhile: send once more on a new one.
 _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
 

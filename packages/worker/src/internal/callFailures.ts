@@ -19,6 +19,9 @@ export const isPassing = (error: unknown): boolean =>
   Predicate.isTagged(error, "StorageError") ||
   // A registration of this worker crossed the call: the next registration's credential will do.
   Predicate.isTagged(error, "WorkerNotAuthenticated") ||
+  // Too many requests open under this credential (429), or one too slow to arrive (408): send again later.
+  Predicate.isTagged(error, "TooManyConnections") ||
+  [408, 429].includes(HttpFailure.statusOf(error) ?? 0) ||
   (HttpFailure.statusOf(error) ?? 0) >= 500
 
 /** The distinct messages of a refusal's issues, or its one message when it lists none. */
