@@ -60,11 +60,25 @@ export const workersSummary = (workers: Status["workers"]): string => {
   return types.map(([type, slots]) => `${type} ${slots.busy}/${slots.total}`).join(", ")
 }
 
-/** `$3.42 remaining today`, or that the budget is unlimited. */
+/**
+ * What a figure that includes the offline agents' simulated calls says of
+ * them: nothing when none is in it, else that they (all, or how much of it)
+ * were simulated, and that they count against the budget all the same.
+ */
+export const simulatedNote = (totalUsd: number, simulatedUsd: number): string =>
+  simulatedUsd <= 0
+    ? ""
+    : simulatedUsd >= totalUsd - 1e-9
+    ? "  (simulated: offline agents, no model called; counts against the budget)"
+    : `  (of which ${usd(simulatedUsd)} simulated: offline agents, no model called; counts against the budget)`
+
+/** `$3.42 remaining today`, or that the budget is unlimited; with what was simulated, if anything. */
 export const budgetSummary = (budget: BudgetStatus): string =>
   budget.unlimited || budget.remainingUsd === null
-    ? `unlimited (${usd(budget.spentUsd)} spent today)`
-    : `${usd(budget.remainingUsd)} remaining today`
+    ? `unlimited (${usd(budget.spentUsd)} spent today)${simulatedNote(budget.spentUsd, budget.simulatedUsd)}`
+    : `${usd(budget.remainingUsd)} remaining today${
+      budget.simulatedUsd > 0 ? ` (${usd(budget.spentUsd)} spent)${simulatedNote(budget.spentUsd, budget.simulatedUsd)}` : ""
+    }`
 
 export interface StatusOptions {
   /** Adds a progress bar per research (the `--watch` view). */
@@ -123,14 +137,14 @@ export const budget = (view: BudgetStatus): string => {
   if (view.unlimited || view.remainingUsd === null) {
     return [
       `Budget for ${view.day} (UTC): unlimited`,
-      `Spent today:       ${usd(view.spentUsd)}`,
+      `Spent today:       ${usd(view.spentUsd)}${simulatedNote(view.spentUsd, view.simulatedUsd)}`,
       `Cycle estimate:    ${usd(view.estimateUsd)}`,
       `Cycles affordable: unlimited`
     ].join("\n")
   }
   return [
     `Budget for ${view.day} (UTC): ${usd(view.limitUsd)} a day`,
-    `Spent today:       ${usd(view.spentUsd)}`,
+    `Spent today:       ${usd(view.spentUsd)}${simulatedNote(view.spentUsd, view.simulatedUsd)}`,
     `Remaining:         ${usd(view.remainingUsd)}`,
     `Cycle estimate:    ${usd(view.estimateUsd)}`,
     // No count with a zero cycle estimate: every cycle is free.
@@ -233,7 +247,7 @@ export const research = (detail: ResearchDetail, now: number): string => {
     `Phase:     ${phaseOf(r, detail.progress)}`,
     `Model:     ${r.model ?? "default"}${r.bypassGates ? "  (gates bypassed)" : ""}${r.forced ? "  (forced)" : ""}`,
     `Started:   ${iso(r.createdAt)}  (${duration((end - r.createdAt) / 1000)}${r.finishedAt === null ? " so far" : ""})`,
-    `Cost:      ${usd(r.costUsd)}`
+    `Cost:      ${usd(r.costUsd)}${simulatedNote(r.costUsd, simulatedCost(detail))}`
   ]
   if (r.waitingFor !== null) {
     lines.push(`Waiting:   for a ${r.waitingFor.workerType} worker (${duration((now - r.waitingFor.since) / 1000)})`)
@@ -283,13 +297,17 @@ export const research = (detail: ResearchDetail, now: number): string => {
   return lines.join("\n")
 }
 
-/** Each LLM call charged to the research (failed attempts too) and their total. */
+/** What the research's simulated calls (the offline agents') were charged. */
+const simulatedCost = (detail: ResearchDetail): number =>
+  detail.llmCalls.reduce((sum, c) => c.simulated === true ? sum + c.costUsd : sum, 0)
+
+/** Each LLM call charged to the research (failed attempts too) and their total, saying which were simulated. */
 const llmCalls = (detail: ResearchDetail): ReadonlyArray<string> => {
   if (detail.llmCalls.length === 0) return ["none yet"]
   const kinds = new Map(detail.jobs.map((job) => [job.id, job.kind]))
   const rows = detail.llmCalls.map((c) => [
     kinds.get(c.jobId) ?? c.jobId,
-    c.model,
+    c.simulated === true ? `${c.model} (simulated)` : c.model,
     `${c.inputTokens}${c.cachedInputTokens > 0 ? ` (${c.cachedInputTokens} cached)` : ""}`,
     String(c.outputTokens),
     `$${c.costUsd.toFixed(4)}`,
@@ -299,7 +317,9 @@ const llmCalls = (detail: ResearchDetail): ReadonlyArray<string> => {
   const total = detail.llmCalls.reduce((sum, c) => sum + c.costUsd, 0)
   return [
     ...table(["JOB", "MODEL", "INPUT TOKENS", "OUTPUT TOKENS", "COST", "LATENCY", "ERROR"], rows).split("\n"),
-    `total $${total.toFixed(4)} over ${detail.llmCalls.length} call${detail.llmCalls.length === 1 ? "" : "s"}`
+    `total $${total.toFixed(4)} over ${detail.llmCalls.length} call${detail.llmCalls.length === 1 ? "" : "s"}${
+      simulatedNote(total, simulatedCost(detail))
+    }`
   ]
 }
 

@@ -1,5 +1,6 @@
 /** The pure layouts, on plain data. */
 import { assert, describe, it } from "@effect/vitest"
+import { ResearchTransitions } from "@foreman/core"
 import { Format } from "../src/index.js"
 
 const budget = {
@@ -125,6 +126,55 @@ describe("Format", () => {
       Format.budget({ ...budget, unlimited: true, remainingUsd: null, cyclesAffordable: null }),
       "Cycles affordable: unlimited"
     )
+  })
+
+  it("says next to every figure that includes the offline agents' calls that they were simulated", () => {
+    const note = "(simulated: offline agents, no model called; counts against the budget)"
+    assert.notInclude(Format.budget(budget), "simulated")
+    assert.include(Format.budget({ ...budget, simulatedUsd: 1.58 }), `Spent today:       $1.58  ${note}`)
+    assert.include(
+      Format.budget({ ...budget, simulatedUsd: 0.5 }),
+      "Spent today:       $1.58  (of which $0.50 simulated: offline agents, no model called; counts against the budget)"
+    )
+    assert.strictEqual(
+      Format.budgetSummary({ ...budget, simulatedUsd: 1.58 }),
+      `$3.42 remaining today ($1.58 spent)  ${note}`
+    )
+
+    const base = ResearchTransitions.create({
+      id: "op_sim" as never,
+      brief: "SPX momentum",
+      model: "claude-opus-4-5",
+      bypassGates: false,
+      forced: false,
+      phase: "assessing",
+      strategy: null,
+      now: 1_000
+    })
+    const call = (jobId: string, costUsd: number) => ({
+      researchId: base.id,
+      jobId: jobId as never,
+      call: 0,
+      model: "offline",
+      inputTokens: 1704,
+      outputTokens: 989,
+      cachedInputTokens: 0,
+      costUsd,
+      latencyMs: 0,
+      error: null,
+      simulated: true,
+      at: 2_000
+    })
+    const text = Format.research({
+      research: { ...base, costUsd: 0.04 },
+      jobs: [],
+      llmCalls: [call("job_d", 0.02), call("job_a", 0.02)],
+      progress: 0
+    }, 5_000)
+    assert.include(text, `Cost:      $0.04  ${note}`)
+    assert.include(text, "offline (simulated)")
+    assert.notInclude(text, "claude-opus-4-5  ")
+    assert.include(text, `total $0.0400 over 2 calls  ${note}`)
   })
 
   it("metrics from training and backtest results; unreadable results are skipped", () => {
