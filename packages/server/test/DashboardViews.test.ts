@@ -116,6 +116,30 @@ const renderAll = (typed: Views): ReadonlyArray<string> => {
 }
 
 describe("dashboard views", () => {
+  it("say which LLM calls were simulated, next to every figure that includes them", () => {
+    const views = dashboardViews() as unknown as Record<keyof Views, (...args: ReadonlyArray<unknown>) => string>
+    const call = { at: now, model: "offline", inputTokens: 10, outputTokens: 5, cachedInputTokens: 0, costUsd: 0.004, latencyMs: 0, error: null, simulated: true }
+    const page = views.researchDetail({
+      research: research("op_7", "completed"),
+      progress: 1,
+      jobs: [],
+      llmCalls: [call]
+    }, now)
+    assert.include(page, "offline <span class=\"simulated\">simulated</span>")
+    assert.include(page, "$0.0040 <span class=\"simulated\">(simulated: offline agents, no model called; counted against the budget)</span>")
+    assert.include(page, "(simulated calls: offline agents, no model called; counted against the budget)")
+    const budget = { day: "2026-12-06", spentUsd: 1.5, simulatedUsd: 0.5, remainingUsd: 3.5, limitUsd: 5, unlimited: false, estimateUsd: 0.2, cyclesAffordable: 17 }
+    const overview = views.overview({
+      status: { active: [], workers: {}, capacity: { active: 0, limit: 4 }, budget },
+      budget: null,
+      recent: [],
+      now
+    })
+    assert.include(overview, "($0.50 of it simulated by the offline agents: no model was called; counted against the budget)")
+    assert.include(overview, "$0.50 of it simulated (offline agents)")
+  })
+
+
   it("run from their shipped source with nothing but built-ins, rendering what the server renders", () => {
     const server = dashboardViews()
     const shipped = runInNewContext(`(${dashboardViewsSource()})()`, { __name: (f: unknown) => f }) as Views

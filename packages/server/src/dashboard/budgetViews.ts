@@ -53,7 +53,13 @@ export function budgetViews(parts: ViewParts) {
 
   const budgetSection = (status: Coordinator.CoordinatorStatus, budget: BudgetDayView | null, now: number): string => {
     const b = status.budget
-    const summary = `<p class="budget-summary"><b>${usd(b.spentUsd)}</b> spent on ${esc(b.day)} (UTC) · ${
+    // The offline agents' calls count against the budget: say so next to the figure that includes them.
+    const simulated = b.simulatedUsd > 0
+      ? ` <span class="simulated">(${
+        b.simulatedUsd >= b.spentUsd - 1e-9 ? "all" : `${usd(b.simulatedUsd)} of it`
+      } simulated by the offline agents: no model was called; counted against the budget)</span>`
+      : ""
+    const summary = `<p class="budget-summary"><b>${usd(b.spentUsd)}</b> spent on ${esc(b.day)} (UTC)${simulated} · ${
       b.unlimited ? "no daily limit" : `<b>${usd(b.remainingUsd)}</b> remaining of ${usd(b.limitUsd)}`
     } · a cycle costs about ${usd(b.estimateUsd)}${b.cyclesAffordable === null ? "" : ` (${b.cyclesAffordable} more affordable)`}</p>`
     return `<section id="budget"><h2>Budget today</h2>${summary}<div id="burn">${

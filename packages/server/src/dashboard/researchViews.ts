@@ -16,6 +16,14 @@ export function researchViews(parts: ViewParts, timeline: TimelineViews, results
   const { waterfall } = timeline
   const { gatesTable, metricsTable, llmTable, assessmentBlock } = results
 
+  /** Next to a research's cost: how much of it the offline agents' simulated calls were charged, if any. */
+  const simulatedCost = (detail: Coordinator.ResearchDetail): string => {
+    const simulated = detail.llmCalls.reduce((sum, c) => c.simulated === true ? sum + c.costUsd : sum, 0)
+    return simulated <= 0 ? "" : ` <span class="simulated">(${
+      simulated >= detail.research.costUsd - 1e-9 ? "simulated" : `${usd(simulated)} simulated`
+    }: offline agents, no model called; counted against the budget)</span>`
+  }
+
   const researchDetail = (detail: Coordinator.ResearchDetail, now: number): string => {
     const r = detail.research
     const a = r.results["assessment"] as { nextBrief?: string } | undefined
@@ -24,7 +32,7 @@ export function researchViews(parts: ViewParts, timeline: TimelineViews, results
       ["Phase", esc(r.phase)],
       ["Progress", `${bar(detail.progress)} ${pct(detail.progress)}`],
       ["Strategy", esc(r.strategy?.name ?? "–")],
-      ["Cost", usd(r.costUsd)],
+      ["Cost", usd(r.costUsd) + simulatedCost(detail)],
       ["Created", `${stamp(r.createdAt)} UTC`],
       ["Took", r.finishedAt === null ? `${duration(now - r.createdAt)} so far` : duration(r.finishedAt - r.createdAt)],
       ["Waiting for", r.waitingFor === null ? "–" : `<span class="wait">${esc(r.waitingFor.workerType)} worker for ${duration(now - r.waitingFor.since)}</span>`],

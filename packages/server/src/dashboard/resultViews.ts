@@ -44,16 +44,21 @@ export function resultViews(parts: ViewParts) {
 
   const llmTable = (calls: ReadonlyArray<Domain.BudgetEntry>): string => {
     const rows = calls.map((c) =>
-      `<tr${c.error === null ? "" : " class=\"error-row\""}><td>${clock(c.at)}</td><td class="mono">${esc(c.model)}</td>` +
+      `<tr${c.error === null ? "" : " class=\"error-row\""}><td>${clock(c.at)}</td><td class="mono">${esc(c.model)}${
+        c.simulated === true ? " <span class=\"simulated\">simulated</span>" : ""
+      }</td>` +
       `<td class="num">${c.inputTokens}</td><td class="num">${c.outputTokens}</td><td class="num">${c.cachedInputTokens}</td>` +
       `<td class="num">${usd(c.costUsd)}</td><td class="num">${duration(c.latencyMs)}</td><td>${esc(c.error ?? "–")}</td></tr>`
     )
     const cost = calls.reduce((sum, c) => sum + c.costUsd, 0)
+    const simulated = calls.some((c) => c.simulated === true)
+      ? " <span class=\"simulated\">(simulated calls: offline agents, no model called; counted against the budget)</span>"
+      : ""
     const tokens = calls.reduce((sum, c) => sum + c.inputTokens + c.outputTokens, 0)
     return `<table id="llm"><thead><tr><th>At (UTC)</th><th>Model</th><th class="num">In</th><th class="num">Out</th><th class="num">Cached</th>` +
       `<th class="num">Cost</th><th class="num">Latency</th><th>Error</th></tr></thead><tbody>${
         rows.length === 0 ? empty(8, "No LLM call.") : rows.join("")
-      }</tbody>${calls.length === 0 ? "" : `<tfoot><tr><td colspan="2">${calls.length} call${calls.length === 1 ? "" : "s"}</td><td colspan="3" class="num">${tokens} tokens</td><td class="num">${usd(cost)}</td><td colspan="2"></td></tr></tfoot>`}</table>`
+      }</tbody>${calls.length === 0 ? "" : `<tfoot><tr><td colspan="2">${calls.length} call${calls.length === 1 ? "" : "s"}</td><td colspan="3" class="num">${tokens} tokens</td><td class="num">${usd(cost)}</td><td colspan="2">${simulated}</td></tr></tfoot>`}</table>`
   }
 
   const assessmentBlock = (research: Domain.Research): string => {

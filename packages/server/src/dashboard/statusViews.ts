@@ -36,7 +36,8 @@ export function statusViews(parts: ViewParts) {
       card(
         "Budget today",
         usd(b.spentUsd),
-        b.unlimited ? "spent · no daily limit" : `spent · ${usd(b.remainingUsd)} of ${usd(b.limitUsd)} left`,
+        (b.unlimited ? "spent · no daily limit" : `spent · ${usd(b.remainingUsd)} of ${usd(b.limitUsd)} left`) +
+          (b.simulatedUsd > 0 ? ` · ${usd(b.simulatedUsd)} of it simulated (offline agents)` : ""),
         "card-budget"
       )
     }</div>`

@@ -41,6 +41,7 @@ tr.error-row td { background: var(--bad-bg); }
 .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; }
 .small { font-size: 12px; }
 .muted { color: var(--muted); }
+.simulated { color: var(--muted); font-style: italic; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; background: var(--off-bg); color: var(--off); }
 .s-completed, .s-available, .v-promising { background: var(--ok-bg); color: var(--ok); }
 .s-running, .s-busy { background: var(--run-bg); color: var(--run); }
