@@ -208,9 +208,9 @@ export interface ApiOptions {
   /** Larger request bodies get 413; 1 MiB by default. */
   readonly maxBodyBytes?: number | undefined
   /**
-   * How many requests one credential (a bearer token, or a worker's own
-   * secret) may have open at once on a Node server, long-polls and event
-   * streams included; more get 429 `TooManyConnections`. 64 by default.
+   * How many requests one credential (a bearer token) may have open at once
+   * on a Node server, long-polls and event streams included; more get 429
+   * `TooManyConnections`. 256 by default.
    */
   readonly maxConnectionsPerCredential?: number | undefined
 }

@@ -26,7 +26,7 @@ const positiveSeconds = (name: string, fallback: number) =>
 /**
  * The limits that keep slow or greedy clients from holding the API's
  * connections: `FOREMAN_HEADERS_TIMEOUT_SECONDS` (10), `FOREMAN_REQUEST_TIMEOUT_SECONDS`
- * (30) and `FOREMAN_MAX_CONNECTIONS_PER_CREDENTIAL` (64); see `ApiServer.ServeOptions`.
+ * (30) and `FOREMAN_MAX_CONNECTIONS_PER_CREDENTIAL` (256); see `ApiServer.ServeOptions`.
  */
 export const limitsFromEnv: Config.Config<
   Required<Pick<ServerOptions, "headersTimeoutSeconds" | "requestTimeoutSeconds" | "maxConnectionsPerCredential">>

@@ -17,27 +17,30 @@ import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Cause, Effect, Option, Predicate } from "effect"
 import { createHash } from "node:crypto"
 import { IncomingMessage } from "node:http"
-import { ForemanApi, PayloadTooLarge, TooManyConnections, workerSecretHeader } from "@foreman/api/Api"
+import { ForemanApi, PayloadTooLarge, TooManyConnections } from "@foreman/api/Api"
 
 // --- the request guard ----------------------------------------------------------
 
 /** The default request body limit: 1 MiB. */
 export const defaultMaxBodyBytes = 1024 * 1024
 
-/** The default number of requests one credential may have open at once. */
-export const defaultMaxConnectionsPerCredential = 64
+/**
+ * The default number of requests one credential may have open at once: a
+ * fleet sharing the worker token holds about one long-poll per worker.
+ */
+export const defaultMaxConnectionsPerCredential = 256
 
 /**
- * Who a request speaks as, for counting its open requests: a worker's own
- * secret when it sends one (each worker is its own credential, even when a
- * fleet shares a token), else its bearer token, as a digest (no token is kept).
- * None for a request without either: a server with tokens refuses it at once.
+ * Who a request speaks as, for counting its open requests: its bearer token,
+ * as a digest (no token is kept). Not a worker's secret, which the guard
+ * cannot check (a made-up one would be a fresh count each time). None for a
+ * request without a token: a server with tokens refuses it at once.
  */
 const credentialOf = (request: HttpServerRequest.HttpServerRequest): string | undefined => {
-  const secret = request.headers[workerSecretHeader]
   const authorization = request.headers["authorization"]
-  const presented = secret !== undefined && secret !== "" ? `secret ${secret}` : authorization
-  return presented === undefined || presented === "" ? undefined : createHash("sha256").update(presented).digest("base64")
+  return authorization === undefined || authorization === ""
+    ? undefined
+    : createHash("sha256").update(authorization).digest("base64")
 }
 
 /**
