@@ -7,7 +7,7 @@
  * reads, so a slot with no live job behind it was claimed by a coordinator
  * killed between its claim and its commit.
  */
-import { Effect, Ref } from "effect"
+import { Effect, Fiber, Ref } from "effect"
 import * as ActiveSet from "../ActiveSet.js"
 import { isJobSettled, type JobId, type Worker } from "../Domain.js"
 import * as WorkerTransitions from "../WorkerTransitions.js"
@@ -78,10 +78,13 @@ export const make = Effect.gen(function*() {
         // tick's reads are the first to answer), never for the coordinator's own deafness.
         yield* registry.expireHeard(Incarnation.heard(before, now).since)
       }
-      const [active, listed] = yield* Effect.all([
-        ActiveSet.refresh(incarnation.active, researches.activeChangedSince),
-        registry.list()
-      ], { concurrency: 2 })
+      // The two reads run at once (one round trip on PostgreSQL) with one fork: `Effect.all`'s
+      // concurrency costs twice as much, which in memory was half of a tick.
+      const listing = yield* Effect.fork(registry.list())
+      const active = yield* ActiveSet.refresh(incarnation.active, researches.activeChangedSince).pipe(
+        Effect.tapErrorCause(() => Fiber.interrupt(listing))
+      )
+      const listed = yield* Fiber.join(listing)
       const hearing = yield* Ref.updateAndGet(incarnation.hearing, (h) => Incarnation.heard(h, now))
       const { leaks, workers } = leakedSlots(active, listed)
       yield* releaseLeaks(leaks)

@@ -111,7 +111,8 @@ export const make = Effect.gen(function*() {
       return { researches: active.length, committed: written.length, started, wakeAt }
     }).pipe(
       Metric.trackDurationWith(Metrics.tickDuration, Duration.toSeconds),
-      Effect.withSpan("Coordinator.tick", { attributes: { "foreman.epoch": incarnation.epoch } })
+      // A tick's span needs no call site: capturing one is a stack trace per tick.
+      Effect.withSpan("Coordinator.tick", { attributes: { "foreman.epoch": incarnation.epoch }, captureStackTrace: false })
     )
 
   return { tick }
