@@ -20,10 +20,12 @@ import { ListQuery, researchFilter } from "@foreman/api/Api"
 import { Coordinator, Domain, Errors } from "@foreman/core"
 import { Clock, Config, Effect, Either, Layer, Option, Schema } from "effect"
 import { clientScript } from "./dashboard/client.js"
-import { styleSheet } from "./dashboard/style.js"
+import { resultStyleSheet } from "./dashboard/resultStyle.js"
+import { styleSheet as baseStyleSheet } from "./dashboard/style.js"
 import { dashboardViews, dashboardViewsSource, type ResearchFilterView } from "./dashboard/views.js"
 
 const views = dashboardViews()
+const styleSheet = baseStyleSheet + resultStyleSheet
 
 /**
  * The page's script: the views' source, then the client that uses them. Tools

@@ -7,14 +7,15 @@
  * (see `views.ts`).
  */
 import type { Coordinator } from "@foreman/core"
+import type { MetricViews } from "./metricViews.js"
 import type { ResultViews } from "./resultViews.js"
 import type { TimelineViews } from "./timelineViews.js"
 import type { ViewParts } from "./viewParts.js"
 
-export function researchViews(parts: ViewParts, timeline: TimelineViews, results: ResultViews) {
+export function researchViews(parts: ViewParts, timeline: TimelineViews, results: ResultViews & MetricViews) {
   const { esc, usd, pct, duration, stamp, badge, bar, triggerForm } = parts
   const { waterfall } = timeline
-  const { gatesTable, metricsTable, llmTable, assessmentBlock } = results
+  const { gatesTable, metricsTable, resultCharts, llmTable, assessmentBlock } = results
 
   /** Next to a research's cost: how much of it the offline agents' simulated calls were charged, if any. */
   const simulatedCost = (detail: Coordinator.ResearchDetail): string => {
@@ -46,7 +47,7 @@ export function researchViews(parts: ViewParts, timeline: TimelineViews, results
       (r.error === null ? "" : `<p class="error">${esc(r.error)}</p>`) +
       `<dl class="facts">${facts.map(([k, v]) => `<div><dt>${k}</dt><dd>${v}</dd></div>`).join("")}</dl></div>` +
       `<section><h2>Timeline</h2><div data-part="timeline">${waterfall(detail, now)}</div></section>` +
-      `<div data-part="results"><div class="grid2"><section><h2>Gates</h2>${gatesTable(r)}</section><section><h2>Metrics</h2>${metricsTable(r)}</section></div>` +
+      `<div data-part="results"><div class="grid2"><section><h2>Gates</h2>${gatesTable(r)}</section><section><h2>Metrics</h2>${metricsTable(r)}</section></div>${resultCharts(r)}` +
       `<section><h2>Assessment</h2>${assessmentBlock(r)}</section>` +
       `<section><h2>LLM calls</h2>${llmTable(detail.llmCalls)}</section></div>` +
       `<section><h2>Trigger another</h2>${triggerForm(a?.nextBrief ?? r.brief)}</section>`

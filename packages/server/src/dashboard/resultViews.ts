@@ -1,6 +1,6 @@
 /**
- * One research's results: its gates, the metrics its training and backtest
- * report, its assessment, and the LLM calls it made.
+ * One research's results: its gates, its assessment, and the LLM calls it
+ * made (its metrics and charts: `metricViews`).
  *
  * `resultViews` refers to nothing outside itself but JavaScript's built-ins
  * and the pieces it is given (types aside): the page ships its source text
@@ -20,25 +20,6 @@ export function resultViews(parts: ViewParts) {
     )
     return `<table id="gates"><thead><tr><th>Gate</th><th>Outcome</th><th>Reason</th></tr></thead><tbody>${
       rows.length === 0 ? empty(3, "No gate has run yet.") : rows.join("")
-    }</tbody></table>`
-  }
-
-  const metricValue = (v: unknown): string =>
-    typeof v === "number" ? (Number.isInteger(v) ? String(v) : v.toFixed(4).replace(/0+$/, "").replace(/\.$/, "")) :
-    Array.isArray(v) ? v.map((x) => typeof x === "number" ? x.toFixed(3) : String(x)).join(", ") :
-    typeof v === "string" ? v : JSON.stringify(v)
-
-  /** The numbers the training and backtest results report. */
-  const metricsTable = (research: Domain.Research): string => {
-    const rows = Object.entries(research.results)
-      .filter(([kind, result]) => kind !== "assessment" && kind !== "design" && typeof result === "object" && result !== null)
-      .flatMap(([kind, result]) =>
-        Object.entries(result as Record<string, unknown>).map(([name, value]) =>
-          `<tr><td>${esc(kind)}</td><td>${esc(name)}</td><td class="num mono">${esc(metricValue(value))}</td></tr>`
-        )
-      )
-    return `<table id="metrics"><thead><tr><th>Result</th><th>Metric</th><th class="num">Value</th></tr></thead><tbody>${
-      rows.length === 0 ? empty(3, "No result yet.") : rows.join("")
     }</tbody></table>`
   }
 
@@ -69,7 +50,7 @@ export function resultViews(parts: ViewParts) {
     }</div>`
   }
 
-  return { gatesTable, metricsTable, llmTable, assessmentBlock }
+  return { gatesTable, llmTable, assessmentBlock }
 }
 
 /** What `resultViews` answers. */

@@ -13,6 +13,8 @@
  * both sides.
  */
 import { budgetViews } from "./budgetViews.js"
+import { chartViews } from "./chartViews.js"
+import { metricViews } from "./metricViews.js"
 import { overviewViews } from "./overviewViews.js"
 import { researchesViews } from "./researchesViews.js"
 import { researchViews } from "./researchViews.js"
@@ -39,6 +41,8 @@ const pieces = {
   researchesViews,
   timelineViews,
   resultViews,
+  chartViews,
+  metricViews,
   researchViews,
   workerViews
 }
@@ -50,7 +54,9 @@ function assemble(given: typeof pieces) {
   const budget = given.budgetViews(parts)
   const overview = given.overviewViews(parts, status, budget)
   const timeline = given.timelineViews(parts)
-  const research = given.researchViews(parts, timeline, given.resultViews(parts))
+  const charts = given.chartViews(parts)
+  const metrics = given.metricViews(parts, charts)
+  const research = given.researchViews(parts, timeline, { ...given.resultViews(parts), ...metrics })
   return {
     esc: parts.esc,
     usd: parts.usd,
@@ -61,6 +67,8 @@ function assemble(given: typeof pieces) {
     ...given.researchesViews(parts),
     researchDetail: research.researchDetail,
     waterfall: timeline.waterfall,
+    ...charts,
+    formatNumber: metrics.formatNumber,
     ...given.workerViews(parts)
   }
 }

@@ -1,0 +1,144 @@
+/**
+ * The researcher's pages in a real browser (Debian's Chromium driven by
+ * playwright-core, as `Dashboard.test.ts` does): a research's equity,
+ * drawdown and loss charts and its metrics table fitting the page, the
+ * strategy leaderboard (sorted, filtered), and researches compared side by
+ * side — rendered by the server without script, and the same once the
+ * script has read the API. Screenshots go to a temporary directory, or to
+ * `FOREMAN_DASHBOARD_SCREENSHOTS` when set.
+ *
+ * Skipped only when /usr/bin/chromium is missing outside CI; in CI it must run.
+ */
+import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
+import { eventually, startServer } from "@foreman/testing/ApiHarness"
+import { Effect, Exit, Scope } from "effect"
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { type Browser, chromium, type Page } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+
+const executablePath = "/usr/bin/chromium"
+const haveChromium = existsSync(executablePath)
+if (!haveChromium && process.env["CI"] !== undefined && process.env["CI"] !== "") {
+  throw new Error(`${executablePath} is missing: CI must install Debian's chromium (see .ci/run)`)
+}
+
+const chromiumArgs = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync"
+]
+
+const shots = process.env["FOREMAN_DASHBOARD_SCREENSHOTS"] ?? mkdtempSync(join(tmpdir(), "foreman-dashboard-"))
+mkdirSync(shots, { recursive: true })
+
+/** A year of month-end equity: the strategy's drifting up with a dip, buy-and-hold's slower. */
+const equityCurve = (edge: number) =>
+  Array.from({ length: 13 }, (_, m) => ({
+    t: `2024-${String(m + 1).padStart(2, "0")}-28`.replace("2024-13", "2025-01"),
+    strategy: 1 + edge * m - (m === 6 ? 0.08 : 0),
+    buyAndHold: 1 + 0.004 * m
+  }))
+
+/** Each backtest a little better than the one before, with the fields the TypeScript example reports. */
+let backtests = 0
+const backtest = () =>
+  Effect.sync(() => {
+    backtests++
+    return {
+      ...goodBacktest,
+      sharpeRatio: 0.5 + backtests / 2,
+      totalReturn: 0.012 * backtests * 12,
+      settings: { commissionBps: 1, slippageBps: 2, flatShare: 0.3 },
+      band: { long: 0.5312, short: 0.4688 },
+      equity: { final: 1.12, peak: 1.15, trough: 0.97 },
+      window: { from: "2024-01-28", to: "2025-01-28", days: 252 },
+      equityCurve: equityCurve(0.012 * backtests)
+    }
+  })
+
+type Server = Effect.Effect.Success<ReturnType<typeof startServer>>
+
+const finished = (server: Server, id: string) =>
+  Effect.runPromise(
+    eventually(Effect.map(server.coordinator.show(id as never), (d) => d.research.status), (s) => s === "completed", 15)
+  )
+
+const shoot = (page: Page, name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
+
+const title = haveChromium
+  ? "the researcher's pages in Chromium"
+  : `the researcher's pages in Chromium (SKIPPED: ${executablePath} is missing; apt-get install -y chromium)`
+
+describe.skipIf(!haveChromium)(title, () => {
+  let browser: Browser
+  let server: Server
+  let scope: Scope.CloseableScope
+  const ids: Array<string> = []
+
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath, args: chromiumArgs })
+    scope = Effect.runSync(Scope.make())
+    server = await Effect.runPromise(Scope.extend(
+      startServer({ engine: { handlers: { training: () => Effect.succeed(goodTraining), backtest } } }),
+      scope
+    ))
+    await Effect.runPromise(server.workers.spawn({ id: "training-1", type: "training" }))
+    await Effect.runPromise(server.workers.spawn({ id: "backtest-1", type: "backtest" }))
+    for (const brief of ["Explore RSI variations", "Test MACD strategies", "Bollinger bands on EURUSD"]) {
+      const accepted = await Effect.runPromise(server.coordinator.trigger({ brief }))
+      ids.push(accepted.id)
+      await finished(server, accepted.id)
+    }
+  })
+  afterAll(async () => {
+    await browser?.close()
+    if (scope !== undefined) await Effect.runPromise(Scope.close(scope, Exit.void))
+  })
+
+  const research = async (page: Page) => {
+    expect(await page.locator("#equity-chart path[data-series=strategy]").count()).toBe(1)
+    expect(await page.locator("#equity-chart path[data-series=buy-and-hold]").count()).toBe(1)
+    expect(await page.locator("#equity-chart .axis-title").allTextContents()).toEqual(["Day", "Cumulative return"])
+    expect(await page.locator("#drawdown-chart .chart-title").textContent()).toMatch(/^Drawdown: .*deepest -\d/)
+    expect(await page.locator("#loss-chart path[data-series=loss]").count()).toBe(1)
+    expect(await page.locator("tr[data-metric='backtest.winRate'] td.value").textContent()).toBe("55.0%")
+    expect(await page.locator("tr[data-metric='backtest.totalTrades'] td.value").textContent()).toBe("40")
+    // Nested values are folded, and open on a click; nothing sticks out of the table's section.
+    const settings = page.locator("tr[data-metric='backtest.settings'] details")
+    expect(await settings.locator("summary").textContent()).toBe("commissionBps, slippageBps, flatShare")
+    for (const name of ["equity", "band", "settings", "window"]) {
+      const cell = page.locator(`tr[data-metric='backtest.${name}'] td.value`)
+      const [box, section] = await Promise.all([cell.boundingBox(), page.locator("#metrics").boundingBox()])
+      expect(box!.x + box!.width).toBeLessThanOrEqual(section!.x + section!.width + 1)
+      expect(box!.width).toBeGreaterThan(40)
+    }
+  }
+
+  it("a research: equity against buy-and-hold, drawdown and loss charts, metrics formatted and folded", async () => {
+    const noScript = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } })
+    const page = await noScript.newPage()
+    await page.goto(`${server.baseUrl}/researches/${ids[0]}`)
+    await research(page)
+    await noScript.close()
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const live = await context.newPage()
+    const errors: Array<string> = []
+    live.on("pageerror", (error) => errors.push(error.message))
+    await live.goto(`${server.baseUrl}/researches/${ids[0]}`)
+    await live.waitForSelector("#live.on", { timeout: 15_000 })
+    await research(live)
+    await live.locator("tr[data-metric='backtest.settings'] summary").click()
+    expect(await live.locator("tr[data-metric='backtest.settings'] table.nested").isVisible()).toBe(true)
+    await shoot(live, "research-results")
+    expect(errors).toEqual([])
+    await context.close()
+  })
+})
