@@ -60,6 +60,7 @@ describe("ForemanConfig", () => {
           maxJobAttempts: 3,
           retryBackoffSeconds: 5,
           retryBackoffMaxSeconds: 60,
+          idempotencyKeyTtlSeconds: 86400,
           gates: {
             trainingMinAccuracy: 0.1,
             trainingMaxLoss: 0.8,
@@ -118,13 +119,15 @@ describe("ForemanConfig", () => {
           ["FOREMAN_HEARTBEAT_INTERVAL_SECONDS", "2"],
           ["FOREMAN_WORKER_REMOVE_AFTER_SECONDS", "10 minutes"],
           ["FOREMAN_ORPHAN_GRACE_SECONDS", "0 seconds"],
-          ["FOREMAN_RETRY_BACKOFF_MAX_SECONDS", "1 minute"]
+          ["FOREMAN_RETRY_BACKOFF_MAX_SECONDS", "1 minute"],
+          ["FOREMAN_IDEMPOTENCY_KEY_TTL_SECONDS", "2 hours"]
         ])
         assert.strictEqual(config.pollIntervalSeconds, 0.5)
         assert.strictEqual(config.heartbeatIntervalSeconds, 2)
         assert.strictEqual(config.workerRemoveAfterSeconds, 600)
         assert.strictEqual(config.orphanGraceSeconds, 0)
         assert.strictEqual(config.retryBackoffMaxSeconds, 60)
+        assert.strictEqual(config.idempotencyKeyTtlSeconds, 7200)
         assert.deepStrictEqual(logs, [])
       }))
 
@@ -240,7 +243,8 @@ describe("ForemanConfig", () => {
         ["FOREMAN_POLL_INTERVAL_SECONDS", "0 seconds"],
         ["FOREMAN_ORPHAN_GRACE_SECONDS", "-5 seconds"],
         ["FOREMAN_RETRY_BACKOFF_MAX_SECONDS", "2 fortnights"],
-        ["FOREMAN_MAX_JOB_ATTEMPTS", "3 seconds"]
+        ["FOREMAN_MAX_JOB_ATTEMPTS", "3 seconds"],
+        ["FOREMAN_IDEMPOTENCY_KEY_TTL_SECONDS", "0"]
       ]
 
       for (const [name, value] of invalid) {
