@@ -3,7 +3,8 @@
  * lease. A term (`incarnation.ts`) starts with the lease's epoch and ends
  * when the lease is lost; meanwhile the loop ticks on every wakeup and when
  * the last tick said the next is due (something time-based: a backoff ends,
- * a job's deadline, a silent worker to expire). Unless every change wakes it
+ * a job's deadline, a silent worker to expire: that one checked again first,
+ * since heartbeats keep moving it). Unless every change wakes it
  * (`Wakeup.complete`: one process, in memory), it also ticks at least every
  * poll interval, the fallback for wakeups lost between processes. A failed
  * tick (storage unreachable) deafens the term, so workers' grace starts over
@@ -15,6 +16,7 @@ import type { StorageError } from "../Errors.js"
 import { ForemanConfig } from "../ForemanConfig.js"
 import { Wakeup } from "../Wakeup.js"
 import { WorkerRegistry } from "../WorkerRegistry.js"
+import * as TickPlan from "../TickPlan.js"
 import * as Incarnation from "./incarnation.js"
 import * as Signal from "./signal.js"
 import type { TickSummary } from "./tick.js"
@@ -26,29 +28,35 @@ const RETRY_LEASE = Duration.seconds(1)
 export const delayUntil = (wakeAt: number | null, now: number): Duration.Duration | null =>
   wakeAt === null ? null : Duration.millis(Math.max(0, wakeAt - now))
 
-/** The loop's timer: kicks it when the next tick is due. */
+/** One of the loop's timers. */
 interface Timer {
-  /** Sets the timer for `wakeAt` (none: clears it); one already set for that time is kept. */
-  readonly set: (wakeAt: number | null) => Effect.Effect<void>
+  /** Sets the timer for `at` (none: clears it); one already set for that time is kept. */
+  readonly set: (at: number | null) => Effect.Effect<void>
 }
 
-/** A timer that raises `kick`, one sleeping fiber at a time, in the current scope. */
-const makeTimer = (kick: Signal.Signal): Effect.Effect<Timer, never, Scope.Scope> =>
+/** A timer that runs `fire(at)` at the time set, one sleeping fiber at a time, in the current scope. */
+const makeTimer = (fire: (at: number) => Effect.Effect<void>): Effect.Effect<Timer, never, Scope.Scope> =>
   Effect.map(FiberHandle.make(), (handle) => {
     let armed: number | null = null
     return {
-      set: (wakeAt) =>
-        wakeAt === armed ? Effect.void : Effect.gen(function*() {
-          armed = wakeAt
-          if (wakeAt === null) return yield* FiberHandle.clear(handle)
-          const delay = delayUntil(wakeAt, yield* Clock.currentTimeMillis)!
+      set: (at) =>
+        at === armed ? Effect.void : Effect.gen(function*() {
+          armed = at
+          if (at === null) return yield* FiberHandle.clear(handle)
+          const delay = delayUntil(at, yield* Clock.currentTimeMillis)!
           yield* FiberHandle.run(handle, Effect.zipRight(Effect.sleep(delay), Effect.suspend(() => {
             armed = null
-            return kick.raise
+            return fire(at)
           })))
         })
     }
   })
+
+/** The loop's timers: the next tick due for the researches, and the next silent worker to expire. */
+interface Timers {
+  readonly due: Timer
+  readonly expiry: Timer
+}
 
 /** A coordinator leading by hand: its epoch, and one tick to run when the caller wants. */
 export interface ManualLeadership {
@@ -86,22 +94,44 @@ export const make = (
       })
 
     /**
+     * Wakes the loop once a silent worker is due to expire. Heartbeats keep
+     * moving that moment later, so when the time set comes the workers are read
+     * again, and the loop is kicked only if one is due now (or the read fails:
+     * the tick will say); otherwise the watch sleeps until the new time.
+     */
+    const expiryWatch = (incarnation: Incarnation.Incarnation, kick: Signal.Signal, first: number) =>
+      Effect.gen(function*() {
+        let at = first
+        for (;;) {
+          const now = yield* Clock.currentTimeMillis
+          if (at > now) yield* Effect.sleep(Duration.millis(at - now))
+          const workers = yield* registry.list()
+          const hearing = yield* Ref.get(incarnation.hearing)
+          const next = Incarnation.expiryWake(hearing, TickPlan.expiryDue(workers, config, hearing.since))
+          if (next === null) return
+          if (next <= (yield* Clock.currentTimeMillis)) return yield* kick.raise
+          at = next
+        }
+      }).pipe(Effect.catchAll(() => kick.raise))
+
+    /**
      * One turn of the loop: a tick (a failed one deafens the term and is tried
-     * again after the poll interval), the timer set for when the next one is
+     * again after the poll interval), the timers set for when the next one is
      * due, then a wait for a kick.
      */
-    const turn = (incarnation: Incarnation.Incarnation, kick: Signal.Signal, timer: Timer) =>
+    const turn = (incarnation: Incarnation.Incarnation, kick: Signal.Signal, timers: Timers) =>
       Effect.gen(function*() {
         const summary = yield* tick(incarnation).pipe(
           Effect.catchAllCause((cause) =>
             Effect.gen(function*() {
               yield* Ref.update(incarnation.hearing, Incarnation.deafened)
               yield* Effect.logError("tick failed", cause)
-              return { wakeAt: (yield* Clock.currentTimeMillis) + pollMillis }
+              return { wakeAt: (yield* Clock.currentTimeMillis) + pollMillis, expireAt: null }
             })
           )
         )
-        yield* timer.set(summary.wakeAt)
+        yield* timers.due.set(summary.wakeAt)
+        yield* timers.expiry.set(summary.expireAt)
         yield* kick.await
       })
 
@@ -114,12 +144,15 @@ export const make = (
       // tick due and, unless every change signals (`Wakeup.complete`), by the poll, so a
       // wait forks nothing.
       const kick = yield* Signal.make
-      const timer = yield* makeTimer(kick)
+      const timers: Timers = {
+        due: yield* makeTimer(() => kick.raise),
+        expiry: yield* makeTimer((at) => expiryWatch(incarnation, kick, at))
+      }
       yield* Effect.forkScoped(Effect.forever(Effect.zipRight(wakeup.await, kick.raise)))
       if (wakeup.complete !== true) {
         yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(Duration.millis(pollMillis)), kick.raise)))
       }
-      yield* Effect.race(Effect.forever(turn(incarnation, kick, timer)), leadership.lost)
+      yield* Effect.race(Effect.forever(turn(incarnation, kick, timers)), leadership.lost)
       yield* Effect.logWarning(`coordinator lost the lease (epoch ${incarnation.epoch})`)
     }))
 

@@ -27,10 +27,15 @@ export interface TickSummary {
   readonly committed: number
   readonly started: number
   /**
-   * When the next tick is due if nothing else happens (something time-based:
-   * a backoff ends, a job's deadline, a silent worker to expire), after now; none if nothing is.
+   * When the next tick is due for the researches if nothing else happens (a
+   * backoff ends, a job's deadline), after now; none if nothing is.
    */
   readonly wakeAt: number | null
+  /**
+   * When a silent worker may be due to expire (`TickPlan.expiryDue`, no sooner
+   * than expiring is due again); a heartbeat since may have made it later.
+   */
+  readonly expireAt: number | null
 }
 
 /** Publishes what a written transition changed (see `TickChanges.transitionEvent`). */
@@ -106,9 +111,8 @@ export const make = Effect.gen(function*() {
         "foreman.tick.committed": written.length,
         "foreman.tick.started": started
       })
-      const expiry = Incarnation.expiryWake(hearing, plan.expireAt)
-      const wakeAt = plan.wakeAt === null ? expiry : expiry === null ? plan.wakeAt : Math.min(plan.wakeAt, expiry)
-      return { researches: active.length, committed: written.length, started, wakeAt }
+      const expireAt = Incarnation.expiryWake(hearing, plan.expireAt)
+      return { researches: active.length, committed: written.length, started, wakeAt: plan.wakeAt, expireAt }
     }).pipe(
       Metric.trackDurationWith(Metrics.tickDuration, Duration.toSeconds),
       // A tick's span needs no call site: capturing one is a stack trace per tick.
