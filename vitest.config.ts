@@ -1,25 +1,59 @@
 import { availableParallelism } from "node:os"
 import { defaultServerConditions } from "vite"
 import { defineConfig } from "vitest/config"
+import SlowFirstSequencer from "./scripts/slow-first-sequencer.js"
 
 // Most test files wait (on child processes, servers, PostgreSQL) more than they compute: run one more
 // file at once than there are cores (vitest's default is one fewer: one at a time on a 2-core box). Twice
 // the cores was faster still, but starved vitest's own process: its calls to the workers timed out.
 const workers = availableParallelism() + 1
 
+/**
+ * Files that start no process, no server of their own and hold no global state between files (the pure
+ * core, the memory adapter, the agents, views and documentation checks). They run one after another in
+ * one worker thread that keeps the modules it has loaded (`isolate: false`): loading Effect and the
+ * packages again for each file cost more than most of these files' tests (collect 376 s of a 550 s
+ * run). Every other file runs in a process of its own, three at a time; so does a new file until it is
+ * listed here (the simulator's long runs are not: they would hold the one shared thread).
+ */
+const shared = [
+  "packages/core/test/**/*.test.ts",
+  "packages/adapter-memory/test/{AgentCalls,Budget,Coordinator,PortContract,PullWorkers,Referee,Reliability,StrategyCatalogue,TriggerIdempotency,WorkerHearing,WorkerRegistry,WorkerStatusContract}.test.ts",
+  "packages/agents/test/*.test.ts",
+  "packages/adapter-postgres/test/RowDecoding.test.ts",
+  "packages/server/test/{DashboardViews,ChartViews,OpenApi}.test.ts",
+  "packages/cli/test/{Format,Client,DocCompare}.test.ts",
+  "packages/testing/test/{DocsCoverage,PackageDependencies,PackageGraph,FakeLlm}.test.ts",
+  "examples/test/{backtestWorker,designedStrategies,features,syntheticMarket,trainingWorker}.test.ts"
+]
+
 export default defineConfig({
   // Workspace packages resolve to their TypeScript sources (the `source` export condition); other
   // packages as Node resolves them (not by bundlers' `module` condition, whose builds Node cannot always load).
   ssr: { resolve: { conditions: ["source", ...defaultServerConditions.filter((c) => c !== "module")] } },
   test: {
-    include: ["packages/*/test/**/*.test.ts", "examples/test/**/*.test.ts", "chaos/test/**/*.test.ts"],
     reporters: ["default", "./scripts/summary-reporter.ts"],
+    sequence: { sequencer: SlowFirstSequencer },
+    // Run once for the whole run, whichever project asks first (see the file).
     globalSetup: ["./scripts/vitest-global-setup.ts"],
     maxWorkers: workers,
     minWorkers: 1,
+    poolOptions: { threads: { isolate: false, maxThreads: 1, minThreads: 1 } },
     // Files whose cases run side by side (the docs' scenes, the conformance cases) run three at once.
     maxConcurrency: 3,
     testTimeout: 60_000,
-    hookTimeout: 120_000
+    hookTimeout: 120_000,
+    projects: [
+      { extends: true, test: { name: "shared", include: shared, pool: "threads" } },
+      {
+        extends: true,
+        test: {
+          name: "processes",
+          include: ["packages/*/test/**/*.test.ts", "examples/test/**/*.test.ts", "chaos/test/**/*.test.ts"],
+          exclude: shared,
+          pool: "forks"
+        }
+      }
+    ]
   }
 })

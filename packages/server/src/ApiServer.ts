@@ -11,7 +11,7 @@
 import { HttpApiBuilder, HttpApiScalar, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { HttpApi, HttpServerError } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Coordinator, type CoordinatorEvents, type Domain, Errors, WorkerRegistry } from "@foreman/core"
+import { Coordinator, type CoordinatorEvents, type Domain, Errors, StrategyCatalogue, WorkerRegistry } from "@foreman/core"
 import {
   Cause,
   Context,
@@ -132,6 +132,14 @@ const AgentLive = HttpApiBuilder.group(ForemanApi, "agent", (handlers) =>
           })
         ))
       .handle("strategies", () => Effect.zipRight(requireOperator, coordinator.strategies()))
+      .handle("leaderboard", ({ urlParams }) =>
+        Effect.zipRight(
+          requireOperator,
+          Effect.map(coordinator.strategies(), (all) => ({
+            sort: urlParams.sort,
+            ...StrategyCatalogue.leaderboard(all, urlParams)
+          }))
+        ))
       .handle("strategy", ({ path }) => Effect.zipRight(requireOperator, coordinator.strategy(path.name)))
   }))
 

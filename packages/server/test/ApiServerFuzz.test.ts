@@ -208,7 +208,9 @@ const probe = (known: string): fc.Arbitrary<Probe> =>
 describe("ApiServer under random requests", () => {
   it.scopedLive("never answers 5xx, and refused requests change nothing", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ tokens, engine: { config: { maxConcurrentResearches: 3 } } })
+      // The registered worker never sends a heartbeat: it must not go offline by itself (after 30 s of a
+      // slow machine's run) between the two snapshots a check compares.
+      const server = yield* startServer({ tokens, engine: { config: { maxConcurrentResearches: 3, workerOfflineAfterSeconds: 86_400 } } })
       const operator = yield* server.client(tokens.operator)
       const worker = yield* server.client(tokens.worker)
       // No training worker: researches wait after design, so nothing moves by itself.

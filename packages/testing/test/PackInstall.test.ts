@@ -118,7 +118,8 @@ describe("npm packages", () => {
       const tarballs = readdirSync(project).filter((f) => f.endsWith(".tgz"))
       assert.strictEqual(tarballs.length, published.length, tarballs.join(", "))
       writeFileSync(join(project, "package.json"), JSON.stringify({ name: "plain-project", private: true, type: "module" }))
-      yield* npm(["install", "--no-audit", "--no-fund", "--loglevel=error", ...tarballs.map((t) => `./${t}`)], project)
+      // --prefer-offline: the dependencies' metadata from npm's cache when it has them, as the workspace's own install left it.
+      yield* npm(["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", ...tarballs.map((t) => `./${t}`)], project)
       const installed = readdirSync(join(project, "node_modules"))
       assert.isFalse(installed.includes("typescript") || installed.includes("tsx"), `no TypeScript tooling: ${installed.join(" ")}`)
       for (const p of published) releaseFiles(join(project, "node_modules", "@foreman", p), `@foreman/${p}`)
@@ -129,7 +130,14 @@ describe("npm packages", () => {
       writeFileSync(join(project, "simulation.mjs"), simulationScript)
       writeFileSync(join(project, "worker.mjs"), workerScript)
 
-      const client = yield* node(project, ["client.mjs"], env)
+      // Five programs, independent of one another: run at once.
+      const [client, simulation, worker, help, simulated] = yield* Effect.all([
+        node(project, ["client.mjs"], env),
+        node(project, ["simulation.mjs"]),
+        node(project, ["worker.mjs"], env),
+        node(project, ["foreman", "--help"], {}, "npx"),
+        node(project, ["foreman", "simulate", "--researches", "3", "--json"], {}, "npx")
+      ], { concurrency: "unbounded" })
       assert.strictEqual(client.code, 0, client.stderr)
       const answer = lastLine(client.stdout) as Record<string, string>
       assert.match(answer.researchId!, /^op_/)
@@ -137,22 +145,18 @@ describe("npm packages", () => {
       assert.strictEqual(answer.missing, "ResearchNotFound")
       assert.strictEqual(answer.aborted, "stopped by the caller")
 
-      const simulation = yield* node(project, ["simulation.mjs"])
       assert.strictEqual(simulation.code, 0, simulation.stderr)
       const report = lastLine(simulation.stdout) as { researches: number; violations: number; traceHash: string }
       assert.strictEqual(report.researches, 6)
       assert.strictEqual(report.violations, 0)
 
-      const worker = yield* node(project, ["worker.mjs"], env)
       assert.strictEqual(worker.code, 0, worker.stderr)
       assert.deepInclude(lastLine(worker.stdout) as object, { registered: true, type: "training" })
 
-      const help = yield* node(project, ["foreman", "--help"], {}, "npx")
       assert.strictEqual(help.code, 0, help.stderr)
       assert.include(help.stdout, "foreman")
       assert.include(help.stdout, "agent")
 
-      const simulated = yield* node(project, ["foreman", "simulate", "--researches", "3", "--json"], {}, "npx")
       assert.strictEqual(simulated.code, 0, simulated.stderr)
       assert.strictEqual((JSON.parse(simulated.stdout) as { researches: number }).researches, 3)
     }), 900_000)
