@@ -60,6 +60,24 @@ export const ResearchDetail = Coordinator.ResearchDetail
 /** A catalogued strategy with its best metrics (core's view). */
 export const StrategySummary = StrategyCatalogue.StrategySummary
 
+/** The leaderboard's query: the metric to sort by, the filters, how many to show. */
+export const LeaderboardQuery = Schema.Struct({
+  sort: Schema.optionalWith(StrategyCatalogue.LeaderboardSort, { default: () => "sharpeRatio" as const }),
+  indicator: Schema.optional(Storable.filter(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(100)))),
+  instrument: Schema.optional(Storable.filter(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(100)))),
+  verdict: Schema.optional(Domain.Assessment.fields.verdict),
+  limit: Schema.optionalWith(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1000)), {
+    default: () => 100
+  })
+})
+
+/** The strategies a leaderboard query selects, best first; `total` counts all it selects. */
+export const Leaderboard = Schema.Struct({
+  sort: StrategyCatalogue.LeaderboardSort,
+  total: Schema.Number,
+  strategies: Schema.Array(StrategySummary)
+})
+
 export const TriggerAccepted = Schema.Struct({ researchId: Domain.ResearchId, status: Domain.ResearchStatus })
 
 export const ResearchPage = Schema.Struct({
@@ -253,6 +271,18 @@ export class AgentGroup extends HttpApiGroup.make("agent")
       .annotateContext(OpenApi.annotations({
         summary: "List strategies",
         description: "The strategy catalogue, newest first: every design under a unique name, with its best metrics."
+      }))
+  )
+  .add(
+    HttpApiEndpoint.get("leaderboard", "/leaderboard")
+      .setUrlParams(LeaderboardQuery)
+      .addSuccess(Leaderboard)
+      .annotateContext(OpenApi.annotations({
+        summary: "Strategy leaderboard",
+        description: "Every catalogued strategy with its best research's metrics (`top`: the backtested research " +
+          "with the highest Sharpe ratio), sorted by `sort` (the best first: highest, but the shallowest " +
+          "`maxDrawdown`, the cheapest `costUsd`, names A to Z; strategies without the metric last), filtered by " +
+          "`indicator`, `instrument` and the best research's `verdict`, at most `limit` (default 100)."
       }))
   )
   .add(

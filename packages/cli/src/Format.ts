@@ -176,22 +176,31 @@ const iso = (millis: number): string => new Date(millis).toISOString().replace(/
 
 export type StrategySummary = typeof Api.StrategySummary.Type
 
-const bestOf = (value: number | null, show: (n: number) => string): string => (value === null ? "-" : show(value))
+const orDash = (value: number | null | undefined, show: (n: number) => string): string =>
+  value === null || value === undefined ? "-" : show(value)
 
-/** The `strategies` table: name, designer, when, uses and the best metrics (`-` when none). */
+/**
+ * The `strategies` table (the leaderboard): each strategy with its best
+ * research's metrics (`-` when it reported none), verdict and cost.
+ */
 export const strategies = (list: ReadonlyArray<StrategySummary>): string =>
   list.length === 0
     ? "No strategies designed yet."
     : table(
-      ["NAME", "DESIGNED BY", "CREATED", "USES", "BEST SHARPE", "BEST RETURN", "BEST ACCURACY"],
+      ["NAME", "INSTRUMENT", "INDICATORS", "USES", "SHARPE", "RETURN", "DRAWDOWN", "WIN RATE", "TRADES", "VERDICT", "COST", "BEST RESEARCH"],
       list.map((s) => [
         s.name,
-        s.researchId,
-        iso(s.createdAt),
+        s.instrument ?? "-",
+        s.indicators.length === 0 ? "-" : s.indicators.join(","),
         String(s.researches),
-        bestOf(s.best.sharpeRatio, (n) => n.toFixed(2)),
-        bestOf(s.best.totalReturn, (n) => percent(n)),
-        bestOf(s.best.testAccuracy, (n) => percent(n))
+        orDash(s.top?.sharpeRatio, (n) => n.toFixed(2)),
+        orDash(s.top?.totalReturn, (n) => percent(n)),
+        orDash(s.top?.maxDrawdown, (n) => percent(n)),
+        orDash(s.top?.winRate, (n) => percent(n)),
+        orDash(s.top?.totalTrades, String),
+        s.top?.verdict ?? "-",
+        orDash(s.top?.costUsd, usd),
+        s.top?.researchId ?? "-"
       ])
     )
 
