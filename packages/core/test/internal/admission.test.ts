@@ -18,6 +18,7 @@ const money = (overrides: Partial<BudgetStatus> = {}): BudgetStatus => ({
   unlimited: false,
   limitUsd: 5,
   spentUsd: 1,
+  simulatedUsd: 0,
   remainingUsd: 4,
   estimateUsd: 0.5,
   cyclesAffordable: 8,
