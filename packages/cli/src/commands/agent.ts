@@ -10,6 +10,7 @@ import { Clock, Config, Console, Duration, Effect, Either, Option, Queue, Redact
 import * as Client from "../Client.js"
 import { CommandFailed, UsageError } from "../Client.js"
 import * as Format from "../Format.js"
+import * as Csv from "../internal/csv.js"
 import {
   briefMaxLength,
   client,
@@ -199,13 +200,15 @@ const listOptions = {
     Options.withDescription("Only researches the assessor gave this verdict")
   ),
   limit: Options.integer("limit").pipe(Options.withDefault(20), Options.withDescription("How many to show, newest first (1-500; default 20)")),
-  offset: Options.integer("offset").pipe(Options.withDefault(0), Options.withDescription("How many of the newest to skip (default 0)"))
+  offset: Options.integer("offset").pipe(Options.withDefault(0), Options.withDescription("How many of the newest to skip (default 0)")),
+  format: Csv.format
 }
 
 export const list = Command.make("list", listOptions, (o) =>
   Effect.gen(function*() {
     if (o.limit < 1 || o.limit > 500) return yield* new UsageError({ message: `--limit must be from 1 to 500, got ${o.limit}` })
     if (o.offset < 0) return yield* new UsageError({ message: `--offset must be 0 or more, got ${o.offset}` })
+    if (o.json && o.format === "csv") return yield* new UsageError({ message: "--json and --format csv: give one of them" })
     const now = yield* Clock.currentTimeMillis
     const since = yield* Option.match(o.since, {
       onNone: () => Effect.succeed(undefined),
@@ -223,8 +226,11 @@ export const list = Command.make("list", listOptions, (o) =>
         offset: o.offset
       }
     }))
+    if (o.format === "csv") return yield* Console.log(Csv.researches(page.researches))
     yield* print(o.json, page, () => Format.researchList(page, now))
-  })).pipe(Command.withDescription("Researches, newest first, finished ones too, with how many match and what they cost"))
+  })).pipe(Command.withDescription(
+    "Researches, newest first, finished ones too, with how many match and what they cost (--format csv: a row each with its metrics)"
+  ))
 
 // --- wait ---------------------------------------------------------------------------------
 
