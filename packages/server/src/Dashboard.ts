@@ -1,7 +1,9 @@
 /**
  * The operator's dashboard, served beside the API: `/` (overview),
  * `/researches` (history, filtered and paged), `/researches/{id}` (one
- * research: timeline, gates, metrics, LLM calls, assessment) and `/workers`.
+ * research: timeline, gates, metrics and charts, LLM calls, assessment),
+ * `/strategies` (the leaderboard), `/compare?ids=…` (researches side by side)
+ * and `/workers`.
  *
  * Plain server-rendered HTML with one hand-written script (no build step).
  * The server renders each page's first view from the coordinator, with the
@@ -16,8 +18,8 @@
  * rendered by the server, and pages work without script.
  */
 import { HttpApiBuilder, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { ListQuery, researchFilter } from "@foreman/api/Api"
-import { Coordinator, Domain, Errors } from "@foreman/core"
+import { LeaderboardQuery, ListQuery, researchFilter } from "@foreman/api/Api"
+import { Coordinator, Domain, Errors, StrategyCatalogue } from "@foreman/core"
 import { Clock, Config, Effect, Either, Layer, Option, Schema } from "effect"
 import { clientScript } from "./dashboard/client.js"
 import { resultStyleSheet } from "./dashboard/resultStyle.js"
@@ -37,11 +39,12 @@ if (/<\/script/i.test(script) || /<\/style/i.test(styleSheet)) {
   throw new Error("the dashboard's script or style would end its element early")
 }
 
-type PageName = "overview" | "researches" | "research" | "workers"
+type PageName = "overview" | "researches" | "research" | "strategies" | "compare" | "workers"
 
 const navigation: ReadonlyArray<readonly [PageName, string, string]> = [
   ["overview", "./", "Overview"],
   ["researches", "researches", "Researches"],
+  ["strategies", "strategies", "Strategies"],
   ["workers", "workers", "Workers"]
 ]
 
@@ -68,7 +71,8 @@ const document = (page: Page, root: string, guarded: boolean): string => {
     : "Loading… (this page needs JavaScript when the server cannot read the state)."
   const nav = navigation.map(([name, href, label]) =>
     `<a href="${href}"${
-      name === page.name || (name === "researches" && page.name === "research") ? " aria-current=\"page\"" : ""
+      name === page.name || (name === "researches" && page.name === "research") ||
+        (name === "strategies" && page.name === "compare") ? " aria-current=\"page\"" : ""
     }>${label}</a>`
   ).join("")
   return `<!doctype html>
@@ -127,6 +131,24 @@ const filterOf = (search: URLSearchParams): ResearchFilterView => {
   return filter
 }
 
+const leaderboardKeys = ["sort", "indicator", "instrument", "verdict", "limit"] as const
+
+/** The leaderboard page's filter from its query string (empty fields left out). */
+const leaderboardFilterOf = (search: URLSearchParams): Record<string, string> => {
+  const filter: Record<string, string> = {}
+  for (const key of leaderboardKeys) {
+    const value = search.get(key)
+    if (value !== null && value !== "") filter[key] = value
+  }
+  return filter
+}
+
+/** The research ids a comparison asks for: `ids=a,b` or `ids=a&ids=b`, each once, at most 12. */
+const compareIdsOf = (search: URLSearchParams): ReadonlyArray<string> =>
+  Array.from(new Set(search.getAll("ids").flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "")))
+    .slice(0, 12)
+
+const decodeLeaderboard = Schema.decodeUnknownEither(LeaderboardQuery)
 const decodeQuery = Schema.decodeUnknownEither(ListQuery)
 const decodeResearchId = Schema.decodeUnknownOption(Domain.ResearchId)
 
@@ -247,6 +269,58 @@ export const layer: Layer.Layer<never> = HttpApiBuilder.Router.use((router) =>
           )
         })
       )
+    )
+
+    yield* router.get(
+      "/strategies",
+      respond((url) => {
+        const filter = leaderboardFilterOf(url.searchParams)
+        const query = decodeLeaderboard(filter)
+        const page = { name: "strategies", title: "Strategies" } as const
+        if (Either.isLeft(query)) {
+          return Effect.succeed<Page>({
+            ...page,
+            status: 400,
+            notice: `This filter is not valid: ${Errors.describeParseError(query.left)}`,
+            view: views.leaderboard({ board: { sort: "sharpeRatio", total: 0, strategies: [] }, filter })
+          })
+        }
+        return withEngine(
+          page,
+          (c) => c.strategies(),
+          (all) =>
+            views.leaderboard({
+              board: { sort: query.right.sort, ...StrategyCatalogue.leaderboard(all, query.right) },
+              filter
+            })
+        )
+      })
+    )
+
+    yield* router.get(
+      "/compare",
+      respond((url) => {
+        const ids = compareIdsOf(url.searchParams)
+        const page = { name: "compare", title: "Compare researches" } as const
+        return withEngine(
+          page,
+          (c) =>
+            Effect.forEach(ids, (raw): Effect.Effect<Either.Either<Coordinator.ResearchDetail, string>, Errors.StorageError> =>
+              Option.match(decodeResearchId(raw), {
+                onNone: () => Effect.succeed(Either.left(raw)),
+                onSome: (id) =>
+                  c.show(id).pipe(
+                    Effect.map(Either.right),
+                    Effect.catchTag("ResearchNotFound", () => Effect.succeed(Either.left(raw)))
+                  )
+              }), { concurrency: 4 }),
+          (found) =>
+            views.compare({
+              details: found.filter(Either.isRight).map((e) => e.right),
+              missing: found.filter(Either.isLeft).map((e) => e.left)
+            })
+        )
+      })
     )
 
     yield* router.get(

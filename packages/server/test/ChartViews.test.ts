@@ -109,10 +109,69 @@ describe("chart views", () => {
     assert.include(page, "<section id=\"training-curve\">")
   })
 
+  const summary = (name: string, sharpeRatio: number | null) => ({
+    name,
+    strategy: { name, spec: {} },
+    researchId: "op_d",
+    createdAt: Date.parse("2026-12-06T10:00:00Z"),
+    researches: 2,
+    best: { sharpeRatio, totalReturn: null, testAccuracy: null },
+    top: sharpeRatio === null ? null : {
+      researchId: `op_${name}`,
+      status: "completed",
+      sharpeRatio,
+      totalReturn: 0.12,
+      maxDrawdown: 0.1,
+      winRate: 0.55,
+      totalTrades: 40,
+      testAccuracy: 0.62,
+      verdict: "promising",
+      costUsd: 0.04
+    },
+    indicators: ["rsi", "macd"],
+    instrument: "SPY",
+    costUsd: 0.08
+  })
+  const board = {
+    board: { sort: "sharpeRatio", total: 3, strategies: [summary("a<b", 1.3), summary("c", null)] },
+    filter: { sort: "sharpeRatio", verdict: "promising" }
+  } as never
+  const compared = {
+    details: [{ research, progress: 1, jobs: [], llmCalls: [] }, { research: { ...research, id: "op_2" }, progress: 1, jobs: [], llmCalls: [] }],
+    missing: ["op_gone"]
+  } as never
+
+  it("the leaderboard: a row per strategy with its best research's metrics, headers that sort, the filter kept", () => {
+    const html = views.leaderboard(board)
+    assert.include(html, "<b>3</b> strategies · showing the first 2")
+    assert.include(html, "<b>a&lt;b</b>")
+    assert.include(html, "<td class=\"num\" data-col=\"sharpeRatio\">1.30</td>")
+    assert.include(html, "<td class=\"num\" data-col=\"totalReturn\">12.0%</td>")
+    assert.include(html, "<td class=\"num\" data-col=\"totalTrades\">40</td>")
+    assert.include(html, "<span class=\"badge v-promising\">promising</span>")
+    assert.include(html, "value=\"op_a&lt;b\"")
+    // The current sort is marked; another header links to its sort with the filter kept.
+    assert.include(html, "<th class=\"num\" aria-sort=\"descending\"><a class=\"sort\" href=\"strategies?sort=sharpeRatio&amp;verdict=promising\"")
+    assert.match(html, /href="strategies\?sort=winRate&(amp;)?verdict=promising"/)
+    assert.include(html, "<option selected>promising</option>")
+    assert.include(views.leaderboard({ board: { sort: "name", total: 0, strategies: [] }, filter: {} } as never), "No strategy matches.")
+  })
+
+  it("the comparison: a column per research, the missing named, equity curves overlaid", () => {
+    const html = views.compare(compared)
+    assert.include(html, "Not found: op_gone")
+    assert.include(html, "<tr data-row=\"sharpeRatio\"><th>sharpeRatio</th><td class=\"num\">1.30</td><td class=\"num\">1.30</td></tr>")
+    assert.include(html, "data-series=\"op_1\"")
+    assert.include(html, "data-series=\"op_2\"")
+    assert.include(views.compare({ details: [], missing: [] }), "Pick researches to compare")
+  })
+
   it("render the same from the shipped source", () => {
     const shipped = runInNewContext(`(${dashboardViewsSource()})()`, { __name: (f: unknown) => f }) as Views
     const detail = { research, progress: 1, jobs: [], llmCalls: [] } as never
     assert.strictEqual(shipped.researchDetail(detail, 1), views.researchDetail(detail, 1))
     assert.strictEqual(shipped.compareChart([{ label: "a", curve }]), views.compareChart([{ label: "a", curve }]))
+    assert.strictEqual(shipped.leaderboard(board), views.leaderboard(board))
+    assert.strictEqual(shipped.compare(compared), views.compare(compared))
   })
 })

@@ -134,6 +134,52 @@ export const clientScript = String.raw`(function () {
         return event && event.researchId === researchId ? ["detail"] : [];
       }
     },
+    strategies: {
+      parts: ["leaderboard"],
+      read: {
+        leaderboard: function () {
+          var params = new URLSearchParams(location.search);
+          var filter = {};
+          var out = new URLSearchParams();
+          ["sort", "indicator", "instrument", "verdict", "limit"].forEach(function (k) {
+            var v = params.get(k);
+            if (v) { filter[k] = v; out.set(k, v); }
+          });
+          var search = out.toString();
+          return api("leaderboard" + (search ? "?" + search : "")).then(function (b) { state.board = b; state.boardFilter = filter; });
+        }
+      },
+      render: function () { return V.leaderboard({ board: state.board, filter: state.boardFilter }); },
+      affected: function (name) { return name === "Transition" ? ["leaderboard"] : []; }
+    },
+    compare: {
+      parts: ["compare"],
+      read: {
+        compare: function () {
+          var ids = [];
+          new URLSearchParams(location.search).getAll("ids").forEach(function (v) {
+            v.split(",").forEach(function (id) { id = id.trim(); if (id && ids.indexOf(id) < 0) ids.push(id); });
+          });
+          ids = ids.slice(0, 12);
+          state.compareIds = ids;
+          return Promise.all(ids.map(function (id) {
+            return api("agent/researches/" + encodeURIComponent(id)).then(function (d) { return { detail: d }; }, function (e) {
+              if (e instanceof ApiError && (e.status === 404 || e.status === 400)) return { missing: id };
+              throw e;
+            });
+          })).then(function (found) {
+            state.compared = {
+              details: found.filter(function (f) { return f.detail; }).map(function (f) { return f.detail; }),
+              missing: found.filter(function (f) { return f.missing; }).map(function (f) { return f.missing; })
+            };
+          });
+        }
+      },
+      render: function () { return V.compare(state.compared); },
+      affected: function (name, event) {
+        return event && state.compareIds && state.compareIds.indexOf(event.researchId) >= 0 ? ["compare"] : [];
+      }
+    },
     workers: {
       parts: ["workers"],
       read: {

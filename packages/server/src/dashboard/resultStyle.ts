@@ -30,5 +30,14 @@ table.nested td { padding: 2px 8px; border-bottom: 1px dotted var(--line); }
 th a.sort { color: inherit; }
 th a.sort[aria-sort] { color: var(--fg); }
 table.compare td, table.compare th { white-space: normal; overflow-wrap: anywhere; }
+.swatch { display: inline-block; width: 14px; height: 3px; margin-right: 6px; vertical-align: middle; }
+.swatch.t-c0 { background: #2f6fdf; } .swatch.t-c1 { background: #d9622b; } .swatch.t-c2 { background: #1f8a4c; }
+.swatch.t-c3 { background: #8a3fd1; } .swatch.t-c4 { background: #b7791f; } .swatch.t-c5 { background: #1b9aaa; }
+label.pick { display: inline-flex; gap: 4px; align-items: center; }
+section.flush { padding: 4px 6px; }
+table.leaderboard td.wrap { white-space: normal; min-width: 90px; }
+table.leaderboard th, table.leaderboard td { padding: 6px 6px; }
+table.compare thead th { text-transform: none; }
+table.compare tbody th { text-transform: none; font-size: 13px; color: var(--fg); }
 .downloads { margin: 8px 0 0; font-size: 13px; }
 `

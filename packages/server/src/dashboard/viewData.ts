@@ -2,7 +2,7 @@
  * The JSON the dashboard's views render: what the API answers, and what the
  * pages gather from it.
  */
-import type { Coordinator, Domain } from "@foreman/core"
+import type { Coordinator, Domain, StrategyCatalogue } from "@foreman/core"
 
 /** `GET /api/v1/agent/budget/today`. */
 export interface BudgetDayView {
@@ -51,4 +51,29 @@ export interface WorkersData {
   /** Active researches, to name what each worker's jobs belong to. */
   readonly active: ReadonlyArray<Coordinator.ActiveResearch>
   readonly now: number
+}
+
+/** The leaderboard page's filter, as the page's query string holds it. */
+export interface LeaderboardFilterView {
+  readonly sort?: string | undefined
+  readonly indicator?: string | undefined
+  readonly instrument?: string | undefined
+  readonly verdict?: string | undefined
+  readonly limit?: string | undefined
+}
+
+/** `GET /api/v1/leaderboard` with the filter it was read with. */
+export interface LeaderboardData {
+  readonly board: {
+    readonly sort: string
+    readonly total: number
+    readonly strategies: ReadonlyArray<StrategyCatalogue.StrategySummary>
+  }
+  readonly filter: LeaderboardFilterView
+}
+
+/** The researches a comparison shows, in the order asked, and the ids not found. */
+export interface CompareData {
+  readonly details: ReadonlyArray<Coordinator.ResearchDetail>
+  readonly missing: ReadonlyArray<string>
 }

@@ -20,12 +20,16 @@ import { researchesViews } from "./researchesViews.js"
 import { researchViews } from "./researchViews.js"
 import { resultViews } from "./resultViews.js"
 import { statusViews } from "./statusViews.js"
+import { strategiesViews } from "./strategiesViews.js"
 import { timelineViews } from "./timelineViews.js"
 import { viewParts } from "./viewParts.js"
 import { workerViews } from "./workerViews.js"
 
 export type {
   BudgetDayView,
+  CompareData,
+  LeaderboardData,
+  LeaderboardFilterView,
   OverviewData,
   ResearchesData,
   ResearchFilterView,
@@ -44,6 +48,7 @@ const pieces = {
   chartViews,
   metricViews,
   researchViews,
+  strategiesViews,
   workerViews
 }
 
@@ -69,7 +74,8 @@ function assemble(given: typeof pieces) {
     waterfall: timeline.waterfall,
     ...charts,
     formatNumber: metrics.formatNumber,
-    ...given.workerViews(parts)
+    ...given.workerViews(parts),
+    ...given.strategiesViews(parts, charts, metrics)
   }
 }
 
