@@ -11,6 +11,7 @@ import * as Client from "../Client.js"
 import { CommandFailed, UsageError } from "../Client.js"
 import * as Format from "../Format.js"
 import * as Csv from "../internal/csv.js"
+import { compare } from "./compare.js"
 import {
   briefMaxLength,
   client,
@@ -297,6 +298,6 @@ export const budget = Command.make("budget", connection, (o) =>
 
 /** `foreman agent`. */
 export const agent = Command.make("agent").pipe(
-  Command.withDescription("Research cycles: trigger, status, list, show, wait, cancel, budget"),
-  Command.withSubcommands([trigger, status, list, show, wait, cancel, budget])
+  Command.withDescription("Research cycles: trigger, status, list, show, compare, wait, cancel, budget"),
+  Command.withSubcommands([trigger, status, list, show, compare, wait, cancel, budget])
 )

@@ -315,6 +315,8 @@ export const mistake = (root: Node, argv: ReadonlyArray<string>): string | undef
     ...(node.path.length === 1 ? builtIns : builtIns.filter((f) => !f.names.some((n) => n === "--version" || n === "--completions")))
   ]
   let positional = 0
+  // An argument given any number of times (`<id> 2+`) takes every word left.
+  const takesMore = node.args.some((a) => /\+$|\.\.\./.test(a.name))
   let afterDashes = false
   for (let i = 0; i < rest.length; i++) {
     const word = rest[i]!
@@ -324,7 +326,7 @@ export const mistake = (root: Node, argv: ReadonlyArray<string>): string | undef
       continue
     }
     if (afterDashes || !word.startsWith("-") || /^-\d/.test(word)) {
-      if (++positional > node.args.length && node.children.length === 0) {
+      if (++positional > node.args.length && node.children.length === 0 && !takesMore) {
         return `Unexpected argument ${word} for ${where}` +
           (node.args.length === 0 ? "; it takes none" : `; it takes ${node.args.map((a) => a.name).join(" ")}`)
       }

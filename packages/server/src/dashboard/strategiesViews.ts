@@ -39,8 +39,7 @@ export function strategiesViews(parts: ViewParts, charts: ChartViews, metrics: M
     ["testAccuracy", "Accuracy", true],
     [null, "Verdict", false],
     ["costUsd", "Cost", true],
-    [null, "Best research", false],
-    ["createdAt", "Created", false]
+    [null, "Best research", false]
   ]
 
   /** The query string of a leaderboard filter (empty fields left out). */
@@ -86,12 +85,13 @@ export function strategiesViews(parts: ViewParts, charts: ChartViews, metrics: M
         `<td class="num" data-col="totalTrades">${num("totalTrades", t?.totalTrades)}</td>` +
         `<td class="num">${num("testAccuracy", t?.testAccuracy)}</td><td>${verdictBadge(t?.verdict)}</td>` +
         `<td class="num">${t === null ? "–" : usd(t.costUsd)}</td>` +
-        `<td>${t === null ? "–" : `<label class="pick"><input type="checkbox" name="ids" value="${esc(t.researchId)}"> ${researchLink(t.researchId)}</label>`}</td>` +
-        `<td>${stamp(s.createdAt).slice(0, 10)}</td></tr>`
+        `<td title="designed ${esc(stamp(s.createdAt))} UTC">${t === null ? "–" : `<label class="pick"><input type="checkbox" name="ids" value="${esc(t.researchId)}"> ${researchLink(t.researchId)}</label>`}</td></tr>`
     })
     return `<p class="totals" id="totals"><b>${board.total}</b> strateg${board.total === 1 ? "y" : "ies"}${
       board.total > board.strategies.length ? ` · showing the first ${board.strategies.length}` : ""
-    } · best research of each: its backtest with the highest Sharpe</p>` +
+    } · best research of each: its backtest with the highest Sharpe · ${
+      sort === "createdAt" ? "newest first" : `<a href="strategies${esc(queryOf({ ...filter, sort: "createdAt" }))}">newest first</a>`
+    }</p>` +
       `<form id="compare-form" method="get" action="compare"><section class="flush"><table id="leaderboard" class="leaderboard"><thead><tr>${head}</tr></thead><tbody>${
         rows.length === 0 ? empty(columns.length, "No strategy matches.") : rows.join("")
       }</tbody></table></section><p class="downloads"><button type="submit">Compare the checked researches</button> ` +
