@@ -15,9 +15,16 @@
  * - the floors under that latency on this machine: one HTTP round trip to the
  *   API (`GET /health`) and one SQL round trip (`SELECT 1`). A handover is two
  *   HTTP hops (the report, the dispatch) and a few SQL round trips on Postgres;
- * - the resident memory of a real `foreman server` process on PostgreSQL after
- *   10,000 researches completed, against after 1,000 (it must not grow with
- *   the history).
+ * - the resident memory of a real `foreman server` process on PostgreSQL once
+ *   1,000 researches completed (target <= 200 MiB) and once 10,000 did, against
+ *   the 1,000 (target <= 1.5×: it must not grow with the history); met only if
+ *   every research completed, none failed;
+ * - `GET /api/v1/agent/status` on a real `foreman server` on PostgreSQL with
+ *   1,000 active researches (waiting for a worker), under the benchmark's own
+ *   load (8 requests in flight for 10 s): p50 latency (target <= 10 ms) and
+ *   requests per second (target >= 500), against the same server with none active.
+ * `node dist/bench/bench.mjs handover|memory|status` runs only the floors and
+ * that group of rows (`memory 200 2000` with other sizes while developing).
  */
 import { HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -179,21 +186,17 @@ const residentMiB = (pid: number) => {
   return Number(kib) / 1024
 }
 
-/** How many researches have completed, from the list's total. */
-const completed = (baseUrl: string) =>
-  HttpClient.get(`${baseUrl}/api/v1/agent/researches?status=completed&limit=1`).pipe(
+/** How many researches have `status`, from the list's total. */
+const total = (baseUrl: string, status: string) =>
+  HttpClient.get(`${baseUrl}/api/v1/agent/researches?status=${status}&limit=1`).pipe(
     Effect.flatMap((response) => response.json),
     Effect.map((page) => (page as { total: number }).total),
     Effect.scoped,
     Effect.orDie
   )
 
-/**
- * A real `foreman server` on the database at `url`, with instant workers of
- * capacity 8: its resident memory once `first` researches completed, and once
- * `second` did (triggered 8 at a time, forced).
- */
-const serverMemory = (url: string, first: number, second: number) =>
+/** A real `foreman server` process on the database at `url`: its API's base URL and its pid. */
+const foremanServer = (url: string) =>
   Effect.gen(function*() {
     const server = spawn(process.execPath, [foremanBin, "server", "--port", "0", "--json"], {
       env: { ...process.env, FOREMAN_DATABASE_URL: url, FOREMAN_LLM_PROVIDER: "offline", FOREMAN_DAILY_BUDGET_USD: "0" },
@@ -210,6 +213,18 @@ const serverMemory = (url: string, first: number, second: number) =>
       }
       lines.on("line", onLine)
     })
+    return { baseUrl, pid: server.pid! }
+  })
+
+/**
+ * A real `foreman server` on the database at `url`, with instant workers of
+ * capacity 8: its resident memory once `first` researches completed, and once
+ * `second` did (triggered 8 at a time, forced), and how many failed by then.
+ * It dies if a minute passes with no research finishing.
+ */
+const serverMemory = (url: string, first: number, second: number) =>
+  Effect.gen(function*() {
+    const { baseUrl, pid } = yield* foremanServer(url)
     yield* startWorker(baseUrl, "training", () => {}, 8)
     yield* startWorker(baseUrl, "backtest", () => {}, 8)
     const complete = (from: number, to: number) =>
@@ -218,17 +233,92 @@ const serverMemory = (url: string, first: number, second: number) =>
           concurrency: 8,
           discard: true
         })
-        while ((yield* completed(baseUrl)) < to) yield* Effect.sleep("200 millis")
-        return residentMiB(server.pid!)
+        let ended = 0
+        let lastChange = performance.now()
+        for (;;) {
+          const now = (yield* total(baseUrl, "completed")) + (yield* total(baseUrl, "failed")) +
+            (yield* total(baseUrl, "cancelled"))
+          if (now >= to) break
+          if (now > ended) {
+            ended = now
+            lastChange = performance.now()
+          } else if (performance.now() - lastChange > 60_000) {
+            return yield* Effect.dieMessage(`stuck at ${now} of ${to} researches ended`)
+          }
+          yield* Effect.sleep("200 millis")
+        }
+        return { mib: residentMiB(pid), failed: (yield* total(baseUrl, "failed")) + (yield* total(baseUrl, "cancelled")) }
       })
+    const t0 = performance.now()
     const atFirst = yield* complete(0, first)
+    const t1 = performance.now()
     const atSecond = yield* complete(first, second)
-    return { atFirst, atSecond }
+    return { atFirst, atSecond, firstSeconds: (t1 - t0) / 1000, secondSeconds: (performance.now() - t1) / 1000 }
+  }).pipe(Effect.scoped)
+
+/** One `GET /api/v1/agent/status`, answered 200 with its body read. */
+const status = (baseUrl: string) =>
+  HttpClient.get(`${baseUrl}/api/v1/agent/status`).pipe(
+    Effect.flatMap((response) =>
+      response.status === 200 ? response.text : Effect.dieMessage(`status answered ${response.status}`)
+    ),
+    Effect.scoped,
+    Effect.orDie
+  )
+
+/**
+ * The load generator: `inFlight` clients each sending `GET /agent/status` again as
+ * soon as the last one is answered, for `seconds` after a second to warm up:
+ * latency percentiles and requests answered per second.
+ */
+const statusLoad = (baseUrl: string, inFlight: number, seconds: number) =>
+  Effect.gen(function*() {
+    const warmUntil = performance.now() + 1000
+    const client = (times: Array<number> | undefined, until: number) =>
+      Effect.gen(function*() {
+        while (performance.now() < until) {
+          const t0 = performance.now()
+          yield* status(baseUrl)
+          times?.push(performance.now() - t0)
+        }
+      })
+    yield* Effect.all(Array.from({ length: inFlight }, () => client(undefined, warmUntil)), { concurrency: "unbounded" })
+    const times: Array<number> = []
+    const t0 = performance.now()
+    yield* Effect.all(Array.from({ length: inFlight }, () => client(times, t0 + seconds * 1000)), { concurrency: "unbounded" })
+    const elapsed = (performance.now() - t0) / 1000
+    return { p50: Table.percentile(times, 50), p99: Table.percentile(times, 99), perSecond: times.length / elapsed }
+  })
+
+/**
+ * A real `foreman server` on the database at `url` with no worker: the status
+ * endpoint under load with none active, then with `active` researches
+ * triggered (forced), designed and waiting for a training worker.
+ */
+const statusUnderLoad = (url: string, active: number, inFlight: number, seconds: number) =>
+  Effect.gen(function*() {
+    const { baseUrl } = yield* foremanServer(url)
+    const idle = yield* statusLoad(baseUrl, inFlight, seconds)
+    yield* Effect.forEach(Array.from({ length: active }, (_, i) => i), (i) => trigger(baseUrl, i), {
+      concurrency: 8,
+      discard: true
+    })
+    // Every one designed and waiting: the loop has nothing left to do meanwhile.
+    const deadline = performance.now() + 300_000
+    let waiting = 0
+    while (performance.now() < deadline) {
+      const body = JSON.parse(yield* status(baseUrl)) as { active: ReadonlyArray<{ waitingFor: unknown }> }
+      waiting = body.active.filter((r) => r.waitingFor !== null).length
+      if (waiting >= active) break
+      yield* Effect.sleep("500 millis")
+    }
+    const loaded = yield* statusLoad(baseUrl, inFlight, seconds)
+    return { idle, loaded, waiting }
   }).pipe(Effect.scoped)
 
 const latency = (x: { p50: number; p99: number }) => `p50 ${Table.ms(x.p50)}, p99 ${Table.ms(x.p99)}`
 
-/** `bench.mjs handover`: only the floors and the handover rows. */
+/** `bench.mjs handover|memory|status`: only the floors and that group of rows. */
 const only = process.argv[2]
 
 /** The handover rows: push and pull workers on memory and PostgreSQL, and a Python pull worker. */
@@ -284,33 +374,70 @@ const program = Effect.gen(function*() {
     return yield* Scope.close(scope, Exit.void)
   }
 
-  const triggers = 2000
-  const memRate = yield* triggersPerSecond(memory(), triggers, 8)
-  const pgRate = yield* triggersPerSecond(yield* postgres("foreman_bench_triggers"), triggers, 8)
-  Table.row({ measure: "triggers accepted/s over HTTP, 8 in flight, memory (baseline)", value: Table.count(memRate) })
-  Table.row({
-    measure: "triggers accepted/s over HTTP, 8 in flight, postgres",
-    value: Table.count(pgRate),
-    target: "≥ 1,000",
-    baseline: `${Table.ratio(pgRate, memRate)} memory's`,
-    met: pgRate >= 1000
-  })
+  if (only === undefined) {
+    const triggers = 2000
+    const memRate = yield* triggersPerSecond(memory(), triggers, 8)
+    const pgRate = yield* triggersPerSecond(yield* postgres("foreman_bench_triggers"), triggers, 8)
+    Table.row({ measure: "triggers accepted/s over HTTP, 8 in flight, memory (baseline)", value: Table.count(memRate) })
+    Table.row({
+      measure: "triggers accepted/s over HTTP, 8 in flight, postgres",
+      value: Table.count(pgRate),
+      target: "≥ 1,000",
+      baseline: `${Table.ratio(pgRate, memRate)} memory's`,
+      met: pgRate >= 1000
+    })
 
-  yield* handovers(http, postgres, memory)
+    yield* handovers(http, postgres, memory)
+  }
 
-  const { atFirst, atSecond } = yield* serverMemory(
-    yield* Postgres.recreateDatabase(url, "foreman_bench_memory"),
-    1_000,
-    10_000
-  )
-  Table.row({ measure: "foreman server resident memory, 1,000 completed (baseline)", value: `${atFirst.toFixed(0)} MiB` })
-  Table.row({
-    measure: "foreman server resident memory, 10,000 completed",
-    value: `${atSecond.toFixed(0)} MiB`,
-    target: "≤ 1.5× with 1,000 completed",
-    baseline: `${Table.ratio(atSecond, atFirst)} with 1,000`,
-    met: atSecond <= 1.5 * atFirst
-  })
+  if (only === undefined || only === "status") {
+    const active = 1_000
+    const { idle, loaded, waiting } = yield* statusUnderLoad(
+      yield* Postgres.recreateDatabase(url, "foreman_bench_status"),
+      active,
+      8,
+      10
+    )
+    const load = (x: { p50: number; p99: number; perSecond: number }) =>
+      `${latency(x)}, ${Table.count(x.perSecond)}/s`
+    Table.row({
+      measure: "GET /agent/status, 8 in flight, none active, postgres (baseline)",
+      value: load(idle)
+    })
+    Table.row({
+      measure: "GET /agent/status, 8 in flight, 1,000 active, postgres",
+      value: load(loaded),
+      target: "p50 ≤ 10 ms, ≥ 500/s, all 1,000 waiting",
+      baseline: `p50 ${Table.ratio(loaded.p50, idle.p50)}, ${Table.ratio(loaded.perSecond, idle.perSecond)} the requests/s with none active; ${Table.count(waiting)} waiting`,
+      met: loaded.p50 <= 10 && loaded.perSecond >= 500 && waiting >= active
+    })
+  }
+
+  if (only === undefined || only === "memory") {
+    const first = Number(process.argv[3] ?? 1_000)
+    const second = Number(process.argv[4] ?? 10_000)
+    const { atFirst, atSecond, firstSeconds, secondSeconds } = yield* serverMemory(
+      yield* Postgres.recreateDatabase(url, "foreman_bench_memory"),
+      first,
+      second
+    )
+    const n = (x: number) => x.toLocaleString("en-US")
+    const failed = (x: { failed: number }) => x.failed === 0 ? "none failed" : `${n(x.failed)} failed or cancelled`
+    Table.row({
+      measure: `foreman server resident memory, ${n(first)} completed`,
+      value: `${atFirst.mib.toFixed(0)} MiB`,
+      target: "≤ 200 MiB, none failed",
+      baseline: `${failed(atFirst)}; ${firstSeconds.toFixed(0)} s`,
+      met: atFirst.mib <= 200 && atFirst.failed === 0
+    })
+    Table.row({
+      measure: `foreman server resident memory, ${n(second)} completed`,
+      value: `${atSecond.mib.toFixed(0)} MiB`,
+      target: `≤ 1.5× with ${n(first)} completed, none failed`,
+      baseline: `${Table.ratio(atSecond.mib, atFirst.mib)} with ${n(first)}; ${failed(atSecond)}; ${secondSeconds.toFixed(0)} s more`,
+      met: atSecond.mib <= 1.5 * atFirst.mib && atSecond.failed === 0
+    })
+  }
   yield* Scope.close(scope, Exit.void)
 })
 
