@@ -42,8 +42,15 @@ describe("Strategy catalogue", () => {
         researchId: designer.id,
         createdAt: stored!.createdAt,
         researches: 1,
-        best: { sharpeRatio: goodBacktest.sharpeRatio, totalReturn: goodBacktest.totalReturn, testAccuracy: goodTraining.testAccuracy }
+        best: { sharpeRatio: goodBacktest.sharpeRatio, totalReturn: goodBacktest.totalReturn, testAccuracy: goodTraining.testAccuracy },
+        top: stored!.top,
+        indicators: stored!.indicators,
+        instrument: stored!.instrument,
+        costUsd: stored!.costUsd
       })
+      assert.strictEqual(stored!.top!.researchId, designer.id)
+      assert.strictEqual(stored!.top!.sharpeRatio, goodBacktest.sharpeRatio)
+      assert.strictEqual(stored!.top!.totalTrades, goodBacktest.totalTrades)
 
       const reuse = yield* coordinator.trigger({ strategy: designed.name })
       assert.deepStrictEqual(reuse.strategy, designed)

@@ -61,6 +61,20 @@ export interface ForemanClient {
   readonly strategies: (options?: CallOptions) => Promise<ReadonlyArray<typeof Api.StrategySummary.Type>>
   /** One catalogued strategy by name (`Errors.StrategyNotFound` when unknown). */
   readonly strategy: (name: string, options?: CallOptions) => Promise<typeof Api.StrategySummary.Type>
+  /**
+   * The strategy leaderboard: strategies by a metric of their best research
+   * (`sharpeRatio` by default, the best first), filtered, at most `limit` (100).
+   */
+  readonly leaderboard: (
+    query?: {
+      readonly sort?: typeof Api.LeaderboardQuery.Type["sort"]
+      readonly indicator?: string
+      readonly instrument?: string
+      readonly verdict?: Domain.Assessment["verdict"]
+      readonly limit?: number
+    },
+    options?: CallOptions
+  ) => Promise<typeof Api.Leaderboard.Type>
   /** Ends the client's runtime; calls after it reject with an `Error` saying so. */
   readonly dispose: () => Promise<void>
 }
@@ -114,6 +128,17 @@ export const createClient = (options: Client.ClientOptions): ForemanClient => {
         }), o),
     strategies: (o) => run((c) => c.api.agent.strategies(), o),
     strategy: (name, o) => run((c) => c.api.agent.strategy({ path: { name } }), o),
+    leaderboard: (query = {}, o) =>
+      run((c) =>
+        c.api.agent.leaderboard({
+          urlParams: {
+            ...(query.indicator === undefined ? {} : { indicator: query.indicator }),
+            ...(query.instrument === undefined ? {} : { instrument: query.instrument }),
+            ...(query.verdict === undefined ? {} : { verdict: query.verdict }),
+            sort: query.sort ?? "sharpeRatio",
+            limit: query.limit ?? 100
+          }
+        }), o),
     dispose: () => {
       disposed = true
       return runtime.dispose()

@@ -25,9 +25,9 @@ const research = (
   results,
   gates: {},
   costUsd,
-  createdAt: createdAt as Domain.Millis,
-  updatedAt: createdAt as Domain.Millis,
-  finishedAt: createdAt as Domain.Millis,
+  createdAt: createdAt,
+  updatedAt: createdAt,
+  finishedAt: createdAt,
   waitingFor: null,
   activeJobId: null,
   attempt: 1,
@@ -47,7 +47,7 @@ const backtest = (sharpeRatio: number, maxDrawdown: number, totalReturn = 0.1) =
 const stored = (name: string, createdAt: number, spec: Record<string, unknown>): Domain.StoredStrategy => ({
   strategy: { name, spec },
   researchId: `op_${name}` as Domain.ResearchId,
-  createdAt: createdAt as Domain.Millis
+  createdAt: createdAt
 })
 
 describe("the leaderboard", () => {

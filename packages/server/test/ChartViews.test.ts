@@ -17,7 +17,7 @@ const curve = [
   { t: "2024-04-01", strategy: 1.2, buyAndHold: 1.04 }
 ]
 
-const research = {
+const researchFields = {
   id: "op_1",
   brief: "b",
   phase: "assessing",
@@ -48,7 +48,8 @@ const research = {
   model: null,
   forced: false,
   bypassGates: false
-} as never
+}
+const research = researchFields as never
 
 describe("chart views", () => {
   it("ticks are round values covering the range; drawdowns fall below the running peak", () => {
@@ -137,7 +138,7 @@ describe("chart views", () => {
     filter: { sort: "sharpeRatio", verdict: "promising" }
   } as never
   const compared = {
-    details: [{ research, progress: 1, jobs: [], llmCalls: [] }, { research: { ...research, id: "op_2" }, progress: 1, jobs: [], llmCalls: [] }],
+    details: [{ research, progress: 1, jobs: [], llmCalls: [] }, { research: { ...researchFields, id: "op_2" }, progress: 1, jobs: [], llmCalls: [] }],
     missing: ["op_gone"]
   } as never
 
