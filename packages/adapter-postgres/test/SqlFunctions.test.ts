@@ -76,7 +76,10 @@ describe("SQL functions: one current definition each, re-applied when it changes
       "foreman_sql_functions_fresh",
       Effect.gen(function*() {
         const first = yield* Migrations.runReporting(Migrations.migrations, SqlFunctions.all)
-        assert.deepStrictEqual(first.migrations.map(([id]) => id), [1, 2, 3, 4, 5, 6, 7, 8])
+        // Every migration there is, in order (a fresh database runs them all).
+        const ids = first.migrations.map(([id]) => id)
+        assert.isAtLeast(ids.length, 10)
+        assert.deepStrictEqual(ids, ids.map((_, i) => i + 1))
         assert.deepStrictEqual(first.functions, { applied: SqlFunctions.all.map((f) => f.name), dropped: [] })
         yield* assertHolds(SqlFunctions.all)
         const before = yield* recorded

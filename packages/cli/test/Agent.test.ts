@@ -150,7 +150,11 @@ describe("foreman agent status", () => {
         `Budget: ${lines[7]!.slice("Budget: ".length)}`,
         "Capacity: 3/4 active"
       ])
-      assert.match(lines[7]!, /^Budget: \$\d+\.\d\d remaining today$/)
+      // The offline agents designed them: what they charged is said to be simulated.
+      assert.match(
+        lines[7]!,
+        /^Budget: \$\d+\.\d\d remaining today \(\$\d+\.\d\d spent\) {2}\(simulated: offline agents, no model called; counts against the budget\)$/
+      )
     }))
 
   it.scopedLive("--json gives the status object; an unlimited budget says so", () =>
