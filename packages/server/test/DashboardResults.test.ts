@@ -188,4 +188,40 @@ describe.skipIf(!haveChromium)(title, () => {
     expect(errors).toEqual([])
     await context.close()
   })
+
+  it("with tokens, the leaderboard and the comparison are read through the API with the operator token", async () => {
+    const tokens = { operator: "operator-secret", worker: "worker-secret" }
+    const guardedScope = Effect.runSync(Scope.make())
+    try {
+      const guarded = await Effect.runPromise(Scope.extend(
+        startServer({ engine: { handlers: { training: () => Effect.succeed(goodTraining), backtest } }, tokens }),
+        guardedScope
+      ))
+      await Effect.runPromise(guarded.workers.spawn({ id: "training-1", type: "training" }))
+      await Effect.runPromise(guarded.workers.spawn({ id: "backtest-1", type: "backtest" }))
+      const done: Array<string> = []
+      for (const brief of ["Explore RSI variations", "Test MACD strategies"]) {
+        const accepted = await Effect.runPromise(guarded.coordinator.trigger({ brief }))
+        done.push(accepted.id)
+        await finished(guarded, accepted.id)
+      }
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+      const page = await context.newPage()
+      const errors: Array<string> = []
+      page.on("pageerror", (error) => errors.push(error.message))
+      await page.goto(`${guarded.baseUrl}/strategies`)
+      expect(await page.content()).not.toContain(done[0])
+      await page.waitForSelector("#token-form:not([hidden])")
+      await page.fill("#token-form input", tokens.operator)
+      await page.click("#token-form button")
+      await expect.poll(() => page.locator("#leaderboard tbody tr[data-strategy]").count(), { timeout: 15_000 }).toBe(2)
+      await page.goto(`${guarded.baseUrl}/compare?ids=${done.join(",")}`)
+      await expect.poll(() => page.locator("#compare thead th a").allTextContents(), { timeout: 15_000 }).toEqual(done)
+      expect(await page.locator("#compare-chart path[data-series]").count()).toBe(2)
+      expect(errors).toEqual([])
+      await context.close()
+    } finally {
+      await Effect.runPromise(Scope.close(guardedScope, Exit.void))
+    }
+  })
 })
