@@ -90,7 +90,9 @@ describe("restart recovery", () => {
 
       const statuses = yield* sql<{ status: string; n: number }>`
         SELECT status, count(*)::int AS n FROM foreman_researches GROUP BY status`
-      assert.deepStrictEqual(statuses, [{ status: "completed", n: triggered!.n }], "nothing lost, nothing failed")
+      const notCompleted = yield* sql<{ id: string; status: string; error: string | null }>`
+        SELECT id, status, error FROM foreman_researches WHERE status <> 'completed'`
+      assert.deepStrictEqual(statuses, [{ status: "completed", n: triggered!.n }], `nothing lost, nothing failed: ${JSON.stringify(notCompleted)}`)
       for (const job of running) {
         const [after] = yield* sql<{ status: string; error: string | null; research_id: string }>`
           SELECT status, error, research_id FROM foreman_jobs WHERE id = ${job.id}`
