@@ -72,6 +72,21 @@ describe("Coordinator", () => {
       assert.strictEqual(error._tag, "InvalidInput")
     })))
 
+  it.scoped("records the research a trigger follows, lists it among its parent's children, and refuses an unknown parent", () =>
+    fresh(Effect.gen(function*() {
+      const coordinator = yield* startLab()
+      const parent = yield* coordinator.trigger({ brief: "Explore RSI variations" })
+      assert.isNull(parent.parentId, "a manual trigger has no parent")
+      const child = yield* coordinator.trigger({ brief: "RSI with a volume filter", parentId: parent.id })
+      assert.strictEqual(child.parentId, parent.id)
+      assert.deepStrictEqual((yield* show(parent.id)).children.map((r) => r.id), [child.id])
+      assert.strictEqual((yield* show(child.id)).research.parentId, parent.id)
+      assert.deepStrictEqual((yield* show(child.id)).children, [])
+      const unknown = yield* Effect.flip(coordinator.trigger({ brief: "x", parentId: "op_missing" as Domain.ResearchId }))
+      assert.strictEqual(unknown._tag, "InvalidInput")
+      assert.include(unknown.message, "op_missing")
+    })))
+
   it.scoped("refuses at capacity with the seeds' message, and --force overrides", () =>
     fresh(Effect.gen(function*() {
       const coordinator = yield* startLab()

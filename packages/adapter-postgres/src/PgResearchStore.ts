@@ -90,7 +90,8 @@ export const make = Effect.gen(function*() {
       ...(filter.since === undefined ? [] : [sql`created_at >= ${toDate(filter.since)}`]),
       ...(filter.until === undefined ? [] : [sql`created_at < ${toDate(filter.until)}`]),
       ...(filter.strategy === undefined ? [] : [sql`strategy->>'name' = ${filter.strategy}`]),
-      ...(filter.verdict === undefined ? [] : [sql`results->'assessment'->>'verdict' = ${filter.verdict}`])
+      ...(filter.verdict === undefined ? [] : [sql`results->'assessment'->>'verdict' = ${filter.verdict}`]),
+      ...(filter.parentId === undefined ? [] : [sql`parent_id = ${filter.parentId}`])
     ])
 
   /** One round trip: the `foreman_commit` function does every check and write, or none. */

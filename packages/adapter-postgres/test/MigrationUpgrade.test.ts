@@ -46,6 +46,8 @@ const workerId = (id: string) => id as Domain.WorkerId
 
 const research = (id: string, fields: Partial<Domain.Research>): Domain.Research => ({
   id: researchId(id),
+  // No release before lineage (0011) recorded a parent: every research reads back without one.
+  parentId: null,
   brief: `Explore ${id}`,
   model: null,
   bypassGates: false,
@@ -552,7 +554,7 @@ describe("upgrading a database made by the previous release", () => {
         [1, 2, 3]
       )
       yield* fillAsPreviousRelease
-      assert.deepStrictEqual(yield* Migrations.run, [[4, "typed_columns"], [5, "strategies"], [6, "llm_calls"], [7, "change_marks"], [8, "pull_workers"], [9, "idempotency_keys"], [10, "simulated_llm_calls"]])
+      assert.deepStrictEqual(yield* Migrations.run, [[4, "typed_columns"], [5, "strategies"], [6, "llm_calls"], [7, "change_marks"], [8, "pull_workers"], [9, "idempotency_keys"], [10, "simulated_llm_calls"], [11, "research_lineage"]])
 
       const columns = yield* sql<{ table_name: string; column_name: string; data_type: string }>`
         SELECT table_name, column_name, data_type FROM information_schema.columns

@@ -100,6 +100,8 @@ export const ListQuery = Schema.Struct({
   until: Schema.optional(Moment),
   strategy: Schema.optional(Storable.filter(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)))),
   verdict: Schema.optional(Domain.Assessment.fields.verdict),
+  /** The research they follow (its children). */
+  parentId: Schema.optional(Domain.ResearchId),
   limit: Schema.optionalWith(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 500)), {
     default: () => 50
   }),
@@ -114,7 +116,8 @@ export const researchFilter = (query: typeof ListQuery.Type): Researches.Researc
   since: query.since?.getTime(),
   until: query.until?.getTime(),
   strategy: query.strategy,
-  verdict: query.verdict
+  verdict: query.verdict,
+  parentId: query.parentId
 })
 
 export * from "./WorkerMessages.js"
@@ -217,7 +220,7 @@ export class AgentGroup extends HttpApiGroup.make("agent")
       .addSuccess(ResearchPage)
       .annotateContext(OpenApi.annotations({
         summary: "List researches",
-        description: "Newest first, filtered by status, creation time, strategy and verdict, a page at a time; " +
+        description: "Newest first, filtered by status, creation time, strategy, verdict and parent (`parentId`), a page at a time; " +
           "`total` and `costUsd` cover everything the filter selects."
       }))
   )

@@ -251,6 +251,7 @@ export const research = (detail: ResearchDetail, now: number): string => {
   const lines = [
     `Research ${r.id}  ${r.status}`,
     `Brief:     ${r.brief}`,
+    ...(r.parentId === null ? [] : [`Follows:   ${r.parentId}`]),
     `Strategy:  ${r.strategy?.name ?? "-"}`,
     ...(typeof r.strategy?.spec["hypothesis"] === "string" ? [`Hypothesis: ${r.strategy.spec["hypothesis"]}`] : []),
     `Phase:     ${phaseOf(r, detail.progress)}`,
@@ -303,6 +304,10 @@ export const research = (detail: ResearchDetail, now: number): string => {
     })
   )
   Option.map(Option.flatMapNullable(assessment, (a) => a.nextBrief), (brief) => lines.push(`Next brief: ${brief}`))
+  if (detail.children.length > 0) {
+    lines.push("", "Followed by:")
+    lines.push(...detail.children.map((c) => `  ${c.id}  ${c.status}  ${oneLine(c.brief)}`))
+  }
   return lines.join("\n")
 }
 

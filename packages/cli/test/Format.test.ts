@@ -169,9 +169,21 @@ describe("Format", () => {
       research: { ...base, costUsd: 0.04 },
       jobs: [],
       llmCalls: [call("job_d", 0.02), call("job_a", 0.02)],
-      progress: 0
+      progress: 0,
+      children: []
     }, 5_000)
     assert.include(text, `Cost:      $0.04  ${note}`)
+    assert.notInclude(text, "Follows:")
+    assert.notInclude(text, "Followed by:")
+    const lineage = Format.research({
+      research: { ...base, parentId: "op_parent" as never },
+      jobs: [],
+      llmCalls: [],
+      progress: 0,
+      children: [{ ...base, id: "op_child" as never, status: "running", brief: "RSI with a\nvolume filter" }]
+    }, 5_000)
+    assert.include(lineage, `Brief:     ${base.brief}\nFollows:   op_parent\n`)
+    assert.include(lineage, "\nFollowed by:\n  op_child  running  RSI with a volume filter")
     assert.include(text, "offline (simulated)")
     assert.notInclude(text, "claude-opus-4-5  ")
     assert.include(text, `total $0.0400 over 2 calls  ${note}`)

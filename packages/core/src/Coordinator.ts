@@ -19,7 +19,7 @@ import { Budget, type BudgetDay } from "./Budget.js"
 import type { CoordinatorEvents } from "./CoordinatorEvents.js"
 import type { Capacity, CoordinatorStatus } from "./CoordinatorStatus.js"
 import type { CoordinatorLease } from "./CoordinatorLease.js"
-import { BudgetEntry, Job, type JobReport, Research, type ResearchId, Strategy, Worker } from "./Domain.js"
+import { BudgetEntry, Job, type JobReport, Research, ResearchId, Strategy, Worker } from "./Domain.js"
 import {
   type AtCapacity,
   type BudgetExhausted,
@@ -80,7 +80,9 @@ export const TriggerRequest = Schema.Struct({
   ),
   model: Schema.optional(Storable.filter(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)))),
   bypassGates: Schema.optional(Schema.Boolean),
-  force: Schema.optional(Schema.Boolean)
+  force: Schema.optional(Schema.Boolean),
+  /** The research whose assessment this one follows (its next brief); it must exist. */
+  parentId: Schema.optional(ResearchId)
 })
 export type TriggerRequest = typeof TriggerRequest.Type
 
@@ -101,7 +103,9 @@ export const ResearchDetail = Schema.Struct({
   /** The LLM calls charged to it, in order, failed attempts included. */
   llmCalls: Schema.Array(BudgetEntry),
   /** Overall progress, 0 to 1. */
-  progress: Schema.Number
+  progress: Schema.Number,
+  /** The researches that follow its assessment (`parentId`), newest first, at most 100. */
+  children: Schema.optionalWith(Schema.Array(Research), { default: () => [] })
 })
 export type ResearchDetail = typeof ResearchDetail.Type
 
@@ -115,7 +119,7 @@ export interface CoordinatorShape {
    * reach the limit and with `BudgetExhausted` when today's budget cannot
    * cover a cycle's estimate, unless `force` is set; `InvalidInput` for a
    * request that gives neither a brief nor a strategy, names a model the
-   * agents cannot run (`Agents.Models`), or does not decode;
+   * agents cannot run (`Agents.Models`), does not decode, or names a `parentId` no research has;
    * `StrategyNotFound` for a strategy name the catalogue does not hold (a
    * named strategy is the catalogue's design, and skips the design phase).
    * Repeated with a live request id and the same request, answers the research

@@ -177,6 +177,8 @@ export type WaitingFor = typeof WaitingFor.Type
 /** The parent operation: one research cycle. */
 export const Research = Schema.Struct({
   id: ResearchId,
+  /** The research whose assessment this one follows (its next brief); null for a manual trigger. */
+  parentId: Schema.optionalWith(Schema.NullOr(ResearchId), { default: () => null }),
   brief: Schema.String,
   model: Schema.NullOr(Schema.String),
   bypassGates: Schema.Boolean,

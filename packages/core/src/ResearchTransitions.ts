@@ -9,6 +9,8 @@ import { isTerminalStatus, type Job, type JobId, type Phase, type Research, type
 /** What a new research is made from. */
 export interface NewResearch {
   readonly id: ResearchId
+  /** The research whose assessment it follows, if any. */
+  readonly parentId?: ResearchId | null | undefined
   readonly brief: string
   readonly model: string | null
   readonly bypassGates: boolean
@@ -19,8 +21,11 @@ export interface NewResearch {
 }
 
 /** A research just triggered: pending in its first phase, with no job yet. */
-export const create = ({ brief, bypassGates, forced, id, model, now, phase, strategy }: NewResearch): Research => ({
+export const create = (
+  { brief, bypassGates, forced, id, model, now, parentId, phase, strategy }: NewResearch
+): Research => ({
   id,
+  parentId: parentId ?? null,
   brief,
   model,
   bypassGates,

@@ -44,6 +44,8 @@ export interface ResearchFilter {
   readonly strategy?: string | undefined
   /** Its assessment's verdict. */
   readonly verdict?: Assessment["verdict"] | undefined
+  /** The research it follows (its children). */
+  readonly parentId?: ResearchId | undefined
 }
 
 /** A page of researches, newest first. */
@@ -73,7 +75,8 @@ export const matches = (filter: ResearchFilter, research: Research): boolean =>
   (filter.since === undefined || research.createdAt >= filter.since) &&
   (filter.until === undefined || research.createdAt < filter.until) &&
   (filter.strategy === undefined || research.strategy?.name === filter.strategy) &&
-  (filter.verdict === undefined || verdictOf(research) === filter.verdict)
+  (filter.verdict === undefined || verdictOf(research) === filter.verdict) &&
+  (filter.parentId === undefined || research.parentId === filter.parentId)
 
 /** An active research and its active job (null when it has none, or the job is missing). */
 export interface ActiveEntry {

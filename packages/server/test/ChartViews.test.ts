@@ -47,7 +47,8 @@ const researchFields = {
   waitingFor: null,
   model: null,
   forced: false,
-  bypassGates: false
+  bypassGates: false,
+  parentId: null
 }
 const research = researchFields as never
 
@@ -92,7 +93,7 @@ describe("chart views", () => {
     assert.strictEqual(views.formatNumber("sharpeRatio", 1.3), "1.30")
     assert.strictEqual(views.formatNumber("totalTrades", 1024), "1,024")
     assert.strictEqual(views.formatNumber("testLoss", 0.41234567), "0.4123")
-    const page = views.researchDetail({ research, progress: 1, jobs: [], llmCalls: [] } as never, 1)
+    const page = views.researchDetail({ research, progress: 1, jobs: [], llmCalls: [], children: [] } as never, 1)
     const row = (name: string) => new RegExp(`<tr data-metric="${name}">[\\s\\S]*?</tr>`).exec(page)?.[0] ?? ""
     assert.include(row("backtest.winRate"), ">55.0%<")
     assert.include(row("backtest.sharpeRatio"), ">1.30<")
@@ -169,7 +170,7 @@ describe("chart views", () => {
 
   it("render the same from the shipped source", () => {
     const shipped = runInNewContext(`(${dashboardViewsSource()})()`, { __name: (f: unknown) => f }) as Views
-    const detail = { research, progress: 1, jobs: [], llmCalls: [] } as never
+    const detail = { research, progress: 1, jobs: [], llmCalls: [], children: [] } as never
     assert.strictEqual(shipped.researchDetail(detail, 1), views.researchDetail(detail, 1))
     assert.strictEqual(shipped.compareChart([{ label: "a", curve }]), views.compareChart([{ label: "a", curve }]))
     assert.strictEqual(shipped.leaderboard(board), views.leaderboard(board))

@@ -27,7 +27,8 @@ const research = (id: string, status: string) => ({
   waitingFor: status === "running" ? { workerType: "backtest", since: now - 5000 } : null,
   model: null,
   forced: true,
-  bypassGates: false
+  bypassGates: false,
+  parentId: null as string | null
 })
 
 const active = [
@@ -91,7 +92,8 @@ const renderAll = (typed: Views): ReadonlyArray<string> => {
     research: research("op_7", "running"),
     progress: 0.5,
     jobs: [job("j1", "design", "completed"), job("j2", "training", "failed"), job("j3", "training", "running")],
-    llmCalls: [{ at: now, model: "m", inputTokens: 10, outputTokens: 5, cachedInputTokens: 0, costUsd: 0.01, latencyMs: 1500, error: null }]
+    llmCalls: [{ at: now, model: "m", inputTokens: 10, outputTokens: 5, cachedInputTokens: 0, costUsd: 0.01, latencyMs: 1500, error: null }],
+    children: [{ ...research("op_8", "completed"), parentId: "op_7" }]
   }
   const worker = {
     id: "w1",
@@ -123,7 +125,8 @@ describe("dashboard views", () => {
       research: research("op_7", "completed"),
       progress: 1,
       jobs: [],
-      llmCalls: [call]
+      llmCalls: [call],
+      children: []
     }, now)
     assert.include(page, "offline <span class=\"simulated\">simulated</span>")
     assert.include(page, "$0.0040 <span class=\"simulated\">(simulated: offline agents, no model called; counted against the budget)</span>")
@@ -139,6 +142,17 @@ describe("dashboard views", () => {
     assert.include(overview, "$0.50 of it simulated (offline agents)")
   })
 
+
+  it("show a research's lineage: the research it follows, and those that follow it", () => {
+    const views = dashboardViews() as unknown as Record<keyof Views, (...args: ReadonlyArray<unknown>) => string>
+    const child = { ...research("op_8", "completed"), parentId: "op_7" }
+    const parent = views.researchDetail({ research: research("op_7", "completed"), progress: 1, jobs: [], llmCalls: [], children: [child] }, now)
+    assert.include(parent, "<dt>Follows</dt><dd>– (triggered by hand)</dd>")
+    assert.match(parent, /<section data-part="children"><h2>Followed by<\/h2><table>.*<tr data-research="op_8"><td><a class="mono" href="researches\/op_8">op_8<\/a>/)
+    const page = views.researchDetail({ research: child, progress: 1, jobs: [], llmCalls: [], children: [] }, now)
+    assert.include(page, "<dt>Follows</dt><dd><a class=\"mono\" href=\"researches/op_7\">op_7</a></dd>")
+    assert.include(page, "No research follows this one's assessment yet.")
+  })
 
   it("run from their shipped source with nothing but built-ins, rendering what the server renders", () => {
     const server = dashboardViews()

@@ -115,7 +115,7 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         )
       })))
 
-    it.live("filters by status, creation time, strategy and verdict, and totals what a filter selects", () =>
+    it.live("filters by status, creation time, strategy, verdict and parent, and totals what a filter selects", () =>
       run(Effect.gen(function*() {
         const researches = yield* Researches.Researches
         const strategy = (name: string) => ({ name, spec: {} })
@@ -123,10 +123,11 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         const rows = [
           research("op_1", { createdAt: 1000, status: "completed", costUsd: 0.25, strategy: strategy("rsi_a"), results: assessed("promising") }),
           research("op_2", { createdAt: 2000, status: "completed", costUsd: 0.5, strategy: strategy("rsi_a"), results: assessed("rejected") }),
-          research("op_3", { createdAt: 3000, status: "failed", costUsd: 0.125, strategy: strategy("macd_b") }),
-          research("op_4", { createdAt: 4000, status: "running", costUsd: 0, strategy: null })
+          research("op_3", { createdAt: 3000, status: "failed", costUsd: 0.125, strategy: strategy("macd_b"), parentId: "op_1" as Domain.ResearchId }),
+          research("op_4", { createdAt: 4000, status: "running", costUsd: 0, strategy: null, parentId: "op_1" as Domain.ResearchId })
         ]
         for (const r of rows) yield* researches.insert(r)
+        assert.deepStrictEqual(Option.getOrThrow(yield* researches.get("op_4" as Domain.ResearchId)), rows[3], "the parent is kept")
         const ids = (filter: Researches.ResearchFilter) =>
           Effect.map(researches.list({ ...filter, limit: 10, offset: 0 }), (list) => list.map((r) => r.id))
         const cases: ReadonlyArray<readonly [Researches.ResearchFilter, ReadonlyArray<string>]> = [
@@ -137,7 +138,9 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
           [{ strategy: "rsi_a" }, ["op_2", "op_1"]],
           [{ verdict: "promising" }, ["op_1"]],
           [{ strategy: "rsi_a", verdict: "rejected", since: 1500 }, ["op_2"]],
-          [{ strategy: "nope" }, []]
+          [{ strategy: "nope" }, []],
+          [{ parentId: "op_1" as Domain.ResearchId }, ["op_4", "op_3"]],
+          [{ parentId: "op_3" as Domain.ResearchId }, []]
         ]
         for (const [filter, expected] of cases) {
           assert.deepStrictEqual(yield* ids(filter), expected, JSON.stringify(filter))

@@ -13,6 +13,7 @@ const jobFields = Domain.Job.fields
 /** A row of `foreman_researches`, checked with the research's own field schemas (the request id is the store's). */
 export const ResearchColumns = Schema.Struct({
   id: researchFields.id,
+  parent_id: Schema.NullOr(Domain.ResearchId),
   brief: researchFields.brief,
   model: researchFields.model,
   bypass_gates: researchFields.bypassGates,
@@ -40,6 +41,7 @@ export type ResearchColumns = typeof ResearchColumns.Type
 
 export const toResearch = (row: ResearchColumns): Domain.Research => ({
   id: row.id,
+  parentId: row.parent_id,
   brief: row.brief,
   model: row.model,
   bypassGates: row.bypass_gates,
@@ -66,6 +68,7 @@ export const toResearch = (row: ResearchColumns): Domain.Research => ({
 
 export const researchRow = (r: Domain.Research): ResearchColumns => ({
   id: r.id,
+  parent_id: r.parentId,
   brief: r.brief,
   model: r.model,
   bypass_gates: r.bypassGates,

@@ -51,7 +51,8 @@ const triggerOptions = {
   bypassGates: Options.boolean("bypass-gates").pipe(
     Options.withDescription("Continue to backtest and assessment even when a gate fails")
   ),
-  force: Options.boolean("force").pipe(Options.withDescription("Override the capacity limit and the budget check"))
+  force: Options.boolean("force").pipe(Options.withDescription("Override the capacity limit and the budget check")),
+  parent: optionalText("parent", "The research whose assessment this one follows (its lineage; see agent show)")
 }
 
 export const trigger = Command.make("trigger", triggerOptions, (o) =>
@@ -60,13 +61,15 @@ export const trigger = Command.make("trigger", triggerOptions, (o) =>
     if (Option.isNone(brief) && Option.isNone(o.strategy)) {
       return yield* new UsageError({ message: "Give --brief \"what to research\" or --strategy NAME" })
     }
+    const parentId = Option.isSome(o.parent) ? Option.some(yield* parseId(o.parent.value)) : Option.none()
     const c = yield* client(o)
     const accepted = yield* c.trigger({
       ...Option.match(brief, { onNone: () => ({}), onSome: (b) => ({ brief: b }) }),
       ...Option.match(o.strategy, { onNone: () => ({}), onSome: (s) => ({ strategy: s }) }),
       ...Option.match(o.model, { onNone: () => ({}), onSome: (m) => ({ model: m }) }),
       ...(o.bypassGates ? { bypassGates: true } : {}),
-      ...(o.force ? { force: true } : {})
+      ...(o.force ? { force: true } : {}),
+      ...Option.match(parentId, { onNone: () => ({}), onSome: (p) => ({ parentId: p }) })
     })
     yield* print(o.json, accepted, () => `Research triggered: ${accepted.researchId}`)
   })).pipe(Command.withDescription("Start a research cycle (refused at capacity or over budget unless --force)"))

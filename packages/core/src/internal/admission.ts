@@ -35,6 +35,7 @@ export interface Request {
   readonly model?: string | undefined
   readonly bypassGates?: boolean | undefined
   readonly force?: boolean | undefined
+  readonly parentId?: ResearchId | undefined
 }
 
 /** A trigger checked and resolved, waiting to be admitted. */
@@ -47,6 +48,7 @@ export interface Admission {
   readonly model: string | null
   readonly bypassGates: boolean
   readonly force: boolean
+  readonly parentId: ResearchId | null
 }
 
 /**
@@ -74,7 +76,8 @@ export const admissionOf = (
     strategy,
     model: request.model ?? null,
     bypassGates: request.bypassGates === true,
-    force: request.force === true
+    force: request.force === true,
+    parentId: request.parentId ?? null
   })
 }
 
@@ -105,6 +108,7 @@ export const verdict = (force: boolean, active: number, limit: number, money: Bu
 export const researchOf = (admission: Admission, id: ResearchId, phase: Phase, now: number): Research =>
   ResearchTransitions.create({
     id,
+    parentId: admission.parentId,
     brief: admission.brief === "" && admission.strategy !== null ? `strategy ${admission.strategy.name}` : admission.brief,
     model: admission.model,
     bypassGates: admission.bypassGates,
@@ -241,9 +245,17 @@ export const make = Effect.gen(function*() {
 
   const admit = yield* Batcher.make(admitAll, MAX_BATCH)
 
+  /** Refuses a parent that is not a stored research. */
+  const checkParent = (parentId: ResearchId | undefined) =>
+    parentId === undefined ? Effect.void : Effect.flatMap(researches.get(parentId), (found) =>
+      Option.isSome(found)
+        ? Effect.void
+        : Effect.fail(new InvalidInput({ reason: `parentId: no research ${parentId}` })))
+
   /** Resolves a named strategy from the catalogue, checks the request, and admits it. */
   const trigger = (request: Request) =>
     Effect.gen(function*() {
+      yield* checkParent(request.parentId)
       const strategy = typeof request.strategy === "string"
         ? (yield* queries.catalogued(request.strategy)).strategy
         : request.strategy ?? null

@@ -32,6 +32,9 @@ export interface StatusInput {
   readonly budget: BudgetStatus
 }
 
+/** A research's detail lists at most this many of its children, newest first. */
+const MAX_CHILDREN = 100
+
 /** One active research as the status view shows it. */
 export const activeResearch = (
   pipeline: PipelineShape,
@@ -132,8 +135,12 @@ export const make = Effect.gen(function*() {
 
   const show = Effect.fn("Coordinator.show")(function*(id: ResearchId) {
     const research: Research = yield* findResearch(id)
-    const [jobs, llmCalls] = yield* Effect.all([jobStore.jobsOf(id), budget.charges(id)], { concurrency: 2 })
-    return { research, jobs, llmCalls, progress: progressOf(pipeline, research) }
+    const [jobs, llmCalls, children] = yield* Effect.all([
+      jobStore.jobsOf(id),
+      budget.charges(id),
+      researchStore.list({ parentId: id, limit: MAX_CHILDREN, offset: 0 })
+    ], { concurrency: 3 })
+    return { research, jobs, llmCalls, progress: progressOf(pipeline, research), children }
   })
 
   const workerActivity = Effect.fn("Coordinator.workerActivity")(function*() {

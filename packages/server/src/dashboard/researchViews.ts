@@ -13,7 +13,7 @@ import type { TimelineViews } from "./timelineViews.js"
 import type { ViewParts } from "./viewParts.js"
 
 export function researchViews(parts: ViewParts, timeline: TimelineViews, results: ResultViews & MetricViews) {
-  const { esc, usd, pct, duration, stamp, badge, bar, triggerForm } = parts
+  const { esc, usd, pct, duration, stamp, badge, bar, triggerForm, researchLink, verdict } = parts
   const { waterfall } = timeline
   const { gatesTable, metricsTable, resultCharts, llmTable, assessmentBlock } = results
 
@@ -25,11 +25,23 @@ export function researchViews(parts: ViewParts, timeline: TimelineViews, results
     }: offline agents, no model called; counted against the budget)</span>`
   }
 
+  /** The researches that follow this one's assessment: a row each, or a line saying there are none. */
+  const children = (followers: Coordinator.ResearchDetail["children"]): string =>
+    followers.length === 0
+      ? `<p class="empty">No research follows this one's assessment yet.</p>`
+      : `<table><thead><tr><th>Research</th><th>Status</th><th>Verdict</th><th>Brief</th></tr></thead><tbody>${
+        followers.map((c) =>
+          `<tr data-research="${esc(c.id)}"><td>${researchLink(c.id)}</td><td>${badge(c.status)}</td><td>${verdict(c)}</td>` +
+          `<td class="brief" title="${esc(c.brief)}">${esc(c.brief.length > 80 ? `${c.brief.slice(0, 79)}…` : c.brief)}</td></tr>`
+        ).join("")
+      }</tbody></table>`
+
   const researchDetail = (detail: Coordinator.ResearchDetail, now: number): string => {
     const r = detail.research
     const a = r.results["assessment"] as { nextBrief?: string } | undefined
     const facts = [
       ["Status", badge(r.status)],
+      ["Follows", r.parentId === null ? "– (triggered by hand)" : researchLink(r.parentId)],
       ["Phase", esc(r.phase)],
       ["Progress", `${bar(detail.progress)} ${pct(detail.progress)}`],
       ["Strategy", esc(r.strategy?.name ?? "–")],
@@ -50,6 +62,7 @@ export function researchViews(parts: ViewParts, timeline: TimelineViews, results
       `<div data-part="results"><div class="grid2"><section><h2>Gates</h2>${gatesTable(r)}</section><section><h2>Metrics</h2>${metricsTable(r)}</section></div>${resultCharts(r)}` +
       `<section><h2>Assessment</h2>${assessmentBlock(r)}</section>` +
       `<section><h2>LLM calls</h2>${llmTable(detail.llmCalls)}</section></div>` +
+      `<section data-part="children"><h2>Followed by</h2>${children(detail.children)}</section>` +
       `<section><h2>Trigger another</h2>${triggerForm(a?.nextBrief ?? r.brief)}</section>`
   }
 
