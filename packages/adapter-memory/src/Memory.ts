@@ -3,9 +3,10 @@
  * coordinator, agents and in-process workers, as one layer. Used by tests,
  * the simulation and `npm start`'s simulated lab.
  */
-import { Assignments, Engine, ForemanConfig, type ResearchStore, Wakeup } from "@foreman/core"
+import { Assignments, type Autopilot, Engine, ForemanConfig, type ResearchStore, Wakeup } from "@foreman/core"
 import { Layer } from "effect"
 import * as OfflineAgents from "@foreman/agents/OfflineAgents"
+import * as MemoryAutopilotStore from "./MemoryAutopilotStore.js"
 import * as MemoryBudgetLedger from "./MemoryBudgetLedger.js"
 import * as MemoryLease from "./MemoryLease.js"
 import * as MemoryResearchStore from "./MemoryResearchStore.js"
@@ -31,11 +32,17 @@ export const defaultHandlers: MemoryWorkers.MemoryWorkersOptions["handlers"] = {
 }
 
 /** Every storage port in memory: stores, ledger, lease, wakeup and announcements (the engine needs config and agents beside them). */
-export const storage: Layer.Layer<Engine.Storage | ResearchStore.ResearchStore> = MemoryResearchStore.layer.pipe(
-  Layer.provideMerge(
-    Layer.mergeAll(MemoryLease.layer, MemoryWorkerStore.layer, MemoryBudgetLedger.layer, Wakeup.layerLocal, Assignments.layerLocal)
+export const storage: Layer.Layer<Engine.Storage | ResearchStore.ResearchStore | Autopilot.AutopilotStore> =
+  MemoryResearchStore.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(
+      MemoryLease.layer,
+      MemoryWorkerStore.layer,
+      MemoryBudgetLedger.layer,
+      Wakeup.layerLocal,
+      Assignments.layerLocal,
+      MemoryAutopilotStore.layer
+    ))
   )
-)
 
 /** A fresh in-memory engine. Start the loop with `Coordinator.run` and workers with `MemoryWorkers.spawn`. */
 export const layer = (options: MemoryOptions = {}): Layer.Layer<Services> =>

@@ -3,6 +3,7 @@
  * in-process workers, and the deterministic Simulation.
  */
 export * as Memory from "./Memory.js"
+export * as MemoryAutopilotStore from "./MemoryAutopilotStore.js"
 export * as MemoryBudgetLedger from "./MemoryBudgetLedger.js"
 export * as MemoryLease from "./MemoryLease.js"
 export * as MemoryResearchStore from "./MemoryResearchStore.js"

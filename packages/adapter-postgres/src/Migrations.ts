@@ -23,6 +23,7 @@ import m0008 from "./migrations/0008_pull_workers.js"
 import m0009 from "./migrations/0009_idempotency_keys.js"
 import m0010 from "./migrations/0010_simulated_llm_calls.js"
 import m0011 from "./migrations/0011_research_lineage.js"
+import m0012 from "./migrations/0012_autopilot.js"
 
 /** Advisory lock key for migrations ("foreman" in ASCII, fits in int8). */
 const MIGRATION_LOCK = 0x666f72656d616e
@@ -38,7 +39,8 @@ export const migrations = Migrator.fromRecord({
   "0008_pull_workers": m0008,
   "0009_idempotency_keys": m0009,
   "0010_simulated_llm_calls": m0010,
-  "0011_research_lineage": m0011
+  "0011_research_lineage": m0011,
+  "0012_autopilot": m0012
 })
 
 /** The migrator, without schema dumps (they need a file system and pg_dump). */

@@ -5,13 +5,14 @@
  */
 import { PgClient } from "@effect/sql-pg"
 import { type Migrator, SqlClient, type SqlError } from "@effect/sql"
-import type { Assignments, BudgetLedger, CoordinatorLease, Jobs, Researches, ResearchStore, Strategies, Wakeup, WorkerStore } from "@foreman/core"
+import type { Assignments, Autopilot, BudgetLedger, CoordinatorLease, Jobs, Researches, ResearchStore, Strategies, Wakeup, WorkerStore } from "@foreman/core"
 import { Config, type ConfigError, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import * as EmbeddedPostgres from "./EmbeddedPostgres.js"
 import * as Migrations from "./Migrations.js"
 import * as PgAssignments from "./PgAssignments.js"
 import * as PgBudgetLedger from "./PgBudgetLedger.js"
 import * as PgLease from "./PgLease.js"
+import * as PgAutopilotStore from "./PgAutopilotStore.js"
 import * as PgResearchStore from "./PgResearchStore.js"
 import * as PgWakeup from "./PgWakeup.js"
 import * as PgWorkerStore from "./PgWorkerStore.js"
@@ -27,6 +28,7 @@ export type Ports =
   | CoordinatorLease.CoordinatorLease
   | Wakeup.Wakeup
   | Assignments.Assignments
+  | Autopilot.AutopilotStore
 
 export interface PostgresOptions {
   /** A `postgres://` connection URL. */
@@ -53,7 +55,8 @@ export const ports = (options: Pick<PostgresOptions, "lease"> = {}): Layer.Layer
     PgBudgetLedger.layer,
     PgLease.layer(options.lease),
     PgWakeup.layer,
-    PgAssignments.layer
+    PgAssignments.layer,
+    PgAutopilotStore.layer
   )
 
 /** Runs the migrations when built. */

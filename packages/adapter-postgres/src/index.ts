@@ -4,6 +4,7 @@
  * embedded server for when no database is configured.
  */
 export * as PgAssignments from "./PgAssignments.js"
+export * as PgAutopilotStore from "./PgAutopilotStore.js"
 export * as EmbeddedPostgres from "./EmbeddedPostgres.js"
 export * as Migrations from "./Migrations.js"
 export * as PgBudgetLedger from "./PgBudgetLedger.js"

@@ -554,7 +554,7 @@ describe("upgrading a database made by the previous release", () => {
         [1, 2, 3]
       )
       yield* fillAsPreviousRelease
-      assert.deepStrictEqual(yield* Migrations.run, [[4, "typed_columns"], [5, "strategies"], [6, "llm_calls"], [7, "change_marks"], [8, "pull_workers"], [9, "idempotency_keys"], [10, "simulated_llm_calls"], [11, "research_lineage"]])
+      assert.deepStrictEqual(yield* Migrations.run, [[4, "typed_columns"], [5, "strategies"], [6, "llm_calls"], [7, "change_marks"], [8, "pull_workers"], [9, "idempotency_keys"], [10, "simulated_llm_calls"], [11, "research_lineage"], [12, "autopilot"]])
 
       const columns = yield* sql<{ table_name: string; column_name: string; data_type: string }>`
         SELECT table_name, column_name, data_type FROM information_schema.columns

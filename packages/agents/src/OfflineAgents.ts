@@ -153,7 +153,10 @@ export const designer = (options: AgentOptions = {}): Context.Tag.Service<Agents
       })
   })
 
-/** An assessor that calls a cycle promising when both gates passed, rejected when one failed. */
+/**
+ * An assessor that calls a cycle promising when both gates passed (and
+ * proposes refining the strategy next), rejected when one failed.
+ */
 export const assessor = (options: AgentOptions = {}): Context.Tag.Service<Agents.Assessor> =>
   Agents.Assessor.of({
     assess: ({ gates, strategy }) =>
@@ -167,8 +170,10 @@ export const assessor = (options: AgentOptions = {}): Context.Tag.Service<Agents
           : `${strategy?.name ?? "strategy"} passed ${outcomes.length} gate(s)`
         const inputTokens = 2000 + (yield* Random.nextIntBetween(0, 2000))
         const outputTokens = 300 + (yield* Random.nextIntBetween(0, 500))
+        // A promising cycle proposes the next one, as a model's assessment does (the autopilot follows it).
+        const next = verdict === "promising" ? { nextBrief: `Refine ${strategy?.name ?? "the strategy"}: tighten its entry and exit rules` } : {}
         return {
-          result: { verdict, summary } as const,
+          result: { verdict, summary, ...next } as const,
           calls: [yield* call(options, options.assessLatency, { inputTokens, outputTokens })]
         }
       })

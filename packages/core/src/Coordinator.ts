@@ -36,6 +36,8 @@ import {
 } from "./Errors.js"
 import type { ForemanConfig } from "./ForemanConfig.js"
 import * as Admission from "./internal/admission.js"
+import * as AutopilotInterpreter from "./internal/autopilot.js"
+import type { AutopilotApi } from "./internal/autopilot.js"
 import * as Cancel from "./internal/cancel.js"
 import * as Incarnation from "./internal/incarnation.js"
 import * as Leadership from "./internal/leadership.js"
@@ -171,6 +173,13 @@ export interface CoordinatorShape {
    * benchmarks that step the coordinator themselves instead of running the loop.
    */
   readonly manual: Effect.Effect<Leadership.ManualLeadership, StorageError, Scope.Scope>
+  /**
+   * The autopilot (see `Autopilot`): its state and running researches,
+   * starting it (`InvalidInput` when it already runs) and stopping it. The
+   * leader runs it after each tick. `InvalidInput` when the storage keeps no
+   * autopilot state (`AutopilotStore`).
+   */
+  readonly autopilot: AutopilotApi
 }
 
 /** The coordinator service. */
@@ -194,7 +203,9 @@ export const make = Effect.gen(function*() {
   const admission = yield* Admission.make
   const cancel = yield* Cancel.make(queries.findResearch, (id) => Incarnation.stopInProcess(current, id))
   const { tick } = yield* Tick.make
-  const leadership = yield* Leadership.make(current, tick)
+  const autopilot = yield* AutopilotInterpreter.make(admission.trigger, queries.capacity)
+  // The autopilot steps on the leader only, after each tick: its triggers wake the next.
+  const leadership = yield* Leadership.make(current, (incarnation) => Effect.tap(tick(incarnation), () => autopilot.step))
 
   const trigger = Effect.fn("Coordinator.trigger")(function*(input: TriggerRequest) {
     const request = yield* Schema.decodeUnknown(TriggerRequest)(input).pipe(
@@ -218,7 +229,8 @@ export const make = Effect.gen(function*() {
     capacity: queries.capacity,
     leading: leadership.leading,
     run: leadership.run,
-    manual: leadership.manual
+    manual: leadership.manual,
+    autopilot: { status: autopilot.status, start: autopilot.start, stop: autopilot.stop }
   })
 })
 

@@ -5,6 +5,7 @@
 export * as ActiveSet from "./ActiveSet.js"
 export * as Agents from "./Agents.js"
 export * as Assignments from "./Assignments.js"
+export * as Autopilot from "./Autopilot.js"
 export * as Budget from "./Budget.js"
 export * as BudgetLedger from "./BudgetLedger.js"
 export * as Coordinator from "./Coordinator.js"
