@@ -8,7 +8,7 @@
  * endpoints refuse workers and worker endpoints refuse operators.
  */
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
-import { Budget, Coordinator, Domain, type Researches, Storable, StrategyCatalogue } from "@foreman/core"
+import { Autopilot, Budget, Coordinator, Domain, type Researches, Storable, StrategyCatalogue } from "@foreman/core"
 import { JSONSchema, Schema } from "effect"
 import { version } from "./internal/version.js"
 import {
@@ -295,6 +295,38 @@ export class AgentGroup extends HttpApiGroup.make("agent")
       .annotateContext(OpenApi.annotations({
         summary: "Get a strategy",
         description: "One catalogued strategy; 404 names the closest ones."
+      }))
+  )
+  .add(
+    HttpApiEndpoint.post("autopilotStart", "/autopilot")
+      .setPayload(Autopilot.StartRequest)
+      .addSuccess(Autopilot.State, { status: 201 })
+      .addError(InvalidInput, { status: 400 })
+      .annotateContext(OpenApi.annotations({
+        summary: "Start the autopilot",
+        description: "Keeps `keep` researches running: each new one follows the latest promising assessment not " +
+          "yet followed (its next brief, with `parentId` set), else `brief`. It never forces past capacity or budget, " +
+          "and stops after starting `max` researches (if given) or when the budget cannot afford another cycle. Its " +
+          "state is durable and the leader runs it. 400 when it is already running."
+      }))
+  )
+  .add(
+    HttpApiEndpoint.get("autopilotStatus", "/autopilot")
+      .addSuccess(Autopilot.Status)
+      .addError(InvalidInput, { status: 400 })
+      .annotateContext(OpenApi.annotations({
+        summary: "The autopilot",
+        description: "Its state (null when never started: running or stopped, with `stopReason` and `stopMessage`, " +
+          "the researches it started) and those of its researches running now."
+      }))
+  )
+  .add(
+    HttpApiEndpoint.del("autopilotStop", "/autopilot")
+      .addSuccess(Autopilot.Status)
+      .addError(InvalidInput, { status: 400 })
+      .annotateContext(OpenApi.annotations({
+        summary: "Stop the autopilot",
+        description: "It starts nothing more (its running researches finish); idempotent. Answers its status."
       }))
   )
   .addError(StorageError, storageUnavailable)

@@ -17,6 +17,7 @@ import { Cause, Console, Data, Effect, Layer, Logger, LogLevel, Option } from "e
 import * as Help from "./internal/help.js"
 import * as Client from "./Client.js"
 import { agent } from "./commands/agent.js"
+import { autopilot } from "./commands/autopilot.js"
 import { preflight } from "./commands/preflight.js"
 import { server } from "./commands/server.js"
 import { simulate } from "./commands/simulate.js"
@@ -30,7 +31,7 @@ export const version = "0.1.0"
 /** `foreman` and its subcommands. */
 export const command = Command.make("foreman").pipe(
   Command.withDescription("Coordinates concurrent research cycles over scarce workers with a shared LLM budget"),
-  Command.withSubcommands([server, worker, agent, workers, strategies, preflight, simulate])
+  Command.withSubcommands([server, worker, agent, autopilot, workers, strategies, preflight, simulate])
 )
 
 const cli = Command.run(command, { name: "foreman", version, executable: "foreman" })

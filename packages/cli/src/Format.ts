@@ -5,7 +5,7 @@
  * every layout is unit-tested on plain data.
  */
 import type { Simulation } from "@foreman/adapter-memory"
-import { Domain } from "@foreman/core"
+import { type Autopilot, Domain } from "@foreman/core"
 import type { Api } from "@foreman/api"
 import { Option, Schema } from "effect"
 
@@ -388,4 +388,20 @@ export const simulation = (
     `Replay:      ${replay}`
   ]
   return lines.join("\n")
+}
+
+/** The `autopilot status` layout: whether it runs and why it stopped, what it keeps, started and runs now. */
+export const autopilot = (status: Autopilot.Status): string => {
+  const a = status.autopilot
+  if (a === null) return "Autopilot: never started (foreman autopilot start --brief \"…\" --keep N)"
+  const plural = (n: number) => `${n} research${n === 1 ? "" : "es"}`
+  return [
+    a.status === "running"
+      ? `Autopilot: running, keeps ${plural(a.keep)} running${a.max === null ? "" : ` (at most ${a.max} in all)`}`
+      : `Autopilot: stopped: ${a.stopMessage ?? a.stopReason ?? "stopped"}`,
+    `Brief:     ${oneLine(a.brief)}`,
+    `Started:   ${iso(a.startedAt)}${a.stoppedAt === null ? "" : `, stopped ${iso(a.stoppedAt)}`}`,
+    `Triggered: ${plural(a.started.length)}${a.started.length === 0 ? "" : ` (${a.started.join(", ")})`}`,
+    `Running:   ${status.running.length === 0 ? "none" : status.running.join(", ")}`
+  ].join("\n")
 }

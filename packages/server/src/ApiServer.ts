@@ -141,6 +141,9 @@ const AgentLive = HttpApiBuilder.group(ForemanApi, "agent", (handlers) =>
           }))
         ))
       .handle("strategy", ({ path }) => Effect.zipRight(requireOperator, coordinator.strategy(path.name)))
+      .handle("autopilotStart", ({ payload }) => Effect.zipRight(requireOperator, coordinator.autopilot.start(payload)))
+      .handle("autopilotStatus", () => Effect.zipRight(requireOperator, coordinator.autopilot.status()))
+      .handle("autopilotStop", () => Effect.zipRight(requireOperator, coordinator.autopilot.stop()))
   }))
 
 /** The digest a worker's secret is kept and compared as. */
