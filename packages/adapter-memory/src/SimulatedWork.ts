@@ -3,22 +3,33 @@
  * plausible metrics drawn from the seeded `Random`, so gates pass and fail in
  * realistic proportions and every run replays from its seed.
  */
+import type { Domain } from "@foreman/core"
 import { Duration, Effect, Random } from "effect"
 import type { JobHandler } from "./MemoryWorkers.js"
+import { type DurationModel, sampleDuration } from "./SimulationModels.js"
 
-export interface WorkOptions {
-  /** Mean duration of one job; each job takes 80–120 % of it. */
-  readonly seconds: number
-  /** Probability that a job fails with an error of its own. */
-  readonly failureRate?: number
-}
+export type WorkOptions =
+  & (
+    | {
+      /** Mean duration of one job; each job takes 80–120 % of it. */
+      readonly seconds: number
+    }
+    | {
+      /** How long one job takes, drawn per job. */
+      readonly duration: DurationModel
+    }
+  )
+  & {
+    /** Probability that a job fails with an error of its own. */
+    readonly failureRate?: number
+  }
 
 const between = (low: number, high: number) => Effect.map(Random.next, (x) => low + x * (high - low))
 const round = (x: number, digits = 4) => Math.round(x * 10 ** digits) / 10 ** digits
 
 const work = (options: WorkOptions, progress: (fraction: number, message?: string) => Effect.Effect<void>, what: string) =>
   Effect.gen(function*() {
-    const total = options.seconds * (yield* between(0.8, 1.2))
+    const total = "duration" in options ? yield* sampleDuration(options.duration) : options.seconds * (yield* between(0.8, 1.2))
     yield* Effect.sleep(Duration.millis(Math.round(total * 500)))
     yield* progress(0.5, `${what} half done`)
     yield* Effect.sleep(Duration.millis(Math.round(total * 500)))
@@ -56,3 +67,7 @@ export const backtest = (options: WorkOptions): JobHandler => (_spec, { progress
       tradeCount: trades
     }
   })
+
+/** Does a job of any kind: takes its time, may fail, then reports what `result` makes of its spec. */
+export const job = (options: WorkOptions, result: (spec: Domain.JobSpec) => Effect.Effect<unknown>): JobHandler =>
+(spec, { progress }) => Effect.zipRight(work(options, progress, spec.kind), result(spec))

@@ -4,26 +4,37 @@
  * operator who triggers researches (refused ones wait in one line and retry),
  * under a discrete-event clock. Faults are injected from the seeded `Random`;
  * every invariant is checked after every step; the trace hash replays from the
- * seed. The cost of a run grows with simulated time and with the researches,
- * not with how many wait at once.
+ * seed. The pipeline, the workers, the arrivals, the job durations, the
+ * faults and the LLM costs are settings (`SimulationOptions`), and a user's
+ * own invariants run beside the built-in ones. The cost of a run grows with
+ * simulated time and with the researches, not with how many wait at once.
  */
+import * as OfflineAgents from "@foreman/agents/OfflineAgents"
 import {
+  Agents,
   Budget,
   BudgetLedger,
   Coordinator,
   CoordinatorEvents,
   type Domain,
+  Engine,
+  ForemanConfig,
+  Pipeline,
   Researches,
   Wakeup,
   WorkerStore
 } from "@foreman/core"
-import { Chunk, Duration, Effect, Fiber, Layer, Logger, LogLevel, Queue, Random } from "effect"
+import { Chunk, Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Queue, Random } from "effect"
 import { Referee } from "./internal/invariants.js"
 import { SimRuntime } from "./internal/simRuntime.js"
 import * as Memory from "./Memory.js"
-import { type JobHandler, MemoryWorkers, type MemoryWorkersShape } from "./MemoryWorkers.js"
+import * as MemoryWorkers from "./MemoryWorkers.js"
 import * as SimulatedWork from "./SimulatedWork.js"
-import { type SimulationInput, type SimulationOptions, withDefaults } from "./SimulationOptions.js"
+import { arrivalTimes, type LlmCostModel, meanSeconds, sampleCost, sampleDuration } from "./SimulationModels.js"
+import { decodeInput, type SimulationInput, type SimulationOptions, withDefaults } from "./SimulationOptions.js"
+
+type JobHandler = MemoryWorkers.JobHandler
+type MemoryWorkersShape = MemoryWorkers.MemoryWorkersShape
 
 export * from "./SimulationOptions.js"
 
@@ -51,14 +62,18 @@ export interface SimulationReport {
   readonly traceHash: string
   readonly simulatedSeconds: number
   readonly events: number
-  readonly utilisation: { readonly training: number; readonly backtest: number }
+  /** Busy share of each worker type's time (every type the run has workers of, training and backtest always). */
+  readonly utilisation: PerWorkerType
   /** The longest wait for a worker of each type; a wait still open at the end counts up to the end. */
-  readonly maxWaitSeconds: { readonly training: number; readonly backtest: number }
+  readonly maxWaitSeconds: PerWorkerType
   readonly workerStarts: number
   readonly coordinatorRestarts: number
   readonly workerCrashes: number
   readonly spentUsd: number
 }
+
+/** A figure per worker type: training and backtest always, then the other types of the run. */
+export type PerWorkerType = { readonly training: number; readonly backtest: number } & Readonly<Record<string, number>>
 
 /** 2026-01-01T00:00:00Z: simulations start at midnight UTC, the start of a budget day. */
 const START = 1_767_225_600_000
@@ -69,7 +84,7 @@ const chance = (p: number) => (p <= 0 ? Effect.succeed(false) : Effect.map(Rando
 const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: number }) =>
   Effect.gen(function*() {
     const coordinator = yield* Coordinator.Coordinator
-    const pool = yield* MemoryWorkers
+    const pool = yield* MemoryWorkers.MemoryWorkers
     const events = yield* CoordinatorEvents.CoordinatorEvents
     const store = yield* Researches.Researches
     const workerStore = yield* WorkerStore.WorkerStore
@@ -134,9 +149,12 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
       }
     })
 
+    // Arrivals come from a stream of their own, so runs of one seed that differ in
+    // anything else (workers, durations) see the same arrivals.
+    const arrivals = yield* Effect.withRandom(arrivalTimes(o.arrivals, o.researches), Random.make(`arrivals/${o.seed}`))
     const arrive = Effect.gen(function*() {
       for (let n = 0; n < o.researches; n++) {
-        const at = START + n * o.arrivalEverySeconds * 1000
+        const at = START + Math.round(arrivals[n]! * 1000)
         if (at > runtime.now) yield* Effect.sleep(Duration.millis(at - runtime.now))
         line.push(n)
         arrived++
@@ -161,10 +179,12 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
     // workers, then jump the clock to the next timer. A step is one simulated moment.
     let checkedWorkers: ReadonlyArray<Domain.Worker> | undefined
     let checkedWaiting = -1
+    const userInvariants = Object.entries(o.invariants)
+    const reported = new Set<string>()
     for (;;) {
       yield* runtime.settle
-      const stepEvents = yield* Queue.takeAll(subscription)
-      if (Chunk.isNonEmpty(stepEvents)) referee.observe(Chunk.toReadonlyArray(stepEvents))
+      const stepEvents = Chunk.toReadonlyArray(yield* Queue.takeAll(subscription))
+      if (stepEvents.length > 0) referee.observe(stepEvents)
       // The worker check is a function of the workers and of who waits; the memory store
       // answers the same array until a worker changes, so an unchanged pair was checked.
       const workers = yield* workerStore.list
@@ -172,6 +192,22 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
         referee.checkWorkers(workers, runtime.now)
         checkedWorkers = workers
         checkedWaiting = referee.waitingChanges
+      }
+      if (userInvariants.length > 0) {
+        const world = {
+          now: runtime.now,
+          researches: yield* store.list({ limit: Number.MAX_SAFE_INTEGER, offset: 0 }),
+          workers,
+          events: stepEvents
+        }
+        for (const [name, check] of userInvariants) {
+          for (const violation of check(world)) {
+            const line = `${name}: ${violation}`
+            if (reported.has(line) || reported.size >= 100) continue
+            reported.add(line)
+            referee.violations.push(line)
+          }
+        }
       }
       // The store is asked only once the events say every research has ended.
       if (accepted === o.researches && referee.activeCount === 0 && (yield* store.countActive) === 0) break
@@ -188,10 +224,18 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
     for (const pair of stats.overlapping) referee.violations.push(`two worker jobs at once for ${pair}`)
     const longestWaits = referee.longestWaits(runtime.now)
     const count = (status: Domain.ResearchStatus) => all.filter((r) => r.status === status).length
-    const utilisation = (type: "training" | "backtest") =>
-      o.workers[type] === 0 || simulatedSeconds === 0
+    const utilisation = (type: string) => {
+      const count = o.workers[type] ?? 0
+      return count === 0 || simulatedSeconds === 0
         ? 0
-        : Math.round(((stats.busySeconds[type] ?? 0) / (o.workers[type] * simulatedSeconds)) * 1000) / 1000
+        : Math.round(((stats.busySeconds[type] ?? 0) / (count * simulatedSeconds)) * 1000) / 1000
+    }
+    const types = Object.keys(o.workers).filter((t) => t !== "training" && t !== "backtest")
+    const perType = (figure: (type: string) => number): PerWorkerType => ({
+      training: figure("training"),
+      backtest: figure("backtest"),
+      ...Object.fromEntries(types.map((t) => [t, figure(t)]))
+    })
     return {
       seed: o.seed,
       researches: o.researches,
@@ -207,8 +251,8 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
       traceHash: referee.traceHash,
       simulatedSeconds,
       events: referee.events,
-      utilisation: { training: utilisation("training"), backtest: utilisation("backtest") },
-      maxWaitSeconds: { training: longestWaits["training"] ?? 0, backtest: longestWaits["backtest"] ?? 0 },
+      utilisation: perType(utilisation),
+      maxWaitSeconds: perType((t) => longestWaits[t] ?? 0),
       workerStarts: stats.starts,
       coordinatorRestarts: restarts,
       workerCrashes: crashes.count,
@@ -240,6 +284,80 @@ const crashing = (
     return yield* handler(spec, context)
   })
 
+/** A sleep of a duration drawn from `model`. */
+const takeTime = (model: Parameters<typeof sampleDuration>[0]) =>
+  Effect.flatMap(sampleDuration(model), (seconds) => Effect.sleep(Duration.millis(Math.round(seconds * 1000))))
+
+/** The pipeline with every in-process phase whose kind has a duration model taking that time first. */
+const timedPipeline = (pipeline: Pipeline.PipelineShape, o: SimulationOptions): Pipeline.PipelineShape => {
+  const phases: Record<string, Pipeline.PhaseDefinition> = {}
+  let changed = false
+  for (const [phase, d] of Object.entries(pipeline.phases)) {
+    const model = o.jobs[d.kind]?.duration
+    const runner = d.runner
+    if (runner._tag === "InProcess" && model !== undefined) {
+      changed = true
+      phases[phase] = { ...d, runner: { _tag: "InProcess", run: (r, context) => Effect.zipRight(takeTime(model), runner.run(r, context)) } }
+    } else {
+      phases[phase] = d
+    }
+  }
+  return changed ? { ...pipeline, phases } : pipeline
+}
+
+/** The offline agents, their calls priced by `cost` when given. */
+const agentsLayer = (options: OfflineAgents.AgentOptions, cost: LlmCostModel | undefined) => {
+  if (cost === undefined) return OfflineAgents.layer(options)
+  const priced = <A>(output: Agents.AgentOutput<A>) =>
+    Effect.map(
+      Effect.forEach(output.calls, (call) => Effect.map(sampleCost(cost), (costUsd) => ({ ...call, costUsd }))),
+      (calls): Agents.AgentOutput<A> => ({ ...output, calls })
+    )
+  const designer = OfflineAgents.designer(options)
+  const assessor = OfflineAgents.assessor(options)
+  return Layer.merge(
+    Layer.succeed(Agents.Designer, { design: (request) => Effect.flatMap(designer.design(request), priced) }),
+    Layer.succeed(Agents.Assessor, { assess: (request) => Effect.flatMap(assessor.assess(request), priced) })
+  )
+}
+
+/** The simulated workers' handlers by worker type; each does a job as its kind says. */
+const workerHandlers = (
+  o: SimulationOptions,
+  pipeline: Pipeline.PipelineShape,
+  poolRef: () => MemoryWorkersShape,
+  crashes: { count: number }
+): Record<string, JobHandler> => {
+  const byKind = new Map<string, JobHandler>()
+  const forKind = (kind: string): JobHandler => {
+    const known = byKind.get(kind)
+    if (known !== undefined) return known
+    const model = o.jobs[kind]
+    const failureRate = model?.failureRate ?? o.faults.jobFailure
+    const legacy = kind === "training" || kind === "backtest" ? o.phaseSeconds[kind] : undefined
+    const work: SimulatedWork.WorkOptions = model?.duration !== undefined
+      ? { duration: model.duration, failureRate }
+      : { seconds: legacy ?? 0, failureRate }
+    const handler = kind === "training"
+      ? SimulatedWork.training(work)
+      : kind === "backtest"
+      ? SimulatedWork.backtest(work)
+      : SimulatedWork.job(work, o.results[kind] ?? (() => Effect.succeed({})))
+    const made = crashing(
+      handler,
+      model?.crashRate ?? o.faults.workerCrash,
+      model?.duration !== undefined ? meanSeconds(model.duration) : legacy ?? 0,
+      o.workerDowntimeSeconds,
+      poolRef,
+      crashes
+    )
+    byKind.set(kind, made)
+    return made
+  }
+  const types = new Set([...Object.keys(o.workers), ...Pipeline.workerTypes(pipeline)])
+  return Object.fromEntries([...types].map((type) => [type, (spec, context) => forKind(spec.kind)(spec, context)]))
+}
+
 /**
  * Runs a simulation. Its cost grows with simulated time (every worker
  * heartbeats; the coordinator, which does not poll in memory, ticks on what
@@ -248,47 +366,36 @@ const crashing = (
  */
 export const run = (input: SimulationInput = {}): Effect.Effect<SimulationReport> =>
   Effect.suspend(() => {
+    const checked = decodeInput(input)
+    if (Either.isLeft(checked)) return Effect.dieMessage(`Simulation.run: invalid options: ${checked.left}`)
     const o = withDefaults(input)
     const runtime = new SimRuntime(START)
     let pool: MemoryWorkersShape | undefined
     const poolRef = () => pool!
     const crashes = { count: 0 }
-    const handlers = {
-      training: crashing(
-        SimulatedWork.training({ seconds: o.phaseSeconds.training, failureRate: o.faults.jobFailure }),
-        o.faults.workerCrash,
-        o.phaseSeconds.training,
-        o.workerDowntimeSeconds,
-        poolRef,
-        crashes
-      ),
-      backtest: crashing(
-        SimulatedWork.backtest({ seconds: o.phaseSeconds.backtest, failureRate: o.faults.jobFailure }),
-        o.faults.workerCrash,
-        o.phaseSeconds.backtest,
-        o.workerDowntimeSeconds,
-        poolRef,
-        crashes
-      )
-    }
-    const lab = Memory.layer({
-      config: {
+    const pipeline = timedPipeline(o.pipeline ?? Pipeline.research, o)
+    // An agent thinks for `phaseSeconds` unless its phase has a duration model (which then takes the time).
+    const latency = (kind: "design" | "assessment") =>
+      o.jobs[kind]?.duration === undefined ? Duration.seconds(o.phaseSeconds[kind]) : Duration.zero
+    const lab = Engine.layer({
+      storage: Memory.storage,
+      agents: agentsLayer({ designLatency: latency("design"), assessLatency: latency("assessment") }, o.llmCost),
+      transport: MemoryWorkers.layer({
+        handlers: workerHandlers(o, pipeline, poolRef, crashes),
+        dispatchFails: chance(o.faults.dispatchFailure)
+      }),
+      config: ForemanConfig.layerWith({
         pollIntervalSeconds: o.pollIntervalSeconds,
         dailyBudgetUsd: o.dailyBudgetUsd,
         maxConcurrentResearches: o.maxConcurrentResearches
-      },
-      agents: {
-        designLatency: Duration.seconds(o.phaseSeconds.design),
-        assessLatency: Duration.seconds(o.phaseSeconds.assessment)
-      },
-      handlers,
-      dispatchFails: chance(o.faults.dispatchFailure)
+      })
     })
     return Effect.gen(function*() {
-      pool = yield* MemoryWorkers
+      pool = yield* MemoryWorkers.MemoryWorkers
       return yield* simulate(o, runtime, crashes)
     }).pipe(
       Effect.provide(Layer.fresh(lab)),
+      Effect.provideService(Pipeline.Pipeline, pipeline),
       Effect.scoped,
       Effect.orDie,
       Effect.withRandom(Random.make(o.seed)),

@@ -28,6 +28,43 @@ describe("Simulation", () => {
       assert.deepStrictEqual(JSON.parse(JSON.stringify(report)), report)
     }))
 
+  it.effect("a run given none of the new settings is the run earlier versions gave (its trace)", () =>
+    Effect.gen(function*() {
+      // docs/cli.md shows `foreman simulate --researches 5` with this trace.
+      assert.strictEqual((yield* Simulation.run({ researches: 5 })).traceHash, "f3ca84976721bceb")
+      assert.strictEqual((yield* Simulation.run()).traceHash, "2dd03dd5e3562adb")
+      const constant = yield* Simulation.run({ researches: 5, arrivals: Simulation.Arrivals.constant(120) })
+      assert.strictEqual(constant.traceHash, "f3ca84976721bceb")
+    }))
+
+  it.effect("arrivals by a Poisson process or recorded times, durations and costs by model, replay from the seed", () =>
+    Effect.gen(function*() {
+      const options: Simulation.SimulationInput = {
+        seed: 4,
+        researches: 8,
+        arrivals: Simulation.Arrivals.poisson(20),
+        jobs: {
+          training: { duration: Simulation.Durations.lognormal(500, 0.4), failureRate: 0.2 },
+          backtest: { duration: Simulation.Durations.empirical([200, 260, 310]) },
+          design: { duration: Simulation.Durations.constant(45) }
+        },
+        llmCost: Simulation.LlmCosts.recorded([0.02, 0.04]),
+        dailyBudgetUsd: 0
+      }
+      const report = yield* Simulation.run(options)
+      assert.deepStrictEqual(report.invariantViolations, [])
+      assert.strictEqual(total(report), 8)
+      assert.strictEqual(report.outcomes.active + report.outcomes.notTriggered, 0)
+      assert.deepStrictEqual(yield* Simulation.run(options), report)
+      assert.notStrictEqual(report.traceHash, (yield* Simulation.run({ ...options, seed: 5 })).traceHash)
+      // Two calls a completed research (design, assessment), each $0.02 or $0.04.
+      assert.isAtLeast(report.spentUsd, 0.02 * report.outcomes.completed)
+
+      const recorded = yield* Simulation.run({ arrivals: Simulation.Arrivals.recorded([0, 10, 3600, 3610]) })
+      assert.strictEqual(recorded.researches, 4)
+      assert.strictEqual(recorded.outcomes.completed, 4)
+    }))
+
   it.effect("replays exactly from its seed", () =>
     Effect.gen(function*() {
       const options = { seed: 42, researches: 15, faults: allFaults }
