@@ -31,6 +31,14 @@ describe("Autopilot", () => {
         ["Explore RSI variations", null]
       ])
       assert.isTrue(first.researches.every((r) => !r.forced), "never forced")
+      assert.deepStrictEqual((yield* coordinator.status()).autopilot, {
+        status: "running",
+        keep: 2,
+        max: 4,
+        started: 2,
+        running: 2,
+        stopMessage: null
+      }, "the status view shows it")
 
       yield* advance(3600)
       const done = yield* mine(coordinator)
@@ -47,6 +55,7 @@ describe("Autopilot", () => {
         [done.status.autopilot?.status, done.status.autopilot?.stopReason, done.status.autopilot?.stopMessage],
         ["stopped", "max", "started 4 researches, its maximum (--max 4)"]
       )
+      assert.strictEqual((yield* coordinator.status()).autopilot?.stopMessage, "started 4 researches, its maximum (--max 4)")
       const parent = yield* coordinator.show(followers[0]!.parentId!)
       assert.include(parent.children.map((c) => c.id), followers[0]!.id)
     })))

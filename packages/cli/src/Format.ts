@@ -115,6 +115,7 @@ export const status = (view: Status, options: StatusOptions = {}): string => {
     `Budget: ${budgetSummary(view.budget)}`,
     `Capacity: ${view.capacity.active}/${view.capacity.limit} active`
   )
+  if (view.autopilot !== undefined) lines.push(autopilotLine(view.autopilot))
   return lines.join("\n")
 }
 
@@ -405,3 +406,9 @@ export const autopilot = (status: Autopilot.Status): string => {
     `Running:   ${status.running.length === 0 ? "none" : status.running.join(", ")}`
   ].join("\n")
 }
+
+/** The autopilot's line under `agent status`. */
+export const autopilotLine = (a: NonNullable<Status["autopilot"]>): string =>
+  a.status === "running"
+    ? `Autopilot: running, ${a.running}/${a.keep} of its researches running, ${a.started}${a.max === null ? "" : `/${a.max}`} started`
+    : `Autopilot: stopped: ${a.stopMessage ?? "stopped"} (${a.started} started)`

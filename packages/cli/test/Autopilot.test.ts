@@ -42,6 +42,8 @@ describe("foreman autopilot", () => {
       const json = JSON.parse((yield* run(["autopilot", "status", "--json"])).stdout)
       assert.deepStrictEqual(json.autopilot.started, [first, second])
       assert.strictEqual((yield* run(["autopilot", "stop"])).code, 0)
+      const status = yield* run(["agent", "status"])
+      assert.include(status.stdout, "\nAutopilot: stopped: started 2 researches, its maximum (--max 2) (2 started)")
 
       const shown = yield* run(["agent", "show", second!])
       assert.include(shown.stdout, `Follows:   ${first}`)

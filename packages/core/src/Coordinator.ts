@@ -217,7 +217,9 @@ export const make = Effect.gen(function*() {
   return Coordinator.of({
     trigger,
     cancel,
-    status: queries.status,
+    status: () =>
+      Effect.zipWith(queries.status(), autopilot.summary, (status, summary) =>
+        summary === undefined ? status : { ...status, autopilot: summary }),
     show: queries.show,
     list: researches.list,
     totals: researches.totals,

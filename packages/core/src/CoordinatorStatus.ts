@@ -33,6 +33,19 @@ export const Capacity = Schema.Struct({ active: Schema.Number, limit: Schema.Num
 export type Capacity = typeof Capacity.Type
 
 /** The status view: active researches, workers, today's budget and capacity. */
+/** The autopilot in the status view: whether it runs (or why it stopped), what it keeps, started and runs now. */
+export const AutopilotSummary = Schema.Struct({
+  status: Schema.Literal("running", "stopped"),
+  keep: Schema.Number,
+  max: Schema.NullOr(Schema.Number),
+  /** How many researches it started. */
+  started: Schema.Number,
+  /** How many of them run now. */
+  running: Schema.Number,
+  stopMessage: Schema.NullOr(Schema.String)
+})
+export type AutopilotSummary = typeof AutopilotSummary.Type
+
 export const CoordinatorStatus = Schema.Struct({
   active: Schema.Array(ActiveResearch),
   /** Job slots busy and in total, and workers, per worker type (offline workers excluded). */
@@ -41,6 +54,8 @@ export const CoordinatorStatus = Schema.Struct({
     value: Schema.Struct({ busy: Schema.Number, total: Schema.Number, workers: Schema.Number })
   }),
   budget: BudgetStatus,
-  capacity: Capacity
+  capacity: Capacity,
+  /** The autopilot, once started (absent: never, or the storage keeps none). */
+  autopilot: Schema.optional(AutopilotSummary)
 })
 export type CoordinatorStatus = typeof CoordinatorStatus.Type

@@ -139,6 +139,14 @@ describe("dashboard views", () => {
       now
     })
     assert.include(overview, "($0.50 of it simulated by the offline agents: no model was called; counted against the budget)")
+    assert.notInclude(overview, "Autopilot")
+    const piloted = views.overview({
+      status: { active: [], workers: {}, capacity: { active: 1, limit: 4 }, budget, autopilot: { status: "running", keep: 2, max: 10, started: 3, running: 1, stopMessage: null } },
+      budget: null,
+      recent: [],
+      now
+    })
+    assert.include(piloted, "<p class=\"autopilot\" data-autopilot=\"running\"><strong>Autopilot</strong> running: 1/2 of its researches running, 3/10 started</p>")
     assert.include(overview, "$0.50 of it simulated (offline agents)")
   })
 

@@ -11,7 +11,7 @@ import type { Research, ResearchId } from "../Domain.js"
 import { InvalidInput, type StorageError } from "../Errors.js"
 import { Researches } from "../Researches.js"
 import { Wakeup } from "../Wakeup.js"
-import type { Capacity } from "../CoordinatorStatus.js"
+import type { AutopilotSummary, Capacity } from "../CoordinatorStatus.js"
 import type * as Admission from "./admission.js"
 
 /** Researches read per step: those created since the autopilot started, newest first. */
@@ -87,6 +87,16 @@ export const make = (
       return { autopilot: state.value, running } satisfies Autopilot.Status
     })
 
+    /** The status view's line: none when never started (or no store). */
+    const summary: Effect.Effect<AutopilotSummary | undefined, StorageError> = Effect.gen(function*() {
+      if (Option.isNone(store)) return undefined
+      const state = yield* store.value.get
+      if (Option.isNone(state)) return undefined
+      const a = state.value
+      const running = a.status === "running" ? (yield* researches.activeAmong(a.started)).size : 0
+      return { status: a.status, keep: a.keep, max: a.max, started: a.started.length, running, stopMessage: a.stopMessage }
+    })
+
     const start = Effect.fn("Coordinator.autopilotStart")(function*(request: Autopilot.StartRequest) {
       if (Option.isNone(store)) return yield* unavailable
       const current = yield* store.value.get
@@ -112,7 +122,7 @@ export const make = (
       return yield* status()
     })
 
-    return { step, status, start, stop } as const
+    return { step, status, start, stop, summary } as const
   })
 
 /** The autopilot's API, as the coordinator offers it. */

@@ -29,8 +29,18 @@ export function overviewViews(parts: ViewParts, status: StatusViews, budget: Bud
       `<tbody>${rows.length === 0 ? empty(7, "No research has finished yet.") : rows.join("")}</tbody></table></section>`
   }
 
+  /** The autopilot, once started: whether it runs or why it stopped. */
+  const autopilotLine = (status: OverviewData["status"]): string => {
+    const a = status.autopilot
+    if (a === undefined) return ""
+    const text = a.status === "running"
+      ? `running: ${a.running}/${a.keep} of its researches running, ${a.started}${a.max === null ? "" : `/${a.max}`} started`
+      : `stopped: ${a.stopMessage ?? "stopped"} (${a.started} started)`
+    return `<p class="autopilot" data-autopilot="${esc(a.status)}"><strong>Autopilot</strong> ${esc(text)}</p>`
+  }
+
   const overview = (data: OverviewData): string =>
-    `<div data-part="status">${overviewCards(data.status)}${activeTable(data.status)}</div>` +
+    `<div data-part="status">${overviewCards(data.status)}${autopilotLine(data.status)}${activeTable(data.status)}</div>` +
     `<div class="grid2"><div data-part="queues">${queueTable(data.status)}</div>` +
     `<div data-part="budget">${budgetSection(data.status, data.budget, data.now)}</div></div>` +
     `<div data-part="recent">${recentTable(data.recent)}</div>`
