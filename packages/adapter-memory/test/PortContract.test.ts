@@ -1,6 +1,6 @@
 import { Layer } from "effect"
 import { portContract } from "@foreman/testing/PortContract"
-import { MemoryBudgetLedger, MemoryLease, MemoryResearchStore, MemoryWorkerStore } from "../src/index.js"
+import { MemoryAutopilotStore, MemoryBudgetLedger, MemoryLease, MemoryResearchStore, MemoryWorkerStore } from "../src/index.js"
 
 portContract(
   "memory",
@@ -8,6 +8,7 @@ portContract(
     Layer.mergeAll(
       MemoryResearchStore.layer,
       MemoryWorkerStore.layer,
-      MemoryBudgetLedger.layer
+      MemoryBudgetLedger.layer,
+      MemoryAutopilotStore.layer
     ).pipe(Layer.provideMerge(MemoryLease.layer))
 )

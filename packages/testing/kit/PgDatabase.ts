@@ -24,7 +24,7 @@ export const createDatabase = (name: string): Promise<string> =>
 /** Empties every table (the lease keeps its epoch, which only ever grows). */
 export const truncate = Effect.flatMap(
   SqlClient.SqlClient,
-  (sql) => sql`TRUNCATE foreman_strategies, foreman_jobs, foreman_researches, foreman_workers, foreman_budget`
+  (sql) => sql`TRUNCATE foreman_strategies, foreman_jobs, foreman_researches, foreman_workers, foreman_budget, foreman_autopilot`
 )
 
 /** Client, migrations and ports on `url`, with empty tables. */

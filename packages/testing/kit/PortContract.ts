@@ -7,6 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
 import {
   ActiveSet,
+  Autopilot,
   BudgetLedger,
   CoordinatorLease,
   type Domain,
@@ -26,6 +27,7 @@ export type Ports =
   | WorkerStore.WorkerStore
   | BudgetLedger.BudgetLedger
   | CoordinatorLease.CoordinatorLease
+  | Autopilot.AutopilotStore
 
 /** A request key recorded at `recordedAt` by a request whose body was `body`. */
 const key = (id: string, recordedAt: number, body = "body"): Researches.RequestKey => ({
@@ -752,6 +754,26 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         assert.deepStrictEqual(yield* ledger.entriesBetween(100, 300), [first, retried, third, other])
         assert.deepStrictEqual(yield* ledger.entriesBetween(101, 1000), [other, last])
         assert.strictEqual(yield* ledger.spentBetween(0, 1000), 1.875)
+      })))
+  })
+
+  describe(`${name}: AutopilotStore`, () => {
+    it.live("keeps one state, written only over the version expected", () =>
+      run(Effect.gen(function*() {
+        const store = yield* Autopilot.AutopilotStore
+        assert.isTrue(Option.isNone(yield* store.get))
+        // Text the API takes (`Storable`: no NUL), odd otherwise.
+        const first = Autopilot.started({ brief: ODD.replaceAll("\u0000", ""), keep: 2, max: 5 }, 1000, 0)
+        assert.isFalse(yield* store.save(first, 0), "nothing stored has version 0")
+        assert.isTrue(yield* store.save(first, null))
+        assert.isFalse(yield* store.save(first, null), "one is stored already")
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.get), first)
+        const next = Autopilot.recorded(first, ["op_a", "op_b"] as Array<Domain.ResearchId>, 2000)
+        assert.isTrue(yield* store.save(next, 0))
+        assert.isFalse(yield* store.save(Autopilot.stopped(first, "operator", "x", 3000), 0), "a stale write is refused")
+        const stopped = Autopilot.stopped(next, "budget", "today's budget cannot afford another cycle", 3000)
+        assert.isTrue(yield* store.save(stopped, 1))
+        assert.deepStrictEqual(Option.getOrThrow(yield* store.get), stopped)
       })))
   })
 
