@@ -92,7 +92,9 @@ describe.skipIf(!haveChromium)(title, () => {
     await Effect.runPromise(server.workers.spawn({ id: "training-1", type: "training" }))
     await Effect.runPromise(server.workers.spawn({ id: "backtest-1", type: "backtest" }))
     for (const brief of ["Explore RSI variations", "Test MACD strategies", "Bollinger bands on EURUSD"]) {
-      const accepted = await Effect.runPromise(server.coordinator.trigger({ brief }))
+      // The third follows the first's assessment: its lineage.
+      const parent = ids.length === 2 ? { parentId: ids[0] as never } : {}
+      const accepted = await Effect.runPromise(server.coordinator.trigger({ brief, ...parent }))
       ids.push(accepted.id)
       await finished(server, accepted.id)
     }
@@ -140,6 +142,26 @@ describe.skipIf(!haveChromium)(title, () => {
     await shoot(live, "research-results")
     expect(errors).toEqual([])
     await context.close()
+  })
+
+  it("a research's lineage: the research it follows, and those that follow it, linked both ways", async () => {
+    for (const javaScriptEnabled of [false, true]) {
+      const context = await browser.newContext({ javaScriptEnabled, viewport: { width: 1280, height: 900 } })
+      const page = await context.newPage()
+      const errors: Array<string> = []
+      page.on("pageerror", (error) => errors.push(error.message))
+      await page.goto(`${server.baseUrl}/researches/${ids[0]}`)
+      if (javaScriptEnabled) await page.waitForSelector("#live.on", { timeout: 15_000 })
+      expect(await page.locator("dl.facts div:has(dt:text-is('Follows')) dd").textContent()).toBe("– (triggered by hand)")
+      expect(await page.locator("[data-part=children] tr[data-research] a").allTextContents()).toEqual([ids[2]])
+      await Promise.all([page.waitForURL(new RegExp(`/researches/${ids[2]}$`)), page.click(`[data-part=children] a[href$='${ids[2]}']`)])
+      if (javaScriptEnabled) await page.waitForSelector("#live.on", { timeout: 15_000 })
+      expect(await page.locator("dl.facts div:has(dt:text-is('Follows')) dd a").textContent()).toBe(ids[0])
+      expect(await page.locator("[data-part=children] p.empty").textContent()).toBe("No research follows this one's assessment yet.")
+      if (javaScriptEnabled) await shoot(page, "research-lineage")
+      expect(errors).toEqual([])
+      await context.close()
+    }
   })
 
   it("the leaderboard: sorted by Sharpe, sortable by any column, filtered; checked researches compared side by side", async () => {
