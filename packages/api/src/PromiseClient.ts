@@ -14,7 +14,7 @@
  * ```
  */
 import { FetchHttpClient } from "@effect/platform"
-import type { Coordinator, Domain } from "@foreman/core"
+import type { Autopilot, Coordinator, Domain } from "@foreman/core"
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
 import type * as Api from "./Api.js"
 import * as Client from "./Client.js"
@@ -75,6 +75,12 @@ export interface ForemanClient {
     },
     options?: CallOptions
   ) => Promise<typeof Api.Leaderboard.Type>
+  /** Starts the autopilot (`POST /autopilot`; `Errors.InvalidInput` while it runs). */
+  readonly autopilotStart: (request: Autopilot.StartRequest, options?: CallOptions) => Promise<Autopilot.State>
+  /** The autopilot: its state (null when never started) and its researches running now. */
+  readonly autopilotStatus: (options?: CallOptions) => Promise<Autopilot.Status>
+  /** Stops the autopilot (idempotent); answers its status. */
+  readonly autopilotStop: (options?: CallOptions) => Promise<Autopilot.Status>
   /** Ends the client's runtime; calls after it reject with an `Error` saying so. */
   readonly dispose: () => Promise<void>
 }
@@ -139,6 +145,9 @@ export const createClient = (options: Client.ClientOptions): ForemanClient => {
             limit: query.limit ?? 100
           }
         }), o),
+    autopilotStart: (request, o) => run((c) => c.api.agent.autopilotStart({ payload: request }), o),
+    autopilotStatus: (o) => run((c) => c.api.agent.autopilotStatus(), o),
+    autopilotStop: (o) => run((c) => c.api.agent.autopilotStop(), o),
     dispose: () => {
       disposed = true
       return runtime.dispose()

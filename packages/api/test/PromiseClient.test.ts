@@ -222,6 +222,19 @@ describe("createClient", () => {
       assert.include((unknown as Errors.StrategyNotFound).message, `Unknown strategy: ${name}_unheard_of`)
     }))
 
+  it.scopedLive("starts, reads and stops the autopilot; a second start while it runs is InvalidInput", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer()
+      const foreman = yield* promiseClient({ url: server.baseUrl })
+      assert.deepStrictEqual(yield* call(() => foreman.autopilotStatus()), { autopilot: null, running: [] })
+      const started = yield* call(() => foreman.autopilotStart({ brief: "Explore RSI variations", keep: 1 }))
+      assert.deepStrictEqual([started.status, started.keep, started.max], ["running", 1, null])
+      const again = yield* rejection(() => foreman.autopilotStart({ brief: "x", keep: 1 }))
+      assert.instanceOf(again, Errors.InvalidInput)
+      const stopped = yield* call(() => foreman.autopilotStop())
+      assert.deepStrictEqual([stopped.autopilot?.status, stopped.autopilot?.stopReason], ["stopped", "operator"])
+    }))
+
   it.scopedLive("rejects a trigger at capacity with AtCapacity, sent once", () =>
     Effect.gen(function*() {
       const server = yield* startServer({ engine: { config: { maxConcurrentResearches: 1 } } })
