@@ -34,6 +34,7 @@ const admission = (overrides: Partial<Admission.Admission> = {}): Admission.Admi
   model: null,
   bypassGates: false,
   force: false,
+  parentId: null,
   ...overrides
 })
 
@@ -47,6 +48,13 @@ describe("admissionOf", () => {
   it("trims the brief and fills the defaults", () => {
     const result = Admission.admissionOf({ brief: "  Explore RSI  " }, null, Option.none())
     assert.deepStrictEqual(result, admitted({ brief: "  Explore RSI  " }, { brief: "Explore RSI" }))
+  })
+
+  it("keeps the research a trigger follows", () => {
+    const parentId = "op_parent" as ResearchId
+    const result = Admission.admissionOf({ brief: "b", parentId }, null, Option.none())
+    assert.deepStrictEqual(result, admitted({ brief: "b", parentId }, { brief: "b", parentId }))
+    if (Either.isRight(result)) assert.strictEqual(Admission.researchOf(result.right, "op_x" as ResearchId, "designing", 1).parentId, parentId)
   })
 
   it("refuses a request with neither a brief nor a strategy", () => {
