@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { MemoryWorkers } from "@foreman/adapter-memory"
 import { Coordinator } from "@foreman/core"
-import { Context, Effect, Layer, Logger, LogLevel, Schedule, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Logger, LogLevel, Schedule, Scope } from "effect"
 import { beforeAll } from "vitest"
 import { engine, quickHandlers } from "@foreman/testing/PgEngine"
 import { createDatabase, truncate } from "@foreman/testing/PgDatabase"
@@ -42,7 +42,7 @@ describe("the autopilot on PostgreSQL", () => {
         Effect.retry(Schedule.spaced("20 millis")),
         Effect.timeout("20 seconds")
       )
-      yield* Scope.close(firstScope, Effect.void)
+      yield* Scope.close(firstScope, Exit.void)
 
       const secondScope = yield* Scope.make()
       const second = yield* startCoordinator(secondScope)
@@ -62,6 +62,6 @@ describe("the autopilot on PostgreSQL", () => {
         const verdict = (before.results["assessment"] as { verdict?: string } | undefined)?.verdict
         assert.strictEqual(researches[i]!.parentId, verdict === "promising" ? before.id : null, `research ${i}`)
       }
-      yield* Scope.close(secondScope, Effect.void)
+      yield* Scope.close(secondScope, Exit.void)
     }).pipe(quiet))
 })
