@@ -246,4 +246,37 @@ describe.skipIf(!haveChromium)(title, () => {
       await Effect.runPromise(Scope.close(guardedScope, Exit.void))
     }
   })
+
+  it("the overview shows the autopilot: running, then why it stopped", async () => {
+    const pilotScope = Effect.runSync(Scope.make())
+    try {
+      // Training never ends here: the autopilot's first research stays running.
+      const training = () => Effect.never
+      const piloted = await Effect.runPromise(Scope.extend(startServer({ engine: { handlers: { training, backtest } } }), pilotScope))
+      await Effect.runPromise(piloted.workers.spawn({ id: "training-1", type: "training" }))
+      const api = `${piloted.baseUrl}/api/v1/autopilot`
+      const body = JSON.stringify({ brief: "Explore RSI variations", keep: 1, max: 2 })
+      const started = await fetch(api, { method: "POST", headers: { "content-type": "application/json" }, body })
+      expect(started.status).toBe(201)
+      await Effect.runPromise(eventually(piloted.coordinator.autopilot.status(), (s) => s.running.length === 1, 15))
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+      const page = await context.newPage()
+      const errors: Array<string> = []
+      page.on("pageerror", (error) => errors.push(error.message))
+      await page.goto(`${piloted.baseUrl}/`)
+      await page.waitForSelector("#live.on", { timeout: 15_000 })
+      expect(await page.locator("p.autopilot").textContent({ timeout: 5_000 }))
+        .toBe("Autopilot running: 1/1 of its researches running, 1/2 started")
+      expect((await fetch(api, { method: "DELETE" })).status).toBe(200)
+      await page.reload()
+      await page.waitForSelector("#live.on", { timeout: 15_000 })
+      expect(await page.locator("p.autopilot").textContent({ timeout: 5_000 }))
+        .toBe("Autopilot stopped: stopped by an operator (1 started)")
+      await shoot(page, "overview-autopilot")
+      expect(errors).toEqual([])
+      await context.close()
+    } finally {
+      await Effect.runPromise(Scope.close(pilotScope, Exit.void))
+    }
+  })
 })
