@@ -160,6 +160,9 @@ describe("dashboard views", () => {
     const page = views.researchDetail({ research: child, progress: 1, jobs: [], llmCalls: [], children: [] }, now)
     assert.include(page, "<dt>Follows</dt><dd><a class=\"mono\" href=\"researches/op_7\">op_7</a></dd>")
     assert.include(page, "No research follows this one's assessment yet.")
+    assert.include(parent, "<form id=\"trigger-form\" class=\"trigger\" data-parent=\"op_7\"><label for=\"brief\">Trigger a research (it follows this one's assessment)</label>")
+    const unassessed = { ...child, results: {} }
+    assert.include(views.researchDetail({ research: unassessed, progress: 1, jobs: [], llmCalls: [], children: [] }, now), "<form id=\"trigger-form\" class=\"trigger\"><label")
   })
 
   it("run from their shipped source with nothing but built-ins, rendering what the server renders", () => {

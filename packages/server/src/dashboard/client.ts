@@ -362,7 +362,8 @@ export const clientScript = String.raw`(function () {
       var brief = form.querySelector("textarea").value.trim();
       var button = form.querySelector("button");
       button.disabled = true;
-      api("agent/trigger", { method: "POST", body: JSON.stringify({ brief: brief }) }).then(function (r) {
+      var request = form.dataset.parent ? { brief: brief, parentId: form.dataset.parent } : { brief: brief };
+      api("agent/trigger", { method: "POST", body: JSON.stringify(request) }).then(function (r) {
         notify("Triggered " + '<a class="mono" href="researches/' + encodeURIComponent(r.researchId) + '">' + V.esc(r.researchId) + "</a> (" + V.esc(r.status) + ")", "ok");
         if (page !== "research") form.reset();
         refreshAll();

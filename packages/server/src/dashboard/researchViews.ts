@@ -63,7 +63,7 @@ export function researchViews(parts: ViewParts, timeline: TimelineViews, results
       `<section><h2>Assessment</h2>${assessmentBlock(r)}</section>` +
       `<section><h2>LLM calls</h2>${llmTable(detail.llmCalls)}</section></div>` +
       `<section data-part="children"><h2>Followed by</h2>${children(detail.children)}</section>` +
-      `<section><h2>Trigger another</h2>${triggerForm(a?.nextBrief ?? r.brief)}</section>`
+      `<section><h2>Trigger another</h2>${triggerForm(a?.nextBrief ?? r.brief, a?.nextBrief === undefined ? undefined : r.id)}</section>`
   }
 
   return { researchDetail }

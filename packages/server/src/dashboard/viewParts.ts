@@ -62,8 +62,10 @@ export function viewParts() {
 
   const isFinished = (status: string): boolean => status === "completed" || status === "failed" || status === "cancelled"
 
-  const triggerForm = (brief: string): string =>
-    `<form id="trigger-form" class="trigger"><label for="brief">Trigger a research</label>` +
+  /** The trigger form, its brief filled in; with `parentId`, what it triggers follows that research's assessment. */
+  const triggerForm = (brief: string, parentId?: string): string =>
+    `<form id="trigger-form" class="trigger"${parentId === undefined ? "" : ` data-parent="${esc(parentId)}"`}>` +
+    `<label for="brief">Trigger a research${parentId === undefined ? "" : " (it follows this one's assessment)"}</label>` +
     `<textarea id="brief" name="brief" rows="2" maxlength="10000" placeholder="A brief: what to research" required>${esc(brief)}</textarea>` +
     `<button type="submit" class="primary">Trigger</button></form>`
 
