@@ -7,7 +7,7 @@
  * database of its own.
  */
 import { execFileSync } from "node:child_process"
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs"
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { createRequire } from "node:module"
 import { join } from "node:path"
 import * as Processes from "./processes.js"
@@ -157,34 +157,48 @@ export class LocalCluster {
     return cluster
   }
 
-  /** Starts the postmaster and waits until it accepts connections. */
+  /**
+   * Starts the postmaster and waits until it accepts connections. Started again (within the same
+   * minute) when it exits because a backend of a SIGKILLed postmaster still holds the shared memory
+   * on its way out.
+   */
   async start(): Promise<void> {
     if (this.pid !== undefined) return
-    this.starts++
-    this.child = Processes.start({
-      name: `postgres-${this.starts}`,
-      command: join(this.bin, "postgres"),
-      args: [
-        "-D", this.dataDir,
-        "-p", String(this.port),
-        "-c", "listen_addresses=127.0.0.1",
-        "-c", "unix_socket_directories=",
-        "-c", "max_connections=300",
-        "-c", "fsync=off",
-        "-c", "full_page_writes=off",
-        "-c", "shared_buffers=32MB",
-        "-c", "log_min_messages=warning"
-      ],
-      cwd: this.root,
-      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", LANG: "C" },
-      logFile: join(this.root, "logs", `postgres.log`),
-      ...(this.user === undefined ? {} : { uid: this.user.uid, gid: this.user.gid })
-    })
-    const child = this.child
-    await until("PostgreSQL to accept connections", async () => {
-      if (!child.alive()) throw new Error(`PostgreSQL exited: ${Processes.tail(child, 5)}`)
-      return answers(this.adminUrl)
-    }, { timeoutMs: 60_000, everyMs: 100 })
+    const deadline = Date.now() + 60_000
+    for (;;) {
+      this.starts++
+      const child = Processes.start({
+        name: `postgres-${this.starts}`,
+        command: join(this.bin, "postgres"),
+        args: [
+          "-D", this.dataDir,
+          "-p", String(this.port),
+          "-c", "listen_addresses=127.0.0.1",
+          "-c", "unix_socket_directories=",
+          "-c", "max_connections=300",
+          "-c", "fsync=off",
+          "-c", "full_page_writes=off",
+          "-c", "shared_buffers=32MB",
+          "-c", "log_min_messages=warning"
+        ],
+        cwd: this.root,
+        env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", LANG: "C" },
+        logFile: join(this.root, "logs", `postgres.log`),
+        ...(this.user === undefined ? {} : { uid: this.user.uid, gid: this.user.gid })
+      })
+      this.child = child
+      const outcome = await until(
+        "PostgreSQL to accept connections",
+        async () => (!child.alive() ? "exited" : (await answers(this.adminUrl)) ? "up" : undefined),
+        { timeoutMs: Math.max(1_000, deadline - Date.now()), everyMs: 100 }
+      )
+      if (outcome === "up") return
+      const tail = Processes.tail(child, 5)
+      if (!/pre-existing shared memory block .* is still in use/.test(tail) || Date.now() >= deadline) {
+        throw new Error(`PostgreSQL exited: ${tail}`)
+      }
+      await sleep(200)
+    }
   }
 
   /**
@@ -203,14 +217,18 @@ export class LocalCluster {
       if (child.alive()) await Processes.kill(child)
       return
     }
+    // Each backend calls setsid(): they are not in the postmaster's process group, so they are found by parent.
+    const backends = childrenOf(child.pid)
     process.kill(child.pid, "SIGKILL")
     await child.exited
     // Backends notice the postmaster's death and exit; the shared memory goes with the last one.
-    const gone = await until("the orphaned backends to exit", () => !groupAlive(child.pid), { timeoutMs: 15_000, everyMs: 50 })
+    const orphansAlive = () => groupAlive(child.pid) || backends.some(alive)
+    const gone = await until("the orphaned backends to exit", () => !orphansAlive(), { timeoutMs: 15_000, everyMs: 50 })
       .then(() => true, () => false)
     if (!gone) {
       Processes.signalGroup(child, "SIGKILL")
-      await until("the orphaned backends to exit after SIGKILL", () => !groupAlive(child.pid), { timeoutMs: 10_000, everyMs: 50 })
+      for (const pid of backends.filter(alive)) process.kill(pid, "SIGKILL")
+      await until("the orphaned backends to exit after SIGKILL", () => !orphansAlive(), { timeoutMs: 10_000, everyMs: 50 })
     }
     const pidFile = join(this.dataDir, "postmaster.pid")
     if (existsSync(pidFile)) rmSync(pidFile, { force: true })
@@ -226,6 +244,34 @@ export class LocalCluster {
 
   async shutdown(): Promise<void> {
     await this.stop("fast").catch(() => undefined)
+  }
+}
+
+/** The processes whose parent is `pid` (Linux's /proc; none elsewhere). */
+const childrenOf = (pid: number): ReadonlyArray<number> => {
+  if (!existsSync("/proc")) return []
+  const children: Array<number> = []
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      // pid (comm) state ppid …: comm may hold spaces or parentheses, so read after the last ")".
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8")
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])
+      if (ppid === pid) children.push(Number(entry))
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children
+}
+
+/** Whether the process `pid` is alive (a zombie counts until reaped: its shared memory is already gone). */
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"
   }
 }
 
