@@ -45,7 +45,11 @@ const lab = (asked: Array<Agents.DesignRequest>, storage = Memory.storage) =>
     config: ForemanConfig.layerWith({})
   })
 
-/** The memory storage, with research lists failing `times` times first (a database outage). */
+/**
+ * The memory storage, with the lists of recent researches (what an agent is told) failing `times` times
+ * first (a database outage). A list of one research's children (what `show` reads) is left alone: the
+ * test reads the research through it.
+ */
 const flakyStorage = (times: number) =>
   Layer.effect(
     Researches.Researches,
@@ -54,7 +58,7 @@ const flakyStorage = (times: number) =>
       return Researches.Researches.of({
         ...store,
         list: (query) =>
-          failures++ < times ? Effect.fail(new Errors.StorageError({ reason: "connection terminated" })) : store.list(query)
+          query.parentId === undefined && failures++ < times ? Effect.fail(new Errors.StorageError({ reason: "connection terminated" })) : store.list(query)
       })
     })
   ).pipe(Layer.provideMerge(Memory.storage))
