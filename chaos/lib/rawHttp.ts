@@ -137,3 +137,12 @@ export const sendUntilAnswered = async (
     if (attempt >= attempts || outcome._tag !== "Error" || bodyBytes(request) <= maxBodyBytes) return { outcome, attempts: attempt }
   }
 }
+
+/**
+ * Whether the server closed the connection while a large body was still being sent (EPIPE on the
+ * write): it answered without reading the body (a 404, 405 or 413 decided on the head) and closed, and
+ * the reset for the bytes still coming can make the kernel drop the answer before the client reads it.
+ * Not silence: a server without a lingering close does this (Node's does); listed as a note.
+ */
+export const closedWhileSending = (request: RawRequest, outcome: RawOutcome): boolean =>
+  outcome._tag === "Error" && /EPIPE/.test(outcome.message) && bodyBytes(request) > 65_536

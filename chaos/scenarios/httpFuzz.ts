@@ -60,6 +60,7 @@ export const httpFuzz: Scenario = {
       /** Per kind of mutation: how it was answered. */
       const byMutation = new Map<string, Map<string, number>>()
       const noAnswer: Array<string> = []
+      const closedEarly: Array<string> = []
       /** Requests over the body limit sent again after a reset. */
       const resent: Array<string> = []
       let next = 0
@@ -80,6 +81,10 @@ export const httpFuzz: Scenario = {
           const seen = byMutation.get(mutation) ?? new Map<string, number>()
           seen.set(key, (seen.get(key) ?? 0) + 1)
           byMutation.set(mutation, seen)
+          if (RawHttp.closedWhileSending(request, outcome)) {
+            closedEarly.push(`${request.method} ${request.target.slice(0, 60)} [${request.note}]`)
+            continue
+          }
           if (outcome._tag !== "Status") {
             noAnswer.push(`${key}${outcome._tag === "Error" ? ` (${outcome.message})` : ""}: ${request.method} ${request.target.slice(0, 60)} [${request.note}]`)
             lab.recorder.silence({
@@ -112,6 +117,9 @@ export const httpFuzz: Scenario = {
       for (const [mutation, counts] of Array.from(byMutation).sort()) facts.push(`  ${mutation.padEnd(14)} ${histogram(counts)}`)
       // Each is counted (unanswered) and listed in the verdict; the first few in full here.
       for (const line of noAnswer.slice(0, 3)) facts.push(`no answer: ${line}`)
+      if (closedEarly.length > 0) {
+        facts.push(`note: ${closedEarly.length} large body(ies) met a closed connection while still sending (EPIPE; the server answered on the head and closed, no lingering close), e.g. ${closedEarly[0]}`)
+      }
       if (resent.length > 0) facts.push(`note: ${resent.length} request(s) over the body limit sent again after a reset, e.g. ${resent[0]}`)
       return { trials: sent, extraAccepted: accepted }
     })
