@@ -1,57 +1,25 @@
 /**
- * Pure text formatting for the CLI: durations, money, percentages, tables,
- * progress bars, and the layouts of `agent status`, `agent show`,
- * `agent budget`, `workers`, `strategies` and `simulate`. Nothing here performs effects, so
- * every layout is unit-tested on plain data.
+ * Pure text formatting for the CLI: the layouts of `agent status`, `workers`,
+ * `strategies`, `simulate` and `autopilot status` here; the text primitives
+ * (`format/text.ts`), the money figures and `agent budget` (`format/budget.ts`)
+ * and one research's layouts, `agent show` and `agent list`
+ * (`format/research.ts`) in their own modules, re-exported. Nothing here
+ * performs effects, so every layout is unit-tested on plain data.
  */
 import type { Simulation } from "@foreman/adapter-memory"
-import { type Autopilot, Domain } from "@foreman/core"
 import type { Api } from "@foreman/api"
-import { Option, Schema } from "effect"
+import { type Autopilot, Domain } from "@foreman/core"
+import { budgetSummary } from "./format/budget.js"
+import { duration, iso, oneLine, orDash, percent, progressBar, table, usd } from "./format/text.js"
 
-/** `2m 15s`, `0m 30s`, `1h 02m 05s`; a negative or non-finite number of seconds reads `0m 0s`. */
-export const duration = (seconds: number): string => {
-  const total = Number.isFinite(seconds) ? Math.max(0, Math.floor(seconds)) : 0
-  const h = Math.floor(total / 3600)
-  const m = Math.floor((total % 3600) / 60)
-  const s = total % 60
-  if (h > 0) return `${h}h ${String(m).padStart(2, "0")}m ${String(s).padStart(2, "0")}s`
-  return `${m}m ${s}s`
-}
-
-/**
- * `text` on one line: each line break, with the blanks around it, becomes one
- * space. For text shown where one line is expected (a table cell, a log line):
- * a provider's error may carry a "Suggestion: …" paragraph after a blank line.
- */
-export const oneLine = (text: string): string => text.replace(/\s*[\r\n]\s*/g, " ").trimEnd()
-
-/** `$3.42`. */
-export const usd = (amount: number): string => `$${amount.toFixed(2)}`
-
-/** `55.0%` from a fraction. */
-export const percent = (fraction: number, digits = 1): string => `${(fraction * 100).toFixed(digits)}%`
-
-/** `[██████░░░░] 60%` for a fraction 0–1. */
-export const progressBar = (fraction: number, width = 20): string => {
-  const clamped = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0))
-  const filled = Math.round(clamped * width)
-  return `[${"█".repeat(filled)}${"░".repeat(width - filled)}] ${String(Math.round(clamped * 100)).padStart(3)}%`
-}
-
-/** Left-aligned columns separated by two spaces, with a header row; trailing spaces trimmed. */
-export const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
-  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? "").length)))
-  const line = (cells: ReadonlyArray<string>) =>
-    cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ").trimEnd()
-  return [line(headers), ...rows.map(line)].join("\n")
-}
+export * from "./format/budget.js"
+export * from "./format/research.js"
+export * from "./format/text.js"
 
 // --- agent status -------------------------------------------------------------------
 
 export type Status = typeof Api.Status.Type
 export type ActiveResearch = typeof Api.ActiveResearch.Type
-export type BudgetStatus = typeof Api.BudgetStatus.Type
 
 /** `training 2/3, backtest 1/2` (busy job slots / all slots, per worker type). */
 export const workersSummary = (workers: Status["workers"]): string => {
@@ -59,26 +27,6 @@ export const workersSummary = (workers: Status["workers"]): string => {
   if (types.length === 0) return "none registered"
   return types.map(([type, slots]) => `${type} ${slots.busy}/${slots.total}`).join(", ")
 }
-
-/**
- * What a figure that includes the offline agents' simulated calls says of
- * them: nothing when none is in it, else that they (all, or how much of it)
- * were simulated, and that they count against the budget all the same.
- */
-export const simulatedNote = (totalUsd: number, simulatedUsd: number): string =>
-  simulatedUsd <= 0
-    ? ""
-    : simulatedUsd >= totalUsd - 1e-9
-    ? "  (simulated: offline agents, no model called; counts against the budget)"
-    : `  (of which ${usd(simulatedUsd)} simulated: offline agents, no model called; counts against the budget)`
-
-/** `$3.42 remaining today`, or that the budget is unlimited; with what was simulated, if anything. */
-export const budgetSummary = (budget: BudgetStatus): string =>
-  budget.unlimited || budget.remainingUsd === null
-    ? `unlimited (${usd(budget.spentUsd)} spent today)${simulatedNote(budget.spentUsd, budget.simulatedUsd)}`
-    : `${usd(budget.remainingUsd)} remaining today${
-      budget.simulatedUsd > 0 ? ` (${usd(budget.spentUsd)} spent)${simulatedNote(budget.spentUsd, budget.simulatedUsd)}` : ""
-    }`
 
 export interface StatusOptions {
   /** Adds a progress bar per research (the `--watch` view). */
@@ -119,40 +67,6 @@ export const status = (view: Status, options: StatusOptions = {}): string => {
   return lines.join("\n")
 }
 
-/** A research that just ended, in one line: how it ended, its strategy, its verdict or error. */
-export const endedLine = (detail: ResearchDetail): string => {
-  const r = detail.research
-  const verdict = Option.getOrUndefined(Option.map(decodeAssessment(r.results["assessment"]), (a) => a.verdict))
-  return [
-    `  ${r.id}  ${r.status.toUpperCase()}`,
-    r.strategy === null ? null : `strategy ${r.strategy.name}`,
-    verdict === undefined ? null : `verdict ${verdict}`,
-    r.error === null ? null : oneLine(r.error)
-  ].filter((part) => part !== null).join("  ")
-}
-
-// --- agent budget -------------------------------------------------------------------
-
-/** The `agent budget` layout. */
-export const budget = (view: BudgetStatus): string => {
-  if (view.unlimited || view.remainingUsd === null) {
-    return [
-      `Budget for ${view.day} (UTC): unlimited`,
-      `Spent today:       ${usd(view.spentUsd)}${simulatedNote(view.spentUsd, view.simulatedUsd)}`,
-      `Cycle estimate:    ${usd(view.estimateUsd)}`,
-      `Cycles affordable: unlimited`
-    ].join("\n")
-  }
-  return [
-    `Budget for ${view.day} (UTC): ${usd(view.limitUsd)} a day`,
-    `Spent today:       ${usd(view.spentUsd)}${simulatedNote(view.spentUsd, view.simulatedUsd)}`,
-    `Remaining:         ${usd(view.remainingUsd)}`,
-    `Cycle estimate:    ${usd(view.estimateUsd)}`,
-    // No count with a zero cycle estimate: every cycle is free.
-    `Cycles affordable: ${view.cyclesAffordable ?? "unlimited"}${view.canAfford ? "" : " (new triggers are refused)"}`
-  ].join("\n")
-}
-
 // --- workers --------------------------------------------------------------------------
 
 /** The `workers` table. */
@@ -173,12 +87,7 @@ export const workers = (list: ReadonlyArray<Domain.Worker>): string =>
 
 // --- strategies -----------------------------------------------------------------------
 
-const iso = (millis: number): string => new Date(millis).toISOString().replace(/\.\d{3}Z$/, "Z")
-
 export type StrategySummary = typeof Api.StrategySummary.Type
-
-const orDash = (value: number | null | undefined, show: (n: number) => string): string =>
-  value === null || value === undefined ? "-" : show(value)
 
 /**
  * The `strategies` table (the leaderboard): each strategy with its best
@@ -204,164 +113,6 @@ export const strategies = (list: ReadonlyArray<StrategySummary>): string =>
         s.top?.researchId ?? "-"
       ])
     )
-
-// --- agent show -----------------------------------------------------------------------
-
-export type ResearchDetail = typeof Api.ResearchDetail.Type
-
-const decodeTraining = Schema.decodeUnknownOption(Domain.TrainingResult)
-const decodeBacktest = Schema.decodeUnknownOption(Domain.BacktestResult)
-const decodeAssessment = Schema.decodeUnknownOption(Domain.Assessment)
-
-/** The metrics worth a glance from the training and backtest results, as `name value` pairs. */
-export const metrics = (results: Domain.Research["results"]): ReadonlyArray<readonly [string, string]> => {
-  const out: Array<readonly [string, string]> = []
-  Option.map(decodeTraining(results["training"]), (t) => {
-    out.push(["accuracy", percent(t.testAccuracy)], ["loss", t.testLoss.toFixed(3)])
-    if (t.directionalAccuracy !== undefined) out.push(["directional accuracy", percent(t.directionalAccuracy)])
-  })
-  Option.map(decodeBacktest(results["backtest"]), (b) => {
-    out.push(
-      ["sharpe", b.sharpeRatio.toFixed(2)],
-      ["win rate", percent(b.winRate)],
-      ["drawdown", percent(b.maxDrawdown)],
-      ["return", percent(b.totalReturn)],
-      ["trades", String(b.totalTrades)]
-    )
-  })
-  return out
-}
-
-/** Where a research is: its phase and progress while it runs, how it ended once it has. */
-const phaseOf = (r: ResearchDetail["research"], progress: number): string => {
-  switch (r.status) {
-    case "completed":
-      return `done (last phase: ${r.phase})`
-    case "failed":
-    case "cancelled":
-      return `${r.phase} (${r.status} there)`
-    default:
-      return `${r.phase} (${Math.round(progress * 100)}%)`
-  }
-}
-
-/** The `agent show` layout: the research, its jobs, gates, metrics, assessment, cost and error. */
-export const research = (detail: ResearchDetail, now: number): string => {
-  const r = detail.research
-  const end = r.finishedAt ?? now
-  const lines = [
-    `Research ${r.id}  ${r.status}`,
-    `Brief:     ${r.brief}`,
-    ...(r.parentId === null ? [] : [`Follows:   ${r.parentId}`]),
-    `Strategy:  ${r.strategy?.name ?? "-"}`,
-    ...(typeof r.strategy?.spec["hypothesis"] === "string" ? [`Hypothesis: ${r.strategy.spec["hypothesis"]}`] : []),
-    `Phase:     ${phaseOf(r, detail.progress)}`,
-    `Model:     ${r.model ?? "default"}${r.bypassGates ? "  (gates bypassed)" : ""}${r.forced ? "  (forced)" : ""}`,
-    `Started:   ${iso(r.createdAt)}  (${duration((end - r.createdAt) / 1000)}${r.finishedAt === null ? " so far" : ""})`,
-    `Cost:      ${usd(r.costUsd)}${simulatedNote(r.costUsd, simulatedCost(detail))}`
-  ]
-  if (r.waitingFor !== null) {
-    lines.push(`Waiting:   for a ${r.waitingFor.workerType} worker (${duration((now - r.waitingFor.since) / 1000)})`)
-  }
-  if (r.error !== null) lines.push(`Error:     ${oneLine(r.error)}`)
-
-  lines.push("", "Jobs:")
-  if (detail.jobs.length === 0) {
-    lines.push("  none yet")
-  } else {
-    const rows = detail.jobs.map((job) => [
-      job.kind,
-      job.status,
-      job.workerId ?? "-",
-      String(job.attempt),
-      duration(((job.finishedAt ?? now) - job.createdAt) / 1000),
-      oneLine(job.error ?? "")
-    ])
-    lines.push(...table(["KIND", "STATUS", "WORKER", "ATTEMPT", "DURATION", "ERROR"], rows).split("\n").map((l) => `  ${l}`))
-  }
-
-  lines.push("", "LLM calls:", ...llmCalls(detail).map((l) => `  ${l}`))
-
-  const gates = Object.entries(r.gates)
-  lines.push("", "Gates:")
-  if (gates.length === 0) lines.push("  none yet")
-  for (const [name, gate] of gates) {
-    const verdict = gate.passed ? "passed" : "failed"
-    lines.push(
-      `  ${name.padEnd(9)} ${verdict}${gate.reason === null ? "" : `: ${oneLine(gate.reason)}`}${gate.bypassed ? " (bypassed)" : ""}`
-    )
-  }
-
-  const shown = metrics(r.results)
-  lines.push("", "Metrics:")
-  lines.push(shown.length === 0 ? "  none yet" : `  ${shown.map(([name, value]) => `${name} ${value}`).join(", ")}`)
-
-  const assessment = decodeAssessment(r.results["assessment"])
-  lines.push(
-    "",
-    Option.match(assessment, {
-      onNone: () => "Assessment: none yet",
-      onSome: (a) => `Assessment: ${a.verdict}${a.summary === "" ? "" : ` — ${a.summary}`}`
-    })
-  )
-  Option.map(Option.flatMapNullable(assessment, (a) => a.nextBrief), (brief) => lines.push(`Next brief: ${brief}`))
-  if (detail.children.length > 0) {
-    lines.push("", "Followed by:")
-    lines.push(...detail.children.map((c) => `  ${c.id}  ${c.status}  ${oneLine(c.brief)}`))
-  }
-  return lines.join("\n")
-}
-
-/** What the research's simulated calls (the offline agents') were charged. */
-const simulatedCost = (detail: ResearchDetail): number =>
-  detail.llmCalls.reduce((sum, c) => c.simulated === true ? sum + c.costUsd : sum, 0)
-
-/** Each LLM call charged to the research (failed attempts too) and their total, saying which were simulated. */
-const llmCalls = (detail: ResearchDetail): ReadonlyArray<string> => {
-  if (detail.llmCalls.length === 0) return ["none yet"]
-  const kinds = new Map(detail.jobs.map((job) => [job.id, job.kind]))
-  const rows = detail.llmCalls.map((c) => [
-    kinds.get(c.jobId) ?? c.jobId,
-    c.simulated === true ? `${c.model} (simulated)` : c.model,
-    `${c.inputTokens}${c.cachedInputTokens > 0 ? ` (${c.cachedInputTokens} cached)` : ""}`,
-    String(c.outputTokens),
-    `$${c.costUsd.toFixed(4)}`,
-    `${(c.latencyMs / 1000).toFixed(1)}s`,
-    oneLine(c.error ?? "")
-  ])
-  const total = detail.llmCalls.reduce((sum, c) => sum + c.costUsd, 0)
-  return [
-    ...table(["JOB", "MODEL", "INPUT TOKENS", "OUTPUT TOKENS", "COST", "LATENCY", "ERROR"], rows).split("\n"),
-    `total $${total.toFixed(4)} over ${detail.llmCalls.length} call${detail.llmCalls.length === 1 ? "" : "s"}${
-      simulatedNote(total, simulatedCost(detail))
-    }`
-  ]
-}
-
-// --- agent list -------------------------------------------------------------------------
-
-export type ResearchPage = typeof Api.ResearchPage.Type
-
-/** The `agent list` layout: a row per research, then how many match and what they cost. */
-export const researchList = (page: ResearchPage, now: number): string => {
-  if (page.total === 0) return "No researches match."
-  const rows = page.researches.map((r) => [
-    r.id,
-    r.status,
-    r.phase,
-    r.strategy?.name ?? "-",
-    Option.getOrElse(Option.map(decodeAssessment(r.results["assessment"]), (a) => a.verdict), () => "-"),
-    usd(r.costUsd),
-    iso(r.createdAt),
-    duration(((r.finishedAt ?? now) - r.createdAt) / 1000)
-  ])
-  const first = page.researches.length === 0 ? page.offset : page.offset + 1
-  return [
-    table(["ID", "STATUS", "PHASE", "STRATEGY", "VERDICT", "COST", "CREATED", "TOOK"], rows),
-    "",
-    `${first}-${page.offset + page.researches.length} of ${page.total} researches; ${usd(page.costUsd)} in all`
-  ].join("\n")
-}
 
 // --- simulate -------------------------------------------------------------------------
 
