@@ -14,7 +14,6 @@ import {
   type Job,
   type Phase,
   Phases,
-  pulls,
   type Research,
   Strategy,
   TrainingResult,
@@ -25,6 +24,7 @@ import {
 import { type AgentError, describeParseError } from "./Errors.js"
 import { type ForemanConfigShape, type GateThresholds, retryBackoffMillis } from "./ForemanConfig.js"
 import * as Gates from "./Gates.js"
+import { againAt, jobDueAt, lostAt, unpickedAt } from "./JobDeadlines.js"
 import * as JobTransitions from "./JobTransitions.js"
 import type { JobWrite } from "./Researches.js"
 import * as ResearchTransitions from "./ResearchTransitions.js"
@@ -216,50 +216,7 @@ export interface Step {
 
 const none: Action = { _tag: "None", wakeAt: null }
 
-/** The earlier of two times, either of which may be none. */
-const earliest = (a: number | null, b: number | null): number | null =>
-  a === null ? b : b === null ? a : Math.min(a, b)
-
-/**
- * When a worker job counts as lost with its worker: once its worker has been
- * silent (offline) or gone (removed, the job unchanged since) for the orphan
- * grace, and workers could be heard for that long. None while its worker is
- * online: it goes offline first.
- */
-const lostAt = (job: Job, world: World): number | null => {
-  if (job.workerId === null) return null
-  const { config } = world
-  const worker = world.workers.get(job.workerId)
-  const silentSince = worker === undefined
-    ? job.updatedAt
-    : worker.status === "offline"
-    ? worker.lastHeartbeatAt + config.workerOfflineAfterSeconds * 1000
-    : null
-  return silentSince === null ? null : Math.max(world.hearingSince, silentSince) + config.orphanGraceSeconds * 1000
-}
-
-/** When a pending job assigned to a pull worker goes back to the queue if no poll of the worker picked it up. */
-const unpickedAt = (job: Job, world: World): number | null => {
-  const worker = job.workerId === null ? undefined : world.workers.get(job.workerId)
-  return worker !== undefined && pulls(worker) ? job.updatedAt + world.config.assignmentAckSeconds * 1000 : null
-}
-
-/** When a pending job whose dispatch was never recorded is dispatched again. */
-const againAt = (job: Job, config: ForemanConfigShape): number => job.updatedAt + config.orphanGraceSeconds * 1000
-
-/**
- * When time alone next changes what `advance` does with a worker job that
- * stays pending or running: the earliest of the times it counts as lost,
- * goes back to the queue unpicked, or is dispatched again (each rule fires
- * once `now` reaches its time, so for a job `advance` left alone every one is
- * after `now`). Null when none will come before something else changes: a
- * job on an online worker has none until the worker goes offline, which the
- * tick wakes for (`TickPlan.expiryDue`).
- */
-export const jobDueAt = (job: Job, world: World): number | null =>
-  job.status === "pending"
-    ? earliest(lostAt(job, world), earliest(unpickedAt(job, world), againAt(job, world.config)))
-    : lostAt(job, world)
+export { jobDueAt }
 
 /**
  * Advances one research as far as it can go without side effects. Pure: the
