@@ -128,6 +128,13 @@ export const make = Effect.gen(function*() {
     getJob: (id) => Effect.sync(() => Option.fromNullable(jobs.get(id))),
     jobsOf: (researchId) =>
       Effect.sync(() => (jobsByResearch.get(researchId) ?? []).flatMap((id) => jobs.get(id) ?? [])),
+    jobsOfResearchesBetween: (from, to) =>
+      Effect.sync(() =>
+        Array.from(researches.values())
+          .filter((r) => r.createdAt >= from && r.createdAt < to)
+          .flatMap((r) => (jobsByResearch.get(r.id) ?? []).flatMap((id) => jobs.get(id) ?? []))
+          .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      ),
     jobsOnWorker: (workerId) =>
       Effect.sync(() =>
         Array.from(jobs.values()).filter((j) => j.workerId === workerId && !Domain.isJobSettled(j.status))

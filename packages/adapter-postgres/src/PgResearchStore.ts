@@ -247,6 +247,14 @@ export const make = Effect.gen(function*() {
         sql`SELECT * FROM foreman_jobs WHERE research_id = ${researchId} ORDER BY created_at, id`,
         jobs
       )),
+    jobsOfResearchesBetween: (from, to) =>
+      storage(Effect.flatMap(
+        sql`
+          SELECT j.* FROM foreman_jobs j JOIN foreman_researches r ON r.id = j.research_id
+          WHERE r.created_at >= ${toDate(from)} AND r.created_at < ${toDate(to)}
+          ORDER BY j.created_at, j.id`,
+        jobs
+      )),
     jobsOnWorker: (workerId) =>
       storage(Effect.flatMap(
         sql`

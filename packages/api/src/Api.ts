@@ -28,6 +28,7 @@ import {
   storageUnavailable,
   StrategyNotFound
 } from "./Wire.js"
+import { historyEndpoint } from "./HistoryEndpoint.js"
 import { workerProtocolDoc } from "./WorkerMessages.js"
 import { WorkersGroup } from "./WorkersGroup.js"
 
@@ -121,6 +122,7 @@ export const researchFilter = (query: typeof ListQuery.Type): Researches.Researc
 })
 
 export * from "./WorkerMessages.js"
+export { HistoryQuery, Since } from "./HistoryEndpoint.js"
 export { WorkersGroup } from "./WorkersGroup.js"
 
 export const Health = Schema.Struct({ status: Schema.Literal("ok"), leading: Schema.Boolean })
@@ -297,6 +299,7 @@ export class AgentGroup extends HttpApiGroup.make("agent")
         description: "One catalogued strategy; 404 names the closest ones."
       }))
   )
+  .add(historyEndpoint)
   .add(
     HttpApiEndpoint.post("autopilotStart", "/autopilot")
       .setPayload(Autopilot.StartRequest)

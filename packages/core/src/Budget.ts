@@ -64,6 +64,8 @@ export interface BudgetShape {
   readonly today: () => Effect.Effect<BudgetDay, StorageError>
   /** The LLM calls charged to one research, in the order charged. */
   readonly charges: (researchId: ResearchId) => Effect.Effect<ReadonlyArray<BudgetEntry>, StorageError>
+  /** Every LLM call charged in `[from, to)`, by time. */
+  readonly chargesBetween: (from: number, to: number) => Effect.Effect<ReadonlyArray<BudgetEntry>, StorageError>
 }
 
 /** The budget service. */
@@ -178,7 +180,7 @@ export const make = Effect.gen(function*() {
       })
     )
 
-  return Budget.of({ status, today, charge, charges: ledger.entriesOf })
+  return Budget.of({ status, today, charge, charges: ledger.entriesOf, chargesBetween: ledger.entriesBetween })
 })
 
 /** The budget, over the ledger, the research store (which researches are active), the configuration and the events. */

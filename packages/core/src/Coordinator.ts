@@ -35,6 +35,7 @@ import {
   type StrategyNotFound
 } from "./Errors.js"
 import type { ForemanConfig } from "./ForemanConfig.js"
+import type * as History from "./History.js"
 import * as Admission from "./internal/admission.js"
 import * as AutopilotInterpreter from "./internal/autopilot.js"
 import type { AutopilotApi } from "./internal/autopilot.js"
@@ -160,6 +161,12 @@ export interface CoordinatorShape {
   readonly strategy: (
     name: string
   ) => Effect.Effect<StrategyCatalogue.StrategySummary, StrategyNotFound | StorageError>
+  /**
+   * What was recorded in `[since, until)`: the researches created then, their
+   * jobs, the LLM calls charged, the worker slots seen and the daily budget
+   * (see `History`), for a plan to fit its models to.
+   */
+  readonly history: (since: number, until: number) => Effect.Effect<History.History, StorageError>
   /** A report on a job from a worker or an in-process runner (see `WorkerRegistryShape.report`). */
   readonly report: (report: JobReport) => Effect.Effect<Job, JobNotFound | JobNotAssigned | StorageError>
   /** Active researches and their limit now. */
@@ -227,6 +234,7 @@ export const make = Effect.gen(function*() {
     workerActivity: queries.workerActivity,
     strategies: queries.strategies,
     strategy: queries.strategy,
+    history: queries.history,
     report: registry.report,
     capacity: queries.capacity,
     leading: leadership.leading,

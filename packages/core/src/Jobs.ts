@@ -40,6 +40,11 @@ export interface JobsShape {
   ) => Effect.Effect<Option.Option<Job>, StorageError>
   /** Writes `job` only if the stored job's status is one of `expected`; tells whether it did. */
   readonly updateJob: (job: Job, expected: ReadonlyArray<JobStatus>) => Effect.Effect<boolean, StorageError>
+  /**
+   * Every job of the researches created in `[from, to)`, by creation time
+   * (ties by id): what a plan reads of the recorded history.
+   */
+  readonly jobsOfResearchesBetween: (from: number, to: number) => Effect.Effect<ReadonlyArray<Job>, StorageError>
   /** Jobs completed and failed on each worker that ran any. */
   readonly jobCountsByWorker: Effect.Effect<ReadonlyArray<WorkerJobCounts>, StorageError>
 }

@@ -11,9 +11,19 @@
 import { HttpApiBuilder, HttpApiScalar, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { HttpApi, HttpServerError } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Coordinator, type CoordinatorEvents, type Domain, Errors, StrategyCatalogue, WorkerRegistry } from "@foreman/core"
+import {
+  Coordinator,
+  type CoordinatorEvents,
+  type Domain,
+  Errors,
+  History,
+  StrategyCatalogue,
+  WorkerRegistry
+} from "@foreman/core"
 import {
   Cause,
+  Clock,
+  Either,
   Context,
   Deferred,
   ConfigError,
@@ -141,6 +151,16 @@ const AgentLive = HttpApiBuilder.group(ForemanApi, "agent", (handlers) =>
           }))
         ))
       .handle("strategy", ({ path }) => Effect.zipRight(requireOperator, coordinator.strategy(path.name)))
+      .handle("history", ({ urlParams }) =>
+        Effect.gen(function*() {
+          yield* requireOperator
+          const until = urlParams.until?.getTime() ?? (yield* Clock.currentTimeMillis)
+          const since = yield* Either.match(History.parseSince(urlParams.since, until), {
+            onLeft: (reason) => Effect.fail(new Errors.InvalidInput({ reason })),
+            onRight: Effect.succeed
+          })
+          return yield* coordinator.history(since, until)
+        }))
       .handle("autopilotStart", ({ payload }) => Effect.zipRight(requireOperator, coordinator.autopilot.start(payload)))
       .handle("autopilotStatus", () => Effect.zipRight(requireOperator, coordinator.autopilot.status()))
       .handle("autopilotStop", () => Effect.zipRight(requireOperator, coordinator.autopilot.stop()))

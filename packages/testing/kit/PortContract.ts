@@ -413,6 +413,31 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
           { workerId: "w-2" as Domain.WorkerId, completed: 0, failed: 1 }
         ])
       })))
+    it.live("reads the jobs of the researches created in a window, oldest first", () =>
+      run(Effect.gen(function*() {
+        const researches = yield* Researches.Researches
+        const jobStore = yield* Jobs.Jobs
+        for (const [id, createdAt] of [["op_early", 1000], ["op_in", 5000], ["op_late", 9000]] as const) {
+          yield* researches.insert(research(id, { createdAt }))
+        }
+        const commitJobs = (researchId: string, jobs: ReadonlyArray<Domain.Job>) =>
+          researches.commit({
+            research: research(researchId, { version: 1, createdAt: { op_early: 1000, op_in: 5000 }[researchId] ?? 9000 }),
+            expectedVersion: 0,
+            epoch: null,
+            jobs: jobs.map((j) => ({ job: j, expected: null }))
+          })
+        yield* commitJobs("op_early", [job("job_e", "op_early", { createdAt: 6000 })])
+        yield* commitJobs("op_in", [
+          job("job_in2", "op_in", { createdAt: 7000, status: "failed", queuedSince: 6500 }),
+          job("job_in1", "op_in", { createdAt: 5500, kind: "design", workerType: null, workerId: null })
+        ])
+        yield* commitJobs("op_late", [job("job_l", "op_late", { createdAt: 9500 })])
+        const between = yield* jobStore.jobsOfResearchesBetween(5000, 9000)
+        assert.deepStrictEqual(between.map((j) => j.id), ["job_in1", "job_in2"])
+        assert.strictEqual(between[1]!.queuedSince, 6500)
+        assert.deepStrictEqual(yield* jobStore.jobsOfResearchesBetween(9001, 20_000), [])
+      })))
   })
 
   describe(`${name}: Strategies`, () => {

@@ -9,6 +9,7 @@ import { Budget, type BudgetStatus } from "../Budget.js"
 import type { ActiveResearch, Capacity, CoordinatorStatus } from "../CoordinatorStatus.js"
 import { type Research, ResearchId, type Worker, type WorkerType } from "../Domain.js"
 import { ResearchNotFound, StrategyNotFound } from "../Errors.js"
+import * as History from "../History.js"
 import { concurrencyLimit, ForemanConfig, type ForemanConfigShape } from "../ForemanConfig.js"
 import { Pipeline, type PipelineShape, progressOf, workerTypes } from "../Pipeline.js"
 import { type WorkerJobCounts, Jobs } from "../Jobs.js"
@@ -161,5 +162,24 @@ export const make = Effect.gen(function*() {
     return StrategyCatalogue.summarize(stored, yield* researchStore.researchesUsing([name]))
   })
 
-  return { capacity, findResearch, catalogued, status, show, workerActivity, strategies, strategy }
+  const history = Effect.fn("Coordinator.history")(function*(since: number, until: number) {
+    const [researches, jobs, charges, workers] = yield* Effect.all([
+      researchStore.list({ since, until, limit: Number.MAX_SAFE_INTEGER, offset: 0 }),
+      jobStore.jobsOfResearchesBetween(since, until),
+      budget.chargesBetween(since, until),
+      registry.list()
+    ], { concurrency: 4 })
+    return History.historyOf({
+      since,
+      until,
+      dailyBudgetUsd: config.dailyBudgetUsd,
+      workerTypes: workerTypes(pipeline),
+      researches,
+      jobs,
+      charges,
+      workers
+    })
+  })
+
+  return { capacity, findResearch, catalogued, status, show, workerActivity, strategies, strategy, history }
 })
