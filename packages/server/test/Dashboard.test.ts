@@ -14,33 +14,10 @@ import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
 import { Memory } from "@foreman/adapter-memory"
 import { eventually, json, startServer } from "@foreman/testing/ApiHarness"
 import { ApiServer } from "@foreman/server"
+import { browserTitle, haveChromium, launchChromium, shoot } from "@foreman/testing/Browser"
 import { Effect, Exit, Scope } from "effect"
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core"
+import { type Browser, type BrowserContext, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-
-const executablePath = "/usr/bin/chromium"
-const haveChromium = existsSync(executablePath)
-if (!haveChromium && process.env["CI"] !== undefined && process.env["CI"] !== "") {
-  throw new Error(`${executablePath} is missing: CI must install Debian's chromium (see .ci/run)`)
-}
-
-/** Without these, Chromium on a machine without internet stalls on its own background requests. */
-const chromiumArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync"
-]
-
-const shots = process.env["FOREMAN_DASHBOARD_SCREENSHOTS"] ?? mkdtempSync(join(tmpdir(), "foreman-dashboard-"))
-mkdirSync(shots, { recursive: true })
 
 /** A training worker holds its job while `hold.training` is set, so a research stays active. */
 const hold = { training: false }
@@ -92,16 +69,10 @@ const open = async (context: BrowserContext, url: string): Promise<{ page: Page;
 
 const live = (page: Page) => page.waitForSelector("#live.on", { timeout: 15_000 })
 
-const shoot = (page: Page, name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
-
-const title = haveChromium
-  ? "the dashboard in Chromium"
-  : `the dashboard in Chromium (SKIPPED: ${executablePath} is missing; apt-get install -y chromium)`
-
-describe.skipIf(!haveChromium)(title, () => {
+describe.skipIf(!haveChromium)(browserTitle("the dashboard in Chromium"), () => {
   let browser: Browser
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath, args: chromiumArgs })
+    browser = await launchChromium()
   })
   afterAll(async () => {
     await browser?.close()

@@ -11,32 +11,10 @@
  */
 import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
 import { eventually, startServer } from "@foreman/testing/ApiHarness"
+import { browserTitle, haveChromium, launchChromium, shoot } from "@foreman/testing/Browser"
 import { Effect, Exit, Scope } from "effect"
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
-import { type Browser, chromium, type Page } from "playwright-core"
+import { type Browser, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-
-const executablePath = "/usr/bin/chromium"
-const haveChromium = existsSync(executablePath)
-if (!haveChromium && process.env["CI"] !== undefined && process.env["CI"] !== "") {
-  throw new Error(`${executablePath} is missing: CI must install Debian's chromium (see .ci/run)`)
-}
-
-const chromiumArgs = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync"
-]
-
-const shots = process.env["FOREMAN_DASHBOARD_SCREENSHOTS"] ?? mkdtempSync(join(tmpdir(), "foreman-dashboard-"))
-mkdirSync(shots, { recursive: true })
 
 /** A year of month-end equity: the strategy's drifting up with a dip, buy-and-hold's slower. */
 const equityCurve = (edge: number) =>
@@ -70,20 +48,14 @@ const finished = (server: Server, id: string) =>
     eventually(Effect.map(server.coordinator.show(id as never), (d) => d.research.status), (s) => s === "completed", 15)
   )
 
-const shoot = (page: Page, name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
-
-const title = haveChromium
-  ? "the researcher's pages in Chromium"
-  : `the researcher's pages in Chromium (SKIPPED: ${executablePath} is missing; apt-get install -y chromium)`
-
-describe.skipIf(!haveChromium)(title, () => {
+describe.skipIf(!haveChromium)(browserTitle("the researcher's pages in Chromium"), () => {
   let browser: Browser
   let server: Server
   let scope: Scope.CloseableScope
   const ids: Array<string> = []
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath, args: chromiumArgs })
+    browser = await launchChromium()
     scope = Effect.runSync(Scope.make())
     server = await Effect.runPromise(Scope.extend(
       startServer({ engine: { handlers: { training: () => Effect.succeed(goodTraining), backtest } } }),
