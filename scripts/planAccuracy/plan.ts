@@ -1,0 +1,54 @@
+/**
+ * Asks the real `foreman plan` (the bundle under test) to predict a recorded
+ * run: `foreman plan --since <run start> --seeds N --workers <what-if> --json
+ * --url <the run's server>`, its JSON decoded by `verdict.ts`.
+ */
+import { execFile } from "node:child_process"
+import * as Foreman from "../../chaos/lib/foreman.js"
+import { decodePlan, type PlanReport } from "./verdict.js"
+
+export interface PlanRequest {
+  readonly bundle: string
+  readonly apiUrl: string
+  /** The window's start, epoch milliseconds. */
+  readonly since: number
+  readonly seeds: number
+  /** The what-if, e.g. `training=+1`. */
+  readonly workers: string
+}
+
+/** The plan's command line (for the report: it can be run by hand while the server is up). */
+export const planArgs = (request: PlanRequest): ReadonlyArray<string> => [
+  "plan",
+  "--since", new Date(request.since).toISOString(),
+  "--seeds", String(request.seeds),
+  "--workers", request.workers,
+  "--json",
+  "--url", request.apiUrl
+]
+
+/** Runs `foreman plan` and decodes its answer; throws with its output when it fails. */
+export const runPlan = (request: PlanRequest): Promise<PlanReport> =>
+  new Promise((resolve, reject) => {
+    execFile(process.execPath, [request.bundle, ...planArgs(request)], {
+      cwd: Foreman.repoRoot,
+      env: Foreman.childEnv({}),
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 15 * 60_000
+    }, (error, stdout, stderr) => {
+      if (error !== null) {
+        const unknown = /unknown|invalid subcommand|expected one of/i.test(stderr) && /plan/.test(stderr)
+        reject(new Error(
+          unknown
+            ? `this foreman bundle has no \`plan\` command: rebuild it (npm run build --workspace @foreman/cli)\n${stderr.trim()}`
+            : `foreman plan failed (${error.message.split("\n")[0]}):\n${stderr.trim() || stdout.trim()}`
+        ))
+        return
+      }
+      try {
+        resolve(decodePlan(stdout))
+      } catch (decodeError) {
+        reject(decodeError)
+      }
+    })
+  })
