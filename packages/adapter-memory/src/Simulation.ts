@@ -9,9 +9,7 @@
  * own invariants run beside the built-in ones. The cost of a run grows with
  * simulated time and with the researches, not with how many wait at once.
  */
-import * as OfflineAgents from "@foreman/agents/OfflineAgents"
 import {
-  Agents,
   Budget,
   BudgetLedger,
   Coordinator,
@@ -26,60 +24,22 @@ import {
 } from "@foreman/core"
 import { Chunk, Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Queue, Random } from "effect"
 import { Referee } from "./internal/invariants.js"
+import { agentsLayer, chance, timedPipeline, workerHandlers } from "./internal/simParts.js"
 import { SimRuntime } from "./internal/simRuntime.js"
 import * as Memory from "./Memory.js"
 import * as MemoryWorkers from "./MemoryWorkers.js"
-import * as SimulatedWork from "./SimulatedWork.js"
-import { arrivalTimes, type LlmCostModel, meanSeconds, sampleCost, sampleDuration } from "./SimulationModels.js"
+import { arrivalTimes } from "./SimulationModels.js"
 import { decodeInput, type SimulationInput, type SimulationOptions, withDefaults } from "./SimulationOptions.js"
+import { type PerWorkerType, perDay, type SimulationReport, waitFigures } from "./SimulationReport.js"
 
-type JobHandler = MemoryWorkers.JobHandler
 type MemoryWorkersShape = MemoryWorkers.MemoryWorkersShape
 
 export * from "./SimulationOptions.js"
-
-export interface SimulationReport {
-  readonly seed: number
-  readonly researches: number
-  /** Sums to `researches`; `notTriggered` counts those still in the line, or yet to arrive, when the horizon came. */
-  readonly outcomes: {
-    readonly completed: number
-    readonly failed: number
-    readonly cancelled: number
-    readonly active: number
-    readonly notTriggered: number
-  }
-  /**
-   * Triggers the coordinator refused, by reason. Researches the operator could not
-   * start wait in one first-come-first-served line, and only the head asks: an
-   * arrival asks at once when nobody is ahead of it, the head asks again every
-   * `retryTriggerEverySeconds`, and the next asks as soon as the head is accepted.
-   * So a count is refused requests — about one per retry period for as long as
-   * the lab stays full or broke — not one per waiting research per retry.
-   */
-  readonly refusals: { readonly capacity: number; readonly budget: number }
-  readonly invariantViolations: ReadonlyArray<string>
-  readonly traceHash: string
-  readonly simulatedSeconds: number
-  readonly events: number
-  /** Busy share of each worker type's time (every type the run has workers of, training and backtest always). */
-  readonly utilisation: PerWorkerType
-  /** The longest wait for a worker of each type; a wait still open at the end counts up to the end. */
-  readonly maxWaitSeconds: PerWorkerType
-  readonly workerStarts: number
-  readonly coordinatorRestarts: number
-  readonly workerCrashes: number
-  readonly spentUsd: number
-}
-
-/** A figure per worker type: training and backtest always, then the other types of the run. */
-export type PerWorkerType = { readonly training: number; readonly backtest: number } & Readonly<Record<string, number>>
+export * from "./SimulationReport.js"
 
 /** 2026-01-01T00:00:00Z: simulations start at midnight UTC, the start of a budget day. */
 const START = 1_767_225_600_000
 const DAY = 86_400_000
-
-const chance = (p: number) => (p <= 0 ? Effect.succeed(false) : Effect.map(Random.next, (x) => x < p))
 
 const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: number }) =>
   Effect.gen(function*() {
@@ -178,6 +138,7 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
     // The driver: once every fiber is blocked, fold the step's events and check the
     // workers, then jump the clock to the next timer. A step is one simulated moment.
     let checkedWorkers: ReadonlyArray<Domain.Worker> | undefined
+    let budgetOutAt: number | null = null
     let checkedWaiting = -1
     const userInvariants = Object.entries(o.invariants)
     const reported = new Set<string>()
@@ -185,6 +146,9 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
       yield* runtime.settle
       const stepEvents = Chunk.toReadonlyArray(yield* Queue.takeAll(subscription))
       if (stepEvents.length > 0) referee.observe(stepEvents)
+      if (budgetOutAt === null && referee.refusals.budget > 0) {
+        budgetOutAt = stepEvents.find((e) => e._tag === "Refused" && e.reason === "budget")?.at ?? runtime.now
+      }
       // The worker check is a function of the workers and of who waits; the memory store
       // answers the same array until a worker changes, so an unchanged pair was checked.
       const workers = yield* workerStore.list
@@ -223,6 +187,8 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
     for (const id of stats.duplicateStarts) referee.violations.push(`worker job ${id} started twice`)
     for (const pair of stats.overlapping) referee.violations.push(`two worker jobs at once for ${pair}`)
     const longestWaits = referee.longestWaits(runtime.now)
+    const openWaits = referee.openWaits(runtime.now)
+    const entries = yield* ledger.entriesBetween(0, Number.MAX_SAFE_INTEGER)
     const count = (status: Domain.ResearchStatus) => all.filter((r) => r.status === status).length
     const utilisation = (type: string) => {
       const count = o.workers[type] ?? 0
@@ -253,110 +219,25 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
       events: referee.events,
       utilisation: perType(utilisation),
       maxWaitSeconds: perType((t) => longestWaits[t] ?? 0),
+      waits: Object.fromEntries(
+        [...new Set(["training", "backtest", ...Object.keys(o.workers)])].map((t) => [
+          t,
+          waitFigures([...(referee.waitSamples[t] ?? []), ...(openWaits[t] ?? [])])
+        ])
+      ),
+      finishedPerDay: perDay(
+        START,
+        o.horizonSeconds,
+        all.flatMap((r) => (r.finishedAt !== null && (r.status === "completed" || r.status === "failed") ? [[r.finishedAt, 1] as const] : []))
+      ),
+      spentPerDayUsd: perDay(START, o.horizonSeconds, entries.map((e) => [e.at, e.costUsd] as const)),
+      budgetExhaustedAtSeconds: budgetOutAt === null ? null : (budgetOutAt - START) / 1000,
       workerStarts: stats.starts,
       coordinatorRestarts: restarts,
       workerCrashes: crashes.count,
       spentUsd: Math.round((yield* ledger.spentBetween(0, Number.MAX_SAFE_INTEGER)) * 1e4) / 1e4
     } satisfies SimulationReport
   })
-
-/** Wraps a handler so that, with probability `p`, its worker crashes partway and comes back later. */
-const crashing = (
-  handler: JobHandler,
-  p: number,
-  seconds: number,
-  downtime: number,
-  pool: () => MemoryWorkersShape,
-  crashes: { count: number }
-): JobHandler =>
-(spec, context) =>
-  Effect.gen(function*() {
-    if (yield* chance(p)) {
-      const at = Math.round(seconds * (yield* Random.next) * 1000)
-      yield* Effect.forkDaemon(Effect.gen(function*() {
-        yield* Effect.sleep(Duration.millis(at))
-        crashes.count++
-        yield* pool().crash(context.workerId)
-        yield* Effect.sleep(Duration.seconds(downtime))
-        yield* pool().restart(context.workerId)
-      }))
-    }
-    return yield* handler(spec, context)
-  })
-
-/** A sleep of a duration drawn from `model`. */
-const takeTime = (model: Parameters<typeof sampleDuration>[0]) =>
-  Effect.flatMap(sampleDuration(model), (seconds) => Effect.sleep(Duration.millis(Math.round(seconds * 1000))))
-
-/** The pipeline with every in-process phase whose kind has a duration model taking that time first. */
-const timedPipeline = (pipeline: Pipeline.PipelineShape, o: SimulationOptions): Pipeline.PipelineShape => {
-  const phases: Record<string, Pipeline.PhaseDefinition> = {}
-  let changed = false
-  for (const [phase, d] of Object.entries(pipeline.phases)) {
-    const model = o.jobs[d.kind]?.duration
-    const runner = d.runner
-    if (runner._tag === "InProcess" && model !== undefined) {
-      changed = true
-      phases[phase] = { ...d, runner: { _tag: "InProcess", run: (r, context) => Effect.zipRight(takeTime(model), runner.run(r, context)) } }
-    } else {
-      phases[phase] = d
-    }
-  }
-  return changed ? { ...pipeline, phases } : pipeline
-}
-
-/** The offline agents, their calls priced by `cost` when given. */
-const agentsLayer = (options: OfflineAgents.AgentOptions, cost: LlmCostModel | undefined) => {
-  if (cost === undefined) return OfflineAgents.layer(options)
-  const priced = <A>(output: Agents.AgentOutput<A>) =>
-    Effect.map(
-      Effect.forEach(output.calls, (call) => Effect.map(sampleCost(cost), (costUsd) => ({ ...call, costUsd }))),
-      (calls): Agents.AgentOutput<A> => ({ ...output, calls })
-    )
-  const designer = OfflineAgents.designer(options)
-  const assessor = OfflineAgents.assessor(options)
-  return Layer.merge(
-    Layer.succeed(Agents.Designer, { design: (request) => Effect.flatMap(designer.design(request), priced) }),
-    Layer.succeed(Agents.Assessor, { assess: (request) => Effect.flatMap(assessor.assess(request), priced) })
-  )
-}
-
-/** The simulated workers' handlers by worker type; each does a job as its kind says. */
-const workerHandlers = (
-  o: SimulationOptions,
-  pipeline: Pipeline.PipelineShape,
-  poolRef: () => MemoryWorkersShape,
-  crashes: { count: number }
-): Record<string, JobHandler> => {
-  const byKind = new Map<string, JobHandler>()
-  const forKind = (kind: string): JobHandler => {
-    const known = byKind.get(kind)
-    if (known !== undefined) return known
-    const model = o.jobs[kind]
-    const failureRate = model?.failureRate ?? o.faults.jobFailure
-    const legacy = kind === "training" || kind === "backtest" ? o.phaseSeconds[kind] : undefined
-    const work: SimulatedWork.WorkOptions = model?.duration !== undefined
-      ? { duration: model.duration, failureRate }
-      : { seconds: legacy ?? 0, failureRate }
-    const handler = kind === "training"
-      ? SimulatedWork.training(work)
-      : kind === "backtest"
-      ? SimulatedWork.backtest(work)
-      : SimulatedWork.job(work, o.results[kind] ?? (() => Effect.succeed({})))
-    const made = crashing(
-      handler,
-      model?.crashRate ?? o.faults.workerCrash,
-      model?.duration !== undefined ? meanSeconds(model.duration) : legacy ?? 0,
-      o.workerDowntimeSeconds,
-      poolRef,
-      crashes
-    )
-    byKind.set(kind, made)
-    return made
-  }
-  const types = new Set([...Object.keys(o.workers), ...Pipeline.workerTypes(pipeline)])
-  return Object.fromEntries([...types].map((type) => [type, (spec, context) => forKind(spec.kind)(spec, context)]))
-}
 
 /**
  * Runs a simulation. Its cost grows with simulated time (every worker

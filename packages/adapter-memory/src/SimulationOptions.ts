@@ -79,7 +79,10 @@ export interface SimulationOptions {
   readonly jobs: Readonly<Record<string, JobModel>>
   /** What one LLM call costs; by default the offline agents' simulated tokens at Sonnet-class prices. */
   readonly llmCost?: LlmCostModel
-  /** Results of worker jobs by kind, for kinds other than training and backtest (`{}` without one). */
+  /**
+   * Results of worker jobs by kind: `{}` for a kind without one, plausible
+   * metrics drawn at random for training and backtest unless given here.
+   */
   readonly results: Readonly<Record<string, JobResult>>
   /** The user's invariants by name, checked after every step beside the built-in ones. */
   readonly invariants: Readonly<Record<string, Invariant>>

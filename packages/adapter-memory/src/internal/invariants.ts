@@ -33,6 +33,8 @@ export class Referee {
   readonly violations: Array<string> = []
   readonly refusals = { capacity: 0, budget: 0 }
   readonly maxWaitSeconds: Record<string, number> = {}
+  /** Every finished wait for a worker, in seconds, by worker type. */
+  readonly waitSamples: Record<string, Array<number>> = {}
   events = 0
   private h1 = 0xdeadbeef
   private h2 = 0x41c6ce57
@@ -107,6 +109,7 @@ export class Referee {
             started.push(event)
             const waited = (event.at - event.queuedSince) / 1000
             this.maxWaitSeconds[event.workerType] = Math.max(this.maxWaitSeconds[event.workerType] ?? 0, waited)
+            ;(this.waitSamples[event.workerType] ??= []).push(waited)
           }
           break
         }
@@ -129,6 +132,13 @@ export class Referee {
       longest[w.workerType] = Math.max(longest[w.workerType] ?? 0, (at - w.since) / 1000)
     }
     return longest
+  }
+
+  /** The waits still open at `at`, counted up to `at`, in seconds, by worker type. */
+  openWaits(at: number): Record<string, Array<number>> {
+    const open: Record<string, Array<number>> = {}
+    for (const w of this.waiting.values()) (open[w.workerType] ??= []).push((at - w.since) / 1000)
+    return open
   }
 
   /** Checks the workers as they stand after a step. */
