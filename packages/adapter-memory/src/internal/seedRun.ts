@@ -1,0 +1,35 @@
+/**
+ * One seed of a sweep: `Simulation.run` of the sweep's settings with that
+ * seed, reduced to the row a sweep reports. Runs the same in the sweep's own
+ * thread and in a worker thread, so a seed's row does not depend on where it ran.
+ */
+import { Cause, Duration, Effect, Exit } from "effect"
+import type { SeedRow } from "../SeedSweep.js"
+import * as Simulation from "../Simulation.js"
+import type { SimulationSpec } from "../SimulationOptions.js"
+
+/** The first line of a defect's message (an exception's message, or the cause's pretty form). */
+const messageOf = (cause: Cause.Cause<unknown>): string => {
+  const defect = Cause.squash(cause)
+  const text = defect instanceof Error ? defect.message : Cause.pretty(cause)
+  return text.split("\n")[0] ?? "unknown failure"
+}
+
+/** Runs `seed` with `spec`; a run that dies (a bug, or settings that disagree) is a `Crashed` row, never a failure. */
+export const runSeed = (spec: SimulationSpec, seed: number): Effect.Effect<SeedRow> =>
+  Effect.map(Effect.timed(Effect.exit(Simulation.run({ ...spec, seed }))), ([elapsed, exit]): SeedRow => {
+    const wallMs = Math.round(Duration.toMillis(elapsed))
+    if (Exit.isFailure(exit)) return { _tag: "Crashed", seed, message: messageOf(exit.cause), wallMs }
+    const report = exit.value
+    return {
+      _tag: "Ran",
+      seed,
+      outcomes: report.outcomes,
+      violations: report.invariantViolations,
+      traceHash: report.traceHash,
+      spentUsd: report.spentUsd,
+      events: report.events,
+      simulatedSeconds: report.simulatedSeconds,
+      wallMs
+    }
+  })
