@@ -128,7 +128,8 @@ const describeRun = (result: RunResult): string => {
   const statuses = Object.entries(result.byStatus).map(([s, n]) => `${s} ${n}`).join(", ")
   const waits = Object.entries(result.observed.waits).map(([t, w]) => `${t} ${w.meanSeconds.toFixed(1)} s over ${w.count} jobs`).join(", ")
   return `  ${result.researches} researches (${statuses}) in ${secs(result.endedAt - result.startedAt)}; ` +
-    `mean queue wait: ${waits}; triggers at most ${result.maxTriggerLagMs} ms late`
+    `mean queue wait: ${waits}; triggers at most ${result.maxTriggerLagMs} ms late\n` +
+    `  mean job time: ${Object.entries(result.jobSeconds).map(([kind, s]) => `${kind} ${s.toFixed(2)} s`).join(", ")}`
 }
 
 const main = async (): Promise<number> => {

@@ -5,7 +5,7 @@
  * spread. The real runs themselves take minutes and are not run here.
  */
 import { describe, expect, it } from "vitest"
-import { observe } from "../../scripts/planAccuracy/realRun.js"
+import { jobSeconds, observe } from "../../scripts/planAccuracy/realRun.js"
 import { arrivalOffsets } from "../../scripts/planAccuracy/schedule.js"
 import { checks, decodePlan, inside, table, whatIf, width } from "../../scripts/planAccuracy/verdict.js"
 
@@ -122,8 +122,13 @@ describe("inside or outside the spread", () => {
 
 describe("what a run showed", () => {
   it("is each worker type's mean of dispatch − queued over its jobs, and the completed researches", () => {
-    const job = (workerType: string | null, queuedSince: number | undefined, createdAt: number) =>
-      queuedSince === undefined ? { workerType, createdAt } : { workerType, queuedSince, createdAt }
+    const job = (workerType: string | null, queuedSince: number | undefined, createdAt: number) => ({
+      kind: workerType ?? "design",
+      workerType,
+      createdAt,
+      finishedAt: createdAt + 2000,
+      ...(queuedSince === undefined ? {} : { queuedSince })
+    })
     const observed = observe([
       { research: { id: "a", status: "completed" }, jobs: [job(null, undefined, 0), job("training", 1000, 5000), job("backtest", 6000, 6000)] },
       { research: { id: "b", status: "failed" }, jobs: [job("training", 2000, 4000), job("training", 9000, 9000)] },
@@ -132,5 +137,17 @@ describe("what a run showed", () => {
     expect(observed.researchesFinished).toBe(2)
     expect(observed.waits["training"]).toEqual({ meanSeconds: 1.5, count: 4 })
     expect(observed.waits["backtest"]).toEqual({ meanSeconds: 0, count: 1 })
+  })
+
+  it("and each job kind's mean time from start to end, over its finished jobs", () => {
+    const seconds = jobSeconds([{
+      research: { id: "a", status: "running" },
+      jobs: [
+        { kind: "training", workerType: "training", createdAt: 1000, finishedAt: 3000 },
+        { kind: "training", workerType: "training", createdAt: 4000, finishedAt: 7000 },
+        { kind: "backtest", workerType: "backtest", createdAt: 8000, finishedAt: null }
+      ]
+    }])
+    expect(seconds).toEqual({ training: 2.5 })
   })
 })

@@ -31,13 +31,15 @@ export interface RunOptions {
 }
 
 /** A job as `GET /agent/researches/{id}` shows it (the fields used here). */
-interface JobView {
+export interface JobView {
+  readonly kind: string
   readonly workerType: string | null
   readonly queuedSince?: number
   readonly createdAt: number
+  readonly finishedAt: number | null
 }
 
-interface Detail {
+export interface Detail {
   readonly research: { readonly id: string; readonly status: string }
   readonly jobs: ReadonlyArray<JobView>
 }
@@ -51,6 +53,8 @@ export interface RunResult {
   readonly researches: number
   readonly byStatus: Readonly<Record<string, number>>
   readonly observed: Observed
+  /** Per job kind, the mean time from start (claim) to end of its finished jobs, in seconds. */
+  readonly jobSeconds: Readonly<Record<string, number>>
   /** How late each trigger was sent against its offset, at most (a loaded machine shows here). */
   readonly maxTriggerLagMs: number
 }
@@ -83,6 +87,18 @@ export const observe = (details: ReadonlyArray<Detail>): Observed => {
   const waits: Record<string, { meanSeconds: number; count: number }> = {}
   for (const [type, { total, count }] of Object.entries(sums)) waits[type] = { meanSeconds: total / count, count }
   return { researchesFinished: details.filter((d) => d.research.status === "completed").length, waits }
+}
+
+/** Per job kind, the mean seconds from start to end of its finished jobs. */
+export const jobSeconds = (details: ReadonlyArray<Detail>): Record<string, number> => {
+  const sums: Record<string, { total: number; count: number }> = {}
+  for (const job of details.flatMap((d) => d.jobs)) {
+    if (job.finishedAt === null) continue
+    const entry = (sums[job.kind] ??= { total: 0, count: 0 })
+    entry.total += (job.finishedAt - job.createdAt) / 1000
+    entry.count++
+  }
+  return Object.fromEntries(Object.entries(sums).map(([kind, { total, count }]) => [kind, total / count]))
 }
 
 /**
@@ -184,6 +200,7 @@ export class RealRun {
       researches: ids.length,
       byStatus,
       observed: observe(details),
+      jobSeconds: jobSeconds(details),
       maxTriggerLagMs
     }
   }
