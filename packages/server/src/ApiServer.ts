@@ -35,10 +35,10 @@ import {
   Stream
 } from "effect"
 import { createHash, randomBytes } from "node:crypto"
-import { createServer } from "node:http"
 import * as Dashboard from "./Dashboard.js"
 import * as EventLog from "./EventLog.js"
 import { isOpen, layerAuthorization, requireAnyone, requireOperator, speakingFor, tokensConfig } from "./internal/authorization.js"
+import { lingeringServer } from "./internal/lingeringClose.js"
 import { defaultMaxBodyBytes, defaultMaxConnectionsPerCredential, guard } from "./internal/requestGuard.js"
 import {
   ForemanApi,
@@ -354,12 +354,14 @@ export const defaultTimeouts = { headersTimeoutSeconds: 10, requestTimeoutSecond
 /**
  * Node's HTTP server with the timeouts: a connection still sending its request
  * past them is closed (Node answers 408 and closes it), checked every second
- * (Node's default is every 30 s, which let a slow client stay past 40 s).
+ * (Node's default is every 30 s, which let a slow client stay past 40 s). An
+ * answer sent before the request's body arrived closes its connection with a
+ * lingering close (see `lingeringServer`), so it reaches a client still sending.
  */
 const nodeServer = (options: ServeOptions) => () => {
   const headersTimeout = (options.headersTimeoutSeconds ?? defaultTimeouts.headersTimeoutSeconds) * 1000
   const requestTimeout = (options.requestTimeoutSeconds ?? defaultTimeouts.requestTimeoutSeconds) * 1000
-  return createServer({
+  return lingeringServer({
     headersTimeout,
     // Node wants the headers' timeout within the request's.
     requestTimeout: Math.max(requestTimeout, headersTimeout),
