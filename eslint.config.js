@@ -56,7 +56,12 @@ export default tseslint.config(
   ...packageRules,
   {
     // `foreman simulate` runs the in-memory simulation; nothing else of the CLI touches the memory adapter.
-    files: ["packages/cli/src/commands/simulate.ts", "packages/cli/src/commands/simulateRun.ts", "packages/cli/src/Format.ts"],
+    files: [
+      "packages/cli/src/commands/simulate.ts",
+      "packages/cli/src/commands/simulateRun.ts",
+      "packages/cli/src/Format.ts",
+      "packages/cli/src/SweepFormat.ts"
+    ],
     rules: {
       "no-restricted-imports": ["error", {
         patterns: [intoAnotherPackage, { regex: "^@foreman/(testing)(/|$)", message: "Production code never imports the test support." }]
