@@ -26,6 +26,14 @@ const wall = (ms: number): string =>
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`
 
+/** `swept 1,234 of 10,000 seeds (3 with violations) in 22m 5s: 0.93 seeds/s, about 2h 57m to go`, on stderr while a sweep runs. */
+export const progressLine = (done: number, planned: number, withFindings: number, elapsedMs: number): string => {
+  const rate = elapsedMs === 0 ? 0 : done / (elapsedMs / 1000)
+  const left = rate === 0 ? "" : `, about ${duration((planned - done) / rate)} to go`
+  return `swept ${done.toLocaleString("en-US")} of ${planned.toLocaleString("en-US")} seeds ` +
+    `(${withFindings.toLocaleString("en-US")} with violations or crashes) in ${wall(elapsedMs)}: ${rate.toFixed(2)} seeds/s${left}`
+}
+
 /**
  * The summary of a sweep. `command` is the command line that runs the sweep
  * again (`foreman simulate --seeds 1..1000 --researches 120 …`).

@@ -10,6 +10,9 @@ import * as Format from "../Format.js"
 import * as SweepFormat from "../SweepFormat.js"
 import { replayCommand, type RunSettings, type SimulateOptions, type SweepOptions } from "./simulate.js"
 
+/** How often a sweep prints its progress on stderr. */
+const progressEveryMs = 60_000
+
 /** The Simulation's settings that the flags give. */
 const specOf = (o: Omit<RunSettings, "seed">): SeedSweep.SweepOptions["spec"] => ({
   researches: o.researches,
@@ -48,6 +51,14 @@ export const sweep = (o: SweepOptions): Effect.Effect<void, CommandFailed> =>
     const rows: Array<SeedSweep.SeedRow> = []
     const replay = (seed: number) => replayCommand({ ...o, seed })
     const started = yield* Clock.currentTimeMillis
+    let reported = started
+    let findings = 0
+    /** A progress line on stderr once a minute, so that a long sweep shows its rate. */
+    const progress = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      if (now - reported < progressEveryMs) return Effect.void
+      reported = now
+      return Console.error(SweepFormat.progressLine(rows.length, o.seeds.length, findings, now - started))
+    })
     yield* SeedSweep.stream({
       spec: specOf(o),
       seeds: o.seeds,
@@ -58,7 +69,8 @@ export const sweep = (o: SweepOptions): Effect.Effect<void, CommandFailed> =>
       Stream.runForEach((row) => {
         rows.push(row)
         const lines = SweepFormat.seedLines(row, replay(row.seed))
-        return o.json || lines.length === 0 ? Effect.void : Console.log(lines.join("\n"))
+        if (lines.length > 0) findings++
+        return Effect.zipRight(o.json || lines.length === 0 ? Effect.void : Console.log(lines.join("\n")), progress)
       }),
       Effect.mapError((error) => new CommandFailed({ message: error.message, hints: [] }))
     )
