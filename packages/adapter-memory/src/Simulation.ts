@@ -37,12 +37,13 @@ type MemoryWorkersShape = MemoryWorkers.MemoryWorkersShape
 export * from "./SimulationOptions.js"
 export * from "./SimulationReport.js"
 
-/** 2026-01-01T00:00:00Z: simulations start at midnight UTC, the start of a budget day. */
-const START = 1_767_225_600_000
+/** 2026-01-01T00:00:00Z: simulations start at midnight UTC, the start of a budget day, unless told `startOfDaySeconds`. */
+const MIDNIGHT = 1_767_225_600_000
 const DAY = 86_400_000
 
 const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: number }) =>
   Effect.gen(function*() {
+    const START = MIDNIGHT + o.startOfDaySeconds * 1000
     const coordinator = yield* Coordinator.Coordinator
     const pool = yield* MemoryWorkers.MemoryWorkers
     const events = yield* CoordinatorEvents.CoordinatorEvents
@@ -250,7 +251,7 @@ export const run = (input: SimulationInput = {}): Effect.Effect<SimulationReport
     const checked = decodeInput(input)
     if (Either.isLeft(checked)) return Effect.dieMessage(`Simulation.run: invalid options: ${checked.left}`)
     const o = withDefaults(input)
-    const runtime = new SimRuntime(START)
+    const runtime = new SimRuntime(MIDNIGHT + o.startOfDaySeconds * 1000)
     let pool: MemoryWorkersShape | undefined
     const poolRef = () => pool!
     const crashes = { count: 0 }

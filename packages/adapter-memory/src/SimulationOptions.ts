@@ -89,6 +89,12 @@ export interface SimulationOptions {
   /** 0 means unlimited. */
   readonly dailyBudgetUsd: number
   readonly horizonSeconds: number
+  /**
+   * When in its UTC day the run starts, in seconds after midnight (0 by
+   * default): a replay of a window that began at 14:00 starts at 14:00, so its
+   * budget days end when the lab's did.
+   */
+  readonly startOfDaySeconds: number
   readonly pollIntervalSeconds: number
   /** How long the head of the operator's line waits before trying a refused trigger again. */
   readonly retryTriggerEverySeconds: number
@@ -123,6 +129,7 @@ export const defaults: SimulationOptions = {
   invariants: {},
   dailyBudgetUsd: 5,
   horizonSeconds: 86_400,
+  startOfDaySeconds: 0,
   pollIntervalSeconds: 2,
   retryTriggerEverySeconds: 60,
   workerDowntimeSeconds: 120,
@@ -195,6 +202,7 @@ export const SimulationSpec = Schema.Struct({
   llmCost: Schema.optionalWith(LlmCostModel, { exact: true }),
   dailyBudgetUsd: Schema.optionalWith(Seconds, { exact: true }),
   horizonSeconds: Schema.optionalWith(Seconds, { exact: true }),
+  startOfDaySeconds: Schema.optionalWith(Seconds.pipe(Schema.lessThan(86_400)), { exact: true }),
   pollIntervalSeconds: Schema.optionalWith(Seconds.pipe(Schema.positive()), { exact: true }),
   retryTriggerEverySeconds: Schema.optionalWith(Seconds.pipe(Schema.positive()), { exact: true }),
   workerDowntimeSeconds: Schema.optionalWith(Seconds, { exact: true }),

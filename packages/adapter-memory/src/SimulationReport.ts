@@ -48,8 +48,9 @@ export interface SimulationReport {
   /** The waits for a worker of each type the run has workers of (zeros when none waited). */
   readonly waits: Readonly<Record<string, WaitFigures>>
   /**
-   * Researches that finished (completed or failed) in each simulated UTC day
-   * of the horizon, the first day first (one entry per started day).
+   * Researches that finished (completed or failed) in each day of the
+   * horizon (24 hours from the start each), the first day first (one entry per
+   * started day).
    */
   readonly finishedPerDay: ReadonlyArray<number>
   /** USD charged for LLM calls in each simulated day of the horizon, as `finishedPerDay`. */

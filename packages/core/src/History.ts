@@ -48,6 +48,8 @@ export const History = Schema.Struct({
   until: Millis,
   /** The daily LLM budget now, in USD (0: unlimited). */
   dailyBudgetUsd: Schema.Number.pipe(Schema.nonNegative()),
+  /** The configured limit of researches at once (0: derived from the workers). */
+  maxConcurrentResearches: Schema.Number.pipe(Schema.int(), Schema.nonNegative()),
   /**
    * Job slots seen per worker type: the capacity of each worker registered in
    * the window, and 1 for each other worker that ran one of its jobs. Every
@@ -68,6 +70,7 @@ export interface HistoryInput {
   readonly since: number
   readonly until: number
   readonly dailyBudgetUsd: number
+  readonly maxConcurrentResearches: number
   /** The worker types the pipeline dispatches to. */
   readonly workerTypes: ReadonlyArray<WorkerType>
   readonly researches: ReadonlyArray<Research>
@@ -94,6 +97,7 @@ export const historyOf = (input: HistoryInput): History => {
     since: input.since,
     until: input.until,
     dailyBudgetUsd: input.dailyBudgetUsd,
+    maxConcurrentResearches: input.maxConcurrentResearches,
     workers,
     researches: [...input.researches]
       .sort((a, b) => a.createdAt - b.createdAt)

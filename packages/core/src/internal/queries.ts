@@ -173,6 +173,7 @@ export const make = Effect.gen(function*() {
       since,
       until,
       dailyBudgetUsd: config.dailyBudgetUsd,
+      maxConcurrentResearches: config.maxConcurrentResearches,
       workerTypes: workerTypes(pipeline),
       researches,
       jobs,
