@@ -55,10 +55,13 @@ export default tseslint.config(
   },
   ...packageRules,
   {
-    // `foreman simulate` runs the in-memory simulation; nothing else of the CLI touches the memory adapter.
+    // `foreman simulate` and `foreman plan` run the in-memory simulation; nothing else of the CLI touches the memory adapter.
     files: [
       "packages/cli/src/commands/simulate.ts",
       "packages/cli/src/commands/simulateRun.ts",
+      "packages/cli/src/commands/plan.ts",
+      "packages/cli/src/commands/planRun.ts",
+      "packages/cli/src/PlanFormat.ts",
       "packages/cli/src/Format.ts",
       "packages/cli/src/SweepFormat.ts"
     ],
