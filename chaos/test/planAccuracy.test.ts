@@ -121,7 +121,7 @@ describe("inside or outside the spread", () => {
 })
 
 describe("what a run showed", () => {
-  it("is each worker type's mean of dispatch − queued over its jobs, and the completed researches", () => {
+  it("is each worker type's mean of dispatch − queued over its jobs, and the researches that completed or failed", () => {
     const job = (workerType: string | null, queuedSince: number | undefined, createdAt: number) => ({
       kind: workerType ?? "design",
       workerType,
@@ -132,9 +132,10 @@ describe("what a run showed", () => {
     const observed = observe([
       { research: { id: "a", status: "completed" }, jobs: [job(null, undefined, 0), job("training", 1000, 5000), job("backtest", 6000, 6000)] },
       { research: { id: "b", status: "failed" }, jobs: [job("training", 2000, 4000), job("training", 9000, 9000)] },
-      { research: { id: "c", status: "completed" }, jobs: [job("training", undefined, 3000)] }
+      { research: { id: "c", status: "completed" }, jobs: [job("training", undefined, 3000)] },
+      { research: { id: "d", status: "cancelled" }, jobs: [] }
     ])
-    expect(observed.researchesFinished).toBe(2)
+    expect(observed.researchesFinished).toBe(3)
     expect(observed.waits["training"]).toEqual({ meanSeconds: 1.5, count: 4 })
     expect(observed.waits["backtest"]).toEqual({ meanSeconds: 0, count: 1 })
   })

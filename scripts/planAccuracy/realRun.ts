@@ -73,7 +73,7 @@ const environment = (extra: Record<string, string>): NodeJS.ProcessEnv => {
   return env
 }
 
-/** The per-job queue waits of a run's researches, by worker type: the observed figures. */
+/** The observed figures: the per-job queue waits by worker type, and the researches that ended (completed or failed). */
 export const observe = (details: ReadonlyArray<Detail>): Observed => {
   const sums: Record<string, { total: number; count: number }> = {}
   for (const detail of details) {
@@ -86,7 +86,9 @@ export const observe = (details: ReadonlyArray<Detail>): Observed => {
   }
   const waits: Record<string, { meanSeconds: number; count: number }> = {}
   for (const [type, { total, count }] of Object.entries(sums)) waits[type] = { meanSeconds: total / count, count }
-  return { researchesFinished: details.filter((d) => d.research.status === "completed").length, waits }
+  // Finished as the plan counts it: completed or failed (a failed research has ended its pipeline too).
+  const finished = details.filter((d) => d.research.status === "completed" || d.research.status === "failed").length
+  return { researchesFinished: finished, waits }
 }
 
 /** Per job kind, the mean seconds from start to end of its finished jobs. */

@@ -60,6 +60,7 @@ export const whatIf = (report: PlanReport, label: string): Prediction => {
 
 /** What a real run showed, measured from its researches' jobs. */
 export interface Observed {
+  /** Researches that ended their pipeline (completed or failed), as the plan counts them. */
   readonly researchesFinished: number
   /** Per worker type: the mean time a job waited for a worker (dispatch − queued), over `count` jobs. */
   readonly waits: Readonly<Record<string, { readonly meanSeconds: number; readonly count: number }>>
