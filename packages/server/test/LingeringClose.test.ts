@@ -219,6 +219,26 @@ describe("LingeringClose", () => {
       assert.match(result.text, /\r\nconnection: close\r\n/i, "the answer says the connection closes")
       assert.isNull(result.error)
       assert.isAtMost(result.closedAfter, 4_000, "closed once the body was read, not after an idle timeout")
+      // Requests answered after their body was read keep their connection: three on one.
+      const socket = connect({ host: "127.0.0.1", port })
+      yield* Effect.addFinalizer(() => Effect.sync(() => socket.destroy()))
+      const invalid = head([
+        `POST ${trigger} HTTP/1.1`,
+        "Host: 127.0.0.1",
+        `Authorization: Bearer ${operator}`,
+        "Content-Type: application/json",
+        "Content-Length: 2"
+      ]) + "{}"
+      const answers = yield* Effect.async<string>((resume) => {
+        let text = ""
+        socket.on("data", (chunk: Buffer) => {
+          text += chunk.toString()
+          if ((text.match(/HTTP\/1\.1 \d{3} /g) ?? []).length === 3) resume(Effect.succeed(text))
+        })
+        socket.write(head(["GET /api/v1/health HTTP/1.1", "Host: 127.0.0.1"]) + invalid + invalid)
+      }).pipe(Effect.timeoutFail({ duration: Duration.seconds(10), onTimeout: () => new Error("not answered on one connection") }))
+      assert.match(answers, /^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 400 [\s\S]*HTTP\/1\.1 400 /)
+      assert.notMatch(answers, /connection: close/i)
     }))
 
   it.scopedLive("a client that keeps sending is cut off after the drain's cap, its answer read first", () =>

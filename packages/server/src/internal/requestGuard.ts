@@ -229,7 +229,8 @@ export const guard = (
  * destroys the request when it passes its limit, which resets the connection
  * before any answer (a chunked body declares no length to refuse it by): past
  * the limit this one stops keeping the bytes and lets the rest flow by, so the
- * 413 reaches the client, and Node reads the remainder off the connection.
+ * 413 is sent; the server's lingering close (`lingeringClose.ts`) then drains
+ * the rest, bounded, so that no reset discards the answer.
  */
 const readNode = <E>(incoming: IncomingMessage, maxBytes: number, tooLarge: E) =>
   Effect.async<string, E | HttpApiError.HttpApiDecodeError>((resume) => {
