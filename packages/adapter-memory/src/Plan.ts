@@ -14,7 +14,7 @@ import { run as simulate } from "./Simulation.js"
 import { Arrivals } from "./SimulationModels.js"
 import type { SimulationInput } from "./SimulationOptions.js"
 import { quantile, type SimulationReport } from "./SimulationReport.js"
-import { type WhatIf } from "./PlanWhatIf.js"
+import { DEFAULT_SEEDS, type WhatIf } from "./PlanWhatIf.js"
 
 export * from "./PlanInput.js"
 export * from "./PlanWhatIf.js"
@@ -75,9 +75,6 @@ export interface PlanOptions {
   readonly seeds?: number
   readonly whatIfs?: ReadonlyArray<WhatIf>
 }
-
-/** Seeds a plan runs by default. */
-export const DEFAULT_SEEDS = 50
 
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits
 

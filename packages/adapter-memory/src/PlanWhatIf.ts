@@ -7,6 +7,9 @@
 import type { History } from "@foreman/core"
 import { Either } from "effect"
 
+/** Seeds a plan runs per scenario by default (see docs/simulation.md for what a seed costs). */
+export const DEFAULT_SEEDS = 50
+
 /** One scenario: the workers, the arrival factor and the budget it runs with. */
 export interface WhatIf {
   /** What it changes, as asked (`training=+2 arrivals=2x`). */

@@ -20,6 +20,7 @@ import { agent } from "./commands/agent.js"
 import { autopilot } from "./commands/autopilot.js"
 import { preflight } from "./commands/preflight.js"
 import { server } from "./commands/server.js"
+import { plan } from "./commands/plan.js"
 import { simulate } from "./commands/simulate.js"
 import { strategies } from "./commands/strategies.js"
 import { worker } from "./commands/worker.js"
@@ -31,7 +32,7 @@ export const version = "0.1.0"
 /** `foreman` and its subcommands. */
 export const command = Command.make("foreman").pipe(
   Command.withDescription("Coordinates concurrent research cycles over scarce workers with a shared LLM budget"),
-  Command.withSubcommands([server, worker, agent, autopilot, workers, strategies, preflight, simulate])
+  Command.withSubcommands([server, worker, agent, autopilot, workers, strategies, preflight, simulate, plan])
 )
 
 const cli = Command.run(command, { name: "foreman", version, executable: "foreman" })
