@@ -25,7 +25,7 @@ const out = (line: string) => process.stdout.write(`${line}\n`)
 const FULL = { count: 40, meanGapSeconds: 2.8 }
 const SHORT = { count: 12, meanGapSeconds: 2.8 }
 
-const usage = `Usage: npm run plan-accuracy -- [--short] [--seed N] [--count N] [--mean-gap SECONDS] [--seeds N] [--keep]
+const usage = `Usage: npm run plan-accuracy -- [--short] [--seed N] [--count N] [--mean-gap SECONDS] [--seeds N] [--build] [--keep]
 
 Records a real run (foreman server on PostgreSQL, real example workers: training=1, backtest=1, offline agents,
 researches arriving at random times from the seed), asks \`foreman plan\` to predict it over many seeds, and checks
@@ -40,6 +40,7 @@ falls outside, 2 when a run could not be made. Takes minutes (the full run) or a
   --mean-gap SECONDS  the mean gap between arrivals (default ${FULL.meanGapSeconds}: a training job takes about 2.3 s here,
                       so one training worker is busy about 80 % of the time and researches queue for it)
   --seeds N           the plan's seeds (default 50)
+  --build             run a fresh bundle of the current sources instead of packages/cli/dist/foreman.mjs
   --keep              keep the logs (every process's output) and print where they are
   --help              this text
 
@@ -53,6 +54,7 @@ interface Options {
   readonly seed: number
   readonly seeds: number
   readonly keep: boolean
+  readonly build: boolean
   readonly short: boolean
 }
 
@@ -75,6 +77,7 @@ const parse = (argv: ReadonlyArray<string>): Options => {
   let seed = 1
   let seeds = 50
   let keep = false
+  let build = false
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined]
@@ -106,11 +109,14 @@ const parse = (argv: ReadonlyArray<string>): Options => {
       case "--keep":
         keep = true
         break
+      case "--build":
+        build = true
+        break
       default:
         fail(`unknown option ${arg}`)
     }
   }
-  return { count: count ?? (short ? SHORT : FULL).count, meanGapSeconds, seed, seeds, keep, short }
+  return { count: count ?? (short ? SHORT : FULL).count, meanGapSeconds, seed, seeds, keep, build, short }
 }
 
 const load = () => loadavg().map((n) => n.toFixed(2)).join(" ")
@@ -136,14 +142,14 @@ const main = async (): Promise<number> => {
   const options = parse(process.argv.slice(2))
   const began = Date.now()
   const dist = join(Foreman.repoRoot, "packages/cli/dist/foreman.mjs")
-  if (!existsSync(dist)) {
+  if (!options.build && !existsSync(dist)) {
     process.stderr.write(`packages/cli/dist/foreman.mjs is missing: run \`npm run build --workspace @foreman/cli\` first\n`)
     return 2
   }
   Processes.installCleanup()
   const dir = mkdtempSync(join(tmpdir(), "foreman-plan-accuracy-"))
   if (!options.keep) Processes.removeOnExit(dir)
-  const bundle = Foreman.prepareBundle(`plan-accuracy-${process.pid}`, false)
+  const bundle = Foreman.prepareBundle(`plan-accuracy-${process.pid}`, options.build)
   const offsets = arrivalOffsets(options.seed, options.count, options.meanGapSeconds * 1000)
   const base = { training: 1, backtest: 1 }
   const more = { ...base, training: base.training + 1 }
@@ -175,7 +181,7 @@ const main = async (): Promise<number> => {
     out(`\nRun 1, ${workerList(base)}: recording`)
     const first = await record("run1", base)
     out(describeRun(first.result))
-    const request = { bundle: bundle.path, apiUrl: first.result.apiUrl, since: first.result.startedAt - 1000, seeds: options.seeds, workers: label }
+    const request = { bundle: bundle.path, apiUrl: first.result.apiUrl, since: first.result.startedAt - 1000, until: first.result.endedAt + 1000, seeds: options.seeds, workers: label }
     out(`\nPlan: foreman ${planArgs(request).join(" ")}`)
     const planStarted = Date.now()
     const report = await runPlan(request).finally(() => first.run.close())

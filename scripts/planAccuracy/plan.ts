@@ -1,7 +1,8 @@
 /**
  * Asks the real `foreman plan` (the bundle under test) to predict a recorded
- * run: `foreman plan --since <run start> --seeds N --workers <what-if> --json
- * --url <the run's server>`, its JSON decoded by `verdict.ts`.
+ * run: `foreman plan --since <run start> --until <run end> --seeds N --workers
+ * <what-if> --json --api-url <the run's server>`, its JSON decoded by
+ * `verdict.ts`.
  */
 import { execFile } from "node:child_process"
 import * as Foreman from "../../chaos/lib/foreman.js"
@@ -10,8 +11,9 @@ import { decodePlan, type PlanReport } from "./verdict.js"
 export interface PlanRequest {
   readonly bundle: string
   readonly apiUrl: string
-  /** The window's start, epoch milliseconds. */
+  /** The window, epoch milliseconds. */
   readonly since: number
+  readonly until: number
   readonly seeds: number
   /** The what-if, e.g. `training=+1`. */
   readonly workers: string
@@ -21,10 +23,11 @@ export interface PlanRequest {
 export const planArgs = (request: PlanRequest): ReadonlyArray<string> => [
   "plan",
   "--since", new Date(request.since).toISOString(),
+  "--until", new Date(request.until).toISOString(),
   "--seeds", String(request.seeds),
   "--workers", request.workers,
   "--json",
-  "--url", request.apiUrl
+  "--api-url", request.apiUrl
 ]
 
 /** Runs `foreman plan` and decodes its answer; throws with its output when it fails. */
@@ -37,7 +40,7 @@ export const runPlan = (request: PlanRequest): Promise<PlanReport> =>
       timeout: 15 * 60_000
     }, (error, stdout, stderr) => {
       if (error !== null) {
-        const unknown = /unknown|invalid subcommand|expected one of/i.test(stderr) && /plan/.test(stderr)
+        const unknown = /unknown command plan/i.test(stderr)
         reject(new Error(
           unknown
             ? `this foreman bundle has no \`plan\` command: rebuild it (npm run build --workspace @foreman/cli)\n${stderr.trim()}`

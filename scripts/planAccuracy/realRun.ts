@@ -40,14 +40,14 @@ export interface JobView {
 }
 
 export interface Detail {
-  readonly research: { readonly id: string; readonly status: string }
+  readonly research: { readonly id: string; readonly status: string; readonly finishedAt?: number | null }
   readonly jobs: ReadonlyArray<JobView>
 }
 
 /** What a finished run leaves: its window, its researches and what they showed. */
 export interface RunResult {
   readonly apiUrl: string
-  /** The first arrival and the end of the last research, epoch milliseconds. */
+  /** The first arrival and the end of the last research (as the coordinator recorded it), epoch milliseconds. */
   readonly startedAt: number
   readonly endedAt: number
   readonly researches: number
@@ -198,7 +198,7 @@ export class RealRun {
     return {
       apiUrl: this.apiUrl,
       startedAt,
-      endedAt: Date.now(),
+      endedAt: Math.max(...details.map((d) => d.research.finishedAt ?? 0)),
       researches: ids.length,
       byStatus,
       observed: observe(details),
