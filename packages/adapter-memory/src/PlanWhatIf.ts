@@ -7,8 +7,12 @@
 import type { History } from "@foreman/core"
 import { Either } from "effect"
 
-/** Seeds a plan runs per scenario by default (see docs/simulation.md for what a seed costs). */
-export const DEFAULT_SEEDS = 50
+/**
+ * Seeds a plan runs per scenario by default: 10, not 50, because one seed of a
+ * week of a small lab costs about 1.3 s of CPU (docs/simulation.md), so a
+ * replay and one what-if take about 25 s.
+ */
+export const DEFAULT_SEEDS = 10
 
 /** One scenario: the workers, the arrival factor and the budget it runs with. */
 export interface WhatIf {

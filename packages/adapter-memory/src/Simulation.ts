@@ -269,7 +269,12 @@ export const run = (input: SimulationInput = {}): Effect.Effect<SimulationReport
       config: ForemanConfig.layerWith({
         pollIntervalSeconds: o.pollIntervalSeconds,
         dailyBudgetUsd: o.dailyBudgetUsd,
-        maxConcurrentResearches: o.maxConcurrentResearches
+        maxConcurrentResearches: o.maxConcurrentResearches,
+        ...(o.heartbeatIntervalSeconds === undefined ? {} : {
+          heartbeatIntervalSeconds: o.heartbeatIntervalSeconds,
+          workerOfflineAfterSeconds: 3 * o.heartbeatIntervalSeconds,
+          workerRemoveAfterSeconds: Math.max(300, 30 * o.heartbeatIntervalSeconds)
+        })
       })
     })
     return Effect.gen(function*() {

@@ -96,6 +96,13 @@ export interface SimulationOptions {
    */
   readonly startOfDaySeconds: number
   readonly pollIntervalSeconds: number
+  /**
+   * How often the simulated workers heartbeat (the engine's default, 10 s,
+   * when absent); a worker is offline after three missed beats. Heartbeats
+   * are most of what a long quiet run costs: a plan over a week beats every
+   * few minutes (a crashed worker is then noticed later).
+   */
+  readonly heartbeatIntervalSeconds?: number
   /** How long the head of the operator's line waits before trying a refused trigger again. */
   readonly retryTriggerEverySeconds: number
   readonly workerDowntimeSeconds: number
@@ -204,6 +211,7 @@ export const SimulationSpec = Schema.Struct({
   horizonSeconds: Schema.optionalWith(Seconds, { exact: true }),
   startOfDaySeconds: Schema.optionalWith(Seconds.pipe(Schema.lessThan(86_400)), { exact: true }),
   pollIntervalSeconds: Schema.optionalWith(Seconds.pipe(Schema.positive()), { exact: true }),
+  heartbeatIntervalSeconds: Schema.optionalWith(Seconds.pipe(Schema.positive()), { exact: true }),
   retryTriggerEverySeconds: Schema.optionalWith(Seconds.pipe(Schema.positive()), { exact: true }),
   workerDowntimeSeconds: Schema.optionalWith(Seconds, { exact: true }),
   maxConcurrentResearches: Schema.optionalWith(Count, { exact: true }),
