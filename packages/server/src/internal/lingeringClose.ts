@@ -1,8 +1,9 @@
 /**
  * A lingering close for the API's Node HTTP server, as Apache and nginx do it:
  * an answer sent before the request's body has arrived (413 on a declared or
- * chunked body over the limit, 404, 405, 429 decided on the head) reaches a
- * client that is still sending that body.
+ * chunked body over the limit, 404, 405, 429 decided on the head, or Node's
+ * own 400 or 431 to a request its parser refuses) reaches a client that is
+ * still sending that body.
  *
  * Node closes such a connection as soon as the answer is written (its request
  * said `Connection: close`, or the answer did), with body bytes still unread:
@@ -26,6 +27,18 @@ export interface LingerLimits {
 /** 16 MiB and 5 s: time for any client to read its answer, not enough to hold the server's sockets. */
 export const defaultLingerLimits: LingerLimits = { maxBytes: 16 * 1024 * 1024, maxMillis: 5_000 }
 
+/** Node's answers to a request its parser refuses, as its HTTP server writes them. */
+const refusals: Readonly<Record<string, string>> = {
+  HPE_HEADER_OVERFLOW: "431 Request Header Fields Too Large",
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: "413 Payload Too Large",
+  ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout"
+}
+const refusal = (code: string | undefined): string =>
+  `HTTP/1.1 ${refusals[code ?? ""] ?? "400 Bad Request"}\r\nConnection: close\r\n\r\n`
+
+/** Whether `error` is the parser refusing what the client sent (the client may still be sending), not a timeout or a broken socket. */
+const isParseError = (error: NodeJS.ErrnoException): boolean => error.code?.startsWith("HPE_") === true
+
 /** Whether body bytes of `request` may still be on their way: it has a body and its message is not complete. */
 const bodyStillComing = (request: IncomingMessage): boolean =>
   !request.complete &&
@@ -36,19 +49,23 @@ export const lingeringServer = (options: ServerOptions, limits: LingerLimits = d
   const draining = new Set<Socket>()
   let stopping = false
 
-  /** In place of Node's close after the last answer: half-close, drain the body, close at its end or the limits. */
-  const linger = (socket: Socket, request: IncomingMessage) => {
-    if (stopping || request.complete) return Socket.prototype.destroySoon.call(socket)
+  /** Half-closes `socket` after what was written and keeps it reading for `maxMillis` at most; answers how to close it sooner. */
+  const drain = (socket: Socket): () => void => {
     socket.end()
     draining.add(socket)
     const close = () => socket.destroy()
     const timer = setTimeout(close, limits.maxMillis)
-    request.once("end", close)
     socket.once("close", () => {
       clearTimeout(timer)
-      request.off("end", close)
       draining.delete(socket)
     })
+    return close
+  }
+
+  /** In place of Node's close after the last answer: drain the body, close at its end or the limits. */
+  const linger = (socket: Socket, request: IncomingMessage) => {
+    if (stopping || request.complete) return Socket.prototype.destroySoon.call(socket)
+    request.once("end", drain(socket))
   }
 
   /** A response that, sent while its request's body is still coming, closes its connection with a lingering close. */
@@ -80,5 +97,24 @@ export const lingeringServer = (options: ServerOptions, limits: LingerLimits = d
     }
   }
 
-  return new LingeringServer({ ...options, ServerResponse: AnswerBeforeBody })
+  const server = new LingeringServer({ ...options, ServerResponse: AnswerBeforeBody })
+  /** For each connection whose request the parser refused: how many bytes it had read then. */
+  const refused = new WeakMap<Socket, number>()
+  // Node's own handling, but a refused request's connection drains instead of closing at once.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
+    const since = refused.get(socket)
+    if (since !== undefined) {
+      // The parser reports its error again on each piece it drops; a timeout or a broken socket ends the drain.
+      if (!isParseError(error) || socket.bytesRead - since > limits.maxBytes) socket.destroy()
+      return
+    }
+    // Never into a response already under way (Node's rule; the response in flight is its `_httpMessage`).
+    const inFlight = (socket as Socket & { readonly _httpMessage?: ServerResponse | null })._httpMessage
+    const answer = socket.writable && inFlight?.headersSent !== true
+    if (answer) socket.write(refusal(error.code))
+    if (!answer || stopping || !isParseError(error)) return void socket.destroy(error)
+    refused.set(socket, socket.bytesRead)
+    drain(socket)
+  })
+  return server
 }
