@@ -4,7 +4,7 @@ import { Effect } from "effect"
 import { spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
-import { closedPort } from "./cliHarness.js"
+import { refusingUrl } from "./cliHarness.js"
 
 const bin = fileURLToPath(new URL("../bin/foreman.mjs", import.meta.url))
 
@@ -59,13 +59,12 @@ describe("the foreman binary", () => {
 
   it.live("a trigger against a closed port exits 1 with one line and a hint, no stack trace", () =>
     Effect.gen(function*() {
-      const port = yield* closedPort
-      const out = yield* foreman(["agent", "trigger", "--brief", "Explore RSI variations", "--api-url", `http://127.0.0.1:${port}`])
+      const out = yield* foreman(["agent", "trigger", "--brief", "Explore RSI variations", "--api-url", refusingUrl])
       assert.strictEqual(out.code, 1)
       assert.strictEqual(out.stdout, "")
       assert.strictEqual(
         out.stderr,
-        `Cannot reach the coordinator at http://127.0.0.1:${port} (connection refused)\n` +
+        `Cannot reach the coordinator at ${refusingUrl} (connection refused)\n` +
           "Is it running? Start it with: npx foreman server\n"
       )
     }), 60_000)

@@ -8,7 +8,7 @@ import type { Domain } from "@foreman/core"
 import { Effect } from "effect"
 import { eventually, startServer } from "@foreman/testing/ApiHarness"
 import { startPushWorker, startWorker } from "@foreman/testing/WorkerHarness"
-import { against, closedPort, foreman } from "./cliHarness.js"
+import { against, closedPort, foreman, refusingUrl } from "./cliHarness.js"
 
 interface Report {
   readonly checks: ReadonlyArray<{ name: string; ok: boolean; detail: string; cause?: string; cure?: string }>
@@ -50,16 +50,15 @@ describe("foreman preflight", () => {
 
   it.effect("fails check 1 when the coordinator is unreachable, with symptom, cause and cure", () =>
     Effect.gen(function*() {
-      const port = yield* closedPort
-      const out = yield* foreman(["preflight", "--api-url", `http://127.0.0.1:${port}`])
+      const out = yield* foreman(["preflight", "--api-url", refusingUrl])
       assert.strictEqual(out.code, 1)
       const lines = out.stdout.split("\n")
-      assert.strictEqual(lines[0], `FAIL: Cannot reach the coordinator at http://127.0.0.1:${port} (connection refused)`)
+      assert.strictEqual(lines[0], `FAIL: Cannot reach the coordinator at ${refusingUrl} (connection refused)`)
       assert.match(lines[1]!, /^ {2}Symptom: /)
       assert.match(lines[2]!, /^ {2}Cause: The coordinator is not running/)
       assert.match(lines[3]!, /^ {2}Cure: Start it with: npx foreman server/)
       assert.strictEqual(lines[4], "Pre-flight failed (1 check failed)")
-      const json = JSON.parse((yield* foreman(["preflight", "--json", "--api-url", `http://127.0.0.1:${port}`])).stdout) as Report
+      const json = JSON.parse((yield* foreman(["preflight", "--json", "--api-url", refusingUrl])).stdout) as Report
       assert.isFalse(json.ok)
       assert.strictEqual(json.checks.length, 1)
       assert.isString(json.checks[0]!.cause)

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { createServer as createHttpServer } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { bin, cleanEnv, closedPort, exited, waitFor } from "./processes.js"
+import { bin, cleanEnv, exited, refusingUrl, waitFor } from "./processes.js"
 
 interface Outcome {
   readonly code: number | null
@@ -52,9 +52,8 @@ const commandsIn = (help: string): ReadonlyArray<string> =>
 describe("foreman in a pipe", () => {
   it.live("stops quietly with exit 0 when the reader of a live status goes away", () =>
     Effect.gen(function*() {
-      const port = yield* closedPort
       const out = yield* foreman(
-        ["agent", "status", "--watch", "--interval", "0.05", "--api-url", `http://127.0.0.1:${port}`],
+        ["agent", "status", "--watch", "--interval", "0.05", "--api-url", refusingUrl],
         { closeStdout: 1 }
       )
       assert.strictEqual(out.code, 0, out.stderr)
@@ -64,10 +63,9 @@ describe("foreman in a pipe", () => {
 
   it.live("a live status stops with exit 0 on Ctrl+C (SIGINT to its process group)", () =>
     Effect.promise(async () => {
-      const port = await Effect.runPromise(closedPort)
       const child = spawn(
         process.execPath,
-        [bin, "agent", "status", "--watch", "--interval", "0.1", "--api-url", `http://127.0.0.1:${port}`],
+        [bin, "agent", "status", "--watch", "--interval", "0.1", "--api-url", refusingUrl],
         { env: cleanEnv, stdio: ["ignore", "pipe", "pipe"], detached: true }
       )
       let stdout = ""
@@ -207,8 +205,7 @@ describe("mistakes on the command line", () => {
 describe("flags after the command, and settings from flags or variables", () => {
   it.live("--log-level works anywhere after the command, as before it", () =>
     Effect.gen(function*() {
-      const port = yield* closedPort
-      const url = `http://127.0.0.1:${port}`
+      const url = refusingUrl
       const outs = yield* Effect.all([
         foreman(["agent", "status", "--api-url", url, "--log-level", "error"]),
         foreman(["agent", "status", "--log-level=error", "--api-url", url]),

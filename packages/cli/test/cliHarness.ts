@@ -99,13 +99,7 @@ export const foreman = (argv: ReadonlyArray<string>, env: Record<string, string>
 export const against = (url: string) => (argv: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   foreman([...argv, "--api-url", url], env)
 
-export { closedPort } from "./processes.js"
-
-/**
- * An address that refuses every connection, whatever runs on this machine:
- * nothing can listen on TCP port 0 (listening on 0 takes another port).
- */
-export const refusingUrl = "http://127.0.0.1:0"
+export { closedPort, refusingUrl } from "./processes.js"
 
 /** Strips ANSI escapes (help and usage errors are colored). */
 export const plain = (text: string): string => text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "")

@@ -22,7 +22,19 @@ export const cleanEnv: Readonly<Record<string, string | undefined>> = Object.fro
   )
 )
 
-/** A loopback port nothing listens on (it was free a moment ago). */
+/**
+ * An address that refuses every connection, whatever runs on this machine:
+ * nothing can listen on TCP port 0 (listening on 0 takes another port). Use
+ * it where a test needs a refusal; `closedPort` only where a process must
+ * listen on the port later.
+ */
+export const refusingUrl = "http://127.0.0.1:0"
+
+/**
+ * A loopback port nothing listens on now (it was free a moment ago): for a
+ * port a test starts a process on later. Another test may take it in between;
+ * for a refusal use `refusingUrl`.
+ */
 export const closedPort = Effect.promise(() =>
   new Promise<number>((resolve, reject) => {
     const server = createServer()
