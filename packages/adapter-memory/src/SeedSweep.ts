@@ -82,9 +82,10 @@ const tsxEsmApi = (from: URL): string => {
 /**
  * Starts a worker thread on `entry`. A `.ts` entry (the sources, under vitest
  * or tsx) is loaded through tsx, resolving the workspace's packages to their
- * sources as the caller's do.
+ * sources as the caller's do. Exported for other worker entries of the same
+ * kind (`PlanCurves`).
  */
-const startWorker = (entryUrl: URL, workerData: SweepWorkerData): Worker => {
+export const startWorker = (entryUrl: URL, workerData: unknown): Worker => {
   if (!entryUrl.pathname.endsWith(".ts")) return new Worker(entryUrl, { workerData })
   const load = `import(${JSON.stringify(tsxEsmApi(entryUrl))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entryUrl.href)}) })`
   return new Worker(load, { eval: true, workerData, execArgv: ["--conditions=source"] })
