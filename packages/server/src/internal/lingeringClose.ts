@@ -8,7 +8,8 @@
  * Node closes such a connection as soon as the answer is written (its request
  * said `Connection: close`, or the answer did), with body bytes still unread:
  * the kernel then answers them with a reset, and a reset that reaches the
- * client before it read the answer discards the answer. Here the answer says
+ * client before it read the answer discards the answer (a kept-alive one it
+ * drains with no bound but the request timeout, then reuses). Here the answer says
  * `Connection: close` (the connection is never reused for another request),
  * the server half-closes after it (a FIN behind the answer) and reads and drops
  * what the client still sends, until the body ends, `maxBytes` more arrived or
