@@ -15,8 +15,8 @@ export interface PlanRequest {
   readonly since: number
   readonly until: number
   readonly seeds: number
-  /** The what-if, e.g. `training=+1`. */
-  readonly workers: string
+  /** The what-if, e.g. `training=+1`; none: the replay alone. */
+  readonly workers?: string
 }
 
 /** The plan's command line (for the report: it can be run by hand while the server is up). */
@@ -25,7 +25,7 @@ export const planArgs = (request: PlanRequest): ReadonlyArray<string> => [
   "--since", new Date(request.since).toISOString(),
   "--until", new Date(request.until).toISOString(),
   "--seeds", String(request.seeds),
-  "--workers", request.workers,
+  ...(request.workers === undefined ? [] : ["--workers", request.workers]),
   "--json",
   "--api-url", request.apiUrl
 ]
