@@ -29,6 +29,7 @@ import {
   StrategyNotFound
 } from "./Wire.js"
 import { historyEndpoint } from "./HistoryEndpoint.js"
+import { planEndpoint } from "./PlanEndpoint.js"
 import { workerProtocolDoc } from "./WorkerMessages.js"
 import { WorkersGroup } from "./WorkersGroup.js"
 
@@ -123,6 +124,7 @@ export const researchFilter = (query: typeof ListQuery.Type): Researches.Researc
 
 export * from "./WorkerMessages.js"
 export { HistoryQuery, Since } from "./HistoryEndpoint.js"
+export { Counts, PlanQuery } from "./PlanEndpoint.js"
 export { WorkersGroup } from "./WorkersGroup.js"
 
 export const Health = Schema.Struct({ status: Schema.Literal("ok"), leading: Schema.Boolean })
@@ -300,6 +302,7 @@ export class AgentGroup extends HttpApiGroup.make("agent")
       }))
   )
   .add(historyEndpoint)
+  .add(planEndpoint)
   .add(
     HttpApiEndpoint.post("autopilotStart", "/autopilot")
       .setPayload(Autopilot.StartRequest)

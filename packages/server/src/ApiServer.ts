@@ -37,6 +37,7 @@ import {
 import { createHash, randomBytes } from "node:crypto"
 import * as Dashboard from "./Dashboard.js"
 import * as EventLog from "./EventLog.js"
+import * as Planning from "./internal/planning.js"
 import { isOpen, layerAuthorization, requireAnyone, requireOperator, speakingFor, tokensConfig } from "./internal/authorization.js"
 import { lingeringServer } from "./internal/lingeringClose.js"
 import { defaultMaxBodyBytes, defaultMaxConnectionsPerCredential, guard } from "./internal/requestGuard.js"
@@ -86,6 +87,7 @@ const withIdempotencyKey = (payload: Coordinator.TriggerRequest) =>
 const AgentLive = HttpApiBuilder.group(ForemanApi, "agent", (handlers) =>
   Effect.gen(function*() {
     const coordinator = yield* Coordinator.Coordinator
+    const planner = yield* Planning.plannerOption
     const log = yield* EventLog.EventLog
     const cancel = ({ path }: { readonly path: { readonly id: Domain.ResearchId } }) =>
       Effect.zipRight(requireOperator, coordinator.cancel(path.id))
@@ -161,6 +163,7 @@ const AgentLive = HttpApiBuilder.group(ForemanApi, "agent", (handlers) =>
           })
           return yield* coordinator.history(since, until)
         }))
+      .handle("plan", ({ urlParams }) => Effect.zipRight(requireOperator, Planning.answer(coordinator, planner, urlParams)))
       .handle("autopilotStart", ({ payload }) => Effect.zipRight(requireOperator, coordinator.autopilot.start(payload)))
       .handle("autopilotStatus", () => Effect.zipRight(requireOperator, coordinator.autopilot.status()))
       .handle("autopilotStop", () => Effect.zipRight(requireOperator, coordinator.autopilot.stop()))

@@ -1,6 +1,6 @@
 /** Test helpers: the coordinator's API served on 127.0.0.1 over a fresh in-memory engine. */
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
-import { Memory, MemoryWorkers } from "@foreman/adapter-memory"
+import { Memory, MemoryWorkers, PlanCurves } from "@foreman/adapter-memory"
 import * as OfflineAgents from "@foreman/agents/OfflineAgents"
 import { Coordinator, Engine, ForemanConfig, Researches } from "@foreman/core"
 import { ConfigProvider, Context, Duration, Effect, Layer, Logger, LogLevel } from "effect"
@@ -66,12 +66,16 @@ export interface ServerOptions {
 
 /**
  * Serves the API on 127.0.0.1 (port chosen by the system) over a fresh
- * in-memory engine, with the coordinator loop running, in the caller's scope.
+ * in-memory engine, with the coordinator loop running and a planner
+ * (`PlanCurves`, for `GET /plan`), in the caller's scope.
  */
 export const startServer = (options: ServerOptions = {}) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(
-      ApiServer.serve({ host: "127.0.0.1", port: 0 }).pipe(Layer.provideMerge(Memory.layer(options.engine)))
+      ApiServer.serve({ host: "127.0.0.1", port: 0 }).pipe(
+        Layer.provideMerge(Memory.layer(options.engine)),
+        Layer.provide(PlanCurves.layer())
+      )
     ).pipe(Effect.withConfigProvider(tokenConfig(options.tokens, options.config)), quiet)
     const address = Context.get(context, HttpServer.HttpServer).address
     if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("expected a TCP address")
