@@ -16,6 +16,9 @@ const rows = (options: SeedSweep.SweepOptions) =>
       .map(({ wallMs: _, ...row }) => row)
       .sort((a, b) => a.seed - b.seed))
 
+/** Time limit of the tests that start worker threads (each loads the sources through tsx): seconds alone, minutes on a loaded 2-core machine. */
+const threaded = 480_000
+
 const dying = new URL("./fixtures/dyingSweepWorker.ts", import.meta.url)
 
 describe("SeedSweep", () => {
@@ -36,7 +39,7 @@ describe("SeedSweep", () => {
         assert.deepStrictEqual(four.violations, report.invariantViolations)
       }
       assert.strictEqual(new Set(inProcess.map((row) => row._tag === "Ran" ? row.traceHash : "")).size, seeds.length)
-    }), 120_000)
+    }), threaded)
 
   it.effect("a seed whose run throws is a Crashed row with its seed and message, on one thread or two", () =>
     Effect.gen(function*() {
@@ -49,7 +52,7 @@ describe("SeedSweep", () => {
           assert.include(row._tag === "Crashed" ? row.message : "", "1 recorded arrival times for 3 researches", `jobs ${jobs}`)
         }
       }
-    }), 60_000)
+    }), threaded)
 
   it.effect("a worker thread that dies has its seed reported, and a new thread runs the rest", () =>
     Effect.gen(function*() {
@@ -59,7 +62,7 @@ describe("SeedSweep", () => {
       assert.strictEqual(three._tag, "Crashed")
       assert.include(three._tag === "Crashed" ? three.message : "", "boom on seed 3")
       assert.deepStrictEqual(found.filter((row) => row._tag === "Ran").map((row) => row.seed), [1, 2, 4, 5])
-    }), 60_000)
+    }), threaded)
 
   it.effect("a spent time budget starts no more seeds than the floor", () =>
     Effect.gen(function*() {
@@ -70,7 +73,7 @@ describe("SeedSweep", () => {
       }
       const none = yield* rows({ spec: { researches: 2 }, seeds, jobs: 2, timeBudget: 0 })
       assert.deepStrictEqual(none, [])
-    }), 60_000)
+    }), threaded)
 
   it.effect("settings that cannot cross a thread are refused", () =>
     Effect.gen(function*() {
