@@ -14,7 +14,7 @@
  * ```
  */
 import { FetchHttpClient } from "@effect/platform"
-import type { Autopilot, Coordinator, Domain } from "@foreman/core"
+import type { Autopilot, Coordinator, Domain, History } from "@foreman/core"
 import { Cause, Effect, Exit, Layer, ManagedRuntime } from "effect"
 import type * as Api from "./Api.js"
 import * as Client from "./Client.js"
@@ -75,6 +75,15 @@ export interface ForemanClient {
     },
     options?: CallOptions
   ) => Promise<typeof Api.Leaderboard.Type>
+  /**
+   * What was recorded for the researches created in a window (`GET /history`):
+   * `since` a span back from `until` (`7d`, the default; `36h`, `90m`, `2w`) or
+   * an ISO date; `until` now by default. What `foreman plan` plans from.
+   */
+  readonly history: (
+    query?: { readonly since?: string; readonly until?: Date },
+    options?: CallOptions
+  ) => Promise<History.History>
   /** Starts the autopilot (`POST /autopilot`; `Errors.InvalidInput` while it runs). */
   readonly autopilotStart: (request: Autopilot.StartRequest, options?: CallOptions) => Promise<Autopilot.State>
   /** The autopilot: its state (null when never started) and its researches running now. */
@@ -144,6 +153,11 @@ export const createClient = (options: Client.ClientOptions): ForemanClient => {
             sort: query.sort ?? "sharpeRatio",
             limit: query.limit ?? 100
           }
+        }), o),
+    history: (query = {}, o) =>
+      run((c) =>
+        c.api.agent.history({
+          urlParams: { since: query.since ?? "7d", ...(query.until === undefined ? {} : { until: query.until }) }
         }), o),
     autopilotStart: (request, o) => run((c) => c.api.agent.autopilotStart({ payload: request }), o),
     autopilotStatus: (o) => run((c) => c.api.agent.autopilotStatus(), o),

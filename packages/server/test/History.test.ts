@@ -8,6 +8,7 @@
 import { HttpServer } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { MemoryWorkers } from "@foreman/adapter-memory"
+import { createClient } from "@foreman/api"
 import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
 import { Coordinator } from "@foreman/core"
 import { client, eventually, quiet, startServer, tokenConfig } from "@foreman/testing/ApiHarness"
@@ -104,6 +105,11 @@ const suite = (name: string, serve: Effect.Effect<Served, unknown, Scope.Scope>)
           assert.strictEqual(answer.status, 400, path)
           assert.match(JSON.stringify(answer.body), message, path)
         }
+        const foreman = createClient({ url: server.baseUrl })
+        const viaPromise = yield* Effect.promise(() => foreman.history({ since: "1h" }))
+        yield* Effect.promise(() => foreman.dispose())
+        assert.deepStrictEqual(viaPromise.researches, history.researches)
+
         const openApi = yield* get(server.baseUrl, "/openapi.json")
         assert.property((openApi.body as { paths: Record<string, unknown> }).paths, "/api/v1/history")
       }), 90_000)
