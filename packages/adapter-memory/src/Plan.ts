@@ -7,7 +7,7 @@
  * seeds. Every figure is a spread across seeds: the 5th, 50th and 95th
  * percentiles and the mean.
  */
-import type { History } from "@foreman/core"
+import type { History, Pipeline } from "@foreman/core"
 import { Effect, Either } from "effect"
 import { dayOffsetSeconds, historyToSimulation, type Observed, observed } from "./PlanInput.js"
 import { run as simulate } from "./Simulation.js"
@@ -71,9 +71,14 @@ export interface PlanReport {
 }
 
 export interface PlanOptions {
-  /** How many seeds each scenario runs (the replay and each what-if); 50 by default. */
+  /** How many seeds each scenario runs (the replay and each what-if); `DEFAULT_SEEDS` (10) by default. */
   readonly seeds?: number
   readonly whatIfs?: ReadonlyArray<WhatIf>
+  /**
+   * The pipeline the lab runs, when not the research pipeline (`Pipeline.research`):
+   * the history's job kinds are fitted whatever they are, and replayed on it.
+   */
+  readonly pipeline?: Pipeline.PipelineShape
 }
 
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits
@@ -162,7 +167,8 @@ const whatIfInput = (base: SimulationInput, w: WhatIf, seed: number, window: rea
  */
 export const run = (history: History.History, options: PlanOptions = {}): Effect.Effect<PlanReport, string> =>
   Effect.gen(function*() {
-    const base = yield* Either.match(historyToSimulation(history), { onLeft: Effect.fail, onRight: Effect.succeed })
+    const fitted = yield* Either.match(historyToSimulation(history), { onLeft: Effect.fail, onRight: Effect.succeed })
+    const base: SimulationInput = options.pipeline === undefined ? fitted : { ...fitted, pipeline: options.pipeline }
     const seeds = Math.max(1, options.seeds ?? DEFAULT_SEEDS)
     const startOfDay = dayOffsetSeconds(history)
     const window = [0, base.horizonSeconds ?? 0] as const
