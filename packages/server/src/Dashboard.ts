@@ -18,16 +18,18 @@
  * rendered by the server, and pages work without script.
  */
 import { HttpApiBuilder, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { LeaderboardQuery, ListQuery, researchFilter } from "@foreman/api/Api"
+import { LeaderboardQuery, ListQuery, PlanQuery, researchFilter } from "@foreman/api/Api"
 import { Coordinator, Domain, Errors, StrategyCatalogue } from "@foreman/core"
 import { Clock, Config, Effect, Either, Layer, Option, Schema } from "effect"
 import { clientScript } from "./dashboard/client.js"
+import { planStyleSheet } from "./dashboard/planViews.js"
 import { resultStyleSheet } from "./dashboard/resultStyle.js"
 import { styleSheet as baseStyleSheet } from "./dashboard/style.js"
-import { dashboardViews, dashboardViewsSource, type ResearchFilterView } from "./dashboard/views.js"
+import { dashboardViews, dashboardViewsSource, type PlanFilterView, type ResearchFilterView } from "./dashboard/views.js"
+import * as Planning from "./internal/planning.js"
 
 const views = dashboardViews()
-const styleSheet = baseStyleSheet + resultStyleSheet
+const styleSheet = baseStyleSheet + resultStyleSheet + planStyleSheet
 
 /**
  * The page's script: the views' source, then the client that uses them. Tools
@@ -39,13 +41,14 @@ if (/<\/script/i.test(script) || /<\/style/i.test(styleSheet)) {
   throw new Error("the dashboard's script or style would end its element early")
 }
 
-type PageName = "overview" | "researches" | "research" | "strategies" | "compare" | "workers"
+type PageName = "overview" | "researches" | "research" | "strategies" | "compare" | "workers" | "plan"
 
 const navigation: ReadonlyArray<readonly [PageName, string, string]> = [
   ["overview", "./", "Overview"],
   ["researches", "researches", "Researches"],
   ["strategies", "strategies", "Strategies"],
-  ["workers", "workers", "Workers"]
+  ["workers", "workers", "Workers"],
+  ["plan", "plan", "Plan"]
 ]
 
 /** `./` for `/` and `/workers`, `../` for `/researches/op_1`: the way back to the dashboard's root. */
@@ -148,6 +151,19 @@ const compareIdsOf = (search: URLSearchParams): ReadonlyArray<string> =>
   Array.from(new Set(search.getAll("ids").flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "")))
     .slice(0, 12)
 
+const planKeys = ["since", "until", "type", "counts", "seeds"] as const
+
+/** The Plan page's question from its query string (empty fields left out). */
+const planFilterOf = (search: URLSearchParams): PlanFilterView => {
+  const filter: Record<string, string> = {}
+  for (const key of planKeys) {
+    const value = search.get(key)
+    if (value !== null && value !== "") filter[key] = value
+  }
+  return filter
+}
+
+const decodePlan = Schema.decodeUnknownEither(PlanQuery)
 const decodeLeaderboard = Schema.decodeUnknownEither(LeaderboardQuery)
 const decodeQuery = Schema.decodeUnknownEither(ListQuery)
 const decodeResearchId = Schema.decodeUnknownOption(Domain.ResearchId)
@@ -161,6 +177,7 @@ const decodeResearchId = Schema.decodeUnknownOption(Domain.ResearchId)
 export const layer: Layer.Layer<never> = HttpApiBuilder.Router.use((router) =>
   Effect.gen(function*() {
     const coordinator = yield* Effect.serviceOption(Coordinator.Coordinator)
+    const planner = yield* Planning.plannerOption
     const guarded = yield* Effect.orElseSucceed(guardedConfig, () => true)
     /** The engine when the server may render data into the page. */
     const engine = guarded ? Option.none() : coordinator
@@ -319,6 +336,30 @@ export const layer: Layer.Layer<never> = HttpApiBuilder.Router.use((router) =>
               details: found.filter(Either.isRight).map((e) => e.right),
               missing: found.filter(Either.isLeft).map((e) => e.left)
             })
+        )
+      })
+    )
+
+    yield* router.get(
+      "/plan",
+      respond((url) => {
+        const filter = planFilterOf(url.searchParams)
+        const query = decodePlan(filter)
+        const page = { name: "plan", title: "Plan" } as const
+        if (Either.isLeft(query)) {
+          const error = `This question is not valid: ${Errors.describeParseError(query.left)}`
+          return Effect.succeed<Page>({ ...page, status: 400, view: views.plan({ plan: null, error, filter }) })
+        }
+        if (Option.isNone(engine)) return Effect.succeed<Page>({ ...page, view: null })
+        return Planning.answer(engine.value, planner, query.right).pipe(
+          Effect.map((plan): Page => ({ ...page, view: views.plan({ plan, error: null, filter }) })),
+          Effect.catchAll((e) =>
+            Effect.succeed<Page>({
+              ...page,
+              status: e._tag === "InvalidInput" ? 400 : 200,
+              view: views.plan({ plan: null, error: e.message, filter })
+            })
+          )
         )
       })
     )

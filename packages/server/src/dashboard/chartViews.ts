@@ -20,6 +20,10 @@ export interface ChartSeries {
   readonly points: ReadonlyArray<readonly [number, number]>
   /** Fill the area between the line and zero. */
   readonly area?: boolean
+  /** A band around the line: (x, low, high) per point, drawn under it (a p5–p95 spread). */
+  readonly band?: ReadonlyArray<readonly [number, number, number]>
+  /** Mark each point with a dot (`<circle data-point="…">`). */
+  readonly dots?: boolean
 }
 
 export interface LineChart {
@@ -34,6 +38,8 @@ export interface LineChart {
   readonly format: (value: number) => string
   /** Draw the zero line and keep zero in range. */
   readonly zero?: boolean
+  /** One labelled point marked apart from the series (`<g data-marker="…">`), such as what was observed. */
+  readonly marker?: { readonly x: number; readonly y: number; readonly label: string }
 }
 
 export function chartViews(parts: ViewParts) {
@@ -70,8 +76,9 @@ export function chartViews(parts: ViewParts) {
   /** A line chart: title, legend, axes with round ticks and their titles, one path per series. */
   const lineChart = (chart: LineChart): string => {
     const w = 720, h = 260, left = 64, right = 16, top = 34, bottom = 46
-    const values = chart.series.flatMap((s) => s.points.map((p) => p[1]))
+    const values = chart.series.flatMap((s) => [...s.points.map((p) => p[1]), ...(s.band ?? []).flatMap((b) => [b[1], b[2]])])
     if (chart.zero === true) values.push(0)
+    if (chart.marker !== undefined) values.push(chart.marker.y)
     const yTicks = ticks(Math.min(...values), Math.max(...values))
     const lo = yTicks[0]!, hi = yTicks[yTicks.length - 1]!
     const n = Math.max(chart.xLabels.length, 2)
@@ -97,8 +104,18 @@ export function chartViews(parts: ViewParts) {
       const first = s.points[0]!, last = s.points[s.points.length - 1]!
       const base = f(y(Math.min(Math.max(0, lo), hi)))
       const area = s.area === true ? `<path class="area t-${esc(s.tone)}" d="${line} L${f(x(last[0]))},${base} L${f(x(first[0]))},${base} Z"/>` : ""
-      return `${area}<path class="series t-${esc(s.tone)}" data-series="${esc(s.label)}" d="${line}"><title>${esc(s.label)}</title></path>`
+      const band = s.band === undefined || s.band.length === 0 ? "" : `<path class="band t-${esc(s.tone)}" data-band="${esc(s.label)}" d="${
+        [...s.band.map((b) => [b[0], b[2]] as const), ...[...s.band].reverse().map((b) => [b[0], b[1]] as const)]
+          .map((p, k) => `${k === 0 ? "M" : "L"}${f(x(p[0]))},${f(y(p[1]))}`).join(" ")
+      } Z"/>`
+      const dots = s.dots === true
+        ? s.points.map((p) => `<circle class="dot t-${esc(s.tone)}" data-point="${esc(s.label)}" cx="${f(x(p[0]))}" cy="${f(y(p[1]))}" r="3"/>`).join("")
+        : ""
+      return `${band}${area}<path class="series t-${esc(s.tone)}" data-series="${esc(s.label)}" d="${line}"><title>${esc(s.label)}</title></path>${dots}`
     }).join("")
+    const m = chart.marker
+    const marker = m === undefined ? "" : `<g class="marker" data-marker="${esc(m.label)}"><circle cx="${f(x(m.x))}" cy="${f(y(m.y))}" r="6"/>` +
+      `<text x="${f(x(m.x) + 9)}" y="${f(y(m.y) - 8)}">${esc(m.label)}</text></g>`
     let legendX = left
     const legend = chart.series.map((s) => {
       const item = `<g class="legend-item"><line class="series t-${esc(s.tone)}" x1="${legendX}" x2="${legendX + 18}" y1="24" y2="24"/>` +
@@ -109,7 +126,7 @@ export function chartViews(parts: ViewParts) {
     return `<svg class="chart" id="${esc(chart.id)}" viewBox="0 0 ${w} ${h}" role="img" aria-label="${esc(chart.title)}">` +
       `<text class="chart-title" x="${left}" y="12">${esc(chart.title)}</text>${legend}${grid}${zero}` +
       `<line class="axis" x1="${left}" x2="${left}" y1="${top}" y2="${h - bottom}"/>` +
-      `<line class="axis" x1="${left}" x2="${w - right}" y1="${h - bottom}" y2="${h - bottom}"/>${xTicks}${paths}` +
+      `<line class="axis" x1="${left}" x2="${w - right}" y1="${h - bottom}" y2="${h - bottom}"/>${xTicks}${paths}${marker}` +
       `<text class="axis-title" x="${f((left + w - right) / 2)}" y="${h - 6}" text-anchor="middle">${esc(chart.xTitle)}</text>` +
       `<text class="axis-title" transform="translate(14 ${f((top + h - bottom) / 2)}) rotate(-90)" text-anchor="middle">${esc(chart.yTitle)}</text></svg>`
   }

@@ -114,5 +114,24 @@ export const pagesSource = String.raw`  /** The page's filter: the parameters of
         if (name === "WorkerChanged" || name === "JobStarted" || name === "Transition") return ["workers"];
         return name === "JobReported" && event && event.report !== "Progress" ? ["workers"] : [];
       }
+    },
+    plan: {
+      parts: ["plan"],
+      read: {
+        plan: function () {
+          var q = query(["since", "until", "type", "counts", "seeds"]);
+          state.planFilter = q.filter;
+          return api("plan" + (q.search ? "?" + q.search : "")).then(function (p) {
+            state.plan = p;
+            state.planError = null;
+          }, function (e) {
+            if (!(e instanceof ApiError) || e.status === 401 || e.status === 403) throw e;
+            state.plan = null;
+            state.planError = e.message;
+          });
+        }
+      },
+      render: function () { return V.plan({ plan: state.plan, error: state.planError, filter: state.planFilter }); },
+      affected: function () { return []; }
     }
   };`

@@ -16,6 +16,7 @@ import { budgetViews } from "./budgetViews.js"
 import { chartViews } from "./chartViews.js"
 import { metricViews } from "./metricViews.js"
 import { overviewViews } from "./overviewViews.js"
+import { planViews } from "./planViews.js"
 import { researchesViews } from "./researchesViews.js"
 import { researchViews } from "./researchViews.js"
 import { resultViews } from "./resultViews.js"
@@ -36,6 +37,7 @@ export type {
   ResearchPageView,
   WorkersData
 } from "./viewData.js"
+export type { PlanData, PlanFilterView } from "./planViews.js"
 
 const pieces = {
   viewParts,
@@ -49,7 +51,8 @@ const pieces = {
   metricViews,
   researchViews,
   strategiesViews,
-  workerViews
+  workerViews,
+  planViews
 }
 
 /** Every view, from the pieces it is given (the same functions on the server, their source in the browser). */
@@ -75,7 +78,8 @@ function assemble(given: typeof pieces) {
     ...charts,
     formatNumber: metrics.formatNumber,
     ...given.workerViews(parts),
-    ...given.strategiesViews(parts, charts, metrics)
+    ...given.strategiesViews(parts, charts, metrics),
+    ...given.planViews(parts, charts)
   }
 }
 
