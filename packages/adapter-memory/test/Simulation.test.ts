@@ -94,6 +94,16 @@ describe("Simulation", () => {
       assert.isTrue(restarts > 0 && crashes > 0 && failed > 0 && cancelled > 0, "every fault happened")
     }), heavy)
 
+  // Found by a seed sweep (`foreman simulate --seeds 1..10000`, 120 researches under every fault): a
+  // cancel announced its Transition only after telling the worker, so a trigger admitted into the
+  // slot it had freed was announced first and the referee saw one research over the limit.
+  it.effect("announces a cancel before a trigger admitted into the slot it freed (seed 9 of a sweep)", () =>
+    Effect.gen(function*() {
+      const report = yield* Simulation.run({ seed: 9, researches: 120, faults: allFaults })
+      assert.deepStrictEqual(report.invariantViolations, [])
+      assert.isAbove(report.outcomes.cancelled, 0)
+    }), heavy)
+
   it.effect("with pull workers: every invariant holds under every fault, and a run replays from its seed", () =>
     Effect.gen(function*() {
       for (let seed = 1; seed <= 3; seed++) {

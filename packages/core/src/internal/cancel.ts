@@ -79,13 +79,18 @@ export const make = (
         yield* registry.release(workerId, jobId)
       })
 
-    /** What follows a cancel written: its job stopped, the change announced, the loop woken. */
+    /**
+     * What follows a cancel written: the change announced at once (events go
+     * out in the order of the writes they announce: a trigger admitted into the
+     * slot this cancel freed must not be announced first, while the worker is
+     * still being told), then its job stopped and the loop woken.
+     */
     const stopped = (research: Research, job: Job | undefined, now: number) =>
       Effect.gen(function*() {
+        yield* events.publish(cancelledEvent(research, now))
         yield* stopInProcess(research.id)
         const onWorker = workerJobToStop(job)
         if (onWorker !== null) yield* stopWorkerJob(onWorker.workerId, onWorker.jobId)
-        yield* events.publish(cancelledEvent(research, now))
         yield* Metric.increment(Metric.tagged(Metrics.researchesFinished, "status", "cancelled"))
         yield* Effect.logDebug(`research ${research.id} cancelled`)
         yield* wakeup.signal
