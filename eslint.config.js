@@ -55,8 +55,10 @@ export default tseslint.config(
   },
   ...packageRules,
   {
-    // `foreman simulate` and `foreman plan` run the in-memory simulation; nothing else of the CLI touches the memory adapter.
+    // `foreman simulate` and `foreman plan` run the in-memory simulation, and `foreman server` plans with it
+    // (`PlanCurves`, for GET /plan); nothing else of the CLI touches the memory adapter.
     files: [
+      "packages/cli/src/commands/serverRun.ts",
       "packages/cli/src/commands/simulate.ts",
       "packages/cli/src/commands/simulateRun.ts",
       "packages/cli/src/commands/plan.ts",

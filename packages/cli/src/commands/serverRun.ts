@@ -8,6 +8,7 @@
  * stdout carries only the JSON line; logs and the workers' output go to stderr.
  */
 import { HttpServer } from "@effect/platform"
+import { PlanCurves } from "@foreman/adapter-memory"
 import { Postgres } from "@foreman/adapter-postgres"
 import { Providers } from "@foreman/agents"
 import { ApiServer, Server } from "@foreman/server"
@@ -145,7 +146,7 @@ export const server = (o: ServerOptions): Effect.Effect<never, CommandFailed | U
               )
             })
           })
-        })
+        }).pipe(Layer.provide(PlanCurves.layer())) // GET /plan and the dashboard's Plan page: simulations on worker threads
       ).pipe(
         Effect.mapError((error) => startFailure(host ?? "127.0.0.1", o.port, error))
       )
