@@ -112,6 +112,8 @@ describe("inside or outside the spread", () => {
     const text = table(rows)
     expect(text).toMatch(/mean queue wait, training \(s\)\s+12\.5\s+8\s+12\s+16\s+8\s+67 %\s+yes/)
     expect(text).toMatch(/gpu.*NO \(not predicted\)/)
+    // A wait of milliseconds against a spread of [0, 0.5] prints as what it is, not as 0.
+    expect(text).toMatch(/mean queue wait, backtest \(s\)\s+0\.900\s+0\s+0\.100\s+0\.500\s+0\.500\s+500 %\s+NO/)
   })
 
   it("gives the spread's width, and as a share of the median unless the median is 0", () => {

@@ -113,7 +113,9 @@ export const width = (spread: Spread): { readonly absolute: number; readonly per
   percentOfMedian: spread.p50 === 0 ? undefined : ((spread.p95 - spread.p5) / Math.abs(spread.p50)) * 100
 })
 
-const number = (value: number): string => (Number.isInteger(value) ? String(value) : value.toFixed(1))
+/** Whole numbers as they are; below 1 to the millisecond (a wait of a few ms must not print as 0); else one decimal. */
+const number = (value: number): string =>
+  Number.isInteger(value) ? String(value) : Math.abs(value) < 1 ? value.toFixed(3) : value.toFixed(1)
 
 /** The checks as an aligned text table (one header line, one line per check). */
 export const table = (rows: ReadonlyArray<Check>): string => {
