@@ -7,7 +7,7 @@
  * curve is kept for a minute (`ttl`) for the same window and question.
  */
 import { type History, PlanCurve } from "@foreman/core"
-import { Clock, Duration, Effect, Layer } from "effect"
+import { Clock, Duration, Effect, Fiber, Layer, type Scope } from "effect"
 import type { Worker } from "node:worker_threads"
 import { type CurveFigures, type CurveTask, type CurveTaskResult, runCurveTask } from "./internal/curveRun.js"
 import { spread } from "./Plan.js"
@@ -146,9 +146,15 @@ const keyOf = (history: History.History, request: PlanCurve.PlanRequest): string
     request
   ])
 
-/** The planner: `compute`, one curve at a time, shared while it runs and kept for `ttl`. */
-export const make = (options: PlanCurvesOptions = {}): Effect.Effect<PlanCurve.PlannerShape> =>
+/**
+ * The planner: `compute`, one curve at a time, shared while it runs and kept
+ * for `ttl`. Each computation runs in the layer's scope, not the asker's: an
+ * asker that goes away (a closed connection) leaves it running for the
+ * others, and closing the scope (the server stopping) ends it and its threads.
+ */
+export const make = (options: PlanCurvesOptions = {}): Effect.Effect<PlanCurve.PlannerShape, never, Scope.Scope> =>
   Effect.gen(function*() {
+    const scope = yield* Effect.scope
     const oneAtATime = yield* Effect.makeSemaphore(1)
     const ttl = Duration.toMillis(Duration.decode(options.ttl ?? Duration.minutes(1)))
     const kept = new Map<string, { readonly at: number; readonly curve: ReturnType<typeof compute> }>()
@@ -160,13 +166,13 @@ export const make = (options: PlanCurvesOptions = {}): Effect.Effect<PlanCurve.P
           const key = keyOf(history, request)
           const found = kept.get(key)
           if (found !== undefined) return yield* found.curve
-          const curve = yield* Effect.cached(oneAtATime.withPermits(1)(compute(history, request, options)))
-          kept.set(key, { at: now, curve })
-          return yield* curve
+          const fiber = yield* Effect.forkIn(oneAtATime.withPermits(1)(compute(history, request, options)), scope)
+          kept.set(key, { at: now, curve: Fiber.join(fiber) })
+          return yield* Fiber.join(fiber)
         })
     }
   })
 
 /** The `Planner` port over `make`. */
 export const layer = (options: PlanCurvesOptions = {}): Layer.Layer<PlanCurve.Planner> =>
-  Layer.effect(PlanCurve.Planner, make(options))
+  Layer.scoped(PlanCurve.Planner, make(options))
