@@ -33,6 +33,12 @@ export const goodBacktest = {
   tradeCount: 40
 }
 
+/** Workers that answer at once: a good training and a good backtest result. */
+export const instantHandlers: Readonly<Record<"training" | "backtest", MemoryWorkers.JobHandler>> = {
+  training: () => Effect.succeed(goodTraining),
+  backtest: () => Effect.succeed(goodBacktest)
+}
+
 /** A handler that takes `seconds` and returns `result`. */
 export const takes = (seconds: number, result: unknown): MemoryWorkers.JobHandler => () =>
   Effect.as(Effect.sleep(Duration.seconds(seconds)), result)

@@ -13,8 +13,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net"
 import { Api, Client, createClient } from "../src/index.js"
 import { eventually, startServer } from "@foreman/testing/ApiHarness"
-import type { Memory } from "@foreman/adapter-memory"
-import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
+import { instantHandlers } from "@foreman/adapter-memory/TestEngine"
 
 /** A Promise client, disposed with the test's scope. */
 const promiseClient = (options: Client.ClientOptions) =>
@@ -121,11 +120,6 @@ const triggers = (seen: ReadonlyArray<Seen>) => seen.filter((s) => s.method === 
 const brief = { brief: "Explore RSI variations" }
 
 /** Workers that finish at once, so researches complete in milliseconds. */
-const instantWorkers: Memory.MemoryOptions["handlers"] = {
-  training: () => Effect.succeed(goodTraining),
-  backtest: () => Effect.succeed(goodBacktest)
-}
-
 describe("createClient", () => {
   it.scopedLive("trigger, then show, list, status, budget, workers and cancel answer the coordinator's data", () =>
     Effect.gen(function*() {
@@ -181,7 +175,7 @@ describe("createClient", () => {
 
   it.scopedLive("rejects with the typed errors: ResearchNotFound, NotCancellable", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instantWorkers } })
+      const server = yield* startServer({ engine: { handlers: instantHandlers } })
       const foreman = yield* promiseClient({ url: server.baseUrl })
       const missing = yield* rejection(() => foreman.show("op_missing"))
       assert.instanceOf(missing, Errors.ResearchNotFound)
@@ -200,7 +194,7 @@ describe("createClient", () => {
 
   it.scopedLive("lists the strategy catalogue and reads one by name; an unknown name is StrategyNotFound", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instantWorkers } })
+      const server = yield* startServer({ engine: { handlers: instantHandlers } })
       const foreman = yield* promiseClient({ url: server.baseUrl })
       assert.deepStrictEqual(yield* call(() => foreman.strategies()), [])
       yield* server.workers.spawn({ id: "training-1", type: "training" })

@@ -7,18 +7,13 @@ import { assert, describe, it } from "@effect/vitest"
 import type { Memory } from "@foreman/adapter-memory"
 import { NodeContext } from "@effect/platform-node"
 import { ConfigProvider, Effect, Fiber, Layer } from "effect"
-import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
+import { instantHandlers } from "@foreman/adapter-memory/TestEngine"
 import { eventually, startServer } from "@foreman/testing/ApiHarness"
 import { Cli } from "../src/index.js"
 import { against, capturing, foreman, foremanOffline, plain, refusingUrl } from "./cliHarness.js"
 
 /** Workers that never finish: researches stay where they are. */
 const stuck: Memory.MemoryOptions["handlers"] = { training: () => Effect.never, backtest: () => Effect.never }
-
-const instant: Memory.MemoryOptions["handlers"] = {
-  training: () => Effect.succeed(goodTraining),
-  backtest: () => Effect.succeed(goodBacktest)
-}
 
 const idOf = (stdout: string) => {
   const match = /^Research triggered: (op_[A-Za-z0-9_-]+)$/.exec(stdout)
@@ -196,7 +191,7 @@ describe("foreman agent status", () => {
 describe("foreman agent cancel / show / budget", () => {
   it.scopedLive("cancels a research; unknown and finished ones are refused with exit 1", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instant } })
+      const server = yield* startServer({ engine: { handlers: instantHandlers } })
       const run = against(server.baseUrl)
       const api = yield* server.client()
       const id = idOf((yield* run(["agent", "trigger", "--brief", "Explore RSI variations"])).stdout)
@@ -227,7 +222,7 @@ describe("foreman agent cancel / show / budget", () => {
 
   it.scopedLive("shows one research with its jobs, gates, metrics, assessment and cost", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instant } })
+      const server = yield* startServer({ engine: { handlers: instantHandlers } })
       yield* server.workers.spawn({ id: "training-1", type: "training" })
       yield* server.workers.spawn({ id: "backtest-1", type: "backtest" })
       const run = against(server.baseUrl)
@@ -268,7 +263,7 @@ describe("foreman agent cancel / show / budget", () => {
   it.scopedLive("a failed gate shows its reason", () =>
     Effect.gen(function*() {
       const server = yield* startServer({
-        engine: { handlers: { ...instant, training: () => Effect.succeed({ testAccuracy: 0.05, testLoss: 0.4, epochLosses: [0.5, 0.4] }) } }
+        engine: { handlers: { ...instantHandlers, training: () => Effect.succeed({ testAccuracy: 0.05, testLoss: 0.4, epochLosses: [0.5, 0.4] }) } }
       })
       yield* server.workers.spawn({ id: "training-1", type: "training" })
       const run = against(server.baseUrl)

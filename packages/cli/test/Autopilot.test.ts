@@ -3,21 +3,15 @@
  * in-process against the coordinator's API over a fresh in-memory engine.
  */
 import { assert, describe, it } from "@effect/vitest"
-import type { Memory } from "@foreman/adapter-memory"
-import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
+import { instantHandlers } from "@foreman/adapter-memory/TestEngine"
 import { eventually, startServer } from "@foreman/testing/ApiHarness"
 import { Effect } from "effect"
 import { against } from "./cliHarness.js"
 
-const instant: Memory.MemoryOptions["handlers"] = {
-  training: () => Effect.succeed(goodTraining),
-  backtest: () => Effect.succeed(goodBacktest)
-}
-
 describe("foreman autopilot", () => {
   it.scopedLive("starts, follows promising assessments up to --max, says why it stopped; stop is idempotent; --parent is checked", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instant } })
+      const server = yield* startServer({ engine: { handlers: instantHandlers } })
       yield* server.workers.spawn({ id: "training-1", type: "training" })
       yield* server.workers.spawn({ id: "backtest-1", type: "backtest" })
       const run = against(server.baseUrl)

@@ -7,24 +7,19 @@
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import type { Memory } from "@foreman/adapter-memory"
-import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
+import { instantHandlers } from "@foreman/adapter-memory/TestEngine"
 import { eventually, startServer } from "@foreman/testing/ApiHarness"
 import { ConfigProvider, Effect, Fiber, Layer } from "effect"
 import { Cli } from "../src/index.js"
 import { against, capturing } from "./cliHarness.js"
 
 const stuck: Memory.MemoryOptions["handlers"] = { training: () => Effect.never, backtest: () => Effect.never }
-const instant: Memory.MemoryOptions["handlers"] = {
-  training: () => Effect.succeed(goodTraining),
-  backtest: () => Effect.succeed(goodBacktest)
-}
-
 const idOf = (stdout: string) => /^Research triggered: (op_\w+)$/.exec(stdout)![1]!
 
 describe("foreman agent list", () => {
   it.scopedLive("lists finished researches too, filtered, with how many match and their cost", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instant, config: { maxConcurrentResearches: 5 } } })
+      const server = yield* startServer({ engine: { handlers: instantHandlers, config: { maxConcurrentResearches: 5 } } })
       yield* server.workers.spawn({ id: "training-1", type: "training" })
       yield* server.workers.spawn({ id: "backtest-1", type: "backtest" })
       const run = against(server.baseUrl)
@@ -77,7 +72,7 @@ describe("foreman agent wait", () => {
 
   it.scopedLive("a research that completes while waiting: exit 0", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instant } })
+      const server = yield* startServer({ engine: { handlers: instantHandlers } })
       const run = against(server.baseUrl)
       const id = idOf((yield* run(["agent", "trigger", "--brief", "Explore RSI variations"])).stdout)
       const waiting = yield* Effect.fork(run(["agent", "wait", id, "--timeout", "30"]))

@@ -5,21 +5,15 @@
  * errors a user meets.
  */
 import { assert, describe, it } from "@effect/vitest"
-import type { Memory } from "@foreman/adapter-memory"
-import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
+import { instantHandlers } from "@foreman/adapter-memory/TestEngine"
 import { eventually, startServer } from "@foreman/testing/ApiHarness"
 import { Effect } from "effect"
 import { against } from "./cliHarness.js"
 
-const instant: Memory.MemoryOptions["handlers"] = {
-  training: () => Effect.succeed(goodTraining),
-  backtest: () => Effect.succeed(goodBacktest)
-}
-
 describe("foreman plan", () => {
   it.scopedLive("reads the history, replays it beside what was observed and runs what-ifs; says what is wrong", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instant } })
+      const server = yield* startServer({ engine: { handlers: instantHandlers } })
       const run = against(server.baseUrl)
 
       const empty = yield* run(["plan", "--since", "1h", "--seeds", "2"])

@@ -3,16 +3,10 @@
  * fresh in-memory engine: the catalogue as a table and as JSON.
  */
 import { assert, describe, it } from "@effect/vitest"
-import type { Memory } from "@foreman/adapter-memory"
-import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
+import { goodBacktest, goodTraining, instantHandlers } from "@foreman/adapter-memory/TestEngine"
 import { eventually, startServer } from "@foreman/testing/ApiHarness"
 import { Effect } from "effect"
 import { against } from "./cliHarness.js"
-
-const instant: Memory.MemoryOptions["handlers"] = {
-  training: () => Effect.succeed(goodTraining),
-  backtest: () => Effect.succeed(goodBacktest)
-}
 
 describe("foreman strategies", () => {
   it.scopedLive("an empty catalogue says so", () =>
@@ -27,7 +21,7 @@ describe("foreman strategies", () => {
 
   it.scopedLive("lists designs newest first with their best metrics; --json gives the summaries", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instant } })
+      const server = yield* startServer({ engine: { handlers: instantHandlers } })
       yield* server.workers.spawn({ id: "training-1", type: "training" })
       yield* server.workers.spawn({ id: "backtest-1", type: "backtest" })
       const run = against(server.baseUrl)

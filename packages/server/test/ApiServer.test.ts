@@ -12,17 +12,12 @@ import { ConfigProvider, Context, Effect, Layer } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { ApiServer, Server } from "../src/index.js"
-import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
+import { goodTraining, instantHandlers } from "@foreman/adapter-memory/TestEngine"
 import { client, eventually, json, quiet, startServer, tokenConfig } from "@foreman/testing/ApiHarness"
 import * as FakeLlm from "@foreman/testing/FakeLlm"
 
 
 /** Workers that finish at once, so researches complete in milliseconds. */
-const instantWorkers: Memory.MemoryOptions["handlers"] = {
-  training: () => Effect.succeed(goodTraining),
-  backtest: () => Effect.succeed(goodBacktest)
-}
-
 /** Workers that never finish on their own: their jobs wait for reports. */
 const stuckWorkers: Memory.MemoryOptions["handlers"] = { training: () => Effect.never, backtest: () => Effect.never }
 
@@ -186,7 +181,7 @@ describe("ApiServer", () => {
 
   it.scopedLive("shows, lists and cancels researches; 404 when unknown, 409 when finished", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instantWorkers } })
+      const server = yield* startServer({ engine: { handlers: instantHandlers } })
       const api = yield* server.client()
       yield* server.workers.spawn({ id: "training-1", type: "training" })
       yield* server.workers.spawn({ id: "backtest-1", type: "backtest" })

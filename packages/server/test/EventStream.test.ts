@@ -7,14 +7,9 @@
 import { FetchHttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { EventStream } from "@foreman/api"
-import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
+import { instantHandlers } from "@foreman/adapter-memory/TestEngine"
 import { startServer } from "@foreman/testing/ApiHarness"
 import { Chunk, Deferred, Effect, Fiber, Stream } from "effect"
-
-const instantWorkers = {
-  training: () => Effect.succeed(goodTraining),
-  backtest: () => Effect.succeed(goodBacktest)
-}
 
 /** Follows the stream until `done` holds for an event, and returns every event up to it. */
 const collect = (
@@ -41,7 +36,7 @@ const completed = (id: string) => (event: EventStream.StreamEvent) =>
 describe("GET /api/v1/events", () => {
   it.scopedLive("streams a research's events with ids, resumes after Last-Event-ID, and resets an unknown id", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instantWorkers } })
+      const server = yield* startServer({ engine: { handlers: instantHandlers } })
       yield* server.workers.spawn({ id: "training-1", type: "training" })
       yield* server.workers.spawn({ id: "backtest-1", type: "backtest" })
 

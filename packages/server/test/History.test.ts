@@ -9,7 +9,7 @@ import { HttpServer } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { MemoryWorkers } from "@foreman/adapter-memory"
 import { createClient } from "@foreman/api"
-import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
+import { instantHandlers } from "@foreman/adapter-memory/TestEngine"
 import { Coordinator } from "@foreman/core"
 import { client, eventually, quiet, startServer, tokenConfig } from "@foreman/testing/ApiHarness"
 import { createDatabase } from "@foreman/testing/PgDatabase"
@@ -17,11 +17,6 @@ import { engine } from "@foreman/testing/PgEngine"
 import { Context, Effect, Layer, type Scope } from "effect"
 import { beforeAll } from "vitest"
 import { ApiServer } from "../src/index.js"
-
-const instant: MemoryWorkers.MemoryWorkersOptions["handlers"] = {
-  training: () => Effect.succeed(goodTraining),
-  backtest: () => Effect.succeed(goodBacktest)
-}
 
 let url = ""
 beforeAll(async () => {
@@ -33,11 +28,11 @@ interface Served {
   readonly workers: MemoryWorkers.MemoryWorkersShape
 }
 
-const inMemory = Effect.map(startServer({ engine: { handlers: instant } }), (s): Served => s)
+const inMemory = Effect.map(startServer({ engine: { handlers: instantHandlers } }), (s): Served => s)
 
 const onPostgres = Effect.gen(function*() {
   const context = yield* Layer.build(
-    ApiServer.serve({ host: "127.0.0.1", port: 0 }).pipe(Layer.provideMerge(Layer.fresh(engine(url, { handlers: instant }))))
+    ApiServer.serve({ host: "127.0.0.1", port: 0 }).pipe(Layer.provideMerge(Layer.fresh(engine(url, { handlers: instantHandlers }))))
   ).pipe(Effect.withConfigProvider(tokenConfig()), quiet)
   const address = Context.get(context, HttpServer.HttpServer).address
   if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("expected a TCP address")

@@ -4,22 +4,16 @@
  * trigger naming a stored strategy, and the endpoints kept for operators.
  */
 import { assert, describe, it } from "@effect/vitest"
-import type { Memory } from "@foreman/adapter-memory"
-import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
+import { goodBacktest, goodTraining, instantHandlers } from "@foreman/adapter-memory/TestEngine"
 import { eventually, json, startServer } from "@foreman/testing/ApiHarness"
 import { Effect } from "effect"
-
-const instantWorkers: Memory.MemoryOptions["handlers"] = {
-  training: () => Effect.succeed(goodTraining),
-  backtest: () => Effect.succeed(goodBacktest)
-}
 
 const bodyOf = (response: Response) => Effect.promise(() => response.json() as Promise<Record<string, unknown>>)
 
 describe("strategies API", () => {
   it.scopedLive("lists designs newest first with best metrics, gets one, 404 for an unknown name", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instantWorkers } })
+      const server = yield* startServer({ engine: { handlers: instantHandlers } })
       yield* server.workers.spawn({ id: "training-1", type: "training" })
       yield* server.workers.spawn({ id: "backtest-1", type: "backtest" })
       const api = yield* server.client()
@@ -54,7 +48,7 @@ describe("strategies API", () => {
 
   it.scopedLive("a trigger naming a stored strategy trains it without designing; an unknown name is 404", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instantWorkers } })
+      const server = yield* startServer({ engine: { handlers: instantHandlers } })
       yield* server.workers.spawn({ id: "training-1", type: "training" })
       yield* server.workers.spawn({ id: "backtest-1", type: "backtest" })
       const api = yield* server.client()
