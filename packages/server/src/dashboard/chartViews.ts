@@ -115,7 +115,7 @@ export function chartViews(parts: ViewParts) {
     }).join("")
     const m = chart.marker
     const marker = m === undefined ? "" : `<g class="marker" data-marker="${esc(m.label)}"><circle cx="${f(x(m.x))}" cy="${f(y(m.y))}" r="6"/>` +
-      `<text x="${f(x(m.x) + 9)}" y="${f(y(m.y) - 8)}">${esc(m.label)}</text></g>`
+      `<text x="${f(x(m.x) + 9)}" y="${f(y(m.y) < top + 24 ? y(m.y) + 18 : y(m.y) - 8)}">${esc(m.label)}</text></g>`
     let legendX = left
     const legend = chart.series.map((s) => {
       const item = `<g class="legend-item"><line class="series t-${esc(s.tone)}" x1="${legendX}" x2="${legendX + 18}" y1="24" y2="24"/>` +
