@@ -51,6 +51,9 @@ describe("PlanCurves", () => {
       assert.isAbove(one!, 0, "one worker: researches queue")
       assert.isTrue(two! <= one! && three! <= two!, JSON.stringify(curve.points))
       assert.isTrue(curve.points.every((p) => p.researchesPerDay.p50 > 0))
+      // Utilisation over the window, as observed: the recorded workers' replay is near the record; twice the workers, half of it.
+      assert.closeTo(curve.points[0]!.utilisation.p50, curve.observed.utilisation, 0.03)
+      assert.closeTo(curve.points[1]!.utilisation.p50, curve.observed.utilisation / 2, 0.03)
     }))
 
   it.live("the same figures on two worker threads as in this thread", () =>

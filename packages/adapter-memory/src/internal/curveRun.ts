@@ -21,6 +21,7 @@ export interface CurveFigures extends CurveTask {
   readonly waitP50Seconds: number
   readonly waitP95Seconds: number
   readonly researchesPerDay: number
+  /** The share of the type's slot time over the window that its jobs ran. */
   readonly utilisation: number
 }
 
@@ -40,15 +41,18 @@ export const runCurveTask = (history: History.History, type: string, task: Curve
       Effect.map(
         simulate({ ...base, seed: task.seed, workers: { ...base.workers, [type]: task.count } }),
         (report): CurveTaskResult => {
-          const days = Math.max(1, history.until - history.since) / 86_400_000
+          const windowSeconds = Math.max(1, history.until - history.since) / 1000
+          const days = windowSeconds / 86_400
           const finished = report.finishedPerDay.reduce((a, b) => a + b, 0)
+          // The report's utilisation is over the simulated time, which ends with the last research; a plan's is over the window, as observed.
+          const busyShare = (report.utilisation[type] ?? 0) * Math.min(1, report.simulatedSeconds / windowSeconds)
           return {
             ...task,
             _tag: "Ran",
             waitP50Seconds: report.waits[type]?.p50Seconds ?? 0,
             waitP95Seconds: report.waits[type]?.p95Seconds ?? 0,
             researchesPerDay: finished / days,
-            utilisation: report.utilisation[type] ?? 0
+            utilisation: Math.round(busyShare * 1000) / 1000
           }
         }
       )
