@@ -35,6 +35,33 @@ export const parseEvents = (text: string): Array<WorkerEvent> =>
     return { event: event as "start" | "done", jobId: jobId!, researchId: researchId!, kind: kind!, workerId: workerId!, pid: Number(pid), at: Number(at) }
   })
 
+/**
+ * The jobs started more than once on the workers, with how many times. A start
+ * by a process we killed (`killed`: pid → when) before its result reached the
+ * coordinator produced nothing: the job's next start (a pull worker's
+ * restarted process is offered its job again) is its retry. Its result reached
+ * the coordinator when that process finished the job and a report of the job
+ * was accepted (`reportsAccepted`: job id → when) before the kill; a process
+ * killed between finishing and reporting lost its result.
+ */
+export const startedMoreThanOnce = (
+  events: ReadonlyArray<WorkerEvent>,
+  killed: ReadonlyMap<number, number>,
+  reportsAccepted: ReadonlyMap<string, number>
+): Array<readonly [string, number]> => {
+  const doneBy = new Set(events.filter((e) => e.event === "done").map((e) => `${e.jobId} ${e.pid}`))
+  const reported = (jobId: string, pid: number) => {
+    const at = reportsAccepted.get(jobId)
+    return doneBy.has(`${jobId} ${pid}`) && at !== undefined && at <= (killed.get(pid) ?? Infinity)
+  }
+  const starts = new Map<string, number>()
+  for (const e of events) {
+    if (e.event !== "start" || (killed.has(e.pid) && !reported(e.jobId, e.pid))) continue
+    starts.set(e.jobId, (starts.get(e.jobId) ?? 0) + 1)
+  }
+  return Array.from(starts).filter(([, n]) => n > 1)
+}
+
 /** A research as the API or the database shows it (the fields compared). */
 export interface ResearchView {
   readonly id: string

@@ -5,8 +5,8 @@
  * - lost: a trigger was accepted (202 with a research id) but that research
  *   does not exist.
  * - duplicated: a job id started more than once on the workers (a start by a
- *   process we killed before it finished that job does not count: the next is
- *   its retry); a research
+ *   process we killed before its result reached the coordinator does not
+ *   count: the next is its retry); a research
  *   phase whose work completed more than once (two completed jobs of one kind
  *   in the coordinator's records, or two jobs of one kind that ran to the end
  *   on workers, not counting one whose worker we killed before it could report);
@@ -36,7 +36,7 @@
  */
 import { readFileSync } from "node:fs"
 import * as Api from "./api.js"
-import { crossCheck, parseEvents, staleEpochCheck, type WorkerEvent, workloadCheck } from "./checks.js"
+import { crossCheck, parseEvents, staleEpochCheck, startedMoreThanOnce, type WorkerEvent, workloadCheck } from "./checks.js"
 import type { Lab } from "./lab.js"
 import { readRows } from "./rows.js"
 import { TimeoutError, until } from "./wait.js"
@@ -187,12 +187,7 @@ export const measure = async (
   // duplicated
   const events = readEvents(lab.startsFile)
   const killedPids = new Map(lab.workerKills.map((k) => [k.pid, k.at]))
-  // A start by a process we killed before it finished that job produced nothing: the job's
-  // next start (a pull worker's restarted process is offered its job again) is its retry.
-  const doneBy = new Set(events.filter((e) => e.event === "done").map((e) => `${e.jobId} ${e.pid}`))
-  const cutShort = (e: (typeof events)[number]) => killedPids.has(e.pid) && !doneBy.has(`${e.jobId} ${e.pid}`)
-  const starts = countBy(events.filter((e) => e.event === "start" && !cutShort(e)), (e) => e.jobId)
-  const startedTwice = Array.from(starts).filter(([, n]) => n > 1)
+  const startedTwice = startedMoreThanOnce(events, killedPids, lab.recorder.reportsAccepted)
   for (const [id, n] of startedTwice.slice(0, 5)) {
     const job = jobById.get(id)
     details.push(`duplicated: job ${id} (${job?.kind ?? "?"} of ${job?.researchId ?? "?"}) started ${n} times on workers`)

@@ -18,6 +18,9 @@ import { Agent, createServer, type IncomingMessage, request, type Server, type S
 import type { Recorder } from "./recorder.js"
 import { routeOf } from "./recorder.js"
 
+/** A worker's report of a job: `POST /api/v1/workers/{workerId}/jobs/{jobId}/report`. */
+const reportPath = /^\/api\/v1\/workers\/[^/]+\/jobs\/([^/?]+)\/report(?:\?|$)/
+
 export interface ProxyOptions {
   readonly recorder: Recorder
   /** Ports of the coordinators, in the order to try for this request. */
@@ -99,6 +102,8 @@ export class Proxy {
       const outcome = await this.forward(port, method, path, headers, body, res)
       if (outcome === "answered") {
         this.options.recorder.record({ at, endAt: Date.now(), status: res.statusCode, source, route: routeOf(method, path) })
+        const reported = method === "POST" && res.statusCode < 300 ? reportPath.exec(path) : null
+        if (reported !== null) this.options.recorder.reportAccepted(decodeURIComponent(reported[1]!), at)
         return
       }
       if (outcome !== "refused") {

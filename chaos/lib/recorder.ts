@@ -64,11 +64,18 @@ export class Recorder {
   readonly silences: Array<Silence> = []
   /** Coordinators down because we killed them: from the kill until the new process answers. */
   readonly downs: Array<Window> = []
+  /** By job id: when a worker's report of it was first accepted (a 2xx answer). */
+  readonly reportsAccepted = new Map<string, number>()
   /** Time after an outage ends during which 503s are still expected (pools reconnecting). */
   constructor(readonly graceMs = 3_000) {}
 
   record(answer: Answer): void {
     this.answers.push(answer)
+  }
+
+  /** Notes a worker's report of `jobId` accepted at `at` (the first one counts). */
+  reportAccepted(jobId: string, at: number): void {
+    if (!this.reportsAccepted.has(jobId)) this.reportsAccepted.set(jobId, at)
   }
 
   /** Opens an outage window; call the answer to close it. */

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
-import { type JobRow, crossCheck, parseEvents, staleEpochCheck, workloadCheck } from "../lib/checks.js"
+import { type JobRow, crossCheck, parseEvents, staleEpochCheck, startedMoreThanOnce, workloadCheck } from "../lib/checks.js"
 import { failureCount, type Verdict } from "../lib/measure.js"
 import * as Postgres from "../lib/postgres.js"
 import { Proxy } from "../lib/proxy.js"
@@ -320,5 +320,48 @@ describe("the API against the workers' log and the rows", () => {
     )
     expect(check.mismatch.count).toBe(3)
     expect(check.mismatch.details.join("\n")).toMatch(/op_1: API says completed in assessing, the row running/)
+  })
+})
+
+describe("jobs started twice on the workers", () => {
+  // Process 9 starts job_a; we kill it at 1,000; its restarted process 10 is offered job_a again.
+  const log = (done: boolean) =>
+    parseEvents(
+      "start job_a op_1 training training-1 9 1 100\n" +
+        (done ? "done job_a op_1 training training-1 9 1 600\n" : "") +
+        "start job_a op_1 training training-1 10 1 1500\ndone job_a op_1 training training-1 10 1 2000\n"
+    )
+  const killed = new Map([[9, 1_000]])
+
+  it("a retry after a kill is not a duplicate: killed mid-job, or after finishing but before a report was accepted", () => {
+    expect(startedMoreThanOnce(log(false), killed, new Map())).toEqual([])
+    expect(startedMoreThanOnce(log(true), killed, new Map())).toEqual([])
+    // Its report was accepted only from the restarted process.
+    expect(startedMoreThanOnce(log(true), killed, new Map([["job_a", 2_000]]))).toEqual([])
+  })
+
+  it("a job run again after its result reached the coordinator is a duplicate, killed or not", () => {
+    expect(startedMoreThanOnce(log(true), killed, new Map([["job_a", 700]]))).toEqual([["job_a", 2]])
+    expect(startedMoreThanOnce(log(true), new Map(), new Map())).toEqual([["job_a", 2]])
+  })
+
+  it("the proxy notes when a worker's report of a job was accepted", async () => {
+    const coordinator = await fake((req, res) => {
+      res.writeHead(req.url?.includes("job_refused") === true ? 409 : 200, { "content-type": "application/json" })
+      res.end("{}")
+    })
+    const recorder = new Recorder()
+    const proxy = new Proxy({ recorder, backends: () => [coordinator.port], answerTimeoutMs: 2_000 })
+    await proxy.start()
+    try {
+      for (const job of ["job_ok", "job_refused"]) {
+        await fetch(`${proxy.url}/api/v1/workers/w-1/jobs/${job}/report`, { method: "POST", body: "{}" }).then((r) => r.text())
+      }
+      await fetch(`${proxy.url}/api/v1/workers/w-1/jobs/job_get/report`).then((r) => r.text())
+    } finally {
+      await proxy.close()
+      await close(coordinator.server)
+    }
+    expect(Array.from(recorder.reportsAccepted.keys())).toEqual(["job_ok"])
   })
 })
