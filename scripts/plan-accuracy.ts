@@ -219,7 +219,7 @@ const main = async (): Promise<number> => {
     await cluster?.shutdown()
   }
   const outside = verdicts.filter((c) => !c.inside)
-  out(`\n${outside.length === 0 ? "every" : `${verdicts.length - outside.length} of`} ${verdicts.length} observed figures inside the predicted p5-p95` +
+  out(`\n${outside.length === 0 ? "all" : `${verdicts.length - outside.length} of`} ${verdicts.length} observed figures inside the predicted p5-p95` +
     `${outside.length === 0 ? "" : `; outside: ${outside.map((c) => c.measure).join(", ")}`}`)
   out(`wall time ${secs(Date.now() - began)}, load average now ${load()}, ${new Date().toISOString()}`)
   if (options.keep) out(`logs kept in ${dir}`)
