@@ -10,7 +10,8 @@
  * Requests that would change the real lab's state legitimately are avoided:
  * registrations use worker types no pipeline runs (so no job is dispatched to
  * a fake worker), and cancels, deregistrations and heartbeats use ids of no
- * real research or worker. Reports may name real jobs, but from another
+ * real research or worker (a DELETE, the cancel, never names a real research,
+ * even as another endpoint's method changed). Reports may name real jobs, but from another
  * worker (they must be refused), or from the job's own worker only as a
  * progress report (so no mutation can complete or fail a real job).
  */
@@ -456,6 +457,8 @@ export const generate = (rng: Rng, t: FuzzTargets): FuzzRequest => {
     }
     case "method": {
       method = rng.pick(["PUT", "PATCH", "HEAD", "OPTIONS", "TRACE", "DELETE", "GET", "POST", "FOO"])
+      // A DELETE of a real research is a cancel the operator may send: it would change the lab legitimately.
+      if (method === "DELETE" && t.researchIds.some((id) => target.includes(id))) method = "PATCH"
       if (base !== undefined) body = json(base)
       note += ` ${method}`
       break

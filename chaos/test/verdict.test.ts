@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type JobRow, crossCheck, parseEvents, staleEpochCheck, startedMoreThanOnce, workloadCheck } from "../lib/checks.js"
 import { failureCount, type Verdict } from "../lib/measure.js"
 import * as Postgres from "../lib/postgres.js"
+import { generate } from "../lib/fuzz.js"
 import { Proxy } from "../lib/proxy.js"
 import * as RawHttp from "../lib/rawHttp.js"
 import { Recorder } from "../lib/recorder.js"
@@ -363,5 +364,22 @@ describe("jobs started twice on the workers", () => {
       await close(coordinator.server)
     }
     expect(Array.from(recorder.reportsAccepted.keys())).toEqual(["job_ok"])
+  })
+})
+
+describe("the fuzzer leaves the lab's state alone", () => {
+  it("never cancels a real research: no DELETE names one, whatever the mutation", () => {
+    const targets = {
+      operatorToken: "op-token",
+      workerToken: "worker-token",
+      researchIds: ["op_real1", "op_real2"],
+      jobIds: ["job_real1"],
+      workerIds: ["training-1"],
+      running: []
+    }
+    const rng = new Rng(20261206)
+    const deletes = Array.from({ length: 20_000 }, () => generate(rng, targets)).filter((r) => r.method === "DELETE")
+    expect(deletes.length).toBeGreaterThan(100)
+    expect(deletes.filter((r) => targets.researchIds.some((id) => r.target.includes(id)))).toEqual([])
   })
 })
