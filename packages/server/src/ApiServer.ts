@@ -24,33 +24,26 @@ import {
   Cause,
   Clock,
   Either,
-  Context,
   Deferred,
   ConfigError,
   Data,
   Effect,
   Layer,
-  Option,
   Schema,
   Stream
 } from "effect"
-import { createHash, randomBytes } from "node:crypto"
 import * as Dashboard from "./Dashboard.js"
 import * as EventLog from "./EventLog.js"
 import * as Planning from "./internal/planning.js"
-import { isOpen, layerAuthorization, requireAnyone, requireOperator, speakingFor, tokensConfig } from "./internal/authorization.js"
+import { isOpen, layerAuthorization, requireOperator, tokensConfig } from "./internal/authorization.js"
 import { lingeringServer } from "./internal/lingeringClose.js"
+import { Stopping, WorkersLive } from "./internal/workersHandlers.js"
 import { defaultMaxBodyBytes, defaultMaxConnectionsPerCredential, guard } from "./internal/requestGuard.js"
 import {
   ForemanApi,
   idempotencyKeyHeader,
-  type PollBody,
-  pollRequest,
   researchFilter,
   Unavailable,
-  type WorkerCredential,
-  workerProtocolVersion,
-  workerSecretHeader
 } from "@foreman/api/Api"
 
 /** What the API needs of the engine. */
@@ -65,6 +58,7 @@ export {
   tokensConfig
 } from "./internal/authorization.js"
 export { defaultMaxBodyBytes, defaultMaxConnectionsPerCredential, maxNestingDepth } from "./internal/requestGuard.js"
+export { Stopping } from "./internal/workersHandlers.js"
 
 // --- handlers -------------------------------------------------------------------
 
@@ -167,66 +161,6 @@ const AgentLive = HttpApiBuilder.group(ForemanApi, "agent", (handlers) =>
       .handle("autopilotStart", ({ payload }) => Effect.zipRight(requireOperator, coordinator.autopilot.start(payload)))
       .handle("autopilotStatus", () => Effect.zipRight(requireOperator, coordinator.autopilot.status()))
       .handle("autopilotStop", () => Effect.zipRight(requireOperator, coordinator.autopilot.stop()))
-  }))
-
-/** The digest a worker's secret is kept and compared as. */
-const secretDigest = (secret: string): string => createHash("sha256").update(secret, "utf8").digest("hex")
-
-/**
- * Completes when the server begins to stop: a waiting poll answers at once
- * (no job) instead of holding the server open until its wait ends. Provided by
- * `serve`; an API mounted elsewhere polls until its wait ends.
- */
-export class Stopping extends Context.Tag("@foreman/server/ApiServer/Stopping")<Stopping, Deferred.Deferred<void>>() {}
-
-const noWork: WorkerRegistry.PollAnswer = { jobs: [], stop: [] }
-
-const WorkersLive = HttpApiBuilder.group(ForemanApi, "workers", (handlers) =>
-  Effect.gen(function*() {
-    const registry = yield* WorkerRegistry.WorkerRegistry
-    const stopping = yield* Effect.serviceOption(Stopping)
-    /** A poll that ends, with no job, when the server begins to stop. */
-    const poll = (workerId: Domain.WorkerId, body: typeof PollBody.Type) =>
-      Option.match(stopping, {
-        onNone: () => registry.poll(workerId, pollRequest(body)),
-        onSome: (stopped) =>
-          Effect.raceFirst(registry.poll(workerId, pollRequest(body)), Effect.as(Deferred.await(stopped), noWork))
-      })
-    /** A worker speaking about itself: a worker token that may speak for it, and its registration's credential. */
-    const asWorker = (workerId: Domain.WorkerId, headers: typeof WorkerCredential.Type) =>
-      Effect.zipRight(
-        speakingFor(workerId),
-        registry.authenticate(workerId, Option.getOrNull(Option.map(Option.fromNullable(headers[workerSecretHeader]), secretDigest)))
-      )
-    return handlers
-      .handle("register", ({ payload }) =>
-        Effect.gen(function*() {
-          yield* speakingFor(payload.id)
-          const secret = randomBytes(32).toString("base64url")
-          const answer = yield* registry.register(payload, secretDigest(secret))
-          return { ...answer, secret, protocolVersion: workerProtocolVersion }
-        }))
-      .handle("heartbeat", ({ headers, path, payload }) =>
-        Effect.gen(function*() {
-          yield* asWorker(path.workerId, headers)
-          const worker = yield* registry.heartbeat(path.workerId, payload.healthy)
-          return { ...worker, stop: yield* registry.toStop(path.workerId, payload.running ?? []) }
-        }))
-      .handle("poll", ({ headers, path, payload }) =>
-        Effect.zipRight(asWorker(path.workerId, headers), poll(path.workerId, payload)))
-      .handle("deregister", ({ headers, path }) =>
-        Effect.zipRight(asWorker(path.workerId, headers), registry.deregister(path.workerId)))
-      .handle("list", ({ urlParams }) =>
-        Effect.zipRight(requireAnyone, registry.list({ type: urlParams.type, status: urlParams.status })))
-      .handle("get", ({ path }) => Effect.zipRight(requireAnyone, registry.get(path.workerId)))
-      .handle("report", ({ headers, path, payload }) =>
-        Effect.gen(function*() {
-          yield* asWorker(path.workerId, headers)
-          const { next, ...report } = "next" in payload ? payload : { ...payload, next: undefined }
-          const job = yield* registry.report({ ...report, jobId: path.jobId, workerId: path.workerId })
-          if (next === undefined) return job
-          return { ...job, next: yield* poll(path.workerId, next) }
-        }))
   }))
 
 const HealthLive = HttpApiBuilder.group(ForemanApi, "health", (handlers) =>
