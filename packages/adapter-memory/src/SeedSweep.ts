@@ -14,35 +14,12 @@ import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { pathToFileURL } from "node:url"
 import { Worker } from "node:worker_threads"
-import { runSeed } from "./internal/seedRun.js"
+import { runSeed, type SeedRow } from "./internal/seedRun.js"
 import type { SimulationReport } from "./Simulation.js"
 import { SimulationSpec } from "./SimulationOptions.js"
 import { entry, marker, type SweepWorkerData } from "./SeedSweepWorker.js"
 
-/** A seed that ran: its outcomes, the invariant violations it found (none when all held), and its trace. */
-export interface SeedRan {
-  readonly _tag: "Ran"
-  readonly seed: number
-  readonly outcomes: SimulationReport["outcomes"]
-  readonly violations: ReadonlyArray<string>
-  readonly traceHash: string
-  readonly spentUsd: number
-  readonly events: number
-  readonly simulatedSeconds: number
-  /** Real time the run took, in its thread. */
-  readonly wallMs: number
-}
-
-/** A seed whose run died (an exception in the simulator, or its thread ended): what it said. */
-export interface SeedCrashed {
-  readonly _tag: "Crashed"
-  readonly seed: number
-  readonly message: string
-  readonly wallMs: number
-}
-
-/** What one seed of a sweep gave. */
-export type SeedRow = SeedRan | SeedCrashed
+export type { SeedCrashed, SeedRan, SeedRow } from "./internal/seedRun.js"
 
 export interface SweepOptions {
   /** The settings of every run, as plain data; each seed replaces `spec.seed`. */

@@ -4,9 +4,34 @@
  * thread and in a worker thread, so a seed's row does not depend on where it ran.
  */
 import { Cause, Duration, Effect, Exit } from "effect"
-import type { SeedRow } from "../SeedSweep.js"
 import * as Simulation from "../Simulation.js"
 import type { SimulationSpec } from "../SimulationOptions.js"
+import type { SimulationReport } from "../SimulationReport.js"
+
+/** A seed that ran: its outcomes, the invariant violations it found (none when all held), and its trace. */
+export interface SeedRan {
+  readonly _tag: "Ran"
+  readonly seed: number
+  readonly outcomes: SimulationReport["outcomes"]
+  readonly violations: ReadonlyArray<string>
+  readonly traceHash: string
+  readonly spentUsd: number
+  readonly events: number
+  readonly simulatedSeconds: number
+  /** Real time the run took, in its thread. */
+  readonly wallMs: number
+}
+
+/** A seed whose run died (an exception in the simulator, or its thread ended): what it said. */
+export interface SeedCrashed {
+  readonly _tag: "Crashed"
+  readonly seed: number
+  readonly message: string
+  readonly wallMs: number
+}
+
+/** What one seed of a sweep gave. */
+export type SeedRow = SeedRan | SeedCrashed
 
 /** The first line of a defect's message (an exception's message, or the cause's pretty form). */
 const messageOf = (cause: Cause.Cause<unknown>): string => {
