@@ -8,7 +8,7 @@ import type { Memory } from "@foreman/adapter-memory"
 import { NodeContext } from "@effect/platform-node"
 import { ConfigProvider, Effect, Fiber, Layer } from "effect"
 import { instantHandlers } from "@foreman/adapter-memory/TestEngine"
-import { eventually, startServer } from "@foreman/testing/ApiHarness"
+import { eventually, startLabServer, startServer } from "@foreman/testing/ApiHarness"
 import { Cli } from "../src/index.js"
 import { against, capturing, foreman, foremanOffline, plain, refusingUrl } from "./cliHarness.js"
 
@@ -222,9 +222,7 @@ describe("foreman agent cancel / show / budget", () => {
 
   it.scopedLive("shows one research with its jobs, gates, metrics, assessment and cost", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instantHandlers } })
-      yield* server.workers.spawn({ id: "training-1", type: "training" })
-      yield* server.workers.spawn({ id: "backtest-1", type: "backtest" })
+      const server = yield* startLabServer
       const run = against(server.baseUrl)
       const api = yield* server.client()
       const id = idOf((yield* run(["agent", "trigger", "--brief", "Explore RSI variations"])).stdout)

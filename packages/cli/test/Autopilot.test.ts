@@ -3,17 +3,14 @@
  * in-process against the coordinator's API over a fresh in-memory engine.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { instantHandlers } from "@foreman/adapter-memory/TestEngine"
-import { eventually, startServer } from "@foreman/testing/ApiHarness"
+import { eventually, startLabServer } from "@foreman/testing/ApiHarness"
 import { Effect } from "effect"
 import { against } from "./cliHarness.js"
 
 describe("foreman autopilot", () => {
   it.scopedLive("starts, follows promising assessments up to --max, says why it stopped; stop is idempotent; --parent is checked", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instantHandlers } })
-      yield* server.workers.spawn({ id: "training-1", type: "training" })
-      yield* server.workers.spawn({ id: "backtest-1", type: "backtest" })
+      const server = yield* startLabServer
       const run = against(server.baseUrl)
       const api = yield* server.client()
 

@@ -3,8 +3,8 @@
  * fresh in-memory engine: the catalogue as a table and as JSON.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { goodBacktest, goodTraining, instantHandlers } from "@foreman/adapter-memory/TestEngine"
-import { eventually, startServer } from "@foreman/testing/ApiHarness"
+import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
+import { eventually, startLabServer, startServer } from "@foreman/testing/ApiHarness"
 import { Effect } from "effect"
 import { against } from "./cliHarness.js"
 
@@ -21,9 +21,7 @@ describe("foreman strategies", () => {
 
   it.scopedLive("lists designs newest first with their best metrics; --json gives the summaries", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instantHandlers } })
-      yield* server.workers.spawn({ id: "training-1", type: "training" })
-      yield* server.workers.spawn({ id: "backtest-1", type: "backtest" })
+      const server = yield* startLabServer
       const run = against(server.baseUrl)
       const api = yield* server.client()
       assert.strictEqual((yield* run(["agent", "trigger", "--brief", "Explore RSI variations"])).code, 0)

@@ -7,8 +7,7 @@
 import { FetchHttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { EventStream } from "@foreman/api"
-import { instantHandlers } from "@foreman/adapter-memory/TestEngine"
-import { startServer } from "@foreman/testing/ApiHarness"
+import { startLabServer, startServer } from "@foreman/testing/ApiHarness"
 import { Chunk, Deferred, Effect, Fiber, Stream } from "effect"
 
 /** Follows the stream until `done` holds for an event, and returns every event up to it. */
@@ -36,9 +35,7 @@ const completed = (id: string) => (event: EventStream.StreamEvent) =>
 describe("GET /api/v1/events", () => {
   it.scopedLive("streams a research's events with ids, resumes after Last-Event-ID, and resets an unknown id", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instantHandlers } })
-      yield* server.workers.spawn({ id: "training-1", type: "training" })
-      yield* server.workers.spawn({ id: "backtest-1", type: "backtest" })
+      const server = yield* startLabServer
 
       // Trigger once the stream says it is connected, then follow until the research completes.
       const connected = yield* Deferred.make<void>()

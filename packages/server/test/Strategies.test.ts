@@ -4,8 +4,8 @@
  * trigger naming a stored strategy, and the endpoints kept for operators.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { goodBacktest, goodTraining, instantHandlers } from "@foreman/adapter-memory/TestEngine"
-import { eventually, json, startServer } from "@foreman/testing/ApiHarness"
+import { goodBacktest, goodTraining } from "@foreman/adapter-memory/TestEngine"
+import { eventually, json, startLabServer, startServer } from "@foreman/testing/ApiHarness"
 import { Effect } from "effect"
 
 const bodyOf = (response: Response) => Effect.promise(() => response.json() as Promise<Record<string, unknown>>)
@@ -13,9 +13,7 @@ const bodyOf = (response: Response) => Effect.promise(() => response.json() as P
 describe("strategies API", () => {
   it.scopedLive("lists designs newest first with best metrics, gets one, 404 for an unknown name", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instantHandlers } })
-      yield* server.workers.spawn({ id: "training-1", type: "training" })
-      yield* server.workers.spawn({ id: "backtest-1", type: "backtest" })
+      const server = yield* startLabServer
       const api = yield* server.client()
       assert.deepStrictEqual(yield* api.agent.strategies(), [])
 
@@ -48,9 +46,7 @@ describe("strategies API", () => {
 
   it.scopedLive("a trigger naming a stored strategy trains it without designing; an unknown name is 404", () =>
     Effect.gen(function*() {
-      const server = yield* startServer({ engine: { handlers: instantHandlers } })
-      yield* server.workers.spawn({ id: "training-1", type: "training" })
-      yield* server.workers.spawn({ id: "backtest-1", type: "backtest" })
+      const server = yield* startLabServer
       const api = yield* server.client()
       yield* api.agent.trigger({ payload: { brief: "Explore RSI variations" } })
       const [stored] = yield* eventually(api.agent.strategies(), (l) => l.length === 1)

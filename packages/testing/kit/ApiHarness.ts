@@ -2,6 +2,7 @@
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
 import { Memory, MemoryWorkers, PlanCurves } from "@foreman/adapter-memory"
 import * as OfflineAgents from "@foreman/agents/OfflineAgents"
+import { instantHandlers } from "@foreman/adapter-memory/TestEngine"
 import { Coordinator, Engine, ForemanConfig, Researches } from "@foreman/core"
 import { ConfigProvider, Context, Duration, Effect, Layer, Logger, LogLevel } from "effect"
 import { Api } from "@foreman/api"
@@ -91,6 +92,14 @@ export const startServer = (options: ServerOptions = {}) =>
       fetch: (path: string, init?: RequestInit) => Effect.promise(() => fetch(`${baseUrl}${path}`, init))
     }
   })
+
+/** A server whose workers answer at once (`instantHandlers`), with one training and one backtest worker. */
+export const startLabServer = Effect.gen(function*() {
+  const server = yield* startServer({ engine: { handlers: instantHandlers } })
+  yield* server.workers.spawn({ id: "training-1", type: "training" })
+  yield* server.workers.spawn({ id: "backtest-1", type: "backtest" })
+  return server
+})
 
 /** Runs `self` until `done` holds for its result, every 20 ms, for at most `seconds`. */
 export const eventually = <A, E, R>(self: Effect.Effect<A, E, R>, done: (a: A) => boolean, seconds = 5) =>
