@@ -1,22 +1,12 @@
 /** The autopilot's decision, on plain data: no engine. */
 import { assert, describe, it } from "@effect/vitest"
-import { Autopilot, type Domain, ResearchTransitions } from "@foreman/core"
+import { Autopilot, type Domain } from "@foreman/core"
+import * as fixtures from "@foreman/adapter-memory/TestEngine"
 
 const id = (s: string) => s as Domain.ResearchId
 
-const research = (name: string, overrides: Partial<Domain.Research> = {}): Domain.Research => ({
-  ...ResearchTransitions.create({
-    id: id(name),
-    brief: `brief of ${name}`,
-    model: null,
-    bypassGates: false,
-    forced: false,
-    phase: "designing",
-    strategy: null,
-    now: 1000
-  }),
-  ...overrides
-})
+const research = (name: string, overrides: Partial<Domain.Research> = {}): Domain.Research =>
+  fixtures.research(name, { brief: `brief of ${name}`, ...overrides })
 
 const promising = (name: string, finishedAt: number, nextBrief = `after ${name}`, parentId: string | null = null) =>
   research(name, {
