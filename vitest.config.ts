@@ -9,12 +9,16 @@ import SlowFirstSequencer from "./scripts/slow-first-sequencer.js"
 const workers = availableParallelism() + 1
 
 /**
- * Files that start no process, no server of their own and hold no global state between files (the pure
- * core, the memory adapter, the agents, views and documentation checks). They run one after another in
- * one worker thread that keeps the modules it has loaded (`isolate: false`): loading Effect and the
- * packages again for each file cost more than most of these files' tests (collect 376 s of a 550 s
- * run). Every other file runs in a process of its own, three at a time; so does a new file until it is
- * listed here (the simulator's long runs are not: they would hold the one shared thread).
+ * Two pools, neither of which loads the modules again for each file (`isolate: false`): loading Effect
+ * and the packages anew for each of 134 files cost about 4 s of CPU a file, a third of the run's CPU.
+ * - `shared`: files that start no process and no server of their own (the pure core, the memory
+ *   adapter, the agents, views and documentation checks), one after another in one worker thread.
+ * - `processes`: every other file, in `workers` processes that each run one file at a time. A file
+ *   must leave nothing running when it ends (its scopes closed, its children killed), and must not
+ *   count on process-wide state being fresh: metrics are per process, so a test reads what a counter
+ *   grew by, not its value.
+ * A new file runs in `processes` until it is listed here (the simulator's long runs are not: they
+ * would hold the one shared thread).
  */
 const shared = [
   "packages/core/test/**/*.test.ts",
@@ -22,7 +26,7 @@ const shared = [
   "packages/agents/test/*.test.ts",
   "packages/adapter-postgres/test/RowDecoding.test.ts",
   "packages/server/test/{DashboardViews,ChartViews,OpenApi}.test.ts",
-  "packages/cli/test/{Format,Client,DocCompare}.test.ts",
+  "packages/cli/test/{Format,Client,DocCompare,Usage}.test.ts",
   "packages/testing/test/{DocsCoverage,PackageDependencies,PackageGraph,FakeLlm}.test.ts",
   "examples/test/{backtestWorker,designedStrategies,features,syntheticMarket,trainingWorker}.test.ts"
 ]
@@ -38,7 +42,12 @@ export default defineConfig({
     globalSetup: ["./scripts/vitest-global-setup.ts"],
     maxWorkers: workers,
     minWorkers: 1,
-    poolOptions: { threads: { isolate: false, maxThreads: 1, minThreads: 1 } },
+    poolOptions: {
+      threads: { isolate: false, maxThreads: 1, minThreads: 1 },
+      // As many processes from start to end: a pool that shrinks while a file still runs fails the run
+      // with "Terminating worker thread" and leaves that process behind.
+      forks: { isolate: false, minForks: workers, maxForks: workers }
+    },
     // Files whose cases run side by side (the docs' scenes, the conformance cases) run three at once.
     maxConcurrency: 3,
     testTimeout: 60_000,

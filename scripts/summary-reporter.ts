@@ -2,7 +2,7 @@
  * Vitest reporter that ends the run with the slowest ten test files and then
  * the line `N passed, N failed` (read by CI), last.
  */
-import { writeSync } from "node:fs"
+import { writeFileSync, writeSync } from "node:fs"
 import { relative } from "node:path"
 import type { Reporter, TestModule } from "vitest/node"
 
@@ -25,13 +25,17 @@ export default class SummaryReporter implements Reporter {
     }
     failed += errors.length
     const line = `${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`
-    const slowest = modules
+    const files = modules
       .map((module) => {
         const d = module.diagnostic()
         const ms = d.environmentSetupDuration + d.prepareDuration + d.collectDuration + d.setupDuration + d.duration
-        return { file: relative(process.cwd(), module.moduleId), ms }
+        return { file: relative(process.cwd(), module.moduleId), ms, collectMs: d.collectDuration, testsMs: d.duration }
       })
       .sort((a, b) => b.ms - a.ms)
+    // FOREMAN_TEST_TIMES=path writes every file's time (JSON), to see where a run's time goes.
+    const timesPath = process.env["FOREMAN_TEST_TIMES"]
+    if (timesPath !== undefined && timesPath !== "") writeFileSync(timesPath, JSON.stringify(files, null, 2))
+    const slowest = files
       .slice(0, 10)
       .map(({ file, ms }) => `  ${(ms / 1000).toFixed(1).padStart(6)} s  ${file}`)
     // Printed at exit so it comes after vitest's own summary, as the run's last line.

@@ -5,7 +5,9 @@
  * waits for the training worker; the scrape then shows the queue, the slots
  * and the active researches. Once both finish, it shows the counters and
  * histograms of the loop, the LLM calls, the budget and the HTTP requests
- * (a refused trigger among them).
+ * (a refused trigger among them). Counters and histograms belong to the
+ * process (several engines in one process add to the same ones), so the
+ * tests read what they grew by during the test.
  */
 import { HttpServer } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
@@ -50,6 +52,23 @@ const valueOf = (samples: ReadonlyArray<Sample>, name: string, labels: Record<st
   if (found.length === 0) throw new Error(`no sample ${name} ${JSON.stringify(labels)}`)
   return found.reduce((sum, s) => sum + s.value, 0)
 }
+
+/** The sum of the samples named `name` whose labels include `labels`, 0 when there is none. */
+const valueOr0 = (samples: ReadonlyArray<Sample>, name: string, labels: Record<string, string> = {}): number =>
+  samples.some((s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value))
+    ? valueOf(samples, name, labels)
+    : 0
+
+/** What a counter (or a histogram's count, sum or bucket) grew by from one scrape to a later one. */
+const growth = (before: ReadonlyArray<Sample>, after: ReadonlyArray<Sample>) =>
+(name: string, labels: Record<string, string> = {}): number => valueOf(after, name, labels) - valueOr0(before, name, labels)
+
+/** The samples of `after` with `labels` whose value differs from `before`'s. */
+const changedWith = (before: ReadonlyArray<Sample>, after: ReadonlyArray<Sample>, labels: Record<string, string>) =>
+  after.filter((s) =>
+    Object.entries(labels).every(([key, value]) => s.labels[key] === value) &&
+    s.value !== valueOr0(before, s.name, s.labels)
+  )
 
 /** The text's `# TYPE` lines, by metric family. */
 const types = (text: string): ReadonlyMap<string, string> =>
@@ -100,6 +119,7 @@ describe("GET /metrics", () => {
             body: JSON.stringify(body)
           }).then((r) => r.status)
         )
+      const start = parse((yield* scrape).text)
       assert.strictEqual(yield* post({ brief: "RSI on EURUSD" }), 202)
       assert.strictEqual(yield* post({ brief: "RSI on GBPUSD" }), 202)
       assert.strictEqual(yield* post({}), 400)
@@ -140,6 +160,7 @@ describe("GET /metrics", () => {
       const after = yield* scrape
       const end = parse(after.text)
       const families = types(after.text)
+      const grew = growth(start, end)
       const expected: ReadonlyArray<readonly [string, string]> = [
         ["foreman_researches_triggered_total", "counter"],
         ["foreman_triggers_refused_total", "counter"],
@@ -169,58 +190,59 @@ describe("GET /metrics", () => {
       ]
       for (const [name, type] of expected) assert.strictEqual(families.get(name), type, name)
 
-      assert.strictEqual(valueOf(end, "foreman_researches_triggered_total", { forced: "false" }), 2)
-      assert.strictEqual(valueOf(end, "foreman_triggers_refused_total", { reason: "capacity" }), 1)
-      assert.strictEqual(valueOf(end, "foreman_researches_finished_total", { status: "completed" }), 2)
+      assert.strictEqual(grew("foreman_researches_triggered_total", { forced: "false" }), 2)
+      assert.strictEqual(grew("foreman_triggers_refused_total", { reason: "capacity" }), 1)
+      assert.strictEqual(grew("foreman_researches_finished_total", { status: "completed" }), 2)
       assert.strictEqual(valueOf(end, "foreman_researches_active"), 0)
       assert.strictEqual(valueOf(end, "foreman_queue_depth", { worker_type: "training" }), 0)
       assert.strictEqual(valueOf(end, "foreman_worker_slots_busy", { worker_type: "training" }), 0)
       assert.strictEqual(valueOf(end, "foreman_workers", { worker_type: "training", status: "busy" }), 0)
       assert.strictEqual(valueOf(end, "foreman_workers", { worker_type: "training", status: "available" }), 1)
 
-      assert.isAbove(valueOf(end, "foreman_tick_duration_seconds_count"), 0)
-      assert.strictEqual(valueOf(end, "foreman_jobs_started_total", { kind: "design", worker_type: "in_process" }), 2)
-      assert.strictEqual(valueOf(end, "foreman_jobs_started_total", { kind: "training", worker_type: "training" }), 2)
-      assert.strictEqual(valueOf(end, "foreman_handover_seconds_count", { worker_type: "training" }), 2)
-      assert.strictEqual(valueOf(end, "foreman_handover_seconds_count", { worker_type: "backtest" }), 2)
+      assert.isAbove(grew("foreman_tick_duration_seconds_count"), 0)
+      assert.strictEqual(grew("foreman_jobs_started_total", { kind: "design", worker_type: "in_process" }), 2)
+      assert.strictEqual(grew("foreman_jobs_started_total", { kind: "training", worker_type: "training" }), 2)
+      assert.strictEqual(grew("foreman_handover_seconds_count", { worker_type: "training" }), 2)
+      assert.strictEqual(grew("foreman_handover_seconds_count", { worker_type: "backtest" }), 2)
       // The second research waited for the first one's training job.
-      assert.isAbove(valueOf(end, "foreman_handover_seconds_sum", { worker_type: "training" }), 0)
+      assert.isAbove(grew("foreman_handover_seconds_sum", { worker_type: "training" }), 0)
       assert.strictEqual(
-        valueOf(end, "foreman_dispatch_duration_seconds_count", { worker_type: "training", outcome: "accepted" }),
+        grew("foreman_dispatch_duration_seconds_count", { worker_type: "training", outcome: "accepted" }),
         2
       )
       assert.strictEqual(
-        valueOf(end, "foreman_handover_seconds_bucket", { worker_type: "backtest", le: "+Inf" }),
+        grew("foreman_handover_seconds_bucket", { worker_type: "backtest", le: "+Inf" }),
         2
       )
 
       const model = agents.model!
-      const calls = valueOf(end, "foreman_llm_calls_total", { model, outcome: "answered", simulated: "false" })
+      const calls = grew("foreman_llm_calls_total", { model, outcome: "answered", simulated: "false" })
       assert.strictEqual(calls, 4) // a design and an assessment for each research
-      assert.strictEqual(valueOf(end, "foreman_llm_tokens_total", { model, kind: "output" }), 4 * 200)
-      assert.strictEqual(valueOf(end, "foreman_llm_tokens_total", { model, kind: "cached_input" }), 4 * 100)
-      assert.isAtLeast(valueOf(end, "foreman_llm_tokens_total", { model, kind: "input" }), 4 * 1000)
-      const cost = valueOf(end, "foreman_llm_cost_usd_total", { model })
+      assert.strictEqual(grew("foreman_llm_tokens_total", { model, kind: "output" }), 4 * 200)
+      assert.strictEqual(grew("foreman_llm_tokens_total", { model, kind: "cached_input" }), 4 * 100)
+      assert.isAtLeast(grew("foreman_llm_tokens_total", { model, kind: "input" }), 4 * 1000)
+      const cost = grew("foreman_llm_cost_usd_total", { model })
       assert.isAbove(cost, 0)
       assert.closeTo(valueOf(end, "foreman_budget_spent_usd"), cost, 1e-6)
-      assert.strictEqual(valueOf(end, "foreman_llm_call_duration_seconds_count", { model }), 4)
+      assert.strictEqual(grew("foreman_llm_call_duration_seconds_count", { model }), 4)
 
       const triggerRoute = "/api/v1/agent/trigger"
       assert.strictEqual(
-        valueOf(end, "foreman_http_requests_total", { method: "POST", route: triggerRoute, status: "202" }),
+        grew("foreman_http_requests_total", { method: "POST", route: triggerRoute, status: "202" }),
         2
       )
       assert.strictEqual(
-        valueOf(end, "foreman_http_requests_total", { method: "POST", route: triggerRoute, status: "400" }),
+        grew("foreman_http_requests_total", { method: "POST", route: triggerRoute, status: "400" }),
         1
       )
       assert.strictEqual(
-        valueOf(end, "foreman_http_requests_total", { method: "POST", route: triggerRoute, status: "409" }),
+        grew("foreman_http_requests_total", { method: "POST", route: triggerRoute, status: "409" }),
         1
       )
-      assert.strictEqual(valueOf(end, "foreman_http_requests_total", { method: "GET", route: "/metrics", status: "200" }), 1)
+      // The first scrape and the one during the test (this one counts once it is answered).
+      assert.strictEqual(grew("foreman_http_requests_total", { method: "GET", route: "/metrics", status: "200" }), 2)
       assert.strictEqual(
-        valueOf(end, "foreman_http_request_duration_seconds_count", { method: "POST", route: triggerRoute }),
+        grew("foreman_http_request_duration_seconds_count", { method: "POST", route: triggerRoute }),
         4
       )
       // Worker traffic is counted by its route pattern, not by its ids.
@@ -243,6 +265,8 @@ describe("GET /metrics", () => {
       const address = Context.get(context, HttpServer.HttpServer).address
       const baseUrl = `http://127.0.0.1:${address._tag === "TcpAddress" ? address.port : 0}`
       const coordinator = Context.get(context, Coordinator.Coordinator)
+      const scrape = Effect.promise(() => fetch(`${baseUrl}/metrics`).then((r) => r.text()))
+      const start = parse(yield* scrape)
       const triggered = yield* Effect.promise(() =>
         fetch(`${baseUrl}/api/v1/agent/trigger`, {
           method: "POST",
@@ -253,18 +277,18 @@ describe("GET /metrics", () => {
       assert.strictEqual(triggered, 202)
       // Designed, the research waits for a training worker (there is none).
       yield* eventually(coordinator.status(), (s) => s.active[0]?.waitingFor?.workerType === "training", 30)
-      const text = yield* Effect.promise(() => fetch(`${baseUrl}/metrics`).then((r) => r.text()))
-      const samples = parse(text)
+      const samples = parse(yield* scrape)
+      const grew = growth(start, samples)
       const model = OfflineAgents.name
-      assert.strictEqual(valueOf(samples, "foreman_llm_calls_total", { model, outcome: "answered", simulated: "true" }), 1)
+      assert.strictEqual(grew("foreman_llm_calls_total", { model, outcome: "answered", simulated: "true" }), 1)
       assert.isFalse(samples.some((s) => s.labels["model"] === model && s.labels["simulated"] !== "true"))
-      assert.isAbove(valueOf(samples, "foreman_llm_tokens_total", { model, kind: "output" }), 0)
-      assert.strictEqual(valueOf(samples, "foreman_llm_call_duration_seconds_count", { model }), 1)
-      const cost = valueOf(samples, "foreman_llm_cost_usd_total", { model })
+      assert.isAbove(grew("foreman_llm_tokens_total", { model, kind: "output" }), 0)
+      assert.strictEqual(grew("foreman_llm_call_duration_seconds_count", { model }), 1)
+      const cost = grew("foreman_llm_cost_usd_total", { model })
       assert.isAbove(cost, 0)
       assert.closeTo(valueOf(samples, "foreman_budget_spent_usd"), cost, 1e-6)
       assert.closeTo(valueOf(samples, "foreman_budget_simulated_usd"), cost, 1e-6)
-      assert.isFalse(samples.some((s) => s.labels["model"] === "claude-haiku-4-5"))
+      assert.deepStrictEqual(changedWith(start, samples, { model: "claude-haiku-4-5" }), [])
 
       // The ledger, as the API gives it, says the same: the offline agents' name, simulated, charged.
       const id = (yield* coordinator.list({ limit: 1, offset: 0 }))[0]!.id
