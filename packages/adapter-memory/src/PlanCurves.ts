@@ -12,7 +12,7 @@ import type { Worker } from "node:worker_threads"
 import { type CurveFigures, type CurveTask, type CurveTaskResult, runCurveTask } from "./internal/curveRun.js"
 import { spread } from "./Plan.js"
 import { entry, marker, type CurveWorkerData } from "./PlanCurvesWorker.js"
-import { startWorker } from "./SeedSweep.js"
+import { startWorker } from "./internal/threadWorker.js"
 
 export interface PlanCurvesOptions {
   /** Worker threads per curve; 1 runs the simulations in this thread (tests of the figures only). 2 by default. */

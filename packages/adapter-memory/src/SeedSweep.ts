@@ -10,10 +10,8 @@
  * swept here; loop over `Simulation.run` in your own code for those.
  */
 import { Clock, Data, Duration, Effect, Either, Option, ParseResult, Schema, Stream } from "effect"
-import { readFileSync } from "node:fs"
-import { createRequire } from "node:module"
-import { pathToFileURL } from "node:url"
-import { Worker } from "node:worker_threads"
+import type { Worker } from "node:worker_threads"
+import { startWorker } from "./internal/threadWorker.js"
 import { runSeed, type SeedRow } from "./internal/seedRun.js"
 import type { SimulationReport } from "./Simulation.js"
 import { SimulationSpec } from "./SimulationOptions.js"
@@ -44,29 +42,8 @@ export class InvalidSweepSpec extends Data.TaggedError("InvalidSweepSpec")<{ rea
 
 const decodeSpec = Schema.decodeUnknownEither(SimulationSpec, { onExcessProperty: "error" })
 
-/**
- * The URL of tsx's ESM API (its `./esm/api` export for `import`), found from
- * `from`: the `require` one, which `createRequire` resolves, cannot be imported.
- */
-const tsxEsmApi = (from: URL): string => {
-  const manifest = createRequire(from).resolve("tsx/package.json")
-  const exports = (JSON.parse(readFileSync(manifest, "utf8")) as {
-    readonly exports: { readonly "./esm/api": { readonly import: { readonly default: string } } }
-  }).exports
-  return new URL(exports["./esm/api"].import.default, pathToFileURL(manifest)).href
-}
-
-/**
- * Starts a worker thread on `entry`. A `.ts` entry (the sources, under vitest
- * or tsx) is loaded through tsx, resolving the workspace's packages to their
- * sources as the caller's do. Exported for other worker entries of the same
- * kind (`PlanCurves`).
- */
-export const startWorker = (entryUrl: URL, workerData: unknown): Worker => {
-  if (!entryUrl.pathname.endsWith(".ts")) return new Worker(entryUrl, { workerData })
-  const load = `import(${JSON.stringify(tsxEsmApi(entryUrl))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entryUrl.href)}) })`
-  return new Worker(load, { eval: true, workerData, execArgv: ["--conditions=source"] })
-}
+/** Starts a worker thread on a module of this package (exported for `PlanCurves`' threads too). */
+export { startWorker }
 
 /** Whether the seed at `index` may start, `elapsed` ms into the sweep. */
 const mayStartWith = (o: SweepOptions) => {
