@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url"
 import { Duration, Effect, Layer, Schedule } from "effect"
 import { beforeAll } from "vitest"
 import * as Postgres from "../src/Postgres.js"
+import { bundled } from "@foreman/testing/Bundle"
 import { createDatabase } from "@foreman/testing/PgDatabase"
 
 let url = ""
@@ -19,10 +20,11 @@ beforeAll(async () => {
 
 const fixture = fileURLToPath(new URL("./fixtures/lab.ts", import.meta.url))
 
+/** The lab fixture, bundled from the current sources, as a child process. */
 const startLab = (generation: number, researches: number) =>
   Effect.acquireRelease(
-    Effect.sync(() => {
-      const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", fixture, url, String(generation), String(researches)], {
+    Effect.map(Effect.promise(() => bundled(fixture)), (lab) => {
+      const child = spawn(process.execPath, [lab, url, String(generation), String(researches)], {
         stdio: ["ignore", "ignore", "pipe"]
       })
       const errors: Array<string> = []

@@ -6,7 +6,8 @@
  * research trains and a new one finishes it with the worker's result; a worker
  * SIGKILLed mid-job has its job retried on another.
  *
- * Processes start slowly on a loaded machine (each compiles its TypeScript), so
+ * The workers run the fixture bundled from the current sources (as the server
+ * runs the `foreman` bundle). Processes start slowly on a loaded machine, so
  * every wait is on a condition with a generous deadline, and the test timeouts
  * leave room for them. The push worker listens on a port the system chooses;
  * the server's port is found free, and another is tried if it was taken meanwhile.
@@ -18,6 +19,7 @@ import { createServer, type AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { bundled } from "@foreman/testing/Bundle"
 import { createDatabase } from "@foreman/testing/PgDatabase"
 
 /** The `foreman` command, whose `server` is the production composition. */
@@ -39,9 +41,10 @@ interface Proc {
   readonly output: Array<string>
 }
 
+/** Runs the JavaScript file `script` with node. */
 const start = (script: string, env: Record<string, string>, args: ReadonlyArray<string> = []): Proc => {
   const { DATABASE_URL: _a, FOREMAN_DATABASE_URL: _b, ...inherited } = process.env
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", script, ...args], {
+  const child = spawn(process.execPath, [script, ...args], {
     env: { ...inherited, ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
@@ -109,6 +112,7 @@ const serverEnv = {
 
 describe("end to end with real processes", () => {
   let databaseUrl = ""
+  let workerBundle = ""
   let api = ""
   let serverPort = 0
   let server: Proc | undefined
@@ -166,7 +170,7 @@ describe("end to end with real processes", () => {
   const startWorker = (id: string, type: string, protocol: "pull" | "push" = "pull") => {
     workers.set(
       id,
-      start(workerScript, {
+      start(workerBundle, {
         FOREMAN_API_URL: api,
         FOREMAN_WORKER_ID: id,
         FOREMAN_WORKER_TYPE: type,
@@ -185,6 +189,7 @@ describe("end to end with real processes", () => {
 
   beforeAll(async () => {
     databaseUrl = await createDatabase("foreman_e2e")
+    workerBundle = await bundled(workerScript)
     writeFileSync(startsFile, "")
     writeFileSync(stopsFile, "")
     await startServerAnywhere()

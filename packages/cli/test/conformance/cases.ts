@@ -6,14 +6,13 @@
  * (`python_worker.py`, `typescript_worker.ts`), which logs `start`/`done`/
  * `cancelled` lines per job. Every wait polls the API or a log file.
  */
-import { afterAll, assert, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import {
   type Lab,
   lossyProxy,
   quickRecovery,
   registerRaw,
-  removeBuilds,
   results,
   type Sdk,
   sdks,
@@ -38,7 +37,6 @@ const timeout = 120_000
 export const conformance = (name: Sdk["name"]): void => {
   const sdk = sdks.find((s) => s.name === name)!
   if (!sdk.available) process.stderr.write(`skipping the ${sdk.name} SDK's conformance: ${sdk.missing}\n`)
-  afterAll(removeBuilds)
   // Each case has a coordinator and database of its own, and mostly waits (on jobs that take
   // seconds, on heartbeats and graces): the cases run side by side.
   describe(`the ${sdk.name} SDK`, { concurrent: true }, () => cases(sdk))

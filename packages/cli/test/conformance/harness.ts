@@ -11,8 +11,8 @@ import { request, createServer, type IncomingMessage, type Server } from "node:h
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { build } from "esbuild"
 import { Effect } from "effect"
+import { bundled } from "@foreman/testing/Bundle"
 import { createDatabase } from "@foreman/testing/PgDatabase"
 import * as Python from "@foreman/testing/Python"
 import { bin, cleanEnv, closedPort, exited, root, waitFor } from "../processes.js"
@@ -39,36 +39,6 @@ export interface Sdk {
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
 
-let bundleDir: string | undefined
-let bundled: Promise<ReadonlyArray<string>> | undefined
-
-/**
- * The TypeScript worker bundled with the workspace's current sources (as the
- * `foreman` binary is): it starts in a second where tsx takes five.
- */
-const bundle = async (): Promise<ReadonlyArray<string>> => {
-  bundleDir = mkdtempSync(join(tmpdir(), "foreman-conformance-"))
-  const outfile = join(bundleDir, "typescript_worker.mjs")
-  await build({
-    entryPoints: [here("./typescript_worker.ts")],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    outfile,
-    logLevel: "warning",
-    conditions: ["source"],
-    banner: { js: "import { createRequire as bundleRequire } from 'node:module'; const require = bundleRequire(import.meta.url);" }
-  })
-  return [process.execPath, outfile]
-}
-
-/** Removes what the SDKs' workers were built into (after the tests). */
-export const removeBuilds = () => {
-  if (bundleDir !== undefined) rmSync(bundleDir, { recursive: true, force: true })
-  bundleDir = undefined
-  bundled = undefined
-}
-
 export const sdks: ReadonlyArray<Sdk> = [
   {
     name: "python",
@@ -81,7 +51,8 @@ export const sdks: ReadonlyArray<Sdk> = [
     name: "typescript",
     available: true,
     missing: "",
-    command: () => (bundled ??= bundle()),
+    // Bundled with the workspace's current sources (as the `foreman` binary is): it starts in a second where tsx takes five.
+    command: async () => [process.execPath, await bundled(here("./typescript_worker.ts"))],
     badToken: { does: "retry", says: /rejected the token \(401\): check FOREMAN_WORKER_TOKEN; retrying/ }
   }
 ]
