@@ -132,18 +132,18 @@ const make = (options: MemoryWorkersOptions) =>
         return job === undefined ? Effect.void : Effect.zipRight(jobOver(process, jobId), Fiber.interrupt(job.fiber))
       }, { discard: true })
 
-    const beat = (process: Process) =>
-      registry.heartbeat(process.spec.id as Domain.WorkerId).pipe(
-        // A pull worker lists its jobs with each beat and stops those no longer its own.
-        Effect.zipRight(
-          pulls(process)
-            ? Effect.flatMap(registry.toStop(process.spec.id as Domain.WorkerId, [...process.jobs.keys()]), (ids) =>
-              stopJobs(process, ids))
-            : Effect.void
-        ),
-        Effect.catchTag("WorkerNotFound", () => register(process)),
-        Effect.catchAll((e) => Effect.logWarning(`heartbeat of ${process.spec.id} failed: ${e.message}`))
-      )
+    const beat = (process: Process) => {
+      const id = process.spec.id as Domain.WorkerId
+      const heard = registry.heartbeat(id)
+      // A pull worker lists its jobs with each beat and stops those no longer its own.
+      const sent = pulls(process)
+        ? Effect.zipRight(heard, Effect.flatMap(registry.toStop(id, [...process.jobs.keys()]), (ids) => stopJobs(process, ids)))
+        : heard
+      return Effect.catchAll(sent, (e) =>
+        e._tag === "WorkerNotFound"
+          ? register(process)
+          : Effect.logWarning(`heartbeat of ${process.spec.id} failed: ${e.message}`))
+    }
 
     const beatLoop: Effect.Effect<void> = Effect.gen(function*() {
       for (;;) {

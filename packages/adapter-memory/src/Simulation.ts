@@ -22,7 +22,7 @@ import {
   Wakeup,
   WorkerStore
 } from "@foreman/core"
-import { Chunk, Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Queue, Random } from "effect"
+import { Chunk, Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Option, Queue, Random } from "effect"
 import { Referee } from "./internal/invariants.js"
 import { agentsLayer, chance, timedPipeline, workerHandlers } from "./internal/simParts.js"
 import { SimRuntime } from "./internal/simRuntime.js"
@@ -145,7 +145,9 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
     const reported = new Set<string>()
     for (;;) {
       yield* runtime.settle
-      const stepEvents = Chunk.toReadonlyArray(yield* Queue.takeAll(subscription))
+      // Most steps (a heartbeat) announce nothing: only a step that did is drained.
+      const pending = Option.getOrElse(subscription.unsafeSize(), () => 0)
+      const stepEvents = pending === 0 ? [] : Chunk.toReadonlyArray(yield* Queue.takeAll(subscription))
       if (stepEvents.length > 0) referee.observe(stepEvents)
       if (budgetOutAt === null && referee.refusals.budget > 0) {
         budgetOutAt = stepEvents.find((e) => e._tag === "Refused" && e.reason === "budget")?.at ?? runtime.now

@@ -214,7 +214,8 @@ export const make = Effect.gen(function*() {
   // The autopilot steps on the leader only, after each tick: its triggers wake the next.
   const leadership = yield* Leadership.make(current, (incarnation) => Effect.tap(tick(incarnation), () => autopilot.step))
 
-  const trigger = Effect.fn("Coordinator.trigger")(function*(input: TriggerRequest) {
+  // A refused trigger is routine: its span records no call site (a stack trace per refusal).
+  const trigger = Effect.fn("Coordinator.trigger", { captureStackTrace: false })(function*(input: TriggerRequest) {
     const request = yield* Schema.decodeUnknown(TriggerRequest)(input).pipe(
       Effect.mapError((error) => new InvalidInput({ reason: describeParseError(error) }))
     )

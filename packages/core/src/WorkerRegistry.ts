@@ -190,7 +190,7 @@ const retryWithinSeconds = (d: Deps) => Math.max(1, Math.floor(d.config.orphanGr
 
 /** Releasing a job the worker no longer holds changes nothing, so a final report always releases. */
 const reporter = (d: Deps) =>
-  Effect.fn("WorkerRegistry.report")(function*(report: JobReport) {
+  Effect.fn("WorkerRegistry.report", { captureStackTrace: false })(function*(report: JobReport) {
     const now = yield* Clock.currentTimeMillis
     const final = report._tag !== "Progress"
     const [written] = yield* Effect.all([

@@ -86,6 +86,15 @@ export type Verdict =
   | { readonly _tag: "Admit" }
   | { readonly _tag: "Refuse"; readonly reason: "capacity" | "budget"; readonly error: AtCapacity | BudgetExhausted }
 
+/** Whether capacity alone refuses a trigger: `active` researches reach `limit` and it is not forced. */
+export const overCapacity = (force: boolean, active: number, limit: number): boolean => !force && active >= limit
+
+const capacityRefusal = (active: number, limit: number): Verdict => ({
+  _tag: "Refuse",
+  reason: "capacity",
+  error: new AtCapacity({ active, limit })
+})
+
 /**
  * Capacity first, then budget: refused when `active` researches (those
  * admitted before in the same pass included) reach `limit`, or when today's
@@ -93,7 +102,7 @@ export type Verdict =
  */
 export const verdict = (force: boolean, active: number, limit: number, money: BudgetStatus): Verdict => {
   if (force) return { _tag: "Admit" }
-  if (active >= limit) return { _tag: "Refuse", reason: "capacity", error: new AtCapacity({ active, limit }) }
+  if (overCapacity(force, active, limit)) return capacityRefusal(active, limit)
   if (!money.canAfford) {
     return {
       _tag: "Refuse",
@@ -136,9 +145,14 @@ export const repeatOf = (held: Requested, a: Admission, expiredBefore: number): 
 /** What a pass tells observers once it is written. */
 export type Announcement = Extract<CoordinatorEvent, { readonly _tag: "Triggered" | "Refused" }>
 
-/** One pass's running state: admitted so far, researches answered by request id, what to announce and answer. */
+/**
+ * One pass's running state: admitted so far, today's budget (read once, by the
+ * first admission past the capacity check), researches answered by request id,
+ * what to announce and answer.
+ */
 interface Pass {
   admitted: number
+  readonly money: Effect.Effect<BudgetStatus, StorageError>
   readonly byRequestId: Map<string, Requested>
   readonly announcements: Array<Announcement>
   readonly outcomes: Array<Outcome>
@@ -189,13 +203,16 @@ export const make = Effect.gen(function*() {
     })
 
   /** Admits (or refuses, or answers again) one admission of a pass. */
-  const admitOne = (pass: Pass, a: Admission, now: number, limit: number, money: BudgetStatus) =>
+  const admitOne = (pass: Pass, a: Admission, now: number, limit: number) =>
     Effect.gen(function*() {
       const expiredBefore = now - keyLifetime
       if (a.requestId !== undefined && (yield* answeredAgain(pass, a, yield* holding(pass, a.requestId), expiredBefore))) {
         return
       }
-      const decided = verdict(a.force, pass.admitted, limit, money)
+      // A trigger refused for capacity needs no budget: a full lab's refusals read none.
+      const decided = overCapacity(a.force, pass.admitted, limit)
+        ? capacityRefusal(pass.admitted, limit)
+        : verdict(a.force, pass.admitted, limit, yield* pass.money)
       if (decided._tag === "Refuse") {
         pass.announcements.push({ _tag: "Refused", at: now, reason: decided.reason })
         pass.outcomes.push(Exit.fail(decided.error))
@@ -220,28 +237,35 @@ export const make = Effect.gen(function*() {
         forced: a.force,
         activeBefore: pass.admitted++,
         limit,
-        remainingUsd: money.remainingUsd
+        remainingUsd: (yield* pass.money).remainingUsd
       })
     })
 
   /**
    * Admits a batch of triggers in one serialised pass (see `Researches.serializeTriggers`):
-   * capacity and budget are read once, then each trigger in arrival order is
-   * admitted or refused. What happened is announced once the pass is written.
+   * capacity and budget are read once (the budget only if a trigger gets past
+   * capacity), then each trigger in arrival order is admitted or refused.
+   * What happened is announced once the pass is written.
    */
   const admitAll = (admissions: ReadonlyArray<Admission>) =>
     Effect.gen(function*() {
       const { announcements, outcomes } = yield* researches.serializeTriggers(Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const [{ active, limit }, money] = yield* Effect.all([queries.capacity, budget.status()])
-        const pass: Pass = { admitted: active, byRequestId: new Map(), announcements: [], outcomes: [] }
-        for (const a of admissions) yield* admitOne(pass, a, now, limit, money)
+        const { active, limit } = yield* queries.capacity
+        let read: BudgetStatus | undefined
+        const money = Effect.suspend(() =>
+          read === undefined ? Effect.tap(budget.status(), (status) => { read = status }) : Effect.succeed(read)
+        )
+        const pass: Pass = { admitted: active, money, byRequestId: new Map(), announcements: [], outcomes: [] }
+        for (const a of admissions) yield* admitOne(pass, a, now, limit)
         return pass
       }))
       for (const a of announcements) yield* announce(events, a)
       if (outcomes.some(Exit.isSuccess)) yield* wakeup.signal
       return outcomes
-    }).pipe(Effect.withSpan("Coordinator.admit", { attributes: { "foreman.triggers": admissions.length } }))
+    }).pipe(
+      Effect.withSpan("Coordinator.admit", { attributes: { "foreman.triggers": admissions.length }, captureStackTrace: false })
+    )
 
   const admit = yield* Batcher.make(admitAll, MAX_BATCH)
 

@@ -72,7 +72,8 @@ export const make = Effect.gen(function*() {
           "foreman.job.kind": d.job.kind,
           "foreman.worker.id": d.worker.id,
           "foreman.worker.type": d.worker.type
-        }
+        },
+        captureStackTrace: false
       })
     )
 

@@ -25,9 +25,11 @@ const K = Uint32Array.from([
 
 const rotr = (x: number, n: number): number => (x >>> n) | (x << (32 - n))
 
+const utf8 = new TextEncoder()
+
 /** The SHA-256 of `text` (as UTF-8), in lowercase hex (FIPS 180-4). */
 export const sha256 = (text: string): string => {
-  const bytes = new TextEncoder().encode(text)
+  const bytes = utf8.encode(text)
   const length = Math.ceil((bytes.length + 9) / 64) * 64
   const padded = new Uint8Array(length)
   padded.set(bytes)
@@ -48,7 +50,15 @@ export const sha256 = (text: string): string => {
       const s1 = rotr(b, 17) ^ rotr(b, 19) ^ (b >>> 10)
       w[i] = (w[i - 16]! + s0 + w[i - 7]! + s1) >>> 0
     }
-    let [a, b, c, d, e, f, g, hh] = h as unknown as [number, number, number, number, number, number, number, number]
+    // Read one by one: destructuring a typed array goes through its iterator, once per block.
+    let a = h[0]!
+    let b = h[1]!
+    let c = h[2]!
+    let d = h[3]!
+    let e = h[4]!
+    let f = h[5]!
+    let g = h[6]!
+    let hh = h[7]!
     for (let i = 0; i < 64; i++) {
       const t1 = (hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i]! + w[i]!) >>> 0
       const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) >>> 0
@@ -61,10 +71,18 @@ export const sha256 = (text: string): string => {
       b = a
       a = (t1 + t2) >>> 0
     }
-    const next = [a, b, c, d, e, f, g, hh]
-    for (let i = 0; i < 8; i++) h[i] = (h[i]! + next[i]!) >>> 0
+    h[0] = (h[0]! + a) >>> 0
+    h[1] = (h[1]! + b) >>> 0
+    h[2] = (h[2]! + c) >>> 0
+    h[3] = (h[3]! + d) >>> 0
+    h[4] = (h[4]! + e) >>> 0
+    h[5] = (h[5]! + f) >>> 0
+    h[6] = (h[6]! + g) >>> 0
+    h[7] = (h[7]! + hh) >>> 0
   }
-  return Array.from(h, (x) => x.toString(16).padStart(8, "0")).join("")
+  let hex = ""
+  for (let i = 0; i < 8; i++) hex += h[i]!.toString(16).padStart(8, "0")
+  return hex
 }
 
 /** The fingerprint of `body`: the SHA-256 of its canonical JSON. */

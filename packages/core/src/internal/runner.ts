@@ -103,7 +103,8 @@ export const make = Effect.gen(function*() {
       // Observability: one span per in-process phase run, a trace of its own (it outlives the tick).
       Effect.withSpan("Coordinator.phase", {
         root: true,
-        attributes: { "foreman.research.id": research.id, "foreman.phase": research.phase, "foreman.job.id": job.id }
+        attributes: { "foreman.research.id": research.id, "foreman.phase": research.phase, "foreman.job.id": job.id },
+        captureStackTrace: false
       })
     )
 
