@@ -1,7 +1,7 @@
 /**
  * Test helper: a TypeScript entry that a test runs as a child process (a
- * fixture worker, a lab) bundled with esbuild from the workspace's current
- * sources, once per test process, as the `foreman` binary is. Such a child
+ * fixture worker, a lab, a docs snippet) bundled with esbuild from the
+ * workspace's current sources, as the `foreman` binary is. Such a child
  * starts in about a second of CPU, where `node --import tsx`, transforming
  * each module as it loads, takes several.
  */
@@ -11,19 +11,18 @@ import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
 
 let outDir: string | undefined
+let built = 0
 const bundles = new Map<string, Promise<string>>()
 
-/** The path of `entry`'s bundle (an `.mjs` file), built the first time it is asked for. */
-export const bundled = (entry: string): Promise<string> => {
-  const known = bundles.get(entry)
-  if (known !== undefined) return known
+/** Bundles `entry` now (an `.mjs` file in a directory removed when the process exits); answers its path. */
+export const bundle = async (entry: string): Promise<string> => {
   if (outDir === undefined) {
     const dir = mkdtempSync(join(tmpdir(), "foreman-test-bundles-"))
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }))
     outDir = dir
   }
-  const outfile = join(outDir, `${bundles.size}-${basename(entry).replace(/\.tsx?$/, "")}.mjs`)
-  const made = build({
+  const outfile = join(outDir, `${++built}-${basename(entry).replace(/\.[cm]?tsx?$/, "")}.mjs`)
+  await build({
     entryPoints: [entry],
     outfile,
     bundle: true,
@@ -33,7 +32,15 @@ export const bundled = (entry: string): Promise<string> => {
     logLevel: "warning",
     // Dependencies published as CommonJS call `require`, which an ES module does not have.
     banner: { js: "import { createRequire as bundleRequire } from 'node:module'; const require = bundleRequire(import.meta.url);" }
-  }).then(() => outfile)
+  })
+  return outfile
+}
+
+/** The path of `entry`'s bundle, built the first time it is asked for (an entry that does not change). */
+export const bundled = (entry: string): Promise<string> => {
+  const known = bundles.get(entry)
+  if (known !== undefined) return known
+  const made = bundle(entry)
   bundles.set(entry, made)
   return made
 }

@@ -7,6 +7,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { startServer } from "@foreman/testing/ApiHarness"
+import { bundle } from "@foreman/testing/Bundle"
 import { Duration, Effect } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -25,14 +26,14 @@ const snippet = (): string => {
   return block
 }
 
-/** Runs `code` as a module with node (through tsx) in the caller's scope, its output collected. */
+/** Runs `code` as a module with node (bundled with the workspace's sources) in the caller's scope, its output collected. */
 const program = (name: string, code: string, env: Record<string, string>) =>
   Effect.acquireRelease(
-    Effect.sync(() => {
+    Effect.promise(async () => {
       mkdirSync(dir, { recursive: true })
       const file = join(dir, `${name}.mts`)
       writeFileSync(file, code)
-      const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", file], {
+      const child = spawn(process.execPath, [await bundle(file)], {
         cwd: dir,
         env: {
           ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("FOREMAN_"))),
