@@ -12,16 +12,16 @@ import { join } from "node:path"
 import { BaseSequencer, type TestSpecification } from "vitest/node"
 
 export const startFirst: ReadonlyArray<string> = [
-  "packages/adapter-memory/test/Simulation.test.ts",
-  "packages/cli/test/ManyLanguages.test.ts",
   "packages/testing/test/PackInstall.test.ts",
+  "packages/cli/test/ManyLanguages.test.ts",
   "packages/cli/test/DocExamples.test.ts",
+  "packages/cli/test/conformance/TypeScript.test.ts",
+  "packages/cli/test/conformance/Python.test.ts",
   "packages/server/test/EndToEnd.test.ts",
+  "chaos/test/verdict.test.ts",
+  "packages/adapter-memory/test/Simulation.test.ts",
   "packages/adapter-postgres/test/Restart.test.ts",
-  "examples/test/python.test.ts",
-  "packages/cli/test/ServerProcess.test.ts",
-  "packages/worker/test/RunWorkerSignals.test.ts",
-  "packages/cli/test/Terminal.test.ts"
+  "packages/server/test/Dashboard.test.ts"
 ]
 
 const rank = (file: TestSpecification): number => {
