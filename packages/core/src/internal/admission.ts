@@ -252,10 +252,7 @@ export const make = Effect.gen(function*() {
       const { announcements, outcomes } = yield* researches.serializeTriggers(Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const { active, limit } = yield* queries.capacity
-        let read: BudgetStatus | undefined
-        const money = Effect.suspend(() =>
-          read === undefined ? Effect.tap(budget.status(), (status) => { read = status }) : Effect.succeed(read)
-        )
+        const money = yield* Effect.cached(budget.status())
         const pass: Pass = { admitted: active, money, byRequestId: new Map(), announcements: [], outcomes: [] }
         for (const a of admissions) yield* admitOne(pass, a, now, limit)
         return pass
