@@ -31,8 +31,13 @@ export const defaultHandlers: MemoryWorkers.MemoryWorkersOptions["handlers"] = {
   backtest: SimulatedWork.backtest({ seconds: 300 })
 }
 
-/** Every storage port in memory: stores, ledger, lease, wakeup and announcements (the engine needs config and agents beside them). */
-export const storage: Layer.Layer<Engine.Storage | ResearchStore.ResearchStore | Autopilot.AutopilotStore> =
+/**
+ * Every storage port in memory: stores, ledger, lease, wakeup and announcements (the engine needs config and agents
+ * beside them), and the pulses the in-process workers beat by.
+ */
+export const storage: Layer.Layer<
+  Engine.Storage | ResearchStore.ResearchStore | Autopilot.AutopilotStore | MemoryWorkerStore.Pulses
+> =
   MemoryResearchStore.layer.pipe(
     Layer.provideMerge(Layer.mergeAll(
       MemoryLease.layer,

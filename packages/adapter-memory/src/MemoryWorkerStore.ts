@@ -1,18 +1,48 @@
 /**
  * In-memory storage of registered workers. Every status it writes is decided
  * by `WorkerTransitions` in core (the owner of the worker state machine).
+ *
+ * In-process workers may beat by pulse (`Pulses`) instead of sending each
+ * heartbeat: the store then applies a worker's latest beat whenever it is read
+ * or written, so the workers stand exactly as if every beat had been written
+ * on time, and a simulation spends nothing on the beats nobody looked at.
  */
 import { type Domain, WorkerStore, WorkerTransitions } from "@foreman/core"
-import { Effect, Layer, Option } from "effect"
+import { Context, Effect, Layer, Option } from "effect"
 
 type Worker = Domain.Worker
 
 const full = (jobs: ReadonlyArray<unknown>, worker: Worker) => WorkerTransitions.isFull(jobs.length, worker.capacity)
 
-export const make = Effect.sync(() => {
+/** The worker as a heartbeat at `at` leaves it (`pollingUntil` unchanged when undefined). */
+const beaten = (worker: Worker, at: number, healthy: boolean, pollingUntil?: number | null): Worker => ({
+  ...worker,
+  status: WorkerTransitions.heartbeat(worker.status, full(worker.currentJobs, worker), healthy),
+  lastHeartbeatAt: at,
+  ...(pollingUntil === undefined ? {} : { pollingUntil })
+})
+
+/**
+ * Heartbeats kept as pulses: a worker started at `from` beats (healthy) every
+ * `everyMillis` after it until stopped, and the store applies those beats when
+ * it is next read or written instead of being sent each one. For in-process
+ * workers that beat on a fixed period (`MemoryWorkers`); what the registry does
+ * on a beat besides the write (a worker heard again after being out) does not
+ * happen to a worker whose beats never stopped.
+ */
+export interface PulsesShape {
+  readonly start: (id: Domain.WorkerId, from: number, everyMillis: number) => Effect.Effect<void>
+  /** Applies the beats due by now, then stops the pulse (the worker went silent). */
+  readonly stop: (id: Domain.WorkerId) => Effect.Effect<void>
+}
+
+export class Pulses extends Context.Tag("@foreman/adapter-memory/MemoryWorkerStore/Pulses")<Pulses, PulsesShape>() {}
+
+const makeBoth = Effect.sync(() => {
   const workers = new Map<Domain.WorkerId, Worker>()
   const secrets = new Map<Domain.WorkerId, string | null>()
   const sequences = new Map<Domain.WorkerId, number>()
+  const pulses = new Map<Domain.WorkerId, { readonly from: number; readonly every: number }>()
   let sorted: ReadonlyArray<Worker> | undefined
 
   const put = (worker: Worker) => {
@@ -20,9 +50,31 @@ export const make = Effect.sync(() => {
     sorted = undefined
   }
 
-  return WorkerStore.WorkerStore.of({
-    register: (worker, lost, secretHash, sequence) =>
+  /** Applies every pulse's latest beat at or before `now` that is not applied yet. */
+  const pulse = (now: number) => {
+    for (const [id, { every, from }] of pulses) {
+      const worker = workers.get(id)
+      if (worker === undefined) {
+        pulses.delete(id)
+        continue
+      }
+      const last = from + Math.floor((now - from) / every) * every
+      if (last > from && last > worker.lastHeartbeatAt) put(beaten(worker, last, true))
+    }
+  }
+
+  /** `f` over the workers as they stand now, pulses applied. */
+  const current = <A>(f: () => A): Effect.Effect<A> =>
+    Effect.clockWith((clock) =>
       Effect.sync(() => {
+        if (pulses.size > 0) pulse(clock.unsafeCurrentTimeMillis())
+        return f()
+      })
+    )
+
+  const store = WorkerStore.WorkerStore.of({
+    register: (worker, lost, secretHash, sequence) =>
+      current(() => {
         const last = sequences.get(worker.id)
         if (sequence !== null && last !== undefined && sequence <= last) return Option.none()
         if (sequence !== null) sequences.set(worker.id, sequence)
@@ -42,32 +94,27 @@ export const make = Effect.sync(() => {
       }),
     secretHash: (id) => Effect.sync(() => (workers.has(id) ? Option.some(secrets.get(id) ?? null) : Option.none())),
     markRefusing: (id, jobId, status) =>
-      Effect.sync(() => {
+      current(() => {
         const worker = workers.get(id)
         if (worker === undefined) return
         const currentJobs = worker.currentJobs.filter((j) => j !== jobId)
         put({ ...worker, currentJobs, status: WorkerTransitions.refused(worker.status, status) })
       }),
-    get: (id) => Effect.sync(() => Option.fromNullable(workers.get(id))),
-    list: Effect.sync(() => {
+    get: (id) => current(() => Option.fromNullable(workers.get(id))),
+    list: current(() => {
       sorted ??= Array.from(workers.values()).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       return sorted
     }),
     heartbeat: (id, at, healthy, pollingUntil) =>
-      Effect.sync(() => {
+      current(() => {
         const worker = workers.get(id)
         if (worker === undefined) return Option.none()
-        const next: Worker = {
-          ...worker,
-          status: WorkerTransitions.heartbeat(worker.status, full(worker.currentJobs, worker), healthy),
-          lastHeartbeatAt: at,
-          ...(pollingUntil === undefined ? {} : { pollingUntil })
-        }
+        const next = beaten(worker, at, healthy, pollingUntil)
         put(next)
         return Option.some(next)
       }),
     claim: (type, jobIds, now) =>
-      Effect.sync(() => {
+      current(() => {
         const claimed: Array<Worker> = []
         for (const jobId of jobIds) {
           let best: Worker | undefined
@@ -87,14 +134,14 @@ export const make = Effect.sync(() => {
         return claimed
       }),
     release: (id, jobId) =>
-      Effect.sync(() => {
+      current(() => {
         const worker = workers.get(id)
         if (worker === undefined || !worker.currentJobs.includes(jobId)) return
         const currentJobs = worker.currentJobs.filter((j) => j !== jobId)
         put({ ...worker, currentJobs, status: WorkerTransitions.released(worker.status, full(currentJobs, worker)) })
       }),
     expire: (offlineBefore, removeBefore) =>
-      Effect.sync(() => {
+      current(() => {
         const offline: Array<Domain.WorkerId> = []
         const removed: Array<Domain.WorkerId> = []
         for (const w of workers.values()) {
@@ -102,6 +149,7 @@ export const make = Effect.sync(() => {
             workers.delete(w.id)
             secrets.delete(w.id)
             sequences.delete(w.id)
+            pulses.delete(w.id)
             sorted = undefined
             removed.push(w.id)
           } else if (w.lastHeartbeatAt < offlineBefore && WorkerTransitions.expired(w.status) !== w.status) {
@@ -111,7 +159,7 @@ export const make = Effect.sync(() => {
         }
         return { offline, removed }
       }),
-    forgetPolls: Effect.sync(() => {
+    forgetPolls: current(() => {
       for (const w of workers.values()) if (w.pollingUntil != null) put({ ...w, pollingUntil: null })
     }),
     remove: (id) =>
@@ -119,9 +167,20 @@ export const make = Effect.sync(() => {
         sorted = undefined
         secrets.delete(id)
         sequences.delete(id)
+        pulses.delete(id)
         return workers.delete(id)
       })
   })
+  const beats = Pulses.of({
+    start: (id, from, everyMillis) => Effect.sync(() => void pulses.set(id, { from, every: everyMillis })),
+    stop: (id) => current(() => void pulses.delete(id))
+  })
+  return { store, beats }
 })
 
-export const layer: Layer.Layer<WorkerStore.WorkerStore> = Layer.effect(WorkerStore.WorkerStore, make)
+export const make = Effect.map(makeBoth, ({ store }) => store)
+
+/** The store, and the pulses its in-process workers beat by. */
+export const layer: Layer.Layer<WorkerStore.WorkerStore | Pulses> = Layer.effectContext(
+  Effect.map(makeBoth, ({ beats, store }) => Context.make(WorkerStore.WorkerStore, store).pipe(Context.add(Pulses, beats)))
+)

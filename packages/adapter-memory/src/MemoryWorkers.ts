@@ -10,6 +10,7 @@
  */
 import { type Domain, Errors, ForemanConfig, WorkerRegistry, WorkerTransport } from "@foreman/core"
 import { Clock, Context, Deferred, Duration, Effect, Fiber, Layer, Option } from "effect"
+import { Pulses } from "./MemoryWorkerStore.js"
 
 /** Runs one job; a failure is reported as the job's error. */
 export type JobHandler = (
@@ -82,6 +83,7 @@ const make = (options: MemoryWorkersOptions) =>
   Effect.gen(function*() {
     const registry = yield* WorkerRegistry.WorkerRegistry
     const config = yield* ForemanConfig.ForemanConfig
+    const pulses = Option.getOrUndefined(yield* Effect.serviceOption(Pulses))
     const scope = yield* Effect.scope
     const processes = new Map<string, Process>()
     const everStarted = new Set<string>()
@@ -202,11 +204,20 @@ const make = (options: MemoryWorkersOptions) =>
         }
       })
 
+    // A push worker on the memory store beats by pulse: the store applies its beats when
+    // it is read, so no fiber wakes for them (a pull worker's beats say which jobs it holds).
+    const pulseOf = (process: Process) => (pulls(process) ? undefined : pulses)
+
     const boot = (process: Process) =>
       Effect.gen(function*() {
         process.up = true
         yield* register(process)
-        yield* scheduleBeats(process)
+        const pulse = pulseOf(process)
+        if (pulse !== undefined) {
+          yield* pulse.start(process.spec.id as Domain.WorkerId, yield* Clock.currentTimeMillis, interval)
+        } else {
+          yield* scheduleBeats(process)
+        }
         if (pulls(process)) process.poller = yield* Effect.forkIn(pollLoop(process), scope)
       })
 
@@ -214,6 +225,8 @@ const make = (options: MemoryWorkersOptions) =>
       Effect.gen(function*() {
         process.up = false
         due.delete(process)
+        const pulse = pulseOf(process)
+        if (pulse !== undefined) yield* pulse.stop(process.spec.id as Domain.WorkerId)
         if (process.poller !== undefined) yield* Fiber.interrupt(process.poller)
         process.poller = undefined
         const fibers = Array.from(process.jobs.values(), (j) => j.fiber)
