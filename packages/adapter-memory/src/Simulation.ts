@@ -290,6 +290,8 @@ export const run = (input: SimulationInput = {}): Effect.Effect<SimulationReport
       Effect.withRandom(Random.make(o.seed)),
       Effect.withClock(runtime.clock),
       Effect.withScheduler(runtime.scheduler),
+      // Nobody reads a simulation's spans: none is recorded.
+      Effect.withTracerEnabled(false),
       Logger.withMinimumLogLevel(LogLevel.None)
     )
   })
