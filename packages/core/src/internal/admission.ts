@@ -41,8 +41,12 @@ export interface Request {
 /** A trigger checked and resolved, waiting to be admitted. */
 export interface Admission {
   readonly requestId: string | undefined
-  /** The fingerprint of the request, without its request id: what a repeat must match. */
-  readonly fingerprint: string
+  /**
+   * The fingerprint of the request, without its request id: what a repeat must
+   * match. None without a request id, which nothing can repeat (a SHA-256 saved
+   * per anonymous trigger, most of them refusals when the lab is full).
+   */
+  readonly fingerprint: string | null
   readonly brief: string
   readonly strategy: Strategy | null
   readonly model: string | null
@@ -71,7 +75,7 @@ export const admissionOf = (
   const { requestId, ...body } = request
   return Either.right({
     requestId,
-    fingerprint: Fingerprint.of(body),
+    fingerprint: requestId === undefined ? null : Fingerprint.of(body),
     brief,
     strategy,
     model: request.model ?? null,

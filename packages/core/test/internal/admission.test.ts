@@ -38,10 +38,11 @@ const admission = (overrides: Partial<Admission.Admission> = {}): Admission.Admi
   ...overrides
 })
 
-/** An admission as checked, with the fingerprint of the request it came from. */
+/** An admission as checked, with the fingerprint of the request it came from (none without a request id). */
 const admitted = (request: Admission.Request, overrides: Partial<Admission.Admission>) => {
   const { requestId: _, ...body } = request
-  return Either.right(admission({ fingerprint: Fingerprint.of(body), ...overrides }))
+  const fingerprint = overrides.requestId === undefined ? null : Fingerprint.of(body)
+  return Either.right(admission({ fingerprint, ...overrides }))
 }
 
 describe("admissionOf", () => {
