@@ -56,7 +56,17 @@ const makeTimer = (fire: (at: number) => Effect.Effect<void>): Effect.Effect<Tim
 interface Timers {
   readonly due: Timer
   readonly expiry: Timer
+  /** Until when the expiry watch sleeps, while it lives: it reads the workers again then. */
+  readonly watch: { until: number | null }
 }
+
+/**
+ * Whether the expiry timer must be set for `expireAt`: not while the watch sleeps
+ * until no later, since it reads the workers again then and follows the time
+ * (heartbeats move it later at almost every tick: no watch stopped and started each time).
+ */
+export const rearmExpiry = (watchUntil: number | null, expireAt: number | null): boolean =>
+  expireAt === null || watchUntil === null || watchUntil > expireAt
 
 /** A coordinator leading by hand: its epoch, and one tick to run when the caller wants. */
 export interface ManualLeadership {
@@ -99,20 +109,24 @@ export const make = (
      * again, and the loop is kicked only if one is due now (or the read fails:
      * the tick will say); otherwise the watch sleeps until the new time.
      */
-    const expiryWatch = (incarnation: Incarnation.Incarnation, kick: Signal.Signal, first: number) =>
+    const expiryWatch = (incarnation: Incarnation.Incarnation, kick: Signal.Signal, watch: Timers["watch"], first: number) =>
       Effect.gen(function*() {
         let at = first
         for (;;) {
           const now = yield* Clock.currentTimeMillis
+          watch.until = at
           if (at > now) yield* Effect.sleep(Duration.millis(at - now))
           const workers = yield* registry.list()
           const hearing = yield* Ref.get(incarnation.hearing)
           const next = Incarnation.expiryWake(hearing, TickPlan.expiryDue(workers, config, hearing.since))
-          if (next === null) return
-          if (next <= (yield* Clock.currentTimeMillis)) return yield* kick.raise
+          if (next === null || next <= (yield* Clock.currentTimeMillis)) {
+            watch.until = null
+            if (next !== null) yield* kick.raise
+            return
+          }
           at = next
         }
-      }).pipe(Effect.catchAll(() => kick.raise))
+      }).pipe(Effect.catchAll(() => Effect.zipRight(Effect.sync(() => (watch.until = null)), kick.raise)))
 
     /**
      * One turn of the loop: a tick (a failed one deafens the term and is tried
@@ -131,7 +145,10 @@ export const make = (
           )
         )
         yield* timers.due.set(summary.wakeAt)
-        yield* timers.expiry.set(summary.expireAt)
+        if (rearmExpiry(timers.watch.until, summary.expireAt)) {
+          yield* timers.expiry.set(summary.expireAt)
+          timers.watch.until = summary.expireAt
+        }
         yield* kick.await
       })
 
@@ -144,9 +161,11 @@ export const make = (
       // tick due and, unless every change signals (`Wakeup.complete`), by the poll, so a
       // wait forks nothing.
       const kick = yield* Signal.make
+      const watch: Timers["watch"] = { until: null }
       const timers: Timers = {
         due: yield* makeTimer(() => kick.raise),
-        expiry: yield* makeTimer((at) => expiryWatch(incarnation, kick, at))
+        expiry: yield* makeTimer((at) => expiryWatch(incarnation, kick, watch, at)),
+        watch
       }
       yield* Effect.forkScoped(Effect.forever(Effect.zipRight(wakeup.await, kick.raise)))
       if (wakeup.complete !== true) {
