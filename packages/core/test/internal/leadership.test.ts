@@ -54,3 +54,16 @@ describe("expiryWake", () => {
     assert.strictEqual(Incarnation.expiryWake(after, 5_400), 6_000)
   })
 })
+
+describe("rearmExpiry", () => {
+  it("leaves a watch asleep until no later than the new time: it looks again then", () => {
+    assert.isFalse(Leadership.rearmExpiry(40_001, 50_001))
+    assert.isFalse(Leadership.rearmExpiry(40_001, 40_001))
+  })
+
+  it("sets the timer when none watches, when the time comes sooner, or to clear it", () => {
+    assert.isTrue(Leadership.rearmExpiry(null, 50_001))
+    assert.isTrue(Leadership.rearmExpiry(60_001, 50_001))
+    assert.isTrue(Leadership.rearmExpiry(40_001, null))
+  })
+})
