@@ -243,9 +243,10 @@ const simulate = (o: SimulationOptions, runtime: SimRuntime, crashes: { count: n
   })
 
 /**
- * Runs a simulation. Its cost grows with simulated time (every worker
- * heartbeats; the coordinator, which does not poll in memory, ticks on what
- * happens and when something time-based is due) and with the researches, not
+ * Runs a simulation. Its cost grows with the researches (each trigger, tick
+ * and job), a little with simulated time (the coordinator, which does not poll
+ * in memory, ticks on what happens and when something time-based is due; push
+ * workers' heartbeats are applied by the store when read, not sent), and not
  * with how many wait at once.
  */
 export const run = (input: SimulationInput = {}): Effect.Effect<SimulationReport> =>

@@ -98,9 +98,9 @@ export interface SimulationOptions {
   readonly pollIntervalSeconds: number
   /**
    * How often the simulated workers heartbeat (the engine's default, 10 s,
-   * when absent); a worker is offline after three missed beats. Heartbeats
-   * are most of what a long quiet run costs: a plan over a week beats every
-   * few minutes (a crashed worker is then noticed later).
+   * when absent); a worker is offline after three missed beats. A push
+   * worker's beats cost nothing (the memory store applies them when it is
+   * read: `MemoryWorkerStore.Pulses`); a pull worker's each wake it.
    */
   readonly heartbeatIntervalSeconds?: number
   /** How long the head of the operator's line waits before trying a refused trigger again. */
