@@ -6,7 +6,7 @@
  * server serves them in Prometheus text at `/metrics`); docs/operations.md
  * lists every one. Durations are in seconds, money in US dollars.
  */
-import { Cause, Clock, Effect, Exit, Metric, MetricBoundaries, Option, Ref } from "effect"
+import { Cause, Clock, Effect, Exit, Metric, MetricBoundaries, MetricLabel, Option, Ref } from "effect"
 import type { CoordinatorStatus } from "./CoordinatorStatus.js"
 import type { Job, Worker } from "./Domain.js"
 
@@ -182,16 +182,37 @@ export const httpRequestDuration = Metric.histogram(
 
 // --- recording ------------------------------------------------------------------
 
+const labelledOnce = new WeakMap<object, Map<string, unknown>>()
+
+/**
+ * `metric` tagged with `labels` (in their order), made once per metric and
+ * labels and then reused. An update of a metric tagged once finds its entry in
+ * the registry through the metric's own cache; a metric tagged anew at each
+ * update (`Metric.tagged`, nested for several labels) is looked up by hashing a
+ * new key every time. The key, and so what an exporter reads, is the same.
+ */
+export const labelled = <Type, In, Out>(
+  metric: Metric.Metric<Type, In, Out>,
+  labels: Readonly<Record<string, string>>
+): Metric.Metric<Type, In, Out> => {
+  let made = labelledOnce.get(metric)
+  if (made === undefined) labelledOnce.set(metric, made = new Map())
+  const id = JSON.stringify(labels)
+  const known = made.get(id) as Metric.Metric<Type, In, Out> | undefined
+  if (known !== undefined) return known
+  const tagged = Metric.taggedWithLabels(metric, Object.entries(labels).map(([key, value]) => MetricLabel.make(key, value)))
+  made.set(id, tagged)
+  return tagged
+}
+
 /** Records a job the coordinator started `now`: its kind, and for a worker job how long the research waited for the worker. */
 export const recordJobStarted = (job: Job, now: number): Effect.Effect<void> =>
   Effect.zipRight(
-    Metric.increment(
-      Metric.tagged(Metric.tagged(jobsStarted, "kind", job.kind), "worker_type", job.workerType ?? "in_process")
-    ),
+    Metric.increment(labelled(jobsStarted, { kind: job.kind, worker_type: job.workerType ?? "in_process" })),
     job.workerType === null || job.queuedSince === undefined
       ? Effect.void
       : Metric.update(
-        Metric.tagged(handoverLatency, "worker_type", job.workerType),
+        labelled(handoverLatency, { worker_type: job.workerType }),
         Math.max(0, now - job.queuedSince) / 1000
       )
   )
@@ -212,7 +233,7 @@ export const trackDispatch = (workerType: string) =>
     Effect.onExit(self, (exit) =>
       Effect.flatMap(Clock.currentTimeMillis, (done) =>
         Metric.update(
-          Metric.tagged(Metric.tagged(dispatchLatency, "worker_type", workerType), "outcome", dispatchOutcome(exit)),
+          labelled(dispatchLatency, { worker_type: workerType, outcome: dispatchOutcome(exit) }),
           Math.max(0, done - sent) / 1000
         ))))
 
@@ -229,16 +250,15 @@ export const recordLlmCall = (call: {
   readonly simulated?: boolean | undefined
 }): Effect.Effect<void> => {
   const simulated = call.simulated === true ? "true" : "false"
-  const labelled = <Type, In, Out>(metric: Metric.Metric<Type, In, Out>) =>
-    Metric.tagged(Metric.tagged(metric, "model", call.model), "simulated", simulated)
-  const tokens = (kind: string, count: number) => Metric.incrementBy(Metric.tagged(labelled(llmTokens), "kind", kind), count)
+  const tokens = (kind: string, count: number) =>
+    Metric.incrementBy(labelled(llmTokens, { model: call.model, simulated, kind }), count)
   return Effect.all([
-    Metric.increment(Metric.tagged(labelled(llmCalls), "outcome", call.outcome)),
+    Metric.increment(labelled(llmCalls, { model: call.model, simulated, outcome: call.outcome })),
     tokens("input", call.inputTokens),
     tokens("cached_input", call.cachedInputTokens),
     tokens("output", call.outputTokens),
-    Metric.incrementBy(labelled(llmCost), call.costUsd),
-    Metric.update(labelled(llmCallDuration), call.latencyMs / 1000)
+    Metric.incrementBy(labelled(llmCost, { model: call.model, simulated }), call.costUsd),
+    Metric.update(labelled(llmCallDuration, { model: call.model, simulated }), call.latencyMs / 1000)
   ], { discard: true })
 }
 

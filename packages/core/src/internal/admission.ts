@@ -168,10 +168,10 @@ const MAX_BATCH = 64
 /** Publishes one announcement of a pass and counts it. */
 const announce = (events: CoordinatorEventsShape, a: Announcement): Effect.Effect<void> =>
   a._tag === "Refused"
-    ? Effect.zipRight(events.publish(a), Metric.increment(Metric.tagged(Metrics.triggersRefused, "reason", a.reason)))
+    ? Effect.zipRight(events.publish(a), Metric.increment(Metrics.labelled(Metrics.triggersRefused, { reason: a.reason })))
     : Effect.gen(function*() {
       yield* events.publish(a)
-      yield* Metric.increment(Metric.tagged(Metrics.researchesTriggered, "forced", String(a.forced)))
+      yield* Metric.increment(Metrics.labelled(Metrics.researchesTriggered, { forced: String(a.forced) }))
       yield* Effect.logDebug(`research ${a.researchId} triggered${a.forced ? " (forced)" : ""}`)
     })
 

@@ -91,7 +91,7 @@ export const make = (
         yield* stopInProcess(research.id)
         const onWorker = workerJobToStop(job)
         if (onWorker !== null) yield* stopWorkerJob(onWorker.workerId, onWorker.jobId)
-        yield* Metric.increment(Metric.tagged(Metrics.researchesFinished, "status", "cancelled"))
+        yield* Metric.increment(Metrics.labelled(Metrics.researchesFinished, { status: "cancelled" }))
         yield* Effect.logDebug(`research ${research.id} cancelled`)
         yield* wakeup.signal
       })

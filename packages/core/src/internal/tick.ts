@@ -46,7 +46,7 @@ const announce = (events: CoordinatorEventsShape, now: number, before: Research,
     yield* events.publish(event)
     if (after.status === "failed") yield* Effect.logWarning(`research ${after.id} failed: ${after.error}`)
     if (TickChanges.finished(before, after)) {
-      yield* Metric.increment(Metric.tagged(Metrics.researchesFinished, "status", after.status))
+      yield* Metric.increment(Metrics.labelled(Metrics.researchesFinished, { status: after.status }))
     }
   })
 
