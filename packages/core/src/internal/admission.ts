@@ -93,10 +93,12 @@ export type Verdict =
 /** Whether capacity alone refuses a trigger: `active` researches reach `limit` and it is not forced. */
 export const overCapacity = (force: boolean, active: number, limit: number): boolean => !force && active >= limit
 
+// A refusal's error holds two counts the pass computed: its fields are not checked against
+// the schema again (most triggers into a full lab are refused: this is the common answer).
 const capacityRefusal = (active: number, limit: number): Verdict => ({
   _tag: "Refuse",
   reason: "capacity",
-  error: new AtCapacity({ active, limit })
+  error: new AtCapacity({ active, limit }, { disableValidation: true })
 })
 
 /**
