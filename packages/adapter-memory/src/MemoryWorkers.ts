@@ -64,6 +64,14 @@ export interface MemoryWorkersOptions {
   readonly handlers: Readonly<Record<string, JobHandler>>
   /** Decides per dispatch whether it fails as if the worker were unreachable. */
   readonly dispatchFails?: Effect.Effect<boolean>
+  /**
+   * Push workers beat by pulse (`MemoryWorkerStore.Pulses`, when the storage
+   * has them): the store applies their beats when it is read, instead of each
+   * beat being sent. Every reader sees the workers as the beats left them; what
+   * sending does besides (a beat failing in a storage outage) does not happen.
+   * For simulations, which then spend nothing on beats.
+   */
+  readonly beatByPulse?: boolean
 }
 
 interface Process {
@@ -83,7 +91,7 @@ const make = (options: MemoryWorkersOptions) =>
   Effect.gen(function*() {
     const registry = yield* WorkerRegistry.WorkerRegistry
     const config = yield* ForemanConfig.ForemanConfig
-    const pulses = Option.getOrUndefined(yield* Effect.serviceOption(Pulses))
+    const pulses = options.beatByPulse === true ? Option.getOrUndefined(yield* Effect.serviceOption(Pulses)) : undefined
     const scope = yield* Effect.scope
     const processes = new Map<string, Process>()
     const everStarted = new Set<string>()
@@ -204,8 +212,8 @@ const make = (options: MemoryWorkersOptions) =>
         }
       })
 
-    // A push worker on the memory store beats by pulse: the store applies its beats when
-    // it is read, so no fiber wakes for them (a pull worker's beats say which jobs it holds).
+    // A push worker beating by pulse: the store applies its beats when it is read, so no
+    // fiber wakes for them (a pull worker's beats say which jobs it holds: it sends them).
     const pulseOf = (process: Process) => (pulls(process) ? undefined : pulses)
 
     const boot = (process: Process) =>

@@ -267,7 +267,8 @@ export const run = (input: SimulationInput = {}): Effect.Effect<SimulationReport
       agents: agentsLayer({ designLatency: latency("design"), assessLatency: latency("assessment") }, o.llmCost),
       transport: MemoryWorkers.layer({
         handlers: workerHandlers(o, pipeline, poolRef, crashes),
-        dispatchFails: chance(o.faults.dispatchFailure)
+        dispatchFails: chance(o.faults.dispatchFailure),
+        beatByPulse: true
       }),
       config: ForemanConfig.layerWith({
         pollIntervalSeconds: o.pollIntervalSeconds,
