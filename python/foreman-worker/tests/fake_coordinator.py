@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
@@ -58,6 +59,9 @@ class FakeCoordinator:
         self.retry_within = 1
         self.max_result_chars: int | None = None
         self.closing = False
+        self.report_delay = 0.0  # seconds before a report is answered (a slow coordinator)
+        self.unanswered: dict[str, int] = {}  # per job, its reports not answered yet
+        self.overlapped: list[str] = []  # jobs one of whose reports came while another was unanswered
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -126,6 +130,22 @@ class FakeCoordinator:
     # Serving
 
     def _handle(self, http: BaseHTTPRequestHandler) -> None:
+        match = WORKER_PATH.fullmatch(http.path)
+        report_of = match.group(3) if match is not None else None
+        if report_of is not None:
+            with self.changed:
+                if self.unanswered.get(report_of, 0) > 0:
+                    self.overlapped.append(report_of)
+                self.unanswered[report_of] = self.unanswered.get(report_of, 0) + 1
+        try:
+            self._answer(http, report_of)
+        finally:
+            if report_of is not None:
+                with self.changed:
+                    self.unanswered[report_of] -= 1
+                    self.changed.notify_all()
+
+    def _answer(self, http: BaseHTTPRequestHandler, report_of: str | None) -> None:
         length = int(http.headers.get("Content-Length") or 0)
         raw = http.rfile.read(length) if length else b""
         with self.changed:
@@ -145,6 +165,8 @@ class FakeCoordinator:
             else:
                 status, answer = self._route(http.command, http.path, body, http.headers.get("X-Foreman-Worker-Secret"))
         data = b"" if answer is None else json.dumps(answer).encode()
+        if report_of is not None and self.report_delay > 0:
+            time.sleep(self.report_delay)
         try:
             http.send_response(status)
             http.send_header("Content-Type", "application/json")
