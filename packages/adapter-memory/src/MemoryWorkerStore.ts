@@ -48,6 +48,13 @@ export const make = Effect.sync(() => {
         const currentJobs = worker.currentJobs.filter((j) => j !== jobId)
         put({ ...worker, currentJobs, status: WorkerTransitions.refused(worker.status, status) })
       }),
+    markUnreachable: (id, jobId) =>
+      Effect.sync(() => {
+        const worker = workers.get(id)
+        if (worker === undefined) return
+        const currentJobs = worker.currentJobs.filter((j) => j !== jobId)
+        put({ ...worker, currentJobs, status: WorkerTransitions.unreachable(worker.status) })
+      }),
     get: (id) => Effect.sync(() => Option.fromNullable(workers.get(id))),
     list: Effect.sync(() => {
       sorted ??= Array.from(workers.values()).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))

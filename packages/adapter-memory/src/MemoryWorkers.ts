@@ -61,7 +61,12 @@ export class MemoryWorkers extends Context.Tag("@foreman/adapter-memory/MemoryWo
 export interface MemoryWorkersOptions {
   /** Handlers by worker type. */
   readonly handlers: Readonly<Record<string, JobHandler>>
-  /** Decides per dispatch whether it fails as if the worker were unreachable. */
+  /**
+   * Decides per dispatch whether it fails as if the network dropped it: no
+   * answer came, so the worker may have the job (`DispatchError.unreachable`
+   * `unanswered`; it does not, here). A crashed worker's dispatch fails as
+   * refused connections do (`unsent`).
+   */
   readonly dispatchFails?: Effect.Effect<boolean>
 }
 
@@ -224,8 +229,9 @@ const make = (options: MemoryWorkersOptions) =>
     const find = (worker: Domain.Worker) =>
       Option.fromNullable(processes.get(worker.id)).pipe(Option.filter((p) => p.up))
 
-    const unreachable = (worker: Domain.Worker, reason = "connection refused") =>
-      new Errors.DispatchError({ workerId: worker.id, reason })
+    /** A crashed process refuses connections: nothing reached it. */
+    const unreachable = (worker: Domain.Worker) =>
+      new Errors.DispatchError({ workerId: worker.id, reason: "connection refused", unreachable: "unsent" })
 
     const runJob = (process: Process, spec: Domain.JobSpec, handler: JobHandler) =>
       Effect.gen(function*() {
@@ -258,7 +264,7 @@ const make = (options: MemoryWorkersOptions) =>
           if (p.accepted.has(spec.jobId)) return
           const handler = options.handlers[p.spec.type]
           if (handler === undefined) {
-            return yield* unreachable({ id: p.spec.id } as Domain.Worker, `no handler for ${p.spec.type} jobs`)
+            return yield* new Errors.DispatchError({ workerId: p.spec.id, reason: `no handler for ${p.spec.type} jobs` })
           }
           if (everStarted.has(spec.jobId)) duplicateStarts.push(spec.jobId)
           for (const other of processes.values()) {
@@ -284,7 +290,11 @@ const make = (options: MemoryWorkersOptions) =>
             return yield* new Errors.DispatchError({ workerId: worker.id, reason: "worker is full", refused: "full" })
           }
           if (options.dispatchFails !== undefined && (yield* options.dispatchFails)) {
-            return yield* unreachable(worker, "simulated network failure")
+            return yield* new Errors.DispatchError({
+              workerId: worker.id,
+              reason: "simulated network failure: no answer",
+              unreachable: "unanswered"
+            })
           }
           yield* accept(p, spec)
         }),
