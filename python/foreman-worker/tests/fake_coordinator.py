@@ -60,8 +60,7 @@ class FakeCoordinator:
         self.max_result_chars: int | None = None
         self.closing = False
         self.report_delay = 0.0  # seconds before a report is answered (a slow coordinator)
-        self.unanswered: dict[str, int] = {}  # per job, its reports not answered yet
-        self.overlapped: list[str] = []  # jobs one of whose reports came while another was unanswered
+        self.report_events: list[tuple[str, str, str]] = []  # (job, report's _tag, "arrived" or "answered")
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -130,24 +129,24 @@ class FakeCoordinator:
     # Serving
 
     def _handle(self, http: BaseHTTPRequestHandler) -> None:
-        match = WORKER_PATH.fullmatch(http.path)
-        report_of = match.group(3) if match is not None else None
-        if report_of is not None:
-            with self.changed:
-                if self.unanswered.get(report_of, 0) > 0:
-                    self.overlapped.append(report_of)
-                self.unanswered[report_of] = self.unanswered.get(report_of, 0) + 1
-        try:
-            self._answer(http, report_of)
-        finally:
-            if report_of is not None:
-                with self.changed:
-                    self.unanswered[report_of] -= 1
-                    self.changed.notify_all()
-
-    def _answer(self, http: BaseHTTPRequestHandler, report_of: str | None) -> None:
         length = int(http.headers.get("Content-Length") or 0)
         raw = http.rfile.read(length) if length else b""
+        match = WORKER_PATH.fullmatch(http.path)
+        report = (match.group(3), json.loads(raw).get("_tag", "?")) if match is not None and match.group(3) else None
+        if report is not None:
+            self._report_event(report, "arrived")
+        try:
+            self._answer(http, raw, report is not None)
+        finally:
+            if report is not None:
+                self._report_event(report, "answered")
+
+    def _report_event(self, report: tuple[str, str], event: str) -> None:
+        with self.changed:
+            self.report_events.append((*report, event))
+            self.changed.notify_all()
+
+    def _answer(self, http: BaseHTTPRequestHandler, raw: bytes, is_report: bool) -> None:
         with self.changed:
             if self.down:
                 self.dropped += 1
@@ -165,7 +164,7 @@ class FakeCoordinator:
             else:
                 status, answer = self._route(http.command, http.path, body, http.headers.get("X-Foreman-Worker-Secret"))
         data = b"" if answer is None else json.dumps(answer).encode()
-        if report_of is not None and self.report_delay > 0:
+        if is_report and self.report_delay > 0:
             time.sleep(self.report_delay)
         try:
             http.send_response(status)

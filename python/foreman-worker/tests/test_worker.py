@@ -85,7 +85,8 @@ def test_a_final_report_waits_for_the_progress_report_in_flight(fake: FakeCoordi
     start(fake, {"training": train})
     fake.wait_for(lambda: "job_a" in fake.final_reports)
     assert fake.progress["job_a"] == [{"_tag": "Progress", "progress": 0.5, "message": "fold 2/4"}]
-    assert fake.overlapped == []
+    events = fake.report_events
+    assert events.index(("job_a", "Progress", "answered")) < events.index(("job_a", "Completed", "arrived")), events
 
 
 def test_a_job_completes_with_progress(fake: FakeCoordinator, start: Start, caplog: pytest.LogCaptureFixture) -> None:
