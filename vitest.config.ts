@@ -22,7 +22,7 @@ const workers = availableParallelism() + 1
  */
 const shared = [
   "packages/core/test/**/*.test.ts",
-  "packages/adapter-memory/test/{AgentCalls,Budget,Coordinator,PortContract,PullWorkers,Referee,Reliability,StrategyCatalogue,TriggerIdempotency,WorkerHearing,WorkerRegistry,WorkerStatusContract}.test.ts",
+  "packages/adapter-memory/test/{AgentCalls,Budget,Coordinator,PortContract,PullWorkers,Referee,Reliability,StrategyCatalogue,TriggerIdempotency,UnreachableWorker,WorkerHearing,WorkerRegistry,WorkerStatusContract}.test.ts",
   "packages/agents/test/*.test.ts",
   "packages/adapter-postgres/test/RowDecoding.test.ts",
   "packages/server/test/{DashboardViews,ChartViews,OpenApi}.test.ts",

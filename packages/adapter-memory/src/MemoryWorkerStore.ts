@@ -26,9 +26,9 @@ const beaten = (worker: Worker, at: number, healthy: boolean, pollingUntil?: num
  * Heartbeats kept as pulses: a worker started at `from` beats (healthy) every
  * `everyMillis` after it until stopped, and the store applies those beats when
  * it is next read or written instead of being sent each one. For in-process
- * workers that beat on a fixed period (`MemoryWorkers`); what the registry does
- * on a beat besides the write (a worker heard again after being out) does not
- * happen to a worker whose beats never stopped.
+ * workers that beat on a fixed period (`MemoryWorkers`). A worker out of the
+ * rotation (in error, offline) is left as it is: what brings it back is a beat
+ * sent through the registry, which also tells the loop.
  */
 export interface PulsesShape {
   readonly start: (id: Domain.WorkerId, from: number, everyMillis: number) => Effect.Effect<void>
@@ -59,7 +59,11 @@ const makeBoth = Effect.sync(() => {
         continue
       }
       const last = from + Math.floor((now - from) / every) * every
-      if (last > from && last > worker.lastHeartbeatAt) put(beaten(worker, last, true))
+      // A worker out of the rotation (in error, offline) is left as it is: it comes back by
+      // a beat sent through the registry, which tells the loop (`MemoryWorkers` sends one).
+      if (last > from && last > worker.lastHeartbeatAt && !WorkerTransitions.isOut(worker.status)) {
+        put(beaten(worker, last, true))
+      }
     }
   }
 
@@ -99,6 +103,13 @@ const makeBoth = Effect.sync(() => {
         if (worker === undefined) return
         const currentJobs = worker.currentJobs.filter((j) => j !== jobId)
         put({ ...worker, currentJobs, status: WorkerTransitions.refused(worker.status, status) })
+      }),
+    markUnreachable: (id, jobId) =>
+      current(() => {
+        const worker = workers.get(id)
+        if (worker === undefined) return
+        const currentJobs = worker.currentJobs.filter((j) => j !== jobId)
+        put({ ...worker, currentJobs, status: WorkerTransitions.unreachable(worker.status) })
       }),
     get: (id) => current(() => Option.fromNullable(workers.get(id))),
     list: current(() => {

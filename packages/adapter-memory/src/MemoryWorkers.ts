@@ -62,7 +62,12 @@ export class MemoryWorkers extends Context.Tag("@foreman/adapter-memory/MemoryWo
 export interface MemoryWorkersOptions {
   /** Handlers by worker type. */
   readonly handlers: Readonly<Record<string, JobHandler>>
-  /** Decides per dispatch whether it fails as if the worker were unreachable. */
+  /**
+   * Decides per dispatch whether it fails as if the network dropped it: no
+   * answer came, so the worker may have the job (`DispatchError.unreachable`
+   * `unanswered`; it does not, here). A crashed worker's dispatch fails as
+   * refused connections do (`unsent`).
+   */
   readonly dispatchFails?: Effect.Effect<boolean>
   /**
    * Push workers beat by pulse (`MemoryWorkerStore.Pulses`, when the storage
@@ -82,6 +87,8 @@ interface Process {
   readonly accepted: Set<string>
   /** A pull worker's poll loop, while it is up. */
   poller: Fiber.RuntimeFiber<void> | undefined
+  /** When it last booted: a pulse beats every interval after. */
+  bootedAt: number
 }
 
 /** How long a simulated pull worker's poll waits, in seconds. */
@@ -170,15 +177,18 @@ const make = (options: MemoryWorkersOptions) =>
         const at = yield* Clock.currentTimeMillis
         for (const [process, time] of due) {
           if (time > at) continue
-          due.set(process, time + interval)
+          // A worker beating by pulse is sent only the one beat that brings it back.
+          if (pulseOf(process) === undefined) due.set(process, time + interval)
+          else due.delete(process)
           yield* beat(process)
         }
       }
     })
 
-    const scheduleBeats = (process: Process) =>
+    /** Beats `process` from `first` (by default an interval from now). */
+    const scheduleBeats = (process: Process, first?: number) =>
       Effect.gen(function*() {
-        const first = (yield* Clock.currentTimeMillis) + interval
+        first ??= (yield* Clock.currentTimeMillis) + interval
         due.set(process, first)
         if (beater !== undefined && sleepingUntil === undefined) return // it is beating and will look again
         if (beater !== undefined && sleepingUntil! <= first) return
@@ -216,13 +226,26 @@ const make = (options: MemoryWorkersOptions) =>
     // fiber wakes for them (a pull worker's beats say which jobs it holds: it sends them).
     const pulseOf = (process: Process) => (pulls(process) ? undefined : pulses)
 
+    /**
+     * A worker beating by pulse that a dispatch could not reach is out of the rotation
+     * until heard from again, and a pulse leaves an out worker as it is: its next beat
+     * is sent through the registry, which takes it back and tells the loop.
+     */
+    const sendNextBeat = (process: Process) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const beats = Math.floor((now - process.bootedAt) / interval) + 1
+        yield* scheduleBeats(process, process.bootedAt + beats * interval)
+      })
+
     const boot = (process: Process) =>
       Effect.gen(function*() {
         process.up = true
+        process.bootedAt = yield* Clock.currentTimeMillis
         yield* register(process)
         const pulse = pulseOf(process)
         if (pulse !== undefined) {
-          yield* pulse.start(process.spec.id as Domain.WorkerId, yield* Clock.currentTimeMillis, interval)
+          yield* pulse.start(process.spec.id as Domain.WorkerId, process.bootedAt, interval)
         } else {
           yield* scheduleBeats(process)
         }
@@ -245,8 +268,9 @@ const make = (options: MemoryWorkersOptions) =>
     const find = (worker: Domain.Worker) =>
       Option.fromNullable(processes.get(worker.id)).pipe(Option.filter((p) => p.up))
 
-    const unreachable = (worker: Domain.Worker, reason = "connection refused") =>
-      new Errors.DispatchError({ workerId: worker.id, reason })
+    /** A crashed process refuses connections: nothing reached it. */
+    const unreachable = (worker: Domain.Worker) =>
+      new Errors.DispatchError({ workerId: worker.id, reason: "connection refused", unreachable: "unsent" })
 
     const runJob = (process: Process, spec: Domain.JobSpec, handler: JobHandler) =>
       Effect.gen(function*() {
@@ -279,7 +303,7 @@ const make = (options: MemoryWorkersOptions) =>
           if (p.accepted.has(spec.jobId)) return
           const handler = options.handlers[p.spec.type]
           if (handler === undefined) {
-            return yield* unreachable({ id: p.spec.id } as Domain.Worker, `no handler for ${p.spec.type} jobs`)
+            return yield* new Errors.DispatchError({ workerId: p.spec.id, reason: `no handler for ${p.spec.type} jobs` })
           }
           if (everStarted.has(spec.jobId)) duplicateStarts.push(spec.jobId)
           for (const other of processes.values()) {
@@ -305,7 +329,12 @@ const make = (options: MemoryWorkersOptions) =>
             return yield* new Errors.DispatchError({ workerId: worker.id, reason: "worker is full", refused: "full" })
           }
           if (options.dispatchFails !== undefined && (yield* options.dispatchFails)) {
-            return yield* unreachable(worker, "simulated network failure")
+            if (pulseOf(p) !== undefined) yield* sendNextBeat(p)
+            return yield* new Errors.DispatchError({
+              workerId: worker.id,
+              reason: "simulated network failure: no answer",
+              unreachable: "unanswered"
+            })
           }
           yield* accept(p, spec)
         }),
@@ -330,7 +359,7 @@ const make = (options: MemoryWorkersOptions) =>
     const workers: MemoryWorkersShape = {
       spawn: (spec) =>
         Effect.suspend(() => {
-          const process: Process = { spec, up: false, jobs: new Map(), accepted: new Set(), poller: undefined }
+          const process: Process = { spec, up: false, jobs: new Map(), accepted: new Set(), poller: undefined, bootedAt: 0 }
           processes.set(spec.id, process)
           return boot(process)
         }),

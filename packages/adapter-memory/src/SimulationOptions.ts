@@ -18,7 +18,11 @@ export interface Faults {
   readonly workerCrash: number
   /** Probability, every 10 simulated minutes, that the coordinator is killed and restarted. */
   readonly coordinatorRestart: number
-  /** Probability that one dispatch to a worker fails as if the network dropped it. */
+  /**
+   * Probability that one dispatch to a worker fails as if the network dropped
+   * it: no answer, so the attempt counts and the worker is out of the rotation
+   * until its next heartbeat.
+   */
   readonly dispatchFailure: number
   /** Probability that the operator cancels an accepted research within its first hour. */
   readonly cancel: number

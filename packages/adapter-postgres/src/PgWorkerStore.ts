@@ -99,6 +99,11 @@ export const make = Effect.gen(function*() {
         UPDATE foreman_workers SET current_jobs = array_remove(current_jobs, ${jobId}::text),
           status = ${WorkerStatus.onRow(sql, (current) => WorkerTransitions.refused(current, status), sql`false`)}
         WHERE id = ${id}`)),
+    markUnreachable: (id, jobId) =>
+      storage(Effect.asVoid(sql`
+        UPDATE foreman_workers SET current_jobs = array_remove(current_jobs, ${jobId}::text),
+          status = ${WorkerStatus.onRow(sql, WorkerTransitions.unreachable, sql`false`)}
+        WHERE id = ${id}`)),
     get: (id) => storage(one(sql`SELECT * FROM foreman_workers WHERE id = ${id}`)),
     list: storage(Effect.flatMap(sql`SELECT * FROM foreman_workers ORDER BY id`, workers)),
     heartbeat: (id, at, healthy, pollingUntil) =>

@@ -15,12 +15,10 @@
  * A missing key, a model without a price, or a key the provider refuses
  * (checked with one free request at start) fails with the variable's name.
  */
-import { AnthropicClient, AnthropicLanguageModel } from "@effect/ai-anthropic"
-import { OpenAiClient, OpenAiLanguageModel } from "@effect/ai-openai"
-import type { Response } from "@effect/ai"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import type { Agents } from "@foreman/core"
 import { Config, ConfigError, Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import type { ProviderModel } from "./internal/providerModel.js"
 import * as ModelAgents from "./ModelAgents.js"
 import * as OfflineAgents from "./OfflineAgents.js"
 import * as Pricing from "./Pricing.js"
@@ -117,63 +115,32 @@ export const config = Effect.gen(function*() {
 
 export type ModelConfig = Exclude<Effect.Effect.Success<typeof config>, { readonly provider: "offline" }>
 
-/** Anthropic's `input_tokens` leaves out cache reads and writes; ours counts every prompt token. */
-const anthropicTokens = (finish: Response.FinishPart): Pricing.TokenCount => {
-  const raw = finish.metadata["anthropic"]?.["usage"]
-  const written = typeof raw === "object" && raw !== null && "cache_creation_input_tokens" in raw &&
-      typeof raw.cache_creation_input_tokens === "number"
-    ? raw.cache_creation_input_tokens
-    : 0
-  const cached = finish.usage.cachedInputTokens ?? 0
-  return {
-    inputTokens: (finish.usage.inputTokens ?? 0) + cached + written,
-    cachedInputTokens: cached,
-    outputTokens: finish.usage.outputTokens ?? 0
-  }
-}
-
-/** OpenAI's `input_tokens` already include the cached ones. */
-const openAiTokens = (finish: Response.FinishPart): Pricing.TokenCount => ({
-  inputTokens: finish.usage.inputTokens ?? 0,
-  cachedInputTokens: finish.usage.cachedInputTokens ?? 0,
-  outputTokens: finish.usage.outputTokens ?? 0
-})
-
-/** The provider's `LanguageModel`, and how a call is pointed at another model. */
-const languageModel = (c: ModelConfig) =>
-  c.provider === "anthropic"
-    ? {
-      layer: AnthropicLanguageModel.layer({ model: c.model }).pipe(
-        Layer.provide(AnthropicClient.layer({ apiKey: c.key, apiUrl: c.baseUrl }))
-      ),
-      tokens: anthropicTokens,
-      withModel: (model: string) => AnthropicLanguageModel.withConfigOverride({ model })
-    }
-    : {
-      layer: OpenAiLanguageModel.layer({ model: c.model }).pipe(
-        Layer.provide(OpenAiClient.layer({ apiKey: c.key, apiUrl: c.baseUrl }))
-      ),
-      tokens: openAiTokens,
-      withModel: (model: string) => OpenAiLanguageModel.withConfigOverride({ model })
-    }
+/**
+ * The provider's `LanguageModel` (and how its tokens are read), its client
+ * loaded on first use: a coordinator on the other provider, or offline, never
+ * loads it.
+ */
+const providerModel = (c: ModelConfig): Effect.Effect<ProviderModel> =>
+  Effect.promise(() =>
+    c.provider === "anthropic" ? import("./internal/anthropicModel.js") : import("./internal/openAiModel.js")
+  ).pipe(Effect.map((client) => client.languageModel(c)))
 
 /** The model agents of a provider configuration, over `fetch`. */
 export const modelAgents = (
   c: ModelConfig,
   options: { readonly retryDelay?: Duration.DurationInput } = {}
-): Layer.Layer<Agents.Designer | Agents.Assessor | Agents.Models> => {
-  const lm = languageModel(c)
-  return ModelAgents.layer({
-    provider: c.provider,
-    model: c.model,
-    prices: c.prices,
-    timeout: c.timeout,
-    retries: c.retries,
-    retryDelay: Duration.decode(options.retryDelay ?? Duration.seconds(1)),
-    tokens: lm.tokens,
-    withModel: lm.withModel
-  }).pipe(Layer.provide(lm.layer), Layer.provide(FetchHttpClient.layer))
-}
+): Layer.Layer<Agents.Designer | Agents.Assessor | Agents.Models> =>
+  Layer.unwrapEffect(Effect.map(providerModel(c), (lm) =>
+    ModelAgents.layer({
+      provider: c.provider,
+      model: c.model,
+      prices: c.prices,
+      timeout: c.timeout,
+      retries: c.retries,
+      retryDelay: Duration.decode(options.retryDelay ?? Duration.seconds(1)),
+      tokens: lm.tokens,
+      withModel: lm.withModel
+    }).pipe(Layer.provide(lm.layer), Layer.provide(FetchHttpClient.layer))))
 
 /** Refused at start: the provider said the key is not valid. */
 export class KeyRefused extends Schema.TaggedError<KeyRefused>()("KeyRefused", {

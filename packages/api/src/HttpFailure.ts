@@ -1,6 +1,7 @@
 /**
  * Failures of calls made with derived HTTP clients: which are worth another
- * attempt (the request may never have arrived), and one readable line for each.
+ * attempt (the request may never have arrived), which surely never arrived
+ * (no connection was made), and one readable line for each.
  */
 import { HttpClientError } from "@effect/platform"
 import { Errors } from "@foreman/core"
@@ -16,6 +17,43 @@ export class RequestTimeout extends Data.TaggedError("RequestTimeout")<{ readonl
 /** The network failed or timed out: the request may not have arrived, so it may be sent again. */
 export const isNetworkFailure = (error: unknown): boolean =>
   error instanceof RequestTimeout || (error instanceof HttpClientError.RequestError && error.reason === "Transport")
+
+/**
+ * Error codes (Node's and undici's) of a connection that was never made: the
+ * peer refused it, the host is unknown or unreachable, or connecting timed out.
+ * A reset or a time-out once connected is not one: the request may have gone out.
+ */
+const unconnected = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT"
+])
+
+/** The first error code on `cause`, its causes, or the errors it aggregates (Node tries each address of a host). */
+const codeOf = (cause: unknown, depth = 0): string | undefined => {
+  if (typeof cause !== "object" || cause === null || depth > 4) return undefined
+  const { cause: inner, code, errors } = cause as { readonly code?: unknown; readonly cause?: unknown; readonly errors?: unknown }
+  if (typeof code === "string") return code
+  const nested = codeOf(inner, depth + 1)
+  if (nested !== undefined) return nested
+  return Array.isArray(errors) ? errors.map((e) => codeOf(e, depth + 1)).find((c) => c !== undefined) : undefined
+}
+
+/**
+ * A network failure that happened before any connection was made (refused,
+ * unknown or unreachable host): the request cannot have reached its target.
+ * A time-out is never one (it cannot tell a connection not made from an answer
+ * that never came).
+ */
+export const isUnconnected = (error: unknown): boolean => {
+  if (!(error instanceof HttpClientError.RequestError) || error.reason !== "Transport") return false
+  const code = codeOf(error.cause)
+  return code !== undefined && unconnected.has(code)
+}
 
 /** The status code of an answer, if the failure came with one. */
 export const statusOf = (error: unknown): number | undefined =>

@@ -91,7 +91,9 @@ const runExample = async (example: Example) => {
     const env = {
       PATH: `${foremanOnPath.dir}:${process.env["PATH"] ?? ""}`,
       FOREMAN_API_URL: apiUrl,
-      DATABASE_URL: await freshDatabase(),
+      // A database of its own for an example that may start a coordinator (`npm start`); one that has
+      // its scene's server talks to that server, whose database is its own.
+      ...(example.scene._tag === "Server" ? {} : { DATABASE_URL: await freshDatabase() }),
       FOREMAN_PORT: "0",
       FOREMAN_WORKER_PORT: "0"
     }

@@ -54,13 +54,13 @@ export type CoordinatorEvent =
     readonly message: string | null
   }
   | {
-    /** A worker registered, came back, went offline, was removed or left. */
+    /** A worker registered, came back, could not be reached (out of the rotation), went offline, was removed or left. */
     readonly _tag: "WorkerChanged"
     readonly at: number
     readonly workerId: WorkerId
     /** Null for a worker removed from the store before its type was read. */
     readonly workerType: WorkerType | null
-    readonly change: "registered" | "back" | "offline" | "removed" | "deregistered"
+    readonly change: "registered" | "back" | "unreachable" | "offline" | "removed" | "deregistered"
   }
   | {
     /** An LLM call charged to the budget. */

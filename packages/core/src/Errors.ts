@@ -161,7 +161,16 @@ export class DispatchError extends Schema.TaggedError<DispatchError>()("Dispatch
    * Set when the worker answered that it will not take the job now: `full`, or
    * `draining` (shutting down). A scheduling fact, not a failed attempt.
    */
-  refused: Schema.optional(Schema.Literal("full", "draining"))
+  refused: Schema.optional(Schema.Literal("full", "draining")),
+  /**
+   * Set when the worker could not be reached: `unsent` when no request got
+   * to it (every attempt failed before a connection was made: refused, host
+   * unknown or unreachable), so it cannot have the job; `unanswered` when a
+   * request may have got to it but no answer came back (a time-out, a
+   * connection dropped once open), so it may be running the job. Unset when
+   * the worker answered.
+   */
+  unreachable: Schema.optional(Schema.Literal("unsent", "unanswered"))
 }) {
   override get message(): string {
     return `Dispatch to ${this.workerId} failed: ${this.reason}`

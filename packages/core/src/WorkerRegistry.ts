@@ -152,6 +152,12 @@ export interface WorkerRegistryShape {
    */
   readonly markRefusing: (id: WorkerId, jobId: JobId, refused: "full" | "draining") => Effect.Effect<void, StorageError>
   /**
+   * A job could not be delivered to the worker: its slot is freed and the
+   * worker is in error, out of the rotation, until a healthy heartbeat or a
+   * registration says it is back.
+   */
+  readonly markUnreachable: (id: WorkerId, jobId: JobId) => Effect.Effect<void, StorageError>
+  /**
    * Atomically gives each job, in order, a slot on the least-loaded live worker
    * of `type`, until none is free; answers the worker of each job that got one
    * (a prefix of `jobIds`).
@@ -180,7 +186,7 @@ interface Deps {
   readonly events: Context.Tag.Service<CoordinatorEvents>
 }
 
-type WorkerChange = "registered" | "back" | "offline" | "removed" | "deregistered"
+type WorkerChange = "registered" | "back" | "unreachable" | "offline" | "removed" | "deregistered"
 
 const changed = (d: Deps, workerId: WorkerId, workerType: WorkerType | null, change: WorkerChange, at: number) =>
   d.events.publish({ _tag: "WorkerChanged", at, workerId, workerType, change })
@@ -297,6 +303,17 @@ const expirer = (d: Deps) => (hearingSince: number) =>
     return expired
   })
 
+/** A worker a job could not reach is out of the rotation until heard from again; the loop looks for another. */
+const unreachableMarker = (d: Deps) =>
+  Effect.fnUntraced(function*(id: WorkerId, jobId: JobId) {
+    const before = yield* d.workers.get(id)
+    yield* d.workers.markUnreachable(id, jobId)
+    yield* d.wakeup.signal
+    if (Option.isNone(before) || !WorkerTransitions.takesJobs(before.value.status)) return
+    yield* Effect.logWarning(`worker ${id} cannot be reached: out of the rotation until it is heard from again`)
+    yield* changed(d, id, before.value.type, "unreachable", yield* Clock.currentTimeMillis)
+  })
+
 const deregistrar = (d: Deps) =>
   Effect.fnUntraced(function*(id: WorkerId) {
     const before = yield* d.workers.get(id)
@@ -347,6 +364,7 @@ export const make = Effect.gen(function*() {
     authenticate: authenticator(d),
     markRefusing: (id, jobId, refused) =>
       Effect.zipRight(workers.markRefusing(id, jobId, WorkerTransitions.refusal(refused)), wakeup.signal),
+    markUnreachable: unreachableMarker(d),
     forgetPolls: workers.forgetPolls,
     claim: (type, jobIds) => Effect.flatMap(Clock.currentTimeMillis, (now) => workers.claim(type, jobIds, now)),
     release: (workerId, jobId) => Effect.zipRight(workers.release(workerId, jobId), wakeup.signal)

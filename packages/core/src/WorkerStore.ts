@@ -36,6 +36,12 @@ export interface WorkerStoreShape {
    * picks it again before it says otherwise.
    */
   readonly markRefusing: (id: WorkerId, jobId: JobId, status: "busy" | "draining") => Effect.Effect<void, StorageError>
+  /**
+   * Frees the slot of a job that could not be delivered to the worker and, in
+   * the same step, takes the worker out of the rotation
+   * (`WorkerTransitions.unreachable`: in error until it is heard from again).
+   */
+  readonly markUnreachable: (id: WorkerId, jobId: JobId) => Effect.Effect<void, StorageError>
   readonly get: (id: WorkerId) => Effect.Effect<Option.Option<Worker>, StorageError>
   /** Every worker, ordered by id, in one read. */
   readonly list: Effect.Effect<ReadonlyArray<Worker>, StorageError>

@@ -21,6 +21,7 @@
  *                           busy also when the worker refused a job saying it is full
  *   available|busy → draining   it refused a job because it is shutting down
  *   any → error             an unhealthy heartbeat
+ *   available|busy → error  a job could not be delivered to it (unreachable: its process may be dead)
  *   error|offline → available|busy   a healthy heartbeat, or a registration (by load)
  *   draining → available|busy       a registration only (heartbeats keep it draining)
  *   any → offline           silent past the offline delay (expiry)
@@ -33,8 +34,8 @@ export const statuses = ["available", "busy", "draining", "error", "offline"] as
 
 /**
  * `available` has a free slot, `busy` has none (or said it is full), `draining`
- * is shutting down and takes no new jobs, `error` reported itself unhealthy,
- * `offline` missed its heartbeats.
+ * is shutting down and takes no new jobs, `error` reported itself unhealthy or
+ * could not be reached with a job, `offline` missed its heartbeats.
  */
 export const Status = Schema.Literal(...statuses)
 export type Status = typeof Status.Type
@@ -90,6 +91,15 @@ export const refusal = (refused: Refusal): "busy" | "draining" => refused === "f
  * a draining, failed or offline worker keeps its status.
  */
 export const refused = (status: Status, asked: "busy" | "draining"): Status => takesJobs(status) ? asked : status
+
+/**
+ * A job could not be delivered to the worker (see `DispatchError.unreachable`):
+ * a worker taking jobs is in error, out of the rotation until a healthy
+ * heartbeat or a registration says it is back (a dead one never does and goes
+ * offline when silent past the offline delay); a draining, failed or offline
+ * worker keeps its status (a draining one must not come back on a heartbeat).
+ */
+export const unreachable = (status: Status): Status => takesJobs(status) ? "error" : status
 
 /**
  * A heartbeat: unhealthy puts the worker in error; a draining worker stays

@@ -8,7 +8,7 @@
  * (workers). Without either, every caller is trusted as both, and `serve`
  * listens on loopback only.
  */
-import { HttpApiBuilder, HttpApiScalar, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { HttpApi, HttpServerError } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import {
@@ -33,6 +33,7 @@ import {
   Stream
 } from "effect"
 import * as Dashboard from "./Dashboard.js"
+import * as DocsPage from "./internal/docsPage.js"
 import * as EventLog from "./EventLog.js"
 import * as Planning from "./internal/planning.js"
 import { isOpen, layerAuthorization, requireOperator, tokensConfig } from "./internal/authorization.js"
@@ -211,7 +212,7 @@ export const layer: Layer.Layer<
 /** OpenAPI at `/openapi.json` and a readable docs page at `/docs`. */
 export const docs: Layer.Layer<never, never, HttpApi.Api> = Layer.mergeAll(
   HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" }),
-  HttpApiScalar.layer({ path: "/docs" }),
+  DocsPage.layer,
   Dashboard.layer
 )
 

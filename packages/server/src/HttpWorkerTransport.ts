@@ -6,7 +6,9 @@
  * exponential backoff when the network fails (never on an answer such as a
  * 4xx). A worker that refuses a job (503) fails at once so the coordinator can
  * try another. Every failure becomes core's `DispatchError` with a readable
- * reason.
+ * reason; one without an answer says whether any attempt may have reached the
+ * worker (`unreachable`: `unsent` when none connected, else `unanswered`), so
+ * the coordinator knows whether the worker may have the job.
  */
 import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -71,6 +73,13 @@ const refusal = (error: unknown): { readonly refused?: "full" | "draining" } =>
     ? { refused: error.reason }
     : {}
 
+/**
+ * A failure without an answer, after attempts of which some may have reached
+ * the worker (`reached`): `unsent` when none can have, else `unanswered`.
+ */
+const unreachable = (error: unknown, reached: boolean): { readonly unreachable?: "unsent" | "unanswered" } =>
+  HttpFailure.isNetworkFailure(error) ? { unreachable: reached ? "unanswered" : "unsent" } : {}
+
 /** Makes the transport; the token comes from `options` or `FOREMAN_WORKER_TOKEN`. */
 export const make = (
   options: Options = {}
@@ -104,17 +113,21 @@ export const make = (
       Effect.gen(function*() {
         const client = yield* clientFor(worker)
         let attempts = 0
+        // Whether an attempt may have reached the worker: every one that failed after connecting, or timed out.
+        let reached = false
         return yield* Effect.suspend(() => {
           attempts++
           return request(client)
         }).pipe(
           Effect.timeoutFail({ duration: timeout, onTimeout: () => new HttpFailure.RequestTimeout({ after: timeout }) }),
+          Effect.tapError((error) => Effect.sync(() => reached ||= !HttpFailure.isUnconnected(error))),
           Effect.retry({ schedule: Schedule.exponential(backoff), times: retries, while: HttpFailure.isNetworkFailure }),
           Effect.mapError((error) =>
             new Errors.DispatchError({
               workerId: worker.id,
               reason: describe(worker, attempts, error),
-              ...refusal(error)
+              ...refusal(error),
+              ...unreachable(error, reached)
             })
           )
         )

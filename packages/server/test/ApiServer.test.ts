@@ -624,7 +624,14 @@ describe("ApiServer serving", () => {
       const page = yield* server.fetch("/docs")
       assert.strictEqual(page.status, 200)
       assert.match(page.headers.get("content-type") ?? "", /text\/html/)
-      assert.match(yield* Effect.promise(() => page.text()), /<html/i)
+      const html = yield* Effect.promise(() => page.text())
+      assert.match(html, /<html/i)
+      // Scalar's page, loaded on the first request: the spec and the script inline, and the same page again.
+      assert.include(html, '<script id="api-reference" type="application/json">')
+      assert.include(html, "Foreman coordinator API")
+      assert.isAbove(html.length, 1_000_000)
+      const again = yield* server.fetch("/docs")
+      assert.strictEqual(yield* Effect.promise(() => again.text()), html)
     }))
 
   it.scopedLive("works mounted under a prefix inside a plain node:http server", () =>

@@ -1,7 +1,8 @@
 /**
  * The HTTP worker transport against a real (push) WorkerHost: dispatch, idempotent
  * repeat dispatch, status, cancel, a worker's refusal (503) and an unreachable
- * endpoint both becoming `DispatchError`, and the shared token.
+ * endpoint both becoming `DispatchError` (saying whether the job may have
+ * reached the worker), and the shared token.
  */
 import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -140,6 +141,7 @@ describe("HttpWorkerTransport", () => {
       assert.strictEqual(error.workerId, "trainer-1")
       assert.include(error.reason, "worker refused the job (503)")
       assert.include(error.reason, "is full")
+      assert.deepStrictEqual([error.refused, error.unreachable], ["full", undefined])
       assert.isBelow(Date.now() - began, 500)
     }))
 
@@ -159,6 +161,7 @@ describe("HttpWorkerTransport", () => {
       assert.strictEqual(dispatch._tag, "DispatchError")
       assert.include(dispatch.reason, `cannot reach http://127.0.0.1:${port}`)
       assert.include(dispatch.reason, "(3 attempts)")
+      assert.strictEqual(dispatch.unreachable, "unsent", "no connection was made: the worker cannot have the job")
       assert.strictEqual(attempts.length, 3)
       const cancel = yield* Effect.flip(workers.cancel(target, jobSpec().jobId))
       assert.include(cancel.message, "Dispatch to trainer-1 failed: cannot reach")
@@ -186,6 +189,29 @@ describe("HttpWorkerTransport", () => {
       const error = yield* Effect.flip(workers.dispatch(workerAt(`http://127.0.0.1:${port}`), jobSpec()))
       assert.include(error.reason, "no answer from")
       assert.include(error.reason, "(2 attempts)")
+      assert.strictEqual(error.unreachable, "unanswered", "the request went out: the worker may have the job")
+    }))
+
+  it.scopedLive("a worker that drops the connection once the request is in may have the job", () =>
+    Effect.gen(function*() {
+      const dropping = http.createServer((request) => {
+        request.socket.destroy()
+      })
+      const port = yield* Effect.async<number>((resume) => {
+        dropping.listen(0, "127.0.0.1", () => {
+          const address = dropping.address()
+          resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : 0))
+        })
+      })
+      yield* Effect.addFinalizer(() =>
+        Effect.async<void>((resume) => {
+          dropping.close(() => resume(Effect.void))
+        })
+      )
+      const workers = yield* transport({ retries: 1 })
+      const error = yield* Effect.flip(workers.dispatch(workerAt(`http://127.0.0.1:${port}`), jobSpec()))
+      assert.include(error.reason, "cannot reach")
+      assert.strictEqual(error.unreachable, "unanswered")
     }))
 
   it.scopedLive("sends the shared token; a wrong token is refused without retries", () =>
@@ -201,6 +227,7 @@ describe("HttpWorkerTransport", () => {
       const wrong = yield* transport({ token: Redacted.make("guess") })
       const error = yield* Effect.flip(wrong.dispatch(target, jobSpec(2)))
       assert.include(error.reason, "rejected the token (401)")
+      assert.strictEqual(error.unreachable, undefined, "it answered")
     }))
 
   it.scopedLive("reads FOREMAN_WORKER_TOKEN from the configuration", () =>

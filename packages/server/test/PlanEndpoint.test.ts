@@ -33,7 +33,10 @@ describe("GET /plan", () => {
       }
       yield* eventually(api.agent.status(), (s) => s.active.length === 0, 30)
 
-      const path = "/api/v1/plan?since=1h&type=training&counts=1..3&seeds=3"
+      // A window of its own (`until`): without it, two requests on either side of a minute's end ask about
+      // two windows (each ends at the end of its minute).
+      const until = new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 60_000).toISOString()
+      const path = `/api/v1/plan?since=1h&until=${until}&type=training&counts=1..3&seeds=3`
       const [first, second] = yield* Effect.all([server.fetch(path), server.fetch(path)], { concurrency: 2 })
       assert.strictEqual(first.status, 200)
       const plan = yield* api.agent.plan({ urlParams: { since: "1h", type: "training", counts: "1..3", seeds: 3 } })

@@ -658,6 +658,26 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         assert.strictEqual(fresh.status, "available", "a new registration takes jobs again")
       })))
 
+    it.live("a worker a job could not reach gets none until it is heard from again", () =>
+      run(Effect.gen(function*() {
+        const store = yield* WorkerStore.WorkerStore
+        const id = "w-1" as Domain.WorkerId
+        yield* store.register(worker("w-1", { capacity: 2, lastHeartbeatAt: 1000 }), [], null, null)
+        yield* store.claim("training", ["job_0", "job_1"] as Array<Domain.JobId>, 0)
+        yield* store.markUnreachable(id, "job_0" as Domain.JobId)
+        const out = Option.getOrThrow(yield* store.get(id))
+        assert.deepStrictEqual([out.status, out.currentJobs], ["error", ["job_1"]], "its slot is freed, it is out")
+        assert.deepStrictEqual(yield* store.claim("training", ["job_2"] as Array<Domain.JobId>, 0), [], "in error: no claim")
+        yield* store.markUnreachable("w-9" as Domain.WorkerId, "job_0" as Domain.JobId)
+        assert.isTrue(Option.isNone(yield* store.get("w-9" as Domain.WorkerId)), "an unknown worker: nothing written")
+        const back = Option.getOrThrow(yield* store.heartbeat(id, 2000, true))
+        assert.strictEqual(back.status, "available", "a healthy heartbeat brings it back, by load")
+        assert.strictEqual((yield* store.claim("training", ["job_2"] as Array<Domain.JobId>, 0)).length, 1)
+        yield* store.markRefusing(id, "job_none" as Domain.JobId, "draining")
+        yield* store.markUnreachable(id, "job_2" as Domain.JobId)
+        assert.strictEqual(Option.getOrThrow(yield* store.get(id)).status, "draining", "a draining worker stays draining")
+      })))
+
     it.live("never gives one slot to two concurrent claims", () =>
       run(Effect.gen(function*() {
         const store = yield* WorkerStore.WorkerStore

@@ -20,6 +20,8 @@ export interface ReportCall {
   readonly workerId: string
   readonly jobId: string
   readonly body: typeof Api.ReportBody.Type
+  /** Whether it came while another report of the same job was still unanswered (a worker sends one at a time). */
+  readonly overlapped: boolean
 }
 
 export interface PollCall {
@@ -145,6 +147,8 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
     let retryWithinSeconds = 30
     let unavailable = false
     let reportDelayMs = 0
+    /** Per job, its reports not answered yet. */
+    const unanswered = new Map<string, number>()
     /** The credential each worker's latest registration was handed, checked as the real coordinator does. */
     const secrets = new Map<string, string>()
     /** Offered jobs not yet reported finished: whose they are. */
@@ -235,7 +239,9 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
             typeof Api.ReportAnswer.Type,
             HttpApiError.HttpApiDecodeError | Errors.WorkerNotFound | Errors.StorageError
           > => {
-            calls.reports.push({ workerId: path.workerId, jobId: path.jobId, body: payload })
+            const pending = unanswered.get(path.jobId) ?? 0
+            unanswered.set(path.jobId, pending + 1)
+            calls.reports.push({ workerId: path.workerId, jobId: path.jobId, body: payload, overlapped: pending > 0 })
             const refused = refusal(payload)
             if (refused !== undefined) {
               return Effect.delay(
@@ -255,7 +261,7 @@ export const startCoordinator = (options: { readonly port?: number; readonly cal
                 : Effect.map(poll(path.workerId, payload.next, "report"), (next) => ({ ...job, next })),
               Duration.millis(reportDelayMs)
             )
-          })))
+          }).pipe(Effect.ensuring(Effect.sync(() => unanswered.set(path.jobId, (unanswered.get(path.jobId) ?? 1) - 1))))))
 
     const authLive = Layer.succeed(
       Api.Authorization,

@@ -20,6 +20,7 @@ export type Event =
   | { readonly _tag: "Heartbeat"; readonly healthy: boolean }
   | { readonly _tag: "Release" }
   | { readonly _tag: "Refuse"; readonly refused: WorkerTransitions.Refusal }
+  | { readonly _tag: "Unreachable" }
   | { readonly _tag: "Claim" }
   | { readonly _tag: "Expire" }
 
@@ -102,6 +103,17 @@ export const table: ReadonlyArray<{
     }
   },
   {
+    name: "a job could not be delivered to it (error if it takes jobs)",
+    event: { _tag: "Unreachable" },
+    after: {
+      available: ["error", null],
+      busy: ["error", "error"],
+      draining: ["draining", "draining"],
+      error: ["error", "error"],
+      offline: ["offline", "offline"]
+    }
+  },
+  {
     name: "a claim (only an available worker with a free slot is given the job)",
     event: { _tag: "Claim" },
     after: {
@@ -156,6 +168,8 @@ export const decide = ({ event, held, status }: Case): Status => {
       return WorkerTransitions.released(status, full(held - 1))
     case "Refuse":
       return WorkerTransitions.refused(status, WorkerTransitions.refusal(event.refused))
+    case "Unreachable":
+      return WorkerTransitions.unreachable(status)
     case "Claim": {
       const slots = { status, capacity: CAPACITY, currentJobs: Array.from({ length: held }, (_, i) => `job_${i}`) }
       return WorkerTransitions.canTake(slots, NOW) ? WorkerTransitions.claimed(status, full(held + 1)) : status
@@ -199,6 +213,8 @@ const apply = (store: WorkerStore.WorkerStoreShape, c: Case) => {
       return store.release(id, first!)
     case "Refuse":
       return store.markRefusing(id, first!, WorkerTransitions.refusal(c.event.refused))
+    case "Unreachable":
+      return store.markUnreachable(id, first!)
     case "Claim":
       return Effect.map(store.claim(typeOf(c), [`job_claimed_${c.status}` as Domain.JobId], NOW), (claimed) => {
         assert.strictEqual(claimed.length, c.status === "available" ? 1 : 0, `claimed ${id}`)

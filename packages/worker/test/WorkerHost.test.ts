@@ -110,6 +110,22 @@ describe("WorkerHost, push", () => {
       assert.strictEqual(completed.length, 1)
     }))
 
+  it.scopedLive("sends a job's final report only once its progress report in flight is answered", () =>
+    Effect.gen(function*() {
+      const coordinator = yield* startCoordinator()
+      // A slow coordinator: the progress report is still unanswered when the job ends.
+      coordinator.delayReports(300)
+      const worker = yield* startPushWorker(
+        (job, ctx) => Effect.as(ctx.progress(0.5, "half way"), Number(job.input) * 2),
+        { apiUrl: coordinator.url }
+      )
+      const spec = jobSpec(21)
+      yield* worker.client.jobs.submit({ payload: spec })
+      yield* eventually(() => coordinator.calls.reports.some((r) => r.body._tag === "Completed"))
+      const reports = coordinator.calls.reports.filter((r) => r.jobId === spec.jobId)
+      assert.deepStrictEqual(reports.map((r) => [r.body._tag, r.overlapped]), [["Progress", false], ["Completed", false]])
+    }))
+
   it.scopedLive("reports progress and completion with the result", () =>
     Effect.gen(function*() {
       const coordinator = yield* startCoordinator()

@@ -105,6 +105,7 @@ class Worker:
         self._busy: set[str] = set()  # jobs whose handler is still running, held or not
         self._finished: collections.OrderedDict[str, None] = collections.OrderedDict()
         self._progress: dict[str, tuple[float, str | None]] = {}
+        self._progress_in_flight: set[str] = set()  # jobs whose progress report is being sent
         self._asking = False  # a poll, or a final report with `next`, is under way
         self._started = False
         self._stopping = False
@@ -377,6 +378,9 @@ class Worker:
                 return
             held.report = report
             self._progress.pop(job.id, None)
+            # The final report never overtakes the job's progress report in flight.
+            while job.id in self._progress_in_flight:
+                self._state.wait()
         self._deliver(job.id)
 
     def _execute(self, job: Job) -> dict[str, Any] | None:
@@ -532,8 +536,14 @@ class Worker:
                 if self._done.is_set():
                     return
                 pending, self._progress = self._progress, {}
+                self._progress_in_flight.update(pending)
             for job_id, (fraction, message) in pending.items():
-                self._send_progress(job_id, fraction, message)
+                try:
+                    self._send_progress(job_id, fraction, message)
+                finally:
+                    with self._state:
+                        self._progress_in_flight.discard(job_id)
+                        self._state.notify_all()
 
     def _send_progress(self, job_id: str, fraction: float, message: str | None) -> None:
         body: dict[str, Any] = {"_tag": "Progress", "progress": fraction}

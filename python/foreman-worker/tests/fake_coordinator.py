@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
@@ -58,6 +59,8 @@ class FakeCoordinator:
         self.retry_within = 1
         self.max_result_chars: int | None = None
         self.closing = False
+        self.report_delay = 0.0  # seconds before a report is answered (a slow coordinator)
+        self.report_events: list[tuple[str, str, str]] = []  # (job, report's _tag, "arrived" or "answered")
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -128,6 +131,22 @@ class FakeCoordinator:
     def _handle(self, http: BaseHTTPRequestHandler) -> None:
         length = int(http.headers.get("Content-Length") or 0)
         raw = http.rfile.read(length) if length else b""
+        match = WORKER_PATH.fullmatch(http.path)
+        report = (match.group(3), json.loads(raw).get("_tag", "?")) if match is not None and match.group(3) else None
+        if report is not None:
+            self._report_event(report, "arrived")
+        try:
+            self._answer(http, raw, report is not None)
+        finally:
+            if report is not None:
+                self._report_event(report, "answered")
+
+    def _report_event(self, report: tuple[str, str], event: str) -> None:
+        with self.changed:
+            self.report_events.append((*report, event))
+            self.changed.notify_all()
+
+    def _answer(self, http: BaseHTTPRequestHandler, raw: bytes, is_report: bool) -> None:
         with self.changed:
             if self.down:
                 self.dropped += 1
@@ -145,6 +164,8 @@ class FakeCoordinator:
             else:
                 status, answer = self._route(http.command, http.path, body, http.headers.get("X-Foreman-Worker-Secret"))
         data = b"" if answer is None else json.dumps(answer).encode()
+        if is_report and self.report_delay > 0:
+            time.sleep(self.report_delay)
         try:
             http.send_response(status)
             http.send_header("Content-Type", "application/json")

@@ -72,6 +72,23 @@ def test_registers_as_a_pull_worker_and_polls_on_one_connection(fake: FakeCoordi
     assert fake.deregistered == [WORKER]
 
 
+def test_a_final_report_waits_for_the_progress_report_in_flight(fake: FakeCoordinator, start: Start) -> None:
+    """A slow coordinator: the job ends while its progress report is unanswered; the final one goes after it."""
+    fake.set(report_delay=0.3)
+
+    def train(job: Job) -> dict[str, object]:
+        job.progress(0.5, "fold 2/4")
+        fake.wait_for(lambda: "job_a" in fake.progress)
+        return {"testAccuracy": 0.61}
+
+    fake.offer("job_a")
+    start(fake, {"training": train})
+    fake.wait_for(lambda: "job_a" in fake.final_reports)
+    assert fake.progress["job_a"] == [{"_tag": "Progress", "progress": 0.5, "message": "fold 2/4"}]
+    events = fake.report_events
+    assert events.index(("job_a", "Progress", "answered")) < events.index(("job_a", "Completed", "arrived")), events
+
+
 def test_a_job_completes_with_progress(fake: FakeCoordinator, start: Start, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="foreman_worker")
     seen: list[tuple[Any, ...]] = []

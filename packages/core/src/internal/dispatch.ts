@@ -1,10 +1,30 @@
 /**
  * Dispatch: a job the tick started on a worker is delivered to it (see
  * `delivery.ts`), and what came of it is recorded. `afterFailure` decides what
- * a failed delivery means: a worker that is full or shutting down refused it
- * (a scheduling fact: the job goes back to the queue uncounted and the worker
- * gets no more until it says so); any other failure loses the attempt and
- * frees the worker's slot for a retry elsewhere.
+ * a failed delivery means, from what the `DispatchError` says:
+ *
+ * - The worker refused it, full or shutting down: a scheduling fact. The job
+ *   goes back to the queue uncounted; the worker gets no more until it says so.
+ * - The worker could not be reached. Its process may be dead without a word
+ *   (kill -9): it stays `available` until silent past the offline delay, and
+ *   while it did, every tick could pick it again, and each failure cost the
+ *   job an attempt, so a dead worker could use up a research's attempts before
+ *   it was declared offline. So an unreachable worker is taken out of the
+ *   rotation (`error`) until a healthy heartbeat or a registration says it is
+ *   back (a dead one never does). Whether the attempt counts depends on whether
+ *   the job may have reached it: `unsent` (no connection was ever made:
+ *   refused, unknown or unreachable host) means it cannot be running the job,
+ *   which goes back to its place in the queue uncounted, like a refusal;
+ *   `unanswered` (a time-out, a connection dropped once open) means the worker
+ *   may have taken it and be running it, so the attempt counts (the job is
+ *   lost, retried after the backoff; a result the worker reports later is
+ *   still used, see `JobTransitions.revivedBy`). A time-out cannot tell a
+ *   connection that was never made from an answer that never came, so it
+ *   counts: at most one attempt per time the worker is heard from, since it is
+ *   out of the rotation meanwhile.
+ * - The worker answered with an error (the job or the request was wrong): it
+ *   is alive and stays in the rotation; the attempt is lost and the slot freed
+ *   for a retry elsewhere.
  */
 import { Cause, Effect, Schedule, Duration } from "effect"
 import type { Job, Worker } from "../Domain.js"
@@ -20,14 +40,28 @@ export interface Dispatch {
   readonly job: Job
 }
 
-/** What a failed delivery records on the job, and what it does to the worker. */
+/**
+ * What a failed delivery records on the job (`lost`: the attempt counts;
+ * `refused`: back to the queue uncounted), and what it does to the worker
+ * (`release` its slot; mark it refusing, `full` or `draining`; or take it out
+ * of the rotation, `unreachable`).
+ */
 export type AfterFailure =
-  | { readonly outcome: "lost"; readonly worker: "release" }
-  | { readonly outcome: "refused"; readonly worker: "full" | "draining" }
+  | { readonly outcome: "lost"; readonly worker: "release" | "unreachable" }
+  | { readonly outcome: "refused"; readonly worker: "full" | "draining" | "unreachable" }
 
-/** A refusal sends the job back to the queue and marks the worker refusing; anything else loses it. */
-export const afterFailure = (error: DispatchError): AfterFailure =>
-  error.refused === undefined ? { outcome: "lost", worker: "release" } : { outcome: "refused", worker: error.refused }
+/** What a failed delivery means for the job and its worker (see the module header). */
+export const afterFailure = (error: DispatchError): AfterFailure => {
+  if (error.refused !== undefined) return { outcome: "refused", worker: error.refused }
+  switch (error.unreachable) {
+    case "unsent":
+      return { outcome: "refused", worker: "unreachable" }
+    case "unanswered":
+      return { outcome: "lost", worker: "unreachable" }
+    case undefined:
+      return { outcome: "lost", worker: "release" }
+  }
+}
 
 /**
  * A write after a dispatch, retried while storage fails for a moment; a job
@@ -52,6 +86,8 @@ export const make = Effect.gen(function*() {
       yield* bookkeeping(
         after.worker === "release"
           ? registry.release(worker.id, job.id)
+          : after.worker === "unreachable"
+          ? registry.markUnreachable(worker.id, job.id)
           : registry.markRefusing(worker.id, job.id, after.worker)
       )
     })

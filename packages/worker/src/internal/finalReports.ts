@@ -12,15 +12,16 @@ import type * as JobQueue from "../JobQueue.js"
 import { isPassing, refusalOf } from "./callFailures.js"
 import { apply } from "./jobIntake.js"
 import { describe, held, type LinkState, release, reregister, ring } from "./linkState.js"
+import { settledProgress } from "./progressReports.js"
 import { finalReport, invalidity, refusedAsFailure } from "./reportContent.js"
 import { sendReport } from "./sendReport.js"
 
 /** For `JobQueue`: reports a settled job's result (a cancelled one has none). */
 export const settled = (state: LinkState, entry: JobQueue.Entry<Domain.JobSpec, unknown>): Effect.Effect<void> =>
   Effect.gen(function*() {
-    state.progress.delete(entry.id)
     const report = finalReport(state.workerId, entry)
     if (Option.isNone(report)) {
+      state.progress.delete(entry.id)
       yield* Effect.logInfo(`job ${entry.id} ${entry.status}: ${entry.error ?? ""}`)
       return yield* ring(state)
     }
@@ -28,7 +29,7 @@ export const settled = (state: LinkState, entry: JobQueue.Entry<Domain.JobSpec, 
       `job ${entry.id} ${entry.status} after ${entry.attempts} attempt(s)${entry.error === null ? "" : `: ${entry.error}`}`
     )
     state.unreported.set(entry.id, { report: report.value, sending: true })
-    yield* FiberSet.run(state.deliveries, deliver(state, report.value))
+    yield* FiberSet.run(state.deliveries, Effect.zipRight(settledProgress(state, entry.id), deliver(state, report.value)))
   })
 
 /**

@@ -71,6 +71,8 @@ export interface Unreported {
 export interface ProgressInFlight {
   sending: boolean
   next: Domain.JobReport | null
+  /** Open while no progress report of the job is in flight: its final report waits for it. */
+  readonly idle: Effect.Latch
 }
 
 /** The state the link's parts share; the fields that change are the last five. */

@@ -1,6 +1,7 @@
 /**
  * A job's progress, reported to the coordinator: the latest only, never more
- * than one report at a time per job, and none of them worth a retry. A pull
+ * than one report at a time per job (its final report too waits for the one in
+ * flight, see `settledProgress`), and none of them worth a retry. A pull
  * worker stops a job whose report is answered with another status than
  * `running` (it hears about a cancel that way, too).
  */
@@ -26,7 +27,7 @@ export const progress = (state: LinkState, entry: JobQueue.Entry<Domain.JobSpec,
       existing.next = report
       return Effect.void
     }
-    const inFlight: ProgressInFlight = { sending: true, next: null }
+    const inFlight: ProgressInFlight = { sending: true, next: null, idle: Effect.unsafeMakeLatch(false) }
     state.progress.set(entry.id, inFlight)
     return Effect.asVoid(FiberSet.run(state.progressSends, sendInTurn(state, inFlight, report)))
   })
@@ -45,8 +46,22 @@ const sendInTurn = (state: LinkState, inFlight: ProgressInFlight, report: Domain
       inFlight.next = null
       if (waiting === null) {
         inFlight.sending = false
-        return Effect.void
+        return inFlight.idle.open
       }
       return sendInTurn(state, inFlight, waiting)
     }))
   )
+
+/**
+ * A job has ended: progress still waiting to be sent is dropped, and this
+ * waits until the one in flight (if any) is answered, so that the final report
+ * reaches the coordinator after it, never overtaking it.
+ */
+export const settledProgress = (state: LinkState, jobId: string): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const inFlight = state.progress.get(jobId)
+    state.progress.delete(jobId)
+    if (inFlight === undefined) return Effect.void
+    inFlight.next = null
+    return inFlight.idle.await
+  })
