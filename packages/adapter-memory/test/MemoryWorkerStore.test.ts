@@ -62,4 +62,18 @@ describe("MemoryWorkerStore pulses", () => {
       const expired = yield* store.expire(55_000 - 30_000, Number.NEGATIVE_INFINITY)
       assert.deepStrictEqual(expired, { offline: [], removed: [] })
     }).pipe(Effect.provide(MemoryWorkerStore.layer)))
+
+  it.effect("leaves a worker out of the rotation as it is: a sent beat brings it back", () =>
+    Effect.gen(function*() {
+      const store = yield* WorkerStore.WorkerStore
+      const pulses = yield* MemoryWorkerStore.Pulses
+      yield* store.register(worker("available"), [], null, null)
+      yield* pulses.start(ID, 0, 10_000)
+      yield* store.markUnreachable(ID, "job-1" as Domain.JobId)
+      yield* TestClock.adjust(Duration.seconds(25))
+      assert.deepStrictEqual(yield* heardAt, [0, "error"])
+      yield* store.heartbeat(ID, 25_000, true, undefined)
+      yield* TestClock.adjust(Duration.seconds(10))
+      assert.deepStrictEqual(yield* heardAt, [30_000, "available"])
+    }).pipe(Effect.provide(MemoryWorkerStore.layer)))
 })
