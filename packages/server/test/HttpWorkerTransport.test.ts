@@ -38,15 +38,8 @@ const workerAt = (endpoint: string, id = "trainer-1"): Domain.Worker => ({
   lastHeartbeatAt: 0
 })
 
-/** A port nothing listens on (bound by the system, then closed). */
-const closedPort = Effect.async<number>((resume) => {
-  const server = http.createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
+/** A port that refuses every connection, whatever runs on this machine: nothing can listen on port 0. */
+const refusingPort = 0
 
 describe("HttpWorkerTransport", () => {
   it.scopedLive("dispatches a job, and a repeat dispatch starts nothing new", () =>
@@ -147,7 +140,7 @@ describe("HttpWorkerTransport", () => {
 
   it.scopedLive("an unreachable endpoint becomes a DispatchError after the retries", () =>
     Effect.gen(function*() {
-      const port = yield* closedPort
+      const port = refusingPort
       const attempts: Array<string> = []
       const counting = Layer.effect(
         HttpClient.HttpClient,

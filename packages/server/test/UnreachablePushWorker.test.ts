@@ -10,18 +10,10 @@ import { Memory } from "@foreman/adapter-memory"
 import * as OfflineAgents from "@foreman/agents/OfflineAgents"
 import { Coordinator, type Domain, Engine, ForemanConfig, WorkerRegistry } from "@foreman/core"
 import { ConfigProvider, Duration, Effect, Layer, Logger, LogLevel } from "effect"
-import * as http from "node:http"
 import * as HttpWorkerTransport from "../src/HttpWorkerTransport.js"
 
-/** A port nothing listens on (bound by the system, then closed). */
-const closedPort = Effect.async<number>((resume) => {
-  const server = http.createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
+/** A port that refuses every connection, whatever runs on this machine: nothing can listen on port 0. */
+const refusingPort = 0
 
 const engine = Engine.layer({
   storage: Memory.storage,
@@ -47,7 +39,7 @@ const until = <A>(what: string, probe: Effect.Effect<A | undefined, unknown>) =>
 describe("a push worker whose endpoint refuses connections", () => {
   it.scopedLive("leaves the rotation at its first failed dispatch, and the research keeps its attempts", () =>
     Effect.gen(function*() {
-      const port = yield* closedPort
+      const port = refusingPort
       const registry = yield* WorkerRegistry.WorkerRegistry
       const coordinator = yield* Coordinator.Coordinator
       yield* registry.register({
