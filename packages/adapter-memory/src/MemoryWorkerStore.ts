@@ -76,6 +76,14 @@ const makeBoth = Effect.sync(() => {
       })
     )
 
+  /** Frees the job's slot on the worker, whose status `next` decides from its current one. */
+  const dropJob = (id: Domain.WorkerId, jobId: Domain.JobId, next: (status: WorkerTransitions.Status) => WorkerTransitions.Status) =>
+    current(() => {
+      const worker = workers.get(id)
+      if (worker === undefined) return
+      put({ ...worker, currentJobs: worker.currentJobs.filter((j) => j !== jobId), status: next(worker.status) })
+    })
+
   const store = WorkerStore.WorkerStore.of({
     register: (worker, lost, secretHash, sequence) =>
       current(() => {
@@ -97,20 +105,8 @@ const makeBoth = Effect.sync(() => {
         return Option.some(next)
       }),
     secretHash: (id) => Effect.sync(() => (workers.has(id) ? Option.some(secrets.get(id) ?? null) : Option.none())),
-    markRefusing: (id, jobId, status) =>
-      current(() => {
-        const worker = workers.get(id)
-        if (worker === undefined) return
-        const currentJobs = worker.currentJobs.filter((j) => j !== jobId)
-        put({ ...worker, currentJobs, status: WorkerTransitions.refused(worker.status, status) })
-      }),
-    markUnreachable: (id, jobId) =>
-      current(() => {
-        const worker = workers.get(id)
-        if (worker === undefined) return
-        const currentJobs = worker.currentJobs.filter((j) => j !== jobId)
-        put({ ...worker, currentJobs, status: WorkerTransitions.unreachable(worker.status) })
-      }),
+    markRefusing: (id, jobId, status) => dropJob(id, jobId, (current) => WorkerTransitions.refused(current, status)),
+    markUnreachable: (id, jobId) => dropJob(id, jobId, WorkerTransitions.unreachable),
     get: (id) => current(() => Option.fromNullable(workers.get(id))),
     list: current(() => {
       sorted ??= Array.from(workers.values()).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))

@@ -65,6 +65,12 @@ export const make = Effect.gen(function*() {
   const sql = yield* PgClient.PgClient
   /** An expiry's cutoff: minus infinity (nobody is that silent) is PostgreSQL's `-infinity`, not an invalid date. */
   const cutoff = (before: number) => Number.isFinite(before) ? sql`${toDate(before)}` : sql`'-infinity'::timestamptz`
+  /** Frees the job's slot on the worker, whose status `next` decides from the one on its row. */
+  const dropJob = (id: Domain.WorkerId, jobId: Domain.JobId, next: (status: WorkerTransitions.Status) => WorkerTransitions.Status) =>
+    storage(Effect.asVoid(sql`
+      UPDATE foreman_workers SET current_jobs = array_remove(current_jobs, ${jobId}::text),
+        status = ${WorkerStatus.onRow(sql, next, sql`false`)}
+      WHERE id = ${id}`))
   return WorkerStore.WorkerStore.of({
     register: (w, lost, secretHash, sequence) => {
       // The merged slots: what the row holds (claims in flight included) plus what the
@@ -94,16 +100,8 @@ export const make = Effect.gen(function*() {
         sql<{ secret_hash: string | null }>`SELECT secret_hash FROM foreman_workers WHERE id = ${id}`,
         (rows) => Option.map(Option.fromNullable(rows[0]), (row) => row.secret_hash)
       )),
-    markRefusing: (id, jobId, status) =>
-      storage(Effect.asVoid(sql`
-        UPDATE foreman_workers SET current_jobs = array_remove(current_jobs, ${jobId}::text),
-          status = ${WorkerStatus.onRow(sql, (current) => WorkerTransitions.refused(current, status), sql`false`)}
-        WHERE id = ${id}`)),
-    markUnreachable: (id, jobId) =>
-      storage(Effect.asVoid(sql`
-        UPDATE foreman_workers SET current_jobs = array_remove(current_jobs, ${jobId}::text),
-          status = ${WorkerStatus.onRow(sql, WorkerTransitions.unreachable, sql`false`)}
-        WHERE id = ${id}`)),
+    markRefusing: (id, jobId, status) => dropJob(id, jobId, (current) => WorkerTransitions.refused(current, status)),
+    markUnreachable: (id, jobId) => dropJob(id, jobId, WorkerTransitions.unreachable),
     get: (id) => storage(one(sql`SELECT * FROM foreman_workers WHERE id = ${id}`)),
     list: storage(Effect.flatMap(sql`SELECT * FROM foreman_workers ORDER BY id`, workers)),
     heartbeat: (id, at, healthy, pollingUntil) =>
