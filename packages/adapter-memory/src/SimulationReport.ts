@@ -74,14 +74,14 @@ export const quantile = (sorted: ReadonlyArray<number>, q: number): number => {
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits
 
-/** The mean, median and 95th percentile of waits in seconds (rounded to 0.1 s), and how many. */
+/** The mean, median and 95th percentile of waits in seconds (rounded to the millisecond), and how many. */
 export const waitFigures = (samples: ReadonlyArray<number>): WaitFigures => {
   const sorted = [...samples].sort((a, b) => a - b)
   const mean = sorted.length === 0 ? 0 : sorted.reduce((a, b) => a + b, 0) / sorted.length
   return {
-    meanSeconds: round(mean, 1),
-    p50Seconds: round(quantile(sorted, 0.5), 1),
-    p95Seconds: round(quantile(sorted, 0.95), 1),
+    meanSeconds: round(mean, 3),
+    p50Seconds: round(quantile(sorted, 0.5), 3),
+    p95Seconds: round(quantile(sorted, 0.95), 3),
     count: sorted.length
   }
 }
