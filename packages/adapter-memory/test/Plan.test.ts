@@ -98,6 +98,54 @@ describe("Plan", () => {
     assert.isAbove(seen.waits["training"]!.p95Seconds, seen.waits["training"]!.p50Seconds)
   })
 
+  it.effect("keeps waits of milliseconds, on both sides of the comparison", () =>
+    Effect.gen(function*() {
+      // Two training workers, one backtest worker, designs and assessments of no time, backtests
+      // (0.15 s) far shorter than trainings (4 to 8 s): a backtest waits only when two trainings end less than 0.15 s apart, so the mean
+      // backtest wait is tens of milliseconds, observed and simulated. Rounded to 0.1 s it read 0 in
+      // every seed, and a real run's 0.041 s fell outside a predicted spread of 0 to 0.
+      const researches: Array<History.HistoryResearch> = []
+      const jobs: Array<History.HistoryJob> = []
+      const trainingFree = [SINCE, SINCE]
+      let backtestFree = SINCE
+      let created = SINCE
+      let waited = 0
+      for (let n = 0; n < 40; n++) {
+        created += 200 + (n * 7919) % 6000
+        const slot = trainingFree[0]! <= trainingFree[1]! ? 0 : 1
+        const trainStart = Math.max(created, trainingFree[slot]!)
+        const trained = trainStart + 4000 + (n * 2971) % 4000
+        trainingFree[slot] = trained
+        const backtestStart = Math.max(trained, backtestFree)
+        backtestFree = backtestStart + 150
+        waited += backtestStart - trained
+        jobs.push(
+          ["design", null, created, created, created, "completed"],
+          ["training", "training", created, trainStart, trained, "completed"],
+          ["backtest", "backtest", trained, backtestStart, backtestFree, "completed"],
+          ["assessment", null, backtestFree, backtestFree, backtestFree, "completed"]
+        )
+        researches.push([created, backtestFree, "completed"])
+      }
+      jobs.sort((a, b) => a[3] - b[3])
+      const history: History.History = {
+        since: SINCE,
+        until: backtestFree + 1_000,
+        dailyBudgetUsd: 0,
+        maxConcurrentResearches: 20,
+        workers: { training: 2, backtest: 1 },
+        researches,
+        jobs,
+        llmCalls: []
+      }
+      const seen = Plan.observed(history).waits["backtest"]!
+      assert.isAbove(waited, 0)
+      assert.closeTo(seen.meanSeconds, waited / 40 / 1000, 0.0005)
+      const predicted = (yield* Plan.run(history, { seeds: 10 })).replay.waits["backtest"]!.meanSeconds
+      assert.isAbove(predicted.p95, 0)
+      assert.isBelow(predicted.p50, 0.5)
+    }))
+
   it("says why a history cannot be planned from", () => {
     const empty = { ...labDay(), researches: [], jobs: [], llmCalls: [] }
     assert.match(Either.getLeft(Plan.historyToSimulation(empty)).pipe((o) => o._tag === "Some" ? o.value : ""), /no research/)
