@@ -96,6 +96,9 @@ export type Verdict =
 /** Whether capacity alone refuses a trigger: `active` researches reach `limit` and it is not forced. */
 export const overCapacity = (force: boolean, active: number, limit: number): boolean => !force && active >= limit
 
+/** A forced trigger's verdict, whatever capacity and budget say (`verdict` with `force`). */
+const forcedIn: Verdict = { _tag: "Admit" }
+
 // A refusal's error holds two counts the pass computed: its fields are not checked against
 // the schema again (most triggers into a full lab are refused: this is the common answer).
 const capacityRefusal = (active: number, limit: number): Verdict => ({
@@ -156,20 +159,23 @@ export type Announcement = Extract<CoordinatorEvent, { readonly _tag: "Triggered
 
 /**
  * One pass's running state: admitted so far, today's budget (read once, by the
- * first admission past the capacity check), the researches holding the pass's
- * request keys (as stored, then as the pass admits), the new researches to
- * write, what to announce and answer.
+ * first admission that needs a verdict on it: not forced, not refused for
+ * capacity), what is left of it (for announcements: from that budget if it
+ * was read, else read alone, once), the researches holding the pass's request
+ * keys (as stored, then as the pass admits), the new researches to write,
+ * what to announce and answer.
  */
 interface Pass {
   admitted: number
   readonly money: Effect.Effect<BudgetStatus, StorageError>
+  readonly remainingUsd: Effect.Effect<number | null, StorageError>
   readonly byRequestId: Map<string, Requested>
   readonly created: Array<NewResearch>
   readonly announcements: Array<Announcement>
   readonly outcomes: Array<Outcome>
 }
 
-/** Triggers arriving together are admitted together: one serialised pass for up to this many. */
+/** Triggers arriving together are admitted together: one pass, and one write, for up to this many. */
 const MAX_BATCH = 64
 
 /** Publishes one announcement of a pass and counts it. */
@@ -211,8 +217,10 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       const expiredBefore = now - keyLifetime
       if (yield* answeredAgain(pass, a, expiredBefore)) return
-      // A trigger refused for capacity needs no budget: a full lab's refusals read none.
-      const decided = overCapacity(a.force, pass.admitted, limit)
+      // A forced trigger needs no budget, nor one refused for capacity: a full lab's refusals read none.
+      const decided = a.force
+        ? forcedIn
+        : overCapacity(a.force, pass.admitted, limit)
         ? capacityRefusal(pass.admitted, limit)
         : verdict(a.force, pass.admitted, limit, yield* pass.money)
       if (decided._tag === "Refuse") {
@@ -232,7 +240,7 @@ export const make = Effect.gen(function*() {
         forced: a.force,
         activeBefore: pass.admitted++,
         limit,
-        remainingUsd: (yield* pass.money).remainingUsd
+        remainingUsd: yield* pass.remainingUsd
       })
     })
 
@@ -255,10 +263,15 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const { active, limit } = yield* queries.capacity
-      const money = yield* Effect.cached(budget.status())
+      let read: BudgetStatus | undefined
+      const money = yield* Effect.cached(Effect.tap(budget.status(), (status) => Effect.sync(() => (read = status))))
+      const remainingUsd = yield* Effect.cached(
+        Effect.suspend(() => read === undefined ? budget.remaining() : Effect.succeed(read.remainingUsd))
+      )
       const pass: Pass = {
         admitted: active,
         money,
+        remainingUsd,
         byRequestId: yield* holders(admissions),
         created: [],
         announcements: [],
