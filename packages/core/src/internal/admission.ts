@@ -255,7 +255,7 @@ export const make = Effect.gen(function*() {
   /**
    * One pass over a batch of triggers, decided on storage as read now:
    * capacity, the keys' holders and the budget are read once (the budget only
-   * if a trigger gets past capacity), then each trigger in arrival order is
+   * as a pass needs it, see `Pass`), then each trigger in arrival order is
    * admitted or refused. Its new researches are written by one conditional
    * write; none when the world it read changed (answered as None).
    */
