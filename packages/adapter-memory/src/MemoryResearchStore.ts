@@ -11,7 +11,6 @@ type Job = Domain.Job
 
 export const make = Effect.gen(function*() {
   const lease = yield* CoordinatorLease.CoordinatorLease
-  const triggers = yield* Effect.makeSemaphore(1)
   const researches = new Map<Domain.ResearchId, Research>()
   /** Pending and running researches, in trigger order. */
   const active = new Map<Domain.ResearchId, Research>()
@@ -79,22 +78,41 @@ export const make = Effect.gen(function*() {
       }
     })
 
+  /** The research holding `key` alive (recorded at or after `expiredBefore`), if one does. */
+  const holding = (key: Researches.RequestKey | undefined, expiredBefore: number) => {
+    const existing = key === undefined ? undefined : requested(key.id)
+    return existing !== undefined && existing.key.recordedAt >= expiredBefore ? existing.research : undefined
+  }
+  /** Stores a new research; an expired key passes to it. */
+  const create = (research: Research, key: Researches.RequestKey | undefined) => {
+    put(research)
+    if (key !== undefined) byRequestId.set(key.id, { key, researchId: research.id })
+  }
+  const exists = (id: Domain.ResearchId) => new Errors.StorageError({ reason: `research ${id} already exists` })
+
   const store: Researches.ResearchesShape & Jobs.JobsShape & Strategies.StrategiesShape = {
     insert: (research, key, expiredBefore = Number.NEGATIVE_INFINITY) =>
       Effect.suspend(() => {
-        const existing = key === undefined ? undefined : requested(key.id)
-        if (existing !== undefined && existing.key.recordedAt >= expiredBefore) return Effect.succeed(existing.research)
-        if (researches.has(research.id)) {
-          return Effect.fail(new Errors.StorageError({ reason: `research ${research.id} already exists` }))
-        }
-        put(research)
-        // An expired key passes to the new research.
-        if (key !== undefined) byRequestId.set(key.id, { key, researchId: research.id })
+        const held = holding(key, expiredBefore)
+        if (held !== undefined) return Effect.succeed(held)
+        if (researches.has(research.id)) return Effect.fail(exists(research.id))
+        create(research, key)
         return Effect.succeed(research)
+      }),
+    insertAll: ({ activeAtMost, expiredBefore, researches: batch }) =>
+      Effect.suspend(() => {
+        if (active.size > activeAtMost || batch.some(({ key }) => holding(key, expiredBefore) !== undefined)) {
+          return Effect.succeed(false)
+        }
+        const taken = batch.find(({ research }) => researches.has(research.id))
+        if (taken !== undefined) return Effect.fail(exists(taken.research.id))
+        for (const { key, research } of batch) create(research, key)
+        return Effect.succeed(true)
       }),
     get: (id) => Effect.sync(() => Option.fromNullable(researches.get(id))),
     findByRequestId: (requestId) =>
       Effect.sync(() => Option.fromNullable(requested(requestId))),
+    findByRequestIds: (requestIds) => Effect.sync(() => requestIds.flatMap((id) => requested(id) ?? [])),
     list: ({ limit, offset, ...filter }) =>
       Effect.sync(() =>
         Array.from(researches.values()).filter((r) => Researches.matches(filter, r)).reverse().slice(offset, offset + limit)
@@ -139,7 +157,6 @@ export const make = Effect.gen(function*() {
       Effect.sync(() =>
         Array.from(jobs.values()).filter((j) => j.workerId === workerId && !Domain.isJobSettled(j.status))
       ),
-    serializeTriggers: (self) => triggers.withPermits(1)(self),
     patchJob: (id, workerId, patch, expected) =>
       Effect.sync(() => {
         const current = jobs.get(id)

@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Budget, BudgetLedger, Coordinator, type Domain, Researches } from "@foreman/core"
-import { Effect, TestClock } from "effect"
+import { OfflineAgents } from "@foreman/agents"
+import { Budget, BudgetLedger, Coordinator, CoordinatorEvents, type Domain, Engine, ForemanConfig, Researches } from "@foreman/core"
+import { Chunk, Effect, Layer, Queue, TestClock } from "effect"
+import { Memory, MemoryWorkers } from "../src/index.js"
 import { fresh, research } from "../src/TestEngine.js"
 
 const charge = (jobId: string, amountUsd: number, researchId = "op_1", simulated = false) =>
@@ -56,12 +58,54 @@ describe("Budget", () => {
         cyclesAffordable: 22,
         canAfford: true
       })
+      assert.strictEqual(yield* budget.remaining(), 3.42, "what status says is left")
       yield* TestClock.setTime(Date.UTC(2026, 10, 23, 0, 0))
       const tomorrow = yield* budget.status()
       assert.strictEqual(tomorrow.day, "2026-11-23")
       assert.strictEqual(tomorrow.spentUsd, 0)
       assert.strictEqual(tomorrow.remainingUsd, 5)
+      assert.strictEqual(yield* budget.remaining(), 5)
     })))
+
+  it.scoped("what is left of an unlimited budget is null", () =>
+    fresh(
+      Effect.gen(function*() {
+        yield* charge("job_a", 0.08)
+        assert.isNull(yield* (yield* Budget.Budget).remaining())
+      }),
+      { config: { dailyBudgetUsd: 0 } }
+    ))
+
+  it.scoped("a forced trigger reads what is left of the budget, not the cycle's estimate; an unforced one reads both", () =>
+    Effect.gen(function*() {
+      const estimates = { read: 0 }
+      const counting = Layer.effect(
+        BudgetLedger.BudgetLedger,
+        Effect.map(BudgetLedger.BudgetLedger, (ledger) => ({
+          ...ledger,
+          recentCycleCosts: (limit: number) =>
+            Effect.zipRight(Effect.sync(() => estimates.read++), ledger.recentCycleCosts(limit))
+        }))
+      ).pipe(Layer.provideMerge(Memory.storage))
+      const lab = Engine.layer({
+        storage: counting,
+        agents: OfflineAgents.layer(),
+        transport: MemoryWorkers.layer({ handlers: Memory.defaultHandlers }),
+        config: ForemanConfig.layerWith({ maxConcurrentResearches: 10 })
+      })
+      yield* Effect.gen(function*() {
+        const coordinator = yield* Coordinator.Coordinator
+        const subscription = yield* (yield* CoordinatorEvents.CoordinatorEvents).subscribe
+        yield* charge("job_a", 0.5)
+        yield* coordinator.trigger({ brief: "forced", force: true })
+        assert.strictEqual(estimates.read, 0)
+        yield* coordinator.trigger({ brief: "not forced" })
+        assert.isAbove(estimates.read, 0)
+        const remaining = Chunk.toReadonlyArray(yield* Queue.takeAll(subscription))
+          .flatMap((e) => e._tag === "Triggered" ? [e.remainingUsd] : [])
+        assert.deepStrictEqual(remaining, [4.5, 4.5], "each announced with what was left")
+      }).pipe(Effect.provide(Layer.fresh(lab)))
+    }))
 
   it.scoped("cannot afford a cycle when less than the estimate remains", () =>
     fresh(

@@ -14,10 +14,15 @@ import { decode, Timestamp, TimestampText, toDate } from "./internal/rows.js"
 import { jobColumns, JobColumns, jobRow, ResearchColumns, researchRow, toJob, toResearch } from "./internal/researchRows.js"
 import { hasSqlState, SqlState, storage } from "./internal/storage.js"
 
-/** Advisory lock key that serialises triggers across processes. */
-const TRIGGER_LOCK = 0x666f72656d6174
-
 const ACTIVE = ["pending", "running"] as const
+
+/** A research's row with the request key it records (migrations 0003 and 0009). */
+const newResearchRow = ({ key, research }: Researches.NewResearch) => ({
+  ...researchRow(research),
+  request_id: key?.id ?? null,
+  request_fingerprint: key?.fingerprint ?? null,
+  request_recorded_at: key === undefined ? null : toDate(key.recordedAt)
+})
 
 /** A transition as `foreman_commit` reads it: rows in place of the research and its jobs. */
 const transitionRows = (t: Researches.Transition) => ({
@@ -153,6 +158,12 @@ export const make = Effect.gen(function*() {
         ({ entries, horizon }): Researches.ActiveChanges => ({ complete: false, entries, mark: horizon ?? mark })
       )
 
+  const findByRequestIds = (requestIds: ReadonlyArray<string>) =>
+    requestIds.length === 0 ? Effect.succeed([]) : Effect.flatMap(
+      sql`SELECT * FROM foreman_researches WHERE request_id = ANY(${[...requestIds] as Array<string>}::text[])`,
+      requested
+    )
+
   const store: Researches.ResearchesShape & Jobs.JobsShape & Strategies.StrategiesShape = {
     insert: (r, key, expiredBefore) =>
       storage(sql.withTransaction(Effect.gen(function*() {
@@ -164,12 +175,7 @@ export const make = Effect.gen(function*() {
         }
         // A research with this request id, committed even by a concurrent transaction,
         // makes the insert do nothing (the unique constraint waits for that transaction).
-        const row = sql.json({
-          ...researchRow(r),
-          request_id: key?.id ?? null,
-          request_fingerprint: key?.fingerprint ?? null,
-          request_recorded_at: key === undefined ? null : toDate(key.recordedAt)
-        })
+        const row = sql.json(newResearchRow({ research: r, key }))
         const inserted = yield* sql`
           INSERT INTO foreman_researches SELECT * FROM jsonb_populate_record(NULL::foreman_researches, ${row})
           ON CONFLICT (request_id) DO NOTHING RETURNING id`
@@ -189,13 +195,25 @@ export const make = Effect.gen(function*() {
           (e) => Effect.fail(new Errors.StorageError({ reason: `research ${r.id} already exists`, cause: e.cause }))
         )
       ),
+    insertAll: ({ activeAtMost, expiredBefore, researches: batch }) =>
+      storage(Effect.map(
+        // A top-level array would be sent as a PostgreSQL array, not JSON: send the text.
+        // foreman_admit is defined in src/functions/foreman_admit.ts.
+        sql<{ written: boolean }>`
+          SELECT foreman_admit(${JSON.stringify(batch.map(newResearchRow))}::jsonb, ${activeAtMost},
+            ${toDate(expiredBefore)}) AS written`,
+        (rows) => rows[0]?.written === true
+      )).pipe(
+        // A research id taken (a key held makes the function answer false).
+        Effect.catchIf(
+          hasSqlState(SqlState.uniqueViolation),
+          (e) => Effect.fail(new Errors.StorageError({ reason: "a research of the batch already exists", cause: e.cause }))
+        )
+      ),
     get: (id) =>
       storage(Effect.map(Effect.flatMap(sql`SELECT * FROM foreman_researches WHERE id = ${id}`, researches), first)),
-    findByRequestId: (requestId) =>
-      storage(Effect.map(
-        Effect.flatMap(sql`SELECT * FROM foreman_researches WHERE request_id = ${requestId}`, requested),
-        first
-      )),
+    findByRequestId: (requestId) => storage(Effect.map(findByRequestIds([requestId]), first)),
+    findByRequestIds: (requestIds) => storage(findByRequestIds(requestIds)),
     list: ({ limit, offset, ...filter }) =>
       storage(Effect.flatMap(
         sql`
@@ -239,8 +257,6 @@ export const make = Effect.gen(function*() {
           SELECT foreman_commit_all(${JSON.stringify(ts.map(transitionRows))}::jsonb) AS written`,
         (rows) => rows[0]?.written ?? ts.map(() => false)
       )),
-    serializeTriggers: (self) =>
-      storage(sql.withTransaction(Effect.zipRight(sql`SELECT pg_advisory_xact_lock(${TRIGGER_LOCK})`, self))),
     getJob: (id) => storage(Effect.map(Effect.flatMap(sql`SELECT * FROM foreman_jobs WHERE id = ${id}`, jobs), first)),
     jobsOf: (researchId) =>
       storage(Effect.flatMap(

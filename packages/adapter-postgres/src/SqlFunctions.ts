@@ -27,6 +27,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect } from "effect"
 import { createHash } from "node:crypto"
+import foreman_admit from "./functions/foreman_admit.js"
 import foreman_claim from "./functions/foreman_claim.js"
 import foreman_commit from "./functions/foreman_commit.js"
 import foreman_commit_all from "./functions/foreman_commit_all.js"
@@ -42,7 +43,8 @@ export const all: ReadonlyArray<SqlFunction> = [
   foreman_update_job,
   foreman_commit,
   foreman_commit_all,
-  foreman_claim
+  foreman_claim,
+  foreman_admit
 ]
 
 /** The name and parameter types: what `DROP FUNCTION` and `to_regprocedure` take. */

@@ -58,6 +58,12 @@ const MINUTE = 60_000
 export interface BudgetShape {
   /** Today's spending against the daily limit, and whether a new cycle fits. */
   readonly status: () => Effect.Effect<BudgetStatus, StorageError>
+  /**
+   * What is left of today's budget, as `status` answers it (`remainingUsd`:
+   * null when unlimited), without the cycle's estimate, which reads the
+   * recent cycles and whether their researches are still active.
+   */
+  readonly remaining: () => Effect.Effect<number | null, StorageError>
   /** Charges one LLM call; charging the same call of a job twice counts once. */
   readonly charge: (entry: BudgetEntry) => Effect.Effect<void, StorageError>
   /** Today's spending minute by minute. */
@@ -105,10 +111,19 @@ export const make = Effect.gen(function*() {
     }
   })
 
-  const status = Effect.fnUntraced(function*() {
+  /** The start of today (UTC) and what was charged since. */
+  const spentToday = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const dayStart = now - (now % DAY)
-    const spent = round(yield* ledger.spentBetween(dayStart, dayStart + DAY))
+    return { dayStart, spent: round(yield* ledger.spentBetween(dayStart, dayStart + DAY)) }
+  })
+
+  /** What is left of the daily limit after `spent`; null when unlimited. */
+  const remainingAfter = (spent: number): number | null =>
+    config.dailyBudgetUsd === 0 ? null : round(Math.max(0, config.dailyBudgetUsd - spent))
+
+  const status = Effect.fnUntraced(function*() {
+    const { dayStart, spent } = yield* spentToday
     const simulatedUsd = round(
       ledger.simulatedBetween === undefined
         ? (yield* ledger.entriesBetween(dayStart, dayStart + DAY)).reduce((sum, e) => e.simulated === true ? sum + e.costUsd : sum, 0)
@@ -129,7 +144,7 @@ export const make = Effect.gen(function*() {
         canAfford: true
       } satisfies BudgetStatus
     }
-    const remaining = round(Math.max(0, config.dailyBudgetUsd - spent))
+    const remaining = remainingAfter(spent) ?? 0
     return {
       day,
       unlimited: false,
@@ -180,7 +195,9 @@ export const make = Effect.gen(function*() {
       })
     )
 
-  return Budget.of({ status, today, charge, charges: ledger.entriesOf, chargesBetween: ledger.entriesBetween })
+  const remaining = () => Effect.map(spentToday, ({ spent }) => remainingAfter(spent))
+
+  return Budget.of({ status, remaining, today, charge, charges: ledger.entriesOf, chargesBetween: ledger.entriesBetween })
 })
 
 /** The budget, over the ledger, the research store (which researches are active), the configuration and the events. */

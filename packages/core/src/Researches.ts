@@ -2,9 +2,10 @@
  * Port: durable storage of researches. Every phase transition is one atomic
  * `commit` of a research with its jobs (and the strategy it designed),
  * conditional on the research's version and on the coordinator epoch, so a
- * stale writer gets `StaleWrite`, never an overwrite. Triggers are serialised
- * here too, so admission's reads and its insert are one step. Jobs are read
- * and patched through `Jobs`, the strategy catalogue through `Strategies`.
+ * stale writer gets `StaleWrite`, never an overwrite. Admission writes a batch
+ * of new researches in one conditional write (`insertAll`), on the condition
+ * it decided them on. Jobs are read and patched through `Jobs`, the strategy
+ * catalogue through `Strategies`.
  */
 import type { Effect, Option } from "effect"
 import { Context } from "effect"
@@ -119,6 +120,25 @@ export interface Requested {
   readonly key: RequestKey
 }
 
+/** A new research and the request key it records, if any. */
+export interface NewResearch {
+  readonly research: Research
+  readonly key?: RequestKey | undefined
+}
+
+/**
+ * New researches to insert together (a batch of triggers admitted), with the
+ * condition they were decided on: at most `activeAtMost` researches active, and
+ * each key free, or held by a research since `expiredBefore` (see `insertAll`).
+ */
+export interface Insertion {
+  readonly researches: ReadonlyArray<NewResearch>
+  /** How many researches were active when the batch was decided. */
+  readonly activeAtMost: number
+  /** Keys recorded before this moment have expired. */
+  readonly expiredBefore: number
+}
+
 /** The researches port. */
 export interface ResearchesShape {
 
@@ -135,9 +155,22 @@ export interface ResearchesShape {
     key?: RequestKey,
     expiredBefore?: number
   ) => Effect.Effect<Research, StorageError>
+  /**
+   * Inserts every research of `insertion` in one atomic write, or none, and
+   * says whether it wrote them. None when more than `activeAtMost` researches
+   * are active, or when one of their keys is held by a research that recorded
+   * it at or after `expiredBefore`: the batch was decided on a world that
+   * changed, and must be decided again. An expired key passes to the new
+   * research (the research that held it lets it go). These writes are
+   * serialised with each other across processes, so each sees every batch
+   * written before it; none waits on a lock held across round trips.
+   */
+  readonly insertAll: (insertion: Insertion) => Effect.Effect<boolean, StorageError>
   readonly get: (id: ResearchId) => Effect.Effect<Option.Option<Research>, StorageError>
   /** The research that holds this request key (expired or not), with the key as recorded. */
   readonly findByRequestId: (requestId: string) => Effect.Effect<Option.Option<Requested>, StorageError>
+  /** The researches that hold these request keys (expired or not), each with its key as recorded, in any order. */
+  readonly findByRequestIds: (requestIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Requested>, StorageError>
   /** Newest first. */
   readonly list: (query: ResearchQuery) => Effect.Effect<ReadonlyArray<Research>, StorageError>
   /** How many researches the filter selects and their cost, summed. */
@@ -161,11 +194,6 @@ export interface ResearchesShape {
    * whether it was written (false: it was stale and wrote nothing).
    */
   readonly commitAll: (transitions: ReadonlyArray<Transition>) => Effect.Effect<ReadonlyArray<boolean>, StorageError>
-  /**
-   * Runs `self` while no other trigger runs against this store (in any process),
-   * so a capacity or budget check and the insert that follows it are one step.
-   */
-  readonly serializeTriggers: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E | StorageError, R>
   /** Researches whose strategy has one of these names. */
   readonly researchesUsing: (names: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Research>, StorageError>
 }

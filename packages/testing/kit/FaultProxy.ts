@@ -1,15 +1,20 @@
 /**
  * Test helper: a TCP proxy in front of PostgreSQL that drops a connection at a
- * chosen COMMIT or ROLLBACK, deterministically. `@effect/sql` sends both as
- * simple queries (a `Q` message holding only that text), so the proxy spots
- * them in the client's bytes. "after" forwards the statement and drops the
- * connection when the server answers, so the server did it and the client
- * never hears; "before" drops it without forwarding, so the server never did.
+ * chosen COMMIT or ROLLBACK, or at the statement whose text contains a given
+ * string, deterministically. `@effect/sql` sends COMMIT and ROLLBACK as simple
+ * queries (a `Q` message holding only that text), and a statement with
+ * parameters as a `Parse` message holding its text, so the proxy spots them in
+ * the client's bytes. "after" forwards the statement and drops the connection
+ * when the server answers (a statement outside a transaction is committed by
+ * then: the server answers nothing before the `Sync` that ends it), so the
+ * server did it and the client never hears; "before" drops it without
+ * forwarding, so the server never did.
  */
 import { Deferred, Effect } from "effect"
 import { createConnection, createServer, type Socket } from "node:net"
 
-export type Statement = "COMMIT" | "ROLLBACK"
+/** COMMIT, ROLLBACK, or any statement whose text contains `containing`. */
+export type Statement = "COMMIT" | "ROLLBACK" | { readonly containing: string }
 
 /** The bytes of a simple query: `Q`, its length (itself included), the text and a NUL. */
 const simpleQuery = (text: string): Buffer => {
@@ -44,7 +49,7 @@ export const faultProxy = (target: string) =>
       let dropOnReply: Deferred.Deferred<void> | undefined
       client.on("data", (chunk: Buffer) => {
         const seen = Buffer.concat([tail, chunk])
-        tail = seen.subarray(Math.max(0, seen.length - 16))
+        tail = seen.subarray(Math.max(0, seen.length - 256))
         const fault = armed
         if (fault !== undefined && seen.includes(fault.statement)) {
           armed = undefined
@@ -98,7 +103,8 @@ export const faultProxy = (target: string) =>
       dropAt: (statement: Statement, when: "before" | "after") =>
         Effect.gen(function*() {
           const dropped = yield* Deferred.make<void>()
-          armed = { statement: simpleQuery(statement), when, dropped }
+          const bytes = typeof statement === "string" ? simpleQuery(statement) : Buffer.from(statement.containing, "utf8")
+          armed = { statement: bytes, when, dropped }
           return Deferred.await(dropped)
         })
     }

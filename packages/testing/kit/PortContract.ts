@@ -339,6 +339,70 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         assert.strictEqual(stored.length, 1)
         assert.deepStrictEqual(new Set(answers.map((r) => r.id)), new Set([stored[0]!.id]))
       })))
+
+    it.live("insertAll writes a batch with its keys, or nothing when more are active than it was decided on", () =>
+      run(Effect.gen(function*() {
+        const researches = yield* Researches.Researches
+        const ids = (rs: ReadonlyArray<Domain.Research>) => rs.map((r) => r.id)
+        const batch = [
+          { research: research("op_a", { createdAt: 1 }), key: key("key-a", 1) },
+          { research: research("op_b", { createdAt: 2 }) },
+          { research: research("op_c", { createdAt: 3 }), key: key("key-c", 3) }
+        ]
+        assert.isTrue(yield* researches.insertAll({ researches: batch, activeAtMost: 0, expiredBefore: 0 }))
+        assert.deepStrictEqual(ids(yield* researches.list({ limit: 10, offset: 0 })), ["op_c", "op_b", "op_a"])
+        assert.deepStrictEqual(
+          [...(yield* researches.findByRequestIds(["key-c", "key-none", "key-a"]))].sort((x, y) => x.key.id < y.key.id ? -1 : 1),
+          [{ research: batch[0]!.research, key: key("key-a", 1) }, { research: batch[2]!.research, key: key("key-c", 3) }]
+        )
+        assert.deepStrictEqual(yield* researches.findByRequestIds([]), [])
+
+        const next = [{ research: research("op_d", { createdAt: 4 }) }, { research: research("op_e", { createdAt: 5 }) }]
+        assert.isFalse(
+          yield* researches.insertAll({ researches: next, activeAtMost: 2, expiredBefore: 0 }),
+          "three are active, the batch was decided on two"
+        )
+        assert.deepStrictEqual(ids(yield* researches.listActive.pipe(Effect.map((es) => es.map((e) => e.research)))), [
+          "op_a",
+          "op_b",
+          "op_c"
+        ])
+        yield* researches.commit({
+          research: research("op_a", { createdAt: 1, version: 1, status: "completed" }),
+          expectedVersion: 0,
+          epoch: null,
+          jobs: []
+        })
+        assert.isTrue(
+          yield* researches.insertAll({ researches: next, activeAtMost: 3, expiredBefore: 0 }),
+          "two are active: fewer than it was decided on"
+        )
+        assert.strictEqual(yield* researches.countActive, 4)
+        const taken = yield* Effect.flip(
+          researches.insertAll({ researches: [{ research: research("op_a") }], activeAtMost: 10, expiredBefore: 0 })
+        )
+        assert.strictEqual(taken._tag, "StorageError", "a research id already taken")
+      })))
+
+    it.live("insertAll writes nothing when a key of the batch is held alive; an expired one passes to the new research", () =>
+      run(Effect.gen(function*() {
+        const researches = yield* Researches.Researches
+        yield* researches.insert(research("op_a", { createdAt: 1000 }), key("key-1", 1000))
+        const batch = [
+          { research: research("op_b", { createdAt: 2000 }) },
+          { research: research("op_c", { createdAt: 2000 }), key: key("key-1", 2000, "other") }
+        ]
+        assert.isFalse(yield* researches.insertAll({ researches: batch, activeAtMost: 1, expiredBefore: 1000 }))
+        assert.deepStrictEqual((yield* researches.list({ limit: 10, offset: 0 })).map((r) => r.id), ["op_a"], "none of the batch")
+        assert.strictEqual(Option.getOrThrow(yield* researches.findByRequestId("key-1")).research.id, "op_a")
+
+        assert.isTrue(yield* researches.insertAll({ researches: batch, activeAtMost: 1, expiredBefore: 1001 }))
+        assert.deepStrictEqual(Option.getOrThrow(yield* researches.findByRequestId("key-1")), {
+          research: research("op_c", { createdAt: 2000 }),
+          key: key("key-1", 2000, "other")
+        })
+        assert.strictEqual((yield* researches.list({ limit: 10, offset: 0 })).length, 3, "the old research stays")
+      })))
   })
 
   describe(`${name}: Jobs`, () => {

@@ -1,9 +1,12 @@
 /**
  * Admission: whether a trigger starts a research. A request is checked and
  * resolved into an `Admission` (`admissionOf`); admissions arriving together
- * are then admitted in one serialised pass, where each is refused or accepted
- * by `verdict` (capacity, then budget; `force` overrides both) and the ones
- * accepted before it count against the capacity. A request id makes a trigger
+ * are then admitted in one pass, where each is refused or accepted by
+ * `verdict` (capacity, then budget; `force` overrides both) and the ones
+ * accepted before it count against the capacity. The pass decides on storage
+ * as read (no lock held meanwhile), then writes its new researches in one
+ * conditional write (`Researches.insertAll`); if another process admitted
+ * meanwhile, the pass is decided again on a fresh read. A request id makes a trigger
  * idempotent, as Stripe's idempotency keys do: repeated with the same request
  * (by its fingerprint), it answers the research the first one started; with
  * another request, it is refused (`IdempotencyKeyReused`). A key lasts
@@ -19,7 +22,7 @@ import { AtCapacity, BudgetExhausted, IdempotencyKeyReused, InvalidInput, type S
 import { ForemanConfig } from "../ForemanConfig.js"
 import * as Metrics from "../Metrics.js"
 import { Pipeline } from "../Pipeline.js"
-import { type Requested, Researches } from "../Researches.js"
+import { type NewResearch, type Requested, Researches } from "../Researches.js"
 import * as ResearchTransitions from "../ResearchTransitions.js"
 import { Wakeup } from "../Wakeup.js"
 import * as Batcher from "./batcher.js"
@@ -93,6 +96,9 @@ export type Verdict =
 /** Whether capacity alone refuses a trigger: `active` researches reach `limit` and it is not forced. */
 export const overCapacity = (force: boolean, active: number, limit: number): boolean => !force && active >= limit
 
+/** A forced trigger's verdict, whatever capacity and budget say (`verdict` with `force`). */
+const forcedIn: Verdict = { _tag: "Admit" }
+
 // A refusal's error holds two counts the pass computed: its fields are not checked against
 // the schema again (most triggers into a full lab are refused: this is the common answer).
 const capacityRefusal = (active: number, limit: number): Verdict => ({
@@ -153,18 +159,23 @@ export type Announcement = Extract<CoordinatorEvent, { readonly _tag: "Triggered
 
 /**
  * One pass's running state: admitted so far, today's budget (read once, by the
- * first admission past the capacity check), researches answered by request id,
+ * first admission that needs a verdict on it: not forced, not refused for
+ * capacity), what is left of it (for announcements: from that budget if it
+ * was read, else read alone, once), the researches holding the pass's request
+ * keys (as stored, then as the pass admits), the new researches to write,
  * what to announce and answer.
  */
 interface Pass {
   admitted: number
   readonly money: Effect.Effect<BudgetStatus, StorageError>
+  readonly remainingUsd: Effect.Effect<number | null, StorageError>
   readonly byRequestId: Map<string, Requested>
+  readonly created: Array<NewResearch>
   readonly announcements: Array<Announcement>
   readonly outcomes: Array<Outcome>
 }
 
-/** Triggers arriving together are admitted together: one serialised pass for up to this many. */
+/** Triggers arriving together are admitted together: one pass, and one write, for up to this many. */
 const MAX_BATCH = 64
 
 /** Publishes one announcement of a pass and counts it. */
@@ -188,17 +199,10 @@ export const make = Effect.gen(function*() {
   const queries = yield* Queries.make
   const keyLifetime = (yield* ForemanConfig).idempotencyKeyTtlSeconds * 1000
 
-  /** The research holding `requestId`, found in this pass or in storage. */
-  const holding = (pass: Pass, requestId: string) => {
-    const inPass = pass.byRequestId.get(requestId)
-    return inPass !== undefined
-      ? Effect.succeed(inPass)
-      : Effect.map(researches.findByRequestId(requestId), Option.getOrUndefined)
-  }
-
   /** Answers a repeat of a live key (or refuses it), and says whether it did. */
-  const answeredAgain = (pass: Pass, a: Admission, held: Requested | undefined, expiredBefore: number) =>
+  const answeredAgain = (pass: Pass, a: Admission, expiredBefore: number) =>
     Effect.gen(function*() {
+      const held = a.requestId === undefined ? undefined : pass.byRequestId.get(a.requestId)
       const again = held === undefined ? undefined : repeatOf(held, a, expiredBefore)
       if (again === undefined) return false
       yield* Exit.isSuccess(again)
@@ -212,11 +216,11 @@ export const make = Effect.gen(function*() {
   const admitOne = (pass: Pass, a: Admission, now: number, limit: number) =>
     Effect.gen(function*() {
       const expiredBefore = now - keyLifetime
-      if (a.requestId !== undefined && (yield* answeredAgain(pass, a, yield* holding(pass, a.requestId), expiredBefore))) {
-        return
-      }
-      // A trigger refused for capacity needs no budget: a full lab's refusals read none.
-      const decided = overCapacity(a.force, pass.admitted, limit)
+      if (yield* answeredAgain(pass, a, expiredBefore)) return
+      // A forced trigger needs no budget, nor one refused for capacity: a full lab's refusals read none.
+      const decided = a.force
+        ? forcedIn
+        : overCapacity(a.force, pass.admitted, limit)
         ? capacityRefusal(pass.admitted, limit)
         : verdict(a.force, pass.admitted, limit, yield* pass.money)
       if (decided._tag === "Refuse") {
@@ -225,17 +229,10 @@ export const make = Effect.gen(function*() {
         return
       }
       const research = researchOf(a, yield* Ids.researchId, pipeline.initialPhase({ hasStrategy: a.strategy !== null }), now)
-      // The store's unique request id is the guarantee: it answers the research
-      // already inserted with it, if one slipped past the check above.
       const key = a.requestId === undefined ? undefined : { id: a.requestId, fingerprint: a.fingerprint, recordedAt: now }
-      const stored = yield* researches.insert(research, key, expiredBefore)
-      if (stored.id !== research.id) {
-        const held = key === undefined ? undefined : yield* holding(pass, key.id)
-        if (!(yield* answeredAgain(pass, a, held, Number.NEGATIVE_INFINITY))) pass.outcomes.push(Exit.succeed(stored))
-        return
-      }
-      if (key !== undefined) pass.byRequestId.set(key.id, { research: stored, key })
-      pass.outcomes.push(Exit.succeed(stored))
+      if (key !== undefined) pass.byRequestId.set(key.id, { research, key })
+      pass.created.push({ research, key })
+      pass.outcomes.push(Exit.succeed(research))
       pass.announcements.push({
         _tag: "Triggered",
         at: now,
@@ -243,26 +240,62 @@ export const make = Effect.gen(function*() {
         forced: a.force,
         activeBefore: pass.admitted++,
         limit,
-        remainingUsd: (yield* pass.money).remainingUsd
+        remainingUsd: yield* pass.remainingUsd
       })
     })
 
+  /** The researches holding the request keys of these admissions, by key. */
+  const holders = (admissions: ReadonlyArray<Admission>) => {
+    const keys = admissions.flatMap((a) => a.requestId ?? [])
+    return keys.length === 0
+      ? Effect.succeed(new Map<string, Requested>())
+      : Effect.map(researches.findByRequestIds(keys), (held) => new Map(held.map((h) => [h.key.id, h])))
+  }
+
   /**
-   * Admits a batch of triggers in one serialised pass (see `Researches.serializeTriggers`):
-   * capacity and budget are read once (the budget only if a trigger gets past
-   * capacity), then each trigger in arrival order is admitted or refused.
-   * What happened is announced once the pass is written.
+   * One pass over a batch of triggers, decided on storage as read now:
+   * capacity, the keys' holders and the budget are read once (the budget only
+   * as a pass needs it, see `Pass`), then each trigger in arrival order is
+   * admitted or refused. Its new researches are written by one conditional
+   * write; none when the world it read changed (answered as None).
+   */
+  const admitOnce = (admissions: ReadonlyArray<Admission>) =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const { active, limit } = yield* queries.capacity
+      let read: BudgetStatus | undefined
+      const money = yield* Effect.cached(Effect.tap(budget.status(), (status) => Effect.sync(() => (read = status))))
+      const remainingUsd = yield* Effect.cached(
+        Effect.suspend(() => read === undefined ? budget.remaining() : Effect.succeed(read.remainingUsd))
+      )
+      const pass: Pass = {
+        admitted: active,
+        money,
+        remainingUsd,
+        byRequestId: yield* holders(admissions),
+        created: [],
+        announcements: [],
+        outcomes: []
+      }
+      for (const a of admissions) yield* admitOne(pass, a, now, limit)
+      const insertion = { researches: pass.created, activeAtMost: active, expiredBefore: now - keyLifetime }
+      const written = pass.created.length === 0 || (yield* researches.insertAll(insertion))
+      return written ? Option.some(pass) : Option.none()
+    })
+
+  /**
+   * Admits a batch of triggers in one pass, decided again while another
+   * process's admissions change what it read. What happened is announced
+   * once the pass is written.
    */
   const admitAll = (admissions: ReadonlyArray<Admission>) =>
     Effect.gen(function*() {
-      const { announcements, outcomes } = yield* researches.serializeTriggers(Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const { active, limit } = yield* queries.capacity
-        const money = yield* Effect.cached(budget.status())
-        const pass: Pass = { admitted: active, money, byRequestId: new Map(), announcements: [], outcomes: [] }
-        for (const a of admissions) yield* admitOne(pass, a, now, limit)
-        return pass
-      }))
+      let written = yield* admitOnce(admissions)
+      while (Option.isNone(written)) {
+        yield* Effect.logDebug("another process admitted triggers meanwhile: deciding the batch again")
+        written = yield* admitOnce(admissions)
+      }
+      const { announcements, outcomes } = written.value
       for (const a of announcements) yield* announce(events, a)
       if (outcomes.some(Exit.isSuccess)) yield* wakeup.signal
       return outcomes
