@@ -11,13 +11,11 @@ import { PgClient } from "@effect/sql-pg"
 import { Domain, Errors, Jobs, Researches, ResearchStore, Strategies } from "@foreman/core"
 import { Effect, Layer, Option, Schema } from "effect"
 import { decode, Timestamp, TimestampText, toDate } from "./internal/rows.js"
-import { jobColumns, JobColumns, jobRow, ResearchColumns, researchRow, toJob, toResearch } from "./internal/researchRows.js"
+import { ACTIVE, jobColumns, JobColumns, jobRow, ResearchColumns, researchRow, toJob, toResearch } from "./internal/researchRows.js"
 import { hasSqlState, SqlState, storage } from "./internal/storage.js"
 
 /** Advisory lock key that serialises triggers across processes. */
 const TRIGGER_LOCK = 0x666f72656d6174
-
-const ACTIVE = ["pending", "running"] as const
 
 /** A transition as `foreman_commit` reads it: rows in place of the research and its jobs. */
 const transitionRows = (t: Researches.Transition) => ({
