@@ -9,10 +9,16 @@ import { Context, Deferred, Effect, Fiber, Layer, Option, Ref } from "effect"
 import { Coordinator, Engine, ForemanConfig, Researches } from "@foreman/core"
 import { Memory, MemoryWorkers } from "../src/index.js"
 
+/** Once armed: signalled when the next read is done, and released to let it answer. */
+interface Armed {
+  readonly read: Deferred.Deferred<void>
+  readonly release: Deferred.Deferred<void>
+}
+
 /** A hold on the active researches' reads: armed, the next read waits, once done, until released. */
 interface Hold {
   readonly reads: Ref.Ref<number>
-  readonly armed: Ref.Ref<Option.Option<{ readonly read: Deferred.Deferred<void>; readonly release: Deferred.Deferred<void> }>>
+  readonly armed: Ref.Ref<Option.Option<Armed>>
 }
 
 /** The memory storage with its `activeChangedSince` counted, and held when armed. */
@@ -48,7 +54,7 @@ const blocked = <A, E>(fiber: Fiber.RuntimeFiber<A, E>) =>
 describe("Coordinator.status", () => {
   it.live("gives the calls made during a read the next view, one for all, which shows the writes before them", () =>
     Effect.gen(function*() {
-      const hold: Hold = { reads: yield* Ref.make(0), armed: yield* Ref.make(Option.none()) }
+      const hold: Hold = { reads: yield* Ref.make(0), armed: yield* Ref.make(Option.none<Armed>()) }
       const context = yield* Layer.build(Layer.fresh(engine(hold)))
       const coordinator = Context.get(context, Coordinator.Coordinator)
       const a = yield* coordinator.trigger({ brief: "Explore RSI variations" })
