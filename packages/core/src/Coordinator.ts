@@ -230,15 +230,23 @@ export const make = Effect.gen(function*() {
 
   const view = Effect.zipWith(queries.status(), autopilot.summary, (status, summary) =>
     summary === undefined ? status : { ...status, autopilot: summary })
+  // One view for the calls made while the last one was read; its span says how many.
   const shared = yield* Batcher.make(
-    (calls: ReadonlyArray<void>) => Effect.map(view, (status) => calls.map(() => Exit.succeed(status))),
+    (calls: ReadonlyArray<void>) =>
+      Effect.map(view, (status) => calls.map(() => Exit.succeed(status))).pipe(
+        Effect.withSpan("Coordinator.statusView", { attributes: { "foreman.calls": calls.length }, captureStackTrace: false })
+      ),
     Number.MAX_SAFE_INTEGER
   )
+  // The caller's span, inside its request's.
+  const status = Effect.fn("Coordinator.status", { captureStackTrace: false })(function*() {
+    return yield* shared(undefined)
+  })
 
   return Coordinator.of({
     trigger,
     cancel,
-    status: () => shared(undefined),
+    status,
     show: queries.show,
     list: researches.list,
     totals: researches.totals,

@@ -136,7 +136,7 @@ export const make = Effect.gen(function*() {
    */
   const statusActive = ActiveSet.make()
 
-  const status = Effect.fn("Coordinator.status")(function*() {
+  const status = Effect.fnUntraced(function*() {
     const now = yield* Clock.currentTimeMillis
     const [active, workers, money] = yield* Effect.all([
       ActiveSet.refresh(statusActive, researchStore.activeChangedSince),
