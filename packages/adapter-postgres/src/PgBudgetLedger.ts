@@ -1,8 +1,13 @@
-/** The budget ledger in PostgreSQL: one row per charged LLM call, its moment a `timestamptz`. */
+/**
+ * The budget ledger in PostgreSQL: one row per charged LLM call, its moment a
+ * `timestamptz`. The researches' table is in the same database, so the recent
+ * finished cycles (for the budget's estimate) are one read.
+ */
 import type { Statement } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { BudgetLedger, Domain } from "@foreman/core"
 import { Effect, Layer, Schema } from "effect"
+import { ACTIVE } from "./internal/researchRows.js"
 import { decode, Timestamp, toDate } from "./internal/rows.js"
 import { storage } from "./internal/storage.js"
 
@@ -60,6 +65,25 @@ export const make = Effect.gen(function*() {
         }))
     ))
 
+  /**
+   * The total charged to each of the `limit` researches charged most recently
+   * among the entries `where` selects; `COLLATE "C"` breaks ties by code unit,
+   * as the memory ledger does.
+   */
+  const cycleCosts = (where: Statement.Fragment, limit: number) =>
+    storage(Effect.map(
+      Effect.flatMap(
+        sql`
+          SELECT b.research_id, sum(b.amount_usd)::float8 AS amount_usd FROM foreman_budget b
+          WHERE ${where}
+          GROUP BY b.research_id
+          ORDER BY max(b.at) DESC, b.research_id COLLATE "C" DESC
+          LIMIT ${Math.max(0, limit)}`,
+        decodeCycleCosts
+      ),
+      (rows) => rows.map((row) => ({ researchId: row.research_id, amountUsd: row.amount_usd }))
+    ))
+
   return BudgetLedger.BudgetLedger.of({
     record: (e) =>
       storage(Effect.asVoid(sql`
@@ -85,19 +109,14 @@ export const make = Effect.gen(function*() {
           WHERE simulated AND at >= ${toDate(from)} AND at < ${toDate(to)}`,
         (rows) => rows[0]?.total ?? 0
       )),
-    // `COLLATE "C"` breaks ties by code unit, as the memory ledger does.
-    recentCycleCosts: (limit) =>
-      storage(Effect.map(
-        Effect.flatMap(
-          sql`
-            SELECT research_id, sum(amount_usd)::float8 AS amount_usd FROM foreman_budget
-            GROUP BY research_id
-            ORDER BY max(at) DESC, research_id COLLATE "C" DESC
-            LIMIT ${Math.max(0, limit)}`,
-          decodeCycleCosts
-        ),
-        (rows) => rows.map((row) => ({ researchId: row.research_id, amountUsd: row.amount_usd }))
-      ))
+    recentCycleCosts: (limit) => cycleCosts(sql`true`, limit),
+    // The researches' table is beside the ledger: the active ones are left out in the same read.
+    recentFinishedCycleCosts: (limit) =>
+      cycleCosts(
+        sql`NOT EXISTS (
+          SELECT 1 FROM foreman_researches r WHERE r.id = b.research_id AND r.status IN ${sql.in(ACTIVE)})`,
+        limit
+      )
   })
 })
 

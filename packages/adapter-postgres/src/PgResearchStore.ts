@@ -11,10 +11,8 @@ import { PgClient } from "@effect/sql-pg"
 import { Domain, Errors, Jobs, Researches, ResearchStore, Strategies } from "@foreman/core"
 import { Effect, Layer, Option, Schema } from "effect"
 import { decode, Timestamp, TimestampText, toDate } from "./internal/rows.js"
-import { jobColumns, JobColumns, jobRow, ResearchColumns, researchRow, toJob, toResearch } from "./internal/researchRows.js"
+import { ACTIVE, jobColumns, JobColumns, jobRow, ResearchColumns, researchRow, toJob, toResearch } from "./internal/researchRows.js"
 import { hasSqlState, SqlState, storage } from "./internal/storage.js"
-
-const ACTIVE = ["pending", "running"] as const
 
 /** A research's row with the request key it records (migrations 0003 and 0009). */
 const newResearchRow = ({ key, research }: Researches.NewResearch) => ({

@@ -1,12 +1,13 @@
 /**
  * Two coordinators on one database: one leads, the other stands by and serves
  * the API; killing the leader's lease connection hands the loop over. No worker
- * is double-booked, no research is lost, never two leaders at once.
+ * is double-booked, no research is lost, never two leaders at once. The
+ * standby's status view shows every write committed before it is asked.
  */
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
 import { MemoryWorkers } from "@foreman/adapter-memory"
-import { Coordinator, type Domain, WorkerTransport } from "@foreman/core"
+import { Coordinator, type Domain, Researches, WorkerTransport } from "@foreman/core"
 import { Context, Duration, Effect, Layer, Logger, LogLevel, Ref, Schedule } from "effect"
 import { beforeAll } from "vitest"
 import { engine, replica } from "@foreman/testing/PgEngine"
@@ -90,4 +91,54 @@ describe("two coordinators on one database", () => {
         assert.strictEqual(shown.research.status, "completed")
       }
     }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Error)), { timeout: 180_000 })
+})
+
+describe("the status view on a replica that does not lead", () => {
+  let url = ""
+  beforeAll(async () => {
+    url = await createDatabase("foreman_replicas_status")
+  })
+
+  it.live("shows every write committed before it is asked, its own or the leader's, while keeping what it read", () =>
+    Effect.gen(function*() {
+      const options = { config: { pollIntervalSeconds: 0.5, dailyBudgetUsd: 0, maxConcurrentResearches: 100 } }
+      const a = yield* Layer.build(Layer.fresh(engine(url, options)))
+      const transport = Context.get(a, WorkerTransport.WorkerTransport)
+      const b = yield* Layer.build(Layer.fresh(replica(url, transport, options)))
+      const leader = Context.get(a, Coordinator.Coordinator)
+      const standby = Context.get(b, Coordinator.Coordinator)
+      const researches = Context.get(b, Researches.Researches)
+      yield* Effect.forkScoped(leader.run)
+      yield* leader.leading.pipe(Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (leading) => leading }))
+
+      /** What the status shows of each active research, beside what a whole read of them answers. */
+      const shown = (active: ReadonlyArray<Coordinator.ActiveResearch>) =>
+        active.map((r) => [r.id, r.status, r.phase, r.waitingFor?.workerType ?? null, r.job?.id ?? null])
+      const expected = Effect.map(researches.listActive, (entries) =>
+        entries.map(({ job, research: r }) => [r.id, r.status, r.phase, r.waitingFor?.workerType ?? null, job?.id ?? null]))
+      const activeIds = Effect.map(standby.status(), (status) => status.active.map((r) => r.id))
+
+      // Triggered on the leader or on the standby: each in the standby's next status (the
+      // leader designs them meanwhile, so only the ids are stable).
+      const ids: Array<Domain.ResearchId> = []
+      for (let i = 1; i <= 6; i++) {
+        const coordinator = i % 2 === 0 ? standby : leader
+        ids.push((yield* coordinator.trigger({ brief: `research ${i}`, force: true })).id)
+        assert.deepStrictEqual(yield* activeIds, ids)
+      }
+      // With no worker, each ends up waiting for a training one; then nothing is written.
+      const waiting = yield* Effect.zipRight(Effect.sleep("50 millis"), standby.status()).pipe(
+        Effect.repeat({ until: (status) => status.active.every((r) => r.waitingFor?.workerType === "training") }),
+        Effect.timeout(Duration.seconds(60))
+      )
+      assert.deepStrictEqual(shown(waiting.active), yield* expected)
+      assert.deepStrictEqual(waiting.capacity, { active: 6, limit: 100 })
+      // Cancelled on either side: gone from the next status.
+      yield* leader.cancel(ids[1]!)
+      yield* standby.cancel(ids[4]!)
+      const after = yield* standby.status()
+      assert.deepStrictEqual(after.active.map((r) => r.id), [ids[0], ids[2], ids[3], ids[5]])
+      assert.deepStrictEqual(shown(after.active), yield* expected)
+      assert.isFalse(yield* standby.leading)
+    }).pipe(Effect.scoped, Logger.withMinimumLogLevel(LogLevel.Error)), { timeout: 120_000 })
 })

@@ -2,8 +2,10 @@
  * The active researches as a reader last read them, kept up to date by reading
  * only what changed since a mark (`Researches.activeChangedSince`). The
  * leader keeps one for its term of leadership: a new term starts empty, so its
- * first read asks for every active research. After a failed read the next one
- * asks for everything again.
+ * first read asks for every active research. The status view keeps one of its
+ * own in every process (it must see every write committed before it reads,
+ * which the leader's set, read at each tick, may not have yet). After a
+ * failed read the next one asks for everything again.
  */
 import { Effect } from "effect"
 import { isTerminalStatus } from "./Domain.js"

@@ -5,7 +5,7 @@
  * cycles; researches already running may finish past the limit.
  */
 import { Clock, Context, DateTime, Effect, Layer, Schema } from "effect"
-import { BudgetLedger } from "./BudgetLedger.js"
+import { BudgetLedger, type CycleCost } from "./BudgetLedger.js"
 import { CoordinatorEvents } from "./CoordinatorEvents.js"
 import type { BudgetEntry, ResearchId } from "./Domain.js"
 import type { StorageError } from "./Errors.js"
@@ -98,18 +98,25 @@ export const make = Effect.gen(function*() {
   const config = yield* ForemanConfig
   const events = yield* CoordinatorEvents
 
-  const estimate = Effect.gen(function*() {
-    // The most recent cycles, more of them while active ones leave fewer than wanted.
-    for (let limit = LEARNED_CYCLES;; limit *= 2) {
-      const recent = yield* ledger.recentCycleCosts(limit)
-      const active = yield* researches.activeAmong(recent.map((cycle) => cycle.researchId))
-      const finished = recent.filter((cycle) => !active.has(cycle.researchId))
-      if (finished.length < LEARNED_CYCLES && recent.length === limit) continue
-      if (finished.length < MIN_LEARNED_CYCLES) return config.cycleCostEstimateUsd
-      const learned = finished.slice(0, LEARNED_CYCLES)
-      return round(learned.reduce((sum, cycle) => sum + cycle.amountUsd, 0) / learned.length)
-    }
-  })
+  /** The `LEARNED_CYCLES` finished cycles charged most recently (fewer when there are not as many). */
+  const recentFinished: Effect.Effect<ReadonlyArray<CycleCost>, StorageError> =
+    ledger.recentFinishedCycleCosts !== undefined
+      ? ledger.recentFinishedCycleCosts(LEARNED_CYCLES)
+      : Effect.gen(function*() {
+        // The most recent cycles, more of them while active ones leave fewer than wanted.
+        for (let limit = LEARNED_CYCLES;; limit *= 2) {
+          const recent = yield* ledger.recentCycleCosts(limit)
+          const active = yield* researches.activeAmong(recent.map((cycle) => cycle.researchId))
+          const finished = recent.filter((cycle) => !active.has(cycle.researchId))
+          if (finished.length < LEARNED_CYCLES && recent.length === limit) continue
+          return finished.slice(0, LEARNED_CYCLES)
+        }
+      })
+
+  const estimate = Effect.map(recentFinished, (learned) =>
+    learned.length < MIN_LEARNED_CYCLES
+      ? config.cycleCostEstimateUsd
+      : round(learned.reduce((sum, cycle) => sum + cycle.amountUsd, 0) / learned.length))
 
   /** The start of today (UTC) and what was charged since. */
   const spentToday = Effect.gen(function*() {

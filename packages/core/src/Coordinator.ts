@@ -13,7 +13,7 @@
  * `runner` (in-process jobs) and `dispatch` (worker jobs), and `leadership`
  * with `incarnation` (the loop under the lease).
  */
-import { Context, Effect, Layer, Option, Ref, Schema, type Scope } from "effect"
+import { Context, Effect, Exit, Layer, Option, Ref, Schema, type Scope } from "effect"
 import type { Assessor, Designer } from "./Agents.js"
 import { Budget, type BudgetDay } from "./Budget.js"
 import type { CoordinatorEvents } from "./CoordinatorEvents.js"
@@ -38,6 +38,7 @@ import type { ForemanConfig } from "./ForemanConfig.js"
 import type * as History from "./History.js"
 import * as Admission from "./internal/admission.js"
 import * as AutopilotInterpreter from "./internal/autopilot.js"
+import * as Batcher from "./internal/batcher.js"
 import type { AutopilotApi } from "./internal/autopilot.js"
 import * as Cancel from "./internal/cancel.js"
 import * as Incarnation from "./internal/incarnation.js"
@@ -143,7 +144,12 @@ export interface CoordinatorShape {
   readonly cancel: (
     id: ResearchId
   ) => Effect.Effect<Research, ResearchNotFound | NotCancellable | CancelConflict | StorageError>
-  /** Every active research, workers busy and in total per type, today's budget and capacity. */
+  /**
+   * Every active research, workers busy and in total per type, today's budget
+   * and capacity. Concurrent calls share one view: each waits for reads begun
+   * after it was made (so it shows every write committed before), and the
+   * calls made while one view is read get the next one, the same for all.
+   */
   readonly status: () => Effect.Effect<CoordinatorStatus, StorageError>
   /** One research with all its jobs. */
   readonly show: (id: ResearchId) => Effect.Effect<ResearchDetail, ResearchNotFound | StorageError>
@@ -222,12 +228,25 @@ export const make = Effect.gen(function*() {
     return yield* admission.trigger(request)
   })
 
+  const view = Effect.zipWith(queries.status(), autopilot.summary, (status, summary) =>
+    summary === undefined ? status : { ...status, autopilot: summary })
+  // One view for the calls made while the last one was read; its span says how many.
+  const shared = yield* Batcher.make(
+    (calls: ReadonlyArray<void>) =>
+      Effect.map(view, (status) => calls.map(() => Exit.succeed(status))).pipe(
+        Effect.withSpan("Coordinator.statusView", { attributes: { "foreman.calls": calls.length }, captureStackTrace: false })
+      ),
+    Number.MAX_SAFE_INTEGER
+  )
+  // The caller's span, inside its request's.
+  const status = Effect.fn("Coordinator.status", { captureStackTrace: false })(function*() {
+    return yield* shared(undefined)
+  })
+
   return Coordinator.of({
     trigger,
     cancel,
-    status: () =>
-      Effect.zipWith(queries.status(), autopilot.summary, (status, summary) =>
-        summary === undefined ? status : { ...status, autopilot: summary }),
+    status,
     show: queries.show,
     list: researches.list,
     totals: researches.totals,

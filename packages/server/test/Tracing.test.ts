@@ -165,6 +165,7 @@ describe("tracing", () => {
         }).then((r) => r.json() as Promise<{ readonly researchId: Domain.ResearchId }>)
       )
       yield* eventually(coordinator.show(researchId), (d) => d.research.status === "completed", 30)
+      yield* Effect.promise(() => fetch(`${baseUrl}/api/v1/agent/status`).then((r) => r.text()))
       // Spans arrive every 100 ms while the server runs.
       yield* eventually(
         Effect.sync(() => receiver.spans.some((s) => s.name === "Coordinator.phase" && s.attributes["foreman.phase"] === "assessing")),
@@ -184,6 +185,12 @@ describe("tracing", () => {
       const [trigger] = named("Coordinator.trigger")
       const request = spans.find((s) => s.spanId === trigger?.parentSpanId)
       assert.strictEqual(request?.attributes["http.route"], "/api/v1/agent/trigger")
+      // So is the status, though one view is read for all the calls made meanwhile (in a span of its own).
+      const statusRoutes = named("Coordinator.status").map((s) =>
+        spans.find((p) => p.spanId === s.parentSpanId)?.attributes["http.route"]
+      )
+      assert.include(statusRoutes, "/api/v1/agent/status")
+      assert.isNotEmpty(named("Coordinator.statusView"))
 
       const phases = named("Coordinator.phase").filter((s) => s.attributes["foreman.research.id"] === researchId)
       assert.deepStrictEqual(phases.map((s) => s.attributes["foreman.phase"]).sort(), ["assessing", "designing"])

@@ -8,9 +8,12 @@ import { Context, Duration, Effect, Exit, Fiber, Layer, Option, Scope } from "ef
 import {
   ActiveSet,
   Autopilot,
+  Budget,
   BudgetLedger,
+  CoordinatorEvents,
   CoordinatorLease,
   type Domain,
+  ForemanConfig,
   Jobs,
   Researches,
   ResearchStore,
@@ -844,6 +847,39 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         ])
         assert.deepStrictEqual(yield* ledger.recentCycleCosts(2), [cost("op_a", 0.75), cost("op_d", 2)])
         assert.deepStrictEqual(yield* ledger.recentCycleCosts(0), [])
+      })))
+
+    it.live("learns a cycle's estimate from the finished researches charged last, however many active ones were charged since", () =>
+      run(Effect.gen(function*() {
+        const ledger = yield* BudgetLedger.BudgetLedger
+        const researches = yield* Researches.Researches
+        const id = (prefix: string, i: number) => `${prefix}${String(i).padStart(2, "0")}`
+        // 25 finished researches, then one charged whose research is not stored (it counts as finished)...
+        for (let i = 0; i < 25; i++) {
+          yield* researches.insert(research(id("op_f", i), { createdAt: i, status: i % 2 === 0 ? "completed" : "failed" }))
+          yield* ledger.record(charge(id("op_f", i), id("job_f", i), 100 + i, (i + 1) / 8))
+        }
+        yield* ledger.record(charge("op_gone", "job_gone", 130, 4))
+        // ...then 45 active ones, each charged later than all of them (one of them earlier too).
+        for (let i = 0; i < 45; i++) {
+          yield* researches.insert(research(id("op_a", i), { createdAt: 100 + i, status: i % 3 === 0 ? "pending" : "running" }))
+          yield* ledger.record(charge(id("op_a", i), id("job_a", i), 200 + i, 100))
+        }
+        yield* ledger.record(charge("op_a00", "job_early", 50, 100))
+        const cost = (researchId: string, amountUsd: number) => ({ researchId: researchId as Domain.ResearchId, amountUsd })
+        // The 20 most recent: op_gone, then op_f24 down to op_f06.
+        const learned = [cost("op_gone", 4), ...Array.from({ length: 19 }, (_, k) => cost(id("op_f", 24 - k), (25 - k) / 8))]
+        if (ledger.recentFinishedCycleCosts !== undefined) {
+          assert.deepStrictEqual(yield* ledger.recentFinishedCycleCosts(Budget.LEARNED_CYCLES), learned)
+          assert.strictEqual((yield* ledger.recentFinishedCycleCosts(100)).length, 26)
+          assert.deepStrictEqual(yield* ledger.recentFinishedCycleCosts(0), [])
+        }
+        const budget = yield* Effect.provide(
+          Budget.Budget,
+          Budget.layer.pipe(Layer.provide(Layer.mergeAll(CoordinatorEvents.layer, ForemanConfig.layerWith({}))))
+        )
+        // (4 + (7 + 8 + … + 25) / 8) / 20
+        assert.strictEqual((yield* budget.status()).estimateUsd, 2.1)
       })))
 
     it.live("keeps every call of a job, failed ones too, and lists a research's calls in order", () =>

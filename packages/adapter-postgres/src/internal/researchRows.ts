@@ -7,6 +7,9 @@ import { Domain } from "@foreman/core"
 import { Schema } from "effect"
 import { Timestamp, TimestampText, toDate } from "./rows.js"
 
+/** The statuses of a research, or a job, still under way. */
+export const ACTIVE = ["pending", "running"] as const
+
 const researchFields = Domain.Research.fields
 const jobFields = Domain.Job.fields
 

@@ -5,6 +5,7 @@
  * so they can be checked from plain data.
  */
 import { Clock, Effect, Option, Schema } from "effect"
+import * as ActiveSet from "../ActiveSet.js"
 import { Budget, type BudgetStatus } from "../Budget.js"
 import type { ActiveResearch, Capacity, CoordinatorStatus } from "../CoordinatorStatus.js"
 import { type Research, ResearchId, type Worker, type WorkerType } from "../Domain.js"
@@ -128,9 +129,20 @@ export const make = Effect.gen(function*() {
       })
     )
 
-  const status = Effect.fn("Coordinator.status")(function*() {
+  /**
+   * The active researches as the status view last read them, kept between its
+   * reads (see `ActiveSet`): each read asks only for what changed since the
+   * previous one, on any process, leader or not.
+   */
+  const statusActive = ActiveSet.make()
+
+  const status = Effect.fnUntraced(function*() {
     const now = yield* Clock.currentTimeMillis
-    const [active, workers, money] = yield* Effect.all([researchStore.listActive, registry.list(), budget.status()])
+    const [active, workers, money] = yield* Effect.all([
+      ActiveSet.refresh(statusActive, researchStore.activeChangedSince),
+      registry.list(),
+      budget.status()
+    ], { concurrency: "unbounded" })
     return statusOf({ now, pipeline, config, active, workers, budget: money })
   })
 
