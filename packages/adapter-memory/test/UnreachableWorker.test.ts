@@ -5,8 +5,8 @@
  * must leave the rotation until it is heard from again.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { CoordinatorEvents, type Domain, WorkerRegistry } from "@foreman/core"
-import { Chunk, Effect, Queue } from "effect"
+import { CoordinatorEvents, type Domain, Metrics, WorkerRegistry } from "@foreman/core"
+import { Chunk, Effect, Metric, Queue } from "effect"
 import { MemoryWorkers } from "../src/index.js"
 import { advance, fresh, phaseOf, show, startLab } from "../src/TestEngine.js"
 
@@ -14,6 +14,13 @@ const strategy = { name: "mtf_momentum_1", spec: { indicators: ["rsi"] } }
 
 const statusOf = (id: string) =>
   Effect.map(Effect.flatMap(WorkerRegistry.WorkerRegistry, (r) => r.get(id as Domain.WorkerId)), (w) => w.status)
+
+/** How many training dispatches the metric counted with `outcome` (the registry is per process: compare counts). */
+const dispatches = (outcome: string) =>
+  Effect.map(
+    Metric.value(Metrics.labelled(Metrics.dispatchLatency, { worker_type: "training", outcome })),
+    (state) => state.count
+  )
 
 const trainingJobs = (id: Domain.ResearchId) =>
   Effect.map(show(id), (s) => s.jobs.filter((j) => j.kind === "training"))
@@ -49,8 +56,12 @@ describe("a push worker that cannot be reached", () => {
       const coordinator = yield* startLab({ training: 2 })
       yield* (yield* MemoryWorkers.MemoryWorkers).crash("training-1")
       const subscription = yield* (yield* CoordinatorEvents.CoordinatorEvents).subscribe
+      const [unreachableBefore, failedBefore] = [yield* dispatches("unreachable"), yield* dispatches("failed")]
       const research = yield* coordinator.trigger({ strategy })
       yield* advance(1)
+      // The dispatch metric tells an unreachable worker from a failed dispatch.
+      assert.strictEqual((yield* dispatches("unreachable")) - unreachableBefore, 1)
+      assert.strictEqual((yield* dispatches("failed")) - failedBefore, 0)
       const changes = Chunk.toReadonlyArray(yield* Queue.takeAll(subscription)).flatMap((e) =>
         e._tag === "WorkerChanged" ? [`${e.workerId} ${e.change}`] : []
       )

@@ -217,18 +217,27 @@ export const recordJobStarted = (job: Job, now: number): Effect.Effect<void> =>
       )
   )
 
-const dispatchOutcome = (exit: Exit.Exit<unknown, { readonly refused?: unknown }>): string => {
+/** What a dispatch's failure says of it, as far as the metric tells them apart. */
+interface DispatchFailure {
+  readonly refused?: unknown
+  readonly unreachable?: unknown
+}
+
+const dispatchOutcome = (exit: Exit.Exit<unknown, DispatchFailure>): string => {
   if (Exit.isSuccess(exit)) return "accepted"
   const failure = Cause.failureOption(exit.cause)
-  return Option.isSome(failure) && failure.value.refused !== undefined ? "refused" : "failed"
+  if (Option.isNone(failure)) return "failed"
+  if (failure.value.refused !== undefined) return "refused"
+  return failure.value.unreachable !== undefined ? "unreachable" : "failed"
 }
 
 /**
  * Times sending a job to a worker of `workerType` into `dispatchLatency`,
- * with its outcome: accepted, refused (the worker is full or draining) or failed.
+ * with its outcome: accepted, refused (the worker is full or draining),
+ * unreachable (no answer came: see `DispatchError.unreachable`) or failed.
  */
 export const trackDispatch = (workerType: string) =>
-<A, E extends { readonly refused?: unknown }, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+<A, E extends DispatchFailure, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.flatMap(Clock.currentTimeMillis, (sent) =>
     Effect.onExit(self, (exit) =>
       Effect.flatMap(Clock.currentTimeMillis, (done) =>
