@@ -18,15 +18,21 @@ beforeAll(async () => {
   url = await createDatabase("foreman_replicas")
 })
 
+/** Two coordinators on the database at `at`: `a` with the memory workers, `b` a replica sending to them. */
+const twoCoordinators = (at: string, options: Parameters<typeof engine>[1]) =>
+  Effect.gen(function*() {
+    const a = yield* Layer.build(Layer.fresh(engine(at, options)))
+    const b = yield* Layer.build(Layer.fresh(replica(at, Context.get(a, WorkerTransport.WorkerTransport), options)))
+    return { a, b }
+  })
+
 const LEADER_LOCK = 0x666f72656d616c
 
 describe("two coordinators on one database", () => {
   it.live("share 200 researches, survive the leader losing its connection, and finish them all", () =>
     Effect.gen(function*() {
       const options = { config: { pollIntervalSeconds: 0.5, dailyBudgetUsd: 0 } }
-      const a = yield* Layer.build(Layer.fresh(engine(url, options)))
-      const transport = Context.get(a, WorkerTransport.WorkerTransport)
-      const b = yield* Layer.build(Layer.fresh(replica(url, transport, options)))
+      const { a, b } = yield* twoCoordinators(url, options)
       const coordinatorA = Context.get(a, Coordinator.Coordinator)
       const coordinatorB = Context.get(b, Coordinator.Coordinator)
       const sql = Context.get(a, SqlClient.SqlClient)
@@ -102,9 +108,7 @@ describe("the status view on a replica that does not lead", () => {
   it.live("shows every write committed before it is asked, its own or the leader's, while keeping what it read", () =>
     Effect.gen(function*() {
       const options = { config: { pollIntervalSeconds: 0.5, dailyBudgetUsd: 0, maxConcurrentResearches: 100 } }
-      const a = yield* Layer.build(Layer.fresh(engine(url, options)))
-      const transport = Context.get(a, WorkerTransport.WorkerTransport)
-      const b = yield* Layer.build(Layer.fresh(replica(url, transport, options)))
+      const { a, b } = yield* twoCoordinators(url, options)
       const leader = Context.get(a, Coordinator.Coordinator)
       const standby = Context.get(b, Coordinator.Coordinator)
       const researches = Context.get(b, Researches.Researches)
