@@ -40,6 +40,8 @@ export default defineConfig({
     sequence: { sequencer: SlowFirstSequencer },
     // Run once for the whole run, whichever project asks first (see the file).
     globalSetup: ["./scripts/vitest-global-setup.ts"],
+    // FOREMAN_TEST_CPU=path: each file appends the CPU it cost, its children's included (see the file).
+    setupFiles: process.env["FOREMAN_TEST_CPU"] ? ["./scripts/vitest-cpu-setup.ts"] : [],
     maxWorkers: workers,
     minWorkers: 1,
     poolOptions: {

