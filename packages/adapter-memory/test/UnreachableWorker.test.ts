@@ -89,4 +89,24 @@ describe("a push worker that cannot be reached", () => {
       }),
       { dispatchFails: Effect.succeed(true) }
     ))
+
+  it.scoped("a cancel that cannot reach the job's worker takes the worker out of the rotation and frees its slot", () =>
+    fresh(Effect.gen(function*() {
+      const coordinator = yield* startLab({ training: 1 })
+      const research = yield* coordinator.trigger({ strategy })
+      yield* advance(1)
+      assert.deepStrictEqual((yield* trainingJobs(research.id)).map((j) => `${j.workerId}:${j.status}`), ["training-1:running"])
+      yield* (yield* MemoryWorkers.MemoryWorkers).crash("training-1")
+      const subscription = yield* (yield* CoordinatorEvents.CoordinatorEvents).subscribe
+      const cancelled = yield* coordinator.cancel(research.id)
+      assert.strictEqual(cancelled.status, "cancelled")
+      // The worker was not told: it is unreachable, as a dispatch that cannot reach it says, until it is heard again.
+      assert.strictEqual(yield* statusOf("training-1"), "error")
+      const worker = yield* Effect.flatMap(WorkerRegistry.WorkerRegistry, (r) => r.get("training-1" as Domain.WorkerId))
+      assert.deepStrictEqual(worker.currentJobs, [])
+      const changes = Chunk.toReadonlyArray(yield* Queue.takeAll(subscription)).flatMap((e) =>
+        e._tag === "WorkerChanged" ? [`${e.workerId} ${e.change}`] : []
+      )
+      assert.deepStrictEqual(changes, ["training-1 unreachable"])
+    })))
 })

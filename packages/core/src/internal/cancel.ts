@@ -6,7 +6,8 @@
  * version, and tried again when the research changed meanwhile (`CancelConflict`
  * when it changed every time). Once written,
  * the job is stopped where it runs: its in-process fiber interrupted, or its
- * worker told and its slot freed.
+ * worker told and its slot freed (a worker that cannot be reached also leaves
+ * the rotation until it is heard from).
  */
 import { Clock, Effect, Metric, Option } from "effect"
 import { type CoordinatorEvent, CoordinatorEvents } from "../CoordinatorEvents.js"
@@ -68,15 +69,21 @@ export const make = (
     const events = yield* CoordinatorEvents
     const wakeup = yield* Wakeup
 
+    /**
+     * Tells the worker and frees the job's slot. A worker the cancel cannot reach leaves the rotation
+     * (`markUnreachable`, which frees the slot too), as after a dispatch that cannot reach it: it is back
+     * when it is heard from, and a result it sends for the job meanwhile changes nothing.
+     */
     const stopWorkerJob = (workerId: WorkerId, jobId: JobId) =>
       Effect.gen(function*() {
         const worker = yield* registry.get(workerId).pipe(Effect.option)
-        if (Option.isSome(worker)) {
-          yield* delivery.withdraw(worker.value, jobId).pipe(
-            Effect.catchAll((error) => Effect.logWarning(`could not cancel ${jobId} on ${workerId}: ${error.reason}`))
+        const unreachable = Option.isNone(worker) ? false : yield* delivery.withdraw(worker.value, jobId).pipe(
+          Effect.as(false),
+          Effect.catchAll((error) =>
+            Effect.as(Effect.logWarning(`could not cancel ${jobId} on ${workerId}: ${error.reason}`), error.unreachable !== undefined)
           )
-        }
-        yield* registry.release(workerId, jobId)
+        )
+        yield* unreachable ? registry.markUnreachable(workerId, jobId) : registry.release(workerId, jobId)
       })
 
     /**
