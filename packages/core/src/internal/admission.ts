@@ -29,6 +29,7 @@ import * as Batcher from "./batcher.js"
 import * as Fingerprint from "./fingerprint.js"
 import * as Ids from "./ids.js"
 import * as Queries from "./queries.js"
+import * as Spans from "./spans.js"
 
 /** A trigger request as decoded (see `Coordinator.TriggerRequest`). */
 export interface Request {
@@ -300,7 +301,7 @@ export const make = Effect.gen(function*() {
       if (outcomes.some(Exit.isSuccess)) yield* wakeup.signal
       return outcomes
     }).pipe(
-      Effect.withSpan("Coordinator.admit", { attributes: { "foreman.triggers": admissions.length }, captureStackTrace: false })
+      Spans.withSpan("Coordinator.admit", { attributes: { "foreman.triggers": admissions.length }, captureStackTrace: false })
     )
 
   const admit = yield* Batcher.make(admitAll, MAX_BATCH)
