@@ -107,7 +107,7 @@ export const make = Effect.gen(function*() {
       // and a failed one frees its worker, which wakes the loop again.
       for (const d of dispatches) yield* FiberSet.run(incarnation.dispatching, dispatcher.dispatch(now, d))
       yield* reap(incarnation, active)
-      yield* Effect.annotateCurrentSpan({
+      yield* Spans.annotate({
         "foreman.tick.researches": active.length,
         "foreman.tick.committed": written.length,
         "foreman.tick.started": started
