@@ -203,7 +203,7 @@ const reporter = (d: Deps) => (report: JobReport) =>
     const [written] = yield* Effect.all([
       d.jobs.report(report, now),
       final ? d.workers.release(report.workerId, report.jobId) : Effect.void
-    ], { concurrency: 2 })
+    ], { concurrency: "inherit" })
     // A freed slot wakes the loop even when the job itself was settled already.
     if (final) yield* d.wakeup.signal
     const job = Option.isSome(written) ? written.value : yield* Effect.gen(function*() {

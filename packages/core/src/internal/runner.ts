@@ -64,7 +64,7 @@ export const make = Effect.gen(function*() {
     const [workers, recent] = yield* Effect.all([
       registry.list(),
       researches.list({ statuses: ["completed", "failed"], limit: RECENT_OUTCOMES, offset: 0 })
-    ], { concurrency: 2 })
+    ], { concurrency: "inherit" })
     return { workers: declaredCapabilities(liveWorkers(types, workers)), recent }
   }).pipe(
     Effect.tapError((error) => Effect.logWarning(`cannot read what the agent is told (${error.message}); trying again`)),
