@@ -179,6 +179,19 @@ interface Pass {
 /** Triggers arriving together are admitted together: one pass, and one write, for up to this many. */
 const MAX_BATCH = 64
 
+/**
+ * `effect` run the first time it is asked for and its value kept (not its
+ * failure, which fails the pass). A pass asks from one fiber, one admission
+ * after another, so this needs none of `Effect.cached`'s synchronisation,
+ * which cost about 60 fiber operations a pass, most passes being one refusal.
+ */
+const once = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
+  let kept: { readonly value: A } | undefined
+  return Effect.suspend(() =>
+    kept !== undefined ? Effect.succeed(kept.value) : Effect.tap(effect, (value) => Effect.sync(() => (kept = { value })))
+  )
+}
+
 /** Publishes one announcement of a pass and counts it. */
 const announce = (events: CoordinatorEventsShape, a: Announcement): Effect.Effect<void> =>
   a._tag === "Refused"
@@ -265,10 +278,8 @@ export const make = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const { active, limit } = yield* queries.capacity
       let read: BudgetStatus | undefined
-      const money = yield* Effect.cached(Effect.tap(budget.status(), (status) => Effect.sync(() => (read = status))))
-      const remainingUsd = yield* Effect.cached(
-        Effect.suspend(() => read === undefined ? budget.remaining() : Effect.succeed(read.remainingUsd))
-      )
+      const money = once(Effect.tap(budget.status(), (status) => Effect.sync(() => (read = status))))
+      const remainingUsd = once(Effect.suspend(() => read === undefined ? budget.remaining() : Effect.succeed(read.remainingUsd)))
       const pass: Pass = {
         admitted: active,
         money,
