@@ -100,12 +100,26 @@ export const overCapacity = (force: boolean, active: number, limit: number): boo
 /** A forced trigger's verdict, whatever capacity and budget say (`verdict` with `force`). */
 const forcedIn: Verdict = { _tag: "Admit" }
 
+/**
+ * `make()` with no stack trace captured: a refusal is an answer, not a fault,
+ * and capturing the stack was the costliest part of building one.
+ */
+const withoutStack = <A>(make: () => A): A => {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return make()
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}
+
 // A refusal's error holds two counts the pass computed: its fields are not checked against
 // the schema again (most triggers into a full lab are refused: this is the common answer).
 const capacityRefusal = (active: number, limit: number): Verdict => ({
   _tag: "Refuse",
   reason: "capacity",
-  error: new AtCapacity({ active, limit }, { disableValidation: true })
+  error: withoutStack(() => new AtCapacity({ active, limit }, { disableValidation: true }))
 })
 
 /**
