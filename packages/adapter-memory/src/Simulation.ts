@@ -294,6 +294,9 @@ export const run = (input: SimulationInput = {}): Effect.Effect<SimulationReport
       Effect.withScheduler(runtime.scheduler),
       // Nobody reads a simulation's spans: none is recorded.
       Effect.withTracerEnabled(false),
+      // Reads the engine would make at once (`concurrency: "inherit"`) are made one after the
+      // other: in memory each answers at once, and a fork costs more than the read.
+      Effect.withConcurrency(1),
       Logger.withMinimumLogLevel(LogLevel.None)
     )
   })

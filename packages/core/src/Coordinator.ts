@@ -45,6 +45,7 @@ import * as Incarnation from "./internal/incarnation.js"
 import * as Leadership from "./internal/leadership.js"
 import * as Queries from "./internal/queries.js"
 import * as Runner from "./internal/runner.js"
+import * as Spans from "./internal/spans.js"
 import * as Tick from "./internal/tick.js"
 import type { Jobs } from "./Jobs.js"
 import { type ResearchFilter, type ResearchQuery, Researches, type ResearchTotals } from "./Researches.js"
@@ -221,12 +222,12 @@ export const make = Effect.gen(function*() {
   const leadership = yield* Leadership.make(current, (incarnation) => Effect.tap(tick(incarnation), () => autopilot.step))
 
   // A refused trigger is routine: its span records no call site (a stack trace per refusal).
-  const trigger = Effect.fn("Coordinator.trigger", { captureStackTrace: false })(function*(input: TriggerRequest) {
-    const request = yield* Schema.decodeUnknown(TriggerRequest)(input).pipe(
-      Effect.mapError((error) => new InvalidInput({ reason: describeParseError(error) }))
+  const trigger = (input: TriggerRequest) =>
+    Effect.suspend(() => Schema.decodeUnknown(TriggerRequest)(input)).pipe(
+      Effect.mapError((error) => new InvalidInput({ reason: describeParseError(error) })),
+      Effect.flatMap(admission.trigger),
+      Spans.withSpan("Coordinator.trigger", { captureStackTrace: false })
     )
-    return yield* admission.trigger(request)
-  })
 
   const view = Effect.zipWith(queries.status(), autopilot.summary, (status, summary) =>
     summary === undefined ? status : { ...status, autopilot: summary })

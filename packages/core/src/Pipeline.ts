@@ -66,12 +66,20 @@ export interface PipelineShape {
   readonly initialPhase: (input: { readonly hasStrategy: boolean }) => Phase
 }
 
-/** Checks a worker's result; fields the schema does not name (a model, an equity curve) are kept. */
-const decodeOr = <A, I>(schema: Schema.Schema<A, I>, what: string, value: unknown): Either.Either<A, string> =>
-  Either.mapLeft(
-    Schema.decodeUnknownEither(schema, { onExcessProperty: "preserve" })(value),
-    (error) => `invalid ${what} result: ${describeParseError(error)}`
-  )
+/**
+ * A check of a worker's result, made once per schema; fields the schema does
+ * not name (a model, an equity curve) are kept.
+ */
+const decoderOf = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
+  const decode = Schema.decodeUnknownEither(schema, { onExcessProperty: "preserve" })
+  return (value: unknown): Either.Either<A, string> =>
+    Either.mapLeft(decode(value), (error) => `invalid ${what} result: ${describeParseError(error)}`)
+}
+
+const decodeDesign = decoderOf(Strategy, "design")
+const decodeTraining = decoderOf(TrainingResult, "training")
+const decodeBacktest = decoderOf(BacktestResult, "backtest")
+const decodeAssessment = decoderOf(Assessment, "assessment")
 
 const withResult = (research: Research, kind: string, result: unknown): Research => ({
   ...research,
@@ -97,7 +105,7 @@ export const research: PipelineShape = {
       },
       input: (r) => ({ brief: r.brief, model: r.model }),
       onResult: (r, result) =>
-        outcome(Either.map(decodeOr(Strategy, "design", result), (strategy) => ({
+        outcome(Either.map(decodeDesign(result), (strategy) => ({
           _tag: "Next",
           phase: Phases.training,
           research: { ...withResult(r, "design", strategy), strategy }
@@ -110,7 +118,7 @@ export const research: PipelineShape = {
       runner: { _tag: "Worker", workerType: "training" },
       input: (r) => ({ brief: r.brief, strategy: r.strategy }),
       onResult: (r, result, gates) =>
-        outcome(Either.map(decodeOr(TrainingResult, "training", result), (training) => {
+        outcome(Either.map(decodeTraining(result), (training) => {
           const gate = r.bypassGates ? Gates.bypassed : Gates.training(training, gates)
           const next = { ...withResult(r, "training", training), gates: { ...r.gates, training: gate } }
           // A rejected model skips the backtest and goes straight to assessment.
@@ -124,7 +132,7 @@ export const research: PipelineShape = {
       runner: { _tag: "Worker", workerType: "backtest" },
       input: (r) => ({ strategy: r.strategy, training: r.results["training"] ?? null }),
       onResult: (r, result, gates) =>
-        outcome(Either.map(decodeOr(BacktestResult, "backtest", result), (backtest) => {
+        outcome(Either.map(decodeBacktest(result), (backtest) => {
           const gate = r.bypassGates ? Gates.bypassed : Gates.backtest(backtest, gates)
           const next = { ...withResult(r, "backtest", backtest), gates: { ...r.gates, backtest: gate } }
           return { _tag: "Next", phase: Phases.assessing, research: next }
@@ -149,7 +157,7 @@ export const research: PipelineShape = {
       },
       input: (r) => ({ strategy: r.strategy }),
       onResult: (r, result) =>
-        outcome(Either.map(decodeOr(Assessment, "assessment", result), (assessment) => ({
+        outcome(Either.map(decodeAssessment(result), (assessment) => ({
           _tag: "Done",
           research: withResult(r, "assessment", assessment)
         })))

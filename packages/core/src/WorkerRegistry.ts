@@ -20,6 +20,7 @@ import { ForemanConfig } from "./ForemanConfig.js"
 import * as JobWrites from "./internal/jobWrites.js"
 import * as Polls from "./internal/polls.js"
 import * as RegistrationPlan from "./internal/registration.js"
+import * as Spans from "./internal/spans.js"
 import { Jobs } from "./Jobs.js"
 import type { Researches } from "./Researches.js"
 import { filter as filterStorable, isStorable, reason as storableReason } from "./Storable.js"
@@ -195,14 +196,14 @@ const changed = (d: Deps, workerId: WorkerId, workerType: WorkerType | null, cha
 const retryWithinSeconds = (d: Deps) => Math.max(1, Math.floor(d.config.orphanGraceSeconds / 2))
 
 /** Releasing a job the worker no longer holds changes nothing, so a final report always releases. */
-const reporter = (d: Deps) =>
-  Effect.fn("WorkerRegistry.report", { captureStackTrace: false })(function*(report: JobReport) {
+const reporter = (d: Deps) => (report: JobReport) =>
+  Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const final = report._tag !== "Progress"
     const [written] = yield* Effect.all([
       d.jobs.report(report, now),
       final ? d.workers.release(report.workerId, report.jobId) : Effect.void
-    ], { concurrency: 2 })
+    ], { concurrency: "inherit" })
     // A freed slot wakes the loop even when the job itself was settled already.
     if (final) yield* d.wakeup.signal
     const job = Option.isSome(written) ? written.value : yield* Effect.gen(function*() {
@@ -221,7 +222,7 @@ const reporter = (d: Deps) =>
       message: report._tag === "Progress" ? report.message ?? null : report._tag === "Failed" ? report.error : null
     })
     return job
-  })
+  }).pipe(Spans.withSpan("WorkerRegistry.report", { captureStackTrace: false }))
 
 /** A held report storage cannot keep becomes the job's failure, so it never blocks a registration. */
 const storable = (finished: JobReport): JobReport =>

@@ -98,7 +98,10 @@ export class SimRuntime {
   }
 
   readonly scheduler: Scheduler.Scheduler = {
-    shouldYield: Scheduler.defaultShouldYield,
+    // A fiber never yields for having run many operations (Effect's default yields after
+    // 2,048): the order of a step's work then follows only from what fibers wait for, so
+    // an engine change that runs fewer or more operations does not change a trace.
+    shouldYield: () => false,
     scheduleTask: (task) => {
       this.tasks.push(task)
       if (!this.draining) {

@@ -29,6 +29,7 @@ import * as Batcher from "./batcher.js"
 import * as Fingerprint from "./fingerprint.js"
 import * as Ids from "./ids.js"
 import * as Queries from "./queries.js"
+import * as Spans from "./spans.js"
 
 /** A trigger request as decoded (see `Coordinator.TriggerRequest`). */
 export interface Request {
@@ -99,12 +100,26 @@ export const overCapacity = (force: boolean, active: number, limit: number): boo
 /** A forced trigger's verdict, whatever capacity and budget say (`verdict` with `force`). */
 const forcedIn: Verdict = { _tag: "Admit" }
 
+/**
+ * `make()` with no stack trace captured: a refusal is an answer, not a fault,
+ * and capturing the stack was the costliest part of building one.
+ */
+const withoutStack = <A>(make: () => A): A => {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return make()
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}
+
 // A refusal's error holds two counts the pass computed: its fields are not checked against
 // the schema again (most triggers into a full lab are refused: this is the common answer).
 const capacityRefusal = (active: number, limit: number): Verdict => ({
   _tag: "Refuse",
   reason: "capacity",
-  error: new AtCapacity({ active, limit }, { disableValidation: true })
+  error: withoutStack(() => new AtCapacity({ active, limit }, { disableValidation: true }))
 })
 
 /**
@@ -177,6 +192,19 @@ interface Pass {
 
 /** Triggers arriving together are admitted together: one pass, and one write, for up to this many. */
 const MAX_BATCH = 64
+
+/**
+ * `effect` run the first time it is asked for and its value kept (not its
+ * failure, which fails the pass). A pass asks from one fiber, one admission
+ * after another, so this needs none of `Effect.cached`'s synchronisation,
+ * which cost about 60 fiber operations a pass, most passes being one refusal.
+ */
+const once = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
+  let kept: { readonly value: A } | undefined
+  return Effect.suspend(() =>
+    kept !== undefined ? Effect.succeed(kept.value) : Effect.tap(effect, (value) => Effect.sync(() => (kept = { value })))
+  )
+}
 
 /** Publishes one announcement of a pass and counts it. */
 const announce = (events: CoordinatorEventsShape, a: Announcement): Effect.Effect<void> =>
@@ -264,10 +292,8 @@ export const make = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const { active, limit } = yield* queries.capacity
       let read: BudgetStatus | undefined
-      const money = yield* Effect.cached(Effect.tap(budget.status(), (status) => Effect.sync(() => (read = status))))
-      const remainingUsd = yield* Effect.cached(
-        Effect.suspend(() => read === undefined ? budget.remaining() : Effect.succeed(read.remainingUsd))
-      )
+      const money = once(Effect.tap(budget.status(), (status) => Effect.sync(() => (read = status))))
+      const remainingUsd = once(Effect.suspend(() => read === undefined ? budget.remaining() : Effect.succeed(read.remainingUsd)))
       const pass: Pass = {
         admitted: active,
         money,
@@ -300,7 +326,7 @@ export const make = Effect.gen(function*() {
       if (outcomes.some(Exit.isSuccess)) yield* wakeup.signal
       return outcomes
     }).pipe(
-      Effect.withSpan("Coordinator.admit", { attributes: { "foreman.triggers": admissions.length }, captureStackTrace: false })
+      Spans.withSpan("Coordinator.admit", { attributes: { "foreman.triggers": admissions.length }, captureStackTrace: false })
     )
 
   const admit = yield* Batcher.make(admitAll, MAX_BATCH)

@@ -33,6 +33,7 @@ import * as Metrics from "../Metrics.js"
 import { WorkerRegistry } from "../WorkerRegistry.js"
 import * as Delivery from "./delivery.js"
 import * as JobWrites from "./jobWrites.js"
+import * as Spans from "./spans.js"
 
 /** A job to deliver to the worker holding its slot. */
 export interface Dispatch {
@@ -101,7 +102,7 @@ export const make = Effect.gen(function*() {
         onFailure: (error) => undelivered(now, d, error)
       }),
       Effect.catchAll((error) => Effect.logError(`dispatch bookkeeping failed: ${error.message}`, Cause.fail(error))),
-      Effect.withSpan("Coordinator.dispatch", {
+      Spans.withSpan("Coordinator.dispatch", {
         attributes: {
           "foreman.research.id": d.job.researchId,
           "foreman.job.id": d.job.id,

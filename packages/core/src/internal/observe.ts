@@ -7,7 +7,7 @@
  * reads, so a slot with no live job behind it was claimed by a coordinator
  * killed between its claim and its commit.
  */
-import { Effect, Fiber, Ref } from "effect"
+import { Effect, Fiber, FiberRef, Ref } from "effect"
 import * as ActiveSet from "../ActiveSet.js"
 import { isJobSettled, type JobId, type Worker } from "../Domain.js"
 import * as WorkerTransitions from "../WorkerTransitions.js"
@@ -56,6 +56,22 @@ export interface Observation {
   readonly hearing: Incarnation.Hearing
 }
 
+/**
+ * Runs two reads at once with one fork (one round trip on PostgreSQL; `Effect.all`'s
+ * concurrency costs twice as much, which in memory was half of a tick), or one after
+ * the other when the caller runs with a concurrency of 1 (`Effect.withConcurrency`),
+ * as a simulation does: its storage answers at once, and a fork costs more than the read.
+ */
+const both = <A, B, E1, E2>(first: Effect.Effect<A, E1>, second: Effect.Effect<B, E2>): Effect.Effect<[A, B], E1 | E2> =>
+  Effect.flatMap(FiberRef.get(FiberRef.currentConcurrency), (concurrency) =>
+    concurrency === 1
+      ? Effect.zip(first, second)
+      : Effect.gen(function*() {
+        const forked = yield* Effect.fork(second)
+        const a = yield* Effect.tapErrorCause(first, () => Fiber.interrupt(forked))
+        return [a, yield* Fiber.join(forked)] as [A, B]
+      }))
+
 /** Reads the world for a tick over storage and the registry. */
 export const make = Effect.gen(function*() {
   const researches = yield* Researches
@@ -78,13 +94,7 @@ export const make = Effect.gen(function*() {
         // tick's reads are the first to answer), never for the coordinator's own deafness.
         yield* registry.expireHeard(Incarnation.heard(before, now).since)
       }
-      // The two reads run at once (one round trip on PostgreSQL) with one fork: `Effect.all`'s
-      // concurrency costs twice as much, which in memory was half of a tick.
-      const listing = yield* Effect.fork(registry.list())
-      const active = yield* ActiveSet.refresh(incarnation.active, researches.activeChangedSince).pipe(
-        Effect.tapErrorCause(() => Fiber.interrupt(listing))
-      )
-      const listed = yield* Fiber.join(listing)
+      const [active, listed] = yield* both(ActiveSet.refresh(incarnation.active, researches.activeChangedSince), registry.list())
       const hearing = yield* Ref.updateAndGet(incarnation.hearing, (h) => Incarnation.heard(h, now))
       const { leaks, workers } = leakedSlots(active, listed)
       yield* releaseLeaks(leaks)

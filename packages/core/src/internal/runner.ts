@@ -16,6 +16,7 @@ import { Wakeup } from "../Wakeup.js"
 import { WorkerRegistry } from "../WorkerRegistry.js"
 import * as JobWrites from "./jobWrites.js"
 import { liveWorkers } from "./queries.js"
+import * as Spans from "./spans.js"
 
 /** How many finished researches a designer is shown. */
 export const RECENT_OUTCOMES = 5
@@ -63,7 +64,7 @@ export const make = Effect.gen(function*() {
     const [workers, recent] = yield* Effect.all([
       registry.list(),
       researches.list({ statuses: ["completed", "failed"], limit: RECENT_OUTCOMES, offset: 0 })
-    ], { concurrency: 2 })
+    ], { concurrency: "inherit" })
     return { workers: declaredCapabilities(liveWorkers(types, workers)), recent }
   }).pipe(
     Effect.tapError((error) => Effect.logWarning(`cannot read what the agent is told (${error.message}); trying again`)),
@@ -101,7 +102,7 @@ export const make = Effect.gen(function*() {
       Effect.zipRight(wakeup.signal),
       Effect.catchAll((error) => Effect.logError(`could not record ${job.kind} job ${job.id}: ${error.message}`, Cause.fail(error))),
       // Observability: one span per in-process phase run, a trace of its own (it outlives the tick).
-      Effect.withSpan("Coordinator.phase", {
+      Spans.withSpan("Coordinator.phase", {
         root: true,
         attributes: { "foreman.research.id": research.id, "foreman.phase": research.phase, "foreman.job.id": job.id },
         captureStackTrace: false

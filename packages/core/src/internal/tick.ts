@@ -19,6 +19,7 @@ import * as Dispatch from "./dispatch.js"
 import * as Incarnation from "./incarnation.js"
 import * as Observe from "./observe.js"
 import * as Runner from "./runner.js"
+import * as Spans from "./spans.js"
 import * as TickChanges from "./tickChanges.js"
 
 /** What one tick did, for the loop and for benchmarks. */
@@ -106,7 +107,7 @@ export const make = Effect.gen(function*() {
       // and a failed one frees its worker, which wakes the loop again.
       for (const d of dispatches) yield* FiberSet.run(incarnation.dispatching, dispatcher.dispatch(now, d))
       yield* reap(incarnation, active)
-      yield* Effect.annotateCurrentSpan({
+      yield* Spans.annotate({
         "foreman.tick.researches": active.length,
         "foreman.tick.committed": written.length,
         "foreman.tick.started": started
@@ -116,7 +117,7 @@ export const make = Effect.gen(function*() {
     }).pipe(
       Metric.trackDurationWith(Metrics.tickDuration, Duration.toSeconds),
       // A tick's span needs no call site: capturing one is a stack trace per tick.
-      Effect.withSpan("Coordinator.tick", { attributes: { "foreman.epoch": incarnation.epoch }, captureStackTrace: false })
+      Spans.withSpan("Coordinator.tick", { attributes: { "foreman.epoch": incarnation.epoch }, captureStackTrace: false })
     )
 
   return { tick }
