@@ -8,7 +8,7 @@
  */
 import { Effect, FiberMap, FiberSet, Option, Ref, type Scope } from "effect"
 import * as ActiveSet from "../ActiveSet.js"
-import type { ResearchId } from "../Domain.js"
+import type { JobId, ResearchId } from "../Domain.js"
 
 /** What the leader knows of hearing workers between ticks. */
 export interface Hearing {
@@ -56,6 +56,8 @@ export interface Incarnation {
   readonly fibers: FiberMap.FiberMap<ResearchId>
   /** Dispatches to workers in flight. */
   readonly dispatching: FiberSet.FiberSet
+  /** Slots seen held for no live job, by job, with when each was first seen so (`observe.ts`). */
+  readonly suspects: Ref.Ref<ReadonlyMap<JobId, number>>
 }
 
 /** Starts a term for `epoch` at `now`; its fibers are interrupted when the scope closes. */
@@ -66,7 +68,8 @@ export const make = (epoch: number, now: number): Effect.Effect<Incarnation, nev
       hearing: yield* Ref.make(hearingFrom(now)),
       active: ActiveSet.make(),
       fibers: yield* FiberMap.make<ResearchId>(),
-      dispatching: yield* FiberSet.make()
+      dispatching: yield* FiberSet.make(),
+      suspects: yield* Ref.make<ReadonlyMap<JobId, number>>(new Map())
     }
   })
 

@@ -1,11 +1,15 @@
 /**
  * What a tick reads: every active research with its job (what changed since
  * the term's last read, applied to the active set it keeps) and every worker,
- * with silent workers expired first (at most once a second) and the slots an
- * earlier leader leaked freed. `leakedSlots` decides which slots leaked: every
- * claim of this leader's earlier ticks is committed or released by the time it
- * reads, so a slot with no live job behind it was claimed by a coordinator
- * killed between its claim and its commit.
+ * with silent workers expired first (at most once a second) and leaked slots
+ * freed. `leakedSlots` decides which slots leaked: a slot a worker holds for a
+ * job no active research runs. Seen once, it is only suspected: the tick's two
+ * reads are not one moment, and a report writes its job and frees its slot in
+ * two writes, so a slot whose job just settled, or a claim committed beside the
+ * reads, looks the same for a moment. A slot still held for no live job
+ * `LEAK_GRACE_MILLIS` after it was first seen leaked (a coordinator killed
+ * between its claim and its commit, a report whose slot release was lost) is
+ * freed, with a warning.
  */
 import { Effect, Fiber, FiberRef, Ref } from "effect"
 import * as ActiveSet from "../ActiveSet.js"
@@ -21,29 +25,58 @@ export interface Leak {
   readonly jobIds: ReadonlyArray<JobId>
 }
 
-/** The workers as they stand once leaked slots are freed, and the leaks to release. */
+/** How long a slot is held for no live job before it counts as leaked (see the module header). */
+export const LEAK_GRACE_MILLIS = 5_000
+
+/** Slots held for no live job, by job, with when each was first seen so. */
+export type Suspects = ReadonlyMap<JobId, number>
+
+/** The workers as they stand once leaked slots are freed, the leaks to release, and the slots still suspected. */
 export interface LeakedSlots {
   readonly workers: ReadonlyArray<Worker>
   readonly leaks: ReadonlyArray<Leak>
+  readonly suspects: Suspects
+  /** When the first suspect left is due to be freed, if it is still held for no live job then. */
+  readonly dueAt: number | null
 }
 
-/** Slots held for jobs that no active research runs on a worker, and each worker as it is without them. */
-export const leakedSlots = (active: ReadonlyArray<ActiveEntry>, workers: ReadonlyArray<Worker>): LeakedSlots => {
+/**
+ * Slots held for jobs no active research runs on a worker, and each worker as it is without the
+ * leaked ones: those first seen (`suspects`) `LEAK_GRACE_MILLIS` or more before `now`.
+ */
+export const leakedSlots = (
+  active: ReadonlyArray<ActiveEntry>,
+  workers: ReadonlyArray<Worker>,
+  suspects: Suspects,
+  now: number
+): LeakedSlots => {
   const live = new Set<string>()
   for (const { job } of active) if (job !== null && job.workerId !== null && !isJobSettled(job.status)) live.add(job.id)
   const freed: Array<Worker> = []
   const leaks: Array<Leak> = []
+  const suspected = new Map<JobId, number>()
+  let dueAt: number | null = null
   for (const w of workers) {
-    const leaked = w.currentJobs.filter((id) => !live.has(id))
+    const leaked: Array<JobId> = []
+    for (const id of w.currentJobs) {
+      if (live.has(id)) continue
+      const since = suspects.get(id) ?? now
+      if (now - since >= LEAK_GRACE_MILLIS) {
+        leaked.push(id)
+        continue
+      }
+      suspected.set(id, since)
+      dueAt = Math.min(dueAt ?? Infinity, since + LEAK_GRACE_MILLIS)
+    }
     if (leaked.length === 0) {
       freed.push(w)
       continue
     }
     leaks.push({ worker: w, jobIds: leaked })
-    const currentJobs = w.currentJobs.filter((id) => live.has(id))
+    const currentJobs = w.currentJobs.filter((id) => !leaked.includes(id))
     freed.push({ ...w, currentJobs, status: WorkerTransitions.released(w.status, WorkerTransitions.isFull(currentJobs.length, w.capacity)) })
   }
-  return { workers: freed, leaks }
+  return { workers: freed, leaks, suspects: suspected, dueAt }
 }
 
 /** The world as a tick sees it. */
@@ -54,6 +87,8 @@ export interface Observation {
   readonly hearingSince: number
   /** What the term knows of hearing workers after this read. */
   readonly hearing: Incarnation.Hearing
+  /** When a slot suspected of leaking is due to be freed (the loop must look again then), if any is. */
+  readonly leakDueAt: number | null
 }
 
 /**
@@ -96,9 +131,10 @@ export const make = Effect.gen(function*() {
       }
       const [active, listed] = yield* both(ActiveSet.refresh(incarnation.active, researches.activeChangedSince), registry.list())
       const hearing = yield* Ref.updateAndGet(incarnation.hearing, (h) => Incarnation.heard(h, now))
-      const { leaks, workers } = leakedSlots(active, listed)
+      const { dueAt, leaks, suspects, workers } = leakedSlots(active, listed, yield* Ref.get(incarnation.suspects), now)
+      yield* Ref.set(incarnation.suspects, suspects)
       yield* releaseLeaks(leaks)
-      return { active, workers, hearingSince: hearing.since, hearing } satisfies Observation
+      return { active, workers, hearingSince: hearing.since, hearing, leakDueAt: dueAt } satisfies Observation
     })
 
   return { observe }

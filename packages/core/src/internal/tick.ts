@@ -29,7 +29,8 @@ export interface TickSummary {
   readonly started: number
   /**
    * When the next tick is due for the researches if nothing else happens (a
-   * backoff ends, a job's deadline), after now; none if nothing is.
+   * backoff ends, a job's deadline, a slot suspected of leaking is due to be
+   * freed), after now; none if nothing is.
    */
   readonly wakeAt: number | null
   /**
@@ -97,7 +98,7 @@ export const make = Effect.gen(function*() {
   const tick = (incarnation: Incarnation.Incarnation): Effect.Effect<TickSummary, StorageError> =>
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const { active, hearing, hearingSince, workers } = yield* observe(incarnation, now)
+      const { active, hearing, hearingSince, leakDueAt, workers } = yield* observe(incarnation, now)
       const { epoch } = incarnation
       const plan = TickPlan.make({ pipeline, config, now, epoch, hearingSince, active, workers })
       const { redispatches, written } = yield* commitPlan(epoch, plan, now)
@@ -113,7 +114,8 @@ export const make = Effect.gen(function*() {
         "foreman.tick.started": started
       })
       const expireAt = Incarnation.expiryWake(hearing, plan.expireAt)
-      return { researches: active.length, committed: written.length, started, wakeAt: plan.wakeAt, expireAt }
+      const wakeAt = plan.wakeAt === null || leakDueAt === null ? plan.wakeAt ?? leakDueAt : Math.min(plan.wakeAt, leakDueAt)
+      return { researches: active.length, committed: written.length, started, wakeAt, expireAt }
     }).pipe(
       Metric.trackDurationWith(Metrics.tickDuration, Duration.toSeconds),
       // A tick's span needs no call site: capturing one is a stack trace per tick.
