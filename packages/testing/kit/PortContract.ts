@@ -632,12 +632,12 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         const stored = Option.getOrThrow(yield* store.register(pull, [], null, null))
         assert.deepStrictEqual(stored, pull)
         assert.deepStrictEqual(yield* store.claim("training", ["job_1"] as Array<Domain.JobId>, 5000), [], "not asking")
-        const asking = Option.getOrThrow(yield* store.heartbeat("p-1" as Domain.WorkerId, 5000, true, 25_000))
+        const asking = Option.getOrThrow(yield* store.heartbeat("p-1" as Domain.WorkerId, 5000, true, 25_000)).worker
         assert.strictEqual(asking.pollingUntil, 25_000)
         assert.deepStrictEqual(yield* store.claim("training", ["job_1"] as Array<Domain.JobId>, 25_001), [], "its wait is over")
         const [claimed] = yield* store.claim("training", ["job_1"] as Array<Domain.JobId>, 24_000)
         assert.deepStrictEqual(claimed?.currentJobs, ["job_1" as Domain.JobId])
-        const kept = Option.getOrThrow(yield* store.heartbeat("p-1" as Domain.WorkerId, 6000, true))
+        const kept = Option.getOrThrow(yield* store.heartbeat("p-1" as Domain.WorkerId, 6000, true)).worker
         assert.strictEqual(kept.pollingUntil, 25_000, "a plain heartbeat leaves the poll's wait as it is")
         const stopped = Option.getOrThrow(yield* store.heartbeat("p-1" as Domain.WorkerId, 7000, true, null))
         assert.strictEqual(stopped.pollingUntil, null)
