@@ -300,7 +300,7 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
             { research: research("op_c", { version: 2 }), expectedVersion: 1, epoch: null, jobs: [] }
           ]
         })
-        assert.deepStrictEqual(result.granted.map((ws) => ws.map((w) => [w.id, w.currentJobs])), [[["w-1", ["job_a"]]]])
+        assert.deepStrictEqual(result.granted.map((ws) => ws.map((w) => [w.id, ...w.currentJobs])), [[["w-1", "job_a"]]])
         assert.deepStrictEqual(result.written, [true, true, false], "op_a started, op_b left waiting, op_c stale")
         assert.strictEqual(Option.getOrThrow(yield* jobStore.getJob("job_a" as Domain.JobId)).workerId, "w-1")
         assert.isTrue(Option.isNone(yield* jobStore.getJob("job_b" as Domain.JobId)))
@@ -312,8 +312,9 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
           at: 0,
           transitions: [{ workerType: "training", slot: 0, claimed: { ...started("op_c", "job_c"), expectedVersion: 5 }, otherwise: null }]
         })
-        assert.deepStrictEqual([stale.granted[0]?.map((w) => w.id), stale.written], [["w-2"], [false]])
-        assert.deepStrictEqual(Option.getOrThrow(yield* workers.get("w-2" as Domain.WorkerId)).currentJobs, ["job_c"])
+        assert.deepStrictEqual(stale.granted[0]?.map((w) => w.id), ["w-2" as Domain.WorkerId])
+        assert.deepStrictEqual(stale.written, [false])
+        assert.deepStrictEqual(Option.getOrThrow(yield* workers.get("w-2" as Domain.WorkerId)).currentJobs, ["job_c" as Domain.JobId])
         assert.isTrue(Option.isNone(yield* jobStore.getJob("job_c" as Domain.JobId)))
       })))
 
