@@ -3,7 +3,7 @@
  * the same conditional writes as the durable stores: one store that provides
  * the `Researches`, `Jobs` and `Strategies` ports.
  */
-import { CoordinatorLease, Domain, Errors, Jobs, Researches, ResearchStore, Strategies } from "@foreman/core"
+import { CoordinatorLease, Domain, Errors, Jobs, Researches, ResearchStore, Strategies, WorkerStore } from "@foreman/core"
 import { Effect, Layer, Option } from "effect"
 
 type Research = Domain.Research
@@ -11,6 +11,7 @@ type Job = Domain.Job
 
 export const make = Effect.gen(function*() {
   const lease = yield* CoordinatorLease.CoordinatorLease
+  const workers = yield* WorkerStore.WorkerStore
   const researches = new Map<Domain.ResearchId, Research>()
   /** Pending and running researches, in trigger order. */
   const active = new Map<Domain.ResearchId, Research>()
@@ -78,6 +79,13 @@ export const make = Effect.gen(function*() {
       }
     })
 
+  /** Commits `t`: whether it was written (not stale). */
+  const attempt = (t: Researches.Transition) =>
+    commit(t).pipe(
+      Effect.as(true),
+      Effect.catchTag("StaleWrite", () => Effect.succeed(false))
+    )
+
   /** The research holding `key` alive (recorded at or after `expiredBefore`), if one does. */
   const holding = (key: Researches.RequestKey | undefined, expiredBefore: number) => {
     const existing = key === undefined ? undefined : requested(key.id)
@@ -137,12 +145,20 @@ export const make = Effect.gen(function*() {
     countActive: Effect.sync(() => active.size),
     activeAmong: (ids) => Effect.sync(() => new Set(ids.filter((id) => active.has(id)))),
     commit,
-    commitAll: (ts) =>
-      Effect.forEach(ts, (t) =>
-        commit(t).pipe(
-          Effect.as(true),
-          Effect.catchTag("StaleWrite", () => Effect.succeed(false))
-        )),
+    commitAll: (ts) => Effect.forEach(ts, attempt),
+    commitClaiming: ({ at, claims, transitions }) =>
+      Effect.gen(function*() {
+        const granted = yield* Effect.forEach(claims, ({ jobIds, workerType }) => workers.claim(workerType, jobIds, at))
+        const written = yield* Effect.forEach(transitions, (t) => {
+          if (!Researches.isSlotted(t)) return attempt(t)
+          const claim = claims.findIndex((c) => c.workerType === t.workerType)
+          const worker = granted[claim]?.[t.slot]
+          const jobId = claims[claim]?.jobIds[t.slot]
+          if (worker === undefined || jobId === undefined) return t.otherwise === null ? Effect.succeed(false) : attempt(t.otherwise)
+          return attempt(Researches.withWorker(t.claimed, jobId, worker.id))
+        })
+        return { granted, written }
+      }),
     getJob: (id) => Effect.sync(() => Option.fromNullable(jobs.get(id))),
     jobsOf: (researchId) =>
       Effect.sync(() => (jobsByResearch.get(researchId) ?? []).flatMap((id) => jobs.get(id) ?? [])),
@@ -186,10 +202,10 @@ export const make = Effect.gen(function*() {
   return store
 })
 
-/** The `Researches`, `Jobs` and `Strategies` ports, in memory, fenced by the lease's epoch (and, for one release, the deprecated `ResearchStore` made of them). */
+/** The `Researches`, `Jobs` and `Strategies` ports, in memory, fenced by the lease's epoch, claiming slots on the worker store (and, for one release, the deprecated `ResearchStore` made of them). */
 export const layer: Layer.Layer<
   Researches.Researches | Jobs.Jobs | Strategies.Strategies | ResearchStore.ResearchStore,
   never,
-  CoordinatorLease.CoordinatorLease
+  CoordinatorLease.CoordinatorLease | WorkerStore.WorkerStore
 > =
   Layer.effectContext(Effect.map(make, ResearchStore.portsOf))

@@ -118,7 +118,7 @@ const makeBoth = Effect.sync(() => {
         if (worker === undefined) return Option.none()
         const next = beaten(worker, at, healthy, pollingUntil)
         put(next)
-        return Option.some(next)
+        return Option.some({ worker: next, before: worker.status })
       }),
     claim: (type, jobIds, now) =>
       current(() => {

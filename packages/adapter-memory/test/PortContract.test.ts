@@ -7,8 +7,7 @@ portContract(
   () =>
     Layer.mergeAll(
       MemoryResearchStore.layer,
-      MemoryWorkerStore.layer,
       MemoryBudgetLedger.layer,
       MemoryAutopilotStore.layer
-    ).pipe(Layer.provideMerge(MemoryLease.layer))
+    ).pipe(Layer.provideMerge(Layer.merge(MemoryLease.layer, MemoryWorkerStore.layer)))
 )

@@ -13,6 +13,7 @@ import { Effect, Layer, Option, Schema } from "effect"
 import { decode, Timestamp, TimestampText, toDate } from "./internal/rows.js"
 import { ACTIVE, jobColumns, JobColumns, jobRow, ResearchColumns, researchRow, toJob, toResearch } from "./internal/researchRows.js"
 import { hasSqlState, SqlState, storage } from "./internal/storage.js"
+import { workersOf } from "./internal/workerRows.js"
 
 /** A research's row with the request key it records (migrations 0003 and 0009). */
 const newResearchRow = ({ key, research }: Researches.NewResearch) => ({
@@ -30,6 +31,25 @@ const transitionRows = (t: Researches.Transition) => ({
   jobs: t.jobs.map((w) => ({ expected: w.expected, job: jobRow(w.job) })),
   design: t.design ?? null
 })
+
+/** A batch as `foreman_commit_claiming` reads it: a slotted transition names its claim by index. */
+const claimingRows = ({ claims, transitions }: Researches.ClaimingBatch) =>
+  transitions.map((t) => {
+    if (!Researches.isSlotted(t)) return transitionRows(t)
+    return {
+      claim: claims.findIndex((c) => c.workerType === t.workerType),
+      slot: t.slot,
+      claimed: transitionRows(t.claimed),
+      otherwise: t.otherwise === null ? null : transitionRows(t.otherwise)
+    }
+  })
+
+/** What `foreman_commit_claiming` answers: worker rows as JSON, per claim, and a flag per transition. */
+const decodeClaiming = decode(Schema.Struct({
+  granted: Schema.Array(Schema.Array(Schema.Unknown)),
+  written: Schema.Array(Schema.Boolean)
+}))
+const workersFromJson = workersOf(TimestampText)
 
 /** A row of `foreman_strategies`, checked with the catalogue's own field schemas. */
 const StrategyColumns = Schema.Struct({
@@ -255,6 +275,15 @@ export const make = Effect.gen(function*() {
           SELECT foreman_commit_all(${JSON.stringify(ts.map(transitionRows))}::jsonb) AS written`,
         (rows) => rows[0]?.written ?? ts.map(() => false)
       )),
+    commitClaiming: (batch) =>
+      storage(Effect.gen(function*() {
+        // foreman_commit_claiming is defined in src/functions/foreman_commit_claiming.ts.
+        const rows = yield* sql<{ answer: unknown }>`
+          SELECT foreman_commit_claiming(${JSON.stringify(batch.claims)}::jsonb,
+            ${JSON.stringify(claimingRows(batch))}::jsonb, ${toDate(batch.at)}) AS answer`
+        const answer = yield* decodeClaiming(rows[0]?.answer)
+        return { granted: yield* Effect.forEach(answer.granted, workersFromJson), written: answer.written }
+      })),
     getJob: (id) => storage(Effect.map(Effect.flatMap(sql`SELECT * FROM foreman_jobs WHERE id = ${id}`, jobs), first)),
     jobsOf: (researchId) =>
       storage(Effect.flatMap(

@@ -10,52 +10,17 @@
  * owner of the worker state machine): each statement evaluates the core
  * function's table on the row it writes (`internal/workerStatus.ts`), and the
  * claim's SQL function transcribes it; no status rule is written here.
+ * Rows are decoded by `internal/workerRows.ts`.
  */
 import { PgClient } from "@effect/sql-pg"
-import { Domain, WorkerStore, WorkerTransitions } from "@foreman/core"
-import { Effect, Layer, Option, Schema } from "effect"
-import { decode, Timestamp, toDate } from "./internal/rows.js"
+import { type Domain, WorkerStore, WorkerTransitions } from "@foreman/core"
+import { Effect, Layer, Option } from "effect"
+import { Timestamp, toDate } from "./internal/rows.js"
 import { storage } from "./internal/storage.js"
+import { workersOf } from "./internal/workerRows.js"
 import * as WorkerStatus from "./internal/workerStatus.js"
 
-const worker = Domain.Worker.fields
-
-/**
- * A row of `foreman_workers`, checked with the worker's own field schemas (the
- * credential and the registration sequence are the store's).
- */
-const WorkerColumns = Schema.Struct({
-  id: worker.id,
-  type: worker.type,
-  endpoint: worker.endpoint,
-  status: worker.status,
-  capacity: worker.capacity,
-  current_jobs: worker.currentJobs,
-  capabilities: worker.capabilities,
-  registered_at: Timestamp,
-  last_heartbeat_at: Timestamp,
-  protocol: Domain.WorkerProtocol,
-  runtime: Schema.NullOr(Schema.String),
-  polling_until: Schema.NullOr(Timestamp)
-})
-
-const toWorker = (row: typeof WorkerColumns.Type): Domain.Worker => ({
-  id: row.id,
-  type: row.type,
-  endpoint: row.endpoint,
-  status: row.status,
-  capacity: row.capacity,
-  currentJobs: row.current_jobs,
-  capabilities: row.capabilities,
-  registeredAt: row.registered_at.getTime(),
-  lastHeartbeatAt: row.last_heartbeat_at.getTime(),
-  protocol: row.protocol,
-  ...(row.runtime === null ? {} : { runtime: row.runtime }),
-  pollingUntil: row.polling_until === null ? null : row.polling_until.getTime()
-})
-
-const decodeWorkers = decode(Schema.Array(WorkerColumns))
-const workers = (rows: unknown) => Effect.map(decodeWorkers(rows), (rows) => rows.map(toWorker))
+const workers = workersOf(Timestamp)
 
 /** The worker a statement returned, if any. */
 const one = <E>(statement: Effect.Effect<ReadonlyArray<unknown>, E>) =>
@@ -105,21 +70,27 @@ export const make = Effect.gen(function*() {
     get: (id) => storage(one(sql`SELECT * FROM foreman_workers WHERE id = ${id}`)),
     list: storage(Effect.flatMap(sql`SELECT * FROM foreman_workers ORDER BY id`, workers)),
     heartbeat: (id, at, healthy, pollingUntil) =>
-      storage(one(sql`
-        UPDATE foreman_workers SET last_heartbeat_at = ${toDate(at)},
-          polling_until = ${
-        pollingUntil === undefined
-          ? sql`polling_until`
-          : sql`${pollingUntil === null ? null : toDate(pollingUntil)}::timestamptz`
-      },
-          status = ${
-        WorkerStatus.onRow(
-          sql,
-          (current, full) => WorkerTransitions.heartbeat(current, full, healthy),
-          sql`cardinality(current_jobs) >= capacity`
-        )
-      }
-        WHERE id = ${id} RETURNING *`)),
+      storage(Effect.gen(function*() {
+        // The row locked first, so the status before is the one this update replaced.
+        const rows = yield* sql<{ before_status: WorkerTransitions.Status }>`
+          WITH before AS (SELECT id AS before_id, status AS before_status FROM foreman_workers WHERE id = ${id} FOR UPDATE)
+          UPDATE foreman_workers SET last_heartbeat_at = ${toDate(at)},
+            polling_until = ${
+          pollingUntil === undefined
+            ? sql`polling_until`
+            : sql`${pollingUntil === null ? null : toDate(pollingUntil)}::timestamptz`
+        },
+            status = ${
+          WorkerStatus.onRow(
+            sql,
+            (current, full) => WorkerTransitions.heartbeat(current, full, healthy),
+            sql`cardinality(current_jobs) >= capacity`
+          )
+        }
+          FROM before WHERE foreman_workers.id = before.before_id RETURNING foreman_workers.*, before.before_status`
+        const [worker] = yield* workers(rows)
+        return worker === undefined ? Option.none() : Option.some({ worker, before: rows[0]!.before_status })
+      })),
     claim: (type, jobIds, now) =>
       jobIds.length === 0
         ? Effect.succeed([])

@@ -31,6 +31,7 @@ import foreman_admit from "./functions/foreman_admit.js"
 import foreman_claim from "./functions/foreman_claim.js"
 import foreman_commit from "./functions/foreman_commit.js"
 import foreman_commit_all from "./functions/foreman_commit_all.js"
+import foreman_commit_claiming from "./functions/foreman_commit_claiming.js"
 import foreman_mark_changed from "./functions/foreman_mark_changed.js"
 import foreman_update_job from "./functions/foreman_update_job.js"
 import type { SqlFunction } from "./internal/sqlFunction.js"
@@ -44,6 +45,7 @@ export const all: ReadonlyArray<SqlFunction> = [
   foreman_commit,
   foreman_commit_all,
   foreman_claim,
+  foreman_commit_claiming,
   foreman_admit
 ]
 

@@ -528,7 +528,7 @@ const carryOn = Effect.gen(function*() {
     })
   )
   const beat = yield* workerStore.heartbeat(workerId("w-train-2"), at(240), true)
-  assert.deepStrictEqual(Option.map(beat, (w) => w.lastHeartbeatAt), Option.some(at(240)))
+  assert.deepStrictEqual(Option.map(beat, (b) => b.worker.lastHeartbeatAt), Option.some(at(240)))
   yield* ledger.record({
     researchId: waiting.id,
     jobId: jobId("job_x_carry_on"),

@@ -16,7 +16,16 @@
  * ```
  */
 import { type AgentOutput, usageOf } from "./Agents.js"
-import { isJobSettled, type Job, type JobId, type JobReport, type JobStatus, type Research, type Worker } from "./Domain.js"
+import {
+  isJobSettled,
+  type Job,
+  type JobId,
+  type JobReport,
+  type JobStatus,
+  type Research,
+  type WorkerId,
+  type WorkerType
+} from "./Domain.js"
 import type { JobPatch } from "./Jobs.js"
 
 /** What a new job is made from. */
@@ -26,8 +35,12 @@ export interface NewJob {
   readonly research: Research
   /** The phase it runs: its job kind, and the input it gives the job (a `Pipeline` phase definition). */
   readonly definition: { readonly kind: string; readonly input: (research: Research) => unknown }
-  /** The worker whose slot was claimed for it; null for an in-process job. */
-  readonly worker: Worker | null
+  /**
+   * The worker whose slot was claimed for it (its id null: a slot being
+   * claimed with the job's write, whose worker the store fills in); null for
+   * an in-process job.
+   */
+  readonly worker: { readonly id: WorkerId | null; readonly type: WorkerType } | null
   /** The coordinator incarnation creating it. */
   readonly epoch: number
   readonly now: number

@@ -9,7 +9,19 @@
  */
 import type { Effect, Option } from "effect"
 import { Context } from "effect"
-import type { Assessment, Job, JobStatus, Research, ResearchId, ResearchStatus, Strategy } from "./Domain.js"
+import type {
+  Assessment,
+  Job,
+  JobId,
+  JobStatus,
+  Research,
+  ResearchId,
+  ResearchStatus,
+  Strategy,
+  Worker,
+  WorkerId,
+  WorkerType
+} from "./Domain.js"
 import type { StaleWrite, StorageError } from "./Errors.js"
 
 /** A job row to write: inserted when `expected` is null, else only if its status is still `expected`. */
@@ -33,6 +45,51 @@ export interface Transition {
    */
   readonly design?: Strategy | undefined
 }
+
+/** Worker slots to claim: a slot on a worker of `workerType` for each job, in order (see `WorkerStore.claim`). */
+export interface SlotClaim {
+  readonly workerType: WorkerType
+  readonly jobIds: ReadonlyArray<JobId>
+}
+
+/**
+ * A transition that starts a job on a worker slot claimed with it: slot
+ * `slot` of the claim of `workerType`. When that slot is granted, `claimed`
+ * is written, the job it inserts with the slot's id given the granted worker
+ * (`withWorker`); when it is not, `otherwise` (null: nothing).
+ */
+export interface SlottedTransition {
+  readonly workerType: WorkerType
+  readonly slot: number
+  readonly claimed: Transition
+  readonly otherwise: Transition | null
+}
+
+/** What `commitClaiming` writes: slot claims, then transitions, some taking a claimed slot. */
+export interface ClaimingBatch {
+  /** At most one claim per worker type, claimed in this order. */
+  readonly claims: ReadonlyArray<SlotClaim>
+  /** When the slots are claimed (a pull worker takes one only while its poll waits then). */
+  readonly at: number
+  readonly transitions: ReadonlyArray<Transition | SlottedTransition>
+}
+
+/** What a `ClaimingBatch` came to. */
+export interface ClaimingResult {
+  /** For each claim, the workers granted, in slot order: a prefix of its jobs got one. */
+  readonly granted: ReadonlyArray<ReadonlyArray<Worker>>
+  /** For each transition, whether it (or, for a slot not granted, its `otherwise`) was written. */
+  readonly written: ReadonlyArray<boolean>
+}
+
+/** Whether a batch's transition takes a slot. */
+export const isSlotted = (t: Transition | SlottedTransition): t is SlottedTransition => "slot" in t
+
+/** `transition` with its job `jobId` given the worker `workerId`: a slotted transition as written when granted. */
+export const withWorker = (transition: Transition, jobId: JobId, workerId: WorkerId): Transition => ({
+  ...transition,
+  jobs: transition.jobs.map((w) => w.job.id === jobId ? { ...w, job: { ...w.job, workerId } } : w)
+})
 
 /** Which researches: every condition given must hold. */
 export interface ResearchFilter {
@@ -194,6 +251,15 @@ export interface ResearchesShape {
    * whether it was written (false: it was stale and wrote nothing).
    */
   readonly commitAll: (transitions: ReadonlyArray<Transition>) => Effect.Effect<ReadonlyArray<boolean>, StorageError>
+  /**
+   * Claims worker slots and commits transitions in one step (on PostgreSQL,
+   * one statement): first each claim, atomically as `WorkerStore.claim`
+   * does; then each transition, atomic on its own as in `commitAll`, a
+   * slotted one as its slot came out. A slot granted to a transition that is
+   * stale stays held: the caller releases it. Answers the slots granted and
+   * which transitions were written.
+   */
+  readonly commitClaiming: (batch: ClaimingBatch) => Effect.Effect<ClaimingResult, StorageError>
   /** Researches whose strategy has one of these names. */
   readonly researchesUsing: (names: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Research>, StorageError>
 }

@@ -119,6 +119,18 @@ export interface WorkerRegistryShape {
    * `JobNotAssigned` for a job of another worker.
    */
   readonly report: (report: JobReport) => Effect.Effect<Job, JobNotFound | JobNotAssigned | StorageError>
+  /**
+   * A final report that asks for the worker's next job (a pull worker's
+   * `next`): the report is applied as `report` applies it and, beside its
+   * writes, the worker asks for work as `poll` asks, before the loop is
+   * woken; then answers the job and the poll's answer (empty once `ended`
+   * completes: the server is stopping).
+   */
+  readonly reportAndPoll: (
+    report: JobReport,
+    request: Polls.PollRequest,
+    ended?: Effect.Effect<void>
+  ) => Effect.Effect<{ readonly job: Job; readonly next: Polls.PollAnswer }, JobNotFound | JobNotAssigned | WorkerNotFound | StorageError>
   /** One worker; `WorkerNotFound` when unknown. */
   readonly get: (id: WorkerId) => Effect.Effect<Worker, WorkerNotFound | StorageError>
   /** Registered workers, ordered by id, optionally of one type or status. */
@@ -195,14 +207,23 @@ const changed = (d: Deps, workerId: WorkerId, workerType: WorkerType | null, cha
 /** The longest re-registration backoff the coordinator tolerates (see `RegistrationResult`). */
 const retryWithinSeconds = (d: Deps) => Math.max(1, Math.floor(d.config.orphanGraceSeconds / 2))
 
-/** Releasing a job the worker no longer holds changes nothing, so a final report always releases. */
-const reporter = (d: Deps) => (report: JobReport) =>
+/**
+ * Applies a report, with `alongside` run beside its writes (a pull worker
+ * asking for its next job; all at once, or one after the other under the
+ * caller's concurrency of 1, as a simulation runs): a final report frees the worker's slot
+ * and wakes the loop once both are written, so the loop sees the worker free
+ * and, when it asks, asking. Releasing a job the worker no longer holds
+ * changes nothing, so a final report always releases. Answers the job and
+ * what `alongside` came to.
+ */
+const applyReport = <A, E>(d: Deps, report: JobReport, alongside: Effect.Effect<A, E>) =>
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const final = report._tag !== "Progress"
-    const [written] = yield* Effect.all([
+    const [written, , beside] = yield* Effect.all([
       d.jobs.report(report, now),
-      final ? d.workers.release(report.workerId, report.jobId) : Effect.void
+      final ? d.workers.release(report.workerId, report.jobId) : Effect.void,
+      Effect.either(alongside)
     ], { concurrency: "inherit" })
     // A freed slot wakes the loop even when the job itself was settled already.
     if (final) yield* d.wakeup.signal
@@ -221,8 +242,35 @@ const reporter = (d: Deps) => (report: JobReport) =>
       progress: report._tag === "Progress" ? report.progress : job.progress,
       message: report._tag === "Progress" ? report.message ?? null : report._tag === "Failed" ? report.error : null
     })
-    return job
-  }).pipe(Spans.withSpan("WorkerRegistry.report", { captureStackTrace: false }))
+    return [job, beside] as const
+  })
+
+const reporter = (d: Deps) => (report: JobReport) =>
+  Effect.map(applyReport(d, report, Effect.void), ([job]) => job).pipe(
+    Spans.withSpan("WorkerRegistry.report", { captureStackTrace: false })
+  )
+
+/**
+ * A final report asking for the worker's next job: the worker asks for work
+ * beside the report's writes, before the loop is woken, so the tick that
+ * sees its slot free can give it its next job; then its poll waits for that
+ * job (cut short, empty, when `ended` completes).
+ */
+const reportPoller = (d: Deps, polls: Polls.Polls) =>
+(report: JobReport, request: Polls.PollRequest, ended: Effect.Effect<void> = Effect.never) =>
+  Effect.gen(function*() {
+    const [job, asked] = yield* applyReport(d, report, polls.ask(report.workerId, request))
+    const deadline = yield* asked
+    const next = yield* Effect.raceFirst(
+      polls.answer(report.workerId, request, deadline),
+      Effect.as(ended, { jobs: [], stop: [] } satisfies Polls.PollAnswer)
+    )
+    return { job, next }
+  }).pipe(
+    // A worker that hung up stops asking at once, so no job is assigned to it.
+    Effect.onInterrupt(() => polls.stopAsking(report.workerId)),
+    Effect.withSpan("WorkerRegistry.reportAndPoll", { captureStackTrace: false })
+  )
 
 /** A held report storage cannot keep becomes the job's failure, so it never blocks a registration. */
 const storable = (finished: JobReport): JobReport =>
@@ -276,13 +324,14 @@ const authenticator = (d: Deps) =>
 const beater = (d: Deps) =>
   Effect.fnUntraced(function*(id: WorkerId, healthy: boolean, pollingUntil?: number | null) {
     const now = yield* Clock.currentTimeMillis
-    const before = yield* d.workers.get(id)
-    const worker = yield* d.workers.heartbeat(id, now, healthy, pollingUntil)
-    if (Option.isSome(worker) && Option.exists(before, (w) => WorkerTransitions.isOut(w.status))) {
+    const beaten = yield* d.workers.heartbeat(id, now, healthy, pollingUntil)
+    if (Option.isNone(beaten)) return Option.none()
+    const { before, worker } = beaten.value
+    if (WorkerTransitions.isOut(before)) {
       yield* d.wakeup.signal
-      if (!WorkerTransitions.isOut(worker.value.status)) yield* changed(d, id, worker.value.type, "back", now)
+      if (!WorkerTransitions.isOut(worker.status)) yield* changed(d, id, worker.type, "back", now)
     }
-    return worker
+    return Option.some(worker)
   })
 
 const expirer = (d: Deps) => (hearingSince: number) =>
@@ -353,6 +402,7 @@ export const make = Effect.gen(function*() {
     poll: polls.poll,
     toStop: polls.toStop,
     report,
+    reportAndPoll: reportPoller(d, polls),
     get: (id) => found(id)(workers.get(id)),
     list: (filter = {}) =>
       Effect.map(workers.list, (all) =>

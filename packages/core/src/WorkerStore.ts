@@ -4,12 +4,18 @@
  */
 import type { Effect, Option } from "effect"
 import { Context } from "effect"
-import type { JobId, Worker, WorkerId, WorkerType } from "./Domain.js"
+import type { JobId, Worker, WorkerId, WorkerStatus, WorkerType } from "./Domain.js"
 import type { StorageError } from "./Errors.js"
 
 export interface ExpiredWorkers {
   readonly offline: ReadonlyArray<WorkerId>
   readonly removed: ReadonlyArray<WorkerId>
+}
+
+/** What a heartbeat wrote: the worker as it stands after it, and its status before. */
+export interface Beaten {
+  readonly worker: Worker
+  readonly before: WorkerStatus
 }
 
 export interface WorkerStoreShape {
@@ -48,14 +54,15 @@ export interface WorkerStoreShape {
   /**
    * Records a heartbeat; `healthy` false marks the worker in error, a draining
    * worker stays draining. `pollingUntil` (when given) sets until when a pull
-   * worker waits in a poll (null: it stopped). None when unknown.
+   * worker waits in a poll (null: it stopped). Answers the worker as written
+   * with its status before, in one step; none when unknown.
    */
   readonly heartbeat: (
     id: WorkerId,
     at: number,
     healthy: boolean,
     pollingUntil?: number | null
-  ) => Effect.Effect<Option.Option<Worker>, StorageError>
+  ) => Effect.Effect<Option.Option<Beaten>, StorageError>
   /**
    * Atomically gives each job, in order, a slot on the least-loaded live worker
    * of `type` that asks for one at `now` (`Domain.hasFreeSlot`), until none is

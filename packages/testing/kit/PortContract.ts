@@ -271,6 +271,53 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         assert.deepStrictEqual(yield* researches.commitAll([]), [])
       })))
 
+    it.live("claims slots and commits in one step: a granted slot's job gets its worker, one not granted writes its alternative", () =>
+      run(Effect.gen(function*() {
+        const researches = yield* Researches.Researches
+        const jobStore = yield* Jobs.Jobs
+        const workers = yield* WorkerStore.WorkerStore
+        yield* workers.register(worker("w-1", { capacity: 1 }), [], null, null)
+        for (const id of ["op_a", "op_b", "op_c"]) yield* researches.insert(research(id))
+        // A job written before its slot is known: the store gives it the granted worker.
+        const started = (id: string, jobId: string): Researches.Transition => ({
+          research: research(id, { version: 1, status: "running", activeJobId: jobId as Domain.JobId }),
+          expectedVersion: 0,
+          epoch: null,
+          jobs: [{ job: job(jobId, id, { status: "pending", workerType: "training", workerId: null }), expected: null }]
+        })
+        const waiting = (id: string): Researches.Transition => ({
+          research: research(id, { version: 1, waitingFor: { workerType: "training", since: 0 } }),
+          expectedVersion: 0,
+          epoch: null,
+          jobs: []
+        })
+        const result = yield* researches.commitClaiming({
+          claims: [{ workerType: "training", jobIds: ["job_a", "job_b"] as Array<Domain.JobId> }],
+          at: 0,
+          transitions: [
+            { workerType: "training", slot: 0, claimed: started("op_a", "job_a"), otherwise: waiting("op_a") },
+            { workerType: "training", slot: 1, claimed: started("op_b", "job_b"), otherwise: waiting("op_b") },
+            { research: research("op_c", { version: 2 }), expectedVersion: 1, epoch: null, jobs: [] }
+          ]
+        })
+        assert.deepStrictEqual(result.granted.map((ws) => ws.map((w) => [w.id, ...w.currentJobs])), [[["w-1", "job_a"]]])
+        assert.deepStrictEqual(result.written, [true, true, false], "op_a started, op_b left waiting, op_c stale")
+        assert.strictEqual(Option.getOrThrow(yield* jobStore.getJob("job_a" as Domain.JobId)).workerId, "w-1")
+        assert.isTrue(Option.isNone(yield* jobStore.getJob("job_b" as Domain.JobId)))
+        assert.strictEqual(Option.getOrThrow(yield* researches.get("op_b" as Domain.ResearchId)).waitingFor?.workerType, "training")
+        // A granted slot whose transition is stale stays claimed: the caller releases it.
+        yield* workers.register(worker("w-2", { capacity: 1 }), [], null, null)
+        const stale = yield* researches.commitClaiming({
+          claims: [{ workerType: "training", jobIds: ["job_c"] as Array<Domain.JobId> }],
+          at: 0,
+          transitions: [{ workerType: "training", slot: 0, claimed: { ...started("op_c", "job_c"), expectedVersion: 5 }, otherwise: null }]
+        })
+        assert.deepStrictEqual(stale.granted[0]?.map((w) => w.id), ["w-2" as Domain.WorkerId])
+        assert.deepStrictEqual(stale.written, [false])
+        assert.deepStrictEqual(Option.getOrThrow(yield* workers.get("w-2" as Domain.WorkerId)).currentJobs, ["job_c" as Domain.JobId])
+        assert.isTrue(Option.isNone(yield* jobStore.getJob("job_c" as Domain.JobId)))
+      })))
+
     it.live("stores odd text verbatim", () =>
       run(Effect.gen(function*() {
         const researches = yield* Researches.Researches
@@ -632,14 +679,14 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         const stored = Option.getOrThrow(yield* store.register(pull, [], null, null))
         assert.deepStrictEqual(stored, pull)
         assert.deepStrictEqual(yield* store.claim("training", ["job_1"] as Array<Domain.JobId>, 5000), [], "not asking")
-        const asking = Option.getOrThrow(yield* store.heartbeat("p-1" as Domain.WorkerId, 5000, true, 25_000))
+        const asking = Option.getOrThrow(yield* store.heartbeat("p-1" as Domain.WorkerId, 5000, true, 25_000)).worker
         assert.strictEqual(asking.pollingUntil, 25_000)
         assert.deepStrictEqual(yield* store.claim("training", ["job_1"] as Array<Domain.JobId>, 25_001), [], "its wait is over")
         const [claimed] = yield* store.claim("training", ["job_1"] as Array<Domain.JobId>, 24_000)
         assert.deepStrictEqual(claimed?.currentJobs, ["job_1" as Domain.JobId])
-        const kept = Option.getOrThrow(yield* store.heartbeat("p-1" as Domain.WorkerId, 6000, true))
+        const kept = Option.getOrThrow(yield* store.heartbeat("p-1" as Domain.WorkerId, 6000, true)).worker
         assert.strictEqual(kept.pollingUntil, 25_000, "a plain heartbeat leaves the poll's wait as it is")
-        const stopped = Option.getOrThrow(yield* store.heartbeat("p-1" as Domain.WorkerId, 7000, true, null))
+        const stopped = Option.getOrThrow(yield* store.heartbeat("p-1" as Domain.WorkerId, 7000, true, null)).worker
         assert.strictEqual(stopped.pollingUntil, null)
         yield* store.heartbeat("p-1" as Domain.WorkerId, 8000, true, 30_000)
         yield* store.forgetPolls
@@ -714,10 +761,10 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         assert.deepStrictEqual(Option.getOrThrow(yield* store.get("w-1" as Domain.WorkerId)).currentJobs, [], "its slot is freed")
         assert.deepStrictEqual(yield* store.claim("training", ["job_1"] as Array<Domain.JobId>, 0), [], "full: no claim")
         const back = Option.getOrThrow(yield* store.heartbeat("w-1" as Domain.WorkerId, 2000, true))
-        assert.strictEqual(back.status, "available", "a heartbeat tells its load again")
+        assert.deepStrictEqual([back.before, back.worker.status], ["busy", "available"], "a heartbeat tells its load again")
         assert.strictEqual((yield* store.claim("training", ["job_1"] as Array<Domain.JobId>, 0)).length, 1)
         yield* store.markRefusing("w-1" as Domain.WorkerId, "job_none" as Domain.JobId, "draining")
-        assert.strictEqual(Option.getOrThrow(yield* store.heartbeat("w-1" as Domain.WorkerId, 3000, true)).status, "draining")
+        assert.strictEqual(Option.getOrThrow(yield* store.heartbeat("w-1" as Domain.WorkerId, 3000, true)).worker.status, "draining")
         assert.deepStrictEqual(yield* store.claim("training", ["job_2"] as Array<Domain.JobId>, 0), [], "draining: no claim")
         yield* store.release("w-1" as Domain.WorkerId, "job_1" as Domain.JobId)
         assert.strictEqual(Option.getOrThrow(yield* store.get("w-1" as Domain.WorkerId)).status, "draining")
@@ -738,7 +785,7 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         yield* store.markUnreachable("w-9" as Domain.WorkerId, "job_0" as Domain.JobId)
         assert.isTrue(Option.isNone(yield* store.get("w-9" as Domain.WorkerId)), "an unknown worker: nothing written")
         const back = Option.getOrThrow(yield* store.heartbeat(id, 2000, true))
-        assert.strictEqual(back.status, "available", "a healthy heartbeat brings it back, by load")
+        assert.deepStrictEqual([back.before, back.worker.status], ["error", "available"], "a healthy heartbeat brings it back, by load")
         assert.strictEqual((yield* store.claim("training", ["job_2"] as Array<Domain.JobId>, 0)).length, 1)
         yield* store.markRefusing(id, "job_none" as Domain.JobId, "draining")
         yield* store.markUnreachable(id, "job_2" as Domain.JobId)
@@ -778,9 +825,13 @@ export const portContract = (name: string, makeLayer: () => Layer.Layer<Ports, u
         yield* store.register(worker("w-3", { status: "error", lastHeartbeatAt: 9000 }), [], null, null)
         assert.deepStrictEqual(yield* store.claim("training", ["job_y"] as Array<Domain.JobId>, 0), [], "offline and error workers get no jobs")
         const revived = Option.getOrThrow(yield* store.heartbeat("w-2" as Domain.WorkerId, 9900, true))
-        assert.deepStrictEqual([revived.status, revived.lastHeartbeatAt], ["available", 9900])
+        assert.deepStrictEqual(
+          [revived.before, revived.worker.status, revived.worker.lastHeartbeatAt],
+          ["offline", "available", 9900],
+          "a heartbeat answers the status it replaced"
+        )
         const sick = Option.getOrThrow(yield* store.heartbeat("w-2" as Domain.WorkerId, 9950, false))
-        assert.strictEqual(sick.status, "error")
+        assert.deepStrictEqual([sick.before, sick.worker.status], ["available", "error"])
       })))
   })
 

@@ -1,14 +1,16 @@
 /**
- * Writing a tick's plan: its designs named after the catalogue, its worker
- * slots claimed (a job id drawn for each), each action made concrete
- * (`tickChanges.ts`) and every transition written in one batch; the slots of
- * transitions found stale are handed back. What is decided here is decided
- * by `tickChanges.ts`; this module draws, reads, claims and writes.
+ * Writing a tick's plan: its designs named after the catalogue, a job id
+ * drawn for each worker slot it claims, each action made concrete
+ * (`tickChanges.ts`), then the slots claimed and every transition written in
+ * one step (`Researches.commitClaiming`: one statement on PostgreSQL, where a
+ * claim and a commit were two round trips); the slots of transitions found
+ * stale are handed back. What is decided here is decided by
+ * `tickChanges.ts`; this module draws, reads, claims and writes.
  */
 import { Cause, Effect } from "effect"
 import type { JobId, WorkerType } from "../Domain.js"
 import type { StorageError } from "../Errors.js"
-import { Researches } from "../Researches.js"
+import { type ClaimingResult, Researches, type SlotClaim, type SlottedTransition, type Transition } from "../Researches.js"
 import { Strategies } from "../Strategies.js"
 import type * as TickPlan from "../TickPlan.js"
 import { WorkerRegistry } from "../WorkerRegistry.js"
@@ -28,18 +30,10 @@ export const make = Effect.gen(function*() {
   const strategies = yield* Strategies
   const registry = yield* WorkerRegistry
 
-  /** Claims the plan's batches in order, a job id drawn for each slot: the slots granted, per type in slot order. */
-  const claimSlots = (claims: ReadonlyArray<TickPlan.ClaimBatch>) =>
-    Effect.gen(function*() {
-      const granted = new Map<WorkerType, ReadonlyArray<TickChanges.Slot>>()
-      for (const { count, workerType } of claims) {
-        const jobIds: Array<JobId> = []
-        for (let i = 0; i < count; i++) jobIds.push(yield* Ids.jobId)
-        const workers = yield* registry.claim(workerType, jobIds)
-        granted.set(workerType, workers.map((worker, i) => ({ jobId: jobIds[i]!, worker })))
-      }
-      return granted
-    })
+  /** A job id drawn for each slot of the plan's claims, in order. */
+  const drawSlots = (claims: ReadonlyArray<TickPlan.ClaimBatch>) =>
+    Effect.forEach(claims, ({ count, workerType }) =>
+      Effect.map(Effect.replicateEffect(Ids.jobId, count), (jobIds): SlotClaim => ({ workerType, jobIds })))
 
   /** Names the plan's designs after the catalogue (see `TickChanges.nameDesigns`). */
   const nameDesigns = (actions: ReadonlyArray<TickPlan.TickAction>) =>
@@ -51,41 +45,73 @@ export const make = Effect.gen(function*() {
       return TickChanges.nameDesigns(actions, (name) => taken.get(name) ?? [])
     })
 
-  /** Writes the changes in one batch: whether each was written (none, when storage failed). */
-  const write = (changed: ReadonlyArray<TickChanges.Change>, epoch: number, now: number) =>
-    changed.length === 0 ? Effect.succeed([]) : researches.commitAll(changed.map((c) => TickChanges.transitionOf(c, epoch, now))).pipe(
-      Effect.catchTag("StorageError", (e) => Effect.as(Effect.logError(e.message, Cause.fail(e)), changed.map(() => false)))
+  /** The slots granted, per worker type in slot order. */
+  const slotsOf = (claims: ReadonlyArray<SlotClaim>, granted: ClaimingResult["granted"]) =>
+    new Map<WorkerType, ReadonlyArray<TickChanges.Slot>>(
+      claims.map(({ jobIds, workerType }, i) => [
+        workerType,
+        (granted[i] ?? []).map((worker, k) => ({ jobId: jobIds[k]!, worker }))
+      ])
     )
 
   /**
-   * Claims the plan's slots, then writes every transition of the tick in one
-   * batch and hands back the slots of those found stale. Runs without
-   * interruption: a coordinator deposed mid-tick must not leak a worker slot.
-   * Answers the changes written, and the jobs to send again (whatever was written).
+   * Claims the plan's slots and writes every transition of the tick in one
+   * step (`Researches.commitClaiming`; one statement on PostgreSQL), then
+   * hands back the slots of those found stale. Runs without interruption: a
+   * coordinator deposed mid-tick must not leak a worker slot. Answers the
+   * changes written, and the jobs to send again (whatever was written).
    */
   const commitPlan = (epoch: number, plan: TickPlan.TickPlan, now: number): Effect.Effect<Committed, StorageError> =>
     Effect.uninterruptible(Effect.gen(function*() {
       const actions = yield* nameDesigns(plan.actions)
-      const grants = { epoch, now, granted: yield* claimSlots(plan.claims) }
+      const claims = yield* drawSlots(plan.claims)
       for (const note of plan.notes) yield* Effect.logWarning(note)
       const redispatches: Array<Dispatch.Dispatch> = []
-      const changes: Array<TickChanges.Change> = []
+      const drawn: Array<JobId | null> = []
       for (const action of actions) {
         if (action._tag === "Redispatch") redispatches.push({ worker: action.worker, job: action.job })
-        changes.push(
-          action._tag === "RunInProcess"
-            ? TickChanges.inProcess(grants, action, yield* Ids.jobId)
-            : TickChanges.toChange(grants, action)
-        )
+        drawn.push(action._tag === "RunInProcess" ? yield* Ids.jobId : null)
       }
-      const changed = changes.filter(TickChanges.changes)
-      const results = yield* write(changed, epoch, now)
-      for (const [i, change] of changed.entries()) {
-        const slot = TickChanges.unwrittenSlot(change, results[i] === true)
+      // What to write before the slots are known: a claim's transition for either outcome.
+      const unclaimed: TickChanges.Grants = { epoch, now, granted: new Map() }
+      const batch: Array<{ readonly action: TickPlan.TickAction; readonly jobId: JobId | null }> = []
+      const transitions: Array<Transition | SlottedTransition> = []
+      for (const [i, action] of actions.entries()) {
+        const jobId = drawn[i]!
+        const slot = action._tag === "ClaimWorker"
+          ? claims.find((c) => c.workerType === action.workerType)?.jobIds[action.slot]
+          : undefined
+        if (action._tag === "ClaimWorker" && slot !== undefined) {
+          transitions.push(TickChanges.slotted(unclaimed, action, slot))
+          batch.push({ action, jobId })
+          continue
+        }
+        const change = action._tag === "RunInProcess"
+          ? TickChanges.inProcess(unclaimed, action, jobId!)
+          : TickChanges.toChange(unclaimed, action)
+        if (!TickChanges.changes(change)) continue
+        transitions.push(TickChanges.transitionOf(change, epoch, now))
+        batch.push({ action, jobId })
+      }
+      const result = transitions.length === 0 && claims.every((c) => c.jobIds.length === 0)
+        ? { granted: [], written: [] }
+        : yield* researches.commitClaiming({ claims, at: now, transitions }).pipe(
+          Effect.catchTag("StorageError", (e) =>
+            Effect.as(Effect.logError(e.message, Cause.fail(e)), { granted: [], written: transitions.map(() => false) }))
+        )
+      // The same changes, now that the slots granted are known.
+      const grants: TickChanges.Grants = { epoch, now, granted: slotsOf(claims, result.granted) }
+      const written: Array<TickChanges.Change> = []
+      for (const [i, { action, jobId }] of batch.entries()) {
+        const change = action._tag === "RunInProcess"
+          ? TickChanges.inProcess(grants, action, jobId!)
+          : TickChanges.toChange(grants, action)
+        const slot = TickChanges.unwrittenSlot(change, result.written[i] === true)
         if (slot !== null) yield* registry.release(slot.worker.id, slot.jobId)
+        if (result.written[i] === true) written.push(change)
       }
       for (const { jobId, workerId } of plan.unpicked) yield* registry.markRefusing(workerId, jobId, "full")
-      return { written: changed.filter((_, i) => results[i] === true), redispatches } satisfies Committed
+      return { written, redispatches } satisfies Committed
     }))
 
   return { commitPlan }

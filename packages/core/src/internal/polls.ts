@@ -34,6 +34,16 @@ export interface PollAnswer {
 
 export interface Polls {
   readonly poll: (id: WorkerId, request: PollRequest) => Effect.Effect<PollAnswer, WorkerNotFound | StorageError>
+  /**
+   * The first half of a poll: marks the worker as asking until its wait ends,
+   * without waking the loop (the caller does, once whatever it writes beside
+   * is written); answers when the wait ends.
+   */
+  readonly ask: (id: WorkerId, request: PollRequest) => Effect.Effect<number, WorkerNotFound | StorageError>
+  /** The worker no longer asks for work (its poll ended early: it hung up). */
+  readonly stopAsking: (id: WorkerId) => Effect.Effect<void>
+  /** The second half: waits until the worker has something to start or stop, or until `deadline`. */
+  readonly answer: (id: WorkerId, request: PollRequest, deadline: number) => Effect.Effect<PollAnswer, StorageError>
   /** The jobs among `running` that are no longer the worker's to run. */
   readonly toStop: (id: WorkerId, running: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<string>, StorageError>
 }
@@ -73,22 +83,36 @@ export const make = (beat: Beat) => Effect.gen(function*() {
       { discard: true }
     )
 
-  /** What the worker should start and stop now, delivering what it starts. */
-  const look = (id: WorkerId, running: ReadonlySet<string>, now: number) =>
+  /** Delivers the jobs the worker does not hold: those taken (a pending one is recorded as running). */
+  const deliver = (fresh: ReadonlyArray<Job>, now: number) =>
     Effect.gen(function*() {
-      const assigned = yield* jobStore.jobsOnWorker(id)
-      yield* acknowledge(running, assigned, now)
-      const stop = yield* stopping(id, running, assigned)
       const start: Array<JobSpec> = []
-      for (const job of assigned) {
-        if (running.has(job.id)) continue
+      for (const job of fresh) {
         if (job.status === "pending" && !(yield* jobs.dispatched(job, now))) continue
         start.push(Delivery.specOf(job))
       }
-      return { jobs: start, stop } satisfies PollAnswer
+      return start
     })
 
-  const poll = (id: WorkerId, request: PollRequest) =>
+  /**
+   * What the worker should start and stop now, delivering what it starts.
+   * With jobs to start, a worker that asks stops asking beside their delivery
+   * (it polls again for more), so nothing more is assigned to it meanwhile;
+   * answers whether it still asks.
+   */
+  const look = (id: WorkerId, running: ReadonlySet<string>, now: number) =>
+    Effect.gen(function*() {
+      const assigned = yield* jobStore.jobsOnWorker(id)
+      const fresh = assigned.filter((job) => !running.has(job.id))
+      const [stop, start] = yield* Effect.all([
+        Effect.zipRight(acknowledge(running, assigned, now), stopping(id, running, assigned)),
+        deliver(fresh, now),
+        fresh.length > 0 ? beat(id, null) : Effect.void
+      ], { concurrency: fresh.length > 0 ? 3 : 1 })
+      return { answer: { jobs: start, stop } satisfies PollAnswer, asking: fresh.length === 0 }
+    })
+
+  const ask = (id: WorkerId, request: PollRequest) =>
     Effect.gen(function*() {
       const start = yield* Clock.currentTimeMillis
       // A poll never outlasts half the time a silent worker stays online: it answers (empty)
@@ -97,22 +121,39 @@ export const make = (beat: Beat) => Effect.gen(function*() {
       const deadline = start + Math.round(wait * 1000)
       const asking = yield* beat(id, deadline)
       if (Option.isNone(asking)) return yield* new WorkerNotFound({ workerId: id })
-      yield* wakeup.signal
+      return deadline
+    })
+
+  const stopAsking = (id: WorkerId) => Effect.ignore(beat(id, null))
+  // A worker that hung up stops asking at once, so no job is assigned to it.
+  const stopsAsking = (id: WorkerId) => Effect.onInterrupt(() => stopAsking(id))
+
+  const answer = (id: WorkerId, request: PollRequest, deadline: number) =>
+    Effect.gen(function*() {
       const running = new Set(request.running)
       for (;;) {
         const now = yield* Clock.currentTimeMillis
-        const answer = yield* look(id, running, now)
-        if (answer.jobs.length > 0 || answer.stop.length > 0 || now >= deadline) {
+        const { answer: found, asking } = yield* look(id, running, now)
+        if (found.jobs.length > 0 || found.stop.length > 0 || now >= deadline) {
           // The worker is no longer asking: it has work (it polls again for more), or its wait is over.
-          if (now < deadline) yield* beat(id, null)
-          return answer
+          if (asking && now < deadline) yield* beat(id, null)
+          return found
+        }
+        // Every job it was to start was taken back meanwhile: it asks again.
+        if (!asking) {
+          yield* beat(id, deadline)
+          yield* wakeup.signal
         }
         yield* Effect.raceFirst(assignments.await(id), Effect.sleep(Duration.millis(deadline - now)))
       }
-    }).pipe(
-      // A worker that hung up stops asking at once, so no job is assigned to it.
-      Effect.onInterrupt(() => Effect.ignore(beat(id, null)))
-    )
+    })
+
+  const poll = (id: WorkerId, request: PollRequest) =>
+    Effect.gen(function*() {
+      const deadline = yield* ask(id, request)
+      yield* wakeup.signal
+      return yield* answer(id, request, deadline)
+    }).pipe(stopsAsking(id))
 
   const toStop = (id: WorkerId, running: ReadonlyArray<string>) =>
     running.length === 0 ? Effect.succeed([]) : Effect.gen(function*() {
@@ -121,5 +162,5 @@ export const make = (beat: Beat) => Effect.gen(function*() {
       return yield* stopping(id, running, assigned)
     })
 
-  return { poll, toStop } satisfies Polls
+  return { poll, ask, answer, stopAsking, toStop } satisfies Polls
 })

@@ -11,7 +11,7 @@ import type { CoordinatorEvent } from "../CoordinatorEvents.js"
 import { isTerminalStatus, type Job, type JobId, type Research, type Strategy, type Worker, type WorkerType } from "../Domain.js"
 import * as JobTransitions from "../JobTransitions.js"
 import type { PhaseDefinition } from "../Pipeline.js"
-import type { JobWrite, Transition } from "../Researches.js"
+import type { JobWrite, SlottedTransition, Transition } from "../Researches.js"
 import * as ResearchTransitions from "../ResearchTransitions.js"
 import * as StrategyCatalogue from "../StrategyCatalogue.js"
 import type { TickAction } from "../TickPlan.js"
@@ -111,27 +111,36 @@ export const inProcess = (
   return starting(action, job, launch, StrategyCatalogue.designOf(action))
 }
 
+/** The job a `ClaimWorker` starts on the worker its slot went to. */
+const claimedJob = (
+  { epoch, now }: Grants,
+  action: Extract<TickAction, { readonly _tag: "ClaimWorker" }>,
+  jobId: JobId,
+  worker: { readonly id: Worker["id"] | null; readonly type: WorkerType }
+): Job =>
+  JobTransitions.create({
+    id: jobId,
+    research: action.research,
+    definition: action.definition,
+    worker,
+    epoch,
+    now,
+    queuedSince: action.since
+  })
+
 /** Makes any other planned action concrete; a `ClaimWorker` without a granted slot keeps its research waiting. */
-export const toChange = ({ epoch, granted, now }: Grants, action: OtherAction): Change => {
+export const toChange = (grants: Grants, action: OtherAction): Change => {
   const design = StrategyCatalogue.designOf(action)
   switch (action._tag) {
     case "Commit":
     case "Redispatch":
       return { before: action.before, after: action.after, writes: action.writes, launch: null, design }
     case "ClaimWorker": {
-      const slot = granted.get(action.workerType)?.[action.slot]
+      const slot = grants.granted.get(action.workerType)?.[action.slot]
       if (slot === undefined) {
         return { before: action.before, after: action.waiting, writes: action.writes, launch: null, design }
       }
-      const job = JobTransitions.create({
-        id: slot.jobId,
-        research: action.research,
-        definition: action.definition,
-        worker: slot.worker,
-        epoch,
-        now,
-        queuedSince: action.since
-      })
+      const job = claimedJob(grants, action, slot.jobId, slot.worker)
       return starting(action, job, { _tag: "Dispatch", worker: slot.worker, job }, design)
     }
   }
@@ -148,6 +157,36 @@ export const transitionOf = (change: Change, epoch: number, now: number): Transi
   jobs: change.writes,
   design: change.design ?? undefined
 })
+
+/**
+ * What a `ClaimWorker` writes for slot `jobId` before the store says which
+ * worker grants it: the research started with the job, whose worker id the
+ * store fills in (`Researches.withWorker`), or, with no slot, kept waiting
+ * (null when that changes nothing). `toChange` makes the same change once
+ * the slots granted are known.
+ */
+export const slotted = (
+  grants: Grants,
+  action: Extract<TickAction, { readonly _tag: "ClaimWorker" }>,
+  jobId: JobId
+): SlottedTransition => {
+  const design = StrategyCatalogue.designOf(action)
+  const job = claimedJob(grants, action, jobId, { id: null, type: action.workerType })
+  const claimed: Change = {
+    before: action.before,
+    after: ResearchTransitions.started(action.research, job),
+    writes: [...action.writes, { job, expected: null }],
+    launch: null,
+    design
+  }
+  const otherwise = toChange({ ...grants, granted: new Map() }, action)
+  return {
+    workerType: action.workerType,
+    slot: action.slot,
+    claimed: transitionOf(claimed, grants.epoch, grants.now),
+    otherwise: changes(otherwise) ? transitionOf(otherwise, grants.epoch, grants.now) : null
+  }
+}
 
 /** The slot of a dispatch whose change was not written, to hand back. */
 export const unwrittenSlot = (change: Change, written: boolean): Slot | null =>

@@ -8,6 +8,7 @@ import * as fixtures from "@foreman/adapter-memory/TestEngine"
 import type { JobId, Research, WorkerType } from "../../src/Domain.js"
 import * as TickChanges from "../../src/internal/tickChanges.js"
 import * as Pipeline from "../../src/Pipeline.js"
+import * as Researches from "../../src/Researches.js"
 import { TickAction } from "../../src/TickPlan.js"
 
 const NOW = 1_000_000
@@ -119,6 +120,28 @@ describe("inProcess and toChange", () => {
     const change = TickChanges.toChange(noGrants, claim(1))
     assert.isNull(change.launch)
     assert.deepStrictEqual(change.after.waitingFor, { workerType: "training", since: NOW - 5_000 })
+  })
+
+  it("writes a claim before its slot is known: the job for the store's worker, or the research kept waiting", () => {
+    const t = TickChanges.slotted(noGrants, claim(0), "job_c" as JobId)
+    assert.deepInclude(t, { workerType: "training", slot: 0 })
+    const [write] = t.claimed.jobs
+    assert.deepStrictEqual(
+      [write?.job.id, write?.job.workerType, write?.job.workerId, write?.job.status, write?.expected],
+      ["job_c" as JobId, "training", null, "pending", null]
+    )
+    assert.strictEqual(t.claimed.research.activeJobId, "job_c")
+    // The store gives the job the granted worker: then it is the change `toChange` makes with that slot.
+    const granted = new Map<WorkerType, ReadonlyArray<TickChanges.Slot>>([["training", [{ jobId: "job_c" as JobId, worker }]]])
+    const change = TickChanges.toChange({ ...noGrants, granted }, claim(0))
+    assert.deepStrictEqual(
+      Researches.withWorker(t.claimed, "job_c" as JobId, worker.id),
+      TickChanges.transitionOf(change, EPOCH, NOW)
+    )
+    assert.deepStrictEqual(t.otherwise?.research.waitingFor, { workerType: "training", since: NOW - 5_000 })
+    const { waiting } = claim(0)
+    const alreadyWaiting = TickAction.ClaimWorker({ ...claim(0), before: waiting, waiting })
+    assert.isNull(TickChanges.slotted(noGrants, alreadyWaiting, "job_d" as JobId).otherwise, "nothing to write without a slot")
   })
 
   it("carries the design a transition records", () => {

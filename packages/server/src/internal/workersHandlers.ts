@@ -73,8 +73,11 @@ export const WorkersLive = HttpApiBuilder.group(ForemanApi, "workers", (handlers
         Effect.gen(function*() {
           yield* asWorker(path.workerId, headers)
           const { next, ...report } = "next" in payload ? payload : { ...payload, next: undefined }
-          const job = yield* registry.report({ ...report, jobId: path.jobId, workerId: path.workerId })
-          if (next === undefined) return job
-          return { ...job, next: yield* poll(path.workerId, next) }
+          const full = { ...report, jobId: path.jobId, workerId: path.workerId }
+          if (next === undefined) return yield* registry.report(full)
+          // The worker asks for its next job beside the report's writes, so the tick they wake can give it one.
+          const ended = Option.match(stopping, { onNone: () => Effect.never, onSome: Deferred.await })
+          const answer = yield* registry.reportAndPoll(full, pollRequest(next), ended)
+          return { ...answer.job, next: answer.next }
         }))
   }))
