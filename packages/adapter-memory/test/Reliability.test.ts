@@ -94,13 +94,17 @@ describe("Reliability", () => {
       assert.strictEqual((yield* coordinator.status()).active[0]?.waitingFor?.workerType, "training")
     }), endless))
 
-  it.scoped("a slot held for a job no research runs is freed by the loop", () =>
+  it.scoped("a slot held for a job no research runs is freed by the loop once it is still so 5 s later", () =>
     fresh(Effect.gen(function*() {
       const coordinator = yield* startLab({ training: 1, backtest: 0 })
       const store = yield* WorkerStore.WorkerStore
       // A coordinator killed between its claim and its commit leaves this behind.
       yield* store.claim("training", ["job_leaked" as Domain.JobId], 0)
       const research = yield* coordinator.trigger({ strategy, force: true })
+      // First only suspected (a report frees its slot in a write of its own): the research waits.
+      yield* advance(3)
+      assert.deepStrictEqual(yield* jobsOf(research.id), [])
+      // Nothing else happens meanwhile: the loop wakes itself when the grace ends.
       yield* advance(3)
       assert.deepStrictEqual(yield* jobsOf(research.id), ["training:running"])
       const worker = Option.getOrThrow(yield* store.get("training-1" as Domain.WorkerId))
