@@ -21,6 +21,16 @@ import { routeOf } from "./recorder.js"
 /** A worker's report of a job: `POST /api/v1/workers/{workerId}/jobs/{jobId}/report`. */
 const reportPath = /^\/api\/v1\/workers\/[^/]+\/jobs\/([^/?]+)\/report(?:\?|$)/
 
+/** Whether a report's body is a job's final report (its result or failure), not a progress report. */
+const isFinalReport = (body: Buffer): boolean => {
+  try {
+    const tag = (JSON.parse(body.toString("utf8")) as { _tag?: unknown } | null)?._tag
+    return tag === "Completed" || tag === "Failed"
+  } catch {
+    return false
+  }
+}
+
 export interface ProxyOptions {
   readonly recorder: Recorder
   /** Ports of the coordinators, in the order to try for this request. */
@@ -102,8 +112,10 @@ export class Proxy {
       const outcome = await this.forward(port, method, path, headers, body, res)
       if (outcome === "answered") {
         this.options.recorder.record({ at, endAt: Date.now(), status: res.statusCode, source, route: routeOf(method, path) })
+        // Only a final report: a process killed after its progress went through but before its result did
+        // is rightly offered the job again, which is not a duplicate.
         const reported = method === "POST" && res.statusCode < 300 ? reportPath.exec(path) : null
-        if (reported !== null) this.options.recorder.reportAccepted(decodeURIComponent(reported[1]!), at)
+        if (reported !== null && isFinalReport(body)) this.options.recorder.reportAccepted(decodeURIComponent(reported[1]!), at)
         return
       }
       if (outcome !== "refused") {

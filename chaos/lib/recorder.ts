@@ -64,7 +64,7 @@ export class Recorder {
   readonly silences: Array<Silence> = []
   /** Coordinators down because we killed them: from the kill until the new process answers. */
   readonly downs: Array<Window> = []
-  /** By job id: when a worker's report of it was first accepted (a 2xx answer). */
+  /** By job id: when a worker's final report of it (its result or failure) was first accepted (a 2xx answer). */
   readonly reportsAccepted = new Map<string, number>()
   /** Time after an outage ends during which 503s are still expected (pools reconnecting). */
   constructor(readonly graceMs = 3_000) {}
