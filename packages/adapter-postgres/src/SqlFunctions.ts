@@ -33,6 +33,7 @@ import foreman_commit from "./functions/foreman_commit.js"
 import foreman_commit_all from "./functions/foreman_commit_all.js"
 import foreman_commit_claiming from "./functions/foreman_commit_claiming.js"
 import foreman_mark_changed from "./functions/foreman_mark_changed.js"
+import foreman_try_commit from "./functions/foreman_try_commit.js"
 import foreman_update_job from "./functions/foreman_update_job.js"
 import type { SqlFunction } from "./internal/sqlFunction.js"
 
@@ -43,6 +44,7 @@ export const all: ReadonlyArray<SqlFunction> = [
   foreman_mark_changed,
   foreman_update_job,
   foreman_commit,
+  foreman_try_commit,
   foreman_commit_all,
   foreman_claim,
   foreman_commit_claiming,

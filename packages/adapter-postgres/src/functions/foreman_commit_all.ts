@@ -1,10 +1,10 @@
 /**
  * `foreman_commit_all(ts jsonb) RETURNS boolean[]`: many transitions in one
- * round trip (a tick's batch, `PgResearchStore.commitAll`). Each runs
- * `foreman_commit` in a subtransaction of its own (the `BEGIN … EXCEPTION`
- * block), so a stale one (`FMSTL`) is undone alone and the others are kept;
- * the answer says, for each, whether it was written. Any other error aborts
- * the whole batch. History: migration 0001.
+ * round trip (a tick's batch, `PgResearchStore.commitAll`). Each is written
+ * by `foreman_try_commit`, in a subtransaction of its own, so a stale one
+ * (`FMSTL`) is undone alone and the others are kept; the answer says, for
+ * each, whether it was written. Any other error aborts the whole batch.
+ * History: migration 0001.
  */
 import type { SqlFunction } from "../internal/sqlFunction.js"
 
@@ -19,12 +19,7 @@ DECLARE
   written boolean[] := '{}';
 BEGIN
   FOR t IN SELECT value FROM jsonb_array_elements(ts) LOOP
-    BEGIN
-      PERFORM foreman_commit(t);
-      written := written || true;
-    EXCEPTION WHEN SQLSTATE 'FMSTL' THEN
-      written := written || false;
-    END;
+    written := written || foreman_try_commit(t);
   END LOOP;
   RETURN written;
 END

@@ -8,8 +8,8 @@
  * `claims` is `[{ workerType, jobIds }]`; each is claimed in order by
  * `foreman_claim`, unchanged: the least-loaded worker that can take one at
  * `at`, `FOR UPDATE SKIP LOCKED`, a prefix of `jobIds` granted. Then each
- * transition of `ts` is written by `foreman_commit` in a subtransaction of
- * its own, as `foreman_commit_all` does (a stale one, `FMSTL`, is undone
+ * transition of `ts` is written by `foreman_try_commit`, in a subtransaction
+ * of its own, as `foreman_commit_all` does (a stale one, `FMSTL`, is undone
  * alone). A transition that takes a slot is
  * `{ claim, slot, claimed, otherwise }` (`claim`: the index of its claim in
  * `claims`, `slot`: of its job id there): when that slot was granted,
@@ -62,16 +62,8 @@ BEGIN
           FROM jsonb_array_elements(t->'claimed'->'jobs') WITH ORDINALITY AS x(w, n)));
       END IF;
     END IF;
-    IF chosen IS NULL OR chosen = 'null'::jsonb THEN
-      written := written || false;
-    ELSE
-      BEGIN
-        PERFORM foreman_commit(chosen);
-        written := written || true;
-      EXCEPTION WHEN SQLSTATE 'FMSTL' THEN
-        written := written || false;
-      END;
-    END IF;
+    -- CASE, not AND: PostgreSQL does not promise to evaluate AND's operands in order.
+    written := written || CASE WHEN chosen IS NULL OR chosen = 'null'::jsonb THEN false ELSE foreman_try_commit(chosen) END;
   END LOOP;
   RETURN jsonb_build_object('granted', granted, 'written', to_jsonb(written));
 END
