@@ -66,19 +66,15 @@ export const make = Effect.gen(function*() {
     ))
 
   /**
-   * The total charged to each of the `limit` researches charged most recently
-   * among the entries `where` selects; `COLLATE "C"` breaks ties by code unit,
-   * as the memory ledger does.
+   * The total charged to each of the `limit` researches charged most recently,
+   * leaving out those whose status is in `excluded`; foreman_recent_cycle_costs
+   * is defined in src/functions/foreman_recent_cycle_costs.ts (it reads the
+   * newest entries, not the whole ledger).
    */
-  const cycleCosts = (where: Statement.Fragment, limit: number) =>
+  const cycleCosts = (limit: number, excluded: ReadonlyArray<string>) =>
     storage(Effect.map(
       Effect.flatMap(
-        sql`
-          SELECT b.research_id, sum(b.amount_usd)::float8 AS amount_usd FROM foreman_budget b
-          WHERE ${where}
-          GROUP BY b.research_id
-          ORDER BY max(b.at) DESC, b.research_id COLLATE "C" DESC
-          LIMIT ${Math.max(0, limit)}`,
+        sql`SELECT * FROM foreman_recent_cycle_costs(${Math.max(0, limit)}, ${[...excluded] as Array<string>}::text[])`,
         decodeCycleCosts
       ),
       (rows) => rows.map((row) => ({ researchId: row.research_id, amountUsd: row.amount_usd }))
@@ -109,14 +105,9 @@ export const make = Effect.gen(function*() {
           WHERE simulated AND at >= ${toDate(from)} AND at < ${toDate(to)}`,
         (rows) => rows[0]?.total ?? 0
       )),
-    recentCycleCosts: (limit) => cycleCosts(sql`true`, limit),
+    recentCycleCosts: (limit) => cycleCosts(limit, []),
     // The researches' table is beside the ledger: the active ones are left out in the same read.
-    recentFinishedCycleCosts: (limit) =>
-      cycleCosts(
-        sql`NOT EXISTS (
-          SELECT 1 FROM foreman_researches r WHERE r.id = b.research_id AND r.status IN ${sql.in(ACTIVE)})`,
-        limit
-      )
+    recentFinishedCycleCosts: (limit) => cycleCosts(limit, ACTIVE)
   })
 })
 

@@ -33,6 +33,7 @@ import foreman_commit from "./functions/foreman_commit.js"
 import foreman_commit_all from "./functions/foreman_commit_all.js"
 import foreman_commit_claiming from "./functions/foreman_commit_claiming.js"
 import foreman_mark_changed from "./functions/foreman_mark_changed.js"
+import foreman_recent_cycle_costs from "./functions/foreman_recent_cycle_costs.js"
 import foreman_try_commit from "./functions/foreman_try_commit.js"
 import foreman_update_job from "./functions/foreman_update_job.js"
 import type { SqlFunction } from "./internal/sqlFunction.js"
@@ -48,7 +49,8 @@ export const all: ReadonlyArray<SqlFunction> = [
   foreman_commit_all,
   foreman_claim,
   foreman_commit_claiming,
-  foreman_admit
+  foreman_admit,
+  foreman_recent_cycle_costs
 ]
 
 /** The name and parameter types: what `DROP FUNCTION` and `to_regprocedure` take. */
