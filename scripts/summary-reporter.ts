@@ -1,8 +1,9 @@
 /**
  * Vitest reporter that ends the run with the slowest ten test files (and, with
- * FOREMAN_TEST_CPU, the ten that cost the most CPU) and then the line
- * `N passed, N failed` (read by CI), last.
+ * FOREMAN_TEST_CPU, the ten that cost the most CPU), how fast the machine is,
+ * and then the line `N passed, N failed` (read by CI), last.
  */
+import { spawnSync } from "node:child_process"
 import { existsSync, readFileSync, writeFileSync, writeSync } from "node:fs"
 import { relative } from "node:path"
 import type { Reporter, TestModule } from "vitest/node"
@@ -21,6 +22,21 @@ const mostCpu = (path: string): ReadonlyArray<string> => {
     ...rows.sort((a, b) => b.own + b.children - (a.own + a.children)).slice(0, 10)
       .map((row) => `  ${(row.own + row.children).toFixed(1).padStart(6)}  (${row.own.toFixed(1)} + ${row.children.toFixed(1)})  ${row.file}`)
   ]
+}
+
+/**
+ * A yardstick of the machine's speed, to compare runs made on other days or
+ * machines (the same suite's time moves with it): how long a bare `node`
+ * takes to start and exit, the best of five, measured once the run is over.
+ */
+const machineSpeed = (): string => {
+  let best = Number.POSITIVE_INFINITY
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now()
+    spawnSync(process.execPath, ["-e", "0"], { stdio: "ignore" })
+    best = Math.min(best, performance.now() - t0)
+  }
+  return `Machine: a bare node starts and exits in ${best.toFixed(0)} ms (best of 5), to compare runs across machines`
 }
 
 export default class SummaryReporter implements Reporter {
@@ -66,6 +82,7 @@ export default class SummaryReporter implements Reporter {
       if (slowest.length > 1) writeSync(1, `\nSlowest test files:\n${slowest.join("\n")}\n`)
       const cpu = cpuPath !== undefined && cpuPath !== "" ? mostCpu(cpuPath) : []
       if (cpu.length > 2) writeSync(1, `\n${cpu.join("\n")}\n`)
+      if (slowest.length > 1) writeSync(1, `\n${machineSpeed()}\n`)
       writeSync(1, `\n${line}\n`)
       if (failed > 0) process.exitCode = 1
     })
