@@ -129,15 +129,28 @@ export const make = Effect.gen(function*() {
   const remainingAfter = (spent: number): number | null =>
     config.dailyBudgetUsd === 0 ? null : round(Math.max(0, config.dailyBudgetUsd - spent))
 
+  /** What was charged for simulations between `from` and `to`. */
+  const simulatedBetween = (from: number, to: number) =>
+    ledger.simulatedBetween === undefined
+      ? Effect.map(
+        ledger.entriesBetween(from, to),
+        (entries) => entries.reduce((sum, e) => e.simulated === true ? sum + e.costUsd : sum, 0)
+      )
+      : ledger.simulatedBetween(from, to)
+
   const status = Effect.fnUntraced(function*() {
-    const { dayStart, spent } = yield* spentToday
-    const simulatedUsd = round(
-      ledger.simulatedBetween === undefined
-        ? (yield* ledger.entriesBetween(dayStart, dayStart + DAY)).reduce((sum, e) => e.simulated === true ? sum + e.costUsd : sum, 0)
-        : yield* ledger.simulatedBetween(dayStart, dayStart + DAY)
-    )
+    const now = yield* Clock.currentTimeMillis
+    const dayStart = now - (now % DAY)
+    // Three reads that do not depend on each other: at once where storage can (one after
+    // another where the caller says so, as the simulation does).
+    const [spentRaw, simulatedRaw, estimateUsd] = yield* Effect.all([
+      ledger.spentBetween(dayStart, dayStart + DAY),
+      simulatedBetween(dayStart, dayStart + DAY),
+      estimate
+    ], { concurrency: "inherit" })
+    const spent = round(spentRaw)
+    const simulatedUsd = round(simulatedRaw)
     const day = DateTime.formatIsoDateUtc(DateTime.unsafeMake(dayStart))
-    const estimateUsd = yield* estimate
     if (config.dailyBudgetUsd === 0) {
       return {
         day,
