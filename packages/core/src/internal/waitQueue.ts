@@ -1,0 +1,45 @@
+/**
+ * A queue kept in order by a comparison: a sorted array, so its first n are a
+ * slice. New items usually go at the end (a research starts waiting now, later
+ * than every one before it), and the first ones leave: both a binary search and
+ * one move of the array's tail.
+ */
+
+/** A queue ordered by `order`, in which no two items compare equal. */
+export interface WaitQueue<A> {
+  readonly size: () => number
+  /** Adds an item at its place. */
+  readonly add: (item: A) => void
+  /** Removes the item that compares equal to `item`, if any. */
+  readonly remove: (item: A) => void
+  /** The first `n` items, in order. */
+  readonly first: (n: number) => ReadonlyArray<A>
+}
+
+/** An empty queue ordered by `order`. */
+export const make = <A>(order: (a: A, b: A) => number): WaitQueue<A> => {
+  const items: Array<A> = []
+  /** Where `item` is, or would go: the first place whose item does not come before it. */
+  const place = (item: A): number => {
+    let low = 0
+    let high = items.length
+    while (low < high) {
+      const middle = (low + high) >>> 1
+      if (order(items[middle]!, item) < 0) low = middle + 1
+      else high = middle
+    }
+    return low
+  }
+  return {
+    size: () => items.length,
+    add: (item) => {
+      if (items.length === 0 || order(items[items.length - 1]!, item) < 0) items.push(item)
+      else items.splice(place(item), 0, item)
+    },
+    remove: (item) => {
+      const at = place(item)
+      if (at < items.length && order(items[at]!, item) === 0) items.splice(at, 1)
+    },
+    first: (n) => items.slice(0, Math.max(0, n))
+  }
+}
