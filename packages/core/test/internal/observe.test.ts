@@ -72,7 +72,7 @@ describe("leakedSlots", () => {
   it("frees the slot of a job settled past the grace and keeps the live ones", () => {
     const [job1, job2] = ["job_1" as JobId, "job_2" as JobId]
     const w = fixtures.worker("w-1", { capacity: 2, status: "busy", currentJobs: [job1, job2] })
-    const active = [running("job_1"), { ...running("job_2", { status: "completed" }) }]
+    const active = byJob(running("job_1"), { ...running("job_2", { status: "completed" }) })
     const { suspects } = Observe.leakedSlots(active, [w], none, t0)
     const { leaks, workers } = Observe.leakedSlots(active, [w], suspects, t0 + grace)
     assert.deepStrictEqual(leaks.map((l) => l.jobIds), [[job2]])
@@ -82,7 +82,7 @@ describe("leakedSlots", () => {
 
   it("does not count an in-process job as holding a worker's slot", () => {
     const w = fixtures.worker("w-1", { status: "busy", currentJobs: ["job_1" as JobId] })
-    const active = [running("job_1", { workerId: null })]
+    const active = byJob(running("job_1", { workerId: null }))
     const { suspects } = Observe.leakedSlots(active, [w], none, t0)
     const { leaks } = Observe.leakedSlots(active, [w], suspects, t0 + grace)
     assert.deepStrictEqual(leaks.map((l) => l.jobIds), [w.currentJobs])
