@@ -8,7 +8,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as fixtures from "@foreman/adapter-memory/TestEngine"
 import * as ActiveSet from "../src/ActiveSet.js"
-import type { Job, JobId, Research, ResearchId, Worker, WorkerId } from "../src/Domain.js"
+import type { Job, JobId, ResearchId, Worker, WorkerId } from "../src/Domain.js"
 import * as ForemanConfig from "../src/ForemanConfig.js"
 import * as Pipeline from "../src/Pipeline.js"
 import * as PlanSteps from "../src/internal/planSteps.js"
