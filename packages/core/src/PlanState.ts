@@ -100,11 +100,14 @@ export const make = (): PlanState => {
     if (ids === undefined) onWorker.set(worker, new Set([id]))
     else ids.add(id)
   }
-  const enqueue = (item: PlanSteps.Planned, workerType: WorkerType) => {
-    queued.set(item.before.id, item)
-    let queue = queues.get(workerType)
-    if (queue === undefined) queues.set(workerType, queue = WaitQueue.make(PlanSteps.inQueueOrder))
-    queue.add(item)
+  /** Puts researches that wait with nothing else to do in their queues. */
+  const enqueue = (items: ReadonlyMap<WorkerType, ReadonlyArray<PlanSteps.Planned>>) => {
+    for (const [workerType, added] of items) {
+      for (const item of added) queued.set(item.before.id, item)
+      let queue = queues.get(workerType)
+      if (queue === undefined) queues.set(workerType, queue = WaitQueue.make(PlanSteps.inQueueOrder))
+      queue.addAll(added)
+    }
   }
 
   /** Starts over: every active research is to be advanced. */
@@ -149,6 +152,7 @@ export const make = (): PlanState => {
     const world = { now, epoch, hearingSince: input.hearingSince, workers: new Map(input.workers.map((w) => [w.id, w])), config }
     const steps: Array<PlanSteps.Planned> = []
     const entries = new Map<ResearchId, ActiveEntry>()
+    const waiting = new Map<WorkerType, Array<PlanSteps.Planned>>()
     for (const [id, entry] of dirty) {
       const definition = PlanSteps.stillQueued(pipeline, entry)
       if (definition === null) {
@@ -157,8 +161,13 @@ export const make = (): PlanState => {
         continue
       }
       dirty.delete(id)
-      enqueue(PlanSteps.queuedStep(entry.research, definition, input.active.rank(id)), entry.research.waitingFor!.workerType)
+      const type = entry.research.waitingFor!.workerType
+      const item = PlanSteps.queuedStep(entry.research, definition, input.active.rank(id))
+      const line = waiting.get(type)
+      if (line === undefined) waiting.set(type, [item])
+      else line.push(item)
     }
+    enqueue(waiting)
     steps.sort((a, b) => a.rank - b.rank)
     const candidates: Array<PlanSteps.Planned> = []
     for (const [type, n] of PlanSteps.freeSlots(input.workers, now)) {

@@ -2,7 +2,8 @@
  * A queue kept in order by a comparison: a sorted array, so its first n are a
  * slice. New items usually go at the end (a research starts waiting now, later
  * than every one before it), and the first ones leave: both a binary search and
- * one move of the array's tail.
+ * one move of the array's tail. Many added at once (a term's first tick) are
+ * sorted in together.
  */
 
 /** A queue ordered by `order`, in which no two items compare equal. */
@@ -10,6 +11,8 @@ export interface WaitQueue<A> {
   readonly size: () => number
   /** Adds an item at its place. */
   readonly add: (item: A) => void
+  /** Adds many items: one sort of the queue rather than a move per item. */
+  readonly addAll: (items: ReadonlyArray<A>) => void
   /** Removes the item that compares equal to `item`, if any. */
   readonly remove: (item: A) => void
   /** The first `n` items, in order. */
@@ -30,11 +33,20 @@ export const make = <A>(order: (a: A, b: A) => number): WaitQueue<A> => {
     }
     return low
   }
+  const add = (item: A) => {
+    if (items.length === 0 || order(items[items.length - 1]!, item) < 0) items.push(item)
+    else items.splice(place(item), 0, item)
+  }
   return {
     size: () => items.length,
-    add: (item) => {
-      if (items.length === 0 || order(items[items.length - 1]!, item) < 0) items.push(item)
-      else items.splice(place(item), 0, item)
+    add,
+    addAll: (added) => {
+      if (added.length < 16) {
+        for (const item of added) add(item)
+        return
+      }
+      for (const item of added) items.push(item)
+      items.sort(order)
     },
     remove: (item) => {
       const at = place(item)
