@@ -55,20 +55,34 @@ export const make = (): PlanState => {
   /** Researches whose last step was quiet, with the entry it was taken from. */
   const dormant = new Map<ResearchId, ActiveEntry>()
   const onWorker = new Map<WorkerId, Set<ResearchId>>()
-  const dues = DueTimes.make<ResearchId>()
+  let dues = DueTimes.make<ResearchId>()
   /** Each worker as the rules on its jobs read it at the last tick (`workerClock`). */
   let heard = new Map<WorkerId, string>()
   let advancedLast = 0
 
   const workerOf = (entry: ActiveEntry): WorkerId | null => entry.job?.workerId ?? null
 
+  /** Forgets researches wherever they are kept; those leaving a queue leave it together. */
+  const forgetAll = (ids: Iterable<ResearchId>) => {
+    const leaving = new Map<WorkerType, Array<PlanSteps.Planned>>()
+    for (const id of ids) {
+      const item = queued.get(id)
+      if (item === undefined) {
+        forget(id)
+        continue
+      }
+      queued.delete(id)
+      dirty.delete(id)
+      const type = item.before.waitingFor!.workerType
+      const line = leaving.get(type)
+      if (line === undefined) leaving.set(type, [item])
+      else line.push(item)
+    }
+    for (const [type, items] of leaving) queues.get(type)?.removeAll(items)
+  }
+  /** Forgets a research that is not in a queue. */
   const forget = (id: ResearchId) => {
     dirty.delete(id)
-    const item = queued.get(id)
-    if (item !== undefined) {
-      queued.delete(id)
-      queues.get((item.step.action as { readonly workerType: WorkerType }).workerType)?.remove(item)
-    }
     const entry = dormant.get(id)
     if (entry !== undefined) {
       dormant.delete(id)
@@ -112,8 +126,8 @@ export const make = (): PlanState => {
 
   /** Starts over: every active research is to be advanced. */
   const reset = (input: Input) => {
-    for (const id of [...queued.keys(), ...dormant.keys()]) forget(id)
-    dirty.clear()
+    for (const map of [dirty, queues, queued, dormant, onWorker]) map.clear()
+    dues = DueTimes.make()
     heard = new Map()
     for (const entry of input.active.entries()) dirty.set(entry.research.id, entry)
   }
@@ -125,11 +139,8 @@ export const make = (): PlanState => {
       basis = { pipeline: input.pipeline, config: input.config, epoch: input.epoch }
       reset(input)
     } else {
-      for (const id of delta.removed) forget(id)
-      for (const entry of delta.changed) {
-        forget(entry.research.id)
-        dirty.set(entry.research.id, entry)
-      }
+      forgetAll([...delta.removed, ...delta.changed.map((entry) => entry.research.id)])
+      for (const entry of delta.changed) dirty.set(entry.research.id, entry)
     }
     if (hearingSince !== input.hearingSince) {
       hearingSince = input.hearingSince

@@ -152,9 +152,15 @@ const world = (g: Generator, partial: boolean) => {
 
   let first = true
   const read = (): ActiveChanges => {
-    const answer: ActiveChanges = partial && !first
+    // Now and then every research read anew, in full (after a failed read, on PostgreSQL): new objects.
+    const anew = g.chance(0.05)
+    const answer: ActiveChanges = partial && !first && !anew
       ? { complete: false, entries: Array.from(written.values()), mark: "m" }
-      : { complete: true, entries: Array.from(entries.values()), mark: partial ? "m" : null }
+      : {
+        complete: true,
+        entries: Array.from(entries.values(), (e) => anew ? { research: { ...e.research }, job: e.job && { ...e.job } } : e),
+        mark: partial ? "m" : null
+      }
     first = false
     written = new Map()
     return answer

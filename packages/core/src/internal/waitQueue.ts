@@ -3,7 +3,7 @@
  * slice. New items usually go at the end (a research starts waiting now, later
  * than every one before it), and the first ones leave: both a binary search and
  * one move of the array's tail. Many added at once (a term's first tick) are
- * sorted in together.
+ * sorted in together, and many removed at once leave in one pass.
  */
 
 /** A queue ordered by `order`, in which no two items compare equal. */
@@ -15,6 +15,8 @@ export interface WaitQueue<A> {
   readonly addAll: (items: ReadonlyArray<A>) => void
   /** Removes the item that compares equal to `item`, if any. */
   readonly remove: (item: A) => void
+  /** Removes these items (the very objects added): many in one pass over the queue. */
+  readonly removeAll: (items: ReadonlyArray<A>) => void
   /** The first `n` items, in order. */
   readonly first: (n: number) => ReadonlyArray<A>
 }
@@ -37,9 +39,24 @@ export const make = <A>(order: (a: A, b: A) => number): WaitQueue<A> => {
     if (items.length === 0 || order(items[items.length - 1]!, item) < 0) items.push(item)
     else items.splice(place(item), 0, item)
   }
+  const remove = (item: A) => {
+    const at = place(item)
+    if (at < items.length && order(items[at]!, item) === 0) items.splice(at, 1)
+  }
   return {
     size: () => items.length,
     add,
+    remove,
+    removeAll: (removed) => {
+      if (removed.length < 16) {
+        for (const item of removed) remove(item)
+        return
+      }
+      const leaving = new Set(removed)
+      let kept = 0
+      for (const item of items) if (!leaving.has(item)) items[kept++] = item
+      items.length = kept
+    },
     addAll: (added) => {
       if (added.length < 16) {
         for (const item of added) add(item)
@@ -47,10 +64,6 @@ export const make = <A>(order: (a: A, b: A) => number): WaitQueue<A> => {
       }
       for (const item of added) items.push(item)
       items.sort(order)
-    },
-    remove: (item) => {
-      const at = place(item)
-      if (at < items.length && order(items[at]!, item) === 0) items.splice(at, 1)
     },
     first: (n) => items.slice(0, Math.max(0, n))
   }

@@ -21,6 +21,14 @@ describe("WaitQueue", () => {
     assert.strictEqual(queue.size(), 23)
     assert.deepStrictEqual(queue.first(0), [])
   })
+
+  it("removes many items in one pass, leaving the rest in order", () => {
+    const items = Array.from({ length: 40 }, (_, i) => ({ at: i }))
+    const queue = WaitQueue.make<{ readonly at: number }>((a, b) => a.at - b.at)
+    queue.addAll([...items].reverse())
+    queue.removeAll(items.filter((x) => x.at % 2 === 0))
+    assert.deepStrictEqual(queue.first(40).map((x) => x.at), items.filter((x) => x.at % 2 === 1).map((x) => x.at))
+  })
 })
 
 describe("DueTimes", () => {
