@@ -1,6 +1,7 @@
 /**
- * What a tick reads: every active research with its job (what changed since
- * the term's last read, applied to the active set it keeps) and every worker,
+ * What a tick reads: what changed among the active researches since the
+ * term's last read (applied to the active set it keeps, which says what it
+ * changed) and every worker,
  * with silent workers expired first (at most once a second) and leaked slots
  * freed. `leakedSlots` decides which slots leaked: a slot a worker holds for a
  * job no active research runs. Seen once, it is only suspected: the tick's two
