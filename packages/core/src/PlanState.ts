@@ -162,13 +162,11 @@ export const make = (): PlanState => {
     const { config, epoch, now, pipeline } = input
     const world = { now, epoch, hearingSince: input.hearingSince, workers: new Map(input.workers.map((w) => [w.id, w])), config }
     const steps: Array<PlanSteps.Planned> = []
-    const entries = new Map<ResearchId, ActiveEntry>()
     const waiting = new Map<WorkerType, Array<PlanSteps.Planned>>()
     for (const [id, entry] of dirty) {
       const definition = PlanSteps.stillQueued(pipeline, entry)
       if (definition === null) {
         steps.push(PlanSteps.advanced(pipeline, entry, world, input.active.rank(id)))
-        entries.set(id, entry)
         continue
       }
       dirty.delete(id)
@@ -183,12 +181,12 @@ export const make = (): PlanState => {
     const candidates: Array<PlanSteps.Planned> = []
     for (const [type, n] of PlanSteps.freeSlots(input.workers, now)) {
       const queue = queues.get(type)
-      if (queue !== undefined && n > 0) candidates.push(...queue.first(n))
+      if (queue !== undefined && n > 0) for (const item of queue.first(n)) candidates.push(item)
     }
     const result = TickPlan.assemble(input, { steps, queued: candidates, wakeAt: dues.next() })
     for (const planned of steps) {
       if (PlanSteps.isQuiet(planned) && planned.step.action._tag === "None") {
-        sleep(entries.get(planned.before.id)!, planned.step.action.wakeAt)
+        sleep(dirty.get(planned.before.id)!, planned.step.action.wakeAt)
       }
     }
     advancedLast = steps.length
