@@ -55,77 +55,93 @@ export interface ActiveSet {
 export const before = (a: ActiveEntry, b: ActiveEntry): number =>
   a.research.createdAt - b.research.createdAt || (a.research.id < b.research.id ? -1 : a.research.id > b.research.id ? 1 : 0)
 
+/** One kept research: its entry, its rank, and the last answer in full that named it. */
+interface Slot {
+  entry: ActiveEntry
+  readonly rank: number
+  seen: number
+}
+
 /** An empty active set, with no mark. */
 export const make = (): ActiveSet => {
   /** Kept in read order: the map's own order is always the order of the ranks. */
-  let kept = new Map<ResearchId, ActiveEntry>()
-  let ranks = new Map<ResearchId, number>()
+  let kept = new Map<ResearchId, Slot>()
   let nextRank = 0
+  /** Answers in full so far: a slot's `seen` says whether the current one named it. */
+  let answers = 0
   const jobs = new Map<JobId, ResearchId>()
   let mark: ChangeMark | null = null
   /** The newest research kept (or last kept): a new one after it keeps the read order. */
   let newest: ActiveEntry | undefined
 
-  const unlinkJob = (entry: ActiveEntry | undefined) => {
-    if (entry?.job != null && jobs.get(entry.job.id) === entry.research.id) jobs.delete(entry.job.id)
+  const unlinkJob = (entry: ActiveEntry) => {
+    if (entry.job !== null && jobs.get(entry.job.id) === entry.research.id) jobs.delete(entry.job.id)
   }
   const linkJob = (entry: ActiveEntry) => {
     if (entry.job !== null) jobs.set(entry.job.id, entry.research.id)
+  }
+  const add = (entry: ActiveEntry) => {
+    kept.set(entry.research.id, { entry, rank: nextRank++, seen: answers })
+    linkJob(entry)
+  }
+  const drop = (id: ResearchId, slot: Slot) => {
+    kept.delete(id)
+    unlinkJob(slot.entry)
   }
 
   /** Keeps `entries` in this order, ranked anew. */
   const rebuild = (entries: ReadonlyArray<ActiveEntry>): Delta => {
     kept = new Map()
-    ranks = new Map()
     jobs.clear()
     nextRank = 0
-    for (const entry of entries) {
-      kept.set(entry.research.id, entry)
-      ranks.set(entry.research.id, nextRank++)
-      linkJob(entry)
-    }
+    for (const entry of entries) add(entry)
     newest = entries[entries.length - 1]
     return { all: true, changed: entries, removed: [] }
   }
 
-  /** An answer in full: what differs from what is kept, when its order is the kept order. */
+  /**
+   * An answer in full: what differs from what is kept (by identity), when its
+   * order is the kept order. Kept entries are replaced in place and new ones go
+   * to the end, so the map stays in rank order; only when the answer left some
+   * kept research out is the kept set walked to find which.
+   */
   const replace = (answer: ReadonlyArray<ActiveEntry>): Delta => {
-    const entries = answer.filter((entry) => !isTerminalStatus(entry.research.status))
-    if (kept.size === 0) return rebuild(entries)
-    const next = new Map<ResearchId, ActiveEntry>()
+    const active = (entry: ActiveEntry) => !isTerminalStatus(entry.research.status)
+    if (kept.size === 0) return rebuild(answer.filter(active))
+    const answered = ++answers
     const changed: Array<ActiveEntry> = []
+    const added: Array<ActiveEntry> = []
     let lastRank = -1
-    let added = false
-    for (const entry of entries) {
-      const id = entry.research.id
-      next.set(id, entry)
-      const old = kept.get(id)
-      if (old === undefined) {
-        added = true
-        changed.push(entry)
+    let known = 0
+    for (const entry of answer) {
+      if (!active(entry)) continue
+      const slot = kept.get(entry.research.id)
+      if (slot === undefined) {
+        added.push(entry)
         continue
       }
-      const rank = ranks.get(id)!
       // A kept research after a new one, or out of its kept order: ranked anew.
-      if (added || rank < lastRank) return rebuild(entries)
-      lastRank = rank
-      if (old.research !== entry.research || old.job !== entry.job) changed.push(entry)
+      if (added.length > 0 || slot.rank < lastRank) return rebuild(answer.filter(active))
+      lastRank = slot.rank
+      known++
+      slot.seen = answered
+      if (slot.entry.research === entry.research && slot.entry.job === entry.job) continue
+      unlinkJob(slot.entry)
+      slot.entry = entry
+      linkJob(entry)
+      changed.push(entry)
     }
     const removed: Array<ResearchId> = []
-    for (const [id, entry] of kept) {
-      if (next.has(id)) continue
-      removed.push(id)
-      ranks.delete(id)
-      unlinkJob(entry)
+    if (known < kept.size) {
+      for (const [id, slot] of kept) {
+        if (slot.seen === answered) continue
+        removed.push(id)
+        drop(id, slot)
+      }
     }
-    for (const entry of changed) {
-      unlinkJob(kept.get(entry.research.id))
-      linkJob(entry)
-      if (!ranks.has(entry.research.id)) ranks.set(entry.research.id, nextRank++)
-    }
-    kept = next
-    if (entries.length > 0) newest = entries[entries.length - 1]
-    return { all: false, changed, removed }
+    for (const entry of added) add(entry)
+    if (added.length > 0) newest = added[added.length - 1]
+    return { all: false, changed: [...changed, ...added], removed }
   }
 
   /** A partial answer: kept while active, dropped once terminal, a new one after the newest or sorted in. */
@@ -135,38 +151,38 @@ export const make = (): ActiveSet => {
     let sorted = true
     for (const entry of entries) {
       const id = entry.research.id
-      const old = kept.get(id)
-      unlinkJob(old)
+      const slot = kept.get(id)
       if (isTerminalStatus(entry.research.status)) {
-        if (old === undefined) continue
-        kept.delete(id)
-        ranks.delete(id)
+        if (slot === undefined) continue
+        drop(id, slot)
         removed.push(id)
         continue
       }
-      kept.set(id, entry)
-      linkJob(entry)
       changed.push(entry)
-      if (old !== undefined) continue
-      if (newest === undefined || before(newest, entry) < 0) {
-        ranks.set(id, nextRank++)
+      if (slot !== undefined) {
+        unlinkJob(slot.entry)
+        slot.entry = entry
+        linkJob(entry)
+      } else if (newest === undefined || before(newest, entry) < 0) {
+        add(entry)
         newest = entry
       } else {
+        add(entry)
         sorted = false
       }
     }
     if (sorted) return { all: false, changed, removed }
-    return rebuild(Array.from(kept.values()).sort(before))
+    return rebuild(Array.from(kept.values(), (slot) => slot.entry).sort(before))
   }
 
   return {
-    entries: () => Array.from(kept.values()),
+    entries: () => Array.from(kept.values(), (slot) => slot.entry),
     size: () => kept.size,
-    get: (id) => kept.get(id),
-    rank: (id) => ranks.get(id) ?? Number.MAX_SAFE_INTEGER,
+    get: (id) => kept.get(id)?.entry,
+    rank: (id) => kept.get(id)?.rank ?? Number.MAX_SAFE_INTEGER,
     byJob: (id) => {
       const researchId = jobs.get(id)
-      return researchId === undefined ? undefined : kept.get(researchId)
+      return researchId === undefined ? undefined : kept.get(researchId)?.entry
     },
     mark: () => mark,
     apply: (changes) => {
