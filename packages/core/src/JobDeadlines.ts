@@ -60,3 +60,9 @@ export const jobDueAt = (job: Job, world: JobClock): number | null =>
   job.status === "pending"
     ? earliest(lostAt(job, world), earliest(unpickedAt(job, world), againAt(job, world.config)))
     : lostAt(job, world)
+
+/**
+ * What the rules above read of a worker, as one value: while it stays the
+ * same (and so does `hearingSince`), they answer the same for the worker's jobs.
+ */
+export const workerClock = (worker: Worker): string => `${worker.status} ${worker.lastHeartbeatAt} ${worker.protocol}`

@@ -10,7 +10,6 @@
  */
 import { Data } from "effect"
 import {
-  hasFreeSlot,
   type Job,
   type JobId,
   pulls,
@@ -20,7 +19,8 @@ import {
   type WorkerType
 } from "./Domain.js"
 import type { ForemanConfigShape } from "./ForemanConfig.js"
-import { type Action, advance, jobDueAt, type PhaseDefinition, type PipelineShape, type Step } from "./Pipeline.js"
+import { jobDueAt, type PhaseDefinition, type PipelineShape } from "./Pipeline.js"
+import * as PlanSteps from "./internal/planSteps.js"
 import type { ActiveEntry, JobWrite } from "./Researches.js"
 import * as ResearchTransitions from "./ResearchTransitions.js"
 
@@ -139,18 +139,8 @@ export interface TickPlan {
   readonly unpicked: ReadonlyArray<{ readonly workerId: WorkerId; readonly jobId: JobId }>
 }
 
-/** Free job slots per worker type, on workers taking jobs. */
-const freeSlots = (workers: ReadonlyArray<Worker>, now: number): ReadonlyMap<WorkerType, number> => {
-  const free = new Map<WorkerType, number>()
-  for (const w of workers) {
-    if (hasFreeSlot(w, now)) free.set(w.type, (free.get(w.type) ?? 0) + w.capacity - w.currentJobs.length)
-  }
-  return free
-}
-
 /** The earlier of two times, either of which may be none. */
-const earliest = (a: number | null, b: number | null): number | null =>
-  a === null ? b : b === null ? a : Math.min(a, b)
+const earliest = PlanSteps.earliest
 
 /**
  * When the next worker is due to expire: `WorkerRegistry.expireHeard` marks
@@ -174,56 +164,57 @@ export const expiryDue = (
   return due
 }
 
-/** One research's step, with its place in the read order (ties in the queue keep it). */
-interface Planned {
-  readonly before: Research
-  readonly step: Step
-  readonly index: number
-}
-
-/** Queue order: longest waiting first, then oldest, then as read. */
-const inQueueOrder = (a: Planned, b: Planned) =>
-  queuePosition(a.step.action) - queuePosition(b.step.action) || a.before.createdAt - b.before.createdAt ||
-  a.index - b.index
+/** One research's step, with its rank in the read order. */
+export type Planned = PlanSteps.Planned
 
 /**
- * The phase of a research that already waits in the queue of its phase's
- * worker type with nothing else to do (no job, no backoff): it needs a worker
- * again, from the same place in the queue, and changes nothing until it gets
- * one, so it need not be advanced. Null for any other research.
+ * The researches a tick advances: `make` chooses them from every active
+ * research, the leader's `PlanState` from those that can have changed.
  */
-const stillQueued = (pipeline: PipelineShape, research: Research): PhaseDefinition | null => {
-  const waiting = research.waitingFor
-  if (waiting === null || research.activeJobId !== null || research.retryAt !== null) return null
-  const definition = pipeline.phases[research.phase]
-  return definition?.runner._tag === "Worker" && definition.runner.workerType === waiting.workerType ? definition : null
+export interface Chosen {
+  /** Every research advanced, but for those still waiting in a queue, in read order. */
+  readonly steps: ReadonlyArray<Planned>
+  /** Researches still waiting in a queue: with n slots of their type free, the first n (or more). */
+  readonly queued: ReadonlyArray<Planned>
+  /** When time alone next changes what a tick does for a research not advanced, if ever (after `now`). */
+  readonly wakeAt: number | null
 }
 
-/**
- * The first `n` of `xs` in queue order (a partial selection: the queue may
- * hold many more researches than there are free slots).
- */
-const firstInQueue = (xs: ReadonlyArray<Planned>, n: number): ReadonlyArray<Planned> => {
-  if (n <= 0) return []
-  if (n >= 64 || n >= xs.length) return [...xs].sort(inQueueOrder).slice(0, n)
-  const best: Array<Planned> = []
-  for (const x of xs) {
-    if (best.length === n && inQueueOrder(x, best[n - 1]!) >= 0) continue
-    let i = best.length === n ? n - 1 : best.length
-    while (i > 0 && inQueueOrder(x, best[i - 1]!) < 0) {
-      best[i] = best[i - 1]!
-      i--
-    }
-    best[i] = x
-  }
-  return best
-}
-
-/** Plans one tick. */
+/** Plans one tick: advances every active research, but for those waiting in a queue with no slot free for them. */
 export const make = (snapshot: Snapshot): TickPlan => {
   const { active, config, epoch, hearingSince, now, pipeline } = snapshot
+  const world = { now, epoch, hearingSince, workers: new Map(snapshot.workers.map((w) => [w.id, w])), config }
+  const free = PlanSteps.freeSlots(snapshot.workers, now)
+  // Researches still waiting in a queue are not advanced: only as many as there are
+  // free slots of their type can change (they take one), so only those are planned.
+  const steps: Array<Planned> = []
+  const stillWaiting = new Map<WorkerType, Array<Planned>>()
+  for (const [rank, entry] of active.entries()) {
+    const definition = PlanSteps.stillQueued(pipeline, entry)
+    if (definition === null) {
+      steps.push(PlanSteps.advanced(pipeline, entry, world, rank))
+      continue
+    }
+    const { workerType } = entry.research.waitingFor!
+    if ((free.get(workerType) ?? 0) === 0) continue
+    const planned = PlanSteps.queuedStep(entry.research, definition, rank)
+    const line = stillWaiting.get(workerType)
+    if (line === undefined) stillWaiting.set(workerType, [planned])
+    else line.push(planned)
+  }
+  const queued = Array.from(stillWaiting, ([type, line]) => PlanSteps.firstInQueue(line, free.get(type) ?? 0)).flat()
+  return assemble(snapshot, { steps, queued, wakeAt: null })
+}
+
+/**
+ * The plan from the researches chosen: every step's action, the free slots
+ * handed first come, first served to the researches needing a worker, and
+ * when the next tick is due. `snapshot.active` is not read.
+ */
+export const assemble = (snapshot: Omit<Snapshot, "active">, chosen: Chosen): TickPlan => {
+  const { config, epoch, hearingSince, now } = snapshot
   const workers = new Map(snapshot.workers.map((w) => [w.id, w]))
-  const free = freeSlots(snapshot.workers, now)
+  const free = PlanSteps.freeSlots(snapshot.workers, now)
   const world = { now, epoch, hearingSince, workers, config }
   const pulled = new Set<WorkerType>()
   for (const w of snapshot.workers) if (pulls(w)) pulled.add(w.type)
@@ -232,35 +223,14 @@ export const make = (snapshot: Snapshot): TickPlan => {
     pulled.has(type)
       ? Math.min(config.orphanGraceSeconds, config.assignmentAckSeconds) * 1000
       : config.orphanGraceSeconds * 1000
-  // Researches still waiting in a queue are not advanced: only as many as there are
-  // free slots of their type can change (they take one), so only those are planned.
-  const steps: Array<Planned> = []
-  const stillWaiting = new Map<WorkerType, Array<Planned>>()
-  for (const [index, { job, research }] of active.entries()) {
-    const definition = job === null ? stillQueued(pipeline, research) : null
-    if (definition === null) {
-      steps.push({ before: research, step: advance(pipeline, research, job ?? undefined, world), index })
-      continue
-    }
-    const { since, workerType } = research.waitingFor!
-    if ((free.get(workerType) ?? 0) === 0) continue
-    const planned: Planned = {
-      before: research,
-      step: { research, jobWrites: [], notes: [], action: { _tag: "NeedWorker", definition, workerType, since } },
-      index
-    }
-    const line = stillWaiting.get(workerType)
-    if (line === undefined) stillWaiting.set(workerType, [planned])
-    else line.push(planned)
-  }
-  const needing = steps.filter((s) => s.step.action._tag === "NeedWorker")
-  const queued = [...needing, ...Array.from(stillWaiting, ([type, line]) => firstInQueue(line, free.get(type) ?? 0)).flat()]
-    .sort(inQueueOrder)
+  const { steps } = chosen
+  const queued = [...steps.filter((s) => s.step.action._tag === "NeedWorker"), ...chosen.queued]
+    .sort(PlanSteps.inQueueOrder)
   const ordered = [...steps.filter((s) => s.step.action._tag !== "NeedWorker"), ...queued]
 
   const claimed = new Map<WorkerType, number>()
   const actions: Array<TickAction> = []
-  let wakeAt: number | null = null
+  let wakeAt: number | null = chosen.wakeAt
   const due = (at: number | null) => {
     if (at !== null && at > now) wakeAt = earliest(wakeAt, at)
   }
@@ -319,4 +289,3 @@ export const make = (snapshot: Snapshot): TickPlan => {
   }
 }
 
-const queuePosition = (action: Action): number => (action._tag === "NeedWorker" ? action.since : 0)

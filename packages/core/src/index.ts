@@ -23,6 +23,7 @@ export * as JobTransitions from "./JobTransitions.js"
 export * as Metrics from "./Metrics.js"
 export * as Pipeline from "./Pipeline.js"
 export * as PlanCurve from "./PlanCurve.js"
+export * as PlanState from "./PlanState.js"
 export * as Researches from "./Researches.js"
 /** @deprecated Use `Researches`, `Jobs` and `Strategies`. */
 export * as ResearchStore from "./ResearchStore.js"

@@ -52,6 +52,37 @@ describe("ActiveSet", () => {
     assert.strictEqual(set.mark(), "4")
   })
 
+  it("says what a read changed: in full, by what differs from what is kept; as changes, by what was read", () => {
+    const set = ActiveSet.make()
+    const [a, b, c] = [entry("op_a", { createdAt: 1 }), entry("op_b", { createdAt: 2 }), entry("op_c", { createdAt: 2 })]
+    const first = set.apply({ complete: true, entries: [b, a], mark: null })
+    assert.isTrue(first.all)
+    assert.isBelow(set.rank(b.research.id), set.rank(a.research.id))
+    // The same objects again, one written, one gone, one new at the end: only those.
+    const written = entry("op_b", { createdAt: 2, version: 2 })
+    const again = set.apply({ complete: true, entries: [written, c], mark: null })
+    assert.deepStrictEqual(again, { all: false, changed: [written, c], removed: [a.research.id] })
+    assert.deepStrictEqual(set.apply({ complete: true, entries: [written, c], mark: null }), { all: false, changed: [], removed: [] })
+    // Answered in another order: everything counts as changed, ranked as answered.
+    assert.isTrue(set.apply({ complete: true, entries: [c, written], mark: null }).all)
+    assert.deepStrictEqual(ids(set), ["op_c", "op_b"])
+    assert.strictEqual(set.size(), 2)
+  })
+
+  it("finds the research running a job, and forgets it once it runs another or ends", () => {
+    const set = ActiveSet.make()
+    const job = fixtures.job("job_1", "op_a")
+    const running = { research: fixtures.research("op_a", { activeJobId: job.id }), job }
+    set.apply({ complete: true, entries: [running], mark: "1" })
+    assert.strictEqual(set.byJob(job.id), running)
+    const next = fixtures.job("job_2", "op_a")
+    set.apply({ complete: false, entries: [{ research: fixtures.research("op_a", { activeJobId: next.id }), job: next }], mark: "2" })
+    assert.isUndefined(set.byJob(job.id))
+    assert.strictEqual(set.byJob(next.id)?.job, next)
+    set.apply({ complete: false, entries: [{ research: fixtures.research("op_a", { status: "completed" }), job: null }], mark: "3" })
+    assert.isUndefined(set.byJob(next.id))
+  })
+
   it.effect("refresh reads from the mark; after a failed read it asks for everything", () =>
     Effect.gen(function*() {
       const set = ActiveSet.make()

@@ -9,6 +9,7 @@
 import { Effect, FiberMap, FiberSet, Option, Ref, type Scope } from "effect"
 import * as ActiveSet from "../ActiveSet.js"
 import type { JobId, ResearchId } from "../Domain.js"
+import * as PlanState from "../PlanState.js"
 
 /** What the leader knows of hearing workers between ticks. */
 export interface Hearing {
@@ -52,6 +53,8 @@ export interface Incarnation {
   readonly hearing: Ref.Ref<Hearing>
   /** The active researches as this term last read them: empty when it starts. */
   readonly active: ActiveSet.ActiveSet
+  /** What this term's ticks keep to plan only the researches that can have changed: empty when it starts. */
+  readonly planState: PlanState.PlanState
   /** In-process jobs, one per research. */
   readonly fibers: FiberMap.FiberMap<ResearchId>
   /** Dispatches to workers in flight. */
@@ -67,6 +70,7 @@ export const make = (epoch: number, now: number): Effect.Effect<Incarnation, nev
       epoch,
       hearing: yield* Ref.make(hearingFrom(now)),
       active: ActiveSet.make(),
+      planState: PlanState.make(),
       fibers: yield* FiberMap.make<ResearchId>(),
       dispatching: yield* FiberSet.make(),
       suspects: yield* Ref.make<ReadonlyMap<JobId, number>>(new Map())
@@ -84,5 +88,8 @@ export const stopInProcess = (current: Current, id: ResearchId): Effect.Effect<v
   )
 
 /** The researches whose in-process jobs run in this term but are no longer active: to interrupt. */
-export const stale = (running: Iterable<ResearchId>, active: ReadonlySet<ResearchId>): ReadonlyArray<ResearchId> =>
+export const stale = (
+  running: Iterable<ResearchId>,
+  active: { readonly has: (id: ResearchId) => boolean }
+): ReadonlyArray<ResearchId> =>
   Array.from(running).filter((id) => !active.has(id))

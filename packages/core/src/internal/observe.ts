@@ -1,6 +1,7 @@
 /**
- * What a tick reads: every active research with its job (what changed since
- * the term's last read, applied to the active set it keeps) and every worker,
+ * What a tick reads: what changed among the active researches since the
+ * term's last read (applied to the active set it keeps, which says what it
+ * changed) and every worker,
  * with silent workers expired first (at most once a second) and leaked slots
  * freed. `leakedSlots` decides which slots leaked: a slot a worker holds for a
  * job no active research runs. Seen once, it is only suspected: the tick's two
@@ -40,18 +41,24 @@ export interface LeakedSlots {
   readonly dueAt: number | null
 }
 
+/** Whether an active research runs `id` on a worker, unsettled: `byJob` finds the research whose active job it is. */
+const isLive = (byJob: (id: JobId) => ActiveEntry | undefined, id: JobId): boolean => {
+  const job = byJob(id)?.job
+  return job != null && job.id === id && job.workerId !== null && !isJobSettled(job.status)
+}
+
 /**
  * Slots held for jobs no active research runs on a worker, and each worker as it is without the
- * leaked ones: those first seen (`suspects`) `LEAK_GRACE_MILLIS` or more before `now`.
+ * leaked ones: those first seen (`suspects`) `LEAK_GRACE_MILLIS` or more before `now`. `byJob`
+ * finds the active research whose active job a job is (`ActiveSet.byJob`): the check follows the
+ * workers' slots, not the active researches.
  */
 export const leakedSlots = (
-  active: ReadonlyArray<ActiveEntry>,
+  byJob: (id: JobId) => ActiveEntry | undefined,
   workers: ReadonlyArray<Worker>,
   suspects: Suspects,
   now: number
 ): LeakedSlots => {
-  const live = new Set<string>()
-  for (const { job } of active) if (job !== null && job.workerId !== null && !isJobSettled(job.status)) live.add(job.id)
   const freed: Array<Worker> = []
   const leaks: Array<Leak> = []
   const suspected = new Map<JobId, number>()
@@ -59,7 +66,7 @@ export const leakedSlots = (
   for (const w of workers) {
     const leaked: Array<JobId> = []
     for (const id of w.currentJobs) {
-      if (live.has(id)) continue
+      if (isLive(byJob, id)) continue
       const since = suspects.get(id) ?? now
       if (now - since >= LEAK_GRACE_MILLIS) {
         leaked.push(id)
@@ -81,7 +88,8 @@ export const leakedSlots = (
 
 /** The world as a tick sees it. */
 export interface Observation {
-  readonly active: ReadonlyArray<ActiveEntry>
+  /** What the read of the active researches changed in the term's active set. */
+  readonly delta: ActiveSet.Delta
   readonly workers: ReadonlyArray<Worker>
   /** Since when workers could be heard. */
   readonly hearingSince: number
@@ -119,7 +127,7 @@ export const make = Effect.gen(function*() {
         for (const id of jobIds) yield* registry.release(worker.id, id)
       }), { discard: true })
 
-  /** Every active research with its job and every worker, in two concurrent reads. */
+  /** What changed among the active researches, and every worker, in two concurrent reads. */
   const observe = (incarnation: Incarnation.Incarnation, now: number) =>
     Effect.gen(function*() {
       const before = yield* Ref.get(incarnation.hearing)
@@ -129,12 +137,15 @@ export const make = Effect.gen(function*() {
         // tick's reads are the first to answer), never for the coordinator's own deafness.
         yield* registry.expireHeard(Incarnation.heard(before, now).since)
       }
-      const [active, listed] = yield* both(ActiveSet.refresh(incarnation.active, researches.activeChangedSince), registry.list())
+      const [delta, listed] = yield* both(
+        ActiveSet.refreshDelta(incarnation.active, researches.activeChangedSince),
+        registry.list()
+      )
       const hearing = yield* Ref.updateAndGet(incarnation.hearing, (h) => Incarnation.heard(h, now))
-      const { dueAt, leaks, suspects, workers } = leakedSlots(active, listed, yield* Ref.get(incarnation.suspects), now)
+      const { dueAt, leaks, suspects, workers } = leakedSlots(incarnation.active.byJob, listed, yield* Ref.get(incarnation.suspects), now)
       yield* Ref.set(incarnation.suspects, suspects)
       yield* releaseLeaks(leaks)
-      return { active, workers, hearingSince: hearing.since, hearing, leakDueAt: dueAt } satisfies Observation
+      return { delta, workers, hearingSince: hearing.since, hearing, leakDueAt: dueAt } satisfies Observation
     })
 
   return { observe }

@@ -1,19 +1,18 @@
 /**
- * The tick's interpreter: one pass over every active research. It reads the
- * world (`observe.ts`), has `TickPlan` decide, writes the plan
+ * The tick's interpreter. It reads what changed (`observe.ts`), has the
+ * term's `PlanState` decide (the plan `TickPlan` would make over every active
+ * research, from those that can have changed), writes the plan
  * (`commitPlan.ts`), then announces what was written (`tickChanges.ts`
  * decides what), forks in-process jobs (`runner.ts`) and dispatches worker
  * jobs (`dispatch.ts`) beside the loop.
  */
 import { Clock, Duration, Effect, FiberMap, FiberSet, Metric } from "effect"
 import { CoordinatorEvents, type CoordinatorEventsShape } from "../CoordinatorEvents.js"
-import type { Research } from "../Domain.js"
+import type { Research, ResearchId } from "../Domain.js"
 import type { StorageError } from "../Errors.js"
 import { ForemanConfig } from "../ForemanConfig.js"
 import * as Metrics from "../Metrics.js"
 import { Pipeline } from "../Pipeline.js"
-import type { ActiveEntry } from "../Researches.js"
-import * as TickPlan from "../TickPlan.js"
 import * as CommitPlan from "./commitPlan.js"
 import * as Dispatch from "./dispatch.js"
 import * as Incarnation from "./incarnation.js"
@@ -85,37 +84,38 @@ export const make = Effect.gen(function*() {
     })
 
   /** Interrupts in-process jobs of researches that stopped being active elsewhere. */
-  const reap = (incarnation: Incarnation.Incarnation, active: ReadonlyArray<ActiveEntry>) =>
+  const reap = (incarnation: Incarnation.Incarnation) =>
     Effect.gen(function*() {
       const size = yield* FiberMap.size(incarnation.fibers)
       if (size === 0) return
-      const live = new Set(active.map(({ research }) => research.id))
+      const live = { has: (id: ResearchId) => incarnation.active.get(id) !== undefined }
       const stale = Incarnation.stale(Array.from(incarnation.fibers, ([key]) => key), live)
       for (const key of stale) yield* FiberMap.remove(incarnation.fibers, key)
     })
 
-  /** One pass over every active research: read the world, plan, carry the plan out. */
+  /** One tick: read what changed, plan the researches that can have changed, carry the plan out. */
   const tick = (incarnation: Incarnation.Incarnation): Effect.Effect<TickSummary, StorageError> =>
     Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const { active, hearing, hearingSince, leakDueAt, workers } = yield* observe(incarnation, now)
-      const { epoch } = incarnation
-      const plan = TickPlan.make({ pipeline, config, now, epoch, hearingSince, active, workers })
+      const { delta, hearing, hearingSince, leakDueAt, workers } = yield* observe(incarnation, now)
+      const { active, epoch } = incarnation
+      const plan = incarnation.planState.plan({ pipeline, config, now, epoch, hearingSince, active, delta, workers })
       const { redispatches, written } = yield* commitPlan(epoch, plan, now)
       const started = written.filter((c) => c.launch !== null).length
       const dispatches = [...redispatches, ...yield* launchAll(incarnation, now, written)]
       // Dispatches run beside the loop: a slow worker does not hold up the next tick,
       // and a failed one frees its worker, which wakes the loop again.
       for (const d of dispatches) yield* FiberSet.run(incarnation.dispatching, dispatcher.dispatch(now, d))
-      yield* reap(incarnation, active)
+      yield* reap(incarnation)
       yield* Spans.annotate({
-        "foreman.tick.researches": active.length,
+        "foreman.tick.researches": active.size(),
+        "foreman.tick.advanced": incarnation.planState.advanced(),
         "foreman.tick.committed": written.length,
         "foreman.tick.started": started
       })
       const expireAt = Incarnation.expiryWake(hearing, plan.expireAt)
       const wakeAt = plan.wakeAt === null || leakDueAt === null ? plan.wakeAt ?? leakDueAt : Math.min(plan.wakeAt, leakDueAt)
-      return { researches: active.length, committed: written.length, started, wakeAt, expireAt }
+      return { researches: active.size(), committed: written.length, started, wakeAt, expireAt }
     }).pipe(
       Metric.trackDurationWith(Metrics.tickDuration, Duration.toSeconds),
       // A tick's span needs no call site: capturing one is a stack trace per tick.
