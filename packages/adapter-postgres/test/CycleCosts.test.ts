@@ -8,7 +8,7 @@
  */
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { BudgetLedger, Researches } from "@foreman/core"
+import { BudgetLedger, type Domain, Researches } from "@foreman/core"
 import { TestEngine } from "@foreman/adapter-memory"
 import { Effect, Layer } from "effect"
 import { beforeAll } from "vitest"
@@ -34,7 +34,7 @@ const reference = (limit: number, excluded: ReadonlyArray<string>) =>
       GROUP BY b.research_id
       ORDER BY max(b.at) DESC, b.research_id COLLATE "C" DESC
       LIMIT ${limit}`.pipe(
-        Effect.map((rows) => rows.map((row) => ({ researchId: row.research_id, amountUsd: row.amount_usd })))
+        Effect.map((rows) => rows.map((row) => ({ researchId: row.research_id as Domain.ResearchId, amountUsd: row.amount_usd })))
       ))
 
 /** Ledger entries written in one statement: research `op_<n>` charged `calls` times from `at` on. */
