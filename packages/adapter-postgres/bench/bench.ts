@@ -253,7 +253,10 @@ const busyTick = (layer: EngineLayer, n: number, workers: number) =>
 
 const latency = (x: { p50: number; p99: number }) => `p50 ${Table.ms(x.p50)}, p99 ${Table.ms(x.p99)}`
 
-/** `node dist/bench.mjs tick|claim`: only the tick rows, or only the claim rows with 200 waiting (and their baselines). */
+/**
+ * `node dist/bench.mjs throughput|claim|tick`: only the rows of committed transitions per second,
+ * of the claim with 200 waiting, or of the tick (each with its baselines).
+ */
 const only = process.argv[2]
 
 const program = Effect.gen(function*() {
@@ -264,7 +267,7 @@ const program = Effect.gen(function*() {
   const reset = emptyTables(url)
   Table.begin("PostgreSQL engine, against graphile-worker 0.18 on the same server (packages/adapter-postgres)")
 
-  if (only === undefined) {
+  if (only === undefined || only === "throughput") {
     const graphileRate = yield* Effect.promise(() => GraphileWorker.jobsPerSecond(url, 20_000))
     const mem = yield* throughput(memoryEngine, 500)
     yield* reset
@@ -282,6 +285,8 @@ const program = Effect.gen(function*() {
       met: pgRate >= graphileRate && pgRun.completed === pgRun.researches
     })
   }
+
+  if (only === "throughput") return yield* Scope.close(scope, Exit.void)
 
   if (only === undefined || only === "claim") {
     const graphileLatency = yield* Effect.promise(() => GraphileWorker.addToStart(url, 500))
