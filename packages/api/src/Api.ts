@@ -12,6 +12,7 @@ import { Autopilot, Budget, Coordinator, Domain, type Researches, Storable, Stra
 import { JSONSchema, Schema } from "effect"
 import { version } from "./internal/version.js"
 import {
+  apiPrefix,
   Authorization,
   Forbidden,
   PayloadTooLarge,
@@ -364,7 +365,7 @@ export class ForemanApi extends HttpApi.make("foreman")
   .add(HealthGroup)
   .addError(PayloadTooLarge)
   .addError(TooManyConnections)
-  .prefix("/api/v1")
+  .prefix(apiPrefix)
   .annotateContext(OpenApi.annotations({
     title: "Foreman coordinator API",
     version,

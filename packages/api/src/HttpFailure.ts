@@ -3,8 +3,8 @@
  * attempt (the request may never have arrived), which surely never arrived
  * (no connection was made), and one readable line for each.
  */
-import { HttpClientError } from "@effect/platform"
-import { Errors } from "@foreman/core"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as Errors from "@foreman/core/Errors"
 import { Data, Duration, ParseResult, Predicate } from "effect"
 
 /** A request got no answer within its time limit. */

@@ -3,9 +3,15 @@
  * bodies (core's errors with a `message` a person reads, and the API's own),
  * who is calling (`Caller`), and the bearer-token middleware that decides it.
  */
-import { HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "@effect/platform"
-import { Errors } from "@foreman/core"
+import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
+import * as OpenApi from "@effect/platform/OpenApi"
+import * as Errors from "@foreman/core/Errors"
 import { Context, Schema } from "effect"
+
+/** The path every endpoint of the coordinator's API lives under. */
+export const apiPrefix = "/api/v1"
 
 /** Missing or wrong bearer token. */
 export class Unauthorized extends Schema.TaggedError<Unauthorized>()(

@@ -4,10 +4,13 @@
  * worker runtime (`WorkerHost`) serves it; `HttpWorkerTransport` derives its
  * client from it.
  */
-import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema } from "@effect/platform"
-import { Domain } from "@foreman/core"
+import * as HttpApi from "@effect/platform/HttpApi"
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as Domain from "@foreman/core/Domain"
 import { Schema } from "effect"
-import { Authorization, Unauthorized } from "./Api.js"
+import { Authorization, Unauthorized } from "./Wire.js"
 
 /** The worker will not take the job now (draining, or full); the coordinator tries another. */
 export class WorkerUnavailable extends Schema.TaggedError<WorkerUnavailable>()(

@@ -4,7 +4,9 @@
  * report, with the header a worker's credential travels in. `Api.ts` builds
  * the endpoints from them and re-exports them.
  */
-import { Domain, Storable, WorkerRegistry } from "@foreman/core"
+import * as Domain from "@foreman/core/Domain"
+import * as Storable from "@foreman/core/Storable"
+import type * as WorkerRegistry from "@foreman/core/WorkerRegistry"
 import { Schema } from "effect"
 
 /** Where the worker protocol is written down. */

@@ -3,8 +3,12 @@
  * for jobs, heartbeat, report, deregister; operators may list workers too.
  * Part of `ForemanApi` (Api.ts).
  */
-import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
-import { Domain, WorkerRegistry } from "@foreman/core"
+import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
+import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as OpenApi from "@effect/platform/OpenApi"
+import * as Domain from "@foreman/core/Domain"
+import { Registration } from "@foreman/core/WorkerRegistration"
 import { Schema } from "effect"
 import {
   Authorization,
@@ -35,7 +39,7 @@ const jobId = HttpApiSchema.param("jobId", Domain.JobId)
 export class WorkersGroup extends HttpApiGroup.make("workers")
   .add(
     HttpApiEndpoint.post("register", "/workers/register")
-      .setPayload(WorkerRegistry.Registration)
+      .setPayload(Registration)
       .addSuccess(RegistrationAccepted)
       .annotateContext(OpenApi.annotations({
         summary: "Register a worker",

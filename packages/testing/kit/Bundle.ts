@@ -1,14 +1,16 @@
 /**
  * Test helper: a TypeScript entry that a test runs as a child process (a
  * fixture worker, a lab, a docs snippet) bundled with esbuild from the
- * workspace's current sources, as the `foreman` binary is. Such a child
- * starts in about a second of CPU, where `node --import tsx`, transforming
- * each module as it loads, takes several.
+ * workspace's current sources, as the `foreman` binary is (one file, no
+ * chunks). Such a child starts in a fraction of a second of CPU (a pull
+ * worker registers after ~0.25 CPU-s), where `node --import tsx`,
+ * transforming each module as it loads, takes several.
  */
 import { build } from "esbuild"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { basename, join } from "node:path"
+import { directImports } from "../../../scripts/directImports.mjs"
 
 let outDir: string | undefined
 let built = 0
@@ -30,6 +32,8 @@ export const bundle = async (entry: string): Promise<string> => {
     format: "esm",
     conditions: ["source"],
     logLevel: "warning",
+    // As the `foreman` binary is built: only the modules of a barrel that the entry uses.
+    plugins: [directImports],
     // Dependencies published as CommonJS call `require`, which an ES module does not have.
     banner: { js: "import { createRequire as bundleRequire } from 'node:module'; const require = bundleRequire(import.meta.url);" }
   })

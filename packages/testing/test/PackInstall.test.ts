@@ -82,7 +82,13 @@ console.log(JSON.stringify({ researches: report.researches, violations: report.i
 const workerScript = `
 import { runWorker } from "@foreman/worker"
 const worker = await runWorker({ type: "training", apiUrl: process.env.FOREMAN_API_URL, port: 0, host: "127.0.0.1", handlers: { training: async () => ({ testAccuracy: 0.6 }) } })
-const answer = await fetch(process.env.FOREMAN_API_URL + "/api/v1/workers/" + worker.id).then((r) => r.json())
+// runWorker answers once the worker runs; its registration may still be on its way.
+const shown = () => fetch(process.env.FOREMAN_API_URL + "/api/v1/workers/" + worker.id).then((r) => r.json())
+let answer = await shown()
+for (let tries = 0; answer.id !== worker.id && tries < 100; tries++) {
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  answer = await shown()
+}
 await worker.stop()
 console.log(JSON.stringify({ id: worker.id, registered: answer.id === worker.id, type: answer.type }))
 `

@@ -164,23 +164,20 @@ export const make = <I, A, E>(options: Options<I, A, E>): Effect.Effect<JobQueue
       ? yield* ResourcePool.slots(options.concurrency)
       : yield* ResourcePool.make(options.resources)
     const slots = new Map<string, Slot<I, A>>()
+    // The pending and running slots (in the order they came), so that what a handover asks costs
+    // the jobs in hand, not the `history` remembered.
+    const live = new Set<Slot<I, A>>()
     const ready = yield* Queue.unbounded<string>()
     const activeCount = yield* SubscriptionRef.make(0)
     let accepting = true
     let retries = 0
 
     const snapshot = (slot: Slot<I, A>): Entry<I, A> => ({ ...slot.state })
-    const countActive = () => {
-      let n = 0
-      for (const slot of slots.values()) if (isActive(slot.state.status)) n++
-      return n
-    }
-    const refresh = Effect.suspend(() => SubscriptionRef.set(activeCount, countActive()))
+    const refresh = Effect.suspend(() => SubscriptionRef.set(activeCount, live.size))
 
     /** Forgets the oldest settled jobs beyond `history`. */
     const prune = () => {
-      let settled = 0
-      for (const slot of slots.values()) if (!isActive(slot.state.status)) settled++
+      let settled = slots.size - live.size
       for (const [id, slot] of slots) {
         if (settled <= history) break
         if (!isActive(slot.state.status)) {
@@ -196,6 +193,7 @@ export const make = <I, A, E>(options: Options<I, A, E>): Effect.Effect<JobQueue
         const now = yield* Clock.currentTimeMillis
         Object.assign(slot.state, update, { finishedAt: now })
         slot.fiber = null
+        live.delete(slot)
         prune()
         yield* refresh
         yield* Deferred.succeed(slot.done, undefined)
@@ -277,6 +275,7 @@ export const make = <I, A, E>(options: Options<I, A, E>): Effect.Effect<JobQueue
         done: Deferred.unsafeMake<void>(FiberId.none)
       }
       slots.set(id, slot)
+      live.add(slot)
       Queue.unsafeOffer(ready, id)
       return { entry: snapshot(slot), created: true }
     }
@@ -286,7 +285,7 @@ export const make = <I, A, E>(options: Options<I, A, E>): Effect.Effect<JobQueue
         const list = Array.from(items)
         const fresh = new Set(list.map((item) => item.id).filter((id) => !slots.has(id)))
         if (fresh.size > 0 && !accepting) return yield* new QueueClosed()
-        if (countActive() + fresh.size > limit) return yield* new QueueFull({ limit })
+        if (live.size + fresh.size > limit) return yield* new QueueFull({ limit })
         const now = yield* Clock.currentTimeMillis
         const added = list.map((item) => add(item.id, item.input, now))
         yield* refresh
@@ -344,7 +343,7 @@ export const make = <I, A, E>(options: Options<I, A, E>): Effect.Effect<JobQueue
       enqueueAll,
       get: (id) => Effect.sync(() => Option.map(Option.fromNullable(slots.get(id)), snapshot)),
       list: Effect.sync(() => Array.from(slots.values(), snapshot)),
-      active: Effect.sync(() => Array.from(slots.values()).filter((s) => isActive(s.state.status)).map(snapshot)),
+      active: Effect.sync(() => Array.from(live, snapshot)),
       cancel,
       summary: Effect.sync(() => {
         const count = (status: JobStatus) => Array.from(slots.values()).filter((s) => s.state.status === status).length
@@ -362,6 +361,7 @@ export const make = <I, A, E>(options: Options<I, A, E>): Effect.Effect<JobQueue
       clear: Effect.gen(function*() {
         yield* cancelAll(["pending", "running"], "cleared")
         slots.clear()
+        live.clear()
         yield* refresh
       }),
       drain,

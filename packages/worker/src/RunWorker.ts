@@ -18,7 +18,7 @@
  * ```
  */
 import { Cause, ConfigProvider, Effect, Exit, Layer, ManagedRuntime, Runtime } from "effect"
-import type { Domain } from "@foreman/core"
+import type * as Domain from "@foreman/core/Domain"
 import * as WorkerConfig from "./WorkerConfig.js"
 import * as WorkerHost from "./WorkerHost.js"
 

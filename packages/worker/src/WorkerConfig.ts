@@ -25,7 +25,8 @@
  * | `FOREMAN_WORKER_MAX_RETRIES` | 2 (re-runs of a failed job before it is reported failed) | |
  * | `FOREMAN_WORKER_TOKEN` | none (no authentication) | |
  */
-import { Domain, ForemanConfig } from "@foreman/core"
+import * as Domain from "@foreman/core/Domain"
+import * as ForemanConfig from "@foreman/core/ForemanConfig"
 import { Config, ConfigError, Effect, Either, Option, Random, Redacted, Schema } from "effect"
 
 /**

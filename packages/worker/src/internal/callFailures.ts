@@ -3,10 +3,10 @@
  * it, the trouble is passing (send again later), or the coordinator refused
  * the body as such (sending it again cannot help).
  */
-import { HttpApiError } from "@effect/platform"
-import { Errors } from "@foreman/core"
+import * as HttpApiError from "@effect/platform/HttpApiError"
+import * as Errors from "@foreman/core/Errors"
 import { Option, Predicate } from "effect"
-import { PayloadTooLarge } from "@foreman/api/Api"
+import { PayloadTooLarge } from "@foreman/api/Wire"
 import * as HttpFailure from "@foreman/api/HttpFailure"
 
 /** The coordinator forgot the worker, or does not know its credential: register again. */

@@ -5,7 +5,7 @@
  * then the worker deregisters.
  */
 import { Duration, Effect, Fiber, FiberSet } from "effect"
-import { workerSecretHeader } from "@foreman/api/Api"
+import { workerSecretHeader } from "@foreman/api/WorkerMessages"
 import { describe, limited, type LinkState } from "./linkState.js"
 import { nextSequence, registrationPayload } from "./registration.js"
 

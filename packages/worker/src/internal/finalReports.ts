@@ -5,8 +5,8 @@
  * why. A pull worker's report carries its next poll when it is its turn to ask
  * for work, so a handover is one round trip.
  */
-import type { Domain } from "@foreman/core"
-import { Errors } from "@foreman/core"
+import type * as Domain from "@foreman/core/Domain"
+import * as Errors from "@foreman/core/Errors"
 import { Duration, Effect, FiberSet, Option, Schedule } from "effect"
 import type * as JobQueue from "../JobQueue.js"
 import { isPassing, refusalOf } from "./callFailures.js"

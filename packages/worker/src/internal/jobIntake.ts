@@ -4,7 +4,7 @@
  * full, or was told the job runs elsewhere; a handover's jobs are taken and
  * the held jobs it names stopped, their results dropped.
  */
-import type { Domain } from "@foreman/core"
+import type * as Domain from "@foreman/core/Domain"
 import { Effect, Either, FiberSet, Option } from "effect"
 import type * as JobQueue from "../JobQueue.js"
 import { type Handover, type LinkState, type Refusal, release } from "./linkState.js"

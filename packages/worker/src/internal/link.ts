@@ -1,6 +1,6 @@
 /**
  * A worker's side of the conversation with the coordinator, the same for both
- * protocols: the client derived from `ForemanApi`; the registration (with the
+ * protocols: the client derived from `WorkersApi`; the registration (with the
  * jobs it runs and the results it could not deliver), heartbeats, and
  * registering again when the coordinator forgets the worker or cannot be
  * reached (backoff 1 s doubling, capped by what the coordinator tolerates);
@@ -16,11 +16,11 @@
  * This module composes the parts, which share one `LinkState`: registration,
  * heartbeat, jobIntake, progressReports, finalReports and farewell.
  */
-import type { HttpClient } from "@effect/platform"
-import type { Domain } from "@foreman/core"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Domain from "@foreman/core/Domain"
 import type { Duration, Scope } from "effect"
 import { Effect, Queue } from "effect"
-import type { workerSecretHeader } from "@foreman/api/Api"
+import type { workerSecretHeader } from "@foreman/api/WorkerMessages"
 import type * as HttpFailure from "@foreman/api/HttpFailure"
 import type * as JobQueue from "../JobQueue.js"
 import { isNotRegistered, isPassing } from "./callFailures.js"

@@ -5,11 +5,14 @@
  * credential and sequence, whether the worker is registered), with the small
  * operations on it that every part uses.
  */
-import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import type { Domain } from "@foreman/core"
+import * as HttpApiClient from "@effect/platform/HttpApiClient"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as Domain from "@foreman/core/Domain"
 import type { Fiber, Scope } from "effect"
 import { Duration, Effect, FiberSet, Option, Queue, Redacted } from "effect"
-import { ForemanApi, type PollAnswer, type PollBody, workerSecretHeader } from "@foreman/api/Api"
+import { type PollAnswer, type PollBody, workerSecretHeader } from "@foreman/api/WorkerMessages"
+import { WorkersApi } from "@foreman/api/WorkersApi"
 import * as HttpFailure from "@foreman/api/HttpFailure"
 import type * as JobQueue from "../JobQueue.js"
 import type * as WorkerConfig from "../WorkerConfig.js"
@@ -50,7 +53,7 @@ export interface Refusal {
 }
 
 const makeClient = (config: WorkerConfig.WorkerConfigShape) =>
-  HttpApiClient.make(ForemanApi, {
+  HttpApiClient.make(WorkersApi, {
     baseUrl: config.apiUrl,
     transformClient: Option.match(config.token, {
       onNone: () => (client: HttpClient.HttpClient) => client,

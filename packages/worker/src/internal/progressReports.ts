@@ -5,7 +5,7 @@
  * worker stops a job whose report is answered with another status than
  * `running` (it hears about a cancel that way, too).
  */
-import type { Domain } from "@foreman/core"
+import type * as Domain from "@foreman/core/Domain"
 import { Effect, FiberSet } from "effect"
 import type * as JobQueue from "../JobQueue.js"
 import { stopJobs } from "./jobIntake.js"

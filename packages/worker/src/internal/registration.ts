@@ -5,7 +5,7 @@
  * longest pause between attempts, jobs to stop or refuse); and the pauses
  * between attempts after failures.
  */
-import type { Domain } from "@foreman/core"
+import type * as Domain from "@foreman/core/Domain"
 import { Clock, Duration, Effect, FiberSet, Option } from "effect"
 import { limited, type LinkState, release, unsent } from "./linkState.js"
 

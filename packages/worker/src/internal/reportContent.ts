@@ -3,10 +3,10 @@
  * settled entry, whether the contract accepts it as it stands, and the
  * failure that replaces one the coordinator cannot accept.
  */
-import type { Domain } from "@foreman/core"
-import { Errors } from "@foreman/core"
+import type * as Domain from "@foreman/core/Domain"
+import * as Errors from "@foreman/core/Errors"
 import { Either, Option, ParseResult, Schema } from "effect"
-import { ReportBody } from "@foreman/api/Api"
+import { ReportBody } from "@foreman/api/WorkerMessages"
 import type * as JobQueue from "../JobQueue.js"
 import { reasonOf } from "./callFailures.js"
 

@@ -2,7 +2,7 @@
  * One report to the coordinator about one job: progress, or a final result
  * that may carry the worker's next poll (then it may wait as long as a poll).
  */
-import type { Domain } from "@foreman/core"
+import type * as Domain from "@foreman/core/Domain"
 import { Effect } from "effect"
 import { credential, limited, type LinkState, type Poll } from "./linkState.js"
 
