@@ -13,6 +13,8 @@ export const make = Effect.gen(function*() {
   const lease = yield* CoordinatorLease.CoordinatorLease
   const workers = yield* WorkerStore.WorkerStore
   const researches = new Map<Domain.ResearchId, Research>()
+  /** Every research's id in the order first stored, for `list` to walk from the newest. */
+  const stored: Array<Domain.ResearchId> = []
   /** Pending and running researches, in trigger order. */
   const active = new Map<Domain.ResearchId, Research>()
   const jobs = new Map<Domain.JobId, Job>()
@@ -28,6 +30,7 @@ export const make = Effect.gen(function*() {
   }
 
   const put = (research: Research) => {
+    if (!researches.has(research.id)) stored.push(research.id)
     researches.set(research.id, research)
     if (Domain.isTerminalStatus(research.status)) active.delete(research.id)
     else active.set(research.id, research)
@@ -121,10 +124,20 @@ export const make = Effect.gen(function*() {
     findByRequestId: (requestId) =>
       Effect.sync(() => Option.fromNullable(requested(requestId))),
     findByRequestIds: (requestIds) => Effect.sync(() => requestIds.flatMap((id) => requested(id) ?? [])),
+    // Newest first, walking back only as far as the page needs (a design asks for the few
+    // finished last, in a store that may hold every research of a long simulation).
     list: ({ limit, offset, ...filter }) =>
-      Effect.sync(() =>
-        Array.from(researches.values()).filter((r) => Researches.matches(filter, r)).reverse().slice(offset, offset + limit)
-      ),
+      Effect.sync(() => {
+        const page: Array<Research> = []
+        let skipped = 0
+        for (let i = stored.length - 1; i >= 0 && page.length < limit; i--) {
+          const research = researches.get(stored[i]!)!
+          if (!Researches.matches(filter, research)) continue
+          if (skipped < offset) skipped++
+          else page.push(research)
+        }
+        return page
+      }),
     jobCountsByWorker: Effect.sync(() => {
       const counts = new Map<Domain.WorkerId, { completed: number; failed: number }>()
       for (const job of jobs.values()) {
