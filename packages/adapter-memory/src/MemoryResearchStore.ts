@@ -21,6 +21,19 @@ export const make = Effect.gen(function*() {
   const jobsByResearch = new Map<Domain.ResearchId, Array<Domain.JobId>>()
   /** The strategy catalogue by name, in the order stored. */
   const strategies = new Map<string, Domain.StoredStrategy>()
+  /** The catalogue's names in code-unit order: the names with a prefix are one run of it. */
+  const names: Array<string> = []
+  /** The index of the first name not before `name`. */
+  const firstFrom = (name: string): number => {
+    let lo = 0
+    let hi = names.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (names[mid]! < name) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
   /** Request keys by id, with the research that holds each. */
   const byRequestId = new Map<string, { readonly key: Researches.RequestKey; readonly researchId: Domain.ResearchId }>()
   const requested = (requestId: string): Researches.Requested | undefined => {
@@ -79,6 +92,7 @@ export const make = Effect.gen(function*() {
       for (const { job } of t.jobs) putJob(job)
       if (t.design !== undefined) {
         strategies.set(t.design.name, { strategy: t.design, researchId: id, createdAt: t.research.updatedAt })
+        names.splice(firstFrom(t.design.name), 0, t.design.name)
       }
     })
 
@@ -205,7 +219,14 @@ export const make = Effect.gen(function*() {
       }),
     getStrategy: (name) => Effect.sync(() => Option.fromNullable(strategies.get(name))),
     listStrategies: Effect.sync(() => Array.from(strategies.values()).reverse()),
-    strategyNames: (prefix) => Effect.sync(() => Array.from(strategies.keys()).filter((name) => name.startsWith(prefix))),
+    // A binary search to the first name with the prefix, not a pass over the catalogue: a
+    // simulation names every design it makes against a catalogue that grows with each.
+    strategyNames: (prefix) =>
+      Effect.sync(() => {
+        const found: Array<string> = []
+        for (let i = firstFrom(prefix); i < names.length && names[i]!.startsWith(prefix); i++) found.push(names[i]!)
+        return found
+      }),
     researchesUsing: (names) =>
       Effect.sync(() => {
         const wanted = new Set(names)
