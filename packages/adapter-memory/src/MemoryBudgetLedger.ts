@@ -6,6 +6,7 @@
  */
 import { BudgetLedger, type Domain } from "@foreman/core"
 import { Effect, Layer } from "effect"
+import { lowerBound } from "./internal/lowerBound.js"
 
 /** By time, then job id (by code unit) and call: the order PostgreSQL's ledger lists them in. */
 const inChargeOrder = (a: Domain.BudgetEntry, b: Domain.BudgetEntry): number =>
@@ -37,28 +38,10 @@ export const make = Effect.sync(() => {
   const recent: Array<Cycle> = []
 
   /** Index of the first cycle `cycle` comes before (or is) in `recent`. */
-  const placeOf = (cycle: Cycle): number => {
-    let lo = 0
-    let hi = recent.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (mostRecentFirst(recent[mid]!, cycle) < 0) lo = mid + 1
-      else hi = mid
-    }
-    return lo
-  }
+  const placeOf = (cycle: Cycle): number => lowerBound(recent.length, (i) => mostRecentFirst(recent[i]!, cycle) < 0)
 
   /** Index of the first entry at or after `at`. */
-  const firstAtOrAfter = (at: number): number => {
-    let lo = 0
-    let hi = times.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (times[mid]! < at) lo = mid + 1
-      else hi = mid
-    }
-    return lo
-  }
+  const firstAtOrAfter = (at: number): number => lowerBound(times.length, (i) => times[i]! < at)
 
   return BudgetLedger.BudgetLedger.of({
     record: (entry) =>

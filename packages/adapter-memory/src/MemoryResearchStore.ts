@@ -5,6 +5,7 @@
  */
 import { CoordinatorLease, Domain, Errors, Jobs, Researches, ResearchStore, Strategies, WorkerStore } from "@foreman/core"
 import { Effect, Layer, Option } from "effect"
+import { lowerBound } from "./internal/lowerBound.js"
 
 type Research = Domain.Research
 type Job = Domain.Job
@@ -24,16 +25,7 @@ export const make = Effect.gen(function*() {
   /** The catalogue's names in code-unit order: the names with a prefix are one run of it. */
   const names: Array<string> = []
   /** The index of the first name not before `name`. */
-  const firstFrom = (name: string): number => {
-    let lo = 0
-    let hi = names.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (names[mid]! < name) lo = mid + 1
-      else hi = mid
-    }
-    return lo
-  }
+  const firstFrom = (name: string): number => lowerBound(names.length, (i) => names[i]! < name)
   /** Request keys by id, with the research that holds each. */
   const byRequestId = new Map<string, { readonly key: Researches.RequestKey; readonly researchId: Domain.ResearchId }>()
   const requested = (requestId: string): Researches.Requested | undefined => {
