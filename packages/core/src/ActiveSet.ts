@@ -84,6 +84,12 @@ export const make = (): ActiveSet => {
     kept.set(entry.research.id, { entry, rank: nextRank++, seen: answers })
     linkJob(entry)
   }
+  /** Keeps `entry` in place of what `slot` held (its rank unchanged). */
+  const update = (slot: Slot, entry: ActiveEntry) => {
+    unlinkJob(slot.entry)
+    slot.entry = entry
+    linkJob(entry)
+  }
   const drop = (id: ResearchId, slot: Slot) => {
     kept.delete(id)
     unlinkJob(slot.entry)
@@ -126,9 +132,7 @@ export const make = (): ActiveSet => {
       known++
       slot.seen = answered
       if (slot.entry.research === entry.research && slot.entry.job === entry.job) continue
-      unlinkJob(slot.entry)
-      slot.entry = entry
-      linkJob(entry)
+      update(slot, entry)
       changed.push(entry)
     }
     const removed: Array<ResearchId> = []
@@ -160,16 +164,13 @@ export const make = (): ActiveSet => {
       }
       changed.push(entry)
       if (slot !== undefined) {
-        unlinkJob(slot.entry)
-        slot.entry = entry
-        linkJob(entry)
-      } else if (newest === undefined || before(newest, entry) < 0) {
-        add(entry)
-        newest = entry
-      } else {
-        add(entry)
-        sorted = false
+        update(slot, entry)
+        continue
       }
+      // A research newer than every kept one keeps the read order; another means a sort.
+      if (newest === undefined || before(newest, entry) < 0) newest = entry
+      else sorted = false
+      add(entry)
     }
     if (sorted) return { all: false, changed, removed }
     return rebuild(Array.from(kept.values(), (slot) => slot.entry).sort(before))

@@ -118,12 +118,11 @@ export const make = Effect.gen(function*() {
       ? config.cycleCostEstimateUsd
       : round(learned.reduce((sum, cycle) => sum + cycle.amountUsd, 0) / learned.length))
 
-  /** The start of today (UTC) and what was charged since. */
-  const spentToday = Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
-    const dayStart = now - (now % DAY)
-    return { dayStart, spent: round(yield* ledger.spentBetween(dayStart, dayStart + DAY)) }
-  })
+  /** The start of today (UTC). */
+  const todayStart = Effect.map(Clock.currentTimeMillis, (now) => now - (now % DAY))
+
+  /** What was charged today. */
+  const spentToday = Effect.flatMap(todayStart, (dayStart) => ledger.spentBetween(dayStart, dayStart + DAY))
 
   /** What is left of the daily limit after `spent`; null when unlimited. */
   const remainingAfter = (spent: number): number | null =>
@@ -139,8 +138,7 @@ export const make = Effect.gen(function*() {
       : ledger.simulatedBetween(from, to)
 
   const status = Effect.fnUntraced(function*() {
-    const now = yield* Clock.currentTimeMillis
-    const dayStart = now - (now % DAY)
+    const dayStart = yield* todayStart
     // Three reads that do not depend on each other: at once where storage can (one after
     // another where the caller says so, as the simulation does).
     const [spentRaw, simulatedRaw, estimateUsd] = yield* Effect.all([
@@ -179,8 +177,7 @@ export const make = Effect.gen(function*() {
   })
 
   const today = Effect.fnUntraced(function*() {
-    const now = yield* Clock.currentTimeMillis
-    const dayStart = now - (now % DAY)
+    const dayStart = yield* todayStart
     const entries = yield* ledger.entriesBetween(dayStart, dayStart + DAY)
     const points: Array<{ at: number; spentUsd: number }> = []
     let spent = 0
@@ -215,7 +212,7 @@ export const make = Effect.gen(function*() {
       })
     )
 
-  const remaining = () => Effect.map(spentToday, ({ spent }) => remainingAfter(spent))
+  const remaining = () => Effect.map(spentToday, (spent) => remainingAfter(round(spent)))
 
   return Budget.of({ status, remaining, today, charge, charges: ledger.entriesOf, chargesBetween: ledger.entriesBetween })
 })

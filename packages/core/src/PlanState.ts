@@ -73,10 +73,7 @@ export const make = (): PlanState => {
       }
       queued.delete(id)
       dirty.delete(id)
-      const type = item.before.waitingFor!.workerType
-      const line = leaving.get(type)
-      if (line === undefined) leaving.set(type, [item])
-      else line.push(item)
+      PlanSteps.addTo(leaving, item.before.waitingFor!.workerType, item)
     }
     for (const [type, items] of leaving) queues.get(type)?.removeAll(items)
   }
@@ -159,8 +156,9 @@ export const make = (): PlanState => {
 
   const plan = (input: Input): TickPlan.TickPlan => {
     takeIn(input)
-    const { config, epoch, now, pipeline } = input
-    const world = { now, epoch, hearingSince: input.hearingSince, workers: new Map(input.workers.map((w) => [w.id, w])), config }
+    const { pipeline } = input
+    const reading = PlanSteps.readingOf(input)
+    const { world } = reading
     const steps: Array<PlanSteps.Planned> = []
     const waiting = new Map<WorkerType, Array<PlanSteps.Planned>>()
     for (const [id, entry] of dirty) {
@@ -170,20 +168,16 @@ export const make = (): PlanState => {
         continue
       }
       dirty.delete(id)
-      const type = entry.research.waitingFor!.workerType
-      const item = PlanSteps.queuedStep(entry.research, definition, input.active.rank(id))
-      const line = waiting.get(type)
-      if (line === undefined) waiting.set(type, [item])
-      else line.push(item)
+      PlanSteps.addTo(waiting, entry.research.waitingFor!.workerType, PlanSteps.queuedStep(entry.research, definition, input.active.rank(id)))
     }
     enqueue(waiting)
     steps.sort((a, b) => a.rank - b.rank)
     const candidates: Array<PlanSteps.Planned> = []
-    for (const [type, n] of PlanSteps.freeSlots(input.workers, now)) {
+    for (const [type, n] of reading.free) {
       const queue = queues.get(type)
       if (queue !== undefined && n > 0) for (const item of queue.first(n)) candidates.push(item)
     }
-    const result = TickPlan.assemble(input, { steps, queued: candidates, wakeAt: dues.next() })
+    const result = TickPlan.assemble(input, { steps, queued: candidates, wakeAt: dues.next() }, reading)
     for (const planned of steps) {
       if (PlanSteps.isQuiet(planned) && planned.step.action._tag === "None") {
         sleep(dirty.get(planned.before.id)!, planned.step.action.wakeAt)

@@ -140,7 +140,8 @@ export interface TickPlan {
 }
 
 /** The earlier of two times, either of which may be none. */
-const earliest = PlanSteps.earliest
+const earliest = (a: number | null, b: number | null): number | null =>
+  a === null ? b : b === null ? a : Math.min(a, b)
 
 /**
  * When the next worker is due to expire: `WorkerRegistry.expireHeard` marks
@@ -182,9 +183,9 @@ export interface Chosen {
 
 /** Plans one tick: advances every active research, but for those waiting in a queue with no slot free for them. */
 export const make = (snapshot: Snapshot): TickPlan => {
-  const { active, config, epoch, hearingSince, now, pipeline } = snapshot
-  const world = { now, epoch, hearingSince, workers: new Map(snapshot.workers.map((w) => [w.id, w])), config }
-  const free = PlanSteps.freeSlots(snapshot.workers, now)
+  const { active, pipeline } = snapshot
+  const reading = PlanSteps.readingOf(snapshot)
+  const { free, world } = reading
   // Researches still waiting in a queue are not advanced: only as many as there are
   // free slots of their type can change (they take one), so only those are planned.
   const steps: Array<Planned> = []
@@ -197,25 +198,26 @@ export const make = (snapshot: Snapshot): TickPlan => {
     }
     const { workerType } = entry.research.waitingFor!
     if ((free.get(workerType) ?? 0) === 0) continue
-    const planned = PlanSteps.queuedStep(entry.research, definition, rank)
-    const line = stillWaiting.get(workerType)
-    if (line === undefined) stillWaiting.set(workerType, [planned])
-    else line.push(planned)
+    PlanSteps.addTo(stillWaiting, workerType, PlanSteps.queuedStep(entry.research, definition, rank))
   }
   const queued = Array.from(stillWaiting, ([type, line]) => PlanSteps.firstInQueue(line, free.get(type) ?? 0)).flat()
-  return assemble(snapshot, { steps, queued, wakeAt: null })
+  return assemble(snapshot, { steps, queued, wakeAt: null }, reading)
 }
 
 /**
  * The plan from the researches chosen: every step's action, the free slots
  * handed first come, first served to the researches needing a worker, and
- * when the next tick is due. `snapshot.active` is not read.
+ * when the next tick is due. `snapshot.active` is not read; `reading` is the
+ * one the researches were chosen with (built from `snapshot` when not given).
  */
-export const assemble = (snapshot: Omit<Snapshot, "active">, chosen: Chosen): TickPlan => {
-  const { config, epoch, hearingSince, now } = snapshot
-  const workers = new Map(snapshot.workers.map((w) => [w.id, w]))
-  const free = PlanSteps.freeSlots(snapshot.workers, now)
-  const world = { now, epoch, hearingSince, workers, config }
+export const assemble = (
+  snapshot: Omit<Snapshot, "active">,
+  chosen: Chosen,
+  reading: PlanSteps.Reading = PlanSteps.readingOf(snapshot)
+): TickPlan => {
+  const { config, hearingSince, now } = snapshot
+  const { free, world } = reading
+  const { workers } = world
   const pulled = new Set<WorkerType>()
   for (const w of snapshot.workers) if (pulls(w)) pulled.add(w.type)
   /** How long after its dispatch a new pending job on a worker of the type first comes due (`Pipeline.jobDueAt`). */

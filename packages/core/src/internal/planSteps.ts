@@ -25,9 +25,29 @@ export const freeSlots = (workers: ReadonlyArray<Worker>, now: number): Readonly
   return free
 }
 
-/** The earlier of two times, either of which may be none. */
-export const earliest = (a: number | null, b: number | null): number | null =>
-  a === null ? b : b === null ? a : Math.min(a, b)
+/** What every research's step reads of one tick: the world, and the free slots per worker type. */
+export interface Reading {
+  readonly world: World
+  readonly free: ReadonlyMap<WorkerType, number>
+}
+
+/** The tick's reading, built once for the researches chosen and the plan assembled from them. */
+export const readingOf = (
+  snapshot: Pick<World, "now" | "epoch" | "hearingSince" | "config"> & { readonly workers: ReadonlyArray<Worker> }
+): Reading => {
+  const { config, epoch, hearingSince, now } = snapshot
+  return {
+    world: { now, epoch, hearingSince, workers: new Map(snapshot.workers.map((w) => [w.id, w])), config },
+    free: freeSlots(snapshot.workers, now)
+  }
+}
+
+/** Adds `item` to the list kept under `key`. */
+export const addTo = <K, A>(lists: Map<K, Array<A>>, key: K, item: A): void => {
+  const list = lists.get(key)
+  if (list === undefined) lists.set(key, [item])
+  else list.push(item)
+}
 
 const queuePosition = (action: Action): number => (action._tag === "NeedWorker" ? action.since : 0)
 
